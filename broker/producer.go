@@ -1,0 +1,323 @@
+// Package broker is the gateway's RocketMQ side: a producer that reports a
+// send as done only on SEND_OK, readiness checks against the name servers
+// and brokers, and the topic administration the tests and operators need.
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/rocketmq-client-go/v2"
+	"github.com/apache/rocketmq-client-go/v2/primitive"
+	"github.com/apache/rocketmq-client-go/v2/producer"
+)
+
+var (
+	// ErrUnconfirmed means the broker did not answer SEND_OK: the message
+	// may or may not be stored. Retrying with the same message id is safe.
+	ErrUnconfirmed = errors.New("broker: send not confirmed")
+	// ErrTopicNotFound means the name servers do not know the topic.
+	ErrTopicNotFound = errors.New("broker: topic not found")
+	// ErrNotStarted means the producer is not running.
+	ErrNotStarted = errors.New("broker: producer not started")
+)
+
+// Config configures a Producer.
+type Config struct {
+	// NameServers are host:port addresses of the name servers.
+	NameServers []string
+	// Group is the producer group.
+	Group string
+	// InstanceName isolates this producer's client inside the process
+	// (the RocketMQ client shares one per instance name).
+	InstanceName string
+	// SendTimeout bounds one send attempt.
+	SendTimeout time.Duration
+	// Retries is how many times the client retries a failed attempt; every
+	// attempt carries the same message id.
+	Retries int
+	// Observe, when set, is called after every send with its outcome
+	// ("ok", "flush_disk_timeout", "flush_slave_timeout",
+	// "slave_not_available", "topic_not_found", "error").
+	Observe func(topic, outcome string, elapsed time.Duration)
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	switch {
+	case len(c.NameServers) == 0:
+		return errors.New("broker: at least one name server is required")
+	case c.Group == "":
+		return errors.New("broker: producer group is required")
+	case c.SendTimeout <= 0:
+		return errors.New("broker: send timeout must be positive")
+	case c.Retries < 0:
+		return errors.New("broker: retries must not be negative")
+	}
+	return nil
+}
+
+// Message is one message to send.
+type Message struct {
+	// ID becomes the message's UNIQ_KEY (its messageId); required.
+	ID         string
+	Topic      string
+	Body       []byte
+	Tag        string
+	Keys       []string
+	Properties map[string]string
+	// ShardingKey sends every message with the same key to the same queue.
+	ShardingKey string
+	// DeliverAt, when not zero, makes a timer message.
+	DeliverAt time.Time
+}
+
+// Receipt says where the broker stored a message.
+type Receipt struct {
+	MessageID   string
+	Topic       string
+	BrokerName  string
+	QueueID     int
+	QueueOffset int64
+}
+
+// Producer sends messages and reports success only on SEND_OK. It is safe
+// for concurrent use.
+type Producer struct {
+	cfg     Config
+	p       rocketmq.Producer
+	rm      *remoting
+	running atomic.Bool
+}
+
+// NewProducer builds a producer; Start connects it.
+func NewProducer(cfg Config) (*Producer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.InstanceName == "" {
+		cfg.InstanceName = "zeroloss-send-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	}
+	p, err := rocketmq.NewProducer(
+		producer.WithNameServer(cfg.NameServers),
+		producer.WithGroupName(cfg.Group),
+		producer.WithInstanceName(cfg.InstanceName),
+		producer.WithSendMsgTimeout(cfg.SendTimeout),
+		producer.WithRetry(cfg.Retries),
+		producer.WithQueueSelector(shardingSelector{fallback: producer.NewRoundRobinQueueSelector()}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("broker: new producer: %w", err)
+	}
+	return &Producer{cfg: cfg, p: p, rm: &remoting{timeout: 3 * time.Second}}, nil
+}
+
+// Start connects the producer.
+func (p *Producer) Start() error {
+	if err := p.p.Start(); err != nil {
+		return fmt.Errorf("broker: start producer: %w", err)
+	}
+	p.running.Store(true)
+	return nil
+}
+
+// Shutdown stops the producer. Sends in flight should be drained first.
+func (p *Producer) Shutdown() error {
+	if !p.running.Swap(false) {
+		return nil
+	}
+	if err := p.p.Shutdown(); err != nil {
+		return fmt.Errorf("broker: shutdown producer: %w", err)
+	}
+	return nil
+}
+
+// Send sends one message and returns its receipt only when the broker
+// answered SEND_OK. Any other outcome wraps ErrUnconfirmed (or
+// ErrTopicNotFound when the topic does not exist).
+func (p *Producer) Send(ctx context.Context, m Message) (Receipt, error) {
+	if !p.running.Load() {
+		return Receipt{}, ErrNotStarted
+	}
+	msg, err := toPrimitive(m)
+	if err != nil {
+		return Receipt{}, err
+	}
+	res, err := p.send(ctx, m.Topic, msg)
+	if err != nil {
+		return Receipt{}, err
+	}
+	return Receipt{MessageID: m.ID, Topic: m.Topic, BrokerName: res.MessageQueue.BrokerName,
+		QueueID: res.MessageQueue.QueueId, QueueOffset: res.QueueOffset}, nil
+}
+
+// SendBatch sends messages of one topic in one broker request; they land in
+// one queue with consecutive offsets. Delays and sharding keys are not
+// allowed in a batch.
+func (p *Producer) SendBatch(ctx context.Context, topic string, ms []Message) ([]Receipt, error) {
+	if !p.running.Load() {
+		return nil, ErrNotStarted
+	}
+	if len(ms) == 0 {
+		return nil, errors.New("broker: empty batch")
+	}
+	msgs := make([]*primitive.Message, len(ms))
+	for i, m := range ms {
+		if m.Topic != topic {
+			return nil, fmt.Errorf("broker: batch message %d is for topic %q, not %q", i, m.Topic, topic)
+		}
+		if !m.DeliverAt.IsZero() || m.ShardingKey != "" {
+			return nil, fmt.Errorf("broker: batch message %d: delay and sharding key are not allowed in a batch", i)
+		}
+		msg, err := toPrimitive(m)
+		if err != nil {
+			return nil, err
+		}
+		msgs[i] = msg
+	}
+	res, err := p.send(ctx, topic, msgs...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Receipt, len(ms))
+	for i, m := range ms {
+		out[i] = Receipt{MessageID: m.ID, Topic: topic, BrokerName: res.MessageQueue.BrokerName,
+			QueueID: res.MessageQueue.QueueId, QueueOffset: res.QueueOffset + int64(i)}
+	}
+	return out, nil
+}
+
+func (p *Producer) send(ctx context.Context, topic string, msgs ...*primitive.Message) (*primitive.SendResult, error) {
+	start := time.Now()
+	res, err := p.p.SendSync(ctx, msgs...)
+	outcome := "ok"
+	switch {
+	case err != nil:
+		outcome = "error"
+		err = fmt.Errorf("%w: send to %s: %w", ErrUnconfirmed, topic, err)
+		// The client reports a missing route as plain text; ask the name
+		// server, which answers with a code.
+		if _, rerr := p.rm.route(ctx, p.cfg.NameServers, topic); errors.Is(rerr, ErrTopicNotFound) {
+			outcome = "topic_not_found"
+			err = fmt.Errorf("%w: %s", ErrTopicNotFound, topic)
+		}
+	case res == nil:
+		outcome = "error"
+		err = fmt.Errorf("%w: send to %s: no result", ErrUnconfirmed, topic)
+	case res.Status != primitive.SendOK:
+		outcome = statusName(res.Status)
+		err = fmt.Errorf("%w: send to %s: broker answered %s", ErrUnconfirmed, topic, outcome)
+	}
+	if p.cfg.Observe != nil {
+		p.cfg.Observe(topic, outcome, time.Since(start))
+	}
+	return res, err
+}
+
+func statusName(s primitive.SendStatus) string {
+	switch s {
+	case primitive.SendOK:
+		return "ok"
+	case primitive.SendFlushDiskTimeout:
+		return "flush_disk_timeout"
+	case primitive.SendFlushSlaveTimeout:
+		return "flush_slave_timeout"
+	case primitive.SendSlaveNotAvailable:
+		return "slave_not_available"
+	default:
+		return "unknown_status"
+	}
+}
+
+func toPrimitive(m Message) (*primitive.Message, error) {
+	if m.ID == "" {
+		return nil, errors.New("broker: message id is required")
+	}
+	msg := primitive.NewMessage(m.Topic, m.Body)
+	if len(m.Properties) > 0 {
+		msg.WithProperties(m.Properties)
+	}
+	if m.Tag != "" {
+		msg.WithTag(m.Tag)
+	}
+	if len(m.Keys) > 0 {
+		msg.WithKeys(m.Keys)
+	}
+	if m.ShardingKey != "" {
+		msg.WithShardingKey(m.ShardingKey)
+	}
+	if !m.DeliverAt.IsZero() {
+		msg.WithDelayTimestamp(m.DeliverAt)
+	}
+	msg.WithProperty(primitive.PropertyUniqueClientMessageIdKeyIndex, m.ID)
+	// Ask the broker to answer only once the message is stored as its
+	// flush and replication settings require (the broker's default too).
+	msg.WithProperty(primitive.PropertyWaitStoreMsgOk, "true")
+	return msg, nil
+}
+
+// shardingSelector keeps messages with one sharding key on one queue and
+// spreads the others round robin.
+type shardingSelector struct {
+	fallback producer.QueueSelector
+}
+
+func (s shardingSelector) Select(msg *primitive.Message, queues []*primitive.MessageQueue, lastBroker string) *primitive.MessageQueue {
+	key := msg.GetShardingKey()
+	if key == "" || len(queues) == 0 {
+		return s.fallback.Select(msg, queues, lastBroker)
+	}
+	return queues[int(fnv32a(key)%uint32(len(queues)))]
+}
+
+func fnv32a(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
+}
+
+// Check reports whether the producer can send: it is started, a name server
+// answers with at least one master broker, and that broker accepts TCP
+// connections. The error names the failing part.
+func (p *Producer) Check(ctx context.Context) error {
+	if !p.running.Load() {
+		return ErrNotStarted
+	}
+	ci, err := p.rm.clusterInfo(ctx, p.cfg.NameServers)
+	if err != nil {
+		return fmt.Errorf("name server: %w", err)
+	}
+	masters := masterAddrs(ci)
+	if len(masters) == 0 {
+		return errors.New("broker: no master broker is registered with the name servers")
+	}
+	var errs []error
+	for _, addr := range masters {
+		d := net.Dialer{Timeout: 2 * time.Second}
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		errs = append(errs, err)
+	}
+	return fmt.Errorf("broker: no master broker accepts connections: %w", errors.Join(errs...))
+}
+
+func masterAddrs(ci clusterInfo) []string {
+	var out []string
+	for _, bd := range ci.BrokerAddrTable {
+		if addr, ok := bd.BrokerAddrs["0"]; ok && addr != "" {
+			out = append(out, addr)
+		}
+	}
+	return out
+}

@@ -1,0 +1,183 @@
+package broker
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"regexp"
+	"sync/atomic"
+	"time"
+)
+
+// RocketMQ remoting request codes used here (RequestCode.java).
+const (
+	codeUpdateAndCreateTopic = 17
+	codeGetRouteInfoByTopic  = 105
+	codeGetBrokerClusterInfo = 106
+)
+
+// RocketMQ response codes (ResponseCode.java).
+const (
+	respSuccess       = 0
+	respTopicNotExist = 17
+)
+
+// remotingCommand is the JSON header of a RocketMQ remoting frame.
+type remotingCommand struct {
+	Code      int16             `json:"code"`
+	Language  string            `json:"language"`
+	Version   int16             `json:"version"`
+	Opaque    int32             `json:"opaque"`
+	Flag      int32             `json:"flag"`
+	Remark    string            `json:"remark,omitempty"`
+	ExtFields map[string]string `json:"extFields,omitempty"`
+	body      []byte
+}
+
+// remoteError is a non-success response code from a name server or broker.
+type remoteError struct {
+	Code   int16
+	Remark string
+}
+
+func (e *remoteError) Error() string {
+	return fmt.Sprintf("broker: remote code %d: %s", e.Code, e.Remark)
+}
+
+// remoting speaks just enough of RocketMQ's remoting protocol for health
+// checks, route lookups and topic administration: one short-lived
+// connection per request, a 4-byte frame length, a 4-byte header length
+// (serialisation type 0, JSON), the JSON header and the body.
+type remoting struct {
+	timeout time.Duration
+	opaque  atomic.Int32
+}
+
+func (rm *remoting) invoke(ctx context.Context, addr string, code int16, ext map[string]string, body []byte) (*remotingCommand, error) {
+	ctx, cancel := context.WithTimeout(ctx, rm.timeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("broker: dial %s: %w", addr, err)
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	req := remotingCommand{Code: code, Language: "GO", Version: 317, Opaque: rm.opaque.Add(1), ExtFields: ext}
+	header, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("broker: encode request: %w", err)
+	}
+	frame := make([]byte, 8, 8+len(header)+len(body))
+	binary.BigEndian.PutUint32(frame[0:4], uint32(4+len(header)+len(body)))
+	binary.BigEndian.PutUint32(frame[4:8], uint32(len(header))) // high byte 0: JSON
+	frame = append(append(frame, header...), body...)
+	if _, err := conn.Write(frame); err != nil {
+		return nil, fmt.Errorf("broker: write to %s: %w", addr, err)
+	}
+	var lens [8]byte
+	if _, err := io.ReadFull(conn, lens[:]); err != nil {
+		return nil, fmt.Errorf("broker: read from %s: %w", addr, err)
+	}
+	total := binary.BigEndian.Uint32(lens[0:4])
+	hlen := binary.BigEndian.Uint32(lens[4:8]) & 0xFFFFFF
+	if total < 4+hlen || total > 64<<20 {
+		return nil, fmt.Errorf("broker: bad frame from %s (length %d, header %d)", addr, total, hlen)
+	}
+	rest := make([]byte, total-4)
+	if _, err := io.ReadFull(conn, rest); err != nil {
+		return nil, fmt.Errorf("broker: read from %s: %w", addr, err)
+	}
+	var resp remotingCommand
+	if err := json.Unmarshal(rest[:hlen], &resp); err != nil {
+		return nil, fmt.Errorf("broker: decode header from %s: %w", addr, err)
+	}
+	resp.body = rest[hlen:]
+	return &resp, nil
+}
+
+// numericKeys matches the unquoted integer map keys fastjson writes
+// (e.g. brokerAddrs {0:"host:port"}), which encoding/json rejects.
+var numericKeys = regexp.MustCompile(`([{,])(-?\d+):`)
+
+func decodeFastJSON(data []byte, v any) error {
+	return json.Unmarshal(numericKeys.ReplaceAll(data, []byte(`$1"$2":`)), v)
+}
+
+type brokerData struct {
+	Cluster     string            `json:"cluster"`
+	BrokerName  string            `json:"brokerName"`
+	BrokerAddrs map[string]string `json:"brokerAddrs"`
+}
+
+type clusterInfo struct {
+	BrokerAddrTable  map[string]brokerData `json:"brokerAddrTable"`
+	ClusterAddrTable map[string][]string   `json:"clusterAddrTable"`
+}
+
+type topicRoute struct {
+	BrokerDatas []brokerData `json:"brokerDatas"`
+	QueueDatas  []struct {
+		BrokerName     string `json:"brokerName"`
+		ReadQueueNums  int    `json:"readQueueNums"`
+		WriteQueueNums int    `json:"writeQueueNums"`
+		Perm           int    `json:"perm"`
+	} `json:"queueDatas"`
+}
+
+// errNoNameServer is returned when no name server answered.
+var errNoNameServer = errors.New("broker: no name server answered")
+
+// clusterInfo asks the name servers, in order, for the cluster table.
+func (rm *remoting) clusterInfo(ctx context.Context, nameServers []string) (clusterInfo, error) {
+	var errs []error
+	for _, ns := range nameServers {
+		resp, err := rm.invoke(ctx, ns, codeGetBrokerClusterInfo, nil, nil)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if resp.Code != respSuccess {
+			errs = append(errs, &remoteError{resp.Code, resp.Remark})
+			continue
+		}
+		var ci clusterInfo
+		if err := decodeFastJSON(resp.body, &ci); err != nil {
+			return ci, fmt.Errorf("broker: decode cluster info from %s: %w", ns, err)
+		}
+		return ci, nil
+	}
+	return clusterInfo{}, errors.Join(append([]error{errNoNameServer}, errs...)...)
+}
+
+// route asks the name servers for a topic's route. It returns
+// ErrTopicNotFound when a name server says the topic does not exist.
+func (rm *remoting) route(ctx context.Context, nameServers []string, topic string) (topicRoute, error) {
+	var errs []error
+	for _, ns := range nameServers {
+		resp, err := rm.invoke(ctx, ns, codeGetRouteInfoByTopic, map[string]string{"topic": topic}, nil)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		switch resp.Code {
+		case respSuccess:
+			var tr topicRoute
+			if err := decodeFastJSON(resp.body, &tr); err != nil {
+				return tr, fmt.Errorf("broker: decode route of %s: %w", topic, err)
+			}
+			return tr, nil
+		case respTopicNotExist:
+			return topicRoute{}, fmt.Errorf("%w: %s", ErrTopicNotFound, topic)
+		default:
+			errs = append(errs, &remoteError{resp.Code, resp.Remark})
+		}
+	}
+	return topicRoute{}, errors.Join(append([]error{errNoNameServer}, errs...)...)
+}

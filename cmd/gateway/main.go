@@ -1,0 +1,176 @@
+// Command gateway runs the zeroloss HTTP gateway in front of Apache RocketMQ.
+//
+// Configuration: defaults, then the YAML file named by -config or
+// ZEROLOSS_CONFIG, then ZEROLOSS_* variables, then flags (see -help).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/apache/rocketmq-client-go/v2/rlog"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/zeroloss/zeroloss/auth"
+	"github.com/zeroloss/zeroloss/broker"
+	"github.com/zeroloss/zeroloss/config"
+	"github.com/zeroloss/zeroloss/handlers"
+	"github.com/zeroloss/zeroloss/idempotency"
+	"github.com/zeroloss/zeroloss/middleware"
+	"github.com/zeroloss/zeroloss/telemetry"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "gateway:", err)
+		os.Exit(1)
+	}
+}
+
+// run builds the parts in order, serves until ctx ends, then shuts them down
+// in reverse order.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := config.Load(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := telemetry.NewLogger(stdout, cfg.LogLevel)
+	rlog.SetLogger(telemetry.RocketMQLogger{Log: log, Min: slog.LevelWarn})
+
+	tp, shutdownTracing, err := telemetry.Tracing(ctx, cfg.OTLPEndpoint, "zeroloss-gateway", version)
+	if err != nil {
+		return err
+	}
+	defer shutdownWithin(log, "tracing", 5*time.Second, shutdownTracing)
+	metrics := telemetry.NewMetrics()
+
+	rdb, err := newRedis(cfg.Redis)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	idem, err := idempotency.NewStore(rdb, idempotency.Config{TTL: cfg.IdempotencyTTL, Lease: cfg.IdempotencyLease})
+	if err != nil {
+		return err
+	}
+
+	prod, err := broker.NewProducer(broker.Config{
+		NameServers: cfg.NameServers,
+		Group:       cfg.ProducerGroup,
+		SendTimeout: cfg.SendTimeout,
+		Retries:     cfg.SendRetries,
+		Observe: func(topic, outcome string, elapsed time.Duration) {
+			metrics.Sends.WithLabelValues(topic, outcome).Inc()
+			metrics.SendSeconds.WithLabelValues(outcome).Observe(elapsed.Seconds())
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if err := prod.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		if err := prod.Shutdown(); err != nil {
+			log.Warn("shutdown producer", slog.Any("error", err))
+		}
+	}()
+
+	keys, err := auth.NewKeyring(cfg.APIKeys)
+	if err != nil {
+		return err
+	}
+	prop := telemetry.Propagator()
+	msgs := handlers.NewMessages(prod, handlers.MessagesConfig{
+		MaxMessageBytes: cfg.MaxMessageBytes,
+		SendBudget:      cfg.SendTimeout*time.Duration(cfg.SendRetries+1) + time.Second,
+	}, prop)
+	health := handlers.NewHealth(map[string]handlers.Check{
+		"rocketmq": prod.Check,
+		"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+	}, 3*time.Second, func(r *http.Request) string { return middleware.GetRequestID(r.Context()) })
+	router, err := handlers.NewRouter(handlers.RouterDeps{
+		Log: log, Keys: keys, Idempotency: idem, Messages: msgs, Health: health,
+		Metrics: metrics, TracerProvider: tp, Propagator: prop, MaxBodyBytes: cfg.MaxBodyBytes,
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           router,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("version", version),
+		slog.Any("nameServers", cfg.NameServers))
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight requests", slog.Duration("timeout", cfg.ShutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("http shutdown did not drain in time", slog.Any("error", err))
+	}
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("serve", slog.Any("error", err))
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func shutdownWithin(log *slog.Logger, what string, d time.Duration, f func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if err := f(ctx); err != nil {
+		log.Warn("shutdown "+what, slog.Any("error", err))
+	}
+}
+
+// newRedis returns a client for a single node (URL), Sentinel (Addrs with
+// MasterName) or Cluster (several Addrs).
+func newRedis(c config.Redis) (redis.UniversalClient, error) {
+	opts := &redis.UniversalOptions{
+		Addrs: c.Addrs, MasterName: c.MasterName, Username: c.Username, Password: c.Password, DB: c.DB,
+	}
+	if c.URL != "" {
+		o, err := redis.ParseURL(c.URL)
+		if err != nil {
+			return nil, fmt.Errorf("redis url: %w", err)
+		}
+		opts.Addrs, opts.DB, opts.TLSConfig = []string{o.Addr}, o.DB, o.TLSConfig
+		if o.Username != "" {
+			opts.Username = o.Username
+		}
+		if o.Password != "" {
+			opts.Password = o.Password
+		}
+	}
+	return redis.NewUniversalClient(opts), nil
+}

@@ -1,0 +1,86 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/zeroloss/zeroloss/api"
+	"github.com/zeroloss/zeroloss/middleware"
+	"github.com/zeroloss/zeroloss/problem"
+	"github.com/zeroloss/zeroloss/telemetry"
+)
+
+// RouterDeps is what the router is built from.
+type RouterDeps struct {
+	Log            *slog.Logger
+	Keys           middleware.KeyLookup
+	Idempotency    middleware.IdempotencyStore
+	Messages       api.StrictServerInterface
+	Health         *Health
+	Metrics        *telemetry.Metrics
+	TracerProvider trace.TracerProvider
+	Propagator     propagation.TextMapPropagator
+	MaxBodyBytes   int64
+}
+
+// NewRouter assembles the gateway's HTTP handler: operational endpoints
+// open, /v1 behind authentication, the body limit, contract validation and
+// idempotency.
+func NewRouter(d RouterDeps) (http.Handler, error) {
+	pw := problem.Writer{Log: d.Log, Instance: func(r *http.Request) string { return middleware.GetRequestID(r.Context()) }}
+	doc, err := api.GetSwagger()
+	if err != nil {
+		return nil, fmt.Errorf("handlers: load contract: %w", err)
+	}
+	validator, err := middleware.NewValidator(doc, pw.Write)
+	if err != nil {
+		return nil, err
+	}
+
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, middleware.Recover(pw.Write), middleware.AccessLog(d.Log),
+		middleware.Trace(d.TracerProvider, d.Propagator),
+		middleware.Metrics(d.Metrics.Requests, d.Metrics.RequestSeconds))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		pw.Write(w, r, problem.New(problem.NotFound, "no route for "+r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		pw.Write(w, r, problem.New(problem.MethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path))
+	})
+
+	r.Get("/healthz", d.Health.Live)
+	r.Get("/readyz", d.Health.Ready)
+	r.Get("/openapi.yaml", Spec)
+	r.Method(http.MethodGet, "/metrics", d.Metrics.Handler())
+
+	v1 := r.With(
+		middleware.Authenticate(d.Keys, pw.Write),
+		middleware.ReadBody(d.MaxBodyBytes, pw.Write),
+		validator.Middleware,
+		middleware.Idempotency(d.Idempotency, d.Log, pw.Write),
+	)
+	strict := api.NewStrictHandlerWithOptions(d.Messages, nil, api.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+			pw.Write(w, r, problem.Wrap(problem.InvalidJSON, "the body does not decode into the request schema", err))
+		},
+		ResponseErrorHandlerFunc: pw.Write,
+	})
+	api.HandlerWithOptions(strict, api.ChiServerOptions{
+		BaseRouter: v1,
+		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+			var pe *problem.Error
+			if errors.As(err, &pe) {
+				pw.Write(w, r, pe)
+				return
+			}
+			pw.Write(w, r, problem.Wrap(problem.Validation, "a parameter is invalid", err))
+		},
+	})
+	return r, nil
+}

@@ -1,0 +1,156 @@
+package middleware
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/zeroloss/zeroloss/problem"
+)
+
+// Validator checks requests against the OpenAPI contract before a handler
+// runs. Requests for paths the contract does not describe pass through, so
+// the router answers them with its 404 or 405.
+type Validator struct {
+	router   routers.Router
+	writeErr ErrorWriter
+}
+
+// NewValidator builds a Validator for doc. Authentication is checked by
+// Authenticate, not here.
+func NewValidator(doc *openapi3.T, writeErr ErrorWriter) (*Validator, error) {
+	doc.Servers = nil // match on paths only, whatever host the gateway serves
+	rt, err := legacy.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("middleware: contract router: %w", err)
+	}
+	return &Validator{router: rt, writeErr: writeErr}, nil
+}
+
+// Middleware validates each request; a request that breaks the contract is
+// answered with a 400 problem listing every offending field.
+func (v *Validator) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		route, params, err := v.router.FindRoute(r)
+		if err != nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		in := &openapi3filter.RequestValidationInput{
+			Request:    r,
+			PathParams: params,
+			Route:      route,
+			Options: &openapi3filter.Options{
+				MultiError:          true,
+				AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
+				SkipSettingDefaults: true,
+			},
+		}
+		if err := openapi3filter.ValidateRequest(r.Context(), in); err != nil {
+			v.writeErr(w, r, ValidationProblem(err))
+			return
+		}
+		// ValidateRequest consumed the body; hand the buffered copy on.
+		if r.GetBody != nil {
+			if body, err := r.GetBody(); err == nil {
+				r.Body = body
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ValidationProblem turns a kin-openapi validation error into a problem: 400
+// validation with one entry per field, invalid-topic when the topic is the
+// culprit, invalid-json when the body does not parse.
+func ValidationProblem(err error) *problem.Error {
+	var fields []problem.FieldError
+	kind := problem.Validation
+	collectFieldErrors(err, &fields, &kind)
+	if len(fields) == 0 {
+		fields = append(fields, problem.FieldError{Field: "", Reason: "request does not match the contract"})
+	}
+	detail := fmt.Sprintf("%d field(s) break the contract; see errors", len(fields))
+	switch kind {
+	case problem.InvalidTopic:
+		detail = "a topic is 1 to 127 characters of A-Z a-z 0-9 _ -"
+	case problem.InvalidJSON:
+		detail = "the body is not a valid JSON document"
+	}
+	return problem.Wrap(kind, detail, err).WithFields(fields...)
+}
+
+func collectFieldErrors(err error, out *[]problem.FieldError, kind *problem.Kind) {
+	// Only a top-level MultiError is a list of request errors; one nested in
+	// a RequestError is that parameter's or body's list of schema errors.
+	if multi, ok := err.(openapi3.MultiError); ok {
+		for _, e := range multi {
+			collectFieldErrors(e, out, kind)
+		}
+		return
+	}
+	var re *openapi3filter.RequestError
+	if errors.As(err, &re) {
+		switch {
+		case re.Parameter != nil:
+			field := re.Parameter.In + ":" + re.Parameter.Name
+			if re.Parameter.In == openapi3.ParameterInPath && re.Parameter.Name == "topic" {
+				*kind = problem.InvalidTopic
+			}
+			*out = append(*out, problem.FieldError{Field: field, Reason: reasonOf(re)})
+			return
+		case re.RequestBody != nil:
+			var pe *openapi3filter.ParseError
+			if errors.As(re.Err, &pe) {
+				if *kind == problem.Validation {
+					*kind = problem.InvalidJSON
+				}
+				*out = append(*out, problem.FieldError{Field: "/", Reason: "body is not valid JSON"})
+				return
+			}
+			if re.Err != nil {
+				before := len(*out)
+				collectSchemaErrors(re.Err, out)
+				if len(*out) > before {
+					return
+				}
+			}
+			*out = append(*out, problem.FieldError{Field: "/", Reason: reasonOf(re)})
+			return
+		}
+		*out = append(*out, problem.FieldError{Field: "", Reason: reasonOf(re)})
+		return
+	}
+	collectSchemaErrors(err, out)
+}
+
+func collectSchemaErrors(err error, out *[]problem.FieldError) {
+	var multi openapi3.MultiError
+	if errors.As(err, &multi) && len(multi) > 0 {
+		for _, e := range multi {
+			collectSchemaErrors(e, out)
+		}
+		return
+	}
+	var se *openapi3.SchemaError
+	if errors.As(err, &se) {
+		*out = append(*out, problem.FieldError{Field: "/" + strings.Join(se.JSONPointer(), "/"), Reason: se.Reason})
+	}
+}
+
+func reasonOf(re *openapi3filter.RequestError) string {
+	var se *openapi3.SchemaError
+	if errors.As(re.Err, &se) && se.Reason != "" {
+		return se.Reason
+	}
+	if re.Reason != "" {
+		return re.Reason
+	}
+	return "invalid value"
+}
