@@ -64,7 +64,9 @@ type Error struct {
 func New(k Kind, detail string) *Error { return &Error{Kind: k, Detail: detail} }
 
 // Wrap returns an Error of kind k whose cause is err.
-func Wrap(k Kind, detail string, err error) *Error { return &Error{Kind: k, Detail: detail, Cause: err} }
+func Wrap(k Kind, detail string, err error) *Error {
+	return &Error{Kind: k, Detail: detail, Cause: err}
+}
 
 // WithFields returns e with field errors added.
 func (e *Error) WithFields(f ...FieldError) *Error {
