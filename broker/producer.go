@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -93,6 +94,9 @@ type Producer struct {
 	p       rocketmq.Producer
 	rm      *remoting
 	running atomic.Bool
+	// routed remembers topics this process has sent to, so a topic whose
+	// brokers are all down is never reported as missing.
+	routed sync.Map
 }
 
 // NewProducer builds a producer; Start connects it.
@@ -200,9 +204,7 @@ func (p *Producer) send(ctx context.Context, topic string, msgs ...*primitive.Me
 	case err != nil:
 		outcome = "error"
 		err = fmt.Errorf("%w: send to %s: %w", ErrUnconfirmed, topic, err)
-		// The client reports a missing route as plain text; ask the name
-		// server, which answers with a code.
-		if _, rerr := p.rm.route(ctx, p.cfg.NameServers, topic); errors.Is(rerr, ErrTopicNotFound) {
+		if p.topicMissing(ctx, topic) {
 			outcome = "topic_not_found"
 			err = fmt.Errorf("%w: %s", ErrTopicNotFound, topic)
 		}
@@ -213,10 +215,30 @@ func (p *Producer) send(ctx context.Context, topic string, msgs ...*primitive.Me
 		outcome = statusName(res.Status)
 		err = fmt.Errorf("%w: send to %s: broker answered %s", ErrUnconfirmed, topic, outcome)
 	}
+	if err == nil {
+		p.routed.Store(topic, true)
+	}
 	if p.cfg.Observe != nil {
 		p.cfg.Observe(topic, outcome, time.Since(start))
 	}
 	return res, err
+}
+
+// topicMissing reports whether a failed send failed because the topic does
+// not exist. A wrong "missing" would make a client drop a message it should
+// retry, so it needs all of: the name servers answer that no queue routes
+// the topic, at least one master broker is registered (when brokers are down
+// the name servers forget their topics too), and this process never sent to
+// the topic before. Otherwise the failure is reported as unconfirmed.
+func (p *Producer) topicMissing(ctx context.Context, topic string) bool {
+	if _, seen := p.routed.Load(topic); seen {
+		return false
+	}
+	if _, err := p.rm.route(ctx, p.cfg.NameServers, topic); !errors.Is(err, ErrTopicNotFound) {
+		return false
+	}
+	ci, err := p.rm.clusterInfo(ctx, p.cfg.NameServers)
+	return err == nil && len(masterAddrs(ci)) > 0
 }
 
 func statusName(s primitive.SendStatus) string {

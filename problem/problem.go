@@ -118,10 +118,15 @@ func (pw Writer) Write(w http.ResponseWriter, r *http.Request, err error) {
 	if pw.Instance != nil {
 		inst = pw.Instance(r)
 	}
-	if pw.Log != nil && (pe.Kind.Status >= 500 || pe.Cause != nil) {
-		level := slog.LevelWarn
-		if pe.Kind.Status == http.StatusInternalServerError {
+	if pw.Log != nil {
+		// Client errors are routine: debug. Server-side ones carry a cause
+		// the client never sees, so they are logged where operators look.
+		level := slog.LevelDebug
+		switch {
+		case pe.Kind.Status == http.StatusInternalServerError:
 			level = slog.LevelError
+		case pe.Kind.Status >= 500:
+			level = slog.LevelWarn
 		}
 		pw.Log.LogAttrs(r.Context(), level, "request failed",
 			slog.String("problem", pe.Kind.Slug), slog.String("request_id", inst),
