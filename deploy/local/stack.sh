@@ -1,0 +1,859 @@
+#!/usr/bin/env bash
+# deploy/local/stack.sh — manage a local Apache RocketMQ 5.3.3 (namesrv + broker)
+# and a Redis server for development and integration tests.
+#
+# The RocketMQ servers run from Maven Central jars (no docker, no binary
+# distribution): `install` collects them once into a cache directory, `up`
+# starts the three processes in the background and prints an env file.
+#
+# Usage: stack.sh install|up|down|stop-broker|start-broker|status|env
+#        stack.sh mqadmin <args...>
+#        stack.sh create-topic <topic> [queues=4]
+#
+# Environment:
+#   ZL_STACK_DIR      runtime dir (pids, logs, store, conf); default <repo>/.stack/default
+#   ZL_CACHE_DIR      jar cache; default <repo>/.cache/rocketmq
+#   ZL_NAMESRV_PORT   \
+#   ZL_BROKER_PORT     > fixed ports; when unset `up` picks free ones (and
+#   ZL_REDIS_PORT     /  persists them in $ZL_STACK_DIR/ports)
+#   ZL_JAVA           java binary for the servers; default JDK 17
+#   ZL_READY_TIMEOUT  readiness deadline in seconds; default 90
+#
+# stdout carries only command results (the env file for `up`/`env`, the
+# mqadmin output, the status lines); progress messages go to stderr.
+
+set -euo pipefail
+
+# ---------------------------------------------------------------------------
+# Paths and constants
+# ---------------------------------------------------------------------------
+
+readonly RMQ_VERSION=5.3.3
+
+# The repository root is two levels above this script (deploy/local/stack.sh).
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+REPO_ROOT="$(cd "${SCRIPT_DIR}/../.." && pwd -P)"
+readonly SCRIPT_DIR REPO_ROOT
+
+# abspath PATH: make PATH absolute (relative to the caller's cwd) and drop
+# trailing slashes; the directory need not exist.
+abspath() {
+	local p=$1
+	[[ $p == /* ]] || p="${PWD}/${p}"
+	while [[ $p == */ && $p != / ]]; do p=${p%/}; done
+	printf '%s\n' "$p"
+}
+
+STACK_DIR="$(abspath "${ZL_STACK_DIR:-${REPO_ROOT}/.stack/default}")"
+CACHE_DIR="$(abspath "${ZL_CACHE_DIR:-${REPO_ROOT}/.cache/rocketmq}")"
+readonly STACK_DIR CACHE_DIR
+readonly LIB_DIR="${CACHE_DIR}/lib"
+readonly LIB_MARKER="${LIB_DIR}/.complete-${RMQ_VERSION}"
+readonly READY_TIMEOUT="${ZL_READY_TIMEOUT:-90}"
+
+# Layout of the stack dir.
+readonly PORTS_FILE="${STACK_DIR}/ports"
+readonly ENV_FILE="${STACK_DIR}/env"
+readonly CONF_DIR="${STACK_DIR}/conf"
+readonly LOG_DIR="${STACK_DIR}/logs"
+readonly RUN_DIR="${STACK_DIR}/run"
+readonly HOME_DIR="${STACK_DIR}/home"           # per-process user.home
+readonly RMQ_HOME="${STACK_DIR}/rocketmq-home"  # ROCKETMQ_HOME (empty is fine)
+readonly STORE_DIR="${STACK_DIR}/store"
+readonly REDIS_DIR="${STACK_DIR}/redis"
+
+readonly NAMESRV_MAIN=org.apache.rocketmq.namesrv.NamesrvStartup
+readonly BROKER_MAIN=org.apache.rocketmq.broker.BrokerStartup
+readonly MQADMIN_MAIN=org.apache.rocketmq.tools.command.MQAdminStartup
+
+# Java for the servers: JDK 17 explicitly (the machine may have other JDKs
+# first on PATH); fall back to JAVA_HOME / PATH when it is absent.
+pick_java() {
+	local c
+	for c in "${ZL_JAVA:-}" /usr/lib/jvm/java-17-openjdk-amd64/bin/java \
+		"${JAVA_HOME:+${JAVA_HOME}/bin/java}" "$(command -v java || true)"; do
+		if [[ -n $c && -x $c ]]; then
+			printf '%s\n' "$c"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# JVM flags shared by all RocketMQ processes (see shared/ROCKETMQ.md): no
+# 8 GB heaps, no AlwaysPreTouch, and the module opens RocketMQ needs on 17.
+readonly JVM_OPENS=(
+	--add-opens=java.base/java.lang=ALL-UNNAMED
+	--add-opens=java.base/java.nio=ALL-UNNAMED
+	--add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+	--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED
+	--add-opens=java.base/java.util=ALL-UNNAMED
+)
+
+# ---------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------
+
+log() { printf '[stack %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() {
+	log "ERROR: $*"
+	exit 1
+}
+
+# now: seconds since the epoch (bash builtin, no fork).
+now() { printf '%(%s)T\n' -1; }
+
+# pid_alive PIDFILE PATTERN: true when the pid in PIDFILE is a live (not
+# zombie) process whose command line contains PATTERN. The pattern guards
+# against pid reuse after a crash. Zombies matter because PID 1 in a
+# container may not reap orphans, and `kill -0` succeeds on a zombie.
+pid_alive() {
+	local pidfile=$1 pattern=$2
+	[[ -s $pidfile ]] || return 1
+	pid_matches "$(<"$pidfile")" "$pattern"
+}
+
+# pid_matches PID PATTERN: as pid_alive, for a pid.
+pid_matches() {
+	local pid=$1 pattern=$2 state
+	[[ $pid =~ ^[0-9]+$ ]] || return 1
+	[[ -r /proc/${pid}/stat ]] || return 1
+	state="$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/${pid}/stat" 2>/dev/null)" || return 1
+	[[ $state != Z && $state != X ]] || return 1
+	tr '\0' ' ' 2>/dev/null <"/proc/${pid}/cmdline" | grep -qF -- "$pattern"
+}
+
+# port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.
+port_open() {
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null
+}
+
+# redis_ping PORT: the Redis server answers PING with +PONG.
+redis_ping() {
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+		printf "PING\r\n" >&3
+		IFS= read -r line <&3 && [[ $line == +PONG* ]]' _ "$1" 2>/dev/null
+}
+
+# port_busy PORT: any TCP socket (listening or not) uses local port PORT.
+# Uses ss when present, else a connect probe.
+port_busy() {
+	local p=$1
+	if command -v ss >/dev/null 2>&1; then
+		[[ -n "$(ss -Htan "( sport = :${p} )" 2>/dev/null)" ]]
+	else
+		port_open "$p"
+	fi
+}
+
+# require_free WHAT PORT...: fail early (instead of a JVM stack trace after
+# seconds) when something already listens on one of the ports, e.g. a
+# fixed ZL_*_PORT that is taken.
+require_free() {
+	local what=$1 p
+	shift
+	for p in "$@"; do
+		if command -v ss >/dev/null 2>&1; then
+			[[ -z "$(ss -Hltn "( sport = :${p} )" 2>/dev/null)" ]] && continue
+		else
+			port_open "$p" || continue
+		fi
+		die "${what}: port ${p} is already in use"
+	done
+}
+
+# wait_port_closed PORT SECONDS: wait until nothing accepts on PORT.
+wait_port_closed() {
+	local p=$1 deadline=$(($(now) + $2))
+	while port_open "$p"; do
+		(($(now) < deadline)) || return 1
+		sleep 0.2
+	done
+}
+
+# tail_logs FILE...: show the last 30 lines of each existing file on stderr.
+tail_logs() {
+	local f
+	for f in "$@"; do
+		[[ -f $f ]] || continue
+		printf '%s\n' "----- last 30 lines of ${f} -----" >&2
+		tail -n 30 "$f" >&2 || true
+	done
+}
+
+# ---------------------------------------------------------------------------
+# install: redis-server from apt, RocketMQ jars from Maven Central (cached)
+# ---------------------------------------------------------------------------
+
+# as_root CMD...: run CMD as root (directly, or with sudo -n when available).
+as_root() {
+	if ((EUID == 0)); then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo -n "$@"
+	else
+		die "need root to run: $*"
+	fi
+}
+
+install_redis() {
+	command -v redis-server >/dev/null 2>&1 && return 0
+	log "redis-server missing: installing it with apt-get"
+	# Non-interactive and quiet; all apt output goes to stderr so that the
+	# stdout of `up` stays the env file. DPkg::Lock::Timeout waits for a
+	# concurrent apt/dpkg instead of failing.
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get -qq \
+		-o DPkg::Lock::Timeout=300 update >&2
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get -qq -y \
+		-o DPkg::Lock::Timeout=300 -o Dpkg::Use-Pty=0 \
+		install redis-server >&2
+	command -v redis-server >/dev/null 2>&1 || die "redis-server still missing after apt-get install"
+}
+
+install_jars() {
+	[[ -f $LIB_MARKER ]] && return 0
+	command -v mvn >/dev/null 2>&1 || die "mvn not found (needed once to collect the RocketMQ jars)"
+	log "collecting RocketMQ ${RMQ_VERSION} jars into ${LIB_DIR} (first run only; may take minutes)"
+	local java java_home
+	java="$(pick_java)" || die "no java found"
+	java_home="$(dirname "$(dirname "$(readlink -f "$java")")")"
+
+	# A throw-away pom whose dependencies are the three server/tool
+	# artifacts; copy-dependencies then copies them and their runtime
+	# closure into lib/ (direct dependencies are copied too).
+	local build="${CACHE_DIR}/build"
+	mkdir -p "$build"
+	cat >"${build}/pom.xml" <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<!-- Generated by deploy/local/stack.sh: only used to download jars. -->
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.zeroloss</groupId>
+  <artifactId>rocketmq-runtime</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.rocketmq</groupId>
+      <artifactId>rocketmq-namesrv</artifactId>
+      <version>${RMQ_VERSION}</version>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.rocketmq</groupId>
+      <artifactId>rocketmq-broker</artifactId>
+      <version>${RMQ_VERSION}</version>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.rocketmq</groupId>
+      <artifactId>rocketmq-tools</artifactId>
+      <version>${RMQ_VERSION}</version>
+    </dependency>
+  </dependencies>
+</project>
+EOF
+	# Start from an empty lib/ so no stale jar of another version lingers.
+	rm -rf "$LIB_DIR"
+	mkdir -p "$LIB_DIR"
+	(cd "$build" && JAVA_HOME="$java_home" mvn -B -q -f pom.xml -Dstyle.color=never \
+		org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
+		-DoutputDirectory="$LIB_DIR" -DincludeScope=runtime) >&2 ||
+		die "mvn copy-dependencies failed"
+	local a
+	for a in rocketmq-namesrv rocketmq-broker rocketmq-tools; do
+		[[ -f ${LIB_DIR}/${a}-${RMQ_VERSION}.jar ]] || die "${a}-${RMQ_VERSION}.jar missing from ${LIB_DIR}"
+	done
+	# The marker is written last: its presence means lib/ is complete.
+	date -u +%FT%TZ >"$LIB_MARKER"
+	log "jars ready: $(find "$LIB_DIR" -name '*.jar' | wc -l) files, $(du -sh "$LIB_DIR" | cut -f1)"
+}
+
+cmd_install() {
+	install_redis
+	# Several `up`s (different stack dirs) may install at once: serialise
+	# on a lock inside the cache dir, and re-check the marker after it.
+	mkdir -p "$CACHE_DIR"
+	exec 8>"${CACHE_DIR}/.install.lock"
+	flock 8
+	install_jars
+	exec 8>&-
+}
+
+# ---------------------------------------------------------------------------
+# Ports
+# ---------------------------------------------------------------------------
+
+NAMESRV_PORT=""
+BROKER_PORT=""
+REDIS_PORT=""
+
+# load_ports: read $PORTS_FILE (if any); explicit ZL_*_PORT variables win.
+load_ports() {
+	local k v
+	NAMESRV_PORT="" BROKER_PORT="" REDIS_PORT=""
+	if [[ -f $PORTS_FILE ]]; then
+		while IFS='=' read -r k v; do
+			case $k in
+			NAMESRV_PORT) NAMESRV_PORT=$v ;;
+			BROKER_PORT) BROKER_PORT=$v ;;
+			REDIS_PORT) REDIS_PORT=$v ;;
+			esac
+		done <"$PORTS_FILE"
+	fi
+	NAMESRV_PORT="${ZL_NAMESRV_PORT:-$NAMESRV_PORT}"
+	BROKER_PORT="${ZL_BROKER_PORT:-$BROKER_PORT}"
+	REDIS_PORT="${ZL_REDIS_PORT:-$REDIS_PORT}"
+}
+
+require_ports() {
+	load_ports
+	[[ -n $NAMESRV_PORT && -n $BROKER_PORT && -n $REDIS_PORT ]] ||
+		die "no ports known for ${STACK_DIR} (run 'up' first)"
+}
+
+# Ports in use by other stacks on this machine: every `up` registers its
+# stack dir in a registry next to the jar cache, so two concurrent `up`s
+# for different dirs never pick the same ports even before either binds
+# them. Entries whose ports file is gone (stack removed) are pruned.
+readonly REGISTRY="${CACHE_DIR}/stacks"
+declare -A TAKEN=()
+
+# pick_port EXTRA_OFFSETS...: a random port P in [lo, hi] such that P+off is
+# free and not reserved for every offset given (0 is always checked).
+# The range sits below the kernel's ephemeral range, so outgoing
+# connections never hold one of our ports.
+pick_port() {
+	local eph_lo lo=20000 hi p off ok tries=0
+	eph_lo="$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
+	hi=$((eph_lo - 10))
+	((hi > lo + 1000)) || { lo=10000 hi=$((eph_lo - 10)); }
+	while ((tries++ < 500)); do
+		p=$((lo + 2 + (RANDOM * 32768 + RANDOM) % (hi - lo - 4)))
+		ok=1
+		for off in 0 "$@"; do
+			if [[ -n ${TAKEN[$((p + off))]:-} ]] || port_busy $((p + off)); then
+				ok=0
+				break
+			fi
+		done
+		if ((ok)); then
+			for off in 0 "$@"; do TAKEN[$((p + off))]=1; done
+			printf '%s\n' "$p"
+			return 0
+		fi
+	done
+	die "could not find a free port"
+}
+
+# choose_ports: fill in missing ports and persist them in $PORTS_FILE.
+choose_ports() {
+	load_ports
+	mkdir -p "$CACHE_DIR" "$STACK_DIR"
+	exec 7>"${REGISTRY}.lock"
+	flock 7
+	# Reserve the ports of every other live stack.
+	local dir k v kept=()
+	if [[ -f $REGISTRY ]]; then
+		while IFS= read -r dir; do
+			[[ -n $dir && $dir != "$STACK_DIR" && -f ${dir}/ports ]] || continue
+			kept+=("$dir")
+			while IFS='=' read -r k v; do
+				[[ $v =~ ^[0-9]+$ ]] || continue
+				TAKEN[$v]=1
+				# A broker port P also means P-2 and P+1.
+				if [[ $k == BROKER_PORT ]]; then TAKEN[$((v - 2))]=1 TAKEN[$((v + 1))]=1; fi
+			done <"${dir}/ports"
+		done <"$REGISTRY"
+	fi
+	# The broker binds P (remoting), P-2 (fast/VIP channel), P+1 (HA).
+	[[ -n $BROKER_PORT ]] || BROKER_PORT="$(pick_port -2 1)"
+	TAKEN[$BROKER_PORT]=1 TAKEN[$((BROKER_PORT - 2))]=1 TAKEN[$((BROKER_PORT + 1))]=1
+	[[ -n $NAMESRV_PORT ]] || NAMESRV_PORT="$(pick_port)"
+	TAKEN[$NAMESRV_PORT]=1
+	[[ -n $REDIS_PORT ]] || REDIS_PORT="$(pick_port)"
+	printf 'NAMESRV_PORT=%s\nBROKER_PORT=%s\nREDIS_PORT=%s\n' \
+		"$NAMESRV_PORT" "$BROKER_PORT" "$REDIS_PORT" >"${PORTS_FILE}.tmp"
+	mv -f "${PORTS_FILE}.tmp" "$PORTS_FILE"
+	kept+=("$STACK_DIR")
+	printf '%s\n' "${kept[@]}" >"${REGISTRY}.tmp"
+	mv -f "${REGISTRY}.tmp" "$REGISTRY"
+	exec 7>&-
+}
+
+# ---------------------------------------------------------------------------
+# Process management
+# ---------------------------------------------------------------------------
+
+# spawn NAME CMD...: run CMD detached from this script (new session via
+# setsid, SIGHUP ignored via nohup), stdin from /dev/null, stdout+stderr to
+# $LOG_DIR/NAME.out (previous run kept as NAME.out.prev). The wrapper shell
+# writes its own pid and then execs CMD, so the pid file holds CMD's pid.
+# fds 7-9 (our flock fds) are closed: a server inheriting the stack lock
+# would block every later `up`/`down` forever. Not inheriting our stdout
+# matters too: a caller reading our stdout (Go's exec.Cmd.Output) would
+# otherwise wait for the servers to exit.
+spawn() {
+	local name=$1
+	shift
+	local out="${LOG_DIR}/${name}.out"
+	[[ -f $out ]] && mv -f "$out" "${out}.prev"
+	rm -f "${RUN_DIR}/${name}.pid"
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	setsid nohup bash -c 'echo $$ >"$0"; exec "$@"' "${RUN_DIR}/${name}.pid" "$@" \
+		</dev/null >"$out" 2>&1 7>&- 8>&- 9>&- &
+	# Wait (briefly) for the pid file the wrapper writes.
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[[ -s ${RUN_DIR}/${name}.pid ]] && return 0
+		sleep 0.1
+	done
+	die "${name}: no pid file after spawn"
+}
+
+# Patterns identifying each process in /proc/PID/cmdline. Redis rewrites
+# its title to "redis-server 127.0.0.1:PORT".
+redis_pattern() { printf 'redis-server'; }
+namesrv_pattern() { printf '%s' "-Duser.home=${HOME_DIR}/namesrv"; }
+broker_pattern() { printf '%s' "-Duser.home=${HOME_DIR}/broker"; }
+
+redis_running() { pid_alive "${RUN_DIR}/redis.pid" "$(redis_pattern)"; }
+namesrv_running() { pid_alive "${RUN_DIR}/namesrv.pid" "$(namesrv_pattern)"; }
+broker_running() { pid_alive "${RUN_DIR}/broker.pid" "$(broker_pattern)"; }
+
+# stop_proc NAME PATTERN SIGNAL_TIMEOUT: SIGTERM, wait, then SIGKILL.
+# Also catches a process of this stack whose pid file was lost, by looking
+# for PATTERN (which contains the absolute stack dir) in /proc.
+stop_proc() {
+	local name=$1 pattern=$2 grace=$3 pids=() pid f
+	if pid_alive "${RUN_DIR}/${name}.pid" "$pattern"; then
+		pids+=("$(<"${RUN_DIR}/${name}.pid")")
+	fi
+	if [[ $pattern == -Duser.home=* ]]; then
+		for f in /proc/[0-9]*/cmdline; do
+			pid=${f#/proc/}
+			pid=${pid%/cmdline}
+			[[ " ${pids[*]} " == *" ${pid} "* ]] && continue
+			if tr '\0' '\n' 2>/dev/null <"$f" | grep -qxF -- "$pattern"; then
+				pids+=("$pid")
+			fi
+		done
+	fi
+	((${#pids[@]})) || {
+		rm -f "${RUN_DIR}/${name}.pid"
+		return 0
+	}
+	log "stopping ${name} (pid ${pids[*]})"
+	kill -TERM "${pids[@]}" 2>/dev/null || true
+	local deadline=$(($(now) + grace)) alive
+	while :; do
+		alive=()
+		for pid in "${pids[@]}"; do
+			if pid_matches "$pid" "$pattern"; then alive+=("$pid"); fi
+		done
+		((${#alive[@]})) || break
+		if (($(now) >= deadline)); then
+			log "${name} did not exit after ${grace}s: SIGKILL"
+			kill -KILL "${alive[@]}" 2>/dev/null || true
+			sleep 0.5
+			break
+		fi
+		sleep 0.2
+	done
+	rm -f "${RUN_DIR}/${name}.pid"
+}
+
+# java_cmd NAME HEAP_MIN HEAP_MAX LOGBACK: print nothing; fills JAVA_CMD with
+# the common JVM command line for a RocketMQ process.
+JAVA_CMD=()
+java_cmd() {
+	local name=$1 xms=$2 xmx=$3 logback=$4 java
+	java="$(pick_java)" || die "no java found"
+	mkdir -p "${HOME_DIR}/${name}" "$RMQ_HOME"
+	JAVA_CMD=(
+		env "ROCKETMQ_HOME=${RMQ_HOME}"
+		"$java" -server -XX:+UseG1GC "-Xms${xms}" "-Xmx${xmx}"
+		"${JVM_OPENS[@]}"
+		"-Duser.home=${HOME_DIR}/${name}"
+		"-Drmq.logback.configurationFile=${logback}"
+		-cp "${LIB_DIR}/*"
+	)
+}
+
+start_redis() {
+	mkdir -p "$REDIS_DIR" "$LOG_DIR" "$RUN_DIR"
+	require_free redis "$REDIS_PORT"
+	log "starting redis-server on 127.0.0.1:${REDIS_PORT}"
+	# Foreground (no daemonize) under spawn, like the JVMs; no persistence.
+	spawn redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" \
+		--save '' --appendonly no --daemonize no --dir "$REDIS_DIR" \
+		--logfile '' --protected-mode yes
+}
+
+start_namesrv() {
+	mkdir -p "$CONF_DIR" "$LOG_DIR" "$RUN_DIR"
+	# NamesrvStartup -c reads its listen port (and bind address) from a
+	# properties file.
+	printf 'listenPort=%s\nbindAddress=127.0.0.1\n' "$NAMESRV_PORT" >"${CONF_DIR}/namesrv.conf"
+	require_free namesrv "$NAMESRV_PORT"
+	java_cmd namesrv 128m 256m rmq.namesrv.logback.xml
+	log "starting namesrv on 127.0.0.1:${NAMESRV_PORT}"
+	spawn namesrv "${JAVA_CMD[@]}" "$NAMESRV_MAIN" -c "${CONF_DIR}/namesrv.conf"
+}
+
+write_broker_conf() {
+	mkdir -p "$CONF_DIR" "$STORE_DIR"
+	# Test values from shared/ROCKETMQ.md: small mapped files, raised busy
+	# timeouts (no "broker busy" on slow machines), fast transaction checks
+	# (check-back ~2-3 s after a half message), auto-create on, timer on.
+	# bindAddress keeps the remoting ports on loopback (the HA port P+1
+	# still binds all interfaces).
+	cat >"${CONF_DIR}/broker.conf" <<EOF
+brokerClusterName=DefaultCluster
+brokerName=broker-a
+brokerId=0
+brokerRole=ASYNC_MASTER
+flushDiskType=ASYNC_FLUSH
+listenPort=${BROKER_PORT}
+brokerIP1=127.0.0.1
+brokerIP2=127.0.0.1
+bindAddress=127.0.0.1
+namesrvAddr=127.0.0.1:${NAMESRV_PORT}
+storePathRootDir=${STORE_DIR}
+autoCreateTopicEnable=false
+autoCreateSubscriptionGroup=true
+timerWheelEnable=true
+mappedFileSizeCommitLog=67108864
+maxHashSlotNum=10000
+maxIndexNum=40000
+waitTimeMillsInSendQueue=3000
+osPageCacheBusyTimeOutMills=3000
+transactionTimeOut=2000
+transactionCheckInterval=1000
+transactionCheckMax=5
+transactionOpBatchInterval=500
+EOF
+}
+
+start_broker_proc() {
+	[[ -f ${CONF_DIR}/broker.conf ]] || write_broker_conf
+	require_free broker "$BROKER_PORT" $((BROKER_PORT - 2)) $((BROKER_PORT + 1))
+	java_cmd broker 256m 512m rmq.broker.logback.xml
+	log "starting broker on 127.0.0.1:${BROKER_PORT} (also binds $((BROKER_PORT - 2)) and $((BROKER_PORT + 1)))"
+	spawn broker "${JAVA_CMD[@]}" "$BROKER_MAIN" -c "${CONF_DIR}/broker.conf"
+}
+
+# MQADMIN_CMD: the admin tool's command line (short-lived JVM: serial GC
+# and C1 only start faster).
+MQADMIN_CMD=()
+mqadmin_cmd() {
+	local java
+	java="$(pick_java)" || die "no java found"
+	[[ -f $LIB_MARKER ]] || die "jars not installed (run 'install')"
+	mkdir -p "${HOME_DIR}/tools" "$RMQ_HOME"
+	MQADMIN_CMD=(
+		env "ROCKETMQ_HOME=${RMQ_HOME}"
+		"$java" -Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1
+		"${JVM_OPENS[@]}"
+		"-Duser.home=${HOME_DIR}/tools"
+		-Drmq.logback.configurationFile=rmq.tools.logback.xml
+		-cp "${LIB_DIR}/*" "$MQADMIN_MAIN"
+	)
+}
+
+# mqadmin_capture ARGS...: run the admin tool, print its combined output.
+mqadmin_capture() {
+	mqadmin_cmd
+	"${MQADMIN_CMD[@]}" "$@" </dev/null 2>&1
+}
+
+# mqadmin_until DONE ARGS...: like mqadmin_capture, but stop the JVM as soon
+# as its output contains DONE. mqadmin prints its result and then spends
+# ~3 s in shutdown (NettyRemotingClient joins a service thread that polls
+# every 3 s); the script's own calls (readiness polls, create-topic) skip
+# that wait. Without DONE in the output, the tool runs to its own end.
+mqadmin_until() {
+	local done_pat=$1
+	shift
+	mqadmin_cmd
+	local tmp pid deadline=$(($(now) + 60))
+	tmp="$(mktemp "${TMPDIR:-/tmp}/zl-mqadmin.XXXXXX")"
+	"${MQADMIN_CMD[@]}" "$@" </dev/null >"$tmp" 2>&1 7>&- 8>&- 9>&- &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		if grep -qF -- "$done_pat" "$tmp" || (($(now) >= deadline)); then
+			sleep 0.1 # let the rest of the result line(s) be flushed
+			kill -KILL "$pid" 2>/dev/null || true
+			break
+		fi
+		sleep 0.1
+	done
+	wait "$pid" 2>/dev/null || true
+	cat "$tmp"
+	rm -f "$tmp"
+}
+
+# wait_ready DEADLINE WHAT: WHAT is "namesrv" (port open) or "broker"
+# (its "boot success" line, then clusterList shows the broker address;
+# mqadmin exits 0 on failure, so its output is parsed).
+wait_ready() {
+	local deadline=$1 what=$2 out
+	local addr="127.0.0.1:${BROKER_PORT}"
+	fail() {
+		log "TIMEOUT (${READY_TIMEOUT}s): $1"
+		shift
+		tail_logs "$@"
+		exit 1
+	}
+	local ns_logs=("${LOG_DIR}/namesrv.out" "${HOME_DIR}/namesrv/logs/rocketmqlogs/namesrv.log")
+	local br_logs=("${LOG_DIR}/broker.out" "${HOME_DIR}/broker/logs/rocketmqlogs/broker.log")
+	if [[ $what == namesrv ]]; then
+		until port_open "$NAMESRV_PORT"; do
+			namesrv_running || { log "namesrv exited"; tail_logs "${ns_logs[@]}"; exit 1; }
+			(($(now) < deadline)) || fail "namesrv port ${NAMESRV_PORT} not open" "${ns_logs[@]}"
+			sleep 0.3
+		done
+		log "namesrv listening"
+		return 0
+	fi
+	until grep -q 'boot success' "${LOG_DIR}/broker.out" 2>/dev/null; do
+		broker_running || { log "broker exited"; tail_logs "${br_logs[@]}"; exit 1; }
+		(($(now) < deadline)) || fail "broker did not print 'boot success'" "${br_logs[@]}"
+		sleep 0.3
+	done
+	log "broker booted: $(grep -m1 'boot success' "${LOG_DIR}/broker.out")"
+	while :; do
+		# Make the broker register with namesrv now. Its own registration
+		# right after boot silently does nothing when its async name-server
+		# connection scan has not completed yet (the usual case: both happen
+		# in the same ms), and the next periodic one comes 10 s later. An
+		# updateBrokerConfig carrying brokerPermission (6 = read+write, the
+		# default) makes the broker call registerBrokerAll immediately.
+		mqadmin_until 'update broker config success' updateBrokerConfig \
+			-b "$addr" -k brokerPermission -v 6 >/dev/null
+		out="$(mqadmin_until "$addr" clusterList -n "127.0.0.1:${NAMESRV_PORT}")"
+		[[ $out == *"$addr"* ]] && break
+		(($(now) < deadline)) || {
+			printf '%s\n' "----- clusterList output -----" "$out" >&2
+			fail "broker ${addr} not in clusterList" "${ns_logs[@]}" "${br_logs[@]}"
+		}
+		sleep 1
+	done
+	log "route ok: broker ${addr} registered in namesrv 127.0.0.1:${NAMESRV_PORT}"
+}
+
+# stack_answering: all pids alive and all ports answering.
+stack_answering() {
+	redis_running && namesrv_running && broker_running &&
+		redis_ping "$REDIS_PORT" && port_open "$NAMESRV_PORT" && port_open "$BROKER_PORT"
+}
+
+write_env() {
+	cat >"${ENV_FILE}.tmp" <<EOF
+ZEROLOSS_NAMESRV=127.0.0.1:${NAMESRV_PORT}
+ZEROLOSS_REDIS_URL=redis://127.0.0.1:${REDIS_PORT}/0
+ZEROLOSS_BROKER_ADDR=127.0.0.1:${BROKER_PORT}
+ZL_STACK_DIR=${STACK_DIR}
+EOF
+	mv -f "${ENV_FILE}.tmp" "$ENV_FILE"
+}
+
+# lock_stack: serialise commands that change this stack on a sibling lock
+# file ($ZL_STACK_DIR.lock): a second concurrent `up` waits, then finds the
+# stack running and just prints the env.
+lock_stack() {
+	mkdir -p "$(dirname "$STACK_DIR")"
+	exec 9>"${STACK_DIR}.lock"
+	if ! flock -w 600 9; then die "timed out waiting for ${STACK_DIR}.lock"; fi
+}
+
+# ---------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------
+
+cmd_up() {
+	cmd_install
+	lock_stack
+	load_ports
+	if [[ -f $ENV_FILE && -n $REDIS_PORT ]] && stack_answering; then
+		log "stack already running in ${STACK_DIR}"
+		cat "$ENV_FILE"
+		return 0
+	fi
+	rm -f "$ENV_FILE"
+	choose_ports
+	mkdir -p "$LOG_DIR" "$RUN_DIR" "$HOME_DIR" "$RMQ_HOME"
+	local use
+	use="$(df --output=pcent "$STACK_DIR" 2>/dev/null | tail -n1 | tr -dc 0-9)" || true
+	if [[ -n $use ]] && ((use >= 88)); then
+		log "WARNING: disk ${use}% full; the broker refuses writes above 90%"
+	fi
+	local deadline=$(($(now) + READY_TIMEOUT))
+
+	# Redis is independent: (re)start it only if it is not running.
+	if ! redis_running; then
+		stop_proc redis "$(redis_pattern)" 5
+		start_redis
+	fi
+	# RocketMQ: the broker must register with a live namesrv. If namesrv is
+	# down, restart both (in order); if only the broker is down, start it.
+	# The broker is started only once namesrv listens, so that it can
+	# register (see wait_ready) as soon as it has booted.
+	if ! namesrv_running; then
+		stop_proc broker "$(broker_pattern)" 20
+		write_broker_conf
+		start_namesrv
+		wait_ready "$deadline" namesrv
+		start_broker_proc
+	elif ! broker_running; then
+		write_broker_conf
+		wait_ready "$deadline" namesrv
+		start_broker_proc
+	else
+		wait_ready "$deadline" namesrv
+	fi
+	wait_ready "$deadline" broker
+	until redis_ping "$REDIS_PORT"; do
+		redis_running || { log "redis exited"; tail_logs "${LOG_DIR}/redis.out"; exit 1; }
+		(($(now) < deadline)) || { log "TIMEOUT: redis not answering"; tail_logs "${LOG_DIR}/redis.out"; exit 1; }
+		sleep 0.2
+	done
+	write_env
+	log "stack ready in ${STACK_DIR}"
+	cat "$ENV_FILE"
+}
+
+cmd_down() {
+	lock_stack
+	stop_proc broker "$(broker_pattern)" 20
+	stop_proc namesrv "$(namesrv_pattern)" 20
+	stop_proc redis "$(redis_pattern)" 20
+	rm -rf "$STACK_DIR"
+	log "stack ${STACK_DIR} down"
+}
+
+cmd_stop_broker() {
+	lock_stack
+	require_ports
+	if broker_running; then
+		local pid
+		pid="$(<"${RUN_DIR}/broker.pid")"
+		log "killing broker (pid ${pid}) with SIGKILL"
+		kill -KILL "$pid" 2>/dev/null || true
+		# Wait until the process is gone (or a zombie) ...
+		local deadline=$(($(now) + 20))
+		while broker_running; do
+			(($(now) < deadline)) || die "broker pid ${pid} still alive"
+			sleep 0.1
+		done
+	else
+		log "broker not running"
+	fi
+	# ... and its ports are closed.
+	local p
+	for p in "$BROKER_PORT" $((BROKER_PORT - 2)) $((BROKER_PORT + 1)); do
+		wait_port_closed "$p" 20 || die "port ${p} still open after killing the broker"
+	done
+	rm -f "${RUN_DIR}/broker.pid"
+	log "broker stopped"
+}
+
+cmd_start_broker() {
+	lock_stack
+	require_ports
+	namesrv_running || die "namesrv not running in ${STACK_DIR} (run 'up')"
+	local deadline=$(($(now) + READY_TIMEOUT))
+	if broker_running; then
+		log "broker already running"
+	else
+		start_broker_proc
+	fi
+	wait_ready "$deadline" broker
+}
+
+cmd_status() {
+	local rc=0
+	load_ports
+	if redis_running; then
+		printf 'redis    running  pid %s  127.0.0.1:%s\n' "$(<"${RUN_DIR}/redis.pid")" "$REDIS_PORT"
+	else
+		printf 'redis    stopped\n'
+		rc=1
+	fi
+	if namesrv_running; then
+		printf 'namesrv  running  pid %s  127.0.0.1:%s\n' "$(<"${RUN_DIR}/namesrv.pid")" "$NAMESRV_PORT"
+	else
+		printf 'namesrv  stopped\n'
+		rc=1
+	fi
+	if broker_running; then
+		printf 'broker   running  pid %s  127.0.0.1:%s\n' "$(<"${RUN_DIR}/broker.pid")" "$BROKER_PORT"
+	else
+		printf 'broker   stopped\n'
+		rc=1
+	fi
+	return "$rc"
+}
+
+cmd_env() {
+	[[ -f $ENV_FILE ]] || die "stack ${STACK_DIR} is not up"
+	if ! { redis_running && namesrv_running && broker_running; }; then
+		die "stack ${STACK_DIR} is not fully running (see 'status')"
+	fi
+	cat "$ENV_FILE"
+}
+
+cmd_mqadmin() {
+	load_ports
+	# Default name server for commands given without -n.
+	if [[ -n $NAMESRV_PORT ]]; then export NAMESRV_ADDR="127.0.0.1:${NAMESRV_PORT}"; fi
+	mqadmin_capture "$@"
+}
+
+cmd_create_topic() {
+	(($# >= 1 && $# <= 2)) || die "usage: create-topic <topic> [queues=4]"
+	local topic=$1 queues=${2:-4} out
+	[[ $queues =~ ^[1-9][0-9]*$ ]] || die "queues must be a positive integer"
+	require_ports
+	# The TopicConfig dump is printed after the per-broker success lines.
+	out="$(mqadmin_until 'TopicConfig [' updateTopic -n "127.0.0.1:${NAMESRV_PORT}" \
+		-c DefaultCluster -t "$topic" -r "$queues" -w "$queues")"
+	# Success prints "create topic to <addr> success." per master broker.
+	if [[ $out == *"create topic to 127.0.0.1:${BROKER_PORT} success"* ]]; then
+		log "topic ${topic} created (${queues} queues)"
+		return 0
+	fi
+	printf '%s\n' "$out" >&2
+	die "create-topic ${topic} failed"
+}
+
+usage() {
+	sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+main() {
+	(($#)) || usage
+	local cmd=$1
+	shift
+	case $cmd in
+	install) cmd_install ;;
+	up) cmd_up ;;
+	down) cmd_down ;;
+	stop-broker) cmd_stop_broker ;;
+	start-broker) cmd_start_broker ;;
+	status) cmd_status ;;
+	env) cmd_env ;;
+	mqadmin) cmd_mqadmin "$@" ;;
+	create-topic) cmd_create_topic "$@" ;;
+	-h | --help | help) usage ;;
+	*)
+		log "unknown command: ${cmd}"
+		usage
+		;;
+	esac
+}
+
+# main and exit on one line: bash reads scripts incrementally, so this keeps
+# a running invocation from reading past main if the file is edited meanwhile.
+main "$@"; exit "$?"
