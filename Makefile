@@ -10,6 +10,7 @@ TEST_STACK_DIR ?= $(CURDIR)/.stack/test
 DEV_STACK_DIR ?= $(CURDIR)/.stack/dev
 DEV_API_KEYS ?= dev:dev-secret-key:admin
 DEV_LISTEN ?= 127.0.0.1:8080
+DEV_TOPIC ?= orders
 
 .PHONY: dev down test test-short e2e bench lint generate build stack
 
@@ -20,8 +21,9 @@ build:
 dev: build
 	@ZL_STACK_DIR=$(DEV_STACK_DIR) ZL_NAMESRV_PORT=$${ZL_NAMESRV_PORT:-9876} ZL_BROKER_PORT=$${ZL_BROKER_PORT:-10911} \
 		ZL_REDIS_PORT=$${ZL_REDIS_PORT:-6379} bash $(STACK) up >/dev/null
+	@ZL_STACK_DIR=$(DEV_STACK_DIR) bash $(STACK) create-topic $(DEV_TOPIC) 4 >/dev/null
 	@set -a; source $(DEV_STACK_DIR)/env; set +a; \
-		echo "gateway on http://$(DEV_LISTEN)  (API key: $(word 2,$(subst :, ,$(DEV_API_KEYS))))  name server $$ZEROLOSS_NAMESRV  redis $$ZEROLOSS_REDIS_URL"; \
+		echo "gateway on http://$(DEV_LISTEN)  topic $(DEV_TOPIC)  API key $(word 2,$(subst :, ,$(DEV_API_KEYS)))  name server $$ZEROLOSS_NAMESRV  redis $$ZEROLOSS_REDIS_URL"; \
 		ZEROLOSS_LISTEN=$(DEV_LISTEN) ZEROLOSS_API_KEYS='$(DEV_API_KEYS)' exec ./bin/gateway
 
 ## down: stop the dev stack.
