@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -39,6 +40,51 @@ func (e Encoding) Valid() bool {
 	}
 }
 
+// Defines values for TransactionDecidedBy.
+const (
+	Api   TransactionDecidedBy = "api"
+	Check TransactionDecidedBy = "check"
+)
+
+// Valid indicates whether the value is a known member of the TransactionDecidedBy enum.
+func (e TransactionDecidedBy) Valid() bool {
+	switch e {
+	case Api:
+		return true
+	case Check:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TransactionState.
+const (
+	Aborted               TransactionState = "aborted"
+	Committed             TransactionState = "committed"
+	Pending               TransactionState = "pending"
+	RolledBack            TransactionState = "rolled_back"
+	UnknownAfterMaxChecks TransactionState = "unknown_after_max_checks"
+)
+
+// Valid indicates whether the value is a known member of the TransactionState enum.
+func (e TransactionState) Valid() bool {
+	switch e {
+	case Aborted:
+		return true
+	case Committed:
+		return true
+	case Pending:
+		return true
+	case RolledBack:
+		return true
+	case UnknownAfterMaxChecks:
+		return true
+	default:
+		return false
+	}
+}
+
 // BatchMessage defines model for BatchMessage.
 type BatchMessage struct {
 	// Body The message body, as text (`utf8`) or base64 (`base64`); not empty. The whole batch is at most 4 MiB once decoded.
@@ -57,6 +103,32 @@ type BatchMessage struct {
 
 	// Tag One RocketMQ tag (no `|` and no white space, which separate tags in subscription expressions).
 	Tag *Tag `json:"tag,omitempty"`
+}
+
+// BeginTransactionRequest defines model for BeginTransactionRequest.
+type BeginTransactionRequest struct {
+	Body string `json:"body"`
+
+	// CheckAfterSeconds The broker checks back no earlier than this (CHECK_IMMUNITY_TIME_IN_SECONDS).
+	CheckAfterSeconds *int `json:"checkAfterSeconds,omitempty"`
+
+	// Encoding How `body` is written; deliveries carry the original bytes.
+	Encoding *Encoding `json:"encoding,omitempty"`
+
+	// Keys Business keys, indexed by the broker for lookup.
+	Keys *Keys `json:"keys,omitempty"`
+
+	// Producer The producer whose check URL answers check-backs.
+	Producer string `json:"producer"`
+
+	// Properties User properties. Names are 1 to 64 characters of `A-Z a-z 0-9 _ . -`;
+	// names RocketMQ reserves (for example `KEYS`, `TAGS`, `UNIQ_KEY`,
+	// `DELAY`, `traceparent`) are refused. Values are at most 4096 characters.
+	Properties *Properties `json:"properties,omitempty"`
+
+	// Tag One RocketMQ tag (no `|` and no white space, which separate tags in subscription expressions).
+	Tag   *Tag   `json:"tag,omitempty"`
+	Topic string `json:"topic"`
 }
 
 // Encoding How `body` is written; deliveries carry the original bytes.
@@ -80,11 +152,15 @@ type Keys = []string
 // | `validation` | 400 | the request does not match this contract; `errors` names each field |
 // | `invalid-json` | 400 | the body is not JSON |
 // | `invalid-topic` | 400 | the topic name breaks the naming rule or is reserved |
+// | `invalid-webhook-url` | 400 | the check or delivery URL is not http(s), has credentials, or points at a refused address |
 // | `unauthorized` | 401 | no API key, or an unknown one |
 // | `forbidden` | 403 | the API key lacks the scope for this action |
 // | `not-found` | 404 | no such route |
 // | `topic-not-found` | 404 | the topic does not exist on the cluster |
 // | `method-not-allowed` | 405 | the route exists, the method does not |
+// | `producer-not-found` | 404 | no such producer for this tenant |
+// | `transaction-not-found` | 404 | no such transaction for this tenant |
+// | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `unsupported-media-type` | 415 | the body is not `application/json` |
@@ -102,6 +178,58 @@ type Problem struct {
 	Status   int     `json:"status"`
 	Title    string  `json:"title"`
 	Type     string  `json:"type"`
+}
+
+// Producer defines model for Producer.
+type Producer struct {
+	CheckUrl  string    `json:"checkUrl"`
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Id Example: prd_01JD2X3Y4Z5A6B7C8D9E0F1G2H
+	Id        string    `json:"id"`
+	Name      string    `json:"name"`
+	TimeoutMs int       `json:"timeoutMs"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// ProducerInput defines model for ProducerInput.
+type ProducerInput struct {
+	// CheckUrl Called (POST, signed with Standard Webhooks headers) when the broker
+	// checks back an undecided transaction; body `CheckRequest`; answer
+	// 2xx with `CheckResponse`. Anything else counts as `unknown`.
+	// http or https; loopback, private and link-local addresses are
+	// refused unless the gateway allows them.
+	CheckUrl  string `json:"checkUrl"`
+	Name      string `json:"name"`
+	TimeoutMs *int   `json:"timeoutMs,omitempty"`
+}
+
+// ProducerList defines model for ProducerList.
+type ProducerList struct {
+	Items      []Producer `json:"items"`
+	NextCursor *string    `json:"nextCursor,omitempty"`
+}
+
+// ProducerPatch defines model for ProducerPatch.
+type ProducerPatch struct {
+	CheckUrl  *string `json:"checkUrl,omitempty"`
+	Name      *string `json:"name,omitempty"`
+	TimeoutMs *int    `json:"timeoutMs,omitempty"`
+}
+
+// ProducerWithSecret defines model for ProducerWithSecret.
+type ProducerWithSecret struct {
+	CheckUrl  string    `json:"checkUrl"`
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Id Example: prd_01JD2X3Y4Z5A6B7C8D9E0F1G2H
+	Id   string `json:"id"`
+	Name string `json:"name"`
+
+	// Secret The signing secret (`whsec_` + base64). Shown only on create and rotate.
+	Secret    string    `json:"secret"`
+	TimeoutMs int       `json:"timeoutMs"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // Properties User properties. Names are 1 to 64 characters of `A-Z a-z 0-9 _ . -`;
@@ -176,11 +304,70 @@ type PublishedMessage struct {
 // Tag One RocketMQ tag (no `|` and no white space, which separate tags in subscription expressions).
 type Tag = string
 
+// Transaction defines model for Transaction.
+type Transaction struct {
+	// CheckCount How often the broker checked the transaction back.
+	CheckCount int        `json:"checkCount"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	DecidedAt  *time.Time `json:"decidedAt,omitempty"`
+
+	// DecidedBy Whether a commit/rollback call or a check-back decided it.
+	DecidedBy   *TransactionDecidedBy `json:"decidedBy,omitempty"`
+	LastCheckAt *time.Time            `json:"lastCheckAt,omitempty"`
+
+	// LastCheckOutcome The last check webhook's outcome (commit, rollback, unknown, or why it counted as unknown).
+	LastCheckOutcome *string `json:"lastCheckOutcome,omitempty"`
+	MessageId        string  `json:"messageId"`
+	Producer         string  `json:"producer"`
+
+	// State `pending`: stored, undecided. `committed` / `rolled_back`: decided.
+	// `aborted`: the half message was not confirmed (the begin call answered
+	// 503); any copy the broker kept is rolled back on check-back.
+	// `unknown_after_max_checks`: no decision arrived before the broker's
+	// last check-back (transactionCheckMax); the broker discards the half
+	// message, so it is never consumable.
+	State TransactionState `json:"state"`
+	Tag   *string          `json:"tag,omitempty"`
+	Topic string           `json:"topic"`
+
+	// TransactionId Example: tx_01JD2X3Y4Z5A6B7C8D9E0F1G2H
+	TransactionId string `json:"transactionId"`
+}
+
+// TransactionDecidedBy Whether a commit/rollback call or a check-back decided it.
+type TransactionDecidedBy string
+
+// TransactionList defines model for TransactionList.
+type TransactionList struct {
+	Items      []Transaction `json:"items"`
+	NextCursor *string       `json:"nextCursor,omitempty"`
+}
+
+// TransactionState `pending`: stored, undecided. `committed` / `rolled_back`: decided.
+// `aborted`: the half message was not confirmed (the begin call answered
+// 503); any copy the broker kept is rolled back on check-back.
+// `unknown_after_max_checks`: no decision arrived before the broker's
+// last check-back (transactionCheckMax); the broker discards the half
+// message, so it is never consumable.
+type TransactionState string
+
+// Cursor defines model for Cursor.
+type Cursor = string
+
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
+// Limit defines model for Limit.
+type Limit = int
+
+// ProducerID defines model for ProducerID.
+type ProducerID = string
+
 // Topic defines model for Topic.
 type Topic = string
+
+// TransactionID defines model for TransactionID.
+type TransactionID = string
 
 // BadRequest RFC 9457 problem details. `type` is one of these stable URIs
 // (prefix `https://zeroloss.dev/problems/`):
@@ -190,11 +377,15 @@ type Topic = string
 // | `validation` | 400 | the request does not match this contract; `errors` names each field |
 // | `invalid-json` | 400 | the body is not JSON |
 // | `invalid-topic` | 400 | the topic name breaks the naming rule or is reserved |
+// | `invalid-webhook-url` | 400 | the check or delivery URL is not http(s), has credentials, or points at a refused address |
 // | `unauthorized` | 401 | no API key, or an unknown one |
 // | `forbidden` | 403 | the API key lacks the scope for this action |
 // | `not-found` | 404 | no such route |
 // | `topic-not-found` | 404 | the topic does not exist on the cluster |
 // | `method-not-allowed` | 405 | the route exists, the method does not |
+// | `producer-not-found` | 404 | no such producer for this tenant |
+// | `transaction-not-found` | 404 | no such transaction for this tenant |
+// | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `unsupported-media-type` | 415 | the body is not `application/json` |
@@ -213,11 +404,15 @@ type BadRequest = Problem
 // | `validation` | 400 | the request does not match this contract; `errors` names each field |
 // | `invalid-json` | 400 | the body is not JSON |
 // | `invalid-topic` | 400 | the topic name breaks the naming rule or is reserved |
+// | `invalid-webhook-url` | 400 | the check or delivery URL is not http(s), has credentials, or points at a refused address |
 // | `unauthorized` | 401 | no API key, or an unknown one |
 // | `forbidden` | 403 | the API key lacks the scope for this action |
 // | `not-found` | 404 | no such route |
 // | `topic-not-found` | 404 | the topic does not exist on the cluster |
 // | `method-not-allowed` | 405 | the route exists, the method does not |
+// | `producer-not-found` | 404 | no such producer for this tenant |
+// | `transaction-not-found` | 404 | no such transaction for this tenant |
+// | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `unsupported-media-type` | 415 | the body is not `application/json` |
@@ -236,11 +431,15 @@ type Conflict = Problem
 // | `validation` | 400 | the request does not match this contract; `errors` names each field |
 // | `invalid-json` | 400 | the body is not JSON |
 // | `invalid-topic` | 400 | the topic name breaks the naming rule or is reserved |
+// | `invalid-webhook-url` | 400 | the check or delivery URL is not http(s), has credentials, or points at a refused address |
 // | `unauthorized` | 401 | no API key, or an unknown one |
 // | `forbidden` | 403 | the API key lacks the scope for this action |
 // | `not-found` | 404 | no such route |
 // | `topic-not-found` | 404 | the topic does not exist on the cluster |
 // | `method-not-allowed` | 405 | the route exists, the method does not |
+// | `producer-not-found` | 404 | no such producer for this tenant |
+// | `transaction-not-found` | 404 | no such transaction for this tenant |
+// | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `unsupported-media-type` | 415 | the body is not `application/json` |
@@ -259,11 +458,15 @@ type Error = Problem
 // | `validation` | 400 | the request does not match this contract; `errors` names each field |
 // | `invalid-json` | 400 | the body is not JSON |
 // | `invalid-topic` | 400 | the topic name breaks the naming rule or is reserved |
+// | `invalid-webhook-url` | 400 | the check or delivery URL is not http(s), has credentials, or points at a refused address |
 // | `unauthorized` | 401 | no API key, or an unknown one |
 // | `forbidden` | 403 | the API key lacks the scope for this action |
 // | `not-found` | 404 | no such route |
 // | `topic-not-found` | 404 | the topic does not exist on the cluster |
 // | `method-not-allowed` | 405 | the route exists, the method does not |
+// | `producer-not-found` | 404 | no such producer for this tenant |
+// | `transaction-not-found` | 404 | no such transaction for this tenant |
+// | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `unsupported-media-type` | 415 | the body is not `application/json` |
@@ -282,11 +485,15 @@ type Forbidden = Problem
 // | `validation` | 400 | the request does not match this contract; `errors` names each field |
 // | `invalid-json` | 400 | the body is not JSON |
 // | `invalid-topic` | 400 | the topic name breaks the naming rule or is reserved |
+// | `invalid-webhook-url` | 400 | the check or delivery URL is not http(s), has credentials, or points at a refused address |
 // | `unauthorized` | 401 | no API key, or an unknown one |
 // | `forbidden` | 403 | the API key lacks the scope for this action |
 // | `not-found` | 404 | no such route |
 // | `topic-not-found` | 404 | the topic does not exist on the cluster |
 // | `method-not-allowed` | 405 | the route exists, the method does not |
+// | `producer-not-found` | 404 | no such producer for this tenant |
+// | `transaction-not-found` | 404 | no such transaction for this tenant |
+// | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `unsupported-media-type` | 415 | the body is not `application/json` |
@@ -305,11 +512,15 @@ type NotFound = Problem
 // | `validation` | 400 | the request does not match this contract; `errors` names each field |
 // | `invalid-json` | 400 | the body is not JSON |
 // | `invalid-topic` | 400 | the topic name breaks the naming rule or is reserved |
+// | `invalid-webhook-url` | 400 | the check or delivery URL is not http(s), has credentials, or points at a refused address |
 // | `unauthorized` | 401 | no API key, or an unknown one |
 // | `forbidden` | 403 | the API key lacks the scope for this action |
 // | `not-found` | 404 | no such route |
 // | `topic-not-found` | 404 | the topic does not exist on the cluster |
 // | `method-not-allowed` | 405 | the route exists, the method does not |
+// | `producer-not-found` | 404 | no such producer for this tenant |
+// | `transaction-not-found` | 404 | no such transaction for this tenant |
+// | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `unsupported-media-type` | 415 | the body is not `application/json` |
@@ -328,11 +539,15 @@ type PayloadTooLarge = Problem
 // | `validation` | 400 | the request does not match this contract; `errors` names each field |
 // | `invalid-json` | 400 | the body is not JSON |
 // | `invalid-topic` | 400 | the topic name breaks the naming rule or is reserved |
+// | `invalid-webhook-url` | 400 | the check or delivery URL is not http(s), has credentials, or points at a refused address |
 // | `unauthorized` | 401 | no API key, or an unknown one |
 // | `forbidden` | 403 | the API key lacks the scope for this action |
 // | `not-found` | 404 | no such route |
 // | `topic-not-found` | 404 | the topic does not exist on the cluster |
 // | `method-not-allowed` | 405 | the route exists, the method does not |
+// | `producer-not-found` | 404 | no such producer for this tenant |
+// | `transaction-not-found` | 404 | no such transaction for this tenant |
+// | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `unsupported-media-type` | 415 | the body is not `application/json` |
@@ -351,11 +566,15 @@ type ServiceUnavailable = Problem
 // | `validation` | 400 | the request does not match this contract; `errors` names each field |
 // | `invalid-json` | 400 | the body is not JSON |
 // | `invalid-topic` | 400 | the topic name breaks the naming rule or is reserved |
+// | `invalid-webhook-url` | 400 | the check or delivery URL is not http(s), has credentials, or points at a refused address |
 // | `unauthorized` | 401 | no API key, or an unknown one |
 // | `forbidden` | 403 | the API key lacks the scope for this action |
 // | `not-found` | 404 | no such route |
 // | `topic-not-found` | 404 | the topic does not exist on the cluster |
 // | `method-not-allowed` | 405 | the route exists, the method does not |
+// | `producer-not-found` | 404 | no such producer for this tenant |
+// | `transaction-not-found` | 404 | no such transaction for this tenant |
+// | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `unsupported-media-type` | 415 | the body is not `application/json` |
@@ -374,11 +593,15 @@ type Unauthorized = Problem
 // | `validation` | 400 | the request does not match this contract; `errors` names each field |
 // | `invalid-json` | 400 | the body is not JSON |
 // | `invalid-topic` | 400 | the topic name breaks the naming rule or is reserved |
+// | `invalid-webhook-url` | 400 | the check or delivery URL is not http(s), has credentials, or points at a refused address |
 // | `unauthorized` | 401 | no API key, or an unknown one |
 // | `forbidden` | 403 | the API key lacks the scope for this action |
 // | `not-found` | 404 | no such route |
 // | `topic-not-found` | 404 | the topic does not exist on the cluster |
 // | `method-not-allowed` | 405 | the route exists, the method does not |
+// | `producer-not-found` | 404 | no such producer for this tenant |
+// | `transaction-not-found` | 404 | no such transaction for this tenant |
+// | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `unsupported-media-type` | 415 | the body is not `application/json` |
@@ -397,11 +620,15 @@ type UnprocessableEntity = Problem
 // | `validation` | 400 | the request does not match this contract; `errors` names each field |
 // | `invalid-json` | 400 | the body is not JSON |
 // | `invalid-topic` | 400 | the topic name breaks the naming rule or is reserved |
+// | `invalid-webhook-url` | 400 | the check or delivery URL is not http(s), has credentials, or points at a refused address |
 // | `unauthorized` | 401 | no API key, or an unknown one |
 // | `forbidden` | 403 | the API key lacks the scope for this action |
 // | `not-found` | 404 | no such route |
 // | `topic-not-found` | 404 | the topic does not exist on the cluster |
 // | `method-not-allowed` | 405 | the route exists, the method does not |
+// | `producer-not-found` | 404 | no such producer for this tenant |
+// | `transaction-not-found` | 404 | no such transaction for this tenant |
+// | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `unsupported-media-type` | 415 | the body is not `application/json` |
@@ -411,6 +638,24 @@ type UnprocessableEntity = Problem
 // | `not-ready` | 503 | readiness failed; `errors` names the failing parts |
 // | `internal` | 500 | a bug; the log has the details under the request id |
 type UnsupportedMediaType = Problem
+
+// ListProducersParams defines parameters for ListProducers.
+type ListProducersParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateProducerParams defines parameters for CreateProducer.
+type CreateProducerParams struct {
+	// IdempotencyKey Makes retries safe (IETF draft-ietf-httpapi-idempotency-key-header).
+	// The first 2xx answer is kept (24 h by default) and replayed with
+	// `Idempotent-Replayed: true` for a retry with the same key and payload.
+	// Same key while the first request runs: 409. Same key, other payload:
+	// 422. Keys are scoped to the caller's API key.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
 
 // PublishBatchParams defines parameters for PublishBatch.
 type PublishBatchParams struct {
@@ -432,25 +677,123 @@ type PublishMessageParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ListTransactionsParams defines parameters for ListTransactions.
+type ListTransactionsParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page.
+	Cursor   *Cursor           `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Producer *string           `form:"producer,omitempty" json:"producer,omitempty"`
+	State    *TransactionState `form:"state,omitempty" json:"state,omitempty"`
+}
+
+// BeginTransactionParams defines parameters for BeginTransaction.
+type BeginTransactionParams struct {
+	// IdempotencyKey Makes retries safe (IETF draft-ietf-httpapi-idempotency-key-header).
+	// The first 2xx answer is kept (24 h by default) and replayed with
+	// `Idempotent-Replayed: true` for a retry with the same key and payload.
+	// Same key while the first request runs: 409. Same key, other payload:
+	// 422. Keys are scoped to the caller's API key.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// CreateProducerJSONRequestBody defines body for CreateProducer for application/json ContentType.
+type CreateProducerJSONRequestBody = ProducerInput
+
+// UpdateProducerJSONRequestBody defines body for UpdateProducer for application/json ContentType.
+type UpdateProducerJSONRequestBody = ProducerPatch
+
 // PublishBatchJSONRequestBody defines body for PublishBatch for application/json ContentType.
 type PublishBatchJSONRequestBody = PublishBatchRequest
 
 // PublishMessageJSONRequestBody defines body for PublishMessage for application/json ContentType.
 type PublishMessageJSONRequestBody = PublishMessageRequest
 
+// BeginTransactionJSONRequestBody defines body for BeginTransaction for application/json ContentType.
+type BeginTransactionJSONRequestBody = BeginTransactionRequest
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListProducers List the tenant's producers
+	// (GET /v1/producers)
+	ListProducers(w http.ResponseWriter, r *http.Request, params ListProducersParams)
+	// CreateProducer Register a transactional producer and its check webhook
+	// (POST /v1/producers)
+	CreateProducer(w http.ResponseWriter, r *http.Request, params CreateProducerParams)
+	// DeleteProducer Delete a producer
+	// (DELETE /v1/producers/{id})
+	DeleteProducer(w http.ResponseWriter, r *http.Request, id ProducerID)
+	// GetProducer Get a producer
+	// (GET /v1/producers/{id})
+	GetProducer(w http.ResponseWriter, r *http.Request, id ProducerID)
+	// UpdateProducer Change a producer's name, check URL or timeout
+	// (PATCH /v1/producers/{id})
+	UpdateProducer(w http.ResponseWriter, r *http.Request, id ProducerID)
+	// RotateProducerSecret Replace the signing secret
+	// (POST /v1/producers/{id}/rotate-secret)
+	RotateProducerSecret(w http.ResponseWriter, r *http.Request, id ProducerID)
 	// PublishBatch Send up to 100 messages in one broker round trip
 	// (POST /v1/topics/{topic}/message-batches)
 	PublishBatch(w http.ResponseWriter, r *http.Request, topic Topic, params PublishBatchParams)
 	// PublishMessage Send one message
 	// (POST /v1/topics/{topic}/messages)
 	PublishMessage(w http.ResponseWriter, r *http.Request, topic Topic, params PublishMessageParams)
+	// ListTransactions List the tenant's transactions, newest first
+	// (GET /v1/transactions)
+	ListTransactions(w http.ResponseWriter, r *http.Request, params ListTransactionsParams)
+	// BeginTransaction Send a half message (begin a transaction)
+	// (POST /v1/transactions)
+	BeginTransaction(w http.ResponseWriter, r *http.Request, params BeginTransactionParams)
+	// GetTransaction Get a transaction's state
+	// (GET /v1/transactions/{id})
+	GetTransaction(w http.ResponseWriter, r *http.Request, id TransactionID)
+	// CommitTransaction Commit (make the message consumable)
+	// (POST /v1/transactions/{id}/commit)
+	CommitTransaction(w http.ResponseWriter, r *http.Request, id TransactionID)
+	// RollbackTransaction Roll back (the message is never consumable)
+	// (POST /v1/transactions/{id}/rollback)
+	RollbackTransaction(w http.ResponseWriter, r *http.Request, id TransactionID)
 }
 
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
 
 type Unimplemented struct{}
+
+// ListProducers List the tenant's producers
+// (GET /v1/producers)
+func (_ Unimplemented) ListProducers(w http.ResponseWriter, r *http.Request, params ListProducersParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CreateProducer Register a transactional producer and its check webhook
+// (POST /v1/producers)
+func (_ Unimplemented) CreateProducer(w http.ResponseWriter, r *http.Request, params CreateProducerParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// DeleteProducer Delete a producer
+// (DELETE /v1/producers/{id})
+func (_ Unimplemented) DeleteProducer(w http.ResponseWriter, r *http.Request, id ProducerID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetProducer Get a producer
+// (GET /v1/producers/{id})
+func (_ Unimplemented) GetProducer(w http.ResponseWriter, r *http.Request, id ProducerID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UpdateProducer Change a producer's name, check URL or timeout
+// (PATCH /v1/producers/{id})
+func (_ Unimplemented) UpdateProducer(w http.ResponseWriter, r *http.Request, id ProducerID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// RotateProducerSecret Replace the signing secret
+// (POST /v1/producers/{id}/rotate-secret)
+func (_ Unimplemented) RotateProducerSecret(w http.ResponseWriter, r *http.Request, id ProducerID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
 
 // PublishBatch Send up to 100 messages in one broker round trip
 // (POST /v1/topics/{topic}/message-batches)
@@ -464,6 +807,36 @@ func (_ Unimplemented) PublishMessage(w http.ResponseWriter, r *http.Request, to
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// ListTransactions List the tenant's transactions, newest first
+// (GET /v1/transactions)
+func (_ Unimplemented) ListTransactions(w http.ResponseWriter, r *http.Request, params ListTransactionsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// BeginTransaction Send a half message (begin a transaction)
+// (POST /v1/transactions)
+func (_ Unimplemented) BeginTransaction(w http.ResponseWriter, r *http.Request, params BeginTransactionParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetTransaction Get a transaction's state
+// (GET /v1/transactions/{id})
+func (_ Unimplemented) GetTransaction(w http.ResponseWriter, r *http.Request, id TransactionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CommitTransaction Commit (make the message consumable)
+// (POST /v1/transactions/{id}/commit)
+func (_ Unimplemented) CommitTransaction(w http.ResponseWriter, r *http.Request, id TransactionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// RollbackTransaction Roll back (the message is never consumable)
+// (POST /v1/transactions/{id}/rollback)
+func (_ Unimplemented) RollbackTransaction(w http.ResponseWriter, r *http.Request, id TransactionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // ServerInterfaceWrapper converts contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler            ServerInterface
@@ -472,6 +845,197 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
+
+// ListProducers operation middleware
+func (siw *ServerInterfaceWrapper) ListProducers(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProducersParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListProducers(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateProducer operation middleware
+func (siw *ServerInterfaceWrapper) CreateProducer(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateProducerParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateProducer(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteProducer operation middleware
+func (siw *ServerInterfaceWrapper) DeleteProducer(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ProducerID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteProducer(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetProducer operation middleware
+func (siw *ServerInterfaceWrapper) GetProducer(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ProducerID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetProducer(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateProducer operation middleware
+func (siw *ServerInterfaceWrapper) UpdateProducer(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ProducerID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateProducer(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RotateProducerSecret operation middleware
+func (siw *ServerInterfaceWrapper) RotateProducerSecret(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ProducerID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RotateProducerSecret(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
 
 // PublishBatch operation middleware
 func (siw *ServerInterfaceWrapper) PublishBatch(w http.ResponseWriter, r *http.Request) {
@@ -564,6 +1128,197 @@ func (siw *ServerInterfaceWrapper) PublishMessage(w http.ResponseWriter, r *http
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.PublishMessage(w, r, topic, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListTransactions operation middleware
+func (siw *ServerInterfaceWrapper) ListTransactions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListTransactionsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "producer" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "producer", r.URL.Query(), &params.Producer, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "producer"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "producer", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", r.URL.Query(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "state"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "state", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListTransactions(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// BeginTransaction operation middleware
+func (siw *ServerInterfaceWrapper) BeginTransaction(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params BeginTransactionParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.BeginTransaction(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetTransaction operation middleware
+func (siw *ServerInterfaceWrapper) GetTransaction(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id TransactionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetTransaction(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CommitTransaction operation middleware
+func (siw *ServerInterfaceWrapper) CommitTransaction(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id TransactionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CommitTransaction(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RollbackTransaction operation middleware
+func (siw *ServerInterfaceWrapper) RollbackTransaction(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id TransactionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RollbackTransaction(w, r, id)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -692,6 +1447,39 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/v1/topics/{topic}/message-batches", wrapper.PublishBatch)
 	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/producers", wrapper.ListProducers)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/producers", wrapper.CreateProducer)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/v1/producers/{id}", wrapper.DeleteProducer)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/producers/{id}", wrapper.GetProducer)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/v1/producers/{id}", wrapper.UpdateProducer)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/producers/{id}/rotate-secret", wrapper.RotateProducerSecret)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/transactions", wrapper.ListTransactions)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/transactions", wrapper.BeginTransaction)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/transactions/{id}", wrapper.GetTransaction)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/transactions/{id}/commit", wrapper.CommitTransaction)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/transactions/{id}/rollback", wrapper.RollbackTransaction)
+	})
 
 	return r
 }
@@ -729,6 +1517,470 @@ type UnauthorizedApplicationProblemPlusJSONResponse Problem
 type UnprocessableEntityApplicationProblemPlusJSONResponse Problem
 
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+
+type ListProducersRequestObject struct {
+	Params ListProducersParams
+}
+
+type ListProducersResponseObject interface {
+	VisitListProducersResponse(w http.ResponseWriter) error
+}
+
+type ListProducers200JSONResponse ProducerList
+
+func (response ListProducers200JSONResponse) VisitListProducersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProducers401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListProducers401ApplicationProblemPlusJSONResponse) VisitListProducersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProducers403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListProducers403ApplicationProblemPlusJSONResponse) VisitListProducersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProducersdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListProducersdefaultApplicationProblemPlusJSONResponse) VisitListProducersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProducerRequestObject struct {
+	Params CreateProducerParams
+	Body   *CreateProducerJSONRequestBody
+}
+
+type CreateProducerResponseObject interface {
+	VisitCreateProducerResponse(w http.ResponseWriter) error
+}
+
+type CreateProducer201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateProducer201JSONResponse struct {
+	Body    ProducerWithSecret
+	Headers CreateProducer201ResponseHeaders
+}
+
+func (response CreateProducer201JSONResponse) VisitCreateProducerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProducer400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProducer400ApplicationProblemPlusJSONResponse) VisitCreateProducerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProducer401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProducer401ApplicationProblemPlusJSONResponse) VisitCreateProducerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProducer403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProducer403ApplicationProblemPlusJSONResponse) VisitCreateProducerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProducerdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateProducerdefaultApplicationProblemPlusJSONResponse) VisitCreateProducerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProducerRequestObject struct {
+	Id ProducerID `json:"id"`
+}
+
+type DeleteProducerResponseObject interface {
+	VisitDeleteProducerResponse(w http.ResponseWriter) error
+}
+
+type DeleteProducer204Response struct {
+}
+
+func (response DeleteProducer204Response) VisitDeleteProducerResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteProducer401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteProducer401ApplicationProblemPlusJSONResponse) VisitDeleteProducerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProducer404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteProducer404ApplicationProblemPlusJSONResponse) VisitDeleteProducerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProducerdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteProducerdefaultApplicationProblemPlusJSONResponse) VisitDeleteProducerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProducerRequestObject struct {
+	Id ProducerID `json:"id"`
+}
+
+type GetProducerResponseObject interface {
+	VisitGetProducerResponse(w http.ResponseWriter) error
+}
+
+type GetProducer200JSONResponse Producer
+
+func (response GetProducer200JSONResponse) VisitGetProducerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProducer401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetProducer401ApplicationProblemPlusJSONResponse) VisitGetProducerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProducer404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetProducer404ApplicationProblemPlusJSONResponse) VisitGetProducerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProducerdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetProducerdefaultApplicationProblemPlusJSONResponse) VisitGetProducerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProducerRequestObject struct {
+	Id   ProducerID `json:"id"`
+	Body *UpdateProducerJSONRequestBody
+}
+
+type UpdateProducerResponseObject interface {
+	VisitUpdateProducerResponse(w http.ResponseWriter) error
+}
+
+type UpdateProducer200JSONResponse Producer
+
+func (response UpdateProducer200JSONResponse) VisitUpdateProducerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProducer400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProducer400ApplicationProblemPlusJSONResponse) VisitUpdateProducerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProducer401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProducer401ApplicationProblemPlusJSONResponse) VisitUpdateProducerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProducer404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProducer404ApplicationProblemPlusJSONResponse) VisitUpdateProducerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProducerdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateProducerdefaultApplicationProblemPlusJSONResponse) VisitUpdateProducerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateProducerSecretRequestObject struct {
+	Id ProducerID `json:"id"`
+}
+
+type RotateProducerSecretResponseObject interface {
+	VisitRotateProducerSecretResponse(w http.ResponseWriter) error
+}
+
+type RotateProducerSecret200JSONResponse ProducerWithSecret
+
+func (response RotateProducerSecret200JSONResponse) VisitRotateProducerSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateProducerSecret401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RotateProducerSecret401ApplicationProblemPlusJSONResponse) VisitRotateProducerSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateProducerSecret404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RotateProducerSecret404ApplicationProblemPlusJSONResponse) VisitRotateProducerSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateProducerSecretdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RotateProducerSecretdefaultApplicationProblemPlusJSONResponse) VisitRotateProducerSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type PublishBatchRequestObject struct {
 	Topic  Topic `json:"topic"`
@@ -1132,14 +2384,627 @@ func (response PublishMessagedefaultApplicationProblemPlusJSONResponse) VisitPub
 	return err
 }
 
+type ListTransactionsRequestObject struct {
+	Params ListTransactionsParams
+}
+
+type ListTransactionsResponseObject interface {
+	VisitListTransactionsResponse(w http.ResponseWriter) error
+}
+
+type ListTransactions200JSONResponse TransactionList
+
+func (response ListTransactions200JSONResponse) VisitListTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTransactions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListTransactions400ApplicationProblemPlusJSONResponse) VisitListTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTransactions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListTransactions401ApplicationProblemPlusJSONResponse) VisitListTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTransactionsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListTransactionsdefaultApplicationProblemPlusJSONResponse) VisitListTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BeginTransactionRequestObject struct {
+	Params BeginTransactionParams
+	Body   *BeginTransactionJSONRequestBody
+}
+
+type BeginTransactionResponseObject interface {
+	VisitBeginTransactionResponse(w http.ResponseWriter) error
+}
+
+type BeginTransaction201ResponseHeaders struct {
+	IdempotentReplayed *string
+	Location           *string
+}
+
+type BeginTransaction201JSONResponse struct {
+	Body    Transaction
+	Headers BeginTransaction201ResponseHeaders
+}
+
+func (response BeginTransaction201JSONResponse) VisitBeginTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BeginTransaction400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response BeginTransaction400ApplicationProblemPlusJSONResponse) VisitBeginTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BeginTransaction401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response BeginTransaction401ApplicationProblemPlusJSONResponse) VisitBeginTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BeginTransaction403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response BeginTransaction403ApplicationProblemPlusJSONResponse) VisitBeginTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BeginTransaction404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response BeginTransaction404ApplicationProblemPlusJSONResponse) VisitBeginTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BeginTransaction409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response BeginTransaction409ApplicationProblemPlusJSONResponse) VisitBeginTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BeginTransaction413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response BeginTransaction413ApplicationProblemPlusJSONResponse) VisitBeginTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BeginTransaction422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response BeginTransaction422ApplicationProblemPlusJSONResponse) VisitBeginTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BeginTransaction503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response BeginTransaction503ApplicationProblemPlusJSONResponse) VisitBeginTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BeginTransactiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response BeginTransactiondefaultApplicationProblemPlusJSONResponse) VisitBeginTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionRequestObject struct {
+	Id TransactionID `json:"id"`
+}
+
+type GetTransactionResponseObject interface {
+	VisitGetTransactionResponse(w http.ResponseWriter) error
+}
+
+type GetTransaction200JSONResponse Transaction
+
+func (response GetTransaction200JSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransaction401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetTransaction401ApplicationProblemPlusJSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransaction404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetTransaction404ApplicationProblemPlusJSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetTransactiondefaultApplicationProblemPlusJSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CommitTransactionRequestObject struct {
+	Id TransactionID `json:"id"`
+}
+
+type CommitTransactionResponseObject interface {
+	VisitCommitTransactionResponse(w http.ResponseWriter) error
+}
+
+type CommitTransaction200JSONResponse Transaction
+
+func (response CommitTransaction200JSONResponse) VisitCommitTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CommitTransaction401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CommitTransaction401ApplicationProblemPlusJSONResponse) VisitCommitTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CommitTransaction403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CommitTransaction403ApplicationProblemPlusJSONResponse) VisitCommitTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CommitTransaction404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CommitTransaction404ApplicationProblemPlusJSONResponse) VisitCommitTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CommitTransaction409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CommitTransaction409ApplicationProblemPlusJSONResponse) VisitCommitTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CommitTransaction503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CommitTransaction503ApplicationProblemPlusJSONResponse) VisitCommitTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CommitTransactiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CommitTransactiondefaultApplicationProblemPlusJSONResponse) VisitCommitTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackTransactionRequestObject struct {
+	Id TransactionID `json:"id"`
+}
+
+type RollbackTransactionResponseObject interface {
+	VisitRollbackTransactionResponse(w http.ResponseWriter) error
+}
+
+type RollbackTransaction200JSONResponse Transaction
+
+func (response RollbackTransaction200JSONResponse) VisitRollbackTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackTransaction401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RollbackTransaction401ApplicationProblemPlusJSONResponse) VisitRollbackTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackTransaction403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RollbackTransaction403ApplicationProblemPlusJSONResponse) VisitRollbackTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackTransaction404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RollbackTransaction404ApplicationProblemPlusJSONResponse) VisitRollbackTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackTransaction409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RollbackTransaction409ApplicationProblemPlusJSONResponse) VisitRollbackTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackTransaction503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RollbackTransaction503ApplicationProblemPlusJSONResponse) VisitRollbackTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackTransactiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RollbackTransactiondefaultApplicationProblemPlusJSONResponse) VisitRollbackTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListProducers List the tenant's producers
+	// (GET /v1/producers)
+	ListProducers(ctx context.Context, request ListProducersRequestObject) (ListProducersResponseObject, error)
+	// CreateProducer Register a transactional producer and its check webhook
+	// (POST /v1/producers)
+	CreateProducer(ctx context.Context, request CreateProducerRequestObject) (CreateProducerResponseObject, error)
+	// DeleteProducer Delete a producer
+	// (DELETE /v1/producers/{id})
+	DeleteProducer(ctx context.Context, request DeleteProducerRequestObject) (DeleteProducerResponseObject, error)
+	// GetProducer Get a producer
+	// (GET /v1/producers/{id})
+	GetProducer(ctx context.Context, request GetProducerRequestObject) (GetProducerResponseObject, error)
+	// UpdateProducer Change a producer's name, check URL or timeout
+	// (PATCH /v1/producers/{id})
+	UpdateProducer(ctx context.Context, request UpdateProducerRequestObject) (UpdateProducerResponseObject, error)
+	// RotateProducerSecret Replace the signing secret
+	// (POST /v1/producers/{id}/rotate-secret)
+	RotateProducerSecret(ctx context.Context, request RotateProducerSecretRequestObject) (RotateProducerSecretResponseObject, error)
 	// PublishBatch Send up to 100 messages in one broker round trip
 	// (POST /v1/topics/{topic}/message-batches)
 	PublishBatch(ctx context.Context, request PublishBatchRequestObject) (PublishBatchResponseObject, error)
 	// PublishMessage Send one message
 	// (POST /v1/topics/{topic}/messages)
 	PublishMessage(ctx context.Context, request PublishMessageRequestObject) (PublishMessageResponseObject, error)
+	// ListTransactions List the tenant's transactions, newest first
+	// (GET /v1/transactions)
+	ListTransactions(ctx context.Context, request ListTransactionsRequestObject) (ListTransactionsResponseObject, error)
+	// BeginTransaction Send a half message (begin a transaction)
+	// (POST /v1/transactions)
+	BeginTransaction(ctx context.Context, request BeginTransactionRequestObject) (BeginTransactionResponseObject, error)
+	// GetTransaction Get a transaction's state
+	// (GET /v1/transactions/{id})
+	GetTransaction(ctx context.Context, request GetTransactionRequestObject) (GetTransactionResponseObject, error)
+	// CommitTransaction Commit (make the message consumable)
+	// (POST /v1/transactions/{id}/commit)
+	CommitTransaction(ctx context.Context, request CommitTransactionRequestObject) (CommitTransactionResponseObject, error)
+	// RollbackTransaction Roll back (the message is never consumable)
+	// (POST /v1/transactions/{id}/rollback)
+	RollbackTransaction(ctx context.Context, request RollbackTransactionRequestObject) (RollbackTransactionResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -1179,6 +3044,176 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictHTTPServerOptions
+}
+
+// ListProducers operation middleware
+func (sh *strictHandler) ListProducers(w http.ResponseWriter, r *http.Request, params ListProducersParams) {
+	var request ListProducersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProducers(ctx, request.(ListProducersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProducers")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListProducersResponseObject); ok {
+		if err := validResponse.VisitListProducersResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateProducer operation middleware
+func (sh *strictHandler) CreateProducer(w http.ResponseWriter, r *http.Request, params CreateProducerParams) {
+	var request CreateProducerRequestObject
+
+	request.Params = params
+
+	var body CreateProducerJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateProducer(ctx, request.(CreateProducerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateProducer")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateProducerResponseObject); ok {
+		if err := validResponse.VisitCreateProducerResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteProducer operation middleware
+func (sh *strictHandler) DeleteProducer(w http.ResponseWriter, r *http.Request, id ProducerID) {
+	var request DeleteProducerRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteProducer(ctx, request.(DeleteProducerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteProducer")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteProducerResponseObject); ok {
+		if err := validResponse.VisitDeleteProducerResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetProducer operation middleware
+func (sh *strictHandler) GetProducer(w http.ResponseWriter, r *http.Request, id ProducerID) {
+	var request GetProducerRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetProducer(ctx, request.(GetProducerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetProducer")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetProducerResponseObject); ok {
+		if err := validResponse.VisitGetProducerResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateProducer operation middleware
+func (sh *strictHandler) UpdateProducer(w http.ResponseWriter, r *http.Request, id ProducerID) {
+	var request UpdateProducerRequestObject
+
+	request.Id = id
+
+	var body UpdateProducerJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateProducer(ctx, request.(UpdateProducerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateProducer")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateProducerResponseObject); ok {
+		if err := validResponse.VisitUpdateProducerResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RotateProducerSecret operation middleware
+func (sh *strictHandler) RotateProducerSecret(w http.ResponseWriter, r *http.Request, id ProducerID) {
+	var request RotateProducerSecretRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RotateProducerSecret(ctx, request.(RotateProducerSecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RotateProducerSecret")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RotateProducerSecretResponseObject); ok {
+		if err := validResponse.VisitRotateProducerSecretResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // PublishBatch operation middleware
@@ -1249,73 +3284,248 @@ func (sh *strictHandler) PublishMessage(w http.ResponseWriter, r *http.Request, 
 	}
 }
 
+// ListTransactions operation middleware
+func (sh *strictHandler) ListTransactions(w http.ResponseWriter, r *http.Request, params ListTransactionsParams) {
+	var request ListTransactionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTransactions(ctx, request.(ListTransactionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTransactions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListTransactionsResponseObject); ok {
+		if err := validResponse.VisitListTransactionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// BeginTransaction operation middleware
+func (sh *strictHandler) BeginTransaction(w http.ResponseWriter, r *http.Request, params BeginTransactionParams) {
+	var request BeginTransactionRequestObject
+
+	request.Params = params
+
+	var body BeginTransactionJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.BeginTransaction(ctx, request.(BeginTransactionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BeginTransaction")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(BeginTransactionResponseObject); ok {
+		if err := validResponse.VisitBeginTransactionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetTransaction operation middleware
+func (sh *strictHandler) GetTransaction(w http.ResponseWriter, r *http.Request, id TransactionID) {
+	var request GetTransactionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTransaction(ctx, request.(GetTransactionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTransaction")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetTransactionResponseObject); ok {
+		if err := validResponse.VisitGetTransactionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CommitTransaction operation middleware
+func (sh *strictHandler) CommitTransaction(w http.ResponseWriter, r *http.Request, id TransactionID) {
+	var request CommitTransactionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CommitTransaction(ctx, request.(CommitTransactionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CommitTransaction")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CommitTransactionResponseObject); ok {
+		if err := validResponse.VisitCommitTransactionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RollbackTransaction operation middleware
+func (sh *strictHandler) RollbackTransaction(w http.ResponseWriter, r *http.Request, id TransactionID) {
+	var request RollbackTransactionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RollbackTransaction(ctx, request.(RollbackTransactionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RollbackTransaction")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RollbackTransactionResponseObject); ok {
+		if err := validResponse.VisitRollbackTransactionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Frvctw4cn+VLua2VqrjjGZGsr0af5JtOavYlr2SnNhn+kwM2SPiRAJcAJQ0tqYqT5MHy5OkGgA55Az1",
-	"Z5ONL7naDyoNSaDR6L+/buBbkMiilAKF0cH0W5AhS1HZn0cpFqU0KMwJljlbYEpvU9SJ4qXhUgTTIDaq",
-	"whiuMhRgMq6BCX2FCrgGkyFoIxWm9Us5ByYAmco5KlD4a4XawBU3mRvMCoRm0WQxeIWLYRAGOsmwYLQ2",
-	"iqoIpp8CWjT4HAZmUWIwDbRRXJwHy2UYnKBRi4O5QbXJ6ykmUqQajIQrxg3McC4VgqIpXJx3l/KkuTB4",
-	"jipYEvGSKVagWRdPsniFi83l3rAL1JY6Rw2azRG2jg7PXkKq2NwMOJr5IDOmZCUf8NauL3AxcFrYHkbi",
-	"LEOYc6UNTK6vW9K9wNLA1mQPMpgtIMU5q3KzDUykoLy2rGQjEa/0OKgVOQWnt7lUwJwE1vRwgQtLrGSL",
-	"XLJ0GInT+vVVxnO0Ix1jtSJVJfQU9kb7Q6jHhiBNhqqmMo3E3mQyhFe40MAUgk5kiSlphMglLM9R/ajh",
-	"4N0RzR5GIggDTsJ0AgnCQLCC9LJmJh3VFez6NYpzkwXTyaNHYVBwUT+PSYnGoCKaf/0URdeT8SCKrp8c",
-	"fv7zn4I+gzqTJU82lXsikws0b34BQ9+nMKY9jCdPIMmYYgnZCJl7fDD4C7DBVxgN9uELDOIhHLMCNVQa",
-	"U5gtItEQ4kZjPoet+OzZv41HkziE+PT5z4cv3r8+/HL29t3R8y8fPnz4QK9P3vzy5fTj6Zf//Pf/iMNI",
-	"xD+cHJ6dfPzBPkL8w4vXv9jf21bCCue0VkuUJTPZSpCW/yAMSIlckYuTZdwizvHkyV3iPBj8hQ2+jgb7",
-	"Xwb94lzSOrqUQqN1oWcsPXHGQ0+JFGSk9JOVZc4TRsLeKZWc5Vj8+W+aJP+txdmfFM6DafBPO6sQtuO+",
-	"6p13bpZbtKs7cqnaZmcK2YWLVbQ8qQ624kuW89SuThLlwj4PiIH2sxVdvD0MlmHwXIp5zpPvvo81P6DI",
-	"wAVZF0UFRi4puDhvtrsVr0caLgaVRtpF2I79No4OmkDax6EfvdMKuZbJQ6Wk+p5yOBALH2aQlqZNCrJJ",
-	"lpO2CjSZTAdCmgHLc3mFqVfZS6lmPE1RfG+d+egGOUu86dkwCFvxvGbJs3gszUtZifR7cngsQVdJ5gIb",
-	"bMX2vxXfnFiJt0EqULIyxHDrtWX4nYvzZ1K+Zuocvyffz2S6AHmJyko05wUnc/eJZ2CkHOTEkmf0FNUl",
-	"T/C9YJeM52yW4/eVsaFwM+eqsGnAsjxT8gLJejWKdFCJZkC8HcIJplxDKq8EbMUplihS68LVagNOM0JS",
-	"QmbpwmvH/v493fu9YJXJpOJf8XvbpQ27jftsxVWLFa/X96JUMkGtSSKHwnCz+HuH5Cvm070FWEx0EFFP",
-	"RC64LphJsmZHuipLqQymbzDl7Mzm1O9rq/9y+vbYyrthZVAQLwNK8JbPZY0YfF43SfaGtOBiAEtTTuRY",
-	"/k7JEpXhlP/nLNcYBmXr1bdgJtMeLE1yLRw9oBEhMA0Gr8nFKzP/ydn+jGl8vAdbsfsRbz+17oBFaRZD",
-	"IBpXmcwRZsQepUpmoJDawB684c9AigQhxUSmmJK/dIHOGpYJAxSJTOn3PbI9rMctw+ACF/q+8QSOaWxX",
-	"Lvdorx65DAPD7mXpjDlwuwJ9n5zgVzWVnP0NE0P0Dlv79HVGMA1I6sG6rfwsryAmQjFJ90pxY1A8hRRz",
-	"fom2DEqYUi7cScXPuWA5zBYGNcm7ru48aafEnjIvDF5yzNMGZ3QFNadvmxZkTbiUFhkAF77icLYkFcQu",
-	"3E2PD94cEmogkNw8/FqhWtRPtmJqZAoEo20ZRYGWC9R2KxscK2TeITdLjLYWHPfN+D59vPI2tJb+Km1X",
-	"p9CoQ+AixeuN3EJ85lJeVCUxyQ0WegPh/3QHwo+i0z5cHxKFI0dtd9J8ZkqxhUUFPrpsVlEvn8P+3qMn",
-	"4KMWpGgYz/UQYhtZyIqkQKqkTIYaQRuK6/D+5EhHYqtUOOfXEFMVrac7O19RyVxqPUzxsg6EeifenkYi",
-	"EjdAJOGGaJhKww0UyCw4vonEzWAwaP5obLsEgBvYG43gxkqyRtKpRG2ji43VrvdRVxBPIbZIVMfWPDQg",
-	"SzKwqgVHvVNSdOiTRdK2RR12uxNczdGZ4YCatcNWNSNYYYF/lZOrEUWFGtUl1ix0kqclOIYbELLOr87S",
-	"BVTiQhDsID24mSuUaqftej5ug7VkdK41lJA4PZEVcrRE9tzaFnk6cOmGraPPZvBq540m8JprA1K4ai6v",
-	"NLm6I9NTBFhKj2qt2iUtAR3aN27GirhXQ3/1ZGntw43tpXS6Wlz3lWja8Dyvi7Onvv/CCGNB3IJmsV91",
-	"E8TSguNa8D+fnb1zdmNjk89gnXxpHamLjWsr6E3plv6jHpOM21jDW2+vZBoUQ6QmE0uqRxh3gyNHegMP",
-	"ww08aszOh7aUp5ZBPwpOD49ffHn7auqV6URRMCsj+kdjZ3WD8mlvC2ydV8fNLeC74ckhda6hEor8nr6G",
-	"oCX50jrFhAnPRyaFrCwnJALyXJKMpgyz8heH5ZuVmowDc8ZzmrsWdmyLjvGcyJVMGd0EE18eW1Ija7ez",
-	"6vypsw55Dhlzk304hkqk3nZq8+ZWOcE6SnETetJcGDjW6FOTd+6CKK0Uv9zMKFxow0SC/UixxeQWy7UE",
-	"7mJC/GHg202DozQGl/Jtl5O+njODV2zxoyYRbPdmcZc6+trDYWC4cUXkxizjEftcqoJZ7KR4b6+xDQTs",
-	"15pqs3IfHnjX0UA/1O7k+L3R/uOezXXl+F6THzYk6r4lU+h6nY/37m51DmEQP42EM8SmyelzkIYtygp4",
-	"zYoyR4hfHX48JaB1dvDP9v/746Nfvrw6/Gjbmy8OXx98pLeUW7FkCoVZa27Cv7K88tw1mH60/7jFomuA",
-	"Fuy6LZbHe33yrGY515mtYVrdyd9Qw/hw83Bj79RLHTg1Ho0sHqsf111hzWqalT/fvjG/zn9va/9b5Vn4",
-	"P6vFUszZwp/vbLL3wtUfLgMVTCxA+6Mgl3NbacQfWLWTxpbhBar68WnDKAGilC22h0Alsk0dsa90DkxM",
-	"TDcOz4V5vOfMjxdU5Pz0eM8r1j2v9tSKKA2x23fEjNsUsQhbBKd3d3f3N3gERrFundNGYl1mU2ZwQASD",
-	"/0dFr86YovX6T+K8V/QccZ3L+vDJvvq1wspna0ISuiLNa3S5tKA8QmAEpEpRDZ1C76icNjPB71yae4/G",
-	"1AaQzVrYGfWxPenpSUxNbOqK661AQEF4qFzZPZWUTWJt9v+g6NblkiJZX0q3oj9KO4mSC7M7Cfp8w9TH",
-	"cvdkUX+61RLEaqWa/fsla3nekK6XjON5Q7h2lbfzuUazvicbCzYOmHsjuWWzTepOZlstt7sMYTN4++h3",
-	"rmRVgsmY6QmEvYioI4Nbk8KP2mKxBgbU+X07hErwXysEliipdY3B7BE2T5huwJmu2yx4iWrRhusU4nou",
-	"DXhsEUyD0Xh/8nLv+e7BT89GT16MDycvdw/2nj16/vjFk8PRaDTq29ZvM8bfquoHm2/bCO4x5fts5Iyd",
-	"93v66iSbncOWkBDfxFbsQsJVxg2CLlmCIT0kGWhCYMwgDbdnjbqaNSQBr0uFWnMp9Pb98bF9dvzXmyjS",
-	"tx3Ca0wqxc3ilCKKt2hkCtVBZbLNbR2IphkxV7JYQ/e2QjyvlK1hm0sftKKjueIgM6Z0LXEu5nJznbrf",
-	"ZFvJwtXhtQVzQWsLQ9D4oGRJ1pa0dTC0AESkkVCYICdUXHQSFZFvUIjta0UiEgcuBbmbINreCpEiX2xC",
-	"GTcC07oUHkJzUBoJWZlEEmbwg211FsI8r3RmD/icA1pgISsTkjXUl0+Efbttdx0JqkU3S/SH1d1h7d+R",
-	"SHJOxW59XaabqeM1B4+HcNDpmti+EROR8DwqrLQvgGseeOrbiP7WCtleUZr1ZE+6iUSKaeX6HKhBCogb",
-	"T4wbONBQJqxqVXNoY5M7hHYm0TQ449vOaGJIZVIVtPerTGqMRF/rs934hJxrg6kvyuNVwh36hDv0/dbY",
-	"1Tw5T1BoG/j9nQ9nj4PJcNQqXBtrDsLgEpV2Jj4ajt0oWaJgJQ+mwe5wNNwNrPdm1hV3MmS5yb4G02/L",
-	"MNgpSIWJ9k9+3nDBity/sm2MevTleMdGNr3zzf5f7nixDuwpjXP2UmrTd5/LelCer/zGS8sd8BhpJWgj",
-	"o61QffOUC2CguTjPMRLe/j2ycadEzfmQT4Lu1MgfrjJDS05hMho7x7vKUETiDscLV4mKp21MtQmpImHx",
-	"xmpDqw6RBez2Ll3qT1GEhBr2rm5LUda3VkbZq1PLBt0LbJ/6QdtqyI67+rQM7x24dhNu+dllMdTmmS8X",
-	"bzms/I2HlD2F+bKbMo2qcP2S0WQ0/r1ZqAH3LSfA3VrSIZYmWLQtdMtbyPrxfM+NvfuO6Xsua1ru9kaj",
-	"26Y2Utpp3cOyU8b3T+lcA7CTdu+ftLpyY2fs3T+juQFjJ+zfP6G5iEUTxg/gaf3Kip336CEC6DmXp8mT",
-	"yUMmb15TWIbBo4cIsefqirVCfzJ733TfUyVUVRUFUwsfSYGQv4TxaLSKPtwd+9QxkhQBRvEysKWs7nac",
-	"lneG83vjOC1UO4mRTbBmbazTDrktqFOn/TbWuaXmj1uNgnit+o+EL/99u9iG5A6iShIsjauKiuFaDwWk",
-	"ikSrAURY2sBMmmwbCnaB4MBUE/zvCNd1GfcPErDXGo5/r5Dd9FcfErQ7DcA/ovQfUfr/SpRuhclbonCr",
-	"XrZBo10pf/pMvm7PYHxIqVQeTIMdGwM8tb74vMoJRkL38ru98OIri4YPCkJrd4NskRCuTi1D8JWCLwJb",
-	"FyiGcCyBLBeF8V7fWqSJmTpYfl7+VwAAAP//",
+	"7F3vcts2tn8VDO/uRJ5Ssiw7SW1/cmyn8SZxXNu5bbbKmjB5JGFNASwA2lYTz9ynuQ92n+TOAUASpCjJ",
+	"blM33emHTiwJPDgAzp/f+QP2UxCLaSY4cK2CnU/BBGgC0vx5lMA0Exq4PoUspTNI8NsEVCxZppngwU4Q",
+	"aZlDRG4mwImeMEUoVzcgCVNET4AoLSQkxZdiRCgnQGXKQBIJP+egNLlhemIH0ymQctJ41n0Ns14QBiqe",
+	"wJTi3MDzabDzU4CTBh/DQM8yCHYCpSXj4+DuLgzeiJha1pqcnk+AxBKohoRIUCKXMdSpz1M7BS1neyMN",
+	"cp7eGcSCJ4poQW4o0+QSRkICkfgI4+NW0oxrGIMM7pB4RiWdgnabvZ9LJWQ72xGHW20HRLiJuFmZhGsm",
+	"ckUyOjbrYDj65xzkLAgDTqc4X2yJ+pxM6e0b4GM9CXYG/X7bFnon8Bpm8xy9pVegzDoZKKLoCEjn6PD8",
+	"JUkkHekuAz3qTrTOaMa6zDvNK5h1rXSt9YYc1zViUmkyuL31pOYKMk06gy0yIZczksCI5qleI5TjqVkp",
+	"NBIz5FEln91CQHeIlceRkITas2jI1xXMDLGMzlJBk96QnxVf30xYCmakZawQUJlztUO2+ts9UowNidAT",
+	"kAWVnSHfGgx65DXMFKESiIpFBgnKBpKLaZqCfKLI3skRPt0b8uLA7IZUJ9YQ/4VH9/RpGEwZLz5voDhp",
+	"DRJp/uun4fB2sNEdDm+fH3785m9Bq6KwKdNItU1uUvOjP7c7iGDnaT9ERtgUNfEpStCUcftpI5yX8zA4",
+	"kSLJY5BHB+VsGdWTajKWBGGAe80kWhg8QH9mb12ZTC5+6ne397r/pN1fPn4aPLtrX9y5yFg8L7mnIr4C",
+	"/fZ7ovH3HbKBB7QxeE7iCZU0RlVE9Yr2uv8ktPsL6Xe3yQXpRj1yTKegSK4gIZezIS8JMa0gHZFOdP7i",
+	"h43+IApJdLb/6vDg/ZvDi/N3J0f7Fz/++OOP+PXp2+8vzj6cXfzf//xvFA559PfTw/PTD383H0n094M3",
+	"35u/14z4SBjhXJ6c1LfM8L901zxZ2Rg8XyYrdjP73e2L7iJZOZeUKxrjLn6BU9S39znEO6SmMsEVGPv4",
+	"gianVh/xUyw46j3+SbMsZdbor2dSXKYw/ebfynqAav6/SRgFO8F/rVfebt3+qtZP7FN20nnrW5iBSwn0",
+	"yro1nB4FhnSia5qyxMyO58i4+dxFBvzP5sCitV5wFwb7go9SFj/6OhqmBY0t4yjTaGgpWjnO+Lhcbidq",
+	"Gm/Gu7kCXEXowwTjJLull2zj0I1e9/ypYfJQSuvzHmsf9vjMWW7AqXGRHOWSpnhaU9ATkXS50F2apuIG",
+	"EndkL4W8ZEkC/LHPzDkMktLYiZ7xLKQTjQqWHIvHQr8UOU8ek8NjQVQeT6w5JZ3I/Gu2b4SsRGtESCJF",
+	"rpFh72vD8Il1nedCvKFyDI/J9wuRzIi4Bml21Dg70omcL+9qIbopsuQYPQN5zWJ4z+k1ZSm9TOFx91ij",
+	"uRkxOTXOx7B8KcUVoPQq4Ek35+WAaC0kp5AwRRJxw0knSiADnhgVzqsF2JPhAjEOTWbudMzfX1K933Oa",
+	"64mQ7Bd4bLk0ZrdUn06Ue6y4c33PMyliUAp35JBrpmd/tEm+oQ5kGMxKeQ1ktljkKVNTquNJuSKVZ5mQ",
+	"GpK3kDB6bnzq48rqP87eHZv9LlnpTpGXLjp4w+ddgQucX9fx5C2egrUBNEkYkqPpiRQZSM3Q/49oqiAM",
+	"Mu+rT8GlSGbtAdPU0iM4IiRUEQ23qOK5Hn1rZf+SKni2RTqR/SNa2zXqANNMz3oEadxMRArkEtlDV0k1",
+	"mQqlyRZ5y14QwWMgCcQigQT1pQ6vGlgmDIDHIsG/V+ztYTHuLgyuYKZWjcd4A8fW92XF6RUj78JA05Us",
+	"nVOLASto95Pd+Cr8Fpf/hlgjvRcwZtxDix5i+xXnumJT4wnEV8bauFC8XRacrTSjFbmk8RXhokxC6Al1",
+	"iYvO/qvD/dcXR2/fvj8+Ov9wcX709vDi6Pji7HD/3fHBmTGLZeDz7bOtVaHPo5y6iaza1138ioKswK6f",
+	"vD9942JtZb/p4oYoXNuD46zfX+xCF+h86XjGl+VyE8Myqloo3ofegZYBcYBGJWiawlfihkRIKELjcSOZ",
+	"1sB3SQIpuwaTOImplNabC8nGjNOUXM40mLMo8lyOtLVRLQmvMHjJIE1KGF0/kBH+Ni8cxkJnwgBfwrjL",
+	"UVhTKSSJrDffOd57e4igGMO88oPJExSfTI6lPDuCgaBJvCCOYByUWcocxxKo8zfLD8ZyX45vO4/XTlka",
+	"6C5XZnb0/CokjCdwOwedkM9UiKs8M7kzDVM1J2bfLhGz4fDsm1admNLbI0ttc1D+TKWks8AmQ4zznE9N",
+	"vNwn21tPnxPnlEkCmrJU9UhkHCdKkeDgsn8KiNIIW8j70yM15J1MwojdkmiidaZ21td/ASlSoVQvgevC",
+	"z6v1aG1nyIf8M0GS5DPS0Lkin8kUqIn9Pg/55263W/6HY/0Il3wmW/0++Wx2sggUEwHKOE8DRawxLQLk",
+	"XRKZQEtFRjwUARpPiDlaYqnXIuYafZRIXDYvUEX9ARtS156wcYiRQy9Y53Rq4to8RVVDihIUyGtosnAD",
+	"lxMhrrq5TOt0re0UslDfmbGjjjXc8o5aC8mEKhJLSIBrRlNl9MOomQEPtEjqEJokEsXTTl4DpmbWDfIZ",
+	"PZTDrlbNOMn5FUdIj0Jgn6wiQPPYpmN2UciIEm8z9MY1OyJVVGaIbNm5TVRnAzc7rBnZlYOrbS/FAG6Z",
+	"0kRwu3VprtDOWDItAbah9LQQKTOlIaBC8419oiJu6RRGu7uE/dL/lQvXwCkvSOgKpSyj4g27ByFUKOjG",
+	"LsFjqW0Xu+RRsqmXAt+bp0gHeuMekSJNDUahCGzQuk6ZXtslkbUHEVF0psjNhMWTQnrbszTl3LRZaGGq",
+	"LRWkNEvTIgm061LnlonICwGj4gTmgmWccKMQwlfn5ydWgY2TcEi5hsuNRavH4IVGtIYOhv7TFtsQ+TGN",
+	"MyOtO1NGS0hqMDCkWjZjeRBmSc/F3eQzeVqqoPMxCUsMg24UOTs8Prh493rHCbbdiik1e4T/4NjLoma2",
+	"21q9aPJquVkQ5Jc82YwAUyTnEg0w/hoSJdCuNCnGlDs+JoKL3HCCW4AmFHdGQSn5Vc6gnKl0/WREWYrP",
+	"Nuy/qa5QliK5jEqtShvs0nCGVN/I7WU+3rXSIcbGuuLfzi+SnCdOdgrxZuZwgiYstQ+04I0wsKyZhHYB",
+	"AJZhUg9r3c27dsaVpjyGdjTuMdmhqRKo/8h89GPXBUndoyQiFnuZAhX+OqYabujsicItWGuFU9aHt9UY",
+	"w0AzbZNVc09plxkYCTmlBsRKthIqm18LquXMbcDsxItM6qdhXOl72X4erjy7p2usJWhTNZtC2/KZAbhw",
+	"S6cZLjXA0KW/8Y+DwY+bH7b++XTv2Yvn+98ebB/2X258N3jVRsHWL9r2iE1B5Prtgs3Ns+RhzDZ20xRM",
+	"zORhtSv+rP5++NMt2/AjnuUPDbf9I6kL7j5NU0hI5+Td2XlIFBvzwiqeacoTKhPyg8VMykmuWitaAQor",
+	"OOR+5G2ATAIxQ2/gecRda9GjfRzrFCLadaHqkA9ub+28xQBbGIp6ZI/PrG2CFINckRu4pdCLGLwU9YYc",
+	"ERraWAOOdxH2Z8hMSDLJrtH1orqljF91UxHTtABoYEq5Q17gtpynaNg8vSQGxJivprZWV6uub327MjFU",
+	"CN/yuGO5aHql2b5fnN3s9+s5Cq/c7xdofaFsyuMyWXvDbGanLk2lJb2XSS0NRYtBrZoeVgeLdrJl3J6g",
+	"51+pGVPG/W83lunKH3HWDz7chfvxA9OTM4glWHORpu9Gwc5P9z6t5rGrktS870PDgSpqx5BOdDNREF9E",
+	"5BuXhl3rkbOJDW7SGUYO1vDZpg+B6Li30pw6BuZF4KNdtMdruwTUDmarv/2s5Szqa3uvEBeWJIouASrB",
+	"dhY821reWNAj3Wh3yC0wKlsKXHCqSAfjDefZSPT68MNZFJLofO878+/746PvL14ffjDNBAeHb/Y+4LcY",
+	"dENGJXDdaCUg/03T3HFX5rL72888FksT5m/Ls602IcovU6YmJnf/63K8Dv7e31LU6gS1PMuGU4TiY9OS",
+	"NASlnPnj4oW5eX5b+vpLlyXC31aDSCCls4WZ8gOb2bAR0ZTyGWqr6W+zMaAX1riePj+I6aCRksXH3ZJR",
+	"wYEkdLbWI8fCxZ+Ry6Hs6QiZLoET4/rZ1oNT7CWxxSui2gXtbAqkc/pyn2xubm7P8UgoIpgmp+WO1Zld",
+	"Ckm/1mKPmlCJ87U39TmtaOmWG4uij8189XMOuYseMbJVOZ68AhvbTTGuweCYCJmA7NUh0b3c3RcuSTmN",
+	"huRFAQAa2mqE+nhREFDapvp2veNAgGN8nlVyH+Lii0CvXP/9cFCNS7RkbYjIbP1RUgs4GNebg6BNN8ra",
+	"yYqorqh6VBtRzRQuQ1bzPM/trtsZy/Pc5ppZ3o1GCnRzTcYWrACrFfE6qaXMeqXmZYKwsI44liLPiJ5Q",
+	"3WIIWyP02h4sdApPlMkNlDCg8O9rIck5+zkHQmMplCpjDwkm66XKZIEq6i9gUtRe+ghNXEtfdRU19ze2",
+	"By+39jf3vn3Rf36wcTh4ubm39eLp/rOD54cINNuW9TBhfOhR31t8fSFYIcqrZOScjts1veobpWPS4YJE",
+	"nyOz7VyQmwnTQFRGYwhdXlYhAkP8qunYJHpVflmSJHCbYXTJBFdrq+2jX9n81+fhUH1sLzt5RfcFSZd9",
+	"jI3n1/dK3BAx0rWY3RY8nGj7eWsMm3utp/UrUjcuDfArHnnR4sB+mIDJ01KXM18vM+kxTVNXqywr3qTI",
+	"QTDt11tpxorot7XamlKlTQbiIUyXD73LdSwWmRcc5QpNrg71RBFhnyAdu6awLA+ERT3IlIduJjPCtM1+",
+	"QILA0v26ttogtRX1y9xda7YRVvrnSmLOzPjKrc+7+wVaHgae3B01knz69kE5vqbDqxEOaxakpRvALrme",
+	"jPMUqtWQVDN8iSSJr9u/W55k7tDmr/pkwBE/RjvO84VVLq9HIiuiGpKIrJMIBRWSC5TVaKfQtt6QR/TS",
+	"VHYiWwWZ0HRURhE3VPn1EkhIx9gkGDNutdjmAyEZ8qf9zbVdgnFKLLJaZd9cIGGKWA5s2lFwT/eRC6cf",
+	"Fya4uZjS2wubpYx20KYju2igCZWSXSMRe7enmuWJGvJKY61J6XiCZfT9Lb1d260XhFRMZaLKpQ95CR2V",
+	"QBVminB03w5Z08sUbFReWCh3BiiDxX4HYeDtdhAGbouDMFi0zPa7UwriXDI9O0O5c6AIqAS5l+vJvDzs",
+	"8bLWPJJi2ihYmEMc59KU5crLUDijpVmp6UTrzHYTMj4S8/MUvQymC4/b0mIBghjHubkmYkT2MhpPfGdt",
+	"MBqYGJYnQy4hBnYNqpA3F+sg+VIETc/EkA/5no1iil6pwe2tTU7NRcOFSBbVPZOStj3mQ17abzfYFJxC",
+	"MkpzNTG90RbDEZfjC1H4iqtQ3Hy7ZlZt5L2l6ni/UmJYQMQhj1MGXJeXt+rBXtTAiFGP7NUKwaYiTvmQ",
+	"Ox4l5MrV9AoeWFJcULN3qBC+TDPdjBfxbIY8gSS3pVtQqKNRaYqjMqIsKQsegzmaQwNvbf++FYmyeSZa",
+	"1N4akUTE+RTXbtrhhrytrcZvqiEpU9pk/ROQxro5s9xzZrnnenkiq6Api4ErYzbdjRgrj91Br+/V4kpp",
+	"DsLgGqSyIt7vbdhRIgOOIGQn2Oz1e5u2LW9iVHF9AjTVk1+CnU93YbA+xSOMlfvknuvN6DR1X5nKbDH6",
+	"emO9cG2G2NjCcPRJtPCwAfqqk3JU/YLigsxwNWTdXii7C1cOdL7q7mPjhs+g31/SrPzgJuWqRtF2D8Rc",
+	"m8RjL7fFdFBv9TcWkS55Xa+1tZuHNlc/VF0hMcy4ks2qp1y1GY1zPp1SOXPHZJG5aUN5oqo1BAZoqQbK",
+	"UcFHxHVCtcD/vapPpirQWyvRVSwBIm64vbnrEyxjzvenb6xhKQwyumnVrAGS+5QA3Z3QRrHAdGvpXHJI",
+	"rAGegLSFAcFtbcA+GoQNYd43cO2kwnMPk+bGJVgrrCaz88Kld7+onNq67V0drmmZw92ckmx88cm9UlCL",
+	"qtiNTBq3Qvx71suuhJTjDOUtq+LLZd676fcn0chTGDPT5UZ9gaZppVsosEyreoC3WFubJnv9E0vurPKm",
+	"0IbNTywsrCupGJnWK3wi8ViRgDAjFXzsRfq216ngzKDWGbrDGXGIk+Rcs5SUqDOsA+wS3DY7bXtzmnlg",
+	"OPI0syHgW625fDAy+OsFYmv1Q+UVut8qD5ZdQokfTi6yy62u+DvQizfoy7vJRfeTCv7/LBv/Heh77vrD",
+	"vIF3hx09QVaUEuqH9t606NTO7ffzGLaf4V4e4/HkxTUpNeXmsYz+Y4ra/oTysa/jT5RBUKF300bIIrJ7",
+	"oKlft10P3aqr4rfJayv0OzW4yvXIw41DXD3yUkgy2CITkReXhByqszdWEKBRncsifLwULoZEGgUuFGlS",
+	"0Juz/6dmbQWLDng8gtAuhzn1K1O4MPTX3r78SeTSvAkltrmqOpZeKYMm46nWP5l/79Zd4N01VyDtsbQL",
+	"0pnNsaRplVlx8bS9PamFibFN+cW0wbirG4wTShTj4xSG3EUKzmTaK5jl5UtXabNXMt3NZapxyh0y6G/Y",
+	"yACDjiFfkpoJq2oYS/zC7XzddshNUbNaUNUWbboCzDuNEqcRXJCitl693aUu837DzINjEfs2k3tE1o8V",
+	"tLR0/zx26FKv6i/Q53rDii2LlukkX0I7TkKad99b3jC0KuBpeWnWVx76PNg+bfW3Vz9QvuUEH9i4B0/N",
+	"90GY557eZwNaLr3jw4PBfR6efwfAXRg8vc8mtrwX4rcab7SkJM/Ma4n6/cr6MHvvq7CReBBES5Z5Jr1q",
+	"a1tuzlfacZyoUBItSmNN/Wy4b3Jrvd7z2fAFjUWR140UNVqMhtz1GLk7EsYk13LucQyZtvXpaa/RqEWE",
+	"HHKvy4x0jOEWerJGpvQKIVutW22JuS56Rf5DDHajq/GPMtllE+d9jHaty/AvK/2Xlf5arLRnJpdbYR9q",
+	"L6u8nPsDf/fiS9j+4j8vdbLkvZjtzxaNEvczB/NNIr9rQajZkrG0JuSf2aOmML5wXchfR4ixLAY4pi77",
+	"8ELRGdpjRWhVX6/1brTCg2axfB4f7DZbzJ4oIiEWMiGdEjCUF8mEQMhgqsUcILEv2ASTWl9zd6rtVVev",
+	"X8POaOLJstuiuDlcNVk0s9s9cmAqVK4T3H7voEXRgxURwU0HSqMjc5ewUUsXibvQ3n4rLqlfK1Pu5r6X",
+	"W4qKq0dRG2Bpvnjna613LXpB0CNjkVpHVTsMqUl3mYL4fZBH+B9XTvuK0cqfFXDQukh2bFtcreK4tjrF",
+	"531bFhUXVaDq9uQxXPMiZfTbBP5Upai6ZysQ0heqStVfy2suOrae8bp1Xw8vIzQnWIQNKpu2U7hQxsdl",
+	"K7auN3p4OKFP6JiyovWjdJhVxnexRzdO07yMwmYOygwy1fZmXAcRxvnp3vHZ3v750bvjIsPg3+N4okic",
+	"S4lUplRpkGu7Q85GtdaVMvFrXp3hQlLHXuXi3ZI8Rp4gSLn1O0R7ZK/+FhgLH/yXwDBFtvrbQ77srTKt",
+	"3S5mo78Ohd0vQdR/lMP5o4y/3U7SMbkrPx1SoddfYffL6xGPYRVIyq7AGYNd81qipW9NsmFDYT3aCoiW",
+	"9a9D3E+rNpi/BP5LCDxuKHEd9X5n8Xxr/DK59/rZjVD7new/fUSpNdfsncjnMg12gnUjzY5iW3a8yshr",
+	"Qer/NwHzskOXCSmzQHfh3FWfWn9YByHdWkW1CATLboDayztvinetOA/YeIFn8f8G8DdinoFXpos4rN7U",
+	"FBLXSuxm997e1yPHgqCgAtdOd7yJSqVUiD3+PwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -23,8 +23,8 @@ type Principal struct {
 }
 
 type scope struct {
-	action  string // "admin" or "publish"
-	pattern string // topic glob for publish
+	action  string // "admin", "publish" or "transact"
+	pattern string // topic glob
 }
 
 // Allows reports whether p may do action ("publish") on resource (a topic).
@@ -38,6 +38,16 @@ func (p Principal) Allows(action, resource string) bool {
 			if ok, _ := path.Match(s.pattern, resource); ok {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// HasAction reports whether p may do action on at least some resource.
+func (p Principal) HasAction(action string) bool {
+	for _, s := range p.scopes {
+		if s.action == "admin" || s.action == action {
+			return true
 		}
 	}
 	return false

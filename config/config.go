@@ -47,6 +47,18 @@ type Config struct {
 	Redis Redis `yaml:"redis"`
 	// APIKeys are the accepted API keys.
 	APIKeys []APIKey `yaml:"apiKeys"`
+	// TxGroup is the transactional producer group; every replica joins it
+	// and nothing else may use it.
+	TxGroup string `yaml:"txGroup"`
+	// TxCheckMax must equal the brokers' transactionCheckMax: after that
+	// many check-backs an undecided transaction is discarded by the broker.
+	TxCheckMax int `yaml:"txCheckMax"`
+	// TxRecordTTL keeps transaction records in Redis (longer than the
+	// broker's whole check window).
+	TxRecordTTL time.Duration `yaml:"txRecordTTL"`
+	// AllowPrivateWebhooks lets webhook URLs point at loopback, private and
+	// link-local addresses. Off by default (SSRF guard).
+	AllowPrivateWebhooks bool `yaml:"allowPrivateWebhooks"`
 	// OTLPEndpoint, when set, exports traces over OTLP/HTTP to it
 	// (host:port or URL). Empty turns trace export off.
 	OTLPEndpoint string `yaml:"otlpEndpoint"`
@@ -73,7 +85,8 @@ type APIKey struct {
 	Key string `yaml:"key"`
 	// Tenant owns the resources the key creates; defaults to Name.
 	Tenant string `yaml:"tenant"`
-	// Scopes grant actions: "admin", or "publish:<topic glob>".
+	// Scopes grant actions: "admin", "publish:<topic glob>" (send) or
+	// "transact:<topic glob>" (transactions and their producers).
 	Scopes []string `yaml:"scopes"`
 }
 
@@ -91,6 +104,9 @@ func Default() Config {
 		IdempotencyLease: 30 * time.Second,
 		ShutdownTimeout:  20 * time.Second,
 		Redis:            Redis{URL: "redis://127.0.0.1:6379/0"},
+		TxGroup:          "zeroloss-tx",
+		TxCheckMax:       15,
+		TxRecordTTL:      7 * 24 * time.Hour,
 		LogLevel:         "info",
 	}
 }
@@ -206,6 +222,16 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	str("ZEROLOSS_REDIS_MASTER_NAME", &cfg.Redis.MasterName)
 	str("ZEROLOSS_REDIS_USERNAME", &cfg.Redis.Username)
 	str("ZEROLOSS_REDIS_PASSWORD", &cfg.Redis.Password)
+	str("ZEROLOSS_TX_GROUP", &cfg.TxGroup)
+	integer("ZEROLOSS_TX_CHECK_MAX", func(n int64) { cfg.TxCheckMax = int(n) })
+	dur("ZEROLOSS_TX_RECORD_TTL", &cfg.TxRecordTTL)
+	if v := getenv("ZEROLOSS_ALLOW_PRIVATE_WEBHOOKS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ZEROLOSS_ALLOW_PRIVATE_WEBHOOKS: %w", err))
+		}
+		cfg.AllowPrivateWebhooks = b
+	}
 	str("ZEROLOSS_OTLP_ENDPOINT", &cfg.OTLPEndpoint)
 	str("ZEROLOSS_LOG_LEVEL", &cfg.LogLevel)
 	if v := getenv("ZEROLOSS_API_KEYS"); v != "" {
@@ -274,6 +300,15 @@ func (c Config) Validate() error {
 	if c.ProducerGroup == "" {
 		bad("producerGroup: must not be empty")
 	}
+	if c.TxGroup == "" || c.TxGroup == c.ProducerGroup {
+		bad("txGroup: must be set and differ from producerGroup")
+	}
+	if c.TxCheckMax < 1 {
+		bad("txCheckMax: must be at least 1 (the brokers' transactionCheckMax)")
+	}
+	if c.TxRecordTTL < time.Hour {
+		bad("txRecordTTL: must be at least 1h")
+	}
 	if c.SendTimeout <= 0 {
 		bad("sendTimeout: must be positive")
 	}
@@ -338,17 +373,18 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// ValidateScope checks one scope string: "admin" or "publish:<glob>".
+// ValidateScope checks one scope string: "admin", "publish:<glob>" or
+// "transact:<glob>".
 func ValidateScope(s string) error {
 	if s == "admin" {
 		return nil
 	}
 	action, pattern, ok := strings.Cut(s, ":")
 	if !ok || pattern == "" {
-		return fmt.Errorf("scope %q: want admin or publish:<topic glob>", s)
+		return fmt.Errorf("scope %q: want admin, publish:<topic glob> or transact:<topic glob>", s)
 	}
 	switch action {
-	case "publish":
+	case "publish", "transact":
 	default:
 		return fmt.Errorf("scope %q: unknown action %q", s, action)
 	}

@@ -50,8 +50,6 @@ type Messages struct {
 	now    func() time.Time
 }
 
-var _ api.StrictServerInterface = (*Messages)(nil)
-
 // NewMessages returns the send endpoints over sender. prop writes the trace
 // context into every message's properties.
 func NewMessages(sender Sender, cfg MessagesConfig, prop propagation.TextMapPropagator) *Messages {
@@ -159,10 +157,19 @@ var reservedTopics = map[string]bool{
 	"SELF_TEST_TOPIC": true, "TRANS_CHECK_MAX_TIME_TOPIC": true, "DefaultCluster": true,
 }
 
-func authorizeTopic(ctx context.Context, topic string) error {
+// checkTopicName refuses RocketMQ's own topic names (the contract's
+// pattern already enforced the characters and length).
+func checkTopicName(topic, field string) error {
 	if reservedTopics[topic] || strings.HasPrefix(strings.ToUpper(topic), "RMQ_SYS_") {
 		return problem.New(problem.InvalidTopic, fmt.Sprintf("%q is reserved by RocketMQ", topic)).
-			WithFields(problem.FieldError{Field: "path:topic", Reason: "reserved topic name"})
+			WithFields(problem.FieldError{Field: field, Reason: "reserved topic name"})
+	}
+	return nil
+}
+
+func authorizeTopic(ctx context.Context, topic string) error {
+	if err := checkTopicName(topic, "path:topic"); err != nil {
+		return err
 	}
 	p, ok := auth.FromContext(ctx)
 	if !ok || !p.Allows("publish", topic) {
@@ -241,13 +248,18 @@ func isReservedProperty(k string) bool {
 
 // properties copies the user's properties and adds the trace context.
 func (h *Messages) properties(ctx context.Context, props *api.Properties) map[string]string {
+	return injectTrace(ctx, h.prop, props)
+}
+
+// injectTrace copies props and adds the W3C trace context of ctx.
+func injectTrace(ctx context.Context, prop propagation.TextMapPropagator, props *api.Properties) map[string]string {
 	out := make(map[string]string, 4)
 	if props != nil {
 		for k, v := range *props {
 			out[k] = v
 		}
 	}
-	h.prop.Inject(ctx, propagation.MapCarrier(out))
+	prop.Inject(ctx, propagation.MapCarrier(out))
 	return out
 }
 

@@ -21,7 +21,7 @@ type RouterDeps struct {
 	Log            *slog.Logger
 	Keys           middleware.KeyLookup
 	Idempotency    middleware.IdempotencyStore
-	Messages       api.StrictServerInterface
+	API            api.StrictServerInterface
 	Health         *Health
 	Metrics        *telemetry.Metrics
 	TracerProvider trace.TracerProvider
@@ -65,7 +65,7 @@ func NewRouter(d RouterDeps) (http.Handler, error) {
 		validator.Middleware,
 		middleware.Idempotency(d.Idempotency, d.Log, pw.Write),
 	)
-	strict := api.NewStrictHandlerWithOptions(d.Messages, nil, api.StrictHTTPServerOptions{
+	strict := api.NewStrictHandlerWithOptions(d.API, nil, api.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			pw.Write(w, r, problem.Wrap(problem.InvalidJSON, "the body does not decode into the request schema", err))
 		},

@@ -37,6 +37,10 @@ var (
 	NotFound              = Kind{"not-found", "No such route", http.StatusNotFound}
 	TopicNotFound         = Kind{"topic-not-found", "Topic does not exist", http.StatusNotFound}
 	MethodNotAllowed      = Kind{"method-not-allowed", "Method not allowed", http.StatusMethodNotAllowed}
+	ProducerNotFound      = Kind{"producer-not-found", "No such producer", http.StatusNotFound}
+	TransactionNotFound   = Kind{"transaction-not-found", "No such transaction", http.StatusNotFound}
+	TransactionConflict   = Kind{"transaction-state-conflict", "The transaction is in another state", http.StatusConflict}
+	InvalidWebhookURL     = Kind{"invalid-webhook-url", "Webhook URL refused", http.StatusBadRequest}
 	IdempotencyKeyInUse   = Kind{"idempotency-key-in-use", "A request with this Idempotency-Key is in progress", http.StatusConflict}
 	PayloadTooLarge       = Kind{"payload-too-large", "Payload too large", http.StatusRequestEntityTooLarge}
 	UnsupportedMediaType  = Kind{"unsupported-media-type", "Unsupported media type", http.StatusUnsupportedMediaType}

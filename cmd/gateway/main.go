@@ -27,6 +27,8 @@ import (
 	"github.com/zeroloss/zeroloss/idempotency"
 	"github.com/zeroloss/zeroloss/middleware"
 	"github.com/zeroloss/zeroloss/telemetry"
+	"github.com/zeroloss/zeroloss/txcallback"
+	"github.com/zeroloss/zeroloss/webhook"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -90,6 +92,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}()
 
+	// The transactional producer answers check-backs through txSvc, which
+	// needs the producer to send and end transactions: the closure breaks
+	// the cycle, and the producer starts only once txSvc exists.
+	var txSvc *txcallback.Service
+	txProd, err := broker.NewTxProducer(broker.TxConfig{
+		NameServers: cfg.NameServers, Group: cfg.TxGroup, SendTimeout: cfg.SendTimeout, Retries: cfg.SendRetries,
+	}, func(ctx context.Context, req broker.CheckRequest) broker.Decision { return txSvc.Check(ctx, req) })
+	if err != nil {
+		return err
+	}
+	txSvc = txcallback.New(txcallback.NewStore(rdb, cfg.TxRecordTTL), txProd,
+		webhook.NewClient(cfg.AllowPrivateWebhooks, "zeroloss/"+version),
+		txcallback.Config{CheckMax: cfg.TxCheckMax, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks},
+		log, txcallback.NewMetrics(metrics.Registry()))
+	if err := txProd.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		// Reverse order: finish check webhook calls, then stop the producer.
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		txSvc.Close(ctx)
+		if err := txProd.Shutdown(); err != nil {
+			log.Warn("shutdown transactional producer", slog.Any("error", err))
+		}
+	}()
+
 	keys, err := auth.NewKeyring(cfg.APIKeys)
 	if err != nil {
 		return err
@@ -104,7 +133,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 	}, 3*time.Second, func(r *http.Request) string { return middleware.GetRequestID(r.Context()) })
 	router, err := handlers.NewRouter(handlers.RouterDeps{
-		Log: log, Keys: keys, Idempotency: idem, Messages: msgs, Health: health,
+		Log: log, Keys: keys, Idempotency: idem, Health: health,
+		API:     handlers.API{Messages: msgs, Transactions: handlers.NewTransactions(txSvc, cfg.MaxMessageBytes, prop)},
 		Metrics: metrics, TracerProvider: tp, Propagator: prop, MaxBodyBytes: cfg.MaxBodyBytes,
 	})
 	if err != nil {

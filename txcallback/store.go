@@ -1,0 +1,303 @@
+package txcallback
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/zeroloss/zeroloss/broker"
+)
+
+// State is a transaction's state.
+type State string
+
+// The states. Sending is internal (exposed as pending): the record exists
+// and the half message is on its way.
+const (
+	Sending         State = "sending"
+	Pending         State = "pending"
+	Committed       State = "committed"
+	RolledBack      State = "rolled_back"
+	Aborted         State = "aborted"
+	UnknownAfterMax State = "unknown_after_max_checks"
+)
+
+// Errors of the store.
+var (
+	ErrNotFound = errors.New("txcallback: not found")
+	// ErrConflict means the transaction is in a state that forbids the change.
+	ErrConflict = errors.New("txcallback: state conflict")
+)
+
+// Transaction is the durable record of one transaction.
+type Transaction struct {
+	ID          string            `json:"id"`
+	Tenant      string            `json:"tenant"`
+	ProducerID  string            `json:"producer"`
+	Topic       string            `json:"topic"`
+	Tag         string            `json:"tag,omitempty"`
+	Keys        []string          `json:"keys,omitempty"`
+	Properties  map[string]string `json:"properties,omitempty"`
+	MessageID   string            `json:"messageId"`
+	State       State             `json:"-"`
+	DecidedBy   string            `json:"-"`
+	CreatedAt   time.Time         `json:"createdAt"`
+	DecidedAt   time.Time         `json:"-"`
+	CheckCount  int               `json:"-"`
+	LastCheck   string            `json:"-"`
+	LastCheckAt time.Time         `json:"-"`
+	Half        broker.Half       `json:"-"`
+	Ended       bool              `json:"-"`
+}
+
+// Store keeps producers and transactions in Redis. Every script touches one
+// key (a transaction's hash, or a tenant's producer hash), so it runs on
+// Redis Cluster; the tenant's transaction index is a separate key written
+// after the record it points to.
+type Store struct {
+	rdb redis.UniversalClient
+	ttl time.Duration
+}
+
+// NewStore returns a store whose transaction records expire ttl after they
+// were created (keep it longer than the broker's whole check window).
+func NewStore(rdb redis.UniversalClient, ttl time.Duration) *Store {
+	return &Store{rdb: rdb, ttl: ttl}
+}
+
+func txKey(id string) string            { return "zl:tx:{" + id + "}" }
+func txLockKey(id string) string        { return "zl:tx:{" + id + "}:check" }
+func txIndexKey(tenant string) string   { return "zl:txidx:{" + tenant + "}" }
+func producersKey(tenant string) string { return "zl:prd:{" + tenant + "}" }
+
+// CreateTx writes a new record in state Sending and indexes it.
+func (s *Store) CreateTx(ctx context.Context, tx Transaction) error {
+	static, err := json.Marshal(tx)
+	if err != nil {
+		return fmt.Errorf("txcallback: encode transaction: %w", err)
+	}
+	k := txKey(tx.ID)
+	ok, err := s.rdb.HSetNX(ctx, k, "static", static).Result()
+	if err != nil {
+		return fmt.Errorf("txcallback: create transaction: %w", err)
+	}
+	if !ok {
+		return fmt.Errorf("txcallback: transaction %s exists", tx.ID)
+	}
+	pipe := s.rdb.TxPipeline()
+	pipe.HSet(ctx, k, "state", string(Sending), "checks", 0)
+	pipe.PExpire(ctx, k, s.ttl)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("txcallback: create transaction: %w", err)
+	}
+	// The index holds ids only, all with score 0, so it sorts by id: by
+	// creation time, since ids are ULIDs. Entries whose record expired are
+	// skipped when listing and trimmed here.
+	idx := txIndexKey(tx.Tenant)
+	if err := s.rdb.ZAdd(ctx, idx, redis.Z{Member: tx.ID}).Err(); err != nil {
+		return fmt.Errorf("txcallback: index transaction: %w", err)
+	}
+	s.rdb.ZRemRangeByLex(ctx, idx, "-", "("+idPrefix+ulidAt(time.Now().Add(-s.ttl)))
+	return nil
+}
+
+// transition moves a record from one of the states in from (space
+// separated) to to, setting extra fields; it answers the state found.
+var transitionScript = redis.NewScript(`
+local st = redis.call('HGET', KEYS[1], 'state')
+if not st then return {'missing', ''} end
+for s in string.gmatch(ARGV[1], '%S+') do
+  if s == st then
+    redis.call('HSET', KEYS[1], 'state', ARGV[2])
+    for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i+1]) end
+    return {'moved', st}
+  end
+end
+return {'stayed', st}
+`)
+
+// transition moves id from any of from to to; moved reports whether it did,
+// and prev is the state found.
+func (s *Store) transition(ctx context.Context, id string, from []State, to State, fields ...string) (moved bool, prev State, err error) {
+	fs := ""
+	for i, f := range from {
+		if i > 0 {
+			fs += " "
+		}
+		fs += string(f)
+	}
+	args := append([]any{fs, string(to)}, toAny(fields)...)
+	res, err := transitionScript.Run(ctx, s.rdb, []string{txKey(id)}, args...).StringSlice()
+	if err != nil {
+		return false, "", fmt.Errorf("txcallback: transition %s: %w", id, err)
+	}
+	if res[0] == "missing" {
+		return false, "", ErrNotFound
+	}
+	return res[0] == "moved", State(res[1]), nil
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// SetHalf records the stored half message and makes the transaction pending.
+func (s *Store) SetHalf(ctx context.Context, id string, h broker.Half) error {
+	half, err := json.Marshal(h)
+	if err != nil {
+		return fmt.Errorf("txcallback: encode half: %w", err)
+	}
+	moved, prev, err := s.transition(ctx, id, []State{Sending}, Pending, "half", string(half))
+	if err != nil {
+		return err
+	}
+	if !moved {
+		return fmt.Errorf("%w: transaction %s is %s", ErrConflict, id, prev)
+	}
+	return nil
+}
+
+// Abort marks a transaction whose half message was not confirmed.
+func (s *Store) Abort(ctx context.Context, id string) error {
+	_, _, err := s.transition(ctx, id, []State{Sending}, Aborted, "decidedAt", nowMs())
+	return err
+}
+
+// Decide moves a pending transaction to committed or rolled back, by "api"
+// or "check". It returns whether this call made the change; deciding the
+// state the transaction already has is not a conflict. Anything else wraps
+// ErrConflict and returns the current state.
+func (s *Store) Decide(ctx context.Context, id string, d broker.Decision, by string) (moved bool, state State, err error) {
+	to := Committed
+	if d == broker.Rollback {
+		to = RolledBack
+	}
+	moved, prev, err := s.transition(ctx, id, []State{Pending}, to, "decidedAt", nowMs(), "decidedBy", by)
+	switch {
+	case err != nil:
+		return false, "", err
+	case moved:
+		return true, to, nil
+	case prev == to:
+		return false, to, nil
+	}
+	return false, prev, fmt.Errorf("%w: transaction %s is %s", ErrConflict, id, prev)
+}
+
+// ExpireMaxChecks marks a still-pending transaction that the broker has
+// stopped checking.
+func (s *Store) ExpireMaxChecks(ctx context.Context, id string) (bool, error) {
+	moved, _, err := s.transition(ctx, id, []State{Pending}, UnknownAfterMax, "decidedAt", nowMs(), "decidedBy", "check")
+	return moved, err
+}
+
+// MarkEnded records that the broker acknowledged END_TRANSACTION.
+func (s *Store) MarkEnded(ctx context.Context, id string) error {
+	return s.rdb.HSet(ctx, txKey(id), "ended", 1).Err()
+}
+
+// RecordCheck stores a check-back's count and the check webhook's outcome.
+func (s *Store) RecordCheck(ctx context.Context, id string, count int, outcome string) error {
+	pipe := s.rdb.TxPipeline()
+	if count > 0 {
+		pipe.HSet(ctx, txKey(id), "checks", count)
+	}
+	if outcome != "" {
+		pipe.HSet(ctx, txKey(id), "lastCheck", outcome, "lastCheckAt", nowMs())
+	}
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
+// LockCheck takes the right to call the check webhook for id for ttl, so
+// one replica calls it while the broker's check-backs reach several.
+func (s *Store) LockCheck(ctx context.Context, id string, ttl time.Duration) (bool, error) {
+	return s.rdb.SetNX(ctx, txLockKey(id), 1, ttl).Result()
+}
+
+// UnlockCheck gives the right back.
+func (s *Store) UnlockCheck(ctx context.Context, id string) error {
+	return s.rdb.Del(ctx, txLockKey(id)).Err()
+}
+
+// GetTx reads one transaction.
+func (s *Store) GetTx(ctx context.Context, id string) (Transaction, error) {
+	m, err := s.rdb.HGetAll(ctx, txKey(id)).Result()
+	if err != nil {
+		return Transaction{}, fmt.Errorf("txcallback: get transaction %s: %w", id, err)
+	}
+	if m["static"] == "" {
+		return Transaction{}, ErrNotFound
+	}
+	var tx Transaction
+	if err := json.Unmarshal([]byte(m["static"]), &tx); err != nil {
+		return Transaction{}, fmt.Errorf("txcallback: decode transaction %s: %w", id, err)
+	}
+	tx.State = State(m["state"])
+	tx.DecidedBy = m["decidedBy"]
+	tx.DecidedAt = fromMs(m["decidedAt"])
+	tx.CheckCount, _ = strconv.Atoi(m["checks"])
+	tx.LastCheck = m["lastCheck"]
+	tx.LastCheckAt = fromMs(m["lastCheckAt"])
+	tx.Ended = m["ended"] == "1"
+	if h := m["half"]; h != "" {
+		if err := json.Unmarshal([]byte(h), &tx.Half); err != nil {
+			return Transaction{}, fmt.Errorf("txcallback: decode half of %s: %w", id, err)
+		}
+	}
+	return tx, nil
+}
+
+// ListTx returns a tenant's transactions that keep accepts, newest first,
+// older than the id cursor ("" for the first page), and the next cursor.
+func (s *Store) ListTx(ctx context.Context, tenant, cursor string, limit int, keep func(Transaction) bool) ([]Transaction, string, error) {
+	max := "+"
+	if cursor != "" {
+		max = "(" + cursor
+	}
+	var out []Transaction
+	for {
+		ids, err := s.rdb.ZRevRangeByLex(ctx, txIndexKey(tenant), &redis.ZRangeBy{Max: max, Min: "-", Count: int64(limit * 2)}).Result()
+		if err != nil {
+			return nil, "", fmt.Errorf("txcallback: list transactions: %w", err)
+		}
+		if len(ids) == 0 {
+			return out, "", nil
+		}
+		for _, id := range ids {
+			tx, err := s.GetTx(ctx, id)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, "", err
+			}
+			if keep(tx) {
+				out = append(out, tx)
+				if len(out) == limit {
+					return out, id, nil
+				}
+			}
+		}
+		max = "(" + ids[len(ids)-1]
+	}
+}
+
+func nowMs() string { return strconv.FormatInt(time.Now().UnixMilli(), 10) }
+
+func fromMs(s string) time.Time {
+	ms, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
