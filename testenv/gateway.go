@@ -41,12 +41,16 @@ type Gateway struct {
 	end chan struct{}
 }
 
-// TestAPIKeys are the keys StartGateway configures: "admin" may do
-// everything, "orders" may publish to topics matching orders-*.
+// The keys StartGateway configures: "admin" may do everything, "orders" may
+// publish and run transactions on topics matching orders-*, "other" is an
+// admin of another tenant.
 const (
 	AdminKey  = "test-admin-key"
 	OrdersKey = "test-orders-key"
-	TestKeys  = "admin:" + AdminKey + ":admin;orders:" + OrdersKey + ":publish:orders-*"
+	// OtherKey is an admin of another tenant.
+	OtherKey = "test-other-key"
+	TestKeys = "admin:" + AdminKey + ":admin;orders:" + OrdersKey + ":publish:orders-*,transact:orders-*;" +
+		"other@elsewhere:" + OtherKey + ":admin"
 )
 
 // StartGateway starts a gateway process on a free port against stack, with
@@ -65,6 +69,10 @@ func StartGateway(t testing.TB, s Stack, extraEnv ...string) *Gateway {
 		"ZEROLOSS_REDIS_URL="+s.RedisURL,
 		"ZEROLOSS_API_KEYS="+TestKeys,
 		"ZEROLOSS_SHUTDOWN_TIMEOUT=10s",
+		// The test webhooks listen on loopback; the test broker checks
+		// transactions back at most 5 times (deploy/local/stack.sh).
+		"ZEROLOSS_ALLOW_PRIVATE_WEBHOOKS=true",
+		"ZEROLOSS_TX_CHECK_MAX=5",
 	)
 	cmd.Env = append(cmd.Env, extraEnv...)
 	stdout, err := cmd.StdoutPipe()

@@ -213,18 +213,24 @@ func (s *Service) Decide(ctx context.Context, tenant, id string, d broker.Decisi
 }
 
 // end tells the broker; on failure the stored decision answers the next
-// check-back.
+// check-back. While END_TRANSACTION is on its way and after the broker
+// acknowledged it, check-backs of a commit answer unknown (see check).
 func (s *Service) end(ctx context.Context, tx Transaction, d broker.Decision) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.EndTimeout)
 	defer cancel()
-	if err := s.mq.End(ctx, tx.Half, d); err != nil {
+	if err := s.store.MarkEnding(ctx, tx.ID); err != nil {
+		s.log.Warn("txcallback: mark ending", slog.String("transaction", tx.ID), slog.Any("error", err))
+	}
+	err := s.mq.End(ctx, tx.Half, d)
+	if err != nil {
 		s.metrics.EndFailures.Inc()
 		s.log.Warn("txcallback: END_TRANSACTION not acknowledged; the broker's check-back will get the stored decision",
 			slog.String("transaction", tx.ID), slog.String("decision", d.String()), slog.Any("error", err))
-		return
 	}
-	if err := s.store.MarkEnded(ctx, tx.ID); err != nil {
-		s.log.Warn("txcallback: mark ended", slog.String("transaction", tx.ID), slog.Any("error", err))
+	mctx, mcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer mcancel()
+	if merr := s.store.MarkEnded(mctx, tx.ID, err == nil); merr != nil {
+		s.log.Warn("txcallback: mark ended", slog.String("transaction", tx.ID), slog.Any("error", merr))
 	}
 }
 
@@ -265,6 +271,16 @@ func (s *Service) check(ctx context.Context, req broker.CheckRequest) broker.Dec
 	}
 	switch tx.State {
 	case Committed:
+		// The broker writes its "ended" marks in batches, so it may still
+		// check a half message it has just committed; answering commit
+		// again would deliver it twice. Once END_TRANSACTION is on its way
+		// or acknowledged, the message is consumable: answer unknown (a
+		// second half copy of a retried send is then discarded by the
+		// broker after its last check, which is what dedup wants). If
+		// END_TRANSACTION failed, ending is cleared and the check commits.
+		if tx.Ended || time.Since(tx.EndingAt) < 2*s.cfg.EndTimeout {
+			return broker.Unknown
+		}
 		return broker.Commit
 	case RolledBack, Aborted:
 		return broker.Rollback

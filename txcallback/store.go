@@ -53,6 +53,7 @@ type Transaction struct {
 	LastCheckAt time.Time         `json:"-"`
 	Half        broker.Half       `json:"-"`
 	Ended       bool              `json:"-"`
+	EndingAt    time.Time         `json:"-"`
 }
 
 // Store keeps producers and transactions in Redis. Every script touches one
@@ -200,9 +201,18 @@ func (s *Store) ExpireMaxChecks(ctx context.Context, id string) (bool, error) {
 	return moved, err
 }
 
-// MarkEnded records that the broker acknowledged END_TRANSACTION.
-func (s *Store) MarkEnded(ctx context.Context, id string) error {
-	return s.rdb.HSet(ctx, txKey(id), "ended", 1).Err()
+// MarkEnding records that END_TRANSACTION is being sent now.
+func (s *Store) MarkEnding(ctx context.Context, id string) error {
+	return s.rdb.HSet(ctx, txKey(id), "endingAt", nowMs()).Err()
+}
+
+// MarkEnded records that the broker acknowledged END_TRANSACTION; ok false
+// records that it did not (the next check-back must then decide).
+func (s *Store) MarkEnded(ctx context.Context, id string, ok bool) error {
+	if ok {
+		return s.rdb.HSet(ctx, txKey(id), "ended", 1).Err()
+	}
+	return s.rdb.HDel(ctx, txKey(id), "endingAt").Err()
 }
 
 // RecordCheck stores a check-back's count and the check webhook's outcome.
@@ -249,6 +259,7 @@ func (s *Store) GetTx(ctx context.Context, id string) (Transaction, error) {
 	tx.LastCheck = m["lastCheck"]
 	tx.LastCheckAt = fromMs(m["lastCheckAt"])
 	tx.Ended = m["ended"] == "1"
+	tx.EndingAt = fromMs(m["endingAt"])
 	if h := m["half"]; h != "" {
 		if err := json.Unmarshal([]byte(h), &tx.Half); err != nil {
 			return Transaction{}, fmt.Errorf("txcallback: decode half of %s: %w", id, err)
