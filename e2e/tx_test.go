@@ -122,9 +122,22 @@ func registerProducer(t *testing.T, g *testenv.Gateway, key string, hook *checkH
 	return p.ID
 }
 
+// begin starts a transaction the way a correct client does: with an
+// Idempotency-Key, retrying a 503 (the broker did not confirm) with the same
+// key.
 func begin(t *testing.T, g *testenv.Gateway, key, producer, topic, body, tag string) txView {
 	t.Helper()
-	r := post(t, g.URL+"/v1/transactions", key, map[string]any{"producer": producer, "topic": topic, "body": body, "tag": tag, "keys": []string{"k-" + tag}})
+	idem := fmt.Sprintf("begin-%s-%d", topic, rand.Int64())
+	var r reply
+	for attempt := 0; attempt < 5; attempt++ {
+		r = post(t, g.URL+"/v1/transactions", key, map[string]any{"producer": producer, "topic": topic, "body": body, "tag": tag, "keys": []string{"k-" + tag}},
+			"Idempotency-Key", idem)
+		if r.Status != http.StatusServiceUnavailable {
+			break
+		}
+		t.Logf("begin %s: 503 %s, retrying with the same Idempotency-Key", tag, r.problemType())
+		time.Sleep(time.Second) // Retry-After: 1
+	}
 	if r.Status != http.StatusCreated {
 		t.Fatalf("begin %s: %d %s", tag, r.Status, r.Body)
 	}

@@ -12,7 +12,18 @@ type RocketMQLogger struct {
 	Min slog.Level
 }
 
+// expected are client messages that describe how the gateway uses the
+// client on purpose; they are logged at debug.
+var expected = map[string]bool{
+	// The gateway answers unknown after every half message: the decision
+	// comes later through its own END_TRANSACTION.
+	"executeLocalTransaction but state unexpected": true,
+}
+
 func (l RocketMQLogger) emit(level slog.Level, msg string, fields map[string]interface{}) {
+	if expected[msg] {
+		level = slog.LevelDebug
+	}
 	if level < l.Min {
 		return
 	}

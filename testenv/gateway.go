@@ -105,7 +105,7 @@ func StartGateway(t testing.TB, s Stack, extraEnv ...string) *Gateway {
 	t.Cleanup(func() {
 		g.Stop()
 		if t.Failed() {
-			t.Logf("gateway log:\n%s", tail(g.log.String(), 8000))
+			t.Logf("gateway log (warnings and errors):\n%s", tail(problems(g.log.String()), 16000))
 		}
 	})
 	select {
@@ -176,6 +176,18 @@ func Eventually(t testing.TB, within time.Duration, f func() error) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// problems keeps the log lines above info level.
+func problems(log string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.Contains(line, `"level":"INFO"`) && !strings.Contains(line, `"level":"DEBUG"`) {
+			b.WriteString(line)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
 }
 
 type lockedBuffer struct {
