@@ -94,9 +94,9 @@ func newRouter(t *testing.T, s *recordingSender) http.Handler {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h, err := handlers.NewRouter(handlers.RouterDeps{
 		Log: log, Keys: keys, Idempotency: unusedStore{t},
-		API: handlers.API{Messages: handlers.NewMessages(s, handlers.MessagesConfig{MaxMessageBytes: 1024, SendBudget: time.Second}, telemetry.Propagator())},
-		Health:   handlers.NewHealth(map[string]handlers.Check{}, time.Second, func(*http.Request) string { return "" }),
-		Metrics:  telemetry.NewMetrics(), TracerProvider: noop.NewTracerProvider(), Propagator: telemetry.Propagator(),
+		API:     handlers.API{Messages: handlers.NewMessages(s, handlers.MessagesConfig{MaxMessageBytes: 1024, SendBudget: time.Second}, telemetry.Propagator())},
+		Health:  handlers.NewHealth(map[string]handlers.Check{}, time.Second, func(*http.Request) string { return "" }),
+		Metrics: telemetry.NewMetrics(), TracerProvider: noop.NewTracerProvider(), Propagator: telemetry.Propagator(),
 		MaxBodyBytes: 4096,
 	})
 	if err != nil {
