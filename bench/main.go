@@ -1,9 +1,14 @@
 // Command bench measures, in one run against the same broker, the native
 // rocketmq-client-go SendSync and the gateway's HTTP send at the same
 // concurrency and body size, and prints throughput, p50/p99 and the ratios.
+// With -tx it also measures transactions: the native transaction producer
+// against the gateway's begin + commit, each until a native push consumer
+// received the message (see tx.go).
 //
-//	make bench                      # starts a stack, builds the gateway, runs this
+//	make bench                        # starts a stack, builds the gateway, runs this
 //	go run ./bench -c 1,16,64 -d 10s  # against ZEROLOSS_NAMESRV / ZEROLOSS_REDIS_URL
+//	go run ./bench -tx -send=false    # transactions only
+//	make bench BENCH_ARGS='-tx -txc 1,16 -d 5s'
 package main
 
 import (
@@ -64,60 +69,123 @@ func (r *result) finish() {
 }
 
 func (r *result) pct(p float64) time.Duration {
-	if len(r.lat) == 0 {
+	return pct(r.lat, p)
+}
+
+// pct returns the p-quantile (0..1) of sorted, 0 if it is empty.
+func pct(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
 		return 0
 	}
-	return r.lat[min(len(r.lat)-1, int(float64(len(r.lat))*p))]
+	return sorted[min(len(sorted)-1, int(float64(len(sorted))*p))]
+}
+
+// settings are the command's flags.
+type settings struct {
+	namesrv, redisURL string
+	gwBin             string
+	size              int
+	dur, warm         time.Duration
+
+	send      bool
+	sendConcs []int
+	idem      bool
+
+	tx      bool
+	txConcs []int
+	txCount int
+	txWait  time.Duration
 }
 
 func run(ctx context.Context) error {
+	var s settings
 	concs := flag.String("c", "1,16,64", "comma-separated in-flight sends")
-	dur := flag.Duration("d", 5*time.Second, "measuring time per mode and concurrency")
-	warm := flag.Duration("warmup", time.Second, "warm-up time per mode and concurrency")
-	size := flag.Int("size", 1024, "message body bytes")
-	gwBin := flag.String("gateway", "bin/gateway", "gateway binary")
-	idem := flag.Bool("idempotency", true, "also measure the gateway with an Idempotency-Key per request")
+	flag.DurationVar(&s.dur, "d", 5*time.Second, "measuring time per mode and concurrency")
+	flag.DurationVar(&s.warm, "warmup", time.Second, "warm-up time per mode and concurrency")
+	flag.IntVar(&s.size, "size", 1024, "message body bytes")
+	flag.StringVar(&s.gwBin, "gateway", "bin/gateway", "gateway binary")
+	flag.BoolVar(&s.idem, "idempotency", true, "also measure the gateway with an Idempotency-Key per request")
+	flag.BoolVar(&s.send, "send", true, "measure sends: native SendSync vs the gateway's POST /v1/topics/{topic}/messages")
+	flag.BoolVar(&s.tx, "tx", false, "measure transactions: native transaction producer vs the gateway's begin + commit, each until consumed")
+	txConcs := flag.String("txc", "1,16", "comma-separated in-flight transactions (begun, not yet consumed)")
+	flag.IntVar(&s.txCount, "txn", 0, "transactions per mode and concurrency; 0 measures each for -d instead")
+	flag.DurationVar(&s.txWait, "txwait", 30*time.Second, "how long a committed transaction's message may take to be consumed before it counts as an error")
 	flag.Parse()
-	namesrv, redisURL := os.Getenv("ZEROLOSS_NAMESRV"), os.Getenv("ZEROLOSS_REDIS_URL")
-	if namesrv == "" || redisURL == "" {
+	s.namesrv, s.redisURL = os.Getenv("ZEROLOSS_NAMESRV"), os.Getenv("ZEROLOSS_REDIS_URL")
+	if s.namesrv == "" || s.redisURL == "" {
 		return errors.New("set ZEROLOSS_NAMESRV and ZEROLOSS_REDIS_URL (make bench does)")
+	}
+	if !s.send && !s.tx {
+		return errors.New("nothing to measure: -send=false without -tx")
+	}
+	var err error
+	if s.sendConcs, err = parseConcs(*concs); err != nil {
+		return fmt.Errorf("-c: %w", err)
+	}
+	if s.txConcs, err = parseConcs(*txConcs); err != nil {
+		return fmt.Errorf("-txc: %w", err)
 	}
 	rlog.SetLogLevel("error")
 
-	topic := "bench-" + randHex(4)
-	actx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := broker.NewAdmin([]string{namesrv}).CreateTopic(actx, "DefaultCluster", topic, 8); err != nil {
-		return err
-	}
-
 	const key = "bench-secret-key"
-	gw, err := startGateway(ctx, *gwBin, namesrv, redisURL, "bench:"+key+":admin")
+	gw, err := startGateway(ctx, s.gwBin, s.namesrv, s.redisURL, "bench:"+key+":admin")
 	if err != nil {
 		return err
 	}
 	defer gw.stop()
 
-	p, err := rocketmq.NewProducer(producer.WithNameServer([]string{namesrv}), producer.WithGroupName("bench-native"),
+	if s.send {
+		if err := benchSend(ctx, s, gw, key); err != nil {
+			return fmt.Errorf("send benchmark: %w", err)
+		}
+	}
+	if s.tx {
+		if err := benchTx(ctx, s, gw, key); err != nil {
+			return fmt.Errorf("transaction benchmark: %w", err)
+		}
+	}
+	return nil
+}
+
+// parseConcs parses a comma-separated list of positive concurrencies.
+func parseConcs(list string) ([]int, error) {
+	var out []int
+	for _, cs := range strings.Split(list, ",") {
+		c, err := strconv.Atoi(strings.TrimSpace(cs))
+		if err != nil || c < 1 {
+			return nil, fmt.Errorf("bad concurrency %q", cs)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// benchSend measures the native SendSync against the gateway's send (with
+// and without an Idempotency-Key) on a topic of its own and prints the table.
+func benchSend(ctx context.Context, s settings, gw *gateway, key string) error {
+	topic := "bench-" + randHex(4)
+	actx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := broker.NewAdmin([]string{s.namesrv}).CreateTopic(actx, "DefaultCluster", topic, 8); err != nil {
+		return fmt.Errorf("create topic %s: %w", topic, err)
+	}
+
+	p, err := rocketmq.NewProducer(producer.WithNameServer([]string{s.namesrv}), producer.WithGroupName("bench-native"),
 		producer.WithInstanceName("bench-native"), producer.WithRetry(2), producer.WithSendMsgTimeout(3*time.Second))
 	if err != nil {
-		return err
+		return fmt.Errorf("new native producer: %w", err)
 	}
 	if err := p.Start(); err != nil {
-		return err
+		return fmt.Errorf("start native producer: %w", err)
 	}
 	defer p.Shutdown()
 
-	body := bytes.Repeat([]byte("x"), *size)
+	body := bytes.Repeat([]byte("x"), s.size)
 	reqBody, _ := json.Marshal(map[string]string{"body": string(body)})
 	url := gw.url + "/v1/topics/" + topic + "/messages"
 
 	var results []*result
-	for _, cs := range strings.Split(*concs, ",") {
-		c, err := strconv.Atoi(strings.TrimSpace(cs))
-		if err != nil || c < 1 {
-			return fmt.Errorf("bad concurrency %q", cs)
-		}
+	for _, c := range s.sendConcs {
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c}}
 		native := func(ctx context.Context) error {
 			res, err := p.SendSync(ctx, primitive.NewMessage(topic, body))
@@ -153,7 +221,7 @@ func run(ctx context.Context) error {
 			name string
 			f    func(context.Context) error
 		}{{"native", native}, {"gateway", viaGateway(false)}}
-		if *idem {
+		if s.idem {
 			modes = append(modes, struct {
 				name string
 				f    func(context.Context) error
@@ -161,8 +229,8 @@ func run(ctx context.Context) error {
 		}
 		for _, m := range modes {
 			fmt.Fprintf(os.Stderr, "bench: %s c=%d …\n", m.name, c)
-			load(ctx, c, *warm, m.f) // warm-up, discarded
-			r := load(ctx, c, *dur, m.f)
+			load(ctx, c, s.warm, m.f) // warm-up, discarded
+			r := load(ctx, c, s.dur, m.f)
 			r.mode, r.conc = m.name, c
 			results = append(results, r)
 			if ctx.Err() != nil {
@@ -170,7 +238,7 @@ func run(ctx context.Context) error {
 			}
 		}
 	}
-	report(os.Stdout, results, *size, *dur)
+	report(os.Stdout, results, s.size, s.dur)
 	return nil
 }
 
@@ -243,7 +311,9 @@ type gateway struct {
 func startGateway(ctx context.Context, bin, namesrv, redisURL, keys string) (*gateway, error) {
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "ZEROLOSS_LISTEN=127.0.0.1:0", "ZEROLOSS_NAMESRV="+namesrv,
-		"ZEROLOSS_REDIS_URL="+redisURL, "ZEROLOSS_API_KEYS="+keys)
+		"ZEROLOSS_REDIS_URL="+redisURL, "ZEROLOSS_API_KEYS="+keys,
+		// The transaction benchmark's check webhook listens on loopback.
+		"ZEROLOSS_ALLOW_PRIVATE_WEBHOOKS=true")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
