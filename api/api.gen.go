@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -21,6 +22,27 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/oapi-codegen/runtime"
 )
+
+// Defines values for DedupKeySource.
+const (
+	Key       DedupKeySource = "key"
+	MessageId DedupKeySource = "message_id"
+	Property  DedupKeySource = "property"
+)
+
+// Valid indicates whether the value is a known member of the DedupKeySource enum.
+func (e DedupKeySource) Valid() bool {
+	switch e {
+	case Key:
+		return true
+	case MessageId:
+		return true
+	case Property:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for Encoding.
 const (
@@ -34,6 +56,42 @@ func (e Encoding) Valid() bool {
 	case Base64:
 		return true
 	case Utf8:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubscriptionState.
+const (
+	SubscriptionStateActive SubscriptionState = "active"
+	SubscriptionStatePaused SubscriptionState = "paused"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionState enum.
+func (e SubscriptionState) Valid() bool {
+	switch e {
+	case SubscriptionStateActive:
+		return true
+	case SubscriptionStatePaused:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubscriptionWithSecretState.
+const (
+	SubscriptionWithSecretStateActive SubscriptionWithSecretState = "active"
+	SubscriptionWithSecretStatePaused SubscriptionWithSecretState = "paused"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionWithSecretState enum.
+func (e SubscriptionWithSecretState) Valid() bool {
+	switch e {
+	case SubscriptionWithSecretStateActive:
+		return true
+	case SubscriptionWithSecretStatePaused:
 		return true
 	default:
 		return false
@@ -131,6 +189,38 @@ type BeginTransactionRequest struct {
 	Topic string `json:"topic"`
 }
 
+// DeadLetter defines model for DeadLetter.
+type DeadLetter struct {
+	Attempts  int       `json:"attempts"`
+	DeadAt    time.Time `json:"deadAt"`
+	DedupId   *string   `json:"dedupId,omitempty"`
+	Keys      *[]string `json:"keys,omitempty"`
+	LastError *string   `json:"lastError,omitempty"`
+	MessageId string    `json:"messageId"`
+	Tag       *string   `json:"tag,omitempty"`
+}
+
+// DeadLetterCount defines model for DeadLetterCount.
+type DeadLetterCount struct {
+	Count int `json:"count"`
+}
+
+// DeadLetterList defines model for DeadLetterList.
+type DeadLetterList struct {
+	Items []DeadLetter `json:"items"`
+}
+
+// DedupKey What identifies "the same event" for duplicate suppression.
+type DedupKey struct {
+	Property *string `json:"property,omitempty"`
+
+	// Source `message_id` (default): the RocketMQ message id; `key`: the first message key; `property`: the property named by `property`.
+	Source DedupKeySource `json:"source"`
+}
+
+// DedupKeySource `message_id` (default): the RocketMQ message id; `key`: the first message key; `property`: the property named by `property`.
+type DedupKeySource string
+
 // Encoding How `body` is written; deliveries carry the original bytes.
 type Encoding string
 
@@ -159,6 +249,7 @@ type Keys = []string
 // | `topic-not-found` | 404 | the topic does not exist on the cluster |
 // | `method-not-allowed` | 405 | the route exists, the method does not |
 // | `producer-not-found` | 404 | no such producer for this tenant |
+// | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
@@ -301,6 +392,108 @@ type PublishedMessage struct {
 	Topic       string `json:"topic"`
 }
 
+// RedriveRequest defines model for RedriveRequest.
+type RedriveRequest struct {
+	// MessageIds The dead letters to redrive; all when absent.
+	MessageIds *[]string `json:"messageIds,omitempty"`
+}
+
+// Subscription defines model for Subscription.
+type Subscription struct {
+	Concurrency int       `json:"concurrency"`
+	CreatedAt   time.Time `json:"createdAt"`
+
+	// DedupKey What identifies "the same event" for duplicate suppression.
+	DedupKey DedupKey `json:"dedupKey"`
+	Endpoint string   `json:"endpoint"`
+
+	// Id Example: sub_01JD2X3Y4Z5A6B7C8D9E0F1G2H
+	Id          string `json:"id"`
+	MaxAttempts int    `json:"maxAttempts"`
+	Name        string `json:"name"`
+	Ordered     bool   `json:"ordered"`
+
+	// PausedReason Why it is paused (`api`, or `endpoint answered 410 Gone`).
+	PausedReason *string           `json:"pausedReason,omitempty"`
+	State        SubscriptionState `json:"state"`
+	TagFilter    string            `json:"tagFilter"`
+	TimeoutMs    int               `json:"timeoutMs"`
+	Topic        string            `json:"topic"`
+	UpdatedAt    time.Time         `json:"updatedAt"`
+}
+
+// SubscriptionState defines model for Subscription.State.
+type SubscriptionState string
+
+// SubscriptionInput defines model for SubscriptionInput.
+type SubscriptionInput struct {
+	// Concurrency Deliveries in flight per replica (unordered subscriptions).
+	Concurrency *int `json:"concurrency,omitempty"`
+
+	// DedupKey What identifies "the same event" for duplicate suppression.
+	DedupKey *DedupKey `json:"dedupKey,omitempty"`
+
+	// Endpoint Receives each message (POST, CloudEvents binary mode, Standard Webhooks signature). http or https; loopback, private and link-local addresses are refused unless the gateway allows them.
+	Endpoint string `json:"endpoint"`
+
+	// MaxAttempts Deliveries before the message goes to the dead-letter queue. Retries wait on RocketMQ's delay levels.
+	MaxAttempts *int   `json:"maxAttempts,omitempty"`
+	Name        string `json:"name"`
+
+	// Ordered Deliver each queue in order; a message being retried blocks its queue only.
+	Ordered *bool `json:"ordered,omitempty"`
+
+	// TagFilter RocketMQ tag expression: `*` (default) or tags joined by `||`.
+	TagFilter *string `json:"tagFilter,omitempty"`
+	TimeoutMs *int    `json:"timeoutMs,omitempty"`
+	Topic     string  `json:"topic"`
+}
+
+// SubscriptionList defines model for SubscriptionList.
+type SubscriptionList struct {
+	Items      []Subscription `json:"items"`
+	NextCursor *string        `json:"nextCursor,omitempty"`
+}
+
+// SubscriptionPatch defines model for SubscriptionPatch.
+type SubscriptionPatch struct {
+	Concurrency *int    `json:"concurrency,omitempty"`
+	Endpoint    *string `json:"endpoint,omitempty"`
+	MaxAttempts *int    `json:"maxAttempts,omitempty"`
+	Name        *string `json:"name,omitempty"`
+	TimeoutMs   *int    `json:"timeoutMs,omitempty"`
+}
+
+// SubscriptionWithSecret defines model for SubscriptionWithSecret.
+type SubscriptionWithSecret struct {
+	Concurrency int       `json:"concurrency"`
+	CreatedAt   time.Time `json:"createdAt"`
+
+	// DedupKey What identifies "the same event" for duplicate suppression.
+	DedupKey DedupKey `json:"dedupKey"`
+	Endpoint string   `json:"endpoint"`
+
+	// Id Example: sub_01JD2X3Y4Z5A6B7C8D9E0F1G2H
+	Id          string `json:"id"`
+	MaxAttempts int    `json:"maxAttempts"`
+	Name        string `json:"name"`
+	Ordered     bool   `json:"ordered"`
+
+	// PausedReason Why it is paused (`api`, or `endpoint answered 410 Gone`).
+	PausedReason *string `json:"pausedReason,omitempty"`
+
+	// Secret The signing secret (`whsec_` + base64). Shown only on create and rotate.
+	Secret    string                      `json:"secret"`
+	State     SubscriptionWithSecretState `json:"state"`
+	TagFilter string                      `json:"tagFilter"`
+	TimeoutMs int                         `json:"timeoutMs"`
+	Topic     string                      `json:"topic"`
+	UpdatedAt time.Time                   `json:"updatedAt"`
+}
+
+// SubscriptionWithSecretState defines model for SubscriptionWithSecret.State.
+type SubscriptionWithSecretState string
+
 // Tag One RocketMQ tag (no `|` and no white space, which separate tags in subscription expressions).
 type Tag = string
 
@@ -363,6 +556,9 @@ type Limit = int
 // ProducerID defines model for ProducerID.
 type ProducerID = string
 
+// SubscriptionID defines model for SubscriptionID.
+type SubscriptionID = string
+
 // Topic defines model for Topic.
 type Topic = string
 
@@ -384,6 +580,7 @@ type TransactionID = string
 // | `topic-not-found` | 404 | the topic does not exist on the cluster |
 // | `method-not-allowed` | 405 | the route exists, the method does not |
 // | `producer-not-found` | 404 | no such producer for this tenant |
+// | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
@@ -411,6 +608,7 @@ type BadRequest = Problem
 // | `topic-not-found` | 404 | the topic does not exist on the cluster |
 // | `method-not-allowed` | 405 | the route exists, the method does not |
 // | `producer-not-found` | 404 | no such producer for this tenant |
+// | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
@@ -438,6 +636,7 @@ type Conflict = Problem
 // | `topic-not-found` | 404 | the topic does not exist on the cluster |
 // | `method-not-allowed` | 405 | the route exists, the method does not |
 // | `producer-not-found` | 404 | no such producer for this tenant |
+// | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
@@ -465,6 +664,7 @@ type Error = Problem
 // | `topic-not-found` | 404 | the topic does not exist on the cluster |
 // | `method-not-allowed` | 405 | the route exists, the method does not |
 // | `producer-not-found` | 404 | no such producer for this tenant |
+// | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
@@ -492,6 +692,7 @@ type Forbidden = Problem
 // | `topic-not-found` | 404 | the topic does not exist on the cluster |
 // | `method-not-allowed` | 405 | the route exists, the method does not |
 // | `producer-not-found` | 404 | no such producer for this tenant |
+// | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
@@ -519,6 +720,7 @@ type NotFound = Problem
 // | `topic-not-found` | 404 | the topic does not exist on the cluster |
 // | `method-not-allowed` | 405 | the route exists, the method does not |
 // | `producer-not-found` | 404 | no such producer for this tenant |
+// | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
@@ -546,6 +748,7 @@ type PayloadTooLarge = Problem
 // | `topic-not-found` | 404 | the topic does not exist on the cluster |
 // | `method-not-allowed` | 405 | the route exists, the method does not |
 // | `producer-not-found` | 404 | no such producer for this tenant |
+// | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
@@ -573,6 +776,7 @@ type ServiceUnavailable = Problem
 // | `topic-not-found` | 404 | the topic does not exist on the cluster |
 // | `method-not-allowed` | 405 | the route exists, the method does not |
 // | `producer-not-found` | 404 | no such producer for this tenant |
+// | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
@@ -600,6 +804,7 @@ type Unauthorized = Problem
 // | `topic-not-found` | 404 | the topic does not exist on the cluster |
 // | `method-not-allowed` | 405 | the route exists, the method does not |
 // | `producer-not-found` | 404 | no such producer for this tenant |
+// | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
@@ -627,6 +832,7 @@ type UnprocessableEntity = Problem
 // | `topic-not-found` | 404 | the topic does not exist on the cluster |
 // | `method-not-allowed` | 405 | the route exists, the method does not |
 // | `producer-not-found` | 404 | no such producer for this tenant |
+// | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
@@ -655,6 +861,29 @@ type CreateProducerParams struct {
 	// Same key while the first request runs: 409. Same key, other payload:
 	// 422. Keys are scoped to the caller's API key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListSubscriptionsParams defines parameters for ListSubscriptions.
+type ListSubscriptionsParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateSubscriptionParams defines parameters for CreateSubscription.
+type CreateSubscriptionParams struct {
+	// IdempotencyKey Makes retries safe (IETF draft-ietf-httpapi-idempotency-key-header).
+	// The first 2xx answer is kept (24 h by default) and replayed with
+	// `Idempotent-Replayed: true` for a retry with the same key and payload.
+	// Same key while the first request runs: 409. Same key, other payload:
+	// 422. Keys are scoped to the caller's API key.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListDeadLettersParams defines parameters for ListDeadLetters.
+type ListDeadLettersParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // PublishBatchParams defines parameters for PublishBatch.
@@ -703,6 +932,15 @@ type CreateProducerJSONRequestBody = ProducerInput
 // UpdateProducerJSONRequestBody defines body for UpdateProducer for application/json ContentType.
 type UpdateProducerJSONRequestBody = ProducerPatch
 
+// CreateSubscriptionJSONRequestBody defines body for CreateSubscription for application/json ContentType.
+type CreateSubscriptionJSONRequestBody = SubscriptionInput
+
+// UpdateSubscriptionJSONRequestBody defines body for UpdateSubscription for application/json ContentType.
+type UpdateSubscriptionJSONRequestBody = SubscriptionPatch
+
+// RedriveDeadLettersJSONRequestBody defines body for RedriveDeadLetters for application/json ContentType.
+type RedriveDeadLettersJSONRequestBody = RedriveRequest
+
 // PublishBatchJSONRequestBody defines body for PublishBatch for application/json ContentType.
 type PublishBatchJSONRequestBody = PublishBatchRequest
 
@@ -732,6 +970,39 @@ type ServerInterface interface {
 	// RotateProducerSecret Replace the signing secret
 	// (POST /v1/producers/{id}/rotate-secret)
 	RotateProducerSecret(w http.ResponseWriter, r *http.Request, id ProducerID)
+	// ListSubscriptions List the tenant's subscriptions
+	// (GET /v1/subscriptions)
+	ListSubscriptions(w http.ResponseWriter, r *http.Request, params ListSubscriptionsParams)
+	// CreateSubscription Create a push subscription
+	// (POST /v1/subscriptions)
+	CreateSubscription(w http.ResponseWriter, r *http.Request, params CreateSubscriptionParams)
+	// DeleteSubscription Delete a subscription (every replica stops delivering within seconds)
+	// (DELETE /v1/subscriptions/{id})
+	DeleteSubscription(w http.ResponseWriter, r *http.Request, id SubscriptionID)
+	// GetSubscription Get a subscription
+	// (GET /v1/subscriptions/{id})
+	GetSubscription(w http.ResponseWriter, r *http.Request, id SubscriptionID)
+	// UpdateSubscription Change the endpoint or limits
+	// (PATCH /v1/subscriptions/{id})
+	UpdateSubscription(w http.ResponseWriter, r *http.Request, id SubscriptionID)
+	// ListDeadLetters Messages that exhausted their attempts or were refused by the endpoint
+	// (GET /v1/subscriptions/{id}/dead-letters)
+	ListDeadLetters(w http.ResponseWriter, r *http.Request, id SubscriptionID, params ListDeadLettersParams)
+	// PurgeDeadLetters Drop every current dead letter
+	// (POST /v1/subscriptions/{id}/dead-letters/purge)
+	PurgeDeadLetters(w http.ResponseWriter, r *http.Request, id SubscriptionID)
+	// RedriveDeadLetters Deliver dead letters again (through dedup)
+	// (POST /v1/subscriptions/{id}/dead-letters/redrive)
+	RedriveDeadLetters(w http.ResponseWriter, r *http.Request, id SubscriptionID)
+	// PauseSubscription Stop delivering, keeping the position
+	// (POST /v1/subscriptions/{id}/pause)
+	PauseSubscription(w http.ResponseWriter, r *http.Request, id SubscriptionID)
+	// ResumeSubscription Deliver again from where it stopped
+	// (POST /v1/subscriptions/{id}/resume)
+	ResumeSubscription(w http.ResponseWriter, r *http.Request, id SubscriptionID)
+	// RotateSubscriptionSecret Replace the signing secret (the old one also signs for 24 hours)
+	// (POST /v1/subscriptions/{id}/rotate-secret)
+	RotateSubscriptionSecret(w http.ResponseWriter, r *http.Request, id SubscriptionID)
 	// PublishBatch Send up to 100 messages in one broker round trip
 	// (POST /v1/topics/{topic}/message-batches)
 	PublishBatch(w http.ResponseWriter, r *http.Request, topic Topic, params PublishBatchParams)
@@ -792,6 +1063,72 @@ func (_ Unimplemented) UpdateProducer(w http.ResponseWriter, r *http.Request, id
 // RotateProducerSecret Replace the signing secret
 // (POST /v1/producers/{id}/rotate-secret)
 func (_ Unimplemented) RotateProducerSecret(w http.ResponseWriter, r *http.Request, id ProducerID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListSubscriptions List the tenant's subscriptions
+// (GET /v1/subscriptions)
+func (_ Unimplemented) ListSubscriptions(w http.ResponseWriter, r *http.Request, params ListSubscriptionsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CreateSubscription Create a push subscription
+// (POST /v1/subscriptions)
+func (_ Unimplemented) CreateSubscription(w http.ResponseWriter, r *http.Request, params CreateSubscriptionParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// DeleteSubscription Delete a subscription (every replica stops delivering within seconds)
+// (DELETE /v1/subscriptions/{id})
+func (_ Unimplemented) DeleteSubscription(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetSubscription Get a subscription
+// (GET /v1/subscriptions/{id})
+func (_ Unimplemented) GetSubscription(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UpdateSubscription Change the endpoint or limits
+// (PATCH /v1/subscriptions/{id})
+func (_ Unimplemented) UpdateSubscription(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListDeadLetters Messages that exhausted their attempts or were refused by the endpoint
+// (GET /v1/subscriptions/{id}/dead-letters)
+func (_ Unimplemented) ListDeadLetters(w http.ResponseWriter, r *http.Request, id SubscriptionID, params ListDeadLettersParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// PurgeDeadLetters Drop every current dead letter
+// (POST /v1/subscriptions/{id}/dead-letters/purge)
+func (_ Unimplemented) PurgeDeadLetters(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// RedriveDeadLetters Deliver dead letters again (through dedup)
+// (POST /v1/subscriptions/{id}/dead-letters/redrive)
+func (_ Unimplemented) RedriveDeadLetters(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// PauseSubscription Stop delivering, keeping the position
+// (POST /v1/subscriptions/{id}/pause)
+func (_ Unimplemented) PauseSubscription(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ResumeSubscription Deliver again from where it stopped
+// (POST /v1/subscriptions/{id}/resume)
+func (_ Unimplemented) ResumeSubscription(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// RotateSubscriptionSecret Replace the signing secret (the old one also signs for 24 hours)
+// (POST /v1/subscriptions/{id}/rotate-secret)
+func (_ Unimplemented) RotateSubscriptionSecret(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -1028,6 +1365,343 @@ func (siw *ServerInterfaceWrapper) RotateProducerSecret(w http.ResponseWriter, r
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.RotateProducerSecret(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListSubscriptions operation middleware
+func (siw *ServerInterfaceWrapper) ListSubscriptions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSubscriptionsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListSubscriptions(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateSubscription operation middleware
+func (siw *ServerInterfaceWrapper) CreateSubscription(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateSubscriptionParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateSubscription(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteSubscription operation middleware
+func (siw *ServerInterfaceWrapper) DeleteSubscription(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id SubscriptionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteSubscription(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetSubscription operation middleware
+func (siw *ServerInterfaceWrapper) GetSubscription(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id SubscriptionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetSubscription(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateSubscription operation middleware
+func (siw *ServerInterfaceWrapper) UpdateSubscription(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id SubscriptionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateSubscription(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListDeadLetters operation middleware
+func (siw *ServerInterfaceWrapper) ListDeadLetters(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id SubscriptionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListDeadLettersParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListDeadLetters(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PurgeDeadLetters operation middleware
+func (siw *ServerInterfaceWrapper) PurgeDeadLetters(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id SubscriptionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PurgeDeadLetters(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RedriveDeadLetters operation middleware
+func (siw *ServerInterfaceWrapper) RedriveDeadLetters(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id SubscriptionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RedriveDeadLetters(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PauseSubscription operation middleware
+func (siw *ServerInterfaceWrapper) PauseSubscription(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id SubscriptionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PauseSubscription(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ResumeSubscription operation middleware
+func (siw *ServerInterfaceWrapper) ResumeSubscription(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id SubscriptionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ResumeSubscription(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RotateSubscriptionSecret operation middleware
+func (siw *ServerInterfaceWrapper) RotateSubscriptionSecret(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id SubscriptionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RotateSubscriptionSecret(w, r, id)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1479,6 +2153,39 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/v1/transactions/{id}/rollback", wrapper.RollbackTransaction)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/subscriptions", wrapper.ListSubscriptions)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/subscriptions", wrapper.CreateSubscription)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/v1/subscriptions/{id}", wrapper.DeleteSubscription)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/subscriptions/{id}", wrapper.GetSubscription)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/v1/subscriptions/{id}", wrapper.UpdateSubscription)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/subscriptions/{id}/pause", wrapper.PauseSubscription)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/subscriptions/{id}/resume", wrapper.ResumeSubscription)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/subscriptions/{id}/rotate-secret", wrapper.RotateSubscriptionSecret)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/subscriptions/{id}/dead-letters", wrapper.ListDeadLetters)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/subscriptions/{id}/dead-letters/redrive", wrapper.RedriveDeadLetters)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/subscriptions/{id}/dead-letters/purge", wrapper.PurgeDeadLetters)
 	})
 
 	return r
@@ -1971,6 +2678,846 @@ type RotateProducerSecretdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response RotateProducerSecretdefaultApplicationProblemPlusJSONResponse) VisitRotateProducerSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSubscriptionsRequestObject struct {
+	Params ListSubscriptionsParams
+}
+
+type ListSubscriptionsResponseObject interface {
+	VisitListSubscriptionsResponse(w http.ResponseWriter) error
+}
+
+type ListSubscriptions200JSONResponse SubscriptionList
+
+func (response ListSubscriptions200JSONResponse) VisitListSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSubscriptions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListSubscriptions401ApplicationProblemPlusJSONResponse) VisitListSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSubscriptionsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListSubscriptionsdefaultApplicationProblemPlusJSONResponse) VisitListSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSubscriptionRequestObject struct {
+	Params CreateSubscriptionParams
+	Body   *CreateSubscriptionJSONRequestBody
+}
+
+type CreateSubscriptionResponseObject interface {
+	VisitCreateSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type CreateSubscription201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateSubscription201JSONResponse struct {
+	Body    SubscriptionWithSecret
+	Headers CreateSubscription201ResponseHeaders
+}
+
+func (response CreateSubscription201JSONResponse) VisitCreateSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSubscription400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSubscription400ApplicationProblemPlusJSONResponse) VisitCreateSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSubscription401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSubscription401ApplicationProblemPlusJSONResponse) VisitCreateSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSubscription403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSubscription403ApplicationProblemPlusJSONResponse) VisitCreateSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSubscription404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSubscription404ApplicationProblemPlusJSONResponse) VisitCreateSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSubscriptiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateSubscriptiondefaultApplicationProblemPlusJSONResponse) VisitCreateSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSubscriptionRequestObject struct {
+	Id SubscriptionID `json:"id"`
+}
+
+type DeleteSubscriptionResponseObject interface {
+	VisitDeleteSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type DeleteSubscription204Response struct {
+}
+
+func (response DeleteSubscription204Response) VisitDeleteSubscriptionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteSubscription401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSubscription401ApplicationProblemPlusJSONResponse) VisitDeleteSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSubscription404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSubscription404ApplicationProblemPlusJSONResponse) VisitDeleteSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSubscriptiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteSubscriptiondefaultApplicationProblemPlusJSONResponse) VisitDeleteSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubscriptionRequestObject struct {
+	Id SubscriptionID `json:"id"`
+}
+
+type GetSubscriptionResponseObject interface {
+	VisitGetSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type GetSubscription200JSONResponse Subscription
+
+func (response GetSubscription200JSONResponse) VisitGetSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubscription401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSubscription401ApplicationProblemPlusJSONResponse) VisitGetSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubscription404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetSubscription404ApplicationProblemPlusJSONResponse) VisitGetSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubscriptiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetSubscriptiondefaultApplicationProblemPlusJSONResponse) VisitGetSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSubscriptionRequestObject struct {
+	Id   SubscriptionID `json:"id"`
+	Body *UpdateSubscriptionJSONRequestBody
+}
+
+type UpdateSubscriptionResponseObject interface {
+	VisitUpdateSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type UpdateSubscription200JSONResponse Subscription
+
+func (response UpdateSubscription200JSONResponse) VisitUpdateSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSubscription400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSubscription400ApplicationProblemPlusJSONResponse) VisitUpdateSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSubscription401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSubscription401ApplicationProblemPlusJSONResponse) VisitUpdateSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSubscription404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSubscription404ApplicationProblemPlusJSONResponse) VisitUpdateSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSubscriptiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateSubscriptiondefaultApplicationProblemPlusJSONResponse) VisitUpdateSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeadLettersRequestObject struct {
+	Id     SubscriptionID `json:"id"`
+	Params ListDeadLettersParams
+}
+
+type ListDeadLettersResponseObject interface {
+	VisitListDeadLettersResponse(w http.ResponseWriter) error
+}
+
+type ListDeadLetters200JSONResponse DeadLetterList
+
+func (response ListDeadLetters200JSONResponse) VisitListDeadLettersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeadLetters401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeadLetters401ApplicationProblemPlusJSONResponse) VisitListDeadLettersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeadLetters404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeadLetters404ApplicationProblemPlusJSONResponse) VisitListDeadLettersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeadLettersdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListDeadLettersdefaultApplicationProblemPlusJSONResponse) VisitListDeadLettersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PurgeDeadLettersRequestObject struct {
+	Id SubscriptionID `json:"id"`
+}
+
+type PurgeDeadLettersResponseObject interface {
+	VisitPurgeDeadLettersResponse(w http.ResponseWriter) error
+}
+
+type PurgeDeadLetters200JSONResponse DeadLetterCount
+
+func (response PurgeDeadLetters200JSONResponse) VisitPurgeDeadLettersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PurgeDeadLetters401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PurgeDeadLetters401ApplicationProblemPlusJSONResponse) VisitPurgeDeadLettersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PurgeDeadLetters404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PurgeDeadLetters404ApplicationProblemPlusJSONResponse) VisitPurgeDeadLettersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PurgeDeadLettersdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response PurgeDeadLettersdefaultApplicationProblemPlusJSONResponse) VisitPurgeDeadLettersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedriveDeadLettersRequestObject struct {
+	Id   SubscriptionID `json:"id"`
+	Body *RedriveDeadLettersJSONRequestBody
+}
+
+type RedriveDeadLettersResponseObject interface {
+	VisitRedriveDeadLettersResponse(w http.ResponseWriter) error
+}
+
+type RedriveDeadLetters200JSONResponse DeadLetterCount
+
+func (response RedriveDeadLetters200JSONResponse) VisitRedriveDeadLettersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedriveDeadLetters401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RedriveDeadLetters401ApplicationProblemPlusJSONResponse) VisitRedriveDeadLettersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedriveDeadLetters404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RedriveDeadLetters404ApplicationProblemPlusJSONResponse) VisitRedriveDeadLettersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedriveDeadLetters503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RedriveDeadLetters503ApplicationProblemPlusJSONResponse) VisitRedriveDeadLettersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedriveDeadLettersdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RedriveDeadLettersdefaultApplicationProblemPlusJSONResponse) VisitRedriveDeadLettersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSubscriptionRequestObject struct {
+	Id SubscriptionID `json:"id"`
+}
+
+type PauseSubscriptionResponseObject interface {
+	VisitPauseSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type PauseSubscription200JSONResponse Subscription
+
+func (response PauseSubscription200JSONResponse) VisitPauseSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSubscription401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSubscription401ApplicationProblemPlusJSONResponse) VisitPauseSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSubscription404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSubscription404ApplicationProblemPlusJSONResponse) VisitPauseSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSubscriptiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response PauseSubscriptiondefaultApplicationProblemPlusJSONResponse) VisitPauseSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResumeSubscriptionRequestObject struct {
+	Id SubscriptionID `json:"id"`
+}
+
+type ResumeSubscriptionResponseObject interface {
+	VisitResumeSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type ResumeSubscription200JSONResponse Subscription
+
+func (response ResumeSubscription200JSONResponse) VisitResumeSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResumeSubscription401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ResumeSubscription401ApplicationProblemPlusJSONResponse) VisitResumeSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResumeSubscription404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ResumeSubscription404ApplicationProblemPlusJSONResponse) VisitResumeSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResumeSubscriptiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ResumeSubscriptiondefaultApplicationProblemPlusJSONResponse) VisitResumeSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSubscriptionSecretRequestObject struct {
+	Id SubscriptionID `json:"id"`
+}
+
+type RotateSubscriptionSecretResponseObject interface {
+	VisitRotateSubscriptionSecretResponse(w http.ResponseWriter) error
+}
+
+type RotateSubscriptionSecret200JSONResponse SubscriptionWithSecret
+
+func (response RotateSubscriptionSecret200JSONResponse) VisitRotateSubscriptionSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSubscriptionSecret401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RotateSubscriptionSecret401ApplicationProblemPlusJSONResponse) VisitRotateSubscriptionSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSubscriptionSecret404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RotateSubscriptionSecret404ApplicationProblemPlusJSONResponse) VisitRotateSubscriptionSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSubscriptionSecretdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RotateSubscriptionSecretdefaultApplicationProblemPlusJSONResponse) VisitRotateSubscriptionSecretResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -2984,6 +4531,39 @@ type StrictServerInterface interface {
 	// RotateProducerSecret Replace the signing secret
 	// (POST /v1/producers/{id}/rotate-secret)
 	RotateProducerSecret(ctx context.Context, request RotateProducerSecretRequestObject) (RotateProducerSecretResponseObject, error)
+	// ListSubscriptions List the tenant's subscriptions
+	// (GET /v1/subscriptions)
+	ListSubscriptions(ctx context.Context, request ListSubscriptionsRequestObject) (ListSubscriptionsResponseObject, error)
+	// CreateSubscription Create a push subscription
+	// (POST /v1/subscriptions)
+	CreateSubscription(ctx context.Context, request CreateSubscriptionRequestObject) (CreateSubscriptionResponseObject, error)
+	// DeleteSubscription Delete a subscription (every replica stops delivering within seconds)
+	// (DELETE /v1/subscriptions/{id})
+	DeleteSubscription(ctx context.Context, request DeleteSubscriptionRequestObject) (DeleteSubscriptionResponseObject, error)
+	// GetSubscription Get a subscription
+	// (GET /v1/subscriptions/{id})
+	GetSubscription(ctx context.Context, request GetSubscriptionRequestObject) (GetSubscriptionResponseObject, error)
+	// UpdateSubscription Change the endpoint or limits
+	// (PATCH /v1/subscriptions/{id})
+	UpdateSubscription(ctx context.Context, request UpdateSubscriptionRequestObject) (UpdateSubscriptionResponseObject, error)
+	// ListDeadLetters Messages that exhausted their attempts or were refused by the endpoint
+	// (GET /v1/subscriptions/{id}/dead-letters)
+	ListDeadLetters(ctx context.Context, request ListDeadLettersRequestObject) (ListDeadLettersResponseObject, error)
+	// PurgeDeadLetters Drop every current dead letter
+	// (POST /v1/subscriptions/{id}/dead-letters/purge)
+	PurgeDeadLetters(ctx context.Context, request PurgeDeadLettersRequestObject) (PurgeDeadLettersResponseObject, error)
+	// RedriveDeadLetters Deliver dead letters again (through dedup)
+	// (POST /v1/subscriptions/{id}/dead-letters/redrive)
+	RedriveDeadLetters(ctx context.Context, request RedriveDeadLettersRequestObject) (RedriveDeadLettersResponseObject, error)
+	// PauseSubscription Stop delivering, keeping the position
+	// (POST /v1/subscriptions/{id}/pause)
+	PauseSubscription(ctx context.Context, request PauseSubscriptionRequestObject) (PauseSubscriptionResponseObject, error)
+	// ResumeSubscription Deliver again from where it stopped
+	// (POST /v1/subscriptions/{id}/resume)
+	ResumeSubscription(ctx context.Context, request ResumeSubscriptionRequestObject) (ResumeSubscriptionResponseObject, error)
+	// RotateSubscriptionSecret Replace the signing secret (the old one also signs for 24 hours)
+	// (POST /v1/subscriptions/{id}/rotate-secret)
+	RotateSubscriptionSecret(ctx context.Context, request RotateSubscriptionSecretRequestObject) (RotateSubscriptionSecretResponseObject, error)
 	// PublishBatch Send up to 100 messages in one broker round trip
 	// (POST /v1/topics/{topic}/message-batches)
 	PublishBatch(ctx context.Context, request PublishBatchRequestObject) (PublishBatchResponseObject, error)
@@ -3216,6 +4796,317 @@ func (sh *strictHandler) RotateProducerSecret(w http.ResponseWriter, r *http.Req
 	}
 }
 
+// ListSubscriptions operation middleware
+func (sh *strictHandler) ListSubscriptions(w http.ResponseWriter, r *http.Request, params ListSubscriptionsParams) {
+	var request ListSubscriptionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSubscriptions(ctx, request.(ListSubscriptionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSubscriptions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListSubscriptionsResponseObject); ok {
+		if err := validResponse.VisitListSubscriptionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateSubscription operation middleware
+func (sh *strictHandler) CreateSubscription(w http.ResponseWriter, r *http.Request, params CreateSubscriptionParams) {
+	var request CreateSubscriptionRequestObject
+
+	request.Params = params
+
+	var body CreateSubscriptionJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateSubscription(ctx, request.(CreateSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateSubscription")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateSubscriptionResponseObject); ok {
+		if err := validResponse.VisitCreateSubscriptionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteSubscription operation middleware
+func (sh *strictHandler) DeleteSubscription(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	var request DeleteSubscriptionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteSubscription(ctx, request.(DeleteSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteSubscription")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteSubscriptionResponseObject); ok {
+		if err := validResponse.VisitDeleteSubscriptionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetSubscription operation middleware
+func (sh *strictHandler) GetSubscription(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	var request GetSubscriptionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSubscription(ctx, request.(GetSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSubscription")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetSubscriptionResponseObject); ok {
+		if err := validResponse.VisitGetSubscriptionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateSubscription operation middleware
+func (sh *strictHandler) UpdateSubscription(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	var request UpdateSubscriptionRequestObject
+
+	request.Id = id
+
+	var body UpdateSubscriptionJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateSubscription(ctx, request.(UpdateSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateSubscription")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateSubscriptionResponseObject); ok {
+		if err := validResponse.VisitUpdateSubscriptionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListDeadLetters operation middleware
+func (sh *strictHandler) ListDeadLetters(w http.ResponseWriter, r *http.Request, id SubscriptionID, params ListDeadLettersParams) {
+	var request ListDeadLettersRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDeadLetters(ctx, request.(ListDeadLettersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDeadLetters")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListDeadLettersResponseObject); ok {
+		if err := validResponse.VisitListDeadLettersResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PurgeDeadLetters operation middleware
+func (sh *strictHandler) PurgeDeadLetters(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	var request PurgeDeadLettersRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PurgeDeadLetters(ctx, request.(PurgeDeadLettersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PurgeDeadLetters")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PurgeDeadLettersResponseObject); ok {
+		if err := validResponse.VisitPurgeDeadLettersResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RedriveDeadLetters operation middleware
+func (sh *strictHandler) RedriveDeadLetters(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	var request RedriveDeadLettersRequestObject
+
+	request.Id = id
+
+	var body RedriveDeadLettersJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RedriveDeadLetters(ctx, request.(RedriveDeadLettersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RedriveDeadLetters")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RedriveDeadLettersResponseObject); ok {
+		if err := validResponse.VisitRedriveDeadLettersResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PauseSubscription operation middleware
+func (sh *strictHandler) PauseSubscription(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	var request PauseSubscriptionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PauseSubscription(ctx, request.(PauseSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PauseSubscription")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PauseSubscriptionResponseObject); ok {
+		if err := validResponse.VisitPauseSubscriptionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResumeSubscription operation middleware
+func (sh *strictHandler) ResumeSubscription(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	var request ResumeSubscriptionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ResumeSubscription(ctx, request.(ResumeSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResumeSubscription")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ResumeSubscriptionResponseObject); ok {
+		if err := validResponse.VisitResumeSubscriptionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RotateSubscriptionSecret operation middleware
+func (sh *strictHandler) RotateSubscriptionSecret(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	var request RotateSubscriptionSecretRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RotateSubscriptionSecret(ctx, request.(RotateSubscriptionSecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RotateSubscriptionSecret")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RotateSubscriptionSecretResponseObject); ok {
+		if err := validResponse.VisitRotateSubscriptionSecretResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // PublishBatch operation middleware
 func (sh *strictHandler) PublishBatch(w http.ResponseWriter, r *http.Request, topic Topic, params PublishBatchParams) {
 	var request PublishBatchRequestObject
@@ -3426,106 +5317,128 @@ func (sh *strictHandler) RollbackTransaction(w http.ResponseWriter, r *http.Requ
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7F3vcts2tn8VDO/uRJ5Ssiw7SW1/cmyn8SZxXNu5bbbKmjB5JGFNASwA2lYTz9ynuQ92n+TOAUASpCjJ",
-	"blM33emHTiwJPDgAzp/f+QP2UxCLaSY4cK2CnU/BBGgC0vx5lMA0Exq4PoUspTNI8NsEVCxZppngwU4Q",
-	"aZlDRG4mwImeMEUoVzcgCVNET4AoLSQkxZdiRCgnQGXKQBIJP+egNLlhemIH0ymQctJ41n0Ns14QBiqe",
-	"wJTi3MDzabDzU4CTBh/DQM8yCHYCpSXj4+DuLgzeiJha1pqcnk+AxBKohoRIUCKXMdSpz1M7BS1neyMN",
-	"cp7eGcSCJ4poQW4o0+QSRkICkfgI4+NW0oxrGIMM7pB4RiWdgnabvZ9LJWQ72xGHW20HRLiJuFmZhGsm",
-	"ckUyOjbrYDj65xzkLAgDTqc4X2yJ+pxM6e0b4GM9CXYG/X7bFnon8Bpm8xy9pVegzDoZKKLoCEjn6PD8",
-	"JUkkHekuAz3qTrTOaMa6zDvNK5h1rXSt9YYc1zViUmkyuL31pOYKMk06gy0yIZczksCI5qleI5TjqVkp",
-	"NBIz5FEln91CQHeIlceRkITas2jI1xXMDLGMzlJBk96QnxVf30xYCmakZawQUJlztUO2+ts9UowNidAT",
-	"kAWVnSHfGgx65DXMFKESiIpFBgnKBpKLaZqCfKLI3skRPt0b8uLA7IZUJ9YQ/4VH9/RpGEwZLz5voDhp",
-	"DRJp/uun4fB2sNEdDm+fH3785m9Bq6KwKdNItU1uUvOjP7c7iGDnaT9ERtgUNfEpStCUcftpI5yX8zA4",
-	"kSLJY5BHB+VsGdWTajKWBGGAe80kWhg8QH9mb12ZTC5+6ne397r/pN1fPn4aPLtrX9y5yFg8L7mnIr4C",
-	"/fZ7ovH3HbKBB7QxeE7iCZU0RlVE9Yr2uv8ktPsL6Xe3yQXpRj1yTKegSK4gIZezIS8JMa0gHZFOdP7i",
-	"h43+IApJdLb/6vDg/ZvDi/N3J0f7Fz/++OOP+PXp2+8vzj6cXfzf//xvFA559PfTw/PTD383H0n094M3",
-	"35u/14z4SBjhXJ6c1LfM8L901zxZ2Rg8XyYrdjP73e2L7iJZOZeUKxrjLn6BU9S39znEO6SmMsEVGPv4",
-	"gianVh/xUyw46j3+SbMsZdbor2dSXKYw/ebfynqAav6/SRgFO8F/rVfebt3+qtZP7FN20nnrW5iBSwn0",
-	"yro1nB4FhnSia5qyxMyO58i4+dxFBvzP5sCitV5wFwb7go9SFj/6OhqmBY0t4yjTaGgpWjnO+Lhcbidq",
-	"Gm/Gu7kCXEXowwTjJLull2zj0I1e9/ypYfJQSuvzHmsf9vjMWW7AqXGRHOWSpnhaU9ATkXS50F2apuIG",
-	"EndkL4W8ZEkC/LHPzDkMktLYiZ7xLKQTjQqWHIvHQr8UOU8ek8NjQVQeT6w5JZ3I/Gu2b4SsRGtESCJF",
-	"rpFh72vD8Il1nedCvKFyDI/J9wuRzIi4Bml21Dg70omcL+9qIbopsuQYPQN5zWJ4z+k1ZSm9TOFx91ij",
-	"uRkxOTXOx7B8KcUVoPQq4Ek35+WAaC0kp5AwRRJxw0knSiADnhgVzqsF2JPhAjEOTWbudMzfX1K933Oa",
-	"64mQ7Bd4bLk0ZrdUn06Ue6y4c33PMyliUAp35JBrpmd/tEm+oQ5kGMxKeQ1ktljkKVNTquNJuSKVZ5mQ",
-	"GpK3kDB6bnzq48rqP87eHZv9LlnpTpGXLjp4w+ddgQucX9fx5C2egrUBNEkYkqPpiRQZSM3Q/49oqiAM",
-	"Mu+rT8GlSGbtAdPU0iM4IiRUEQ23qOK5Hn1rZf+SKni2RTqR/SNa2zXqANNMz3oEadxMRArkEtlDV0k1",
-	"mQqlyRZ5y14QwWMgCcQigQT1pQ6vGlgmDIDHIsG/V+ztYTHuLgyuYKZWjcd4A8fW92XF6RUj78JA05Us",
-	"nVOLASto95Pd+Cr8Fpf/hlgjvRcwZtxDix5i+xXnumJT4wnEV8bauFC8XRacrTSjFbmk8RXhokxC6Al1",
-	"iYvO/qvD/dcXR2/fvj8+Ov9wcX709vDi6Pji7HD/3fHBmTGLZeDz7bOtVaHPo5y6iaza1138ioKswK6f",
-	"vD9942JtZb/p4oYoXNuD46zfX+xCF+h86XjGl+VyE8Myqloo3ofegZYBcYBGJWiawlfihkRIKELjcSOZ",
-	"1sB3SQIpuwaTOImplNabC8nGjNOUXM40mLMo8lyOtLVRLQmvMHjJIE1KGF0/kBH+Ni8cxkJnwgBfwrjL",
-	"UVhTKSSJrDffOd57e4igGMO88oPJExSfTI6lPDuCgaBJvCCOYByUWcocxxKo8zfLD8ZyX45vO4/XTlka",
-	"6C5XZnb0/CokjCdwOwedkM9UiKs8M7kzDVM1J2bfLhGz4fDsm1admNLbI0ttc1D+TKWks8AmQ4zznE9N",
-	"vNwn21tPnxPnlEkCmrJU9UhkHCdKkeDgsn8KiNIIW8j70yM15J1MwojdkmiidaZ21td/ASlSoVQvgevC",
-	"z6v1aG1nyIf8M0GS5DPS0Lkin8kUqIn9Pg/55263W/6HY/0Il3wmW/0++Wx2sggUEwHKOE8DRawxLQLk",
-	"XRKZQEtFRjwUARpPiDlaYqnXIuYafZRIXDYvUEX9ARtS156wcYiRQy9Y53Rq4to8RVVDihIUyGtosnAD",
-	"lxMhrrq5TOt0re0UslDfmbGjjjXc8o5aC8mEKhJLSIBrRlNl9MOomQEPtEjqEJokEsXTTl4DpmbWDfIZ",
-	"PZTDrlbNOMn5FUdIj0Jgn6wiQPPYpmN2UciIEm8z9MY1OyJVVGaIbNm5TVRnAzc7rBnZlYOrbS/FAG6Z",
-	"0kRwu3VprtDOWDItAbah9LQQKTOlIaBC8419oiJu6RRGu7uE/dL/lQvXwCkvSOgKpSyj4g27ByFUKOjG",
-	"LsFjqW0Xu+RRsqmXAt+bp0gHeuMekSJNDUahCGzQuk6ZXtslkbUHEVF0psjNhMWTQnrbszTl3LRZaGGq",
-	"LRWkNEvTIgm061LnlonICwGj4gTmgmWccKMQwlfn5ydWgY2TcEi5hsuNRavH4IVGtIYOhv7TFtsQ+TGN",
-	"MyOtO1NGS0hqMDCkWjZjeRBmSc/F3eQzeVqqoPMxCUsMg24UOTs8Prh493rHCbbdiik1e4T/4NjLoma2",
-	"21q9aPJquVkQ5Jc82YwAUyTnEg0w/hoSJdCuNCnGlDs+JoKL3HCCW4AmFHdGQSn5Vc6gnKl0/WREWYrP",
-	"Nuy/qa5QliK5jEqtShvs0nCGVN/I7WU+3rXSIcbGuuLfzi+SnCdOdgrxZuZwgiYstQ+04I0wsKyZhHYB",
-	"AJZhUg9r3c27dsaVpjyGdjTuMdmhqRKo/8h89GPXBUndoyQiFnuZAhX+OqYabujsicItWGuFU9aHt9UY",
-	"w0AzbZNVc09plxkYCTmlBsRKthIqm18LquXMbcDsxItM6qdhXOl72X4erjy7p2usJWhTNZtC2/KZAbhw",
-	"S6cZLjXA0KW/8Y+DwY+bH7b++XTv2Yvn+98ebB/2X258N3jVRsHWL9r2iE1B5Prtgs3Ns+RhzDZ20xRM",
-	"zORhtSv+rP5++NMt2/AjnuUPDbf9I6kL7j5NU0hI5+Td2XlIFBvzwiqeacoTKhPyg8VMykmuWitaAQor",
-	"OOR+5G2ATAIxQ2/gecRda9GjfRzrFCLadaHqkA9ub+28xQBbGIp6ZI/PrG2CFINckRu4pdCLGLwU9YYc",
-	"ERraWAOOdxH2Z8hMSDLJrtH1orqljF91UxHTtABoYEq5Q17gtpynaNg8vSQGxJivprZWV6uub327MjFU",
-	"CN/yuGO5aHql2b5fnN3s9+s5Cq/c7xdofaFsyuMyWXvDbGanLk2lJb2XSS0NRYtBrZoeVgeLdrJl3J6g",
-	"51+pGVPG/W83lunKH3HWDz7chfvxA9OTM4glWHORpu9Gwc5P9z6t5rGrktS870PDgSpqx5BOdDNREF9E",
-	"5BuXhl3rkbOJDW7SGUYO1vDZpg+B6Li30pw6BuZF4KNdtMdruwTUDmarv/2s5Szqa3uvEBeWJIouASrB",
-	"dhY821reWNAj3Wh3yC0wKlsKXHCqSAfjDefZSPT68MNZFJLofO878+/746PvL14ffjDNBAeHb/Y+4LcY",
-	"dENGJXDdaCUg/03T3HFX5rL72888FksT5m/Ls602IcovU6YmJnf/63K8Dv7e31LU6gS1PMuGU4TiY9OS",
-	"NASlnPnj4oW5eX5b+vpLlyXC31aDSCCls4WZ8gOb2bAR0ZTyGWqr6W+zMaAX1riePj+I6aCRksXH3ZJR",
-	"wYEkdLbWI8fCxZ+Ry6Hs6QiZLoET4/rZ1oNT7CWxxSui2gXtbAqkc/pyn2xubm7P8UgoIpgmp+WO1Zld",
-	"Ckm/1mKPmlCJ87U39TmtaOmWG4uij8189XMOuYseMbJVOZ68AhvbTTGuweCYCJmA7NUh0b3c3RcuSTmN",
-	"huRFAQAa2mqE+nhREFDapvp2veNAgGN8nlVyH+Lii0CvXP/9cFCNS7RkbYjIbP1RUgs4GNebg6BNN8ra",
-	"yYqorqh6VBtRzRQuQ1bzPM/trtsZy/Pc5ppZ3o1GCnRzTcYWrACrFfE6qaXMeqXmZYKwsI44liLPiJ5Q",
-	"3WIIWyP02h4sdApPlMkNlDCg8O9rIck5+zkHQmMplCpjDwkm66XKZIEq6i9gUtRe+ghNXEtfdRU19ze2",
-	"By+39jf3vn3Rf36wcTh4ubm39eLp/rOD54cINNuW9TBhfOhR31t8fSFYIcqrZOScjts1veobpWPS4YJE",
-	"nyOz7VyQmwnTQFRGYwhdXlYhAkP8qunYJHpVflmSJHCbYXTJBFdrq+2jX9n81+fhUH1sLzt5RfcFSZd9",
-	"jI3n1/dK3BAx0rWY3RY8nGj7eWsMm3utp/UrUjcuDfArHnnR4sB+mIDJ01KXM18vM+kxTVNXqywr3qTI",
-	"QTDt11tpxorot7XamlKlTQbiIUyXD73LdSwWmRcc5QpNrg71RBFhnyAdu6awLA+ERT3IlIduJjPCtM1+",
-	"QILA0v26ttogtRX1y9xda7YRVvrnSmLOzPjKrc+7+wVaHgae3B01knz69kE5vqbDqxEOaxakpRvALrme",
-	"jPMUqtWQVDN8iSSJr9u/W55k7tDmr/pkwBE/RjvO84VVLq9HIiuiGpKIrJMIBRWSC5TVaKfQtt6QR/TS",
-	"VHYiWwWZ0HRURhE3VPn1EkhIx9gkGDNutdjmAyEZ8qf9zbVdgnFKLLJaZd9cIGGKWA5s2lFwT/eRC6cf",
-	"Fya4uZjS2wubpYx20KYju2igCZWSXSMRe7enmuWJGvJKY61J6XiCZfT9Lb1d260XhFRMZaLKpQ95CR2V",
-	"QBVminB03w5Z08sUbFReWCh3BiiDxX4HYeDtdhAGbouDMFi0zPa7UwriXDI9O0O5c6AIqAS5l+vJvDzs",
-	"8bLWPJJi2ihYmEMc59KU5crLUDijpVmp6UTrzHYTMj4S8/MUvQymC4/b0mIBghjHubkmYkT2MhpPfGdt",
-	"MBqYGJYnQy4hBnYNqpA3F+sg+VIETc/EkA/5no1iil6pwe2tTU7NRcOFSBbVPZOStj3mQ17abzfYFJxC",
-	"MkpzNTG90RbDEZfjC1H4iqtQ3Hy7ZlZt5L2l6ni/UmJYQMQhj1MGXJeXt+rBXtTAiFGP7NUKwaYiTvmQ",
-	"Ox4l5MrV9AoeWFJcULN3qBC+TDPdjBfxbIY8gSS3pVtQqKNRaYqjMqIsKQsegzmaQwNvbf++FYmyeSZa",
-	"1N4akUTE+RTXbtrhhrytrcZvqiEpU9pk/ROQxro5s9xzZrnnenkiq6Api4ErYzbdjRgrj91Br+/V4kpp",
-	"DsLgGqSyIt7vbdhRIgOOIGQn2Oz1e5u2LW9iVHF9AjTVk1+CnU93YbA+xSOMlfvknuvN6DR1X5nKbDH6",
-	"emO9cG2G2NjCcPRJtPCwAfqqk3JU/YLigsxwNWTdXii7C1cOdL7q7mPjhs+g31/SrPzgJuWqRtF2D8Rc",
-	"m8RjL7fFdFBv9TcWkS55Xa+1tZuHNlc/VF0hMcy4ks2qp1y1GY1zPp1SOXPHZJG5aUN5oqo1BAZoqQbK",
-	"UcFHxHVCtcD/vapPpirQWyvRVSwBIm64vbnrEyxjzvenb6xhKQwyumnVrAGS+5QA3Z3QRrHAdGvpXHJI",
-	"rAGegLSFAcFtbcA+GoQNYd43cO2kwnMPk+bGJVgrrCaz88Kld7+onNq67V0drmmZw92ckmx88cm9UlCL",
-	"qtiNTBq3Qvx71suuhJTjDOUtq+LLZd676fcn0chTGDPT5UZ9gaZppVsosEyreoC3WFubJnv9E0vurPKm",
-	"0IbNTywsrCupGJnWK3wi8ViRgDAjFXzsRfq216ngzKDWGbrDGXGIk+Rcs5SUqDOsA+wS3DY7bXtzmnlg",
-	"OPI0syHgW625fDAy+OsFYmv1Q+UVut8qD5ZdQokfTi6yy62u+DvQizfoy7vJRfeTCv7/LBv/Heh77vrD",
-	"vIF3hx09QVaUEuqH9t606NTO7ffzGLaf4V4e4/HkxTUpNeXmsYz+Y4ra/oTysa/jT5RBUKF300bIIrJ7",
-	"oKlft10P3aqr4rfJayv0OzW4yvXIw41DXD3yUkgy2CITkReXhByqszdWEKBRncsifLwULoZEGgUuFGlS",
-	"0Juz/6dmbQWLDng8gtAuhzn1K1O4MPTX3r78SeTSvAkltrmqOpZeKYMm46nWP5l/79Zd4N01VyDtsbQL",
-	"0pnNsaRplVlx8bS9PamFibFN+cW0wbirG4wTShTj4xSG3EUKzmTaK5jl5UtXabNXMt3NZapxyh0y6G/Y",
-	"yACDjiFfkpoJq2oYS/zC7XzddshNUbNaUNUWbboCzDuNEqcRXJCitl693aUu837DzINjEfs2k3tE1o8V",
-	"tLR0/zx26FKv6i/Q53rDii2LlukkX0I7TkKad99b3jC0KuBpeWnWVx76PNg+bfW3Vz9QvuUEH9i4B0/N",
-	"90GY557eZwNaLr3jw4PBfR6efwfAXRg8vc8mtrwX4rcab7SkJM/Ma4n6/cr6MHvvq7CReBBES5Z5Jr1q",
-	"a1tuzlfacZyoUBItSmNN/Wy4b3Jrvd7z2fAFjUWR140UNVqMhtz1GLk7EsYk13LucQyZtvXpaa/RqEWE",
-	"HHKvy4x0jOEWerJGpvQKIVutW22JuS56Rf5DDHajq/GPMtllE+d9jHaty/AvK/2Xlf5arLRnJpdbYR9q",
-	"L6u8nPsDf/fiS9j+4j8vdbLkvZjtzxaNEvczB/NNIr9rQajZkrG0JuSf2aOmML5wXchfR4ixLAY4pi77",
-	"8ELRGdpjRWhVX6/1brTCg2axfB4f7DZbzJ4oIiEWMiGdEjCUF8mEQMhgqsUcILEv2ASTWl9zd6rtVVev",
-	"X8POaOLJstuiuDlcNVk0s9s9cmAqVK4T3H7voEXRgxURwU0HSqMjc5ewUUsXibvQ3n4rLqlfK1Pu5r6X",
-	"W4qKq0dRG2Bpvnjna613LXpB0CNjkVpHVTsMqUl3mYL4fZBH+B9XTvuK0cqfFXDQukh2bFtcreK4tjrF",
-	"531bFhUXVaDq9uQxXPMiZfTbBP5Upai6ZysQ0heqStVfy2suOrae8bp1Xw8vIzQnWIQNKpu2U7hQxsdl",
-	"K7auN3p4OKFP6JiyovWjdJhVxnexRzdO07yMwmYOygwy1fZmXAcRxvnp3vHZ3v750bvjIsPg3+N4okic",
-	"S4lUplRpkGu7Q85GtdaVMvFrXp3hQlLHXuXi3ZI8Rp4gSLn1O0R7ZK/+FhgLH/yXwDBFtvrbQ77srTKt",
-	"3S5mo78Ohd0vQdR/lMP5o4y/3U7SMbkrPx1SoddfYffL6xGPYRVIyq7AGYNd81qipW9NsmFDYT3aCoiW",
-	"9a9D3E+rNpi/BP5LCDxuKHEd9X5n8Xxr/DK59/rZjVD7new/fUSpNdfsncjnMg12gnUjzY5iW3a8yshr",
-	"Qer/NwHzskOXCSmzQHfh3FWfWn9YByHdWkW1CATLboDayztvinetOA/YeIFn8f8G8DdinoFXpos4rN7U",
-	"FBLXSuxm997e1yPHgqCgAtdOd7yJSqVUiD3+PwAA//8=",
+	"7F39dtu2kn8VHO29J/KWkmXHSRr7L8dxWt98ubazbW+Va8LkSMI1BbAAaFttfM4+zT7YPskeDEAQpCj5",
+	"I7abdPtHTiwJBAbAYDDzmw/+3knENBccuFadzd87E6ApSPxzL4VpLjRwfQB5RmeQmm9TUIlkuWaCdzY7",
+	"sZYFxOR8ApzoCVOEcnUOkjBF9ASI0kJCWn4pRoRyAlRmDCSR8GsBSpNzpie2MZ0C8YMms95rmPU7UUcl",
+	"E5hSMzbwYtrZ/KVjBu18jDp6lkNns6O0ZHzcubyMOm9EQi1pTUqPJkASCVRDSiQoUcgE6r3P93YAWs62",
+	"RxrkfH+HkAieKqIFOadMkxMYCQlEmkcYH7d2zbiGMcjOpek8p5JOQbvF3imkErKd7JjDhbYNYrOIZrFy",
+	"CWdMFIrkdIzzYKb1rwXIWSfqcDo14yW205CSKb14A3ysJ53N9cGgbQmDHXgNs3mK3tJTUDhPBoooOgLS",
+	"3ds9ekVSSUe6x0CPehOtc5qzHgt28xRmPctdK/0hN/MaMak0Wb+4CLjmFHJNuusbZEJOZiSFES0yvUIo",
+	"N7tmuRA5Zsjjij97JYNuEsuPIyEJtXvR4K9TmGFnOZ1lgqb9IT8svz6fsAywpSWsZFBZcLVJNgbP+6Rs",
+	"GxGhJyDLXjaHfGN9vU9ew0wRKoGoROSQGt4w3SU0y0A+UmR7f8883R/ycsPsglQ71mD/hVv35EnUmTJe",
+	"fl4z7KQ1SNPnv34ZDi/W13rD4cWz3Y/f/K3TelDYlGnTaxvfZPhjOLbbiM7mk0FkCGFTcxKfGA6aMm4/",
+	"rUXzfB519qVIiwTk3ks/Wk71pBqMpZ2oY9aaSSNhzAaGIwfzymV6/Mug93y790/a++3j7+tPL9snd1ic",
+	"eI69g3FVcXK9cY9EzpL5E3MgklPQb38g2vy+SdYMY6ytPyPJhEqaGBFgjnW83fsnob3fyKD3nByTXtwn",
+	"7+gUFCkUpORkNuS+I6YVZCPSjY9e/Lg2WI8jEh/ufL/78sOb3eOj9/t7O8c//fTTT+brg7c/HB/+fHj8",
+	"v//9P3E05PHfD3aPDn7+O34k8d9fvvkB/15BtpUwMmMF/FlfMqR/6aoFPLq2/mwZj9rFHPSeH/cW8eiR",
+	"pFzR5I52UV9cZxMvTW8qF1wByuUXND2wcsB8SgQ38sb8SfM8Y/ayWc2lOMlg+s2/lb15qvH/JmHU2ez8",
+	"x2p1y67aX9Xqvn3KDjov9UvxcyKBntrr1AxvGIZ04zOasRRHN/vIOH7uGQLCz7hh8Uq/cxl1dgQfZSx5",
+	"8Hk0RJoR8owbnjYCnhrpyhkf++l24+alwXivUGBmEYXqCV7OPX87t1HoWq8G9zgSuSulvWsfah22+czd",
+	"GGCGNpPkhi9pZnZrCnoi0h4XukezTJxD6rbslZAnLE2BP/SeuYuKZDRxrIc3GunGo5IkR+I7oV+JgqcP",
+	"SeE7QVSRTKw4Jd0Y/8flGxlS4hUiJJGi0Ibg4GskeN9e2UdCvKFyDA9J9wuRzog4A4kripcs6cZOh+hp",
+	"IXqZIckRegjyjCXwgdMzyjJ6ksHDrrE24mbE5BQvHyT5RIpTMNyrgKe9gvsG8UpEDiBliqTinJNunEIO",
+	"PMUjXFQTsDvDhdGtaDpzu4N/3+Xx/sBpoSdCst/gofkSxa4/Pt24CEhx+/qB51IkoJRZkV2umZ790SL5",
+	"nDolA3VlymvKbYtEnjI1pTqZ+BmpIs+F1JC+hZTRI7xTH5ZX/3H4/h2utyelNzW09MwFj3RelnqBu9d1",
+	"MnlrdsHKAJqmzHRHs30pcpCamft/RDMFUScPvvq9cyLSWbuhNrX9EdMiIlQRDRfmiBd69K3l/ROq4OkG",
+	"6cb2j3hlC48DTHM96xPTx/lEZEBODHnmqqSaTIXSZIO8ZS+I4AmQFBKRQmrOS129augyUQd4IlLz9xVr",
+	"u1u2u4w6pzBTV7U3do5pW1+XK3avbHkZdTS9kqQjanXASrX7xS58ZfaLk39Dok1/L2DMeKAtBhrbLfb1",
+	"ikVNJpCcorRxEEA7LzhZia0VOaHJKeHCgx96Qh1g0t35fnfn9fHe27cf3u0d/Xx8tPd293jv3fHh7s77",
+	"dy8PUSx6g+vbpxtXmVwPsuto0bXPu/zVMLICO3/y4eCNs/GV/aZnFkSZud3Yvrt/toucoXPX9kzIy34R",
+	"I29VLWTvl0DTN6DdTVifvaFgmlvsbp4VUqDpNp6DkZBTqjubnZRq6Gk2hbaVTSEt8r20BQ2rWIRpmKrW",
+	"Fu4LKiWdmc8ZVdqr2nOtnbBcMJrbq+WLWHURVQvhZ718KXdEYa+m+nom5dctUEY4tG23fIg3TLWM4NfP",
+	"/7GMIYO9n1vhBkm2v3aS0iJ3YN5SgVg/zj9OqCYsBa7ZiIEiw46H0eAMuB52EGhLC3u3AzF3rwSlmOB4",
+	"tGvzdp9mjWP1dOPKa8yCtS3gs9v/Y5bGpFtihZuoqnqopLyTWbpF4lOYxZsBxFf+eAqzLRKXFLom5UfC",
+	"qdOBqxZmeiUaXVHRwVNSzXzWDlKHm+bm1rZru4Ec9/hbx+gSneZOfS/OSWzkR2x0hnPJtAa+RVLI2Bkg",
+	"TptQKa0SLyQbM04zcjLToMKJuK6tatJCetR5xSBL/ZGu7+/I/Da/SaiY5QLtXcK4g0SthiQkia0Sv/lu",
+	"++2usYVzqif+A8KS5SeEdP0JwU1B9jPmA+OgcCpzFEugTs1cvg+Wet++bT9eOwHYMOoKhaMbHlIRYTyF",
+	"izmLydCZCXFa5AjVlwe/drt8u+R2GQ4Pv2m9Cqf0Ys/29nh9XgCXOvM8IvlqhzzfePKMOF2cpKApy1Sf",
+	"xKgvGy4SHJyzQQFR2lgr5MPBnhrybi5hxC5IPNE6V5urq7+BFJlQqp/CWaneq9V4ZXPIh/wTMV2ST6YP",
+	"XSjyiUyBIuTzacg/9Xo9/8+0DYEt8olsDAbkE65kiQ+lAhTqzGiBWB2qxMW2SIz4ioqRPRQBmkwIbi2x",
+	"vdeAslr/hiPNtHlpTNQfsEha7QkLPyAfBhgdp1OEs4rMHDXTowQF8gyaJJzDyUSI014hs3q/VmUygtUe",
+	"3xmqT440s+RdtRKRCVUkkYDSmWYKzwceM7QZaInlEpqmRiS7wWv2KI66Rj4ZxdSZrPaYcVLwU24secME",
+	"9skK+MHHHjtiFyFFhuOtQxA1ctdJBcZgJxt2bARzLF5jmzUBHd+4WnbPBnDBlCaC26XLCmXkjO2mBVfD",
+	"np6ULIVDYgcqwm/sE1Xntp9SV+stId+rvX7iGjjlZRcq8Egs6yZst6ArXdk5y3oKml2jI3M2oZc4iNj2",
+	"9rxc8KAnC96WCAE+RbrQH/eJFFmGVg41ppER1FOmV7ZIbEVLTBSdKXI+YcmkPAjtOK8fmzZdxEy1gclK",
+	"sywrYeQt5/SzRMQBiBSXmzkHt5kB10p+/v7oaN/KArxvnK1ds+xRONZRvPJwtYIP2P+TFjETh6iIk0it",
+	"K+PxFtPV+jp21bIYy2Ecx4hN5I58Ik/8aXbXVcpSJNC1Ioe7714ev3+96c6IXYopxTUy/5m2J6W3f6vV",
+	"79qk1VKzACb0NFlMkSlScGlkufk1IkoYEdXsMaHc0TERXBRIiVkCI43NyijwnF+hjn4kr0WQEWWZebZx",
+	"laDSSFlmusup1MqLcwfkY1cD5NuTYrxluUOMUVCbv90VSwqeOt4p2Zvh5swpzPaBVuvIknZtIyJQ21rM",
+	"NMaVprxNwT6qE9mlmRLm/Bvi4596Dmbp7aUxsWocutbNr2Oq4ZzOHimzBCutmplVB9rtVs20hbsX2JiB",
+	"PVtIdqWxjb+WvfqR23S8/QDbaBiG5lb+INv3wwWW3MTUZqgrwwWd5maqnVymx4O1f7xc/+nxzxv/fLL9",
+	"9MWznW9fPt8dvFr7bv37th6sB7RtjdgURKHfLljcIk9vRmzTzkxL92tUrUo4arge4XDLFnyP58VNAbtw",
+	"S+qMu0OzDFLS3X9/eBQRxca8lIqHmvKUypT8aNUv5ThXrZRBTKUUHPIQu0OdKIWEmdsguBG3rESPd0xb",
+	"dyDiLQd2Dfn6xYUdt2xgXctxn2zzmZVNkCkgCCcoQpW5RVD1ivtDbpQ9I2NRz94yFkRuiIlILtmZuXrN",
+	"ccsYP+1lIqFZqesBBqEMeakCFjwzgi04lwT1Ifxqar39tbigjW+vtMlL5ltuwixnzSCoZBCGlTweDOoo",
+	"ZxCotAiPafLjMl67C1zGC4oWgVqFa11tdy4GbcoR9s3Nf+XJmDIefru27Kz8EXt9481duB4/Mj05hESC",
+	"FRdZ9n7U2fzl2rvV3Hblu5q/+4zgMEfUtiHd+HyiIDmOyTfOkbPSJ4cTaydlM2OEWMFnw9WE0Y77V4pT",
+	"R8A8C3y0kw7B3lYOqG3MxuD501ZgN5zbB2X0Qt9FGWdEJdjYpKcby0OT+qQXbw25VYw80ubsXEW6xt5w",
+	"NxuJX+/+fBhHJD7a/g7///Bu74fj17s/YzjSy9032z+bb439DjmVwHUjGIn8F80KR533hg2ePw1I9CIs",
+	"XJanG21MVJxkTE3Q+3c7L5FTf68vKWqexhpks+YOQvnxCnzXj/xx8cTcOJ/nALtrx2b0eV7MFDI6W+hr",
+	"e2lBEmsRTSmfmdOKkbnWBgzMGheNHBoxXSOkZPlxyxMqOJCUzlb65J1w9mfs4JhtjeivV5wY1083buyk",
+	"850tnhHVzmhnUyDdg1c75PHjx8/naCTUaDBNSv2K1YldqpJ+qe5iNaHSjNcejuxORUuc71iUEbj41a8F",
+	"FM56NJatKszOK7C23dTYNcY4JkKmIPt1leha190dO7XdiYb0RakANE4rMvW7RUaAl0315XrPgQA39nle",
+	"8X1kJl8aen7+19ODalQaSdamEeHSW09feG4er3fazob3vl5h1ZV+02ohqpGiZZrVPM1zq7vcO4mjvB+N",
+	"FOjmnFAWXKGshn7LsKulxAbBKssYYWEkwliKIid6QnWLIGy10GtrsPBSeKQQG/BqQHm/r0Sk4OzXAghN",
+	"pFDK2x4SEPVSHixQpSsHEO0O4CMj4loyQiqrebD2fP3Vxs7j7W9fDJ69XNtdf/V4e+PFk52nL5/tGkWz",
+	"bVo3Y8abbvW12TdkgitY+SoeOYBUsjP4LIVmb1EgSwo0JRm6oDHbRdrBtowNaW1meqKA65rIWOKoehIo",
+	"/JWiMzenMIa/zU3Pk0JKwxTtIMctEJk08JIvd8m7dnhlpuh0aRfBDYhHFSc3hHim9GJ7aYDHQgwIpTiE",
+	"0utEiAwox4uYGs36wLtGm27/GWGaMEVsO9KNac6sBzYuJ+wQDkjJxtqAfCe4C9BuhfkgTN6iiWZn0Cmp",
+	"aPUzazp+xTIX8HJTfGvR+btb5Ks8shWpATfU0bBwF6Ma61b7FLBfuWY3gdFqGS+3gdLq58kjM99G7cop",
+	"A3QEjTI2nmhUJZxUJ92CuznVnFmqHsjmoj6WKsifdxobDm9IgJ2VHmGv/Vt8cCcTRbp7ZrolJ4xTOSNT",
+	"kULUAhYqNuZUFxJW+uSz0DlyTXDuFtBcQ2hUKNuSvXTZi6FpNBagSv3Z3AE9ewdYNbpPDlwCICY/Cu5h",
+	"gEeKoPlBMjiDTNV2fe3ZVbt+S6gpkHZ+uq0hTaVthWyAMzFsjI9vEVrZuWBTUswUU3KSieRUEaaVe0Tw",
+	"bBYIu0Cy1gTXoiwwOiZwUQZKbZL4P4PoJcNQmo4V+bdg3EUdffoUN+2RwfrGtdHVtUEdXn16HQTuIWIg",
+	"G5LUn96rBNxd4Lc19eLeMNxwlDvCceuC+gYCNRSOnylS7v9At2PHT2+LHYf7cBv8uMEtXxeGfETH7ThA",
+	"TSJ1uSDxpxiH5YKcT5gGonKaQOSiNhTkVBrKUD4xXg9WqSSav+qvF9v2y78+DYfqY3t8WxDUv8Al6+N4",
+	"5yMixUjXPHo2ssoZvmFUi7m2+6223K3MCHQS3uKRF7M2ZRwwioO6iJpVH2eTGPvLBkX6iHpSeiiZDgM7",
+	"ac5K31irup1RpdE/eROi/UPvC52IReCDaeUi2lzA2yNFhH2CdO2cIh88FJWBZ2hsnFtDBH2jkBKqyl9X",
+	"roYr2pIGvGd/sZGyFL2rOOYQ2y8MU19mgwR8t9ewD/XFjczDJhxW6ziq4Qst2QZtNkZwoNpus2AB7uIK",
+	"Ds/2vd3Ac5s2H0WeA08ZH8ebDheLKk9/n8SWRTWkMVklsWFUSI8Nr8ab5WnrD3lMTzDuy4WOT2g28srk",
+	"OVVhNJUxqFEmwZhxe4pLW3rInwwer2wRymckEXkthBgLYzBFLAU2KMFcFv7sGyrc+ThG18fxlF4c2xiG",
+	"eNPIdEOuEdCESsnOTCeV1m9HeaSGvDqxVqR0A8bC8/6WXqxs1cPFVEJlqvzUh9wDy0o4LIHDGYYFclVM",
+	"6UkG1mdXSii3B2geu/XuRJ1gtTtRxy2xsYUXTLM93F5BUkimZ4eG7xxkClSC3C70ZJ4ftrkPah1JMW2E",
+	"M+EmjguJQXu+yAtaAdhndUyNWWizFRkfiflxyqBpzPLjNvCwtACNaS0F10SMyHZOkzChwSK4gB4ung65",
+	"LE3bac0TYrr3LIjB2UM+5NvWx1HmYq1fXFi1Y85X5uEdF/uHASs2h33Ivfx2jTEcLSKjrFATzL12WIDT",
+	"4iLDfGWJF47fruCskd9bYhKvF2gYlQDykCcZA659UZq6KyhuIMhxn2zXwkQxXpbyIXc0SiiUi/irskfK",
+	"wjs2ccRlGzW9SWZvhhyhC5sSo8wZjb0ojr2/yfcseAK4NbsIftv6AJYlfJR+vCh9NiapSIqpmTum2w15",
+	"W/x+GL1PMqY0wg4pSJRuTiz3nVjuu6SB2B7QjCXAFYpNV3HD8mNvvT8IIvU8N3eizhlIZVl80F+zrUQO",
+	"3Cghm53H/UH/sU37m+BRXJ0AzfTkt87m75dRZ3VqtjBR7pN7rj+j08x9hXGbZeuztdXyasPOxlYLN3cS",
+	"LW/Yjrmr9n2reuGlBXp/1WTVFsoxOv8VDd1ddfmxUUFkfTBYkgx94yToKoKprc4EloMy2+6XBTO0NwZr",
+	"i7r2tK7W0ubxocdXP1SVqEBiHORw1VMuFtUI52I6pXLmtslq5hik/khVc7Awq2poOapjrJtcqBb1f7sK",
+	"yK/Cd62U6CmWAhHn3FYkCzv0HqkPB2+sYCkFsrmmVTNCkFwnQNDVumqYgZgWogvJIbUCeALSmnyCW6vP",
+	"PtqJGsy8g+rafqXP3YybG8W9LLOi1+iFC/64Uz61UPRlXV3TsoDLuUOydueDB4Z+y1GxC5k2qk6E9eOW",
+	"lZzw7bDnDXvEl/N8UEnoKzmRBzBmmE5DQ4amWXW2DMMyreoG3uLT2hTZq7+z9NIe3gzadPN9qxbWD6kY",
+	"YWKGeSINSJFg1IxM8HFg6dtMiJIy1Fpn5jqcEadxkoJrlhGvdUZ1Bdsrt82Uvv7cyXyJFAUns8HgG62R",
+	"PoA8eHuG2Lj6IV+i53P5wZJLKAnNyUVyufUq/g704gW6+2tyUf2Tkv6vZeG/A33NVb/ZbRDU5jM3QV4i",
+	"1PVN+4Cex9q+3d+NYVHya90YD8cvzvfa5JuHEvoPyWo7E8rH4Rl/pFCDioJKHkKWlt0NRf2qxbN7FV7+",
+	"efzaqvodoF7lknHh3GlcffJKSLK+QSaiKIuQOK3OpsZ7z64zH0+EsyFNH6VeKLK07G9O/h/g3EoSneLx",
+	"AEy7XM2pl2QxEzP3dbAuXwlfYoXXxGJVdV36Sh6shSEstRIPay2/aktxzl+61FqsLdHtWeKO7T/V2I5y",
+	"m+vfLzYCLaLSCDsswRoVJJO7lMaw30fKmIhByVWP8dg4yq5LNTd8OBUp2BLF++8PjxoxJloMuY+airfK",
+	"Op62L4ExfYSmZ5QnCBZZFyAl6xcXth6YY/YhvxvLsebJ/EKtx/lgpge2IBe4i//fWpEPrII4/zfJC1Wv",
+	"iLBEBrTJ+hbzss1kaxyJP6/ZVvPXd8tgaysVlRa58gWD+Bh1BUyJwCySlaXid5Gtt3xl7+eyW6QEhVR/",
+	"XXbfNU/ATYV5o0j6lQbg3Gber+D/QwzB6zBSaQy2MNSf2CA0aouP/RbS1j1RtxHIq0Ew6XJ1vKp9d2tl",
+	"/D5V7EahvxZ2eRmkTkTGeASlrQPxa5FAPrsOvc5wMaEFug/1BJgsvaAKg3UgCGp2UGkYD39fUut6fLaa",
+	"F67Y9+cLSWdr1Pl13/RfZ9gHYDwbq9PCed+Lc5sMi9uSSpHnX5HCIkXucsFsrKsOk5A+W+asugyme+QG",
+	"l5DV5Ie7vzEbmV+X8y+w+EMZD2suoSdlFNSze0A+fHIdW6el0v4d6NyYZ1BLnqNjyjjp6okUxXhCMExk",
+	"5VbsjKlT9ynNTP9fivaOxHw1wutQizywoyJyCpCjD3MCJBeK3daQNeMW0/uVWmaAL2XbLTVfk5Vtqzbg",
+	"IcfIwXOE5hjmW5v793a7/nkuk+tvPo4TNr9/F8b1cbamBf/ndGXYwGCRpRi8h9X2TAOFt2fpu7rGjYGo",
+	"tlr9Hf+/XHVQdA9fKuGKcbcC5oc2qjTLqlhSF0Fo30ehBRLmkuBGrlBrjCVBiWJ8nMGQu9gop+1YENu/",
+	"zsJVHrAvuXDvgqHaDLlJ1gdrFtE+nwAf8iXBqFFVHYClYSGL+ToWQ45FHqoJVWUiMU0R306ZOh8gF6Ss",
+	"NVK9p6+p51cFhG5slNr3w13DQ/RQYVot1ZAeOlirXuVkwdGvF/CxpoEPoA05tOs4pPk2oZZ3RV4Fzre8",
+	"/vTPBtNvDJ5f/YB/b5x5YO0aNDXfsIXPPbnOArS8Rsg8vL5+nYfn36r0B+r/RpKSIscXPQ4GlfRhtqR2",
+	"KSPNRhAtWR7I9KrM13JxfqUcNwNVXkgvrGkY/x+K3Frty/n4/wWFluKgOlPcKLk05K7mknOwokiuZRkk",
+	"CeQOT5r2G4WriJBDHlTdIl0U3EJPVsiUngKxCQZe+C8R12XtnD+JwG5UefujRLYvancdoV2ruvaXlP5L",
+	"Sn8pUjoQk8ulcBhctMxtcRQ2vPcgoqj9Fc5BsOiSN5y3P1umhl5PHMynxd6r16WZhLo0rincswf10d1x",
+	"JFQ4j8iYvN6RdPPUmEMjjxWhVUZhLVu1VT1opgfO6wdbzaT6R4pISIRMSdcrDL6wthBGZcD8OA6Q2lel",
+	"AyYTrLh3TNjS/0GGqh0R7UmfX1q+SaFKK23G8/fJS8zJcZUx7fdOtSizzmMMueJzoWJbhI1a8mbdu0La",
+	"q4Sn9Uo+yr0UJYimjctSzHGbwtJ8leGXGqO16JWLD6yL1HLI29WQGnd7COJ+NI/or9Cvh9NWvlaFg9ZZ",
+	"smsLAdRyrFauDGoOv/VxbovisOry5CGu5kWHMUyM/KqCsOo3W6kh3VEeTrBwYUzD3B6v2uvr5l6A5gCL",
+	"dINKpm2WVyjjY198RtdTWwM9YWD9Hi7Z1V+YFeK7+EbHSxMdxRY58Agy1bZSeNdoGEcH2+8Ot3eO9t6/",
+	"KxGGsK7tI+VDBaZUaZArW0PORrVkXQ/84quEnEnqyKuueDelgJBHRkm5CGti9Ml2/a1YVn0IX4rFFNkY",
+	"PB/yZW/Zao3SxoX+Mg7sjlei/lQXzh8l/O1yki5iVyEcUmmvt5D7viDUQ0gFkrFTcMJgC1/TtvQtctZs",
+	"KKVHW8qUJf3LYPeDKvH3L4a/C4Y3C0pcDaGwlsp8MaBlfB9U8EGmDmv3/PLRcC2+dsSxfCGzzmZnFbnZ",
+	"9diGjleIvBZBaR0E2vsVEuJRoMtorrhZLSO+a1S6larX0hD0+Y+116Gfl+Vk3Q3YeCW6G7y2EPME7Dez",
+	"I6xdymT42l9DRxiDFHRf9x3P9/891mWJqjfjRcQVZ3GzC1682ifvBDEHAbh2ZzMYyR96ZXSb/wsAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -59,6 +59,14 @@ type Config struct {
 	// AllowPrivateWebhooks lets webhook URLs point at loopback, private and
 	// link-local addresses. Off by default (SSRF guard).
 	AllowPrivateWebhooks bool `yaml:"allowPrivateWebhooks"`
+	// Cluster is the RocketMQ cluster name (for the topics the gateway
+	// creates: subscriptions' retry and dead-letter topics).
+	Cluster string `yaml:"cluster"`
+	// DedupWindow is how long a delivered message is remembered, so a
+	// duplicate within it is not delivered again.
+	DedupWindow time.Duration `yaml:"dedupWindow"`
+	// DelayLevels is the brokers' messageDelayLevel (to honour Retry-After).
+	DelayLevels string `yaml:"delayLevels"`
 	// OTLPEndpoint, when set, exports traces over OTLP/HTTP to it
 	// (host:port or URL). Empty turns trace export off.
 	OTLPEndpoint string `yaml:"otlpEndpoint"`
@@ -86,7 +94,8 @@ type APIKey struct {
 	// Tenant owns the resources the key creates; defaults to Name.
 	Tenant string `yaml:"tenant"`
 	// Scopes grant actions: "admin", "publish:<topic glob>" (send) or
-	// "transact:<topic glob>" (transactions and their producers).
+	// "transact:<topic glob>" (transactions and their producers) or
+	// "subscribe:<topic glob>" (push subscriptions).
 	Scopes []string `yaml:"scopes"`
 }
 
@@ -107,6 +116,9 @@ func Default() Config {
 		TxGroup:          "zeroloss-tx",
 		TxCheckMax:       15,
 		TxRecordTTL:      7 * 24 * time.Hour,
+		DedupWindow:      24 * time.Hour,
+		Cluster:          "DefaultCluster",
+		DelayLevels:      "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h",
 		LogLevel:         "info",
 	}
 }
@@ -232,6 +244,9 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		}
 		cfg.AllowPrivateWebhooks = b
 	}
+	dur("ZEROLOSS_DEDUP_WINDOW", &cfg.DedupWindow)
+	str("ZEROLOSS_CLUSTER", &cfg.Cluster)
+	str("ZEROLOSS_DELAY_LEVELS", &cfg.DelayLevels)
 	str("ZEROLOSS_OTLP_ENDPOINT", &cfg.OTLPEndpoint)
 	str("ZEROLOSS_LOG_LEVEL", &cfg.LogLevel)
 	if v := getenv("ZEROLOSS_API_KEYS"); v != "" {
@@ -305,6 +320,14 @@ func (c Config) Validate() error {
 	}
 	if c.TxCheckMax < 1 {
 		bad("txCheckMax: must be at least 1 (the brokers' transactionCheckMax)")
+	}
+	if c.DedupWindow < time.Second {
+		bad("dedupWindow: must be at least 1s")
+	}
+	for _, f := range strings.Fields(c.DelayLevels) {
+		if _, err := time.ParseDuration(f); err != nil {
+			bad("delayLevels: %q is not a duration", f)
+		}
 	}
 	if c.TxRecordTTL < time.Hour {
 		bad("txRecordTTL: must be at least 1h")
@@ -381,10 +404,10 @@ func ValidateScope(s string) error {
 	}
 	action, pattern, ok := strings.Cut(s, ":")
 	if !ok || pattern == "" {
-		return fmt.Errorf("scope %q: want admin, publish:<topic glob> or transact:<topic glob>", s)
+		return fmt.Errorf("scope %q: want admin, or publish:, transact: or subscribe: followed by a topic glob", s)
 	}
 	switch action {
-	case "publish", "transact":
+	case "publish", "transact", "subscribe":
 	default:
 		return fmt.Errorf("scope %q: unknown action %q", s, action)
 	}

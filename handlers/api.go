@@ -2,10 +2,12 @@ package handlers
 
 import "github.com/zeroloss/zeroloss/api"
 
-// API is every operation of the contract: sends and transactions.
+// API is every operation of the contract: sends, transactions and
+// subscriptions.
 type API struct {
 	*Messages
 	*Transactions
+	*Subscriptions
 }
 
 var _ api.StrictServerInterface = API{}

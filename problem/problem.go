@@ -38,6 +38,7 @@ var (
 	TopicNotFound         = Kind{"topic-not-found", "Topic does not exist", http.StatusNotFound}
 	MethodNotAllowed      = Kind{"method-not-allowed", "Method not allowed", http.StatusMethodNotAllowed}
 	ProducerNotFound      = Kind{"producer-not-found", "No such producer", http.StatusNotFound}
+	SubscriptionNotFound  = Kind{"subscription-not-found", "No such subscription", http.StatusNotFound}
 	TransactionNotFound   = Kind{"transaction-not-found", "No such transaction", http.StatusNotFound}
 	TransactionConflict   = Kind{"transaction-state-conflict", "The transaction is in another state", http.StatusConflict}
 	InvalidWebhookURL     = Kind{"invalid-webhook-url", "Webhook URL refused", http.StatusBadRequest}

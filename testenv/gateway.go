@@ -73,6 +73,7 @@ func StartGateway(t testing.TB, s Stack, extraEnv ...string) *Gateway {
 		// transactions back at most 5 times (deploy/local/stack.sh).
 		"ZEROLOSS_ALLOW_PRIVATE_WEBHOOKS=true",
 		"ZEROLOSS_TX_CHECK_MAX=5",
+		"ZEROLOSS_DELAY_LEVELS=1s 1s 1s 1s 2s 2s 2s 2s 3s 3s 3s 3s 4s 4s 4s 4s 5s 5s",
 	)
 	cmd.Env = append(cmd.Env, extraEnv...)
 	stdout, err := cmd.StdoutPipe()

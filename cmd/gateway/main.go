@@ -23,9 +23,12 @@ import (
 	"github.com/zeroloss/zeroloss/auth"
 	"github.com/zeroloss/zeroloss/broker"
 	"github.com/zeroloss/zeroloss/config"
+	"github.com/zeroloss/zeroloss/dedup"
+	"github.com/zeroloss/zeroloss/delivery"
 	"github.com/zeroloss/zeroloss/handlers"
 	"github.com/zeroloss/zeroloss/idempotency"
 	"github.com/zeroloss/zeroloss/middleware"
+	"github.com/zeroloss/zeroloss/subscription"
 	"github.com/zeroloss/zeroloss/telemetry"
 	"github.com/zeroloss/zeroloss/txcallback"
 	"github.com/zeroloss/zeroloss/webhook"
@@ -119,6 +122,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}()
 
+	// Push subscriptions: every replica consumes every active subscription.
+	subStore := subscription.NewStore(rdb, "")
+	dd, err := dedup.NewStore(rdb, dedup.Config{Window: cfg.DedupWindow, Lease: 70 * time.Second})
+	if err != nil {
+		return err
+	}
+	admin := broker.NewAdmin(cfg.NameServers)
+	dlq := delivery.NewDeadLetters(rdb, admin, prod, 14*24*time.Hour)
+	mgr := delivery.NewManager(delivery.Config{
+		NameServers: cfg.NameServers, Cluster: cfg.Cluster, DelayLevels: cfg.DelayLevels, DrainTimeout: cfg.ShutdownTimeout,
+	}, subStore, admin, dd, webhook.NewClient(cfg.AllowPrivateWebhooks, "zeroloss/"+version), dlq,
+		tp, telemetry.Propagator(), log, delivery.NewMetrics(metrics.Registry()))
+	mgrCtx, stopDeliveries := context.WithCancel(context.Background())
+	mgrDone := make(chan struct{})
+	go func() { defer close(mgrDone); mgr.Run(mgrCtx) }()
+	defer func() {
+		// After HTTP has drained: finish in-flight deliveries, persist
+		// offsets, stop the consumers; producers and Redis close after.
+		stopDeliveries()
+		<-mgrDone
+	}()
+
 	keys, err := auth.NewKeyring(cfg.APIKeys)
 	if err != nil {
 		return err
@@ -134,7 +159,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}, 3*time.Second, func(r *http.Request) string { return middleware.GetRequestID(r.Context()) })
 	router, err := handlers.NewRouter(handlers.RouterDeps{
 		Log: log, Keys: keys, Idempotency: idem, Health: health,
-		API:     handlers.API{Messages: msgs, Transactions: handlers.NewTransactions(txSvc, cfg.MaxMessageBytes, prop)},
+		API: handlers.API{Messages: msgs, Transactions: handlers.NewTransactions(txSvc, cfg.MaxMessageBytes, prop),
+			Subscriptions: handlers.NewSubscriptions(subscription.NewService(subStore, cfg.AllowPrivateWebhooks), dlq)},
 		Metrics: metrics, TracerProvider: tp, Propagator: prop, MaxBodyBytes: cfg.MaxBodyBytes,
 	})
 	if err != nil {

@@ -501,6 +501,9 @@ start_namesrv() {
 	spawn namesrv "${JAVA_CMD[@]}" "$NAMESRV_MAIN" -c "${CONF_DIR}/namesrv.conf"
 }
 
+# The broker's messageDelayLevel for this stack (test-speed retry delays).
+ZL_DELAY_LEVELS="1s 1s 1s 1s 2s 2s 2s 2s 3s 3s 3s 3s 4s 4s 4s 4s 5s 5s"
+
 write_broker_conf() {
 	mkdir -p "$CONF_DIR" "$STORE_DIR"
 	# Test values from shared/ROCKETMQ.md: small mapped files, raised busy
@@ -532,6 +535,9 @@ transactionTimeOut=2000
 transactionCheckInterval=1000
 transactionCheckMax=5
 transactionOpBatchInterval=500
+# Short retry delays (levels 1-18) so delivery retries take seconds in tests;
+# the gateway is told the same table (ZEROLOSS_DELAY_LEVELS) for Retry-After.
+messageDelayLevel=${ZL_DELAY_LEVELS}
 EOF
 }
 

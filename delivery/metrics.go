@@ -1,0 +1,33 @@
+package delivery
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the delivery metrics.
+type Metrics struct {
+	// Deliveries counts attempts by subscription and outcome.
+	Deliveries *prometheus.CounterVec
+	// Seconds is the endpoint latency by subscription.
+	Seconds *prometheus.HistogramVec
+	// DeadLetters counts messages sent to the dead-letter queue.
+	DeadLetters *prometheus.CounterVec
+	// DedupErrors counts dedup store failures (delivery waits).
+	DedupErrors prometheus.Counter
+}
+
+// NewMetrics registers the metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zeroloss_deliveries_total", Help: "Delivery attempts by subscription and outcome (delivered, suppressed, retry, dead, gone)."},
+			[]string{"subscription", "outcome"}),
+		Seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "zeroloss_delivery_duration_seconds", Help: "Endpoint latency by subscription.",
+			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"subscription"}),
+		DeadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zeroloss_dead_letters_total", Help: "Messages sent to a subscription's dead-letter queue."}, []string{"subscription"}),
+		DedupErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "zeroloss_dedup_errors_total", Help: "Dedup store failures; delivery waits until the store answers."}),
+	}
+	reg.MustRegister(m.Deliveries, m.Seconds, m.DeadLetters, m.DedupErrors)
+	return m
+}

@@ -1,0 +1,171 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/rocketmq-client-go/v2"
+	"github.com/apache/rocketmq-client-go/v2/consumer"
+	"github.com/apache/rocketmq-client-go/v2/primitive"
+
+	"github.com/zeroloss/zeroloss/subscription"
+)
+
+// runner is one subscription's push consumer on this replica.
+type runner struct {
+	sub      atomic.Pointer[subscription.Subscription]
+	c        rocketmq.PushConsumer
+	d        *Deliverer
+	pause    func(ctx context.Context, s subscription.Subscription, reason string)
+	levels   []time.Duration
+	log      *slog.Logger
+	flight   inflight
+	stopping chan struct{} // closed when the runner starts to stop
+	stopped  chan struct{} // closed when the consumer is shut down
+}
+
+// consumerKey is what a consumer is built from: a change restarts it.
+func consumerKey(s subscription.Subscription) string {
+	return fmt.Sprintf("%s|%s|%v|%d|%d", s.Topic, s.TagFilter, s.Ordered, s.Concurrency, s.MaxAttempts)
+}
+
+func startRunner(nameServers []string, s subscription.Subscription, d *Deliverer, levels []time.Duration,
+	pause func(context.Context, subscription.Subscription, string), log *slog.Logger) (*runner, error) {
+	r := &runner{d: d, pause: pause, levels: levels, log: log.With(slog.String("subscription", s.ID)),
+		stopping: make(chan struct{}), stopped: make(chan struct{})}
+	r.sub.Store(&s)
+	opts := []consumer.Option{
+		consumer.WithNameServer(nameServers),
+		consumer.WithGroupName(s.Group()),
+		// A client of its own per subscription: its own rebalance, and a
+		// stop of one subscription never touches another.
+		consumer.WithInstance(s.Group() + "-" + strconv36(time.Now().UnixNano())),
+		consumer.WithConsumerModel(consumer.Clustering),
+		consumer.WithConsumeFromWhere(consumer.ConsumeFromLastOffset),
+		consumer.WithMaxReconsumeTimes(int32(s.MaxAttempts - 1)),
+		consumer.WithConsumeMessageBatchMaxSize(1),
+		consumer.WithConsumeGoroutineNums(s.Concurrency),
+		consumer.WithSuspendCurrentQueueTimeMillis(time.Second),
+	}
+	if s.Ordered {
+		opts = append(opts, consumer.WithConsumerOrder(true))
+	}
+	c, err := rocketmq.NewPushConsumer(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("delivery: consumer for %s: %w", s.ID, err)
+	}
+	expr := s.TagFilter
+	if expr == "" {
+		expr = "*"
+	}
+	if err := c.Subscribe(s.Topic, consumer.MessageSelector{Type: consumer.TAG, Expression: expr}, r.consume); err != nil {
+		return nil, fmt.Errorf("delivery: subscribe %s to %s: %w", s.ID, s.Topic, err)
+	}
+	r.c = c
+	if err := c.Start(); err != nil {
+		return nil, fmt.Errorf("delivery: start consumer for %s: %w", s.ID, err)
+	}
+	return r, nil
+}
+
+// consume is the RocketMQ callback (one message at a time). Only a 2xx or a
+// suppressed duplicate acknowledges; a panic leaves the message unacknowledged.
+func (r *runner) consume(ctx context.Context, msgs ...*primitive.MessageExt) (result consumer.ConsumeResult, err error) {
+	s := *r.sub.Load()
+	retry := consumer.ConsumeRetryLater
+	if s.Ordered {
+		retry = consumer.SuspendCurrentQueueAMoment
+	}
+	if !r.flight.enter() {
+		<-r.stopped // the queue is dropped: this answer is ignored, the offset stays
+		return retry, nil
+	}
+	defer r.flight.leave()
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.Error("delivery: panic", slog.Any("panic", p))
+			result, err = retry, nil
+		}
+	}()
+	for _, m := range msgs {
+		out, wait, derr := r.d.Deliver(ctx, s, m, r.stopping)
+		if derr != nil {
+			<-r.stopped
+			return retry, nil
+		}
+		switch out {
+		case Delivered, Suppressed:
+			continue
+		case Gone:
+			r.pause(ctx, s, "endpoint answered 410 Gone")
+			<-r.stopped // paused: the message is delivered after resume
+			return retry, nil
+		case Dead:
+			r.d.metrics.DeadLetters.WithLabelValues(s.ID).Inc()
+			r.toDeadLetters(ctx, m)
+			return retry, nil
+		default: // Retry
+			if int(m.ReconsumeTimes)+1 >= s.MaxAttempts {
+				r.d.metrics.DeadLetters.WithLabelValues(s.ID).Inc()
+			}
+			r.setDelay(ctx, m, wait)
+			return retry, nil
+		}
+	}
+	return consumer.ConsumeSuccess, nil
+}
+
+// toDeadLetters makes the broker move m to %DLQ%<group> now: a negative
+// delay level (concurrent) or a reconsume count past the maximum (orderly).
+func (r *runner) toDeadLetters(ctx context.Context, m *primitive.MessageExt) {
+	if cc, ok := primitive.GetConcurrentlyCtx(ctx); ok {
+		cc.DelayLevelWhenNextConsume = -1
+		return
+	}
+	m.ReconsumeTimes = math.MaxInt32 - 1
+}
+
+// setDelay honours Retry-After by choosing the first delay level at least
+// that long (unordered subscriptions; RocketMQ picks otherwise).
+func (r *runner) setDelay(ctx context.Context, m *primitive.MessageExt, wait time.Duration) {
+	if wait <= 0 {
+		return
+	}
+	cc, ok := primitive.GetConcurrentlyCtx(ctx)
+	if !ok {
+		return
+	}
+	for i, l := range r.levels {
+		if l >= wait {
+			// The broker counts levels from 1.
+			if lvl := i + 1; lvl > 3+int(m.ReconsumeTimes) {
+				cc.DelayLevelWhenNextConsume = lvl
+			}
+			return
+		}
+	}
+	cc.DelayLevelWhenNextConsume = len(r.levels)
+}
+
+// update swaps in a subscription whose changes need no new consumer.
+func (r *runner) update(s subscription.Subscription) { r.sub.Store(&s) }
+
+// stop finishes in-flight deliveries (until ctx ends), then shuts the
+// consumer down, which persists its offsets.
+func (r *runner) stop(ctx context.Context) {
+	close(r.stopping)
+	r.c.Suspend()
+	if err := r.flight.drain(ctx); err != nil {
+		r.log.Warn("delivery: stop", slog.Any("error", err))
+	}
+	if err := r.c.Shutdown(); err != nil {
+		r.log.Warn("delivery: shutdown consumer", slog.Any("error", err))
+	}
+	close(r.stopped)
+}
+
+func strconv36(n int64) string { return fmt.Sprintf("%x", n) }

@@ -1,0 +1,280 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/zeroloss/zeroloss/api"
+	"github.com/zeroloss/zeroloss/delivery"
+	"github.com/zeroloss/zeroloss/problem"
+	"github.com/zeroloss/zeroloss/subscription"
+)
+
+// SubService manages subscriptions (subscription.Service).
+type SubService interface {
+	Create(ctx context.Context, tenant string, in subscription.Input) (subscription.Subscription, error)
+	Get(ctx context.Context, tenant, id string) (subscription.Subscription, error)
+	List(ctx context.Context, tenant, cursor string, limit int) ([]subscription.Subscription, string, error)
+	Update(ctx context.Context, tenant, id string, in subscription.Input) (subscription.Subscription, error)
+	Pause(ctx context.Context, tenant, id string) (subscription.Subscription, error)
+	Resume(ctx context.Context, tenant, id string) (subscription.Subscription, error)
+	RotateSecret(ctx context.Context, tenant, id string) (subscription.Subscription, error)
+	Delete(ctx context.Context, tenant, id string) error
+}
+
+// DeadLetterQueues lists, redrives and purges dead letters (delivery.DeadLetters).
+type DeadLetterQueues interface {
+	List(ctx context.Context, s subscription.Subscription, limit int) ([]delivery.DeadLetter, error)
+	Redrive(ctx context.Context, s subscription.Subscription, ids []string) (int, error)
+	Purge(ctx context.Context, s subscription.Subscription) (int, error)
+}
+
+// Subscriptions implements the subscription endpoints.
+type Subscriptions struct {
+	svc SubService
+	dlq DeadLetterQueues
+}
+
+// NewSubscriptions returns the subscription endpoints.
+func NewSubscriptions(svc SubService, dlq DeadLetterQueues) *Subscriptions {
+	return &Subscriptions{svc: svc, dlq: dlq}
+}
+
+func requireSubscribe(ctx context.Context, topic string) error {
+	p := principal(ctx)
+	if topic == "" {
+		if !p.HasAction("subscribe") {
+			return problem.New(problem.Forbidden, "this API key has no subscribe scope")
+		}
+		return nil
+	}
+	if err := checkTopicName(topic, "/topic"); err != nil {
+		return err
+	}
+	if !p.Allows("subscribe", topic) {
+		return problem.New(problem.Forbidden, fmt.Sprintf("this API key may not subscribe to %q", topic))
+	}
+	return nil
+}
+
+// CreateSubscription creates a subscription.
+func (h *Subscriptions) CreateSubscription(ctx context.Context, req api.CreateSubscriptionRequestObject) (api.CreateSubscriptionResponseObject, error) {
+	b := req.Body
+	if err := requireSubscribe(ctx, b.Topic); err != nil {
+		return nil, err
+	}
+	in := subscription.Input{Name: &b.Name, Topic: &b.Topic, TagFilter: b.TagFilter, Endpoint: &b.Endpoint,
+		Timeout: msDuration(b.TimeoutMs), MaxAttempts: b.MaxAttempts, Concurrency: b.Concurrency, Ordered: b.Ordered}
+	if b.DedupKey != nil {
+		src := string(b.DedupKey.Source)
+		in.DedupSource, in.DedupProp = &src, b.DedupKey.Property
+	}
+	s, err := h.svc.Create(ctx, principal(ctx).Tenant, in)
+	if err != nil {
+		return nil, subProblem(err)
+	}
+	loc := "/v1/subscriptions/" + s.ID
+	return api.CreateSubscription201JSONResponse{Body: subWithSecret(s), Headers: api.CreateSubscription201ResponseHeaders{Location: &loc}}, nil
+}
+
+// ListSubscriptions lists the tenant's subscriptions.
+func (h *Subscriptions) ListSubscriptions(ctx context.Context, req api.ListSubscriptionsRequestObject) (api.ListSubscriptionsResponseObject, error) {
+	if err := requireSubscribe(ctx, ""); err != nil {
+		return nil, err
+	}
+	ss, next, err := h.svc.List(ctx, principal(ctx).Tenant, deref(req.Params.Cursor), limitOf(req.Params.Limit))
+	if err != nil {
+		return nil, subProblem(err)
+	}
+	out := api.ListSubscriptions200JSONResponse{Items: make([]api.Subscription, 0, len(ss))}
+	for _, s := range ss {
+		out.Items = append(out.Items, subView(s))
+	}
+	if next != "" {
+		out.NextCursor = &next
+	}
+	return out, nil
+}
+
+func (h *Subscriptions) get(ctx context.Context, id string) (subscription.Subscription, error) {
+	if err := requireSubscribe(ctx, ""); err != nil {
+		return subscription.Subscription{}, err
+	}
+	s, err := h.svc.Get(ctx, principal(ctx).Tenant, id)
+	if err != nil {
+		return s, subProblem(err)
+	}
+	return s, nil
+}
+
+// GetSubscription returns a subscription.
+func (h *Subscriptions) GetSubscription(ctx context.Context, req api.GetSubscriptionRequestObject) (api.GetSubscriptionResponseObject, error) {
+	s, err := h.get(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetSubscription200JSONResponse(subView(s)), nil
+}
+
+// UpdateSubscription changes a subscription.
+func (h *Subscriptions) UpdateSubscription(ctx context.Context, req api.UpdateSubscriptionRequestObject) (api.UpdateSubscriptionResponseObject, error) {
+	if _, err := h.get(ctx, req.Id); err != nil {
+		return nil, err
+	}
+	b := req.Body
+	s, err := h.svc.Update(ctx, principal(ctx).Tenant, req.Id, subscription.Input{Name: b.Name, Endpoint: b.Endpoint,
+		Timeout: msDuration(b.TimeoutMs), MaxAttempts: b.MaxAttempts, Concurrency: b.Concurrency})
+	if err != nil {
+		return nil, subProblem(err)
+	}
+	return api.UpdateSubscription200JSONResponse(subView(s)), nil
+}
+
+// DeleteSubscription deletes a subscription.
+func (h *Subscriptions) DeleteSubscription(ctx context.Context, req api.DeleteSubscriptionRequestObject) (api.DeleteSubscriptionResponseObject, error) {
+	if _, err := h.get(ctx, req.Id); err != nil {
+		return nil, err
+	}
+	if err := h.svc.Delete(ctx, principal(ctx).Tenant, req.Id); err != nil {
+		return nil, subProblem(err)
+	}
+	return api.DeleteSubscription204Response{}, nil
+}
+
+// PauseSubscription pauses delivery.
+func (h *Subscriptions) PauseSubscription(ctx context.Context, req api.PauseSubscriptionRequestObject) (api.PauseSubscriptionResponseObject, error) {
+	if _, err := h.get(ctx, req.Id); err != nil {
+		return nil, err
+	}
+	s, err := h.svc.Pause(ctx, principal(ctx).Tenant, req.Id)
+	if err != nil {
+		return nil, subProblem(err)
+	}
+	return api.PauseSubscription200JSONResponse(subView(s)), nil
+}
+
+// ResumeSubscription resumes delivery.
+func (h *Subscriptions) ResumeSubscription(ctx context.Context, req api.ResumeSubscriptionRequestObject) (api.ResumeSubscriptionResponseObject, error) {
+	if _, err := h.get(ctx, req.Id); err != nil {
+		return nil, err
+	}
+	s, err := h.svc.Resume(ctx, principal(ctx).Tenant, req.Id)
+	if err != nil {
+		return nil, subProblem(err)
+	}
+	return api.ResumeSubscription200JSONResponse(subView(s)), nil
+}
+
+// RotateSubscriptionSecret replaces the signing secret.
+func (h *Subscriptions) RotateSubscriptionSecret(ctx context.Context, req api.RotateSubscriptionSecretRequestObject) (api.RotateSubscriptionSecretResponseObject, error) {
+	if _, err := h.get(ctx, req.Id); err != nil {
+		return nil, err
+	}
+	s, err := h.svc.RotateSecret(ctx, principal(ctx).Tenant, req.Id)
+	if err != nil {
+		return nil, subProblem(err)
+	}
+	return api.RotateSubscriptionSecret200JSONResponse(subWithSecret(s)), nil
+}
+
+// ListDeadLetters lists a subscription's dead letters.
+func (h *Subscriptions) ListDeadLetters(ctx context.Context, req api.ListDeadLettersRequestObject) (api.ListDeadLettersResponseObject, error) {
+	s, err := h.get(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	dls, err := h.dlq.List(ctx, s, limitOf(req.Params.Limit))
+	if err != nil {
+		return nil, subProblem(err)
+	}
+	out := api.ListDeadLetters200JSONResponse{Items: make([]api.DeadLetter, 0, len(dls))}
+	for _, dl := range dls {
+		v := api.DeadLetter{MessageId: dl.MessageID, Attempts: dl.Attempts, DeadAt: dl.DeadAt}
+		if dl.DedupID != "" {
+			v.DedupId = &dl.DedupID
+		}
+		if dl.Tag != "" {
+			v.Tag = &dl.Tag
+		}
+		if len(dl.Keys) > 0 {
+			v.Keys = &dl.Keys
+		}
+		if dl.LastError != "" {
+			v.LastError = &dl.LastError
+		}
+		out.Items = append(out.Items, v)
+	}
+	return out, nil
+}
+
+// RedriveDeadLetters delivers dead letters again.
+func (h *Subscriptions) RedriveDeadLetters(ctx context.Context, req api.RedriveDeadLettersRequestObject) (api.RedriveDeadLettersResponseObject, error) {
+	s, err := h.get(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	if req.Body != nil && req.Body.MessageIds != nil {
+		ids = *req.Body.MessageIds
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	n, err := h.dlq.Redrive(rctx, s, ids)
+	if err != nil {
+		return nil, problem.Wrap(problem.SendUnconfirmed, fmt.Sprintf("%d dead letters were sent back before an error; retry to send the rest", n), err).WithRetryAfter(1)
+	}
+	return api.RedriveDeadLetters200JSONResponse{Count: n}, nil
+}
+
+// PurgeDeadLetters drops the current dead letters.
+func (h *Subscriptions) PurgeDeadLetters(ctx context.Context, req api.PurgeDeadLettersRequestObject) (api.PurgeDeadLettersResponseObject, error) {
+	s, err := h.get(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	n, err := h.dlq.Purge(ctx, s)
+	if err != nil {
+		return nil, subProblem(err)
+	}
+	return api.PurgeDeadLetters200JSONResponse{Count: n}, nil
+}
+
+func subProblem(err error) error {
+	var pe *problem.Error
+	switch {
+	case errors.As(err, &pe):
+		return pe
+	case errors.Is(err, subscription.ErrNotFound):
+		return problem.New(problem.SubscriptionNotFound, "no such subscription for this API key's tenant")
+	case errors.Is(err, subscription.ErrInvalidEndpoint):
+		return problem.Wrap(problem.InvalidWebhookURL, "the endpoint must be absolute http(s) without credentials, and not a loopback, private or link-local address", err)
+	case errors.Is(err, subscription.ErrInvalid):
+		return problem.Wrap(problem.Validation, errors.Unwrap(err).Error(), err)
+	}
+	return problem.Wrap(problem.DependencyUnavailable, "Redis or the brokers could not be reached; retry later", err).WithRetryAfter(1)
+}
+
+func subView(s subscription.Subscription) api.Subscription {
+	v := api.Subscription{Id: s.ID, Name: s.Name, Topic: s.Topic, TagFilter: s.TagFilter, Endpoint: s.Endpoint,
+		TimeoutMs: int(s.Timeout.Milliseconds()), MaxAttempts: s.MaxAttempts, Concurrency: s.Concurrency, Ordered: s.Ordered,
+		DedupKey: api.DedupKey{Source: api.DedupKeySource(s.DedupSource)}, State: api.SubscriptionStateActive,
+		CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
+	if s.DedupProp != "" {
+		v.DedupKey.Property = &s.DedupProp
+	}
+	if s.Paused {
+		v.State = api.SubscriptionStatePaused
+		v.PausedReason = &s.PausedReason
+	}
+	return v
+}
+
+func subWithSecret(s subscription.Subscription) api.SubscriptionWithSecret {
+	v := subView(s)
+	return api.SubscriptionWithSecret{Id: v.Id, Name: v.Name, Topic: v.Topic, TagFilter: v.TagFilter, Endpoint: v.Endpoint,
+		TimeoutMs: v.TimeoutMs, MaxAttempts: v.MaxAttempts, Concurrency: v.Concurrency, Ordered: v.Ordered, DedupKey: v.DedupKey,
+		State: api.SubscriptionWithSecretState(v.State), PausedReason: v.PausedReason, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
+		Secret: s.Secret}
+}
