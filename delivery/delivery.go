@@ -113,6 +113,14 @@ var errStopping = errors.New("delivery: stopping")
 // not be asked before stop closed (then nothing was sent).
 func (d *Deliverer) Deliver(ctx context.Context, s subscription.Subscription, m *primitive.MessageExt, stop <-chan struct{}) (Outcome, time.Duration, error) {
 	id := DedupID(s, m)
+	if s.DedupSource == subscription.DedupNone {
+		out, wait, reason := d.post(ctx, s, m, id)
+		d.metrics.Deliveries.WithLabelValues(s.ID, string(out)).Inc()
+		if out != Delivered && d.errors != nil {
+			_ = d.errors.RecordFailure(context.WithoutCancel(ctx), s.ID, MessageID(m), reason, int(m.ReconsumeTimes)+1)
+		}
+		return out, wait, nil
+	}
 	claim, err := d.claim(ctx, s.ID, id, s.Timeout+leaseMargin, stop)
 	if err != nil {
 		return "", 0, err

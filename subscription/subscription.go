@@ -21,6 +21,7 @@ const (
 	DedupMessageID = "message_id"
 	DedupKey       = "key"
 	DedupProperty  = "property"
+	DedupNone      = "none"
 )
 
 // Subscription is one push subscription.
