@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"regexp"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -49,23 +50,82 @@ func (e *remoteError) Error() string {
 }
 
 // remoting speaks just enough of RocketMQ's remoting protocol for health
-// checks, route lookups and topic administration: one short-lived
-// connection per request, a 4-byte frame length, a 4-byte header length
-// (serialisation type 0, JSON), the JSON header and the body.
+// checks, route lookups, topic administration and ending transactions: a
+// 4-byte frame length, a 4-byte header length (serialisation type 0, JSON),
+// the JSON header and the body. A connection carries one request at a time
+// and goes back to a small idle pool after a clean answer; a failed request
+// is never retried (END_TRANSACTION must not be sent twice by accident).
 type remoting struct {
 	timeout time.Duration
 	opaque  atomic.Int32
+
+	mu   sync.Mutex
+	idle map[string][]idleConn
+}
+
+type idleConn struct {
+	c     net.Conn
+	since time.Time
+}
+
+// maxIdle bounds pooled connections per address; idleFor bounds their age
+// (well below the broker's 120 s idle close).
+const (
+	maxIdle = 8
+	idleFor = 30 * time.Second
+)
+
+func (rm *remoting) conn(ctx context.Context, addr string) (net.Conn, error) {
+	rm.mu.Lock()
+	for list := rm.idle[addr]; len(list) > 0; list = rm.idle[addr] {
+		ic := list[len(list)-1]
+		rm.idle[addr] = list[:len(list)-1]
+		if time.Since(ic.since) < idleFor {
+			rm.mu.Unlock()
+			return ic.c, nil
+		}
+		ic.c.Close()
+	}
+	rm.mu.Unlock()
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("broker: dial %s: %w", addr, err)
+	}
+	return c, nil
+}
+
+func (rm *remoting) release(addr string, c net.Conn) {
+	_ = c.SetDeadline(time.Time{})
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if rm.idle == nil {
+		rm.idle = map[string][]idleConn{}
+	}
+	if len(rm.idle[addr]) >= maxIdle {
+		c.Close()
+		return
+	}
+	rm.idle[addr] = append(rm.idle[addr], idleConn{c: c, since: time.Now()})
 }
 
 func (rm *remoting) invoke(ctx context.Context, addr string, code int16, ext map[string]string, body []byte) (*remotingCommand, error) {
 	ctx, cancel := context.WithTimeout(ctx, rm.timeout)
 	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := rm.conn(ctx, addr)
 	if err != nil {
-		return nil, fmt.Errorf("broker: dial %s: %w", addr, err)
+		return nil, err
 	}
-	defer conn.Close()
+	resp, err := rm.roundTrip(ctx, conn, addr, code, ext, body)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	rm.release(addr, conn)
+	return resp, nil
+}
+
+func (rm *remoting) roundTrip(ctx context.Context, conn net.Conn, addr string, code int16, ext map[string]string, body []byte) (*remotingCommand, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
@@ -97,6 +157,9 @@ func (rm *remoting) invoke(ctx context.Context, addr string, code int16, ext map
 	var resp remotingCommand
 	if err := json.Unmarshal(rest[:hlen], &resp); err != nil {
 		return nil, fmt.Errorf("broker: decode header from %s: %w", addr, err)
+	}
+	if resp.Opaque != req.Opaque || resp.Flag&1 == 0 {
+		return nil, fmt.Errorf("broker: unexpected frame from %s (opaque %d, flag %d)", addr, resp.Opaque, resp.Flag)
 	}
 	resp.body = rest[hlen:]
 	return &resp, nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -90,7 +91,17 @@ type TxProducer struct {
 	p       rocketmq.TransactionProducer
 	rm      *remoting
 	running atomic.Bool
+	// masters caches broker name → master address for routeTTL; a failed
+	// END_TRANSACTION forgets the entry.
+	masters sync.Map
 }
+
+type cachedAddr struct {
+	addr string
+	at   time.Time
+}
+
+const routeTTL = 10 * time.Second
 
 // NewTxProducer builds a transactional producer whose check-backs are
 // answered by check.
@@ -190,22 +201,35 @@ func (p *TxProducer) End(ctx context.Context, h Half, d Decision) error {
 		"transactionId":        h.TransactionID,
 		"bname":                h.BrokerName,
 	}
-	addr := h.BrokerAddr
-	if tr, err := p.rm.route(ctx, p.cfg.NameServers, h.Topic); err == nil {
-		for _, bd := range tr.BrokerDatas {
-			if bd.BrokerName == h.BrokerName && bd.BrokerAddrs["0"] != "" {
-				addr = bd.BrokerAddrs["0"]
-			}
-		}
-	}
+	addr := p.master(ctx, h)
 	resp, err := p.rm.invoke(ctx, addr, codeEndTransaction, ext, nil)
 	if err != nil {
+		p.masters.Delete(h.BrokerName)
 		return fmt.Errorf("broker: end transaction %s (%s): %w", h.MessageID, d, err)
 	}
 	if resp.Code != respSuccess {
 		return fmt.Errorf("broker: end transaction %s (%s): %w", h.MessageID, d, &remoteError{resp.Code, resp.Remark})
 	}
 	return nil
+}
+
+// master returns the current master address of h's broker group: cached,
+// else from the name servers, else the address that stored the half message.
+func (p *TxProducer) master(ctx context.Context, h Half) string {
+	if v, ok := p.masters.Load(h.BrokerName); ok {
+		if c := v.(cachedAddr); time.Since(c.at) < routeTTL {
+			return c.addr
+		}
+	}
+	if tr, err := p.rm.route(ctx, p.cfg.NameServers, h.Topic); err == nil {
+		for _, bd := range tr.BrokerDatas {
+			if bd.BrokerName == h.BrokerName && bd.BrokerAddrs["0"] != "" {
+				p.masters.Store(h.BrokerName, cachedAddr{addr: bd.BrokerAddrs["0"], at: time.Now()})
+				return bd.BrokerAddrs["0"]
+			}
+		}
+	}
+	return h.BrokerAddr
 }
 
 // txListener adapts a Checker to the client's TransactionListener.
