@@ -114,3 +114,46 @@ func (a *Admin) Browse(ctx context.Context, topic string, positions []Position, 
 	}
 	return out, nil
 }
+
+// codeQueryConsumerOffset is RequestCode.QUERY_CONSUMER_OFFSET.
+const codeQueryConsumerOffset = 14
+
+// respQueryNotFound is ResponseCode.QUERY_NOT_FOUND (no offset stored yet).
+const respQueryNotFound = 22
+
+// Lag returns how many messages of topic the consumer group has not
+// acknowledged yet, summed over the topic's queues.
+func (a *Admin) Lag(ctx context.Context, group, topic string) (int64, error) {
+	tr, err := a.rm.route(ctx, a.nameServers, topic)
+	if err != nil {
+		return 0, err
+	}
+	pos, err := a.Positions(ctx, topic)
+	if err != nil {
+		return 0, err
+	}
+	addrs := map[string]string{}
+	for _, bd := range tr.BrokerDatas {
+		addrs[bd.BrokerName] = bd.BrokerAddrs["0"]
+	}
+	var lag int64
+	for _, p := range pos {
+		resp, err := a.rm.invoke(ctx, addrs[p.BrokerName], codeQueryConsumerOffset,
+			map[string]string{"consumerGroup": group, "topic": topic, "queueId": strconv.Itoa(p.QueueID)}, nil)
+		if err != nil {
+			return 0, err
+		}
+		committed := p.Min
+		switch resp.Code {
+		case respSuccess:
+			if n, err := strconv.ParseInt(resp.ExtFields["offset"], 10, 64); err == nil && n >= 0 {
+				committed = n
+			}
+		case respQueryNotFound:
+		default:
+			return 0, &remoteError{resp.Code, resp.Remark}
+		}
+		lag += max(p.Max-committed, 0)
+	}
+	return lag, nil
+}

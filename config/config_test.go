@@ -138,3 +138,14 @@ func TestValidateReportsEveryError(t *testing.T) {
 		}
 	}
 }
+
+// The documented example must load as it is.
+func TestExampleConfigLoads(t *testing.T) {
+	c, err := config.Load([]string{"-config", "../deploy/gateway.example.yaml"}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.APIKeys) != 2 || c.APIKeys[0].Tenant != "acme" || c.TxCheckMax != 15 {
+		t.Fatalf("example config = %+v", c)
+	}
+}

@@ -13,9 +13,10 @@ import (
 	"github.com/zeroloss/zeroloss/subscription"
 )
 
-// Topics creates topics (broker.Admin).
+// Topics creates topics and reads consumer lag (broker.Admin).
 type Topics interface {
 	CreateTopic(ctx context.Context, cluster, topic string, queues int) error
+	Lag(ctx context.Context, group, topic string) (int64, error)
 }
 
 // Subscriptions is where the manager reads subscriptions and records a
@@ -90,7 +91,10 @@ func NewManager(cfg Config, subs Subscriptions, topics Topics, dd Deduper, hooks
 // Run reconciles the runners with the subscriptions until ctx ends, then
 // stops every runner (finishing in-flight deliveries).
 func (m *Manager) Run(ctx context.Context) {
+	lagDone := make(chan struct{})
+	go func() { defer close(lagDone); m.measureLag(ctx) }()
 	m.subs.Watch(ctx, m.cfg.Resync, func() { m.reconcile(ctx) })
+	<-lagDone
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var wg sync.WaitGroup
@@ -150,6 +154,33 @@ func (m *Manager) reconcile(ctx context.Context) {
 		if !want[id] {
 			m.stopLocked(id)
 			m.log.Info("delivery: stopped", slog.String("subscription", id))
+		}
+	}
+}
+
+// measureLag sets the lag gauge of every subscription running here.
+func (m *Manager) measureLag(ctx context.Context) {
+	t := time.NewTicker(15 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		m.mu.Lock()
+		subs := make([]subscription.Subscription, 0, len(m.runners))
+		for _, r := range m.runners {
+			subs = append(subs, *r.sub.Load())
+		}
+		m.mu.Unlock()
+		for _, s := range subs {
+			lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			lag, err := m.topics.Lag(lctx, s.Group(), s.Topic)
+			cancel()
+			if err == nil {
+				m.d.metrics.Lag.WithLabelValues(s.ID).Set(float64(lag))
+			}
 		}
 	}
 }

@@ -12,6 +12,8 @@ type Metrics struct {
 	DeadLetters *prometheus.CounterVec
 	// DedupErrors counts dedup store failures (delivery waits).
 	DedupErrors prometheus.Counter
+	// Lag is the messages a subscription has not acknowledged yet.
+	Lag *prometheus.GaugeVec
 }
 
 // NewMetrics registers the metrics with reg.
@@ -28,6 +30,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		DedupErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "zeroloss_dedup_errors_total", Help: "Dedup store failures; delivery waits until the store answers."}),
 	}
-	reg.MustRegister(m.Deliveries, m.Seconds, m.DeadLetters, m.DedupErrors)
+	m.Lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "zeroloss_subscription_lag", Help: "Messages of the topic the subscription has not acknowledged (every 15 s)."}, []string{"subscription"})
+	reg.MustRegister(m.Deliveries, m.Seconds, m.DeadLetters, m.DedupErrors, m.Lag)
 	return m
 }
