@@ -55,6 +55,7 @@ type Manager struct {
 	mu      sync.Mutex
 	runners map[string]*runner
 	keys    map[string]string
+	closed  bool // set when Run ends: no runner starts after
 }
 
 // NewManager returns a manager; Run starts it.
@@ -97,6 +98,7 @@ func (m *Manager) Run(ctx context.Context) {
 	<-lagDone
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.closed = true
 	var wg sync.WaitGroup
 	for id, r := range m.runners {
 		wg.Add(1)
@@ -121,7 +123,7 @@ func (m *Manager) reconcile(ctx context.Context) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || m.closed {
 		return
 	}
 	want := map[string]bool{}
