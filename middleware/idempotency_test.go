@@ -1,0 +1,86 @@
+package middleware_test
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/zeroloss/zeroloss/auth"
+	"github.com/zeroloss/zeroloss/config"
+	"github.com/zeroloss/zeroloss/idempotency"
+	"github.com/zeroloss/zeroloss/middleware"
+	"github.com/zeroloss/zeroloss/msgid"
+	"github.com/zeroloss/zeroloss/problem"
+	"github.com/zeroloss/zeroloss/testenv"
+)
+
+// TestIdempotencyMiddleware runs the middleware over the real Redis store.
+func TestIdempotencyMiddleware(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs Redis (run without -short)")
+	}
+	store, err := idempotency.NewStore(testenv.Shared(t).Redis(t), idempotency.Config{
+		TTL: time.Hour, Lease: time.Minute, Prefix: "zl:test:mw:" + msgid.New(time.Now()).String() + ":"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := auth.NewKeyring([]config.APIKey{{Name: "a", Key: "secret-aaa", Scopes: []string{"admin"}}})
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	pw := problem.Writer{Log: log}
+
+	var calls atomic.Int32
+	var status atomic.Int32
+	var seeds []string
+	h := middleware.Authenticate(keys, pw.Write)(middleware.ReadBody(1<<20, pw.Write)(
+		middleware.Idempotency(store, log, pw.Write)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			calls.Add(1)
+			seeds = append(seeds, msgid.FromContext(r.Context()).ID(0))
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(int(status.Load()))
+			_, _ = io.WriteString(w, `{"n":`+string(rune('0'+calls.Load()))+`}`)
+		}))))
+	do := func(key, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/v1/things", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer secret-aaa")
+		req.Header.Set("Content-Type", "application/json")
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+
+	// An unconfirmed answer (503) is not kept: the retry runs again, with the same message ids.
+	status.Store(503)
+	if rec := do("k1", `{"a":1}`); rec.Code != 503 {
+		t.Fatalf("first: %d", rec.Code)
+	}
+	status.Store(201)
+	first := do("k1", `{"a":1}`)
+	if first.Code != 201 || first.Header().Get("Idempotent-Replayed") != "" || calls.Load() != 2 {
+		t.Fatalf("retry after 503: %d, calls %d", first.Code, calls.Load())
+	}
+	if seeds[0] != seeds[1] {
+		t.Fatalf("the retry used message id %s, the first attempt %s", seeds[1], seeds[0])
+	}
+	// A 2xx is replayed without running the handler.
+	replay := do("k1", `{"a":1}`)
+	if replay.Code != 201 || replay.Header().Get("Idempotent-Replayed") != "true" || replay.Body.String() != first.Body.String() || calls.Load() != 2 {
+		t.Fatalf("replay: %d %q %q, calls %d", replay.Code, replay.Header().Get("Idempotent-Replayed"), replay.Body, calls.Load())
+	}
+	if rec := do("k1", `{"a":2}`); rec.Code != 422 {
+		t.Fatalf("other payload: %d", rec.Code)
+	}
+	// Without a key every request runs, each with its own ids.
+	do("", `{"a":1}`)
+	do("", `{"a":1}`)
+	if calls.Load() != 4 || seeds[2] == seeds[3] {
+		t.Fatalf("requests without a key: calls %d, ids %v", calls.Load(), seeds)
+	}
+}
