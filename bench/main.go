@@ -3,11 +3,14 @@
 // concurrency and body size, and prints throughput, p50/p99 and the ratios.
 // With -tx it also measures transactions: the native transaction producer
 // against the gateway's begin + commit, each until a native push consumer
-// received the message (see tx.go).
+// received the message (see tx.go). With -deliver it measures push
+// deliveries from RocketMQ through the gateway to a webhook in this process,
+// with the dedup store on and off (see deliver.go).
 //
 //	make bench                        # starts a stack, builds the gateway, runs this
 //	go run ./bench -c 1,16,64 -d 10s  # against ZEROLOSS_NAMESRV / ZEROLOSS_REDIS_URL
 //	go run ./bench -tx -send=false    # transactions only
+//	go run ./bench -send=false -deliver -dn 20000  # deliveries only
 //	make bench BENCH_ARGS='-tx -txc 1,16 -d 5s'
 package main
 
@@ -95,6 +98,9 @@ type settings struct {
 	txConcs []int
 	txCount int
 	txWait  time.Duration
+
+	deliver bool
+	dl      deliverSettings
 }
 
 func run(ctx context.Context) error {
@@ -110,13 +116,20 @@ func run(ctx context.Context) error {
 	txConcs := flag.String("txc", "1,16", "comma-separated in-flight transactions (begun, not yet consumed)")
 	flag.IntVar(&s.txCount, "txn", 0, "transactions per mode and concurrency; 0 measures each for -d instead")
 	flag.DurationVar(&s.txWait, "txwait", 30*time.Second, "how long a committed transaction's message may take to be consumed before it counts as an error")
+	flag.BoolVar(&s.deliver, "deliver", false, "measure push deliveries: RocketMQ → gateway → a local webhook, dedup on and off")
+	s.dl.register(flag.CommandLine)
 	flag.Parse()
 	s.namesrv, s.redisURL = os.Getenv("ZEROLOSS_NAMESRV"), os.Getenv("ZEROLOSS_REDIS_URL")
 	if s.namesrv == "" || s.redisURL == "" {
 		return errors.New("set ZEROLOSS_NAMESRV and ZEROLOSS_REDIS_URL (make bench does)")
 	}
-	if !s.send && !s.tx {
-		return errors.New("nothing to measure: -send=false without -tx")
+	if !s.send && !s.tx && !s.deliver {
+		return errors.New("nothing to measure: -send=false without -tx or -deliver")
+	}
+	if s.deliver {
+		if err := s.dl.validate(); err != nil {
+			return err
+		}
 	}
 	var err error
 	if s.sendConcs, err = parseConcs(*concs); err != nil {
@@ -142,6 +155,11 @@ func run(ctx context.Context) error {
 	if s.tx {
 		if err := benchTx(ctx, s, gw, key); err != nil {
 			return fmt.Errorf("transaction benchmark: %w", err)
+		}
+	}
+	if s.deliver {
+		if err := benchDeliver(ctx, s, gw, key); err != nil {
+			return fmt.Errorf("delivery benchmark: %w", err)
 		}
 	}
 	return nil
@@ -312,7 +330,8 @@ func startGateway(ctx context.Context, bin, namesrv, redisURL, keys string) (*ga
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "ZEROLOSS_LISTEN=127.0.0.1:0", "ZEROLOSS_NAMESRV="+namesrv,
 		"ZEROLOSS_REDIS_URL="+redisURL, "ZEROLOSS_API_KEYS="+keys,
-		// The transaction benchmark's check webhook listens on loopback.
+		// The transaction benchmark's check webhook and the delivery
+		// benchmark's endpoint listen on loopback.
 		"ZEROLOSS_ALLOW_PRIVATE_WEBHOOKS=true")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
