@@ -26,9 +26,10 @@ dev: build
 		echo "gateway on http://$(DEV_LISTEN)  topic $(DEV_TOPIC)  API key $(word 2,$(subst :, ,$(DEV_API_KEYS)))  name server $$ZEROLOSS_NAMESRV  redis $$ZEROLOSS_REDIS_URL"; \
 		ZEROLOSS_LISTEN=$(DEV_LISTEN) ZEROLOSS_API_KEYS='$(DEV_API_KEYS)' exec ./bin/gateway
 
-## down: stop the dev stack.
+## down: stop the dev stack, and the shared one a plain `go test ./...` leaves running.
 down:
 	ZL_STACK_DIR=$(DEV_STACK_DIR) bash $(STACK) down
+	ZL_STACK_DIR=$(CURDIR)/.stack/default bash $(STACK) down
 
 ## test: every test (unit, integration, e2e) against a real stack started here and stopped after.
 test:
