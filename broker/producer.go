@@ -42,6 +42,9 @@ type Config struct {
 	// Retries is how many times the client retries a failed attempt; every
 	// attempt carries the same message id.
 	Retries int
+	// Known, when set, remembers across replicas and restarts which topics
+	// were sent to, so such a topic is never reported missing.
+	Known KnownTopics
 	// Observe, when set, is called after every send with its outcome
 	// ("ok", "flush_disk_timeout", "flush_slave_timeout",
 	// "slave_not_available", "topic_not_found", "error").
@@ -94,9 +97,7 @@ type Producer struct {
 	p       rocketmq.Producer
 	rm      *remoting
 	running atomic.Bool
-	// routed remembers topics this process has sent to, so a topic whose
-	// brokers are all down is never reported as missing.
-	routed sync.Map
+	topics  *topicGuard
 }
 
 // NewProducer builds a producer; Start connects it.
@@ -118,7 +119,8 @@ func NewProducer(cfg Config) (*Producer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("broker: new producer: %w", err)
 	}
-	return &Producer{cfg: cfg, p: p, rm: &remoting{timeout: 3 * time.Second}}, nil
+	rm := &remoting{timeout: 3 * time.Second}
+	return &Producer{cfg: cfg, p: p, rm: rm, topics: &topicGuard{rm: rm, nameServers: cfg.NameServers, known: cfg.Known}}, nil
 }
 
 // Start connects the producer.
@@ -204,7 +206,7 @@ func (p *Producer) send(ctx context.Context, topic string, msgs ...*primitive.Me
 	case err != nil:
 		outcome = "error"
 		err = fmt.Errorf("%w: send to %s: %w", ErrUnconfirmed, topic, err)
-		if p.topicMissing(ctx, topic) {
+		if p.topics.missing(ctx, topic) {
 			outcome = "topic_not_found"
 			err = fmt.Errorf("%w: %s", ErrTopicNotFound, topic)
 		}
@@ -216,7 +218,7 @@ func (p *Producer) send(ctx context.Context, topic string, msgs ...*primitive.Me
 		err = fmt.Errorf("%w: send to %s: broker answered %s", ErrUnconfirmed, topic, outcome)
 	}
 	if err == nil {
-		p.routed.Store(topic, true)
+		p.topics.seen(ctx, topic)
 	}
 	if p.cfg.Observe != nil {
 		p.cfg.Observe(topic, outcome, time.Since(start))
@@ -224,20 +226,50 @@ func (p *Producer) send(ctx context.Context, topic string, msgs ...*primitive.Me
 	return res, err
 }
 
-// topicMissing reports whether a failed send failed because the topic does
+// KnownTopics remembers topics that were sent to (in Redis, shared by the
+// replicas). Known answers true on any doubt.
+type KnownTopics interface {
+	Remember(ctx context.Context, topic string) error
+	Known(ctx context.Context, topic string) (bool, error)
+}
+
+// topicGuard decides whether a failed send failed because the topic does
 // not exist. A wrong "missing" would make a client drop a message it should
 // retry, so it needs all of: the name servers answer that no queue routes
 // the topic, at least one master broker is registered (when brokers are down
-// the name servers forget their topics too), and this process never sent to
-// the topic before. Otherwise the failure is reported as unconfirmed.
-func (p *Producer) topicMissing(ctx context.Context, topic string) bool {
-	if _, seen := p.routed.Load(topic); seen {
+// the name servers forget their topics too), and no replica ever sent to the
+// topic (this process's memory, then the shared one). Otherwise the failure
+// is reported as unconfirmed.
+type topicGuard struct {
+	rm          *remoting
+	nameServers []string
+	known       KnownTopics
+	routed      sync.Map
+}
+
+// seen records a topic a send succeeded on.
+func (g *topicGuard) seen(ctx context.Context, topic string) {
+	if _, ok := g.routed.LoadOrStore(topic, true); ok || g.known == nil {
+		return
+	}
+	if err := g.known.Remember(context.WithoutCancel(ctx), topic); err != nil {
+		g.routed.Delete(topic) // try again on the next send
+	}
+}
+
+func (g *topicGuard) missing(ctx context.Context, topic string) bool {
+	if _, seen := g.routed.Load(topic); seen {
 		return false
 	}
-	if _, err := p.rm.route(ctx, p.cfg.NameServers, topic); !errors.Is(err, ErrTopicNotFound) {
+	if g.known != nil {
+		if known, err := g.known.Known(ctx, topic); err != nil || known {
+			return false
+		}
+	}
+	if _, err := g.rm.route(ctx, g.nameServers, topic); !errors.Is(err, ErrTopicNotFound) {
 		return false
 	}
-	ci, err := p.rm.clusterInfo(ctx, p.cfg.NameServers)
+	ci, err := g.rm.clusterInfo(ctx, g.nameServers)
 	return err == nil && len(masterAddrs(ci)) > 0
 }
 

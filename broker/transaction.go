@@ -82,6 +82,8 @@ type TxConfig struct {
 	Retries      int
 	// CheckTimeout bounds one Checker call.
 	CheckTimeout time.Duration
+	// Known remembers topics that were sent to (see Config.Known).
+	Known KnownTopics
 }
 
 // TxProducer sends half messages, ends transactions by broker coordinates
@@ -90,6 +92,7 @@ type TxProducer struct {
 	cfg     TxConfig
 	p       rocketmq.TransactionProducer
 	rm      *remoting
+	topics  *topicGuard
 	running atomic.Bool
 	// masters caches broker name → master address for routeTTL; a failed
 	// END_TRANSACTION forgets the entry.
@@ -126,7 +129,8 @@ func NewTxProducer(cfg TxConfig, check Checker) (*TxProducer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("broker: new transactional producer: %w", err)
 	}
-	return &TxProducer{cfg: cfg, p: p, rm: &remoting{timeout: 3 * time.Second}}, nil
+	rm := &remoting{timeout: 3 * time.Second}
+	return &TxProducer{cfg: cfg, p: p, rm: rm, topics: &topicGuard{rm: rm, nameServers: cfg.NameServers, known: cfg.Known}}, nil
 }
 
 // Start connects the producer and starts answering check-backs.
@@ -162,6 +166,8 @@ func (p *TxProducer) SendHalf(ctx context.Context, m Message) (Half, error) {
 	}
 	res, err := p.p.SendMessageInTransaction(ctx, msg)
 	switch {
+	case err != nil && p.topics.missing(ctx, m.Topic):
+		return Half{}, fmt.Errorf("%w: %s", ErrTopicNotFound, m.Topic)
 	case err != nil:
 		return Half{}, fmt.Errorf("%w: half message to %s: %w", ErrUnconfirmed, m.Topic, err)
 	case res == nil || res.SendResult == nil:
@@ -169,6 +175,7 @@ func (p *TxProducer) SendHalf(ctx context.Context, m Message) (Half, error) {
 	case res.Status != primitive.SendOK:
 		return Half{}, fmt.Errorf("%w: half message to %s: broker answered %s", ErrUnconfirmed, m.Topic, statusName(res.Status))
 	}
+	p.topics.seen(ctx, m.Topic)
 	id, err := primitive.UnmarshalMsgID([]byte(res.OffsetMsgID))
 	if err != nil {
 		return Half{}, fmt.Errorf("%w: half message to %s: bad offset message id %q: %w", ErrUnconfirmed, m.Topic, res.OffsetMsgID, err)
@@ -196,7 +203,11 @@ func (p *TxProducer) End(ctx context.Context, h Half, d Decision) error {
 		"tranStateTableOffset": strconv.FormatInt(h.QueueOffset, 10),
 		"commitLogOffset":      strconv.FormatInt(h.CommitLogOffset, 10),
 		"commitOrRollback":     strconv.Itoa(flag),
-		"fromTransactionCheck": "false",
+		// "true": a broker refuses a direct END for a half message whose
+		// check-immunity window (CHECK_IMMUNITY_TIME_IN_SECONDS) has passed
+		// unless it comes as the answer to a check; the flag changes
+		// nothing else but the broker's log.
+		"fromTransactionCheck": "true",
 		"msgId":                h.MessageID,
 		"transactionId":        h.TransactionID,
 		"bname":                h.BrokerName,

@@ -58,6 +58,10 @@ type DeadLetter struct {
 	msg    *primitive.MessageExt
 }
 
+// maxBrowse bounds the dead letters read per listing, redriven ones
+// included; purge moves the marks past what it dropped.
+const maxBrowse = 20000
+
 func dlqKey(sub string) string { return "zl:dlq:{" + sub + "}" }
 
 type failure struct {
@@ -92,7 +96,7 @@ func (d *DeadLetters) List(ctx context.Context, s subscription.Subscription, lim
 		return n
 	}
 	// Browse everything past the purge marks (bounded), skip redriven ones.
-	msgs, err := d.queues.Browse(ctx, topic, pos, from, 2000)
+	msgs, err := d.queues.Browse(ctx, topic, pos, from, maxBrowse)
 	if err != nil {
 		return nil, fmt.Errorf("delivery: dead letters of %s: %w", s.ID, err)
 	}
@@ -154,18 +158,19 @@ func (d *DeadLetters) Redrive(ctx context.Context, s subscription.Subscription, 
 	return n, nil
 }
 
-// Purge drops every current dead letter of s and returns how many.
+// Purge drops the dead letters of s that a listing shows now (not ones
+// that arrive meanwhile) and returns how many.
 func (d *DeadLetters) Purge(ctx context.Context, s subscription.Subscription) (int, error) {
-	dls, err := d.List(ctx, s, 100000)
+	dls, err := d.List(ctx, s, maxBrowse)
 	if err != nil {
 		return 0, err
 	}
-	pos, err := d.queues.Positions(ctx, "%DLQ%"+s.Group())
-	if err != nil {
-		return 0, err
+	marks := map[string]int64{}
+	for _, dl := range dls {
+		marks[dl.pos.Key()] = max(marks[dl.pos.Key()], dl.offset+1)
 	}
-	for _, p := range pos {
-		if err := d.rdb.HSet(ctx, dlqKey(s.ID), "purged:"+p.Key(), p.Max).Err(); err != nil {
+	for q, off := range marks {
+		if err := d.rdb.HSet(ctx, dlqKey(s.ID), "purged:"+q, off).Err(); err != nil {
 			return 0, fmt.Errorf("delivery: purge %s: %w", s.ID, err)
 		}
 	}

@@ -23,7 +23,7 @@ type Topics interface {
 // pause (subscription.Store).
 type Subscriptions interface {
 	All(ctx context.Context) ([]subscription.Subscription, error)
-	Put(ctx context.Context, s subscription.Subscription) error
+	SetPaused(ctx context.Context, id, reason string) error
 	Watch(ctx context.Context, interval time.Duration, changed func())
 }
 
@@ -55,7 +55,8 @@ type Manager struct {
 	mu      sync.Mutex
 	runners map[string]*runner
 	keys    map[string]string
-	closed  bool // set when Run ends: no runner starts after
+	closed  bool           // set when Run ends: no runner starts after
+	stops   sync.WaitGroup // runners being stopped
 }
 
 // NewManager returns a manager; Run starts it.
@@ -111,6 +112,7 @@ func (m *Manager) Run(ctx context.Context) {
 		delete(m.runners, id)
 	}
 	wg.Wait()
+	m.stops.Wait()
 }
 
 func (m *Manager) reconcile(ctx context.Context) {
@@ -206,7 +208,9 @@ func (m *Manager) stopLocked(id string) {
 	r := m.runners[id]
 	delete(m.runners, id)
 	delete(m.keys, id)
+	m.stops.Add(1)
 	go func() {
+		defer m.stops.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.DrainTimeout)
 		defer cancel()
 		r.stop(ctx)
@@ -214,14 +218,16 @@ func (m *Manager) stopLocked(id string) {
 }
 
 // pause records a pause the endpoint asked for (410 Gone); every replica
-// stops the subscription on the change notification.
-func (m *Manager) pause(ctx context.Context, s subscription.Subscription, reason string) {
-	s.Paused, s.PausedReason, s.UpdatedAt = true, reason, time.Now().UTC()
+// stops the subscription on the change notification. It reports whether
+// the pause was stored.
+func (m *Manager) pause(ctx context.Context, s subscription.Subscription, reason string) bool {
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := m.subs.Put(pctx, s); err != nil {
+	if err := m.subs.SetPaused(pctx, s.ID, reason); err != nil {
 		m.log.Error("delivery: pause subscription", slog.String("subscription", s.ID), slog.Any("error", err))
+		return false
 	}
 	m.log.Warn("delivery: subscription paused", slog.String("subscription", s.ID), slog.String("reason", reason))
 	go m.reconcile(context.WithoutCancel(ctx))
+	return true
 }

@@ -20,7 +20,7 @@ type runner struct {
 	sub      atomic.Pointer[subscription.Subscription]
 	c        rocketmq.PushConsumer
 	d        *Deliverer
-	pause    func(ctx context.Context, s subscription.Subscription, reason string)
+	pause    func(ctx context.Context, s subscription.Subscription, reason string) bool
 	levels   []time.Duration
 	log      *slog.Logger
 	flight   inflight
@@ -34,7 +34,7 @@ func consumerKey(s subscription.Subscription) string {
 }
 
 func startRunner(nameServers []string, s subscription.Subscription, d *Deliverer, levels []time.Duration,
-	pause func(context.Context, subscription.Subscription, string), log *slog.Logger) (*runner, error) {
+	pause func(context.Context, subscription.Subscription, string) bool, log *slog.Logger) (*runner, error) {
 	r := &runner{d: d, pause: pause, levels: levels, log: log.With(slog.String("subscription", s.ID)),
 		stopping: make(chan struct{}), stopped: make(chan struct{})}
 	r.sub.Store(&s)
@@ -45,7 +45,17 @@ func startRunner(nameServers []string, s subscription.Subscription, d *Deliverer
 		// stop of one subscription never touches another.
 		consumer.WithInstance(s.Group() + "-" + strconv36(time.Now().UnixNano())),
 		consumer.WithConsumerModel(consumer.Clustering),
-		consumer.WithConsumeFromWhere(consumer.ConsumeFromLastOffset),
+		// A new group starts at the subscription's creation (a second
+		// early for clock skew), so messages sent between the 201 and the
+		// consumer's first rebalance are delivered too. (On a topic whose
+		// first message is still in the broker's memory, RocketMQ starts a
+		// new group at offset 0: the subscription then gets the history.)
+		consumer.WithConsumeFromWhere(consumer.ConsumeFromTimestamp),
+		consumer.WithConsumeTimestamp(s.CreatedAt.Add(-time.Second).UTC().Format("20060102150405")),
+		// The client sends a message back (an attempt) after it was held
+		// this long; delivery holds messages while Redis is down, and that
+		// must not burn attempts.
+		consumer.WithConsumeTimeout(24 * time.Hour),
 		consumer.WithMaxReconsumeTimes(int32(s.MaxAttempts - 1)),
 		consumer.WithConsumeMessageBatchMaxSize(1),
 		consumer.WithConsumeGoroutineNums(s.Concurrency),
@@ -84,7 +94,14 @@ func (r *runner) consume(ctx context.Context, msgs ...*primitive.MessageExt) (re
 		<-r.stopped // the queue is dropped: this answer is ignored, the offset stays
 		return retry, nil
 	}
-	defer r.flight.leave()
+	inFlight := true
+	leave := func() {
+		if inFlight {
+			inFlight = false
+			r.flight.leave()
+		}
+	}
+	defer leave()
 	defer func() {
 		if p := recover(); p != nil {
 			r.log.Error("delivery: panic", slog.Any("panic", p))
@@ -94,6 +111,10 @@ func (r *runner) consume(ctx context.Context, msgs ...*primitive.MessageExt) (re
 	for _, m := range msgs {
 		out, wait, derr := r.d.Deliver(ctx, s, m, r.stopping)
 		if derr != nil {
+			// Stopping: nothing was sent. Wait (not counted as in flight)
+			// until the queue is dropped, so this answer is ignored and the
+			// offset stays before the message.
+			leave()
 			<-r.stopped
 			return retry, nil
 		}
@@ -101,8 +122,10 @@ func (r *runner) consume(ctx context.Context, msgs ...*primitive.MessageExt) (re
 		case Delivered, Suppressed:
 			continue
 		case Gone:
-			r.pause(ctx, s, "endpoint answered 410 Gone")
-			<-r.stopped // paused: the message is delivered after resume
+			if r.pause(ctx, s, "endpoint answered 410 Gone") {
+				leave()
+				<-r.stopped // paused: the message is delivered after resume
+			}
 			return retry, nil
 		case Dead:
 			r.d.metrics.DeadLetters.WithLabelValues(s.ID).Inc()

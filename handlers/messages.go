@@ -124,7 +124,9 @@ func (h *Messages) PublishBatch(ctx context.Context, req api.PublishBatchRequest
 		body, fe := decodeBody(at+"/body", bm.Body, bm.Encoding)
 		fields = append(fields, fe...)
 		fields = append(fields, checkProperties(at+"/properties", bm.Properties)...)
-		total += len(body)
+		// The broker limits the encoded batch: body, properties and about
+		// 100 bytes of header per message.
+		total += len(body) + propertiesSize(bm.Properties) + batchOverhead
 		ms[i] = broker.Message{
 			ID: seed.ID(uint16(i)), Topic: req.Topic, Body: body, Tag: deref(bm.Tag),
 			Keys: derefKeys(bm.Keys), Properties: h.properties(ctx, bm.Properties),
@@ -272,6 +274,20 @@ func sendProblem(err error) error {
 			"the broker did not confirm the send: the message may or may not be stored; retry with the same Idempotency-Key", err).
 			WithRetryAfter(1)
 	}
+}
+
+// batchOverhead estimates a batch member's encoded size beyond body and
+// properties (fixed fields, tag, keys, ids, trace context).
+const batchOverhead = 256
+
+func propertiesSize(p *api.Properties) int {
+	n := 0
+	if p != nil {
+		for k, v := range *p {
+			n += len(k) + len(v) + 2
+		}
+	}
+	return n
 }
 
 func deref(s *string) string {

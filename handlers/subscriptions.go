@@ -243,15 +243,16 @@ func (h *Subscriptions) PurgeDeadLetters(ctx context.Context, req api.PurgeDeadL
 
 func subProblem(err error) error {
 	var pe *problem.Error
+	var ie *subscription.InvalidError
 	switch {
 	case errors.As(err, &pe):
 		return pe
+	case errors.As(err, &ie):
+		return problem.Wrap(problem.Validation, ie.Reason, err)
 	case errors.Is(err, subscription.ErrNotFound):
 		return problem.New(problem.SubscriptionNotFound, "no such subscription for this API key's tenant")
 	case errors.Is(err, subscription.ErrInvalidEndpoint):
 		return problem.Wrap(problem.InvalidWebhookURL, "the endpoint must be absolute http(s) without credentials, and not a loopback, private or link-local address", err)
-	case errors.Is(err, subscription.ErrInvalid):
-		return problem.Wrap(problem.Validation, errors.Unwrap(err).Error(), err)
 	}
 	return problem.Wrap(problem.DependencyUnavailable, "Redis or the brokers could not be reached; retry later", err).WithRetryAfter(1)
 }

@@ -9,8 +9,10 @@ import (
 	"github.com/zeroloss/zeroloss/webhook"
 )
 
-// ErrInvalid wraps why a subscription's settings were refused.
-var ErrInvalid = errors.New("subscription: invalid")
+// InvalidError says why a subscription's settings were refused.
+type InvalidError struct{ Reason string }
+
+func (e *InvalidError) Error() string { return "subscription: invalid: " + e.Reason }
 
 // ErrInvalidEndpoint wraps why an endpoint URL was refused.
 var ErrInvalidEndpoint = errors.New("subscription: invalid endpoint")
@@ -79,10 +81,10 @@ func (sv *Service) apply(s *Subscription, in Input) error {
 		}
 	}
 	if !ValidTagFilter(s.TagFilter) {
-		return fmt.Errorf("%w: tagFilter must be * or tags joined by ||", ErrInvalid)
+		return &InvalidError{"tagFilter must be * or tags joined by ||"}
 	}
 	if s.DedupSource == DedupProperty && s.DedupProp == "" {
-		return fmt.Errorf("%w: dedupKey.property is required with source property", ErrInvalid)
+		return &InvalidError{"dedupKey.property is required with source property"}
 	}
 	return nil
 }
@@ -93,7 +95,7 @@ func (sv *Service) Create(ctx context.Context, tenant string, in Input) (Subscri
 	s := Subscription{ID: NewID(), Tenant: tenant, TagFilter: "*", Timeout: 10 * time.Second, MaxAttempts: 5,
 		Concurrency: 8, DedupSource: DedupMessageID, Secret: webhook.NewSecret(), CreatedAt: now, UpdatedAt: now}
 	if in.Endpoint == nil || in.Topic == nil || in.Name == nil {
-		return Subscription{}, fmt.Errorf("%w: name, topic and endpoint are required", ErrInvalid)
+		return Subscription{}, &InvalidError{"name, topic and endpoint are required"}
 	}
 	if err := sv.apply(&s, in); err != nil {
 		return Subscription{}, err

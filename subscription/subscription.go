@@ -94,6 +94,32 @@ func (st *Store) Put(ctx context.Context, s Subscription) error {
 	return nil
 }
 
+// setPausedScript pauses a stored subscription in place (its JSON), so a
+// pause never writes back an older copy nor brings back a deleted one.
+var setPausedScript = redis.NewScript(`
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return 0 end
+local s = cjson.decode(v)
+s['paused'] = true
+s['pausedReason'] = ARGV[2]
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(s))
+return 1
+`)
+
+// SetPaused pauses subscription id with reason and notifies the replicas;
+// a deleted subscription stays deleted.
+func (st *Store) SetPaused(ctx context.Context, id, reason string) error {
+	n, err := setPausedScript.Run(ctx, st.rdb, []string{st.key}, id, reason).Int()
+	if err != nil {
+		return fmt.Errorf("subscription: pause %s: %w", id, err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	st.notify(ctx, id)
+	return nil
+}
+
 // Delete removes a tenant's subscription and notifies the replicas.
 func (st *Store) Delete(ctx context.Context, tenant, id string) error {
 	if _, err := st.Get(ctx, tenant, id); err != nil {

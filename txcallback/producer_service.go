@@ -29,7 +29,7 @@ func (s *Service) checkURL(u string) error {
 // CreateProducer registers a producer with a fresh signing secret.
 func (s *Service) CreateProducer(ctx context.Context, tenant string, in ProducerInput) (Producer, error) {
 	if in.Name == nil || in.CheckURL == nil {
-		return Producer{}, errors.New("txcallback: name and check URL are required")
+		return Producer{}, fmt.Errorf("%w: name and check URL are required", ErrInvalidURL)
 	}
 	if err := s.checkURL(*in.CheckURL); err != nil {
 		return Producer{}, err

@@ -77,8 +77,8 @@ type Service struct {
 	wg     sync.WaitGroup
 	bg     context.Context
 	stop   context.CancelFunc
-	closed chan struct{}
-	once   sync.Once
+	mu     sync.Mutex // guards closed against wg.Add
+	closed bool
 }
 
 // New returns a Service.
@@ -97,13 +97,15 @@ func New(store *Store, mq Broker, hooks Caller, cfg Config, log *slog.Logger, m 
 	}
 	bg, stop := context.WithCancel(context.Background())
 	return &Service{store: store, mq: mq, hooks: hooks, cfg: cfg, log: log, metrics: m,
-		sem: make(chan struct{}, cfg.MaxConcurrentChecks), bg: bg, stop: stop, closed: make(chan struct{})}
+		sem: make(chan struct{}, cfg.MaxConcurrentChecks), bg: bg, stop: stop}
 }
 
 // Close stops starting check webhook calls and waits (until ctx ends) for
 // those in flight; then it cancels them.
 func (s *Service) Close(ctx context.Context) {
-	s.once.Do(func() { close(s.closed) })
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {
@@ -291,10 +293,10 @@ func (s *Service) check(ctx context.Context, req broker.CheckRequest) broker.Dec
 }
 
 func (s *Service) callLater(tx Transaction, checkTimes int) {
-	select {
-	case <-s.closed:
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
 		return
-	default:
 	}
 	select {
 	case s.sem <- struct{}{}:

@@ -78,6 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Group:       cfg.ProducerGroup,
 		SendTimeout: cfg.SendTimeout,
 		Retries:     cfg.SendRetries,
+		Known:       knownTopics{rdb},
 		Observe: func(topic, outcome string, elapsed time.Duration) {
 			metrics.Sends.WithLabelValues(topic, outcome).Inc()
 			metrics.SendSeconds.WithLabelValues(outcome).Observe(elapsed.Seconds())
@@ -101,6 +102,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var txSvc *txcallback.Service
 	txProd, err := broker.NewTxProducer(broker.TxConfig{
 		NameServers: cfg.NameServers, Group: cfg.TxGroup, SendTimeout: cfg.SendTimeout, Retries: cfg.SendRetries,
+		Known: knownTopics{rdb},
 	}, func(ctx context.Context, req broker.CheckRequest) broker.Decision { return txSvc.Check(ctx, req) })
 	if err != nil {
 		return err
@@ -229,4 +231,16 @@ func newRedis(c config.Redis) (redis.UniversalClient, error) {
 		}
 	}
 	return redis.NewUniversalClient(opts), nil
+}
+
+// knownTopics remembers in Redis (one set, one key) the topics any replica
+// sent to, so a topic whose brokers are down is never reported missing.
+type knownTopics struct{ rdb redis.UniversalClient }
+
+func (k knownTopics) Remember(ctx context.Context, topic string) error {
+	return k.rdb.SAdd(ctx, "zl:{topics}", topic).Err()
+}
+
+func (k knownTopics) Known(ctx context.Context, topic string) (bool, error) {
+	return k.rdb.SIsMember(ctx, "zl:{topics}", topic).Result()
 }
