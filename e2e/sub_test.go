@@ -399,3 +399,29 @@ func getAuth(t *testing.T, url, key string) reply {
 	b, _ := io.ReadAll(resp.Body)
 	return reply{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
+
+// TestOrderedSubscriptionBlocksOnlyItsQueue: with ordered delivery a
+// message being retried holds back the later messages of its queue, so the
+// endpoint sees each key's messages in send order.
+func TestOrderedSubscriptionKeepsOrderThroughRetries(t *testing.T) {
+	s := stack(t)
+	g := testenv.StartGateway(t, s)
+	topic := s.Topic(t, "subs-ordered", 4)
+	r := newReceiver(t)
+	createSub(t, g, r, topic, map[string]any{"ordered": true, "maxAttempts": 5})
+	var want []string
+	for i := 0; i < 6; i++ {
+		body := fmt.Sprintf("k1-%d", i)
+		if i == 1 {
+			body = "fail-2 k1-1" // answered 503 twice before it succeeds
+		}
+		publish(t, g, topic, map[string]any{"body": body, "shardingKey": "k1"})
+		want = append(want, body)
+	}
+	got := r.waitProcessed(t, 6, 90*time.Second)
+	for i, d := range got {
+		if d.Body != want[i] {
+			t.Fatalf("delivery %d was %q, want %q (order %v)", i, d.Body, want[i], got)
+		}
+	}
+}

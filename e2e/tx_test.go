@@ -438,3 +438,31 @@ func TestManyTransactionsRandomDecisions(t *testing.T) {
 	}
 	t.Logf("%d committed, %d rolled back", len(committed), len(rolledBack))
 }
+
+// TestUndecidedPastMaxChecks: a webhook that always answers unknown leaves
+// the transaction undecided until the broker's last check-back (5 in the
+// test broker); it becomes unknown_after_max_checks and is never delivered.
+func TestUndecidedPastMaxChecks(t *testing.T) {
+	s := stack(t)
+	g := testenv.StartGateway(t, s)
+	topic := s.Topic(t, "orders-maxcheck", 1)
+	recv := s.Consume(t, topic)
+	hook := newCheckHook(t, func(checkCall) (int, string) { return 200, `{"decision":"unknown"}` })
+	prd := registerProducer(t, g, testenv.AdminKey, hook)
+	tx := begin(t, g, testenv.AdminKey, prd, topic, "never decided", "U")
+	v := waitState(t, g, testenv.AdminKey, tx.TransactionID, "unknown_after_max_checks")
+	if v.CheckCount < 5 || v.LastCheckOutcome != "unknown" {
+		t.Errorf("transaction = %+v", v)
+	}
+	if r := decide(t, g, testenv.AdminKey, tx.TransactionID, "commit"); r.Status != 409 || r.problemType() != "transaction-state-conflict" {
+		t.Errorf("commit after the broker gave up: %d %s", r.Status, r.Body)
+	}
+	metrics := string(get(t, g.URL+"/metrics").Body)
+	if !strings.Contains(metrics, `zeroloss_transactions_total{state="unknown_after_max_checks"}`) {
+		t.Error("the discarded transaction is not counted")
+	}
+	sentinel(t, g, recv, topic)
+	if recv.Count(tx.MessageID) != 0 {
+		t.Fatal("an undecided transaction's message was delivered")
+	}
+}
