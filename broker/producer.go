@@ -93,11 +93,11 @@ type Receipt struct {
 // Producer sends messages and reports success only on SEND_OK. It is safe
 // for concurrent use.
 type Producer struct {
-	cfg     Config
-	p       rocketmq.Producer
-	rm      *remoting
-	running atomic.Bool
-	topics  *topicGuard
+	lifecycle
+	cfg    Config
+	p      rocketmq.Producer
+	rm     *remoting
+	topics *topicGuard
 }
 
 // NewProducer builds a producer; Start connects it.
@@ -120,25 +120,40 @@ func NewProducer(cfg Config) (*Producer, error) {
 		return nil, fmt.Errorf("broker: new producer: %w", err)
 	}
 	rm := &remoting{timeout: 3 * time.Second}
-	return &Producer{cfg: cfg, p: p, rm: rm, topics: &topicGuard{rm: rm, nameServers: cfg.NameServers, known: cfg.Known}}, nil
+	return &Producer{lifecycle: lifecycle{client: p, what: "producer"}, cfg: cfg, p: p, rm: rm,
+		topics: &topicGuard{rm: rm, nameServers: cfg.NameServers, known: cfg.Known}}, nil
 }
 
-// Start connects the producer.
-func (p *Producer) Start() error {
-	if err := p.p.Start(); err != nil {
-		return fmt.Errorf("broker: start producer: %w", err)
+// client is what both RocketMQ producers have in common for their lifecycle.
+type client interface {
+	Start() error
+	Shutdown() error
+}
+
+// lifecycle starts and stops a client once and says whether it runs.
+type lifecycle struct {
+	client  client
+	what    string
+	running atomic.Bool
+}
+
+// Start connects the producer (a transactional one also starts answering
+// check-backs).
+func (l *lifecycle) Start() error {
+	if err := l.client.Start(); err != nil {
+		return fmt.Errorf("broker: start %s: %w", l.what, err)
 	}
-	p.running.Store(true)
+	l.running.Store(true)
 	return nil
 }
 
-// Shutdown stops the producer. Sends in flight should be drained first.
-func (p *Producer) Shutdown() error {
-	if !p.running.Swap(false) {
+// Shutdown stops the producer; sends in flight should be drained first.
+func (l *lifecycle) Shutdown() error {
+	if !l.running.Swap(false) {
 		return nil
 	}
-	if err := p.p.Shutdown(); err != nil {
-		return fmt.Errorf("broker: shutdown producer: %w", err)
+	if err := l.client.Shutdown(); err != nil {
+		return fmt.Errorf("broker: shutdown %s: %w", l.what, err)
 	}
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/apache/rocketmq-client-go/v2"
@@ -89,11 +88,11 @@ type TxConfig struct {
 // TxProducer sends half messages, ends transactions by broker coordinates
 // (from any replica), and answers check-backs with a Checker.
 type TxProducer struct {
-	cfg     TxConfig
-	p       rocketmq.TransactionProducer
-	rm      *remoting
-	topics  *topicGuard
-	running atomic.Bool
+	lifecycle
+	cfg    TxConfig
+	p      rocketmq.TransactionProducer
+	rm     *remoting
+	topics *topicGuard
 	// masters caches broker name → master address for routeTTL; a failed
 	// END_TRANSACTION forgets the entry.
 	masters sync.Map
@@ -130,24 +129,8 @@ func NewTxProducer(cfg TxConfig, check Checker) (*TxProducer, error) {
 		return nil, fmt.Errorf("broker: new transactional producer: %w", err)
 	}
 	rm := &remoting{timeout: 3 * time.Second}
-	return &TxProducer{cfg: cfg, p: p, rm: rm, topics: &topicGuard{rm: rm, nameServers: cfg.NameServers, known: cfg.Known}}, nil
-}
-
-// Start connects the producer and starts answering check-backs.
-func (p *TxProducer) Start() error {
-	if err := p.p.Start(); err != nil {
-		return fmt.Errorf("broker: start transactional producer: %w", err)
-	}
-	p.running.Store(true)
-	return nil
-}
-
-// Shutdown stops the producer.
-func (p *TxProducer) Shutdown() error {
-	if !p.running.Swap(false) {
-		return nil
-	}
-	return p.p.Shutdown()
+	return &TxProducer{lifecycle: lifecycle{client: p, what: "transactional producer"}, cfg: cfg, p: p, rm: rm,
+		topics: &topicGuard{rm: rm, nameServers: cfg.NameServers, known: cfg.Known}}, nil
 }
 
 // SendHalf stores m as a half message and returns its coordinates only on
