@@ -130,11 +130,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	// Concurrent deliveries share Redis round trips (claims and marks are
+	// pipelined in batches); it stops after the deliveries, below.
+	batcher := dedup.NewBatcher(dd, 64)
+	batchCtx, stopBatcher := context.WithCancel(context.Background())
+	batchDone := make(chan struct{})
+	go func() { defer close(batchDone); batcher.Run(batchCtx) }()
+	defer func() { stopBatcher(); <-batchDone }()
 	admin := broker.NewAdmin(cfg.NameServers)
 	dlq := delivery.NewDeadLetters(rdb, admin, prod, 14*24*time.Hour)
 	mgr := delivery.NewManager(delivery.Config{
 		NameServers: cfg.NameServers, Cluster: cfg.Cluster, DelayLevels: cfg.DelayLevels, DrainTimeout: cfg.ShutdownTimeout,
-	}, subStore, admin, dd, webhook.NewClient(cfg.AllowPrivateWebhooks, "zeroloss/"+version), dlq,
+	}, subStore, admin, batcher, webhook.NewClient(cfg.AllowPrivateWebhooks, "zeroloss/"+version), dlq,
 		tp, telemetry.Propagator(), log, delivery.NewMetrics(metrics.Registry()))
 	mgrCtx, stopDeliveries := context.WithCancel(context.Background())
 	mgrDone := make(chan struct{})
