@@ -1,0 +1,19 @@
+package subscription_test
+
+import (
+	"testing"
+
+	"github.com/zeroloss/zeroloss/subscription"
+)
+
+func TestValidTagFilter(t *testing.T) {
+	tests := map[string]bool{
+		"*": true, "paid": true, "paid||refunded": true, "paid || refunded": true,
+		"": false, "a|b": false, "a||": false, "a b": false, "||": false,
+	}
+	for expr, want := range tests {
+		if got := subscription.ValidTagFilter(expr); got != want {
+			t.Errorf("ValidTagFilter(%q) = %v, want %v", expr, got, want)
+		}
+	}
+}
