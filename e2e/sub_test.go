@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -28,6 +29,7 @@ type receiver struct {
 	attempts  map[string]int // webhook-id → deliveries seen
 	processed []delivered    // ledger: first successful processing of each webhook-id
 	done      map[string]bool
+	at        map[string]time.Time // first successful processing
 	badSig    int
 	fixed     bool // "always-fail" succeeds once fixed
 }
@@ -39,7 +41,7 @@ type delivered struct {
 }
 
 func newReceiver(t *testing.T) *receiver {
-	r := &receiver{attempts: map[string]int{}, done: map[string]bool{}}
+	r := &receiver{attempts: map[string]int{}, done: map[string]bool{}, at: map[string]time.Time{}}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.srv.Close)
 	return r
@@ -82,6 +84,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
 		if !r.done[id] {
 			r.done[id] = true
+			r.at[id] = time.Now()
 			r.processed = append(r.processed, delivered{ID: id, Body: string(body), Header: req.Header.Clone()})
 		}
 		r.mu.Unlock()
@@ -424,4 +427,47 @@ func TestOrderedSubscriptionKeepsOrderThroughRetries(t *testing.T) {
 			t.Fatalf("delivery %d was %q, want %q (order %v)", i, d.Body, want[i], got)
 		}
 	}
+}
+
+// TestDeliveryWaitsForRedis: while Redis does not answer, a message is held,
+// not delivered unchecked and not dropped; once Redis answers it is
+// delivered once. (A private stack: pausing the shared Redis would stall
+// other packages' tests.)
+func TestDeliveryWaitsForRedis(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs RocketMQ and Redis (run without -short)")
+	}
+	s := testenv.Private(t)
+	g := testenv.StartGateway(t, s)
+	topic := s.Topic(t, "subs-redis", 1)
+	r := newReceiver(t)
+	createSub(t, g, r, topic, nil)
+	publish(t, g, topic, map[string]any{"body": "warm-up"})
+	r.waitProcessed(t, 1, 60*time.Second)
+
+	rdb := s.Redis(t)
+	const pause = 6 * time.Second
+	paused := time.Now()
+	if err := rdb.Do(context.Background(), "CLIENT", "PAUSE", pause.Milliseconds(), "ALL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	p := publish(t, g, topic, map[string]any{"body": "during the outage"}) // sends need no Redis
+	got := r.waitProcessed(t, 2, 90*time.Second)
+	r.mu.Lock()
+	attempts := r.attempts[p.MessageID]
+	r.mu.Unlock()
+	if got[1].ID != p.MessageID || attempts != 1 {
+		t.Fatalf("ledger %v, %d attempts", got, attempts)
+	}
+	// Redis answers no command before the pause ends, so a delivery before
+	// then would have skipped the dedup check.
+	if at := receivedAt(r, p.MessageID); at.Before(paused.Add(pause - 500*time.Millisecond)) {
+		t.Fatalf("delivered %s into a %s Redis outage: the dedup check was skipped", at.Sub(paused), pause)
+	}
+}
+
+func receivedAt(r *receiver, id string) time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.at[id]
 }
