@@ -70,6 +70,9 @@ type Config struct {
 	// OTLPEndpoint, when set, exports traces over OTLP/HTTP to it
 	// (host:port or URL). Empty turns trace export off.
 	OTLPEndpoint string `yaml:"otlpEndpoint"`
+	// PprofListen, when set, serves net/http/pprof on this address (keep it
+	// on loopback or a private network).
+	PprofListen string `yaml:"pprofListen"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"logLevel"`
 }
@@ -248,6 +251,7 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	str("ZEROLOSS_CLUSTER", &cfg.Cluster)
 	str("ZEROLOSS_DELAY_LEVELS", &cfg.DelayLevels)
 	str("ZEROLOSS_OTLP_ENDPOINT", &cfg.OTLPEndpoint)
+	str("ZEROLOSS_PPROF_LISTEN", &cfg.PprofListen)
 	str("ZEROLOSS_LOG_LEVEL", &cfg.LogLevel)
 	if v := getenv("ZEROLOSS_API_KEYS"); v != "" {
 		keys, err := ParseAPIKeys(v)

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -176,6 +177,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
+	if cfg.PprofListen != "" {
+		pprofSrv := &http.Server{Addr: cfg.PprofListen, Handler: pprofMux(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = pprofSrv.ListenAndServe() }()
+		defer pprofSrv.Close()
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
@@ -250,4 +256,14 @@ func (k knownTopics) Remember(ctx context.Context, topic string) error {
 
 func (k knownTopics) Known(ctx context.Context, topic string) (bool, error) {
 	return k.rdb.SIsMember(ctx, "zl:{topics}", topic).Result()
+}
+
+// pprofMux serves the runtime profiles on their own listener.
+func pprofMux() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
