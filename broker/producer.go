@@ -45,10 +45,19 @@ type Config struct {
 	// Known, when set, remembers across replicas and restarts which topics
 	// were sent to, so such a topic is never reported missing.
 	Known KnownTopics
-	// Observe, when set, is called after every send with its outcome
-	// ("ok", "flush_disk_timeout", "flush_slave_timeout",
-	// "slave_not_available", "topic_not_found", "error").
-	Observe func(topic, outcome string, elapsed time.Duration)
+	// Observe, when set, is called after every broker request with its
+	// outcome ("ok", "flush_disk_timeout", "flush_slave_timeout",
+	// "slave_not_available", "topic_not_found", "error") and how many
+	// messages it carried.
+	Observe func(topic, outcome string, messages int, elapsed time.Duration)
+	// Coalesce lets concurrent single sends to one topic (no delay, no
+	// sharding key) share a broker request: while one request is in
+	// flight, the next ones queue and leave together as one batch (at most
+	// CoalesceMax messages or MaxBytes of bodies). Each keeps its own id,
+	// receipt and outcome. Nothing waits when there is no queue.
+	Coalesce    bool
+	CoalesceMax int
+	MaxBytes    int
 }
 
 // Validate checks the configuration.
@@ -98,6 +107,7 @@ type Producer struct {
 	p      rocketmq.Producer
 	rm     *remoting
 	topics *topicGuard
+	queues sync.Map // topic → *sendQueue (Config.Coalesce)
 }
 
 // NewProducer builds a producer; Start connects it.
@@ -169,6 +179,9 @@ func (p *Producer) Send(ctx context.Context, m Message) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, err
 	}
+	if p.cfg.Coalesce && m.DeliverAt.IsZero() && m.ShardingKey == "" {
+		return p.coalesced(ctx, m, msg)
+	}
 	res, err := p.send(ctx, m.Topic, msg)
 	if err != nil {
 		return Receipt{}, err
@@ -236,7 +249,7 @@ func (p *Producer) send(ctx context.Context, topic string, msgs ...*primitive.Me
 		p.topics.seen(ctx, topic)
 	}
 	if p.cfg.Observe != nil {
-		p.cfg.Observe(topic, outcome, time.Since(start))
+		p.cfg.Observe(topic, outcome, len(msgs), time.Since(start))
 	}
 	return res, err
 }

@@ -3,6 +3,9 @@ package broker_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,4 +66,65 @@ func TestSendBrowseAndLag(t *testing.T) {
 	if none, err := admin.Positions(ctx, "no-such-topic-"+seed.String()[:8]); err != nil || len(none) != 0 {
 		t.Fatalf("positions of a missing topic: %v, %v", none, err)
 	}
+}
+
+// TestCoalescedSendsKeepTheirOwnReceipts: concurrent single sends share
+// broker requests, and each receipt still names where its own message is.
+func TestCoalescedSendsKeepTheirOwnReceipts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs RocketMQ (run without -short)")
+	}
+	s := testenv.Shared(t)
+	topic := s.Topic(t, "coalesce", 2)
+	recv := s.Consume(t, topic)
+	var requests, messages atomic.Int64
+	p, err := broker.NewProducer(broker.Config{NameServers: []string{s.NameServer}, Group: "test-coalesce",
+		SendTimeout: 3 * time.Second, Coalesce: true, CoalesceMax: 16, MaxBytes: 4 << 20,
+		Observe: func(_, outcome string, n int, _ time.Duration) {
+			if outcome == "ok" {
+				requests.Add(1)
+				messages.Add(int64(n))
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Shutdown() })
+
+	const n = 64
+	seed := msgid.New(time.Now())
+	receipts := make([]broker.Receipt, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			rc, err := p.Send(context.Background(), broker.Message{ID: seed.ID(uint16(i)), Topic: topic, Body: []byte(fmt.Sprintf("m%d", i))})
+			if err != nil {
+				t.Error(err)
+			}
+			receipts[i] = rc
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	recv.WaitFor(t, n, 60*time.Second)
+	for i, rc := range receipts {
+		m := recv.WaitForID(t, rc.MessageID, time.Second)
+		if string(m.Body) != fmt.Sprintf("m%d", i) || m.Queue.QueueId != rc.QueueID || m.QueueOffset != rc.QueueOffset {
+			t.Fatalf("message %d: stored %q at %d/%d, receipt says %d/%d", i, m.Body, m.Queue.QueueId, m.QueueOffset, rc.QueueID, rc.QueueOffset)
+		}
+	}
+	if messages.Load() != n || requests.Load() >= n {
+		t.Fatalf("%d messages in %d broker requests: not coalesced", messages.Load(), requests.Load())
+	}
+	t.Logf("%d messages in %d broker requests", messages.Load(), requests.Load())
 }

@@ -31,6 +31,9 @@ type Config struct {
 	// SendRetries is how many times a failed send attempt is retried by the
 	// RocketMQ client (with the same message id).
 	SendRetries int `yaml:"sendRetries"`
+	// SendCoalesce lets concurrent single sends to one topic share a broker
+	// request (each keeps its own id, receipt and outcome).
+	SendCoalesce bool `yaml:"sendCoalesce"`
 	// MaxBodyBytes limits an HTTP request body.
 	MaxBodyBytes int64 `yaml:"maxBodyBytes"`
 	// MaxMessageBytes limits one decoded message body (the broker's
@@ -110,6 +113,7 @@ func Default() Config {
 		ProducerGroup:    "zeroloss-gateway",
 		SendTimeout:      3 * time.Second,
 		SendRetries:      2,
+		SendCoalesce:     true,
 		MaxBodyBytes:     6 << 20,
 		MaxMessageBytes:  4 << 20,
 		IdempotencyTTL:   24 * time.Hour,
@@ -227,6 +231,13 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	str("ZEROLOSS_PRODUCER_GROUP", &cfg.ProducerGroup)
 	dur("ZEROLOSS_SEND_TIMEOUT", &cfg.SendTimeout)
 	integer("ZEROLOSS_SEND_RETRIES", func(n int64) { cfg.SendRetries = int(n) })
+	if v := getenv("ZEROLOSS_SEND_COALESCE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ZEROLOSS_SEND_COALESCE: %w", err))
+		}
+		cfg.SendCoalesce = b
+	}
 	integer("ZEROLOSS_MAX_BODY_BYTES", func(n int64) { cfg.MaxBodyBytes = n })
 	integer("ZEROLOSS_MAX_MESSAGE_BYTES", func(n int64) { cfg.MaxMessageBytes = int(n) })
 	dur("ZEROLOSS_IDEMPOTENCY_TTL", &cfg.IdempotencyTTL)

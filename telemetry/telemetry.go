@@ -78,10 +78,10 @@ func NewMetrics() *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
 		Sends: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "zeroloss_sends_total", Help: "Broker sends by topic and outcome.",
+			Name: "zeroloss_sends_total", Help: "Messages sent to the broker by topic and outcome.",
 		}, []string{"topic", "outcome"}),
 		SendSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "zeroloss_send_duration_seconds", Help: "Broker send latency by outcome.",
+			Name: "zeroloss_send_duration_seconds", Help: "Broker request latency by outcome (one request may carry several messages).",
 			Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"outcome"}),
 		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{

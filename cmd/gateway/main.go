@@ -80,8 +80,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		SendTimeout: cfg.SendTimeout,
 		Retries:     cfg.SendRetries,
 		Known:       knownTopics{rdb},
-		Observe: func(topic, outcome string, elapsed time.Duration) {
-			metrics.Sends.WithLabelValues(topic, outcome).Inc()
+		Coalesce:    cfg.SendCoalesce, CoalesceMax: 64, MaxBytes: cfg.MaxMessageBytes,
+		Observe: func(topic, outcome string, messages int, elapsed time.Duration) {
+			metrics.Sends.WithLabelValues(topic, outcome).Add(float64(messages))
 			metrics.SendSeconds.WithLabelValues(outcome).Observe(elapsed.Seconds())
 		},
 	})
