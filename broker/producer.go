@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -179,7 +180,8 @@ func (p *Producer) Send(ctx context.Context, m Message) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, err
 	}
-	if p.cfg.Coalesce && m.DeliverAt.IsZero() && m.ShardingKey == "" {
+	// Brokers refuse batches to retry and dead-letter topics.
+	if p.cfg.Coalesce && m.DeliverAt.IsZero() && m.ShardingKey == "" && !strings.HasPrefix(m.Topic, "%") {
 		return p.coalesced(ctx, m, msg)
 	}
 	res, err := p.send(ctx, m.Topic, msg)
