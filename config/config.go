@@ -89,6 +89,9 @@ type Redis struct {
 	Username   string   `yaml:"username"`
 	Password   string   `yaml:"password"`
 	DB         int      `yaml:"db"`
+	// PoolSize bounds connections per node; concurrent requests with an
+	// Idempotency-Key and concurrent deliveries each hold one briefly.
+	PoolSize int `yaml:"poolSize"`
 }
 
 // APIKey is one accepted bearer key.
@@ -119,7 +122,7 @@ func Default() Config {
 		IdempotencyTTL:   24 * time.Hour,
 		IdempotencyLease: 30 * time.Second,
 		ShutdownTimeout:  20 * time.Second,
-		Redis:            Redis{URL: "redis://127.0.0.1:6379/0"},
+		Redis:            Redis{URL: "redis://127.0.0.1:6379/0", PoolSize: 128},
 		TxGroup:          "zeroloss-tx",
 		TxCheckMax:       15,
 		TxRecordTTL:      7 * 24 * time.Hour,
@@ -248,6 +251,7 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	str("ZEROLOSS_REDIS_MASTER_NAME", &cfg.Redis.MasterName)
 	str("ZEROLOSS_REDIS_USERNAME", &cfg.Redis.Username)
 	str("ZEROLOSS_REDIS_PASSWORD", &cfg.Redis.Password)
+	integer("ZEROLOSS_REDIS_POOL_SIZE", func(n int64) { cfg.Redis.PoolSize = int(n) })
 	str("ZEROLOSS_TX_GROUP", &cfg.TxGroup)
 	integer("ZEROLOSS_TX_CHECK_MAX", func(n int64) { cfg.TxCheckMax = int(n) })
 	dur("ZEROLOSS_TX_RECORD_TTL", &cfg.TxRecordTTL)
@@ -435,6 +439,9 @@ func (r Redis) validate() error {
 	}
 	if r.URL == "" && len(r.Addrs) == 0 {
 		return errors.New("redis: url or addrs is required")
+	}
+	if r.PoolSize < 1 {
+		return errors.New("redis: poolSize must be at least 1")
 	}
 	if r.URL != "" {
 		u, err := url.Parse(r.URL)

@@ -230,6 +230,7 @@ func shutdownWithin(log *slog.Logger, what string, d time.Duration, f func(conte
 func newRedis(c config.Redis) (redis.UniversalClient, error) {
 	opts := &redis.UniversalOptions{
 		Addrs: c.Addrs, MasterName: c.MasterName, Username: c.Username, Password: c.Password, DB: c.DB,
+		PoolSize: c.PoolSize,
 	}
 	if c.URL != "" {
 		o, err := redis.ParseURL(c.URL)
