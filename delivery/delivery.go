@@ -114,11 +114,7 @@ var errStopping = errors.New("delivery: stopping")
 func (d *Deliverer) Deliver(ctx context.Context, s subscription.Subscription, m *primitive.MessageExt, stop <-chan struct{}) (Outcome, time.Duration, error) {
 	id := DedupID(s, m)
 	if s.DedupSource == subscription.DedupNone {
-		out, wait, reason := d.post(ctx, s, m, id)
-		d.metrics.Deliveries.WithLabelValues(s.ID, string(out)).Inc()
-		if out != Delivered && d.errors != nil {
-			_ = d.errors.RecordFailure(context.WithoutCancel(ctx), s.ID, MessageID(m), reason, int(m.ReconsumeTimes)+1)
-		}
+		out, wait := d.attempt(ctx, s, m, id, nil)
 		return out, wait, nil
 	}
 	claim, err := d.claim(ctx, s.ID, id, s.Timeout+leaseMargin, stop)
@@ -135,25 +131,37 @@ func (d *Deliverer) Deliver(ctx context.Context, s subscription.Subscription, m 
 		d.metrics.Deliveries.WithLabelValues(s.ID, "busy").Inc()
 		return Retry, claim.RetryAfter, nil
 	}
+	out, wait := d.attempt(ctx, s, m, id, &claim)
+	return out, wait, nil
+}
+
+// attempt POSTs m once, counts the outcome and settles it: a 2xx marks the
+// claim delivered, anything else releases the claim and records the
+// failure for the dead-letter listing. claim is nil without dedup.
+func (d *Deliverer) attempt(ctx context.Context, s subscription.Subscription, m *primitive.MessageExt, id string, claim *dedup.Claim) (Outcome, time.Duration) {
 	out, wait, reason := d.post(ctx, s, m, id)
 	d.metrics.Deliveries.WithLabelValues(s.ID, string(out)).Inc()
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if out == Delivered {
-		if err := d.dedup.Delivered(cctx, claim); err != nil {
-			// The endpoint has it; without the mark a re-delivery may
-			// reach it again with the same webhook-id.
-			d.log.Warn("delivery: mark delivered", slog.String("subscription", s.ID), slog.String("dedupId", id), slog.Any("error", err))
+		if claim != nil {
+			if err := d.dedup.Delivered(cctx, *claim); err != nil {
+				// The endpoint has it; without the mark a re-delivery may
+				// reach it again with the same webhook-id.
+				d.log.Warn("delivery: mark delivered", slog.String("subscription", s.ID), slog.String("dedupId", id), slog.Any("error", err))
+			}
 		}
-		return out, 0, nil
+		return out, 0
 	}
-	if err := d.dedup.Release(cctx, claim); err != nil {
-		d.log.Warn("delivery: release claim", slog.String("subscription", s.ID), slog.String("dedupId", id), slog.Any("error", err))
+	if claim != nil {
+		if err := d.dedup.Release(cctx, *claim); err != nil {
+			d.log.Warn("delivery: release claim", slog.String("subscription", s.ID), slog.String("dedupId", id), slog.Any("error", err))
+		}
 	}
 	if d.errors != nil {
 		_ = d.errors.RecordFailure(cctx, s.ID, MessageID(m), reason, int(m.ReconsumeTimes)+1)
 	}
-	return out, wait, nil
+	return out, wait
 }
 
 // leaseMargin is added to a subscription's timeout for its claims' lease:

@@ -94,7 +94,7 @@ func (h *Messages) PublishMessage(ctx context.Context, req api.PublishMessageReq
 		Body:        body,
 		Tag:         deref(b.Tag),
 		Keys:        derefKeys(b.Keys),
-		Properties:  h.properties(ctx, b.Properties),
+		Properties:  injectTrace(ctx, h.prop, b.Properties),
 		ShardingKey: deref(b.ShardingKey),
 		DeliverAt:   deliverAt,
 	}
@@ -129,7 +129,7 @@ func (h *Messages) PublishBatch(ctx context.Context, req api.PublishBatchRequest
 		total += len(body) + propertiesSize(bm.Properties) + batchOverhead
 		ms[i] = broker.Message{
 			ID: seed.ID(uint16(i)), Topic: req.Topic, Body: body, Tag: deref(bm.Tag),
-			Keys: derefKeys(bm.Keys), Properties: h.properties(ctx, bm.Properties),
+			Keys: derefKeys(bm.Keys), Properties: injectTrace(ctx, h.prop, bm.Properties),
 		}
 	}
 	if total > h.cfg.MaxMessageBytes {
@@ -246,11 +246,6 @@ func isReservedProperty(k string) bool {
 		}
 	}
 	return false
-}
-
-// properties copies the user's properties and adds the trace context.
-func (h *Messages) properties(ctx context.Context, props *api.Properties) map[string]string {
-	return injectTrace(ctx, h.prop, props)
 }
 
 // injectTrace copies props and adds the W3C trace context of ctx.
