@@ -144,15 +144,35 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	listen := fs.String("listen", "", "HTTP listen address (env ZEROLOSS_LISTEN)")
 	namesrv := fs.String("namesrv", "", "comma-separated RocketMQ name servers (env ZEROLOSS_NAMESRV)")
 	redisURL := fs.String("redis-url", "", "Redis URL for a single node (env ZEROLOSS_REDIS_URL)")
+	redisAddrs := fs.String("redis-addrs", "", "comma-separated Redis Sentinel or Cluster addresses (env ZEROLOSS_REDIS_ADDRS)")
 	apiKeys := fs.String("api-keys", "", "API keys name[@tenant]:key:scope,scope;… (env ZEROLOSS_API_KEYS)")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (env ZEROLOSS_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, fmt.Errorf("config: %w", err)
 	}
+	// src says which layer set redis.url and redis.addrs last, to resolve
+	// their precedence once every layer is applied.
+	src := redisSources{url: "default"}
 	if *file != "" {
+		def := cfg.Redis.URL
+		cfg.Redis.URL = ""
 		if err := loadFile(&cfg, *file); err != nil {
 			return cfg, err
 		}
+		if cfg.Redis.URL != "" {
+			src.url = "file " + *file
+		} else {
+			cfg.Redis.URL = def
+		}
+		if len(cfg.Redis.Addrs) > 0 {
+			src.addrs = "file " + *file
+		}
+	}
+	if getenv("ZEROLOSS_REDIS_URL") != "" {
+		src.url = "env ZEROLOSS_REDIS_URL"
+	}
+	if getenv("ZEROLOSS_REDIS_ADDRS") != "" {
+		src.addrs = "env ZEROLOSS_REDIS_ADDRS"
 	}
 	if err := applyEnv(&cfg, getenv); err != nil {
 		return cfg, err
@@ -166,6 +186,10 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 			cfg.NameServers = splitList(*namesrv)
 		case "redis-url":
 			cfg.Redis.URL = *redisURL
+			src.url = "flag -redis-url"
+		case "redis-addrs":
+			cfg.Redis.Addrs = splitList(*redisAddrs)
+			src.addrs = "flag -redis-addrs"
 		case "api-keys":
 			keys, err := ParseAPIKeys(*apiKeys)
 			if err != nil {
@@ -179,7 +203,28 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	if flagErr != nil {
 		return cfg, fmt.Errorf("config: -api-keys: %w", flagErr)
 	}
+	if err := src.resolve(&cfg.Redis); err != nil {
+		return cfg, err
+	}
 	return cfg, cfg.Validate()
+}
+
+// redisSources names the layer that set redis.url and redis.addrs ("" for
+// none, "default" for the built-in url).
+type redisSources struct{ url, addrs string }
+
+// resolve applies the precedence of redis.url and redis.addrs: addrs set by
+// the user replace the default url; both set by the user is an error that
+// names where each came from.
+func (s redisSources) resolve(r *Redis) error {
+	if len(r.Addrs) == 0 || r.URL == "" {
+		return nil
+	}
+	if s.url == "default" {
+		r.URL = ""
+		return nil
+	}
+	return fmt.Errorf("config: redis: url (from %s) and addrs (from %s) are both set; set one", s.url, s.addrs)
 }
 
 func loadFile(cfg *Config, path string) error {

@@ -149,3 +149,76 @@ func TestExampleConfigLoads(t *testing.T) {
 		t.Fatalf("example config = %+v", c)
 	}
 }
+
+// Redis addresses set by the user in any layer replace the default url; a url
+// and addrs both set by the user are refused, naming where each came from.
+func TestRedisURLAddrsPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		t.Helper()
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	urlFile := write("url.yaml", "redis:\n  url: redis://10.0.0.9:6379/2\n")
+	addrsFile := write("addrs.yaml", "redis:\n  addrs: [s1:26379, s2:26379]\n  masterName: mymaster\n")
+	const keys = "a:secret-aaa:admin"
+	tests := []struct {
+		name      string
+		args      []string
+		env       map[string]string
+		wantURL   string
+		wantAddrs []string
+		wantErr   []string
+	}{
+		{name: "defaults", wantURL: "redis://127.0.0.1:6379/0"},
+		{name: "env url", env: map[string]string{"ZEROLOSS_REDIS_URL": "redis://r:1/0"}, wantURL: "redis://r:1/0"},
+		{name: "env addrs replace default url",
+			env:       map[string]string{"ZEROLOSS_REDIS_ADDRS": "s1:26379,s2:26379", "ZEROLOSS_REDIS_MASTER_NAME": "mymaster"},
+			wantAddrs: []string{"s1:26379", "s2:26379"}},
+		{name: "file addrs replace default url", args: []string{"-config", addrsFile}, wantAddrs: []string{"s1:26379", "s2:26379"}},
+		{name: "flag addrs replace default url", args: []string{"-redis-addrs", "n1:6379,n2:6379"}, wantAddrs: []string{"n1:6379", "n2:6379"}},
+		{name: "file url kept", args: []string{"-config", urlFile}, wantURL: "redis://10.0.0.9:6379/2"},
+		{name: "env addrs over file addrs", args: []string{"-config", addrsFile},
+			env: map[string]string{"ZEROLOSS_REDIS_ADDRS": "s3:26379"}, wantAddrs: []string{"s3:26379"}},
+		{name: "file url and env addrs", args: []string{"-config", urlFile},
+			env:     map[string]string{"ZEROLOSS_REDIS_ADDRS": "s1:26379"},
+			wantErr: []string{"url (from file " + urlFile + ")", "addrs (from env ZEROLOSS_REDIS_ADDRS)"}},
+		{name: "env url and env addrs",
+			env:     map[string]string{"ZEROLOSS_REDIS_URL": "redis://r:1/0", "ZEROLOSS_REDIS_ADDRS": "s1:26379"},
+			wantErr: []string{"url (from env ZEROLOSS_REDIS_URL)", "addrs (from env ZEROLOSS_REDIS_ADDRS)"}},
+		{name: "file addrs and flag url", args: []string{"-config", addrsFile, "-redis-url", "redis://r:1/0"},
+			wantErr: []string{"url (from flag -redis-url)", "addrs (from file " + addrsFile + ")"}},
+		{name: "env url and flag addrs", args: []string{"-redis-addrs", "n1:6379"},
+			env:     map[string]string{"ZEROLOSS_REDIS_URL": "redis://r:1/0"},
+			wantErr: []string{"url (from env ZEROLOSS_REDIS_URL)", "addrs (from flag -redis-addrs)"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := map[string]string{"ZEROLOSS_API_KEYS": keys}
+			for k, v := range tc.env {
+				e[k] = v
+			}
+			c, err := config.Load(tc.args, env(e), io.Discard)
+			if len(tc.wantErr) > 0 {
+				if err == nil {
+					t.Fatalf("want an error, got redis %+v", c.Redis)
+				}
+				for _, w := range tc.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("err = %v, want it to contain %q", err, w)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Redis.URL != tc.wantURL || strings.Join(c.Redis.Addrs, ",") != strings.Join(tc.wantAddrs, ",") {
+				t.Errorf("redis url=%q addrs=%v, want url=%q addrs=%v", c.Redis.URL, c.Redis.Addrs, tc.wantURL, tc.wantAddrs)
+			}
+		})
+	}
+}

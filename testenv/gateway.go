@@ -63,10 +63,18 @@ func StartGateway(t testing.TB, s Stack, extraEnv ...string) *Gateway {
 		t.Fatalf("testenv: %v", err)
 	}
 	cmd := exec.Command(bin)
+	redisEnv := "ZEROLOSS_REDIS_URL=" + s.RedisURL
+	for _, e := range extraEnv {
+		// Sentinel or Cluster addresses replace the stack's single node (a
+		// url and addrs both set is a configuration error).
+		if strings.HasPrefix(e, "ZEROLOSS_REDIS_ADDRS=") {
+			redisEnv = "ZEROLOSS_REDIS_URL="
+		}
+	}
 	cmd.Env = append(os.Environ(),
 		"ZEROLOSS_LISTEN=127.0.0.1:0",
 		"ZEROLOSS_NAMESRV="+s.NameServer,
-		"ZEROLOSS_REDIS_URL="+s.RedisURL,
+		redisEnv,
 		"ZEROLOSS_API_KEYS="+TestKeys,
 		"ZEROLOSS_SHUTDOWN_TIMEOUT=10s",
 		// The test webhooks listen on loopback; the test broker checks
