@@ -1,329 +1,374 @@
-// Package config loads the gateway's configuration: defaults, then an
-// optional YAML file, then ZEROLOSS_* environment variables, then command-line
-// flags, and validates the result once at start.
+// Package config declares the gateway's configuration once, as the Config
+// struct below, and loads it: defaults, then an optional YAML file, then
+// ZEROLOSS_* environment variables, then command-line flags, then Validate.
+//
+// Each setting is one struct field. Its tags say everything else about it:
+//
+//	koanf  the YAML key (sections are squashed, so keys stay flat)
+//	help   the one-line description used by -help, the README and the example file
+//	env    the environment name after ZEROLOSS_, when it is not the key in
+//	       upper snake case (nameServers is ZEROLOSS_NAMESRV)
+//
+// The flag name is the env name in lower kebab case (-send-timeout). The
+// README's configuration table and deploy/gateway.example.yaml are generated
+// from these tags (go generate ./config); a test fails when they drift.
 package config
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
-	"os"
-	"strconv"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 )
 
-// Config is the whole process configuration.
+//go:generate go run ./internal/gendoc -readme ../README.md -example ../deploy/gateway.example.yaml
+
+// Config is the whole process configuration. Each section validates itself;
+// Validate adds the rules that span sections.
 type Config struct {
-	// Listen is the HTTP listen address.
-	Listen string `yaml:"listen"`
-	// NameServers are RocketMQ name server addresses (host:port).
-	NameServers []string `yaml:"nameServers"`
-	// ProducerGroup is the RocketMQ producer group of the send path.
-	ProducerGroup string `yaml:"producerGroup"`
-	// SendTimeout bounds one broker send attempt.
-	SendTimeout time.Duration `yaml:"sendTimeout"`
-	// SendRetries is how many times a failed send attempt is retried by the
-	// RocketMQ client (with the same message id).
-	SendRetries int `yaml:"sendRetries"`
-	// SendCoalesce lets concurrent single sends to one topic share a broker
-	// request (each keeps its own id, receipt and outcome).
-	SendCoalesce bool `yaml:"sendCoalesce"`
-	// MaxBodyBytes limits an HTTP request body.
-	MaxBodyBytes int64 `yaml:"maxBodyBytes"`
-	// MaxMessageBytes limits one decoded message body (the broker's
-	// maxMessageSize, 4 MiB by default).
-	MaxMessageBytes int `yaml:"maxMessageBytes"`
-	// IdempotencyTTL is how long a completed Idempotency-Key answer is kept.
-	IdempotencyTTL time.Duration `yaml:"idempotencyTTL"`
-	// IdempotencyLease is how long a running request holds its key before
-	// another replica may take it over (it must outlast a send).
-	IdempotencyLease time.Duration `yaml:"idempotencyLease"`
-	// ShutdownTimeout bounds draining in-flight requests on SIGTERM.
-	ShutdownTimeout time.Duration `yaml:"shutdownTimeout"`
-	// Redis says how to reach Redis.
-	Redis Redis `yaml:"redis"`
-	// APIKeys are the accepted API keys.
-	APIKeys []APIKey `yaml:"apiKeys"`
-	// TxGroup is the transactional producer group; every replica joins it
-	// and nothing else may use it.
-	TxGroup string `yaml:"txGroup"`
-	// TxCheckMax must equal the brokers' transactionCheckMax: after that
-	// many check-backs an undecided transaction is discarded by the broker.
-	TxCheckMax int `yaml:"txCheckMax"`
-	// TxRecordTTL keeps transaction records in Redis (longer than the
-	// broker's whole check window).
-	TxRecordTTL time.Duration `yaml:"txRecordTTL"`
-	// AllowPrivateWebhooks lets webhook URLs point at loopback, private and
-	// link-local addresses. Off by default (SSRF guard).
-	AllowPrivateWebhooks bool `yaml:"allowPrivateWebhooks"`
-	// Cluster is the RocketMQ cluster name (for the topics the gateway
-	// creates: subscriptions' retry and dead-letter topics).
-	Cluster string `yaml:"cluster"`
-	// DedupWindow is how long a delivered message is remembered, so a
-	// duplicate within it is not delivered again.
-	DedupWindow time.Duration `yaml:"dedupWindow"`
-	// DelayLevels is the brokers' messageDelayLevel (to honour Retry-After).
-	DelayLevels string `yaml:"delayLevels"`
-	// OTLPEndpoint, when set, exports traces over OTLP/HTTP to it
-	// (host:port or URL). Empty turns trace export off.
-	OTLPEndpoint string `yaml:"otlpEndpoint"`
-	// PprofListen, when set, serves net/http/pprof on this address (keep it
-	// on loopback or a private network).
-	PprofListen string `yaml:"pprofListen"`
-	// LogLevel is debug, info, warn or error.
-	LogLevel string `yaml:"logLevel"`
+	HTTP        `koanf:",squash"`
+	RocketMQ    `koanf:",squash"`
+	Send        `koanf:",squash"`
+	Idempotency `koanf:",squash"`
+	Tx          `koanf:",squash"`
+	Delivery    `koanf:",squash"`
+	Redis       Redis   `koanf:"redis"`
+	APIKeys     APIKeys `koanf:"apiKeys" help:"accepted keys (name, key, tenant, scopes); env and flags take name[@tenant]:key:scope,scope;…"`
+	Telemetry   `koanf:",squash"`
+}
+
+// HTTP configures the HTTP server.
+type HTTP struct {
+	Listen            string        `koanf:"listen" help:"HTTP listen address"`
+	MaxBodyBytes      int64         `koanf:"maxBodyBytes" help:"largest HTTP request body (413 beyond)"`
+	ReadHeaderTimeout time.Duration `koanf:"readHeaderTimeout" help:"time to read a request's headers"`
+	ReadTimeout       time.Duration `koanf:"readTimeout" help:"time to read a whole request, body included"`
+	IdleTimeout       time.Duration `koanf:"idleTimeout" help:"keep-alive connections idle longer are closed"`
+	HealthTimeout     time.Duration `koanf:"healthTimeout" help:"bound of each /readyz dependency check"`
+	ShutdownTimeout   time.Duration `koanf:"shutdownTimeout" help:"drain in-flight requests and deliveries on SIGTERM"`
+	PprofListen       string        `koanf:"pprofListen" help:"serves net/http/pprof on this address (keep it private); empty = off"`
+}
+
+// RocketMQ says how to reach the brokers.
+type RocketMQ struct {
+	NameServers []string `koanf:"nameServers" env:"NAMESRV" help:"RocketMQ name servers, host:port (comma-separated in env and flags)"`
+	Cluster     string   `koanf:"cluster" help:"cluster where subscriptions' retry and dead-letter topics are created"`
+	DelayLevels string   `koanf:"delayLevels" help:"the brokers' messageDelayLevel (to honour Retry-After)"`
+}
+
+// Send configures the send path.
+type Send struct {
+	ProducerGroup   string        `koanf:"producerGroup" help:"RocketMQ producer group of the send path"`
+	SendTimeout     time.Duration `koanf:"sendTimeout" help:"one broker send attempt"`
+	SendRetries     int           `koanf:"sendRetries" help:"client retries of a failed send; every attempt carries the same message id"`
+	SendCoalesce    bool          `koanf:"sendCoalesce" help:"concurrent sends to one topic share broker requests (own id, receipt, outcome each)"`
+	MaxMessageBytes int           `koanf:"maxMessageBytes" help:"decoded message body or whole batch (the broker's maxMessageSize)"`
+}
+
+// Idempotency configures Idempotency-Key handling.
+type Idempotency struct {
+	IdempotencyTTL   time.Duration `koanf:"idempotencyTTL" help:"how long a 2xx answer is replayed for its Idempotency-Key"`
+	IdempotencyLease time.Duration `koanf:"idempotencyLease" help:"a running request's hold on its key; must exceed sendTimeout×(sendRetries+1)"`
+}
+
+// Tx configures transactional messages.
+type Tx struct {
+	TxGroup     string        `koanf:"txGroup" help:"transactional producer group: every replica joins it, nothing else may use it"`
+	TxCheckMax  int           `koanf:"txCheckMax" help:"must equal the brokers' transactionCheckMax"`
+	TxRecordTTL time.Duration `koanf:"txRecordTTL" help:"transaction records in Redis (longer than the broker's check window)"`
+}
+
+// Delivery configures push subscriptions.
+type Delivery struct {
+	AllowPrivateWebhooks bool          `koanf:"allowPrivateWebhooks" help:"let webhooks point at loopback, private and link-local addresses (off: SSRF guard)"`
+	DedupWindow          time.Duration `koanf:"dedupWindow" help:"a delivered message id is not delivered again within this window"`
+	DeadLetterTTL        time.Duration `koanf:"deadLetterTTL" help:"Redis keeps dead letters' errors, redrive and purge records this long"`
+	SubscriptionResync   time.Duration `koanf:"subscriptionResync" help:"every replica re-reads all subscriptions this often (besides change notices)"`
+	DeliveryLeaseWait    time.Duration `koanf:"deliveryLeaseWait" help:"longest wait for another replica's in-flight delivery of the same message"`
 }
 
 // Redis says how to reach Redis: a single node by URL, or Addrs with
 // MasterName for Sentinel, or several Addrs for Cluster.
 type Redis struct {
-	URL        string   `yaml:"url"`
-	Addrs      []string `yaml:"addrs"`
-	MasterName string   `yaml:"masterName"`
-	Username   string   `yaml:"username"`
-	Password   string   `yaml:"password"`
-	DB         int      `yaml:"db"`
-	// PoolSize bounds connections per node; concurrent requests with an
-	// Idempotency-Key and concurrent deliveries each hold one briefly.
-	PoolSize int `yaml:"poolSize"`
+	URL        string   `koanf:"url" help:"single node, redis://[user:password@]host:port/db (rediss:// for TLS)"`
+	Addrs      []string `koanf:"addrs" help:"Sentinel (with masterName) or Cluster addresses; set anywhere, they replace the default url"`
+	MasterName string   `koanf:"masterName" help:"Sentinel master name"`
+	Username   string   `koanf:"username" help:"ACL user name (with addrs)"`
+	Password   string   `koanf:"password" help:"password (with addrs)"`
+	DB         int      `koanf:"db" help:"database number (with addrs and Sentinel)"`
+	PoolSize   int      `koanf:"poolSize" help:"connections per node (concurrent Idempotency-Key requests and deliveries)"`
+}
+
+// Telemetry configures logs and traces.
+type Telemetry struct {
+	OTLPEndpoint string `koanf:"otlpEndpoint" help:"export traces over OTLP/HTTP to host:port or URL; empty = off"`
+	LogLevel     string `koanf:"logLevel" help:"debug, info, warn or error"`
 }
 
 // APIKey is one accepted bearer key.
 type APIKey struct {
 	// Name identifies the key in logs and scopes idempotency keys.
-	Name string `yaml:"name"`
+	Name string `koanf:"name" yaml:"name"`
 	// Key is the secret the client sends as "Authorization: Bearer <key>".
-	Key string `yaml:"key"`
+	Key string `koanf:"key" yaml:"key"`
 	// Tenant owns the resources the key creates; defaults to Name.
-	Tenant string `yaml:"tenant"`
+	Tenant string `koanf:"tenant" yaml:"tenant,omitempty"`
 	// Scopes grant actions: "admin", "publish:<topic glob>" (send) or
 	// "transact:<topic glob>" (transactions and their producers) or
 	// "subscribe:<topic glob>" (push subscriptions).
-	Scopes []string `yaml:"scopes"`
+	Scopes []string `koanf:"scopes" yaml:"scopes,flow"`
+}
+
+// APIKeys are the accepted API keys. As text (env and flags) they read
+// "name[@tenant]:key:scope,scope;…".
+type APIKeys []APIKey
+
+// UnmarshalText parses "name[@tenant]:key:scope,scope;…".
+func (k *APIKeys) UnmarshalText(b []byte) error {
+	keys, err := ParseAPIKeys(string(b))
+	if err != nil {
+		return err
+	}
+	*k = keys
+	return nil
 }
 
 // Default returns the defaults.
 func Default() Config {
 	return Config{
-		Listen:           ":8080",
-		NameServers:      []string{"127.0.0.1:9876"},
-		ProducerGroup:    "zeroloss-gateway",
-		SendTimeout:      3 * time.Second,
-		SendRetries:      2,
-		SendCoalesce:     true,
-		MaxBodyBytes:     6 << 20,
-		MaxMessageBytes:  4 << 20,
-		IdempotencyTTL:   24 * time.Hour,
-		IdempotencyLease: 30 * time.Second,
-		ShutdownTimeout:  20 * time.Second,
-		Redis:            Redis{URL: "redis://127.0.0.1:6379/0", PoolSize: 128},
-		TxGroup:          "zeroloss-tx",
-		TxCheckMax:       15,
-		TxRecordTTL:      7 * 24 * time.Hour,
-		DedupWindow:      24 * time.Hour,
-		Cluster:          "DefaultCluster",
-		DelayLevels:      "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h",
-		LogLevel:         "info",
+		HTTP: HTTP{
+			Listen:            ":8080",
+			MaxBodyBytes:      6 << 20,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			HealthTimeout:     3 * time.Second,
+			ShutdownTimeout:   20 * time.Second,
+		},
+		RocketMQ: RocketMQ{
+			NameServers: []string{"127.0.0.1:9876"},
+			Cluster:     "DefaultCluster",
+			DelayLevels: "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h",
+		},
+		Send: Send{
+			ProducerGroup:   "zeroloss-gateway",
+			SendTimeout:     3 * time.Second,
+			SendRetries:     2,
+			SendCoalesce:    true,
+			MaxMessageBytes: 4 << 20,
+		},
+		Idempotency: Idempotency{IdempotencyTTL: 24 * time.Hour, IdempotencyLease: 30 * time.Second},
+		Tx:          Tx{TxGroup: "zeroloss-tx", TxCheckMax: 15, TxRecordTTL: 7 * 24 * time.Hour},
+		Delivery: Delivery{
+			DedupWindow:        24 * time.Hour,
+			DeadLetterTTL:      14 * 24 * time.Hour,
+			SubscriptionResync: 5 * time.Second,
+			DeliveryLeaseWait:  time.Minute,
+		},
+		Redis:     Redis{URL: "redis://127.0.0.1:6379/0", PoolSize: 128},
+		Telemetry: Telemetry{LogLevel: "info"},
 	}
 }
 
-// Load builds the configuration from defaults, the YAML file named by
-// -config or ZEROLOSS_CONFIG, the environment and args (without the program
-// name), and validates it. getenv is os.Getenv in production.
-func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
-	cfg := Default()
-	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	file := fs.String("config", getenv("ZEROLOSS_CONFIG"), "YAML configuration file (env ZEROLOSS_CONFIG)")
-	listen := fs.String("listen", "", "HTTP listen address (env ZEROLOSS_LISTEN)")
-	namesrv := fs.String("namesrv", "", "comma-separated RocketMQ name servers (env ZEROLOSS_NAMESRV)")
-	redisURL := fs.String("redis-url", "", "Redis URL for a single node (env ZEROLOSS_REDIS_URL)")
-	redisAddrs := fs.String("redis-addrs", "", "comma-separated Redis Sentinel or Cluster addresses (env ZEROLOSS_REDIS_ADDRS)")
-	apiKeys := fs.String("api-keys", "", "API keys name[@tenant]:key:scope,scope;… (env ZEROLOSS_API_KEYS)")
-	logLevel := fs.String("log-level", "", "debug, info, warn or error (env ZEROLOSS_LOG_LEVEL)")
-	if err := fs.Parse(args); err != nil {
-		return cfg, fmt.Errorf("config: %w", err)
+// Validate reports every invalid setting at once: each section's, then the
+// rules that span sections.
+func (c Config) Validate() error {
+	errs := []error{c.HTTP.Validate(), c.RocketMQ.Validate(), c.Send.Validate(), c.Idempotency.Validate(),
+		c.Tx.Validate(), c.Delivery.Validate(), c.Redis.Validate(), c.APIKeys.Validate(), c.Telemetry.Validate()}
+	if c.TxGroup != "" && c.TxGroup == c.ProducerGroup {
+		errs = append(errs, errors.New("txGroup: must differ from producerGroup"))
 	}
-	// src says which layer set redis.url and redis.addrs last, to resolve
-	// their precedence once every layer is applied.
-	src := redisSources{url: "default"}
-	if *file != "" {
-		def := cfg.Redis.URL
-		cfg.Redis.URL = ""
-		if err := loadFile(&cfg, *file); err != nil {
-			return cfg, err
-		}
-		if cfg.Redis.URL != "" {
-			src.url = "file " + *file
-		} else {
-			cfg.Redis.URL = def
-		}
-		if len(cfg.Redis.Addrs) > 0 {
-			src.addrs = "file " + *file
-		}
-	}
-	if getenv("ZEROLOSS_REDIS_URL") != "" {
-		src.url = "env ZEROLOSS_REDIS_URL"
-	}
-	if getenv("ZEROLOSS_REDIS_ADDRS") != "" {
-		src.addrs = "env ZEROLOSS_REDIS_ADDRS"
-	}
-	if err := applyEnv(&cfg, getenv); err != nil {
-		return cfg, err
-	}
-	var flagErr error
-	fs.Visit(func(f *flag.Flag) {
-		switch f.Name {
-		case "listen":
-			cfg.Listen = *listen
-		case "namesrv":
-			cfg.NameServers = splitList(*namesrv)
-		case "redis-url":
-			cfg.Redis.URL = *redisURL
-			src.url = "flag -redis-url"
-		case "redis-addrs":
-			cfg.Redis.Addrs = splitList(*redisAddrs)
-			src.addrs = "flag -redis-addrs"
-		case "api-keys":
-			keys, err := ParseAPIKeys(*apiKeys)
-			if err != nil {
-				flagErr = err
-			}
-			cfg.APIKeys = keys
-		case "log-level":
-			cfg.LogLevel = *logLevel
-		}
-	})
-	if flagErr != nil {
-		return cfg, fmt.Errorf("config: -api-keys: %w", flagErr)
-	}
-	if err := src.resolve(&cfg.Redis); err != nil {
-		return cfg, err
-	}
-	return cfg, cfg.Validate()
-}
-
-// redisSources names the layer that set redis.url and redis.addrs ("" for
-// none, "default" for the built-in url).
-type redisSources struct{ url, addrs string }
-
-// resolve applies the precedence of redis.url and redis.addrs: addrs set by
-// the user replace the default url; both set by the user is an error that
-// names where each came from.
-func (s redisSources) resolve(r *Redis) error {
-	if len(r.Addrs) == 0 || r.URL == "" {
-		return nil
-	}
-	if s.url == "default" {
-		r.URL = ""
-		return nil
-	}
-	return fmt.Errorf("config: redis: url (from %s) and addrs (from %s) are both set; set one", s.url, s.addrs)
-}
-
-func loadFile(cfg *Config, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("config: open %s: %w", path, err)
-	}
-	defer f.Close()
-	dec := yaml.NewDecoder(f)
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("config: parse %s: %w", path, err)
-	}
-	return nil
-}
-
-// applyEnv overlays ZEROLOSS_* variables onto cfg.
-func applyEnv(cfg *Config, getenv func(string) string) error {
-	str := func(name string, dst *string) {
-		if v := getenv(name); v != "" {
-			*dst = v
-		}
-	}
-	list := func(name string, dst *[]string) {
-		if v := getenv(name); v != "" {
-			*dst = splitList(v)
-		}
-	}
-	var errs []error
-	dur := func(name string, dst *time.Duration) {
-		if v := getenv(name); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
-				return
-			}
-			*dst = d
-		}
-	}
-	integer := func(name string, set func(int64)) {
-		if v := getenv(name); v != "" {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
-				return
-			}
-			set(n)
-		}
-	}
-	str("ZEROLOSS_LISTEN", &cfg.Listen)
-	list("ZEROLOSS_NAMESRV", &cfg.NameServers)
-	str("ZEROLOSS_PRODUCER_GROUP", &cfg.ProducerGroup)
-	dur("ZEROLOSS_SEND_TIMEOUT", &cfg.SendTimeout)
-	integer("ZEROLOSS_SEND_RETRIES", func(n int64) { cfg.SendRetries = int(n) })
-	if v := getenv("ZEROLOSS_SEND_COALESCE"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("ZEROLOSS_SEND_COALESCE: %w", err))
-		}
-		cfg.SendCoalesce = b
-	}
-	integer("ZEROLOSS_MAX_BODY_BYTES", func(n int64) { cfg.MaxBodyBytes = n })
-	integer("ZEROLOSS_MAX_MESSAGE_BYTES", func(n int64) { cfg.MaxMessageBytes = int(n) })
-	dur("ZEROLOSS_IDEMPOTENCY_TTL", &cfg.IdempotencyTTL)
-	dur("ZEROLOSS_IDEMPOTENCY_LEASE", &cfg.IdempotencyLease)
-	dur("ZEROLOSS_SHUTDOWN_TIMEOUT", &cfg.ShutdownTimeout)
-	str("ZEROLOSS_REDIS_URL", &cfg.Redis.URL)
-	list("ZEROLOSS_REDIS_ADDRS", &cfg.Redis.Addrs)
-	str("ZEROLOSS_REDIS_MASTER_NAME", &cfg.Redis.MasterName)
-	str("ZEROLOSS_REDIS_USERNAME", &cfg.Redis.Username)
-	str("ZEROLOSS_REDIS_PASSWORD", &cfg.Redis.Password)
-	integer("ZEROLOSS_REDIS_POOL_SIZE", func(n int64) { cfg.Redis.PoolSize = int(n) })
-	str("ZEROLOSS_TX_GROUP", &cfg.TxGroup)
-	integer("ZEROLOSS_TX_CHECK_MAX", func(n int64) { cfg.TxCheckMax = int(n) })
-	dur("ZEROLOSS_TX_RECORD_TTL", &cfg.TxRecordTTL)
-	if v := getenv("ZEROLOSS_ALLOW_PRIVATE_WEBHOOKS"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("ZEROLOSS_ALLOW_PRIVATE_WEBHOOKS: %w", err))
-		}
-		cfg.AllowPrivateWebhooks = b
-	}
-	dur("ZEROLOSS_DEDUP_WINDOW", &cfg.DedupWindow)
-	str("ZEROLOSS_CLUSTER", &cfg.Cluster)
-	str("ZEROLOSS_DELAY_LEVELS", &cfg.DelayLevels)
-	str("ZEROLOSS_OTLP_ENDPOINT", &cfg.OTLPEndpoint)
-	str("ZEROLOSS_PPROF_LISTEN", &cfg.PprofListen)
-	str("ZEROLOSS_LOG_LEVEL", &cfg.LogLevel)
-	if v := getenv("ZEROLOSS_API_KEYS"); v != "" {
-		keys, err := ParseAPIKeys(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("ZEROLOSS_API_KEYS: %w", err))
-		}
-		cfg.APIKeys = keys
+	if min := c.SendTimeout * time.Duration(c.SendRetries+1); c.IdempotencyLease <= min {
+		errs = append(errs, fmt.Errorf("idempotencyLease: must exceed sendTimeout×(sendRetries+1) = %s", min))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("config: %w", err)
+		return fmt.Errorf("config: invalid:\n%w", err)
 	}
 	return nil
+}
+
+// problems collects a section's invalid settings.
+type problems []error
+
+func (p *problems) add(format string, a ...any) { *p = append(*p, fmt.Errorf(format, a...)) }
+func (p problems) err() error                   { return errors.Join(p...) }
+
+// Validate checks the HTTP server settings.
+func (h HTTP) Validate() error {
+	var p problems
+	if _, _, err := net.SplitHostPort(h.Listen); err != nil {
+		p.add("listen %q: %v", h.Listen, err)
+	}
+	if h.MaxBodyBytes < 1024 {
+		p.add("maxBodyBytes: must be at least 1024")
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"readHeaderTimeout", h.ReadHeaderTimeout}, {"readTimeout", h.ReadTimeout}, {"idleTimeout", h.IdleTimeout},
+		{"healthTimeout", h.HealthTimeout}, {"shutdownTimeout", h.ShutdownTimeout}} {
+		if d.v <= 0 {
+			p.add("%s: must be positive", d.name)
+		}
+	}
+	if h.PprofListen != "" {
+		if _, _, err := net.SplitHostPort(h.PprofListen); err != nil {
+			p.add("pprofListen %q: %v", h.PprofListen, err)
+		}
+	}
+	return p.err()
+}
+
+// Validate checks the broker addresses and tables.
+func (r RocketMQ) Validate() error {
+	var p problems
+	if len(r.NameServers) == 0 {
+		p.add("nameServers: at least one name server is required")
+	}
+	for _, ns := range r.NameServers {
+		if _, _, err := net.SplitHostPort(ns); err != nil {
+			p.add("nameServers %q: want host:port", ns)
+		}
+	}
+	if r.Cluster == "" {
+		p.add("cluster: must not be empty")
+	}
+	for _, f := range strings.Fields(r.DelayLevels) {
+		if _, err := time.ParseDuration(f); err != nil {
+			p.add("delayLevels: %q is not a duration", f)
+		}
+	}
+	return p.err()
+}
+
+// Validate checks the send path settings.
+func (s Send) Validate() error {
+	var p problems
+	if s.ProducerGroup == "" {
+		p.add("producerGroup: must not be empty")
+	}
+	if s.SendTimeout <= 0 {
+		p.add("sendTimeout: must be positive")
+	}
+	if s.SendRetries < 0 || s.SendRetries > 10 {
+		p.add("sendRetries: must be 0 to 10")
+	}
+	if s.MaxMessageBytes < 1 || s.MaxMessageBytes > 4<<20 {
+		p.add("maxMessageBytes: must be 1 to %d (the broker's limit)", 4<<20)
+	}
+	return p.err()
+}
+
+// Validate checks the Idempotency-Key settings.
+func (i Idempotency) Validate() error {
+	var p problems
+	if i.IdempotencyTTL < time.Minute {
+		p.add("idempotencyTTL: must be at least 1m")
+	}
+	if i.IdempotencyLease <= 0 {
+		p.add("idempotencyLease: must be positive")
+	}
+	return p.err()
+}
+
+// Validate checks the transaction settings.
+func (t Tx) Validate() error {
+	var p problems
+	if t.TxGroup == "" {
+		p.add("txGroup: must be set and differ from producerGroup")
+	}
+	if t.TxCheckMax < 1 {
+		p.add("txCheckMax: must be at least 1 (the brokers' transactionCheckMax)")
+	}
+	if t.TxRecordTTL < time.Hour {
+		p.add("txRecordTTL: must be at least 1h")
+	}
+	return p.err()
+}
+
+// Validate checks the push subscription settings.
+func (d Delivery) Validate() error {
+	var p problems
+	if d.DedupWindow < time.Second {
+		p.add("dedupWindow: must be at least 1s")
+	}
+	if d.DeadLetterTTL < time.Hour {
+		p.add("deadLetterTTL: must be at least 1h")
+	}
+	if d.SubscriptionResync < 100*time.Millisecond {
+		p.add("subscriptionResync: must be at least 100ms")
+	}
+	if d.DeliveryLeaseWait <= 0 {
+		p.add("deliveryLeaseWait: must be positive")
+	}
+	return p.err()
+}
+
+// Validate checks how Redis is reached.
+func (r Redis) Validate() error {
+	var p problems
+	switch {
+	case r.URL != "" && len(r.Addrs) > 0:
+		p.add("redis: set url or addrs, not both")
+	case r.URL == "" && len(r.Addrs) == 0:
+		p.add("redis: url or addrs is required")
+	case r.URL != "":
+		u, err := url.Parse(r.URL)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			p.add("redis: url %q: want redis://host:port/db", redactURL(r.URL))
+		}
+	}
+	if r.PoolSize < 1 {
+		p.add("redis: poolSize must be at least 1")
+	}
+	return p.err()
+}
+
+// Validate checks the keys: at least one, unique names and secrets, valid
+// scopes. Errors never include a secret.
+func (keys APIKeys) Validate() error {
+	var p problems
+	if len(keys) == 0 {
+		p.add("apiKeys: at least one API key is required")
+	}
+	names := map[string]bool{}
+	secrets := map[string]bool{}
+	for i, k := range keys {
+		switch {
+		case k.Name == "":
+			p.add("apiKeys[%d]: name is required", i)
+		case names[k.Name]:
+			p.add("apiKeys[%d]: duplicate name %q", i, k.Name)
+		}
+		names[k.Name] = true
+		if len(k.Key) < 8 {
+			p.add("apiKeys[%d] (%s): key must be at least 8 characters", i, k.Name)
+		}
+		if secrets[k.Key] {
+			p.add("apiKeys[%d] (%s): key is used twice", i, k.Name)
+		}
+		secrets[k.Key] = true
+		if len(k.Scopes) == 0 {
+			p.add("apiKeys[%d] (%s): at least one scope is required", i, k.Name)
+		}
+		for _, s := range k.Scopes {
+			if err := ValidateScope(s); err != nil {
+				p.add("apiKeys[%d] (%s): %v", i, k.Name, err)
+			}
+		}
+	}
+	return p.err()
+}
+
+// Validate checks the log level and trace export.
+func (t Telemetry) Validate() error {
+	switch t.LogLevel {
+	case "debug", "info", "warn", "error":
+		return nil
+	}
+	return fmt.Errorf("logLevel %q: want debug, info, warn or error", t.LogLevel)
 }
 
 // ParseAPIKeys parses "name[@tenant]:key:scope,scope;…", for example
@@ -361,107 +406,8 @@ func splitList(s string) []string {
 	return out
 }
 
-// Validate reports every invalid setting at once.
-func (c Config) Validate() error {
-	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		bad("listen %q: %v", c.Listen, err)
-	}
-	if len(c.NameServers) == 0 {
-		bad("nameServers: at least one name server is required")
-	}
-	for _, ns := range c.NameServers {
-		if _, _, err := net.SplitHostPort(ns); err != nil {
-			bad("nameServers %q: want host:port", ns)
-		}
-	}
-	if c.ProducerGroup == "" {
-		bad("producerGroup: must not be empty")
-	}
-	if c.TxGroup == "" || c.TxGroup == c.ProducerGroup {
-		bad("txGroup: must be set and differ from producerGroup")
-	}
-	if c.TxCheckMax < 1 {
-		bad("txCheckMax: must be at least 1 (the brokers' transactionCheckMax)")
-	}
-	if c.DedupWindow < time.Second {
-		bad("dedupWindow: must be at least 1s")
-	}
-	for _, f := range strings.Fields(c.DelayLevels) {
-		if _, err := time.ParseDuration(f); err != nil {
-			bad("delayLevels: %q is not a duration", f)
-		}
-	}
-	if c.TxRecordTTL < time.Hour {
-		bad("txRecordTTL: must be at least 1h")
-	}
-	if c.SendTimeout <= 0 {
-		bad("sendTimeout: must be positive")
-	}
-	if c.SendRetries < 0 || c.SendRetries > 10 {
-		bad("sendRetries: must be 0 to 10")
-	}
-	if c.MaxBodyBytes < 1024 {
-		bad("maxBodyBytes: must be at least 1024")
-	}
-	if c.MaxMessageBytes < 1 || c.MaxMessageBytes > 4<<20 {
-		bad("maxMessageBytes: must be 1 to %d (the broker's limit)", 4<<20)
-	}
-	if c.IdempotencyTTL < time.Minute {
-		bad("idempotencyTTL: must be at least 1m")
-	}
-	if min := c.SendTimeout * time.Duration(c.SendRetries+1); c.IdempotencyLease <= min {
-		bad("idempotencyLease: must exceed sendTimeout×(sendRetries+1) = %s", min)
-	}
-	if c.ShutdownTimeout <= 0 {
-		bad("shutdownTimeout: must be positive")
-	}
-	if err := c.Redis.validate(); err != nil {
-		errs = append(errs, err)
-	}
-	if len(c.APIKeys) == 0 {
-		bad("apiKeys: at least one API key is required")
-	}
-	names := map[string]bool{}
-	secrets := map[string]bool{}
-	for i, k := range c.APIKeys {
-		switch {
-		case k.Name == "":
-			bad("apiKeys[%d]: name is required", i)
-		case names[k.Name]:
-			bad("apiKeys[%d]: duplicate name %q", i, k.Name)
-		}
-		names[k.Name] = true
-		if len(k.Key) < 8 {
-			bad("apiKeys[%d] (%s): key must be at least 8 characters", i, k.Name)
-		}
-		if secrets[k.Key] {
-			bad("apiKeys[%d] (%s): key is used twice", i, k.Name)
-		}
-		secrets[k.Key] = true
-		if len(k.Scopes) == 0 {
-			bad("apiKeys[%d] (%s): at least one scope is required", i, k.Name)
-		}
-		for _, s := range k.Scopes {
-			if err := ValidateScope(s); err != nil {
-				bad("apiKeys[%d] (%s): %v", i, k.Name, err)
-			}
-		}
-	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		bad("logLevel %q: want debug, info, warn or error", c.LogLevel)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("config: invalid:\n%w", err)
-	}
-	return nil
-}
-
-// ValidateScope checks one scope string: "admin", "publish:<glob>" or
-// "transact:<glob>".
+// ValidateScope checks one scope string: "admin", or "publish:<glob>",
+// "transact:<glob>" or "subscribe:<glob>".
 func ValidateScope(s string) error {
 	if s == "admin" {
 		return nil
@@ -474,25 +420,6 @@ func ValidateScope(s string) error {
 	case "publish", "transact", "subscribe":
 	default:
 		return fmt.Errorf("scope %q: unknown action %q", s, action)
-	}
-	return nil
-}
-
-func (r Redis) validate() error {
-	if r.URL != "" && len(r.Addrs) > 0 {
-		return errors.New("redis: set url or addrs, not both")
-	}
-	if r.URL == "" && len(r.Addrs) == 0 {
-		return errors.New("redis: url or addrs is required")
-	}
-	if r.PoolSize < 1 {
-		return errors.New("redis: poolSize must be at least 1")
-	}
-	if r.URL != "" {
-		u, err := url.Parse(r.URL)
-		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-			return fmt.Errorf("redis: url %q: want redis://host:port/db", redactURL(r.URL))
-		}
 	}
 	return nil
 }

@@ -92,7 +92,10 @@ apiKeys:
 		{name: "bad namesrv", env: map[string]string{"ZEROLOSS_API_KEYS": "a:secret-aaa:admin", "ZEROLOSS_NAMESRV": "nohost"}, wantErr: "want host:port"},
 		{name: "bad redis", env: map[string]string{"ZEROLOSS_API_KEYS": "a:secret-aaa:admin", "ZEROLOSS_REDIS_URL": "http://x"}, wantErr: "redis: url"},
 		{name: "lease shorter than send", env: map[string]string{"ZEROLOSS_API_KEYS": "a:secret-aaa:admin", "ZEROLOSS_IDEMPOTENCY_LEASE": "2s"}, wantErr: "idempotencyLease"},
-		{name: "unknown file field", args: []string{"-config", writeFile(t, dir, "listenn: x\n")}, wantErr: "field listenn not found"},
+		{name: "unknown file field", args: []string{"-config", writeFile(t, dir, "listenn: x\n")}, wantErr: `unknown setting "listenn"`},
+		{name: "unknown api key field", args: []string{"-config", writeFile(t, dir, "apiKeys: [{name: a, key: secret-aaa, scope: [admin]}]\n")}, wantErr: "scope"},
+		{name: "bad int", env: map[string]string{"ZEROLOSS_API_KEYS": "a:secret-aaa:admin", "ZEROLOSS_SEND_RETRIES": "two"}, wantErr: "ZEROLOSS_SEND_RETRIES"},
+		{name: "bad flag value", args: []string{"-send-coalesce=maybe"}, wantErr: "-send-coalesce"},
 		{name: "unknown flag", args: []string{"-nope"}, wantErr: "flag provided but not defined"},
 	}
 	for _, tc := range tests {
@@ -117,11 +120,15 @@ apiKeys:
 
 func writeFile(t *testing.T, dir, content string) string {
 	t.Helper()
-	f := filepath.Join(dir, "extra.yaml")
-	if err := os.WriteFile(f, []byte(content), 0o600); err != nil {
+	f, err := os.CreateTemp(dir, "extra-*.yaml")
+	if err != nil {
 		t.Fatal(err)
 	}
-	return f
+	defer f.Close()
+	if _, err := f.WriteString(content); err != nil {
+		t.Fatal(err)
+	}
+	return f.Name()
 }
 
 func TestValidateReportsEveryError(t *testing.T) {
@@ -220,5 +227,33 @@ func TestRedisURLAddrsPrecedence(t *testing.T) {
 				t.Errorf("redis url=%q addrs=%v, want url=%q addrs=%v", c.Redis.URL, c.Redis.Addrs, tc.wantURL, tc.wantAddrs)
 			}
 		})
+	}
+}
+
+// Every variable and flag the gateway ever read keeps working: deploy files,
+// testenv and the e2e tests pass settings this way.
+func TestLegacyNamesKept(t *testing.T) {
+	envs := map[string]bool{}
+	flags := map[string]bool{}
+	for _, s := range config.Settings() {
+		envs[s.Env], flags[s.Flag] = true, true
+	}
+	for _, name := range []string{
+		"ZEROLOSS_LISTEN", "ZEROLOSS_NAMESRV", "ZEROLOSS_PRODUCER_GROUP", "ZEROLOSS_SEND_TIMEOUT",
+		"ZEROLOSS_SEND_RETRIES", "ZEROLOSS_SEND_COALESCE", "ZEROLOSS_MAX_BODY_BYTES", "ZEROLOSS_MAX_MESSAGE_BYTES",
+		"ZEROLOSS_IDEMPOTENCY_TTL", "ZEROLOSS_IDEMPOTENCY_LEASE", "ZEROLOSS_SHUTDOWN_TIMEOUT", "ZEROLOSS_REDIS_URL",
+		"ZEROLOSS_REDIS_ADDRS", "ZEROLOSS_REDIS_MASTER_NAME", "ZEROLOSS_REDIS_USERNAME", "ZEROLOSS_REDIS_PASSWORD",
+		"ZEROLOSS_REDIS_POOL_SIZE", "ZEROLOSS_TX_GROUP", "ZEROLOSS_TX_CHECK_MAX", "ZEROLOSS_TX_RECORD_TTL",
+		"ZEROLOSS_ALLOW_PRIVATE_WEBHOOKS", "ZEROLOSS_DEDUP_WINDOW", "ZEROLOSS_CLUSTER", "ZEROLOSS_DELAY_LEVELS",
+		"ZEROLOSS_OTLP_ENDPOINT", "ZEROLOSS_PPROF_LISTEN", "ZEROLOSS_LOG_LEVEL", "ZEROLOSS_API_KEYS",
+	} {
+		if !envs[name] {
+			t.Errorf("%s is no longer read", name)
+		}
+	}
+	for _, name := range []string{"listen", "namesrv", "redis-url", "api-keys", "log-level"} {
+		if !flags[name] {
+			t.Errorf("-%s is no longer a flag", name)
+		}
 	}
 }

@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -51,6 +52,9 @@ func main() {
 // in reverse order.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := config.Load(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // -help printed every setting
+	}
 	if err != nil {
 		return err
 	}
@@ -140,9 +144,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	go func() { defer close(batchDone); batcher.Run(batchCtx) }()
 	defer func() { stopBatcher(); <-batchDone }()
 	admin := broker.NewAdmin(cfg.NameServers)
-	dlq := delivery.NewDeadLetters(rdb, admin, prod, 14*24*time.Hour)
+	dlq := delivery.NewDeadLetters(rdb, admin, prod, cfg.DeadLetterTTL)
 	mgr := delivery.NewManager(delivery.Config{
 		NameServers: cfg.NameServers, Cluster: cfg.Cluster, DelayLevels: cfg.DelayLevels, DrainTimeout: cfg.ShutdownTimeout,
+		Resync: cfg.SubscriptionResync, LeaseWait: cfg.DeliveryLeaseWait,
 	}, subStore, admin, batcher, webhook.NewClient(cfg.AllowPrivateWebhooks, "zeroloss/"+version), dlq,
 		tp, telemetry.Propagator(), log, delivery.NewMetrics(metrics.Registry()))
 	mgrCtx, stopDeliveries := context.WithCancel(context.Background())
@@ -167,7 +172,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	health := handlers.NewHealth(map[string]handlers.Check{
 		"rocketmq": prod.Check,
 		"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
-	}, 3*time.Second, func(r *http.Request) string { return middleware.GetRequestID(r.Context()) })
+	}, cfg.HealthTimeout, func(r *http.Request) string { return middleware.GetRequestID(r.Context()) })
 	router, err := handlers.NewRouter(handlers.RouterDeps{
 		Log: log, Keys: keys, Idempotency: idem, Health: health,
 		API: handlers.API{Messages: msgs, Transactions: handlers.NewTransactions(txSvc, cfg.MaxMessageBytes, prop),
@@ -179,7 +184,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	if cfg.PprofListen != "" {
-		pprofSrv := &http.Server{Addr: cfg.PprofListen, Handler: pprofMux(), ReadHeaderTimeout: 10 * time.Second}
+		pprofSrv := &http.Server{Addr: cfg.PprofListen, Handler: pprofMux(), ReadHeaderTimeout: cfg.ReadHeaderTimeout}
 		go func() { _ = pprofSrv.ListenAndServe() }()
 		defer pprofSrv.Close()
 	}
@@ -189,9 +194,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	srv := &http.Server{
 		Handler:           router,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	serveErr := make(chan error, 1)
