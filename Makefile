@@ -11,8 +11,11 @@ DEV_STACK_DIR ?= $(CURDIR)/.stack/dev
 DEV_API_KEYS ?= dev:dev-secret-key:admin
 DEV_LISTEN ?= 127.0.0.1:8080
 DEV_TOPIC ?= orders
+# Coverage of `make test`: unit test binaries and every e2e gateway process
+# (built with -cover by testenv) write counters here; `make cover` totals them.
+COVER_DIR ?= $(CURDIR)/.cover
 
-.PHONY: dev down test test-short e2e bench lint generate build stack
+.PHONY: dev down test test-short e2e bench lint generate build stack cover
 
 build:
 	$(GO) build -o bin/gateway ./cmd/gateway
@@ -34,10 +37,21 @@ down:
 ## test: every test (unit, integration, e2e) against a real stack started here and stopped after.
 test:
 	@ZL_STACK_DIR=$(TEST_STACK_DIR) bash $(STACK) up >/dev/null
+	@rm -rf $(COVER_DIR) && mkdir -p $(COVER_DIR)/unit $(COVER_DIR)/e2e
 	@set -o pipefail; status=0; \
-		ZL_STACK_DIR=$(TEST_STACK_DIR) $(GO) test -count=1 -timeout 20m ./... || status=$$?; \
+		ZL_STACK_DIR=$(TEST_STACK_DIR) ZL_COVER_DIR=$(COVER_DIR)/e2e $(GO) test -count=1 -timeout 20m -cover ./... \
+			-args -test.gocoverdir=$(COVER_DIR)/unit || status=$$?; \
 		ZL_STACK_DIR=$(TEST_STACK_DIR) bash $(STACK) down >/dev/null 2>&1 || true; \
+		[ $$status -ne 0 ] || $(MAKE) -s cover; \
 		exit $$status
+
+## cover: total statement coverage of non-generated code from the last `make test` (unit + e2e gateways).
+cover:
+	@dirs=$$(find $(COVER_DIR) -name 'covmeta.*' -exec dirname {} \; | sort -u | paste -sd, -); \
+		test -n "$$dirs" || { echo "no coverage data in $(COVER_DIR): run make test"; exit 1; }; \
+		$(GO) tool covdata textfmt -i=$$dirs -o $(COVER_DIR)/all.txt && \
+		grep -v -e '\.gen\.go:' $(COVER_DIR)/all.txt > $(COVER_DIR)/cover.out && \
+		$(GO) tool cover -func=$(COVER_DIR)/cover.out | tail -1 | sed 's/^total:[[:space:]]*(statements)[[:space:]]*/total coverage (unit + e2e, non-generated): /'
 
 ## test-short: unit tests only (no services).
 test-short:

@@ -17,6 +17,13 @@ import (
 	"time"
 )
 
+// CoverDirEnv names the directory where gateways started by StartGateway
+// write their coverage (`make test` sets it): when it is set the gateway is
+// built with -cover and each process gets a directory of its own below it as
+// GOCOVERDIR. A process stopped with Stop writes its counters as it exits;
+// one ended by Kill writes none.
+const CoverDirEnv = "ZL_COVER_DIR"
+
 // buildGateway compiles cmd/gateway once per test process.
 var buildGateway = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "zeroloss-gateway-")
@@ -24,7 +31,11 @@ var buildGateway = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(dir, "gateway")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/gateway")
+	args := []string{"build", "-o", bin}
+	if os.Getenv(CoverDirEnv) != "" {
+		args = append(args, "-cover")
+	}
+	cmd := exec.Command("go", append(args, "./cmd/gateway")...)
 	cmd.Dir = RepoRoot()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/gateway: %w\n%s", err, out)
@@ -83,6 +94,16 @@ func StartGateway(t testing.TB, s Stack, extraEnv ...string) *Gateway {
 		"ZEROLOSS_TX_CHECK_MAX=5",
 		"ZEROLOSS_DELAY_LEVELS=1s 1s 1s 1s 2s 2s 2s 2s 3s 3s 3s 3s 4s 4s 4s 4s 5s 5s",
 	)
+	if root := os.Getenv(CoverDirEnv); root != "" {
+		if err := os.MkdirAll(root, 0o755); err != nil {
+			t.Fatalf("testenv: %v", err)
+		}
+		dir, err := os.MkdirTemp(root, "gateway-")
+		if err != nil {
+			t.Fatalf("testenv: %v", err)
+		}
+		cmd.Env = append(cmd.Env, "GOCOVERDIR="+dir)
+	}
 	cmd.Env = append(cmd.Env, extraEnv...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
