@@ -257,3 +257,66 @@ func TestLegacyNamesKept(t *testing.T) {
 		}
 	}
 }
+
+// Each section refuses its invalid settings, and Config.Validate reports
+// them with the setting's name.
+func TestSectionValidate(t *testing.T) {
+	valid := func() config.Config {
+		c := config.Default()
+		c.APIKeys = config.APIKeys{{Name: "a", Key: "secret-aaa", Scopes: []string{"admin"}}}
+		return c
+	}
+	if err := valid().Validate(); err != nil {
+		t.Fatalf("defaults with a key: %v", err)
+	}
+	tests := []struct {
+		name   string
+		change func(c *config.Config)
+		want   string
+	}{
+		{"body", func(c *config.Config) { c.MaxBodyBytes = 10 }, "maxBodyBytes"},
+		{"read timeout", func(c *config.Config) { c.ReadTimeout = 0 }, "readTimeout: must be positive"},
+		{"health timeout", func(c *config.Config) { c.HealthTimeout = -time.Second }, "healthTimeout"},
+		{"pprof", func(c *config.Config) { c.PprofListen = "6060" }, "pprofListen"},
+		{"no name server", func(c *config.Config) { c.NameServers = nil }, "at least one name server"},
+		{"cluster", func(c *config.Config) { c.Cluster = "" }, "cluster"},
+		{"delay levels", func(c *config.Config) { c.DelayLevels = "1s soon" }, `"soon" is not a duration`},
+		{"send timeout", func(c *config.Config) { c.SendTimeout = 0 }, "sendTimeout"},
+		{"retries", func(c *config.Config) { c.SendRetries = 11 }, "sendRetries"},
+		{"message size", func(c *config.Config) { c.MaxMessageBytes = 5 << 20 }, "maxMessageBytes"},
+		{"idempotency ttl", func(c *config.Config) { c.IdempotencyTTL = time.Second }, "idempotencyTTL"},
+		{"tx group same as producer", func(c *config.Config) { c.TxGroup = c.ProducerGroup }, "txGroup: must differ"},
+		{"tx check max", func(c *config.Config) { c.TxCheckMax = 0 }, "txCheckMax"},
+		{"tx record ttl", func(c *config.Config) { c.TxRecordTTL = time.Minute }, "txRecordTTL"},
+		{"dedup window", func(c *config.Config) { c.DedupWindow = 0 }, "dedupWindow"},
+		{"dead letter ttl", func(c *config.Config) { c.DeadLetterTTL = time.Minute }, "deadLetterTTL"},
+		{"resync", func(c *config.Config) { c.SubscriptionResync = time.Millisecond }, "subscriptionResync"},
+		{"lease wait", func(c *config.Config) { c.DeliveryLeaseWait = 0 }, "deliveryLeaseWait"},
+		{"redis none", func(c *config.Config) { c.Redis.URL = "" }, "redis: url or addrs is required"},
+		{"redis both", func(c *config.Config) { c.Redis.Addrs = []string{"a:1"} }, "redis: set url or addrs, not both"},
+		{"redis url redacted", func(c *config.Config) { c.Redis.URL = "http://u:hunter2@h:1" }, "redis: url"},
+		{"redis pool", func(c *config.Config) { c.Redis.PoolSize = 0 }, "poolSize"},
+		{"duplicate key name", func(c *config.Config) {
+			c.APIKeys = append(c.APIKeys, config.APIKey{Name: "a", Key: "secret-bbb", Scopes: []string{"admin"}})
+		}, `duplicate name "a"`},
+		{"key used twice", func(c *config.Config) {
+			c.APIKeys = append(c.APIKeys, config.APIKey{Name: "b", Key: "secret-aaa", Scopes: []string{"admin"}})
+		}, "key is used twice"},
+		{"key without scope", func(c *config.Config) { c.APIKeys[0].Scopes = nil }, "at least one scope"},
+		{"key without name", func(c *config.Config) { c.APIKeys[0].Name = "" }, "name is required"},
+		{"log level", func(c *config.Config) { c.LogLevel = "loud" }, `logLevel "loud"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := valid()
+			tc.change(&c)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "secret-") {
+				t.Fatalf("error leaks a secret: %v", err)
+			}
+		})
+	}
+}
