@@ -12,7 +12,8 @@ DEV_API_KEYS ?= dev:dev-secret-key:admin
 DEV_LISTEN ?= 127.0.0.1:8080
 DEV_TOPIC ?= orders
 # Coverage of `make test`: unit test binaries and every e2e gateway process
-# (built with -cover by testenv) write counters here; `make cover` totals them.
+# (built with -cover by testenv) write counters here; `make cover` totals them
+# over the packages those binaries hold (not bench/ and testenv/), less *.gen.go.
 COVER_DIR ?= $(CURDIR)/.cover
 
 .PHONY: dev down test test-short e2e bench lint generate build stack cover
@@ -42,7 +43,7 @@ test:
 		ZL_STACK_DIR=$(TEST_STACK_DIR) ZL_COVER_DIR=$(COVER_DIR)/e2e $(GO) test -count=1 -timeout 20m -cover ./... \
 			-args -test.gocoverdir=$(COVER_DIR)/unit || status=$$?; \
 		ZL_STACK_DIR=$(TEST_STACK_DIR) bash $(STACK) down >/dev/null 2>&1 || true; \
-		[ $$status -ne 0 ] || $(MAKE) -s cover; \
+		$(MAKE) -s cover || true; \
 		exit $$status
 
 ## cover: total statement coverage of non-generated code from the last `make test` (unit + e2e gateways).
