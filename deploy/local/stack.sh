@@ -17,7 +17,7 @@
 #   ZL_BROKER_PORT     > fixed ports; when unset `up` picks free ones (and
 #   ZL_REDIS_PORT     /  persists them in $ZL_STACK_DIR/ports)
 #   ZL_JAVA           java binary for the servers; default JDK 17
-#   ZL_READY_TIMEOUT  readiness deadline in seconds; default 90
+#   ZL_READY_TIMEOUT  readiness deadline in seconds; default 180 (a JVM starts slowly on a busy 2-core machine)
 #
 # stdout carries only command results (the env file for `up`/`env`, the
 # mqadmin output, the status lines); progress messages go to stderr.
@@ -49,7 +49,7 @@ CACHE_DIR="$(abspath "${ZL_CACHE_DIR:-${REPO_ROOT}/.cache/rocketmq}")"
 readonly STACK_DIR CACHE_DIR
 readonly LIB_DIR="${CACHE_DIR}/lib"
 readonly LIB_MARKER="${LIB_DIR}/.complete-${RMQ_VERSION}"
-readonly READY_TIMEOUT="${ZL_READY_TIMEOUT:-90}"
+readonly READY_TIMEOUT="${ZL_READY_TIMEOUT:-180}"
 
 # Layout of the stack dir.
 readonly PORTS_FILE="${STACK_DIR}/ports"
