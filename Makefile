@@ -13,7 +13,7 @@ DEV_LISTEN ?= 127.0.0.1:8080
 DEV_TOPIC ?= orders
 # Coverage of `make test`: unit test binaries and every e2e gateway process
 # (built with -cover by testenv) write counters here; `make cover` totals them
-# over the packages those binaries hold (not bench/ and testenv/), less *.gen.go.
+# over every package those binaries hold (all but bench/, which runs in no test), less *.gen.go.
 COVER_DIR ?= $(CURDIR)/.cover
 
 .PHONY: dev down test test-short e2e bench lint generate build stack cover
