@@ -10,8 +10,10 @@ import "strings"
 // at tag rocketmq-all-5.3.3 of github.com/apache/rocketmq; plus the
 // Property* constants of rocketmq-client-go/v2's primitive package (the
 // client the gateway uses), of which only SHARDING_KEY is not in
-// MessageConst. PROPERTY_TRANSIENT_PREFIX is a prefix: see
-// rocketMQPrefixes.
+// MessageConst; plus __STARTDELIVERTIME, the one property name the 5.3.3
+// broker and Java client read as a literal outside MessageConst
+// (BrokerMetricsManager, DefaultMQProducerImpl: a delayed message).
+// PROPERTY_TRANSIENT_PREFIX is a prefix: see rocketMQPrefixes.
 var rocketMQProperties = map[string]bool{
 	// MessageConst.PROPERTY_*, in source order.
 	"KEYS": true, "TAGS": true, "WAIT": true, "DELAY": true, "RETRY_TOPIC": true, "REAL_TOPIC": true,
@@ -35,6 +37,8 @@ var rocketMQProperties = map[string]bool{
 	"DUP_INFO": true,
 	// rocketmq-client-go/v2 primitive.PropertyShardingKey.
 	"SHARDING_KEY": true,
+	// A literal in the broker and the Java client.
+	"__STARTDELIVERTIME": true,
 }
 
 // rocketMQPrefixes: MessageConst.PROPERTY_TRANSIENT_PREFIX.
