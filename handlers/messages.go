@@ -139,15 +139,15 @@ func (h *Messages) PublishBatch(ctx context.Context, req api.PublishBatchRequest
 		// 100 bytes of header per message.
 		total += len(body) + brokertext.Size(textOf(ms[i])) + batchOverhead
 	}
-	if total > h.cfg.MaxMessageBytes {
-		return nil, problem.New(problem.PayloadTooLarge,
-			fmt.Sprintf("the batch is %d bytes once decoded; the limit is %d", total, h.cfg.MaxMessageBytes))
-	}
 	if len(fields) > 0 {
 		return nil, problem.New(problem.Validation, "the batch is invalid; see errors").WithFields(fields...)
 	}
 	if len(tooLarge) > 0 {
 		return nil, sizeProblem(tooLarge...)
+	}
+	if total > h.cfg.MaxMessageBytes {
+		return nil, problem.New(problem.PayloadTooLarge,
+			fmt.Sprintf("the batch is %d bytes once decoded; the limit is %d", total, h.cfg.MaxMessageBytes))
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.SendBudget)
 	defer cancel()
