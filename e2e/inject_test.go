@@ -33,8 +33,12 @@ var forgedFields = []struct {
 	{"tag", func(s string) map[string]any { return map[string]any{"tag": "x" + s + "y"} }, "/tag"},
 	{"keys", func(s string) map[string]any { return map[string]any{"keys": []string{"ok", "k" + s + "k"}} }, "/keys/1"},
 	{"shardingKey", func(s string) map[string]any { return map[string]any{"shardingKey": "s" + s + "s"} }, "/shardingKey"},
-	{"property name", func(s string) map[string]any { return map[string]any{"properties": map[string]string{"p" + s + "q": "v"}} }, ""},
-	{"property value", func(s string) map[string]any { return map[string]any{"properties": map[string]string{"p": "v" + s + "w"}} }, "/properties/p"},
+	{"property name", func(s string) map[string]any {
+		return map[string]any{"properties": map[string]string{"p" + s + "q": "v"}}
+	}, ""},
+	{"property value", func(s string) map[string]any {
+		return map[string]any{"properties": map[string]string{"p": "v" + s + "w"}}
+	}, "/properties/p"},
 }
 
 // refused requires a 400 validation problem naming field (any field when
