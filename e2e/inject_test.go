@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,6 +10,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/apache/rocketmq-client-go/v2"
+	"github.com/apache/rocketmq-client-go/v2/primitive"
+	"github.com/apache/rocketmq-client-go/v2/producer"
 
 	"github.com/zeroloss/zeroloss/testenv"
 )
@@ -254,5 +259,73 @@ func TestSubscriptionTagFilterRefusesControlCharacters(t *testing.T) {
 		r := post(t, g.URL+"/v1/subscriptions", testenv.AdminKey,
 			map[string]any{"name": "filter", "topic": topic, "endpoint": "https://example.com/hook", "tagFilter": expr})
 		refused(t, r, "/tagFilter")
+	}
+}
+
+func TestRedriveRefusesADeadLetterItCannotSendAgain(t *testing.T) {
+	s := stack(t)
+	g := testenv.StartGateway(t, s)
+	topic := s.Topic(t, "inject-redrive", 1)
+	r := newReceiver(t)
+	sub := createSub(t, g, r, topic, map[string]any{"maxAttempts": 1})
+
+	// A native producer may store text the gateway never sends: a tag with
+	// a space, a line feed in a property value.
+	p, err := rocketmq.NewProducer(producer.WithNameServer([]string{s.NameServer}),
+		producer.WithGroupName("test-native-"+topic), producer.WithInstanceName("test-native-"+topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Shutdown() })
+	native := strings.ToUpper(strings.Repeat("ab", 16))
+	msg := primitive.NewMessage(topic, []byte("reject-400 native"))
+	msg.WithTag("a b")
+	msg.WithProperty("note", "line one\nline two")
+	msg.WithProperty(primitive.PropertyUniqueClientMessageIdKeyIndex, native)
+	if res, err := p.SendSync(context.Background(), msg); err != nil || res.Status != primitive.SendOK {
+		t.Fatalf("native send: %v %v", res, err)
+	}
+	good := publish(t, g, topic, map[string]any{"body": "reject-400 gateway", "tag": "T"})
+
+	var dls struct {
+		Items []struct {
+			MessageID string `json:"messageId"`
+		} `json:"items"`
+	}
+	testenv.Eventually(t, 60*time.Second, func() error {
+		res := getAuth(t, g.URL+"/v1/subscriptions/"+sub.ID+"/dead-letters", testenv.AdminKey)
+		res.json(t, &dls)
+		if len(dls.Items) < 2 {
+			return fmt.Errorf("%d dead letters: %s", len(dls.Items), res.Body)
+		}
+		return nil
+	})
+	r.mu.Lock()
+	r.fixed = true
+	r.mu.Unlock()
+	redrive := g.URL + "/v1/subscriptions/" + sub.ID + "/dead-letters/redrive"
+	res := post(t, redrive, testenv.AdminKey, map[string]any{})
+	if res.Status != http.StatusUnprocessableEntity || res.problemType() != "message-rejected" || !contains(string(res.Body), native) {
+		t.Fatalf("redrive with an unsendable dead letter: %d %s", res.Status, res.Body)
+	}
+	res = post(t, redrive, testenv.AdminKey, map[string]any{"messageIds": []string{good.MessageID}})
+	if res.Status != http.StatusOK {
+		t.Fatalf("redrive of the well-formed dead letter: %d %s", res.Status, res.Body)
+	}
+	testenv.Eventually(t, 60*time.Second, func() error {
+		for _, d := range r.ledger() {
+			if d.Body == "reject-400 gateway" {
+				return nil
+			}
+		}
+		return fmt.Errorf("the redriven dead letter was not delivered; ledger %d", len(r.ledger()))
+	})
+	res = getAuth(t, g.URL+"/v1/subscriptions/"+sub.ID+"/dead-letters", testenv.AdminKey)
+	res.json(t, &dls)
+	if len(dls.Items) != 1 || dls.Items[0].MessageID != native {
+		t.Fatalf("dead letters after redrive: %s", res.Body)
 	}
 }
