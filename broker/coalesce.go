@@ -2,7 +2,6 @@ package broker
 
 import (
 	"context"
-	"errors"
 	"sync"
 
 	"github.com/apache/rocketmq-client-go/v2/primitive"
@@ -81,13 +80,14 @@ func (p *Producer) takeBatch(q *sendQueue) []*queuedSend {
 }
 
 // sendOne sends batch as one broker request and answers its members. When
-// the broker answers a request of several messages with an error code, it
-// did not store it, and the cause may be one member (the broker answers a
-// batch holding an oversized member with SYSTEM_ERROR, not MESSAGE_ILLEGAL):
-// each member is sent again on its own, at once and concurrently, and
-// answered with its own outcome, so one bad message never fails the others
-// it was coalesced with. A transport error or timeout (the batch may be
-// stored) is every member's outcome.
+// the broker refuses a request of several messages for what one member may
+// be (memberFault: the broker answers a batch holding an oversized member
+// with SYSTEM_ERROR, not MESSAGE_ILLEGAL), it stored none of them: each
+// member is sent again on its own, at once and concurrently, and answered
+// with its own outcome, so one bad message never fails the others it was
+// coalesced with. Any other failure (the broker busy or unavailable, a
+// transport error or timeout after which the batch may be stored) is every
+// member's outcome.
 func (p *Producer) sendOne(batch []*queuedSend) {
 	msgs := make([]*primitive.Message, len(batch))
 	for i, s := range batch {
@@ -95,7 +95,7 @@ func (p *Producer) sendOne(batch []*queuedSend) {
 	}
 	// The first member's deadline bounds the request; members share it.
 	res, err := p.send(batch[0].ctx, batch[0].m.Topic, msgs...)
-	if len(batch) > 1 && (errors.Is(err, ErrRejected) || answered(err)) {
+	if len(batch) > 1 && memberFault(err) {
 		var wg sync.WaitGroup
 		for _, s := range batch {
 			wg.Add(1)

@@ -58,3 +58,9 @@ func (h HeldQueue) Release() int {
 	}
 	return len(batch)
 }
+
+// Rejected and MemberFault classify client errors (rejected.go).
+var (
+	Rejected    = rejected
+	MemberFault = memberFault
+)

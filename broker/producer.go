@@ -355,8 +355,7 @@ func toPrimitive(m Message) (*primitive.Message, error) {
 	// Ask the broker to answer only once the message is stored as its
 	// flush and replication settings require (the broker's default too).
 	msg.WithProperty(primitive.PropertyWaitStoreMsgOk, "true")
-	props := msg.GetProperties()
-	if err := brokertext.Encodable(props); err != nil {
+	if err := brokertext.Encodable(msg.GetProperties()); err != nil {
 		return nil, fmt.Errorf("broker: message %s to %s: %w", m.ID, m.Topic, err)
 	}
 	return msg, nil

@@ -27,12 +27,20 @@ func rejected(err error) bool {
 	return ok && (code == codeMessageIllegal || code == codeInvalidParameter)
 }
 
-// answered reports whether err is a broker's error answer to a send
-// request (any response code), as opposed to a transport error or timeout:
-// the broker refused the request and did not store it as sent.
-func answered(err error) bool {
-	_, ok := responseCode(err)
-	return ok
+// codeSystemError is RemotingSysResponseCode.SYSTEM_ERROR: among others,
+// what a 5.3.3 broker answers to a batch holding a member whose properties
+// are over Short.MAX_VALUE (an IllegalArgumentException while decoding it).
+const codeSystemError = 1
+
+// memberFault reports whether err is a broker's answer to a batch request
+// that one member may have caused (MESSAGE_ILLEGAL, INVALID_PARAMETER,
+// SYSTEM_ERROR): the broker refused the request and stored none of it.
+// Answers about the broker itself (busy, not available, no permission,
+// topic missing) and transport errors or timeouts (the batch may be stored)
+// do not match.
+func memberFault(err error) bool {
+	code, ok := responseCode(err)
+	return ok && (code == codeMessageIllegal || code == codeInvalidParameter || code == codeSystemError)
 }
 
 // responseCode finds the broker's response code in a client error or any

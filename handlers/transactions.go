@@ -254,8 +254,7 @@ func (h *Transactions) RotateProducerSecret(ctx context.Context, req api.RotateP
 
 func txProblem(err error) error {
 	var pe *problem.Error
-	switch {
-	case errors.As(err, &pe):
+	if errors.As(err, &pe) {
 		return pe
 	}
 	if pe, ok := textProblem(err); ok {
