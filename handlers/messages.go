@@ -71,8 +71,7 @@ func (h *Messages) PublishMessage(ctx context.Context, req api.PublishMessageReq
 		return nil, problem.New(problem.PayloadTooLarge,
 			fmt.Sprintf("the message body is %d bytes once decoded; the limit is %d", len(body), h.cfg.MaxMessageBytes))
 	}
-	fields = append(fields, checkText("", brokertext.Message{Tag: deref(b.Tag), Keys: derefKeys(b.Keys),
-		ShardingKey: deref(b.ShardingKey), Properties: derefProps(b.Properties)})...)
+	fields = append(fields, checkText("", b.Tag, b.Keys, b.ShardingKey, b.Properties)...)
 	var deliverAt time.Time
 	switch {
 	case b.DelaySeconds != nil && b.DeliverAt != nil:
@@ -126,8 +125,7 @@ func (h *Messages) PublishBatch(ctx context.Context, req api.PublishBatchRequest
 		at := fmt.Sprintf("/messages/%d", i)
 		body, fe := decodeBody(at+"/body", bm.Body, bm.Encoding)
 		fields = append(fields, fe...)
-		fields = append(fields, checkText(at, brokertext.Message{Tag: deref(bm.Tag), Keys: derefKeys(bm.Keys),
-			Properties: derefProps(bm.Properties)})...)
+		fields = append(fields, checkText(at, bm.Tag, bm.Keys, nil, bm.Properties)...)
 		ms[i] = broker.Message{
 			ID: seed.ID(uint16(i)), Topic: req.Topic, Body: body, Tag: deref(bm.Tag),
 			Keys: derefKeys(bm.Keys), Properties: injectTrace(ctx, h.prop, bm.Properties),
@@ -204,10 +202,18 @@ func decodeBody(field, body string, enc *api.Encoding) ([]byte, []problem.FieldE
 	return b, nil
 }
 
-// checkText checks the broker text of one message (see package brokertext);
-// at prefixes the field pointers.
-func checkText(at string, m brokertext.Message) []problem.FieldError {
-	vs := brokertext.Check(at, m)
+// checkText checks the broker text of one message as a request gives it
+// (see package brokertext); at prefixes the field pointers. A tag or
+// sharding key given empty is refused, not taken as absent.
+func checkText(at string, tag *string, keys *api.Keys, shardingKey *string, props *api.Properties) []problem.FieldError {
+	vs := brokertext.Check(at, brokertext.Message{Tag: deref(tag), Keys: derefKeys(keys),
+		ShardingKey: deref(shardingKey), Properties: derefProps(props)})
+	if tag != nil && *tag == "" {
+		vs = append(vs, brokertext.CheckTag(at+"/tag", "")...)
+	}
+	if shardingKey != nil && *shardingKey == "" {
+		vs = append(vs, brokertext.CheckShardingKey(at+"/shardingKey", "")...)
+	}
 	out := make([]problem.FieldError, len(vs))
 	for i, v := range vs {
 		out[i] = problem.FieldError{Field: v.Field, Reason: v.Reason}

@@ -191,6 +191,8 @@ func TestBadInputsAreRefusedAndNothingIsSent(t *testing.T) {
 		{"property name forges TRAN_MSG", "POST", msgs, adminKey, js, `{"body":"x","properties":{"p\u0002TRAN_MSG\u0001true\u0002q":"v"}}`, nil, 400, "validation", ""},
 		{"reserved TIMER_DELIVER_MS", "POST", msgs, adminKey, js, `{"body":"x","properties":{"TIMER_DELIVER_MS":"1"}}`, nil, 400, "validation", "/properties/TIMER_DELIVER_MS"},
 		{"reserved __STARTDELIVERTIME", "POST", msgs, adminKey, js, `{"body":"x","properties":{"__STARTDELIVERTIME":"1"}}`, nil, 400, "validation", "/properties/__STARTDELIVERTIME"},
+		{"empty tag", "POST", msgs, adminKey, js, `{"body":"x","tag":""}`, nil, 400, "validation", "/tag"},
+		{"empty sharding key", "POST", msgs, adminKey, js, `{"body":"x","shardingKey":""}`, nil, 400, "validation", "/shardingKey"},
 		{"newline in tag", "POST", msgs, adminKey, js, `{"body":"x","tag":"a\nb"}`, nil, 400, "validation", "/tag"},
 		{"DEL in property value", "POST", msgs, adminKey, js, `{"body":"x","properties":{"p":"a\u007fb"}}`, nil, 400, "validation", "/properties/p"},
 		{"batch tag forges TRAN_MSG", "POST", batch, adminKey, js, `{"messages":[{"body":"x"},{"body":"y","tag":"x\u0002TRAN_MSG\u0001true"}]}`, nil, 400, "validation", "/messages/1/tag"},

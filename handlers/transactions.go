@@ -11,7 +11,6 @@ import (
 	"github.com/zeroloss/zeroloss/api"
 	"github.com/zeroloss/zeroloss/auth"
 	"github.com/zeroloss/zeroloss/broker"
-	"github.com/zeroloss/zeroloss/brokertext"
 	"github.com/zeroloss/zeroloss/msgid"
 	"github.com/zeroloss/zeroloss/problem"
 	"github.com/zeroloss/zeroloss/txcallback"
@@ -76,7 +75,7 @@ func (h *Transactions) BeginTransaction(ctx context.Context, req api.BeginTransa
 	if len(body) > h.maxMessageBytes {
 		return nil, problem.New(problem.PayloadTooLarge, fmt.Sprintf("the message body is %d bytes once decoded; the limit is %d", len(body), h.maxMessageBytes))
 	}
-	fields = append(fields, checkText("", brokertext.Message{Tag: deref(b.Tag), Keys: derefKeys(b.Keys), Properties: derefProps(b.Properties)})...)
+	fields = append(fields, checkText("", b.Tag, b.Keys, nil, b.Properties)...)
 	if len(fields) > 0 {
 		return nil, problem.New(problem.Validation, "the message is invalid; see errors").WithFields(fields...)
 	}
