@@ -39,6 +39,7 @@ type NotRedrivableError struct {
 	Reason    string // the offending field (a JSON pointer) and the rule
 }
 
+// Error names the dead letter and the rule it breaks.
 func (e *NotRedrivableError) Error() string {
 	return fmt.Sprintf("%v: %s: %s", ErrNotRedrivable, e.MessageID, e.Reason)
 }
