@@ -174,15 +174,15 @@ func CheckTagFilter(field, expr string) []Violation {
 }
 
 // textReason says why s breaks a rule ("" when it does not): its length in
-// characters must be min to max (max < 0: unbounded), and it must hold no
-// control character and none of forbidden.
-func textReason(s string, min, max int, forbidden string) string {
+// characters must be lo to hi (hi < 0: unbounded; lo is 0 or 1), and it must
+// hold no control character and none of forbidden.
+func textReason(s string, lo, hi int, forbidden string) string {
 	n := utf8.RuneCountInString(s)
 	switch {
-	case n < min:
+	case n < lo:
 		return "must not be empty"
-	case max >= 0 && n > max:
-		return fmt.Sprintf("must be at most %d characters", max)
+	case hi >= 0 && n > hi:
+		return fmt.Sprintf("must be at most %d characters", hi)
 	}
 	for _, r := range s {
 		switch {
