@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"github.com/apache/rocketmq-client-go/v2/primitive"
+
+	"github.com/zeroloss/zeroloss/brokertext"
 )
 
 // sendQueue holds the sends to one topic that wait while a broker request
@@ -19,6 +21,7 @@ type queuedSend struct {
 	ctx  context.Context
 	m    Message
 	msg  *primitive.Message
+	size int // body and encoded properties, for Config.MaxBytes
 	done chan struct{}
 	rc   Receipt
 	err  error
@@ -29,7 +32,8 @@ type queuedSend struct {
 func (p *Producer) coalesced(ctx context.Context, m Message, msg *primitive.Message) (Receipt, error) {
 	v, _ := p.queues.LoadOrStore(m.Topic, &sendQueue{})
 	q := v.(*sendQueue)
-	s := &queuedSend{ctx: ctx, m: m, msg: msg, done: make(chan struct{})}
+	s := &queuedSend{ctx: ctx, m: m, msg: msg, done: make(chan struct{}),
+		size: len(msg.Body) + brokertext.EncodedSize(msg.GetProperties())}
 	q.mu.Lock()
 	if q.busy {
 		q.pending = append(q.pending, s)
@@ -59,11 +63,12 @@ func (p *Producer) sendQueued(q *sendQueue, batch []*queuedSend) {
 	}
 }
 
-// takeBatch removes up to CoalesceMax queued sends (and MaxBytes of bodies).
+// takeBatch removes up to CoalesceMax queued sends (and MaxBytes of bodies
+// and properties).
 func (p *Producer) takeBatch(q *sendQueue) []*queuedSend {
 	limit, size, n := max(p.cfg.CoalesceMax, 1), 0, 0
 	for n < len(q.pending) && n < limit {
-		size += len(q.pending[n].msg.Body) + 256
+		size += q.pending[n].size + 256
 		if n > 0 && p.cfg.MaxBytes > 0 && size > p.cfg.MaxBytes {
 			break
 		}
@@ -74,6 +79,15 @@ func (p *Producer) takeBatch(q *sendQueue) []*queuedSend {
 	return batch
 }
 
+// sendOne sends batch as one broker request and answers its members. When
+// the broker refuses a request of several messages for what one member may
+// be (memberFault: the broker answers a batch holding an oversized member
+// with SYSTEM_ERROR, not MESSAGE_ILLEGAL), it stored none of them: each
+// member is sent again on its own, at once and concurrently, and answered
+// with its own outcome, so one bad message never fails the others it was
+// coalesced with. Any other failure (the broker busy or unavailable, a
+// transport error or timeout after which the batch may be stored) is every
+// member's outcome.
 func (p *Producer) sendOne(batch []*queuedSend) {
 	msgs := make([]*primitive.Message, len(batch))
 	for i, s := range batch {
@@ -81,6 +95,18 @@ func (p *Producer) sendOne(batch []*queuedSend) {
 	}
 	// The first member's deadline bounds the request; members share it.
 	res, err := p.send(batch[0].ctx, batch[0].m.Topic, msgs...)
+	if len(batch) > 1 && memberFault(err) {
+		var wg sync.WaitGroup
+		for _, s := range batch {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p.sendAlone(s)
+			}()
+		}
+		wg.Wait()
+		return
+	}
 	for i, s := range batch {
 		if err != nil {
 			s.err = err
@@ -90,4 +116,17 @@ func (p *Producer) sendOne(batch []*queuedSend) {
 		}
 		close(s.done)
 	}
+}
+
+// sendAlone sends one queued message in a request of its own, within its
+// own deadline, and answers it.
+func (p *Producer) sendAlone(s *queuedSend) {
+	defer close(s.done)
+	res, err := p.send(s.ctx, s.m.Topic, s.msg)
+	if err != nil {
+		s.err = err
+		return
+	}
+	s.rc = Receipt{MessageID: s.m.ID, Topic: s.m.Topic, BrokerName: res.MessageQueue.BrokerName,
+		QueueID: res.MessageQueue.QueueId, QueueOffset: res.QueueOffset}
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/apache/rocketmq-client-go/v2"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 	"github.com/apache/rocketmq-client-go/v2/producer"
+
+	"github.com/zeroloss/zeroloss/brokertext"
 )
 
 var (
@@ -27,6 +29,10 @@ var (
 	ErrTopicNotFound = errors.New("broker: topic not found")
 	// ErrNotStarted means the producer is not running.
 	ErrNotStarted = errors.New("broker: producer not started")
+	// ErrRejected means the broker refused the message for what it is
+	// (MESSAGE_ILLEGAL: properties or body over its limits, ...): nothing was
+	// stored and sending it again cannot succeed.
+	ErrRejected = errors.New("broker: message rejected")
 )
 
 // Config configures a Producer.
@@ -48,7 +54,7 @@ type Config struct {
 	Known KnownTopics
 	// Observe, when set, is called after every broker request with its
 	// outcome ("ok", "flush_disk_timeout", "flush_slave_timeout",
-	// "slave_not_available", "topic_not_found", "error") and how many
+	// "slave_not_available", "topic_not_found", "rejected", "error") and how many
 	// messages it carried.
 	Observe func(topic, outcome string, messages int, elapsed time.Duration)
 	// Coalesce lets concurrent single sends to one topic (no delay, no
@@ -233,6 +239,9 @@ func (p *Producer) send(ctx context.Context, topic string, msgs ...*primitive.Me
 	res, err := p.p.SendSync(ctx, msgs...)
 	outcome := "ok"
 	switch {
+	case err != nil && rejected(err):
+		outcome = "rejected"
+		err = fmt.Errorf("%w: send to %s: %w", ErrRejected, topic, err)
 	case err != nil:
 		outcome = "error"
 		err = fmt.Errorf("%w: send to %s: %w", ErrUnconfirmed, topic, err)
@@ -318,6 +327,10 @@ func statusName(s primitive.SendStatus) string {
 	}
 }
 
+// toPrimitive builds the client's message. It refuses (wrapping
+// brokertext.ErrSeparator or brokertext.ErrTooLarge) a message whose
+// properties would forge or lose a property when encoded, or that the broker
+// would refuse for their size, whatever path built it.
 func toPrimitive(m Message) (*primitive.Message, error) {
 	if m.ID == "" {
 		return nil, errors.New("broker: message id is required")
@@ -342,6 +355,9 @@ func toPrimitive(m Message) (*primitive.Message, error) {
 	// Ask the broker to answer only once the message is stored as its
 	// flush and replication settings require (the broker's default too).
 	msg.WithProperty(primitive.PropertyWaitStoreMsgOk, "true")
+	if err := brokertext.Encodable(msg.GetProperties()); err != nil {
+		return nil, fmt.Errorf("broker: message %s to %s: %w", m.ID, m.Topic, err)
+	}
 	return msg, nil
 }
 

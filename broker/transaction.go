@@ -134,8 +134,9 @@ func NewTxProducer(cfg TxConfig, check Checker) (*TxProducer, error) {
 }
 
 // SendHalf stores m as a half message and returns its coordinates only on
-// SEND_OK; anything else wraps ErrUnconfirmed (the half message may exist:
-// its check-back must then be answered with Rollback).
+// SEND_OK. A message the broker refuses for what it is wraps ErrRejected
+// (nothing stored); anything else wraps ErrUnconfirmed (the half message may
+// exist: its check-back must then be answered with Rollback).
 func (p *TxProducer) SendHalf(ctx context.Context, m Message) (Half, error) {
 	if !p.running.Load() {
 		return Half{}, ErrNotStarted
@@ -149,6 +150,8 @@ func (p *TxProducer) SendHalf(ctx context.Context, m Message) (Half, error) {
 	}
 	res, err := p.p.SendMessageInTransaction(ctx, msg)
 	switch {
+	case err != nil && rejected(err):
+		return Half{}, fmt.Errorf("%w: half message to %s: %w", ErrRejected, m.Topic, err)
 	case err != nil && p.topics.missing(ctx, m.Topic):
 		return Half{}, fmt.Errorf("%w: %s", ErrTopicNotFound, m.Topic)
 	case err != nil:

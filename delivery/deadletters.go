@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/zeroloss/zeroloss/broker"
+	"github.com/zeroloss/zeroloss/brokertext"
 	"github.com/zeroloss/zeroloss/subscription"
 )
 
@@ -25,6 +27,25 @@ type Queues interface {
 type Sender interface {
 	Send(ctx context.Context, m broker.Message) (broker.Receipt, error)
 }
+
+// ErrNotRedrivable means a dead letter's tag, keys or properties break the
+// rules for text sent to the broker (package brokertext), so it cannot be
+// sent again as it is. Redrive wraps it in a *NotRedrivableError.
+var ErrNotRedrivable = errors.New("delivery: dead letter cannot be sent again")
+
+// NotRedrivableError names the dead letter Redrive stopped at and why.
+type NotRedrivableError struct {
+	MessageID string
+	Reason    string // the offending field (a JSON pointer) and the rule
+}
+
+// Error names the dead letter and the rule it breaks.
+func (e *NotRedrivableError) Error() string {
+	return fmt.Sprintf("%v: %s: %s", ErrNotRedrivable, e.MessageID, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrNotRedrivable) true.
+func (e *NotRedrivableError) Is(target error) bool { return target == ErrNotRedrivable }
 
 // DeadLetters lists, redrives and purges subscriptions' dead-letter queues
 // (%DLQ%<group>). RocketMQ cannot delete a message, so Redis remembers per
@@ -139,11 +160,22 @@ func (d *DeadLetters) Redrive(ctx context.Context, s subscription.Subscription, 
 		if len(ids) > 0 && !want[dl.MessageID] {
 			continue
 		}
-		props := map[string]string{}
+		// Everything but RocketMQ's own properties goes along: the user's,
+		// trace context and the gateway's own (ZL_*).
+		props, user := map[string]string{}, map[string]string{}
 		for k, v := range dl.msg.GetProperties() {
-			if !systemProperties[k] || k == "traceparent" || k == "tracestate" || k == "contentType" {
-				props[k] = v
+			if brokertext.System(k) {
+				continue
 			}
+			props[k] = v
+			if !brokertext.Reserved(k) {
+				user[k] = v
+			}
+		}
+		// A dead letter from a native producer may carry text the gateway
+		// never sends (a control character, a tag with a space).
+		if vs := brokertext.Check("", brokertext.Message{Tag: dl.Tag, Keys: dl.Keys, Properties: user}); len(vs) > 0 {
+			return n, &NotRedrivableError{MessageID: dl.MessageID, Reason: vs[0].Field + " " + vs[0].Reason}
 		}
 		props[primitive.PropertyRetryTopic] = s.Topic
 		if _, err := d.send.Send(ctx, broker.Message{ID: dl.MessageID, Topic: "%RETRY%" + s.Group(), Body: dl.msg.Body,

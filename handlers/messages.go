@@ -8,8 +8,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"regexp"
-	"sort"
 	"strings"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/zeroloss/zeroloss/api"
 	"github.com/zeroloss/zeroloss/auth"
 	"github.com/zeroloss/zeroloss/broker"
+	"github.com/zeroloss/zeroloss/brokertext"
 	"github.com/zeroloss/zeroloss/msgid"
 	"github.com/zeroloss/zeroloss/problem"
 )
@@ -72,7 +71,7 @@ func (h *Messages) PublishMessage(ctx context.Context, req api.PublishMessageReq
 		return nil, problem.New(problem.PayloadTooLarge,
 			fmt.Sprintf("the message body is %d bytes once decoded; the limit is %d", len(body), h.cfg.MaxMessageBytes))
 	}
-	fields = append(fields, checkProperties("/properties", b.Properties)...)
+	fields = append(fields, checkText("", b.Tag, b.Keys, b.ShardingKey, b.Properties)...)
 	var deliverAt time.Time
 	switch {
 	case b.DelaySeconds != nil && b.DeliverAt != nil:
@@ -98,6 +97,9 @@ func (h *Messages) PublishMessage(ctx context.Context, req api.PublishMessageReq
 		ShardingKey: deref(b.ShardingKey),
 		DeliverAt:   deliverAt,
 	}
+	if fe := checkSize("", m); fe != nil {
+		return nil, sizeProblem(*fe)
+	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.SendBudget)
 	defer cancel()
 	rc, err := h.sender.Send(sctx, m)
@@ -116,28 +118,34 @@ func (h *Messages) PublishBatch(ctx context.Context, req api.PublishBatchRequest
 		return nil, err
 	}
 	seed := msgid.FromContext(ctx)
-	var fields []problem.FieldError
+	var fields, tooLarge []problem.FieldError
 	total := 0
 	ms := make([]broker.Message, len(req.Body.Messages))
 	for i, bm := range req.Body.Messages {
 		at := fmt.Sprintf("/messages/%d", i)
 		body, fe := decodeBody(at+"/body", bm.Body, bm.Encoding)
 		fields = append(fields, fe...)
-		fields = append(fields, checkProperties(at+"/properties", bm.Properties)...)
-		// The broker limits the encoded batch: body, properties and about
-		// 100 bytes of header per message.
-		total += len(body) + propertiesSize(bm.Properties) + batchOverhead
+		fields = append(fields, checkText(at, bm.Tag, bm.Keys, nil, bm.Properties)...)
 		ms[i] = broker.Message{
 			ID: seed.ID(uint16(i)), Topic: req.Topic, Body: body, Tag: deref(bm.Tag),
 			Keys: derefKeys(bm.Keys), Properties: injectTrace(ctx, h.prop, bm.Properties),
 		}
+		if fe := checkSize(at, ms[i]); fe != nil {
+			tooLarge = append(tooLarge, *fe)
+		}
+		// The broker limits the encoded batch: body, properties and about
+		// 100 bytes of header per message.
+		total += len(body) + brokertext.Size(textOf(ms[i])) + batchOverhead
+	}
+	if len(fields) > 0 {
+		return nil, problem.New(problem.Validation, "the batch is invalid; see errors").WithFields(fields...)
+	}
+	if len(tooLarge) > 0 {
+		return nil, sizeProblem(tooLarge...)
 	}
 	if total > h.cfg.MaxMessageBytes {
 		return nil, problem.New(problem.PayloadTooLarge,
 			fmt.Sprintf("the batch is %d bytes once decoded; the limit is %d", total, h.cfg.MaxMessageBytes))
-	}
-	if len(fields) > 0 {
-		return nil, problem.New(problem.Validation, "the batch is invalid; see errors").WithFields(fields...)
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.SendBudget)
 	defer cancel()
@@ -194,58 +202,47 @@ func decodeBody(field, body string, enc *api.Encoding) ([]byte, []problem.FieldE
 	return b, nil
 }
 
-var propertyName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
-
-// reservedProperties are names RocketMQ or the gateway give a meaning to
-// (MessageConst.STRING_HASH_SET and trace context).
-var reservedProperties = map[string]bool{
-	"KEYS": true, "TAGS": true, "WAIT": true, "DELAY": true, "RETRY_TOPIC": true, "REAL_TOPIC": true,
-	"REAL_QID": true, "TRAN_MSG": true, "PGROUP": true, "MIN_OFFSET": true, "MAX_OFFSET": true,
-	"BUYER_ID": true, "ORIGIN_MESSAGE_ID": true, "TRANSFER_FLAG": true, "CORRECTION_FLAG": true,
-	"MQ2_FLAG": true, "RECONSUME_TIME": true, "MSG_REGION": true, "TRACE_ON": true, "UNIQ_KEY": true,
-	"MAX_RECONSUME_TIMES": true, "CONSUME_START_TIME": true, "TRAN_PREPARED_QUEUE_OFFSET": true,
-	"TRANSACTION_CHECK_TIMES": true, "CHECK_IMMUNITY_TIME_IN_SECONDS": true, "SHARDING_KEY": true,
-	"CORRELATION_ID": true, "REPLY_TO_CLIENT": true, "TTL": true, "ARRIVE_TIME": true, "MSG_TYPE": true,
-	"CLUSTER": true, "INSTANCE_ID": true, "bname": true, "DELAY_SEC": true, "DELAY_MS": true,
-	"traceparent": true, "tracestate": true, "baggage": true,
-}
-
-var reservedPropertyPrefixes = []string{"__", "TIMER_", "INNER_", "POP_", "1ST_POP", "zl-", "ZL_"}
-
-func checkProperties(field string, props *api.Properties) []problem.FieldError {
-	if props == nil {
-		return nil
+// checkText checks the broker text of one message as a request gives it
+// (see package brokertext); at prefixes the field pointers. A tag or
+// sharding key given empty is refused, not taken as absent.
+func checkText(at string, tag *string, keys *api.Keys, shardingKey *string, props *api.Properties) []problem.FieldError {
+	vs := brokertext.Check(at, brokertext.Message{Tag: deref(tag), Keys: derefKeys(keys),
+		ShardingKey: deref(shardingKey), Properties: derefProps(props)})
+	if tag != nil && *tag == "" {
+		vs = append(vs, brokertext.CheckTag(at+"/tag", "")...)
 	}
-	names := make([]string, 0, len(*props))
-	for k := range *props {
-		names = append(names, k)
+	if shardingKey != nil && *shardingKey == "" {
+		vs = append(vs, brokertext.CheckShardingKey(at+"/shardingKey", "")...)
 	}
-	sort.Strings(names)
-	var out []problem.FieldError
-	for _, k := range names {
-		at := field + "/" + k
-		switch {
-		case !propertyName.MatchString(k):
-			out = append(out, problem.FieldError{Field: at, Reason: "name must be 1 to 64 characters of A-Z a-z 0-9 _ . -"})
-		case isReservedProperty(k):
-			out = append(out, problem.FieldError{Field: at, Reason: "name is reserved by RocketMQ or the gateway"})
-		case strings.ContainsAny((*props)[k], "\x01\x02"):
-			out = append(out, problem.FieldError{Field: at, Reason: "value must not contain the control characters U+0001 or U+0002"})
-		}
+	out := make([]problem.FieldError, len(vs))
+	for i, v := range vs {
+		out[i] = problem.FieldError{Field: v.Field, Reason: v.Reason}
 	}
 	return out
 }
 
-func isReservedProperty(k string) bool {
-	if reservedProperties[k] {
-		return true
+// textOf returns the broker text of m as it will be sent (trace context
+// included).
+func textOf(m broker.Message) brokertext.Message {
+	return brokertext.Message{Tag: m.Tag, Keys: m.Keys, ShardingKey: m.ShardingKey, Properties: m.Properties}
+}
+
+// checkSize checks that m's encoded properties, with everything the gateway
+// and the RocketMQ client add, fit the broker's limit; at prefixes the field
+// pointer.
+func checkSize(at string, m broker.Message) *problem.FieldError {
+	n := brokertext.Size(textOf(m))
+	if n <= brokertext.MaxSize {
+		return nil
 	}
-	for _, p := range reservedPropertyPrefixes {
-		if strings.HasPrefix(k, p) {
-			return true
-		}
-	}
-	return false
+	return &problem.FieldError{Field: at + "/properties", Reason: fmt.Sprintf(
+		"tag, keys, sharding key, properties and trace context encode to %d bytes; the limit is %d", n, brokertext.MaxSize)}
+}
+
+func sizeProblem(fields ...problem.FieldError) error {
+	return problem.New(problem.PropertiesTooLarge, fmt.Sprintf(
+		"the broker stores at most %d bytes of encoded properties per message, of which the gateway keeps %d for its own; nothing was sent",
+		brokertext.BrokerLimit, brokertext.Reserve)).WithFields(fields...)
 }
 
 // injectTrace copies props and adds the W3C trace context of ctx.
@@ -260,7 +257,24 @@ func injectTrace(ctx context.Context, prop propagation.TextMapPropagator, props 
 	return out
 }
 
+// textProblem maps the broker package's refusals of a message for what it
+// is; ok is false for any other error.
+func textProblem(err error) (_ error, ok bool) {
+	switch {
+	case errors.Is(err, brokertext.ErrSeparator):
+		return problem.Wrap(problem.Validation, "a tag, key, sharding key or property holds a control character; nothing was sent", err), true
+	case errors.Is(err, brokertext.ErrTooLarge):
+		return problem.Wrap(problem.PropertiesTooLarge, "the encoded properties are over the broker's limit; nothing was sent", err), true
+	case errors.Is(err, broker.ErrRejected):
+		return problem.Wrap(problem.MessageRejected, "the broker refused this message for what it is; nothing was stored and sending it again cannot succeed", err), true
+	}
+	return nil, false
+}
+
 func sendProblem(err error) error {
+	if pe, ok := textProblem(err); ok {
+		return pe
+	}
 	switch {
 	case errors.Is(err, broker.ErrTopicNotFound):
 		return problem.Wrap(problem.TopicNotFound, "the topic does not exist on the cluster; nothing was stored", err)
@@ -275,14 +289,11 @@ func sendProblem(err error) error {
 // properties (fixed fields, tag, keys, ids, trace context).
 const batchOverhead = 256
 
-func propertiesSize(p *api.Properties) int {
-	n := 0
-	if p != nil {
-		for k, v := range *p {
-			n += len(k) + len(v) + 2
-		}
+func derefProps(p *api.Properties) map[string]string {
+	if p == nil {
+		return nil
 	}
-	return n
+	return *p
 }
 
 func deref(s *string) string {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/zeroloss/zeroloss/auth"
 	"github.com/zeroloss/zeroloss/broker"
+	"github.com/zeroloss/zeroloss/brokertext"
 	"github.com/zeroloss/zeroloss/config"
 	"github.com/zeroloss/zeroloss/handlers"
 	"github.com/zeroloss/zeroloss/idempotency"
@@ -84,6 +85,12 @@ const (
 
 func newRouter(t *testing.T, s *recordingSender) http.Handler {
 	t.Helper()
+	return newRouterBody(t, s, 4096)
+}
+
+// newRouterBody is newRouter with an HTTP body limit of maxBody bytes.
+func newRouterBody(t *testing.T, s *recordingSender, maxBody int64) http.Handler {
+	t.Helper()
 	keys, err := auth.NewKeyring([]config.APIKey{
 		{Name: "admin", Key: adminKey, Scopes: []string{"admin"}},
 		{Name: "orders", Key: ordersKey, Scopes: []string{"publish:orders-*"}},
@@ -97,7 +104,7 @@ func newRouter(t *testing.T, s *recordingSender) http.Handler {
 		API:     handlers.API{Messages: handlers.NewMessages(s, handlers.MessagesConfig{MaxMessageBytes: 1024, SendBudget: time.Second}, telemetry.Propagator())},
 		Health:  handlers.NewHealth(map[string]handlers.Check{}, time.Second, func(*http.Request) string { return "" }),
 		Metrics: telemetry.NewMetrics(), TracerProvider: noop.NewTracerProvider(), Propagator: telemetry.Propagator(),
-		MaxBodyBytes: 4096,
+		MaxBodyBytes: maxBody,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -177,6 +184,19 @@ func TestBadInputsAreRefusedAndNothingIsSent(t *testing.T) {
 		{"batch empty", "POST", batch, adminKey, js, `{"messages":[]}`, nil, 400, "validation", "/messages"},
 		{"batch delay not allowed", "POST", batch, adminKey, js, `{"messages":[{"body":"x","delaySeconds":3}]}`, nil, 400, "validation", "/messages/0"},
 		{"batch bad property", "POST", batch, adminKey, js, `{"messages":[{"body":"x"},{"body":"y","properties":{"KEYS":"k"}}]}`, nil, 400, "validation", "/messages/1/properties/KEYS"},
+		{"tag forges TRAN_MSG", "POST", msgs, adminKey, js, `{"body":"inject","tag":"x\u0002TRAN_MSG\u0001true"}`, nil, 400, "validation", "/tag"},
+		{"key forges DELAY", "POST", msgs, adminKey, js, `{"body":"x","keys":["ok","k\u0002DELAY\u00013"]}`, nil, 400, "validation", "/keys/1"},
+		{"sharding key forges UNIQ_KEY", "POST", msgs, adminKey, js, `{"body":"x","shardingKey":"s\u0002UNIQ_KEY\u0001x"}`, nil, 400, "validation", "/shardingKey"},
+		{"property value forges TIMER_DELIVER_MS", "POST", msgs, adminKey, js, `{"body":"x","properties":{"p":"v\u0002TIMER_DELIVER_MS\u00011"}}`, nil, 400, "validation", "/properties/p"},
+		{"property name forges TRAN_MSG", "POST", msgs, adminKey, js, `{"body":"x","properties":{"p\u0002TRAN_MSG\u0001true\u0002q":"v"}}`, nil, 400, "validation", ""},
+		{"reserved TIMER_DELIVER_MS", "POST", msgs, adminKey, js, `{"body":"x","properties":{"TIMER_DELIVER_MS":"1"}}`, nil, 400, "validation", "/properties/TIMER_DELIVER_MS"},
+		{"reserved __STARTDELIVERTIME", "POST", msgs, adminKey, js, `{"body":"x","properties":{"__STARTDELIVERTIME":"1"}}`, nil, 400, "validation", "/properties/__STARTDELIVERTIME"},
+		{"empty tag", "POST", msgs, adminKey, js, `{"body":"x","tag":""}`, nil, 400, "validation", "/tag"},
+		{"empty sharding key", "POST", msgs, adminKey, js, `{"body":"x","shardingKey":""}`, nil, 400, "validation", "/shardingKey"},
+		{"newline in tag", "POST", msgs, adminKey, js, `{"body":"x","tag":"a\nb"}`, nil, 400, "validation", "/tag"},
+		{"DEL in property value", "POST", msgs, adminKey, js, `{"body":"x","properties":{"p":"a\u007fb"}}`, nil, 400, "validation", "/properties/p"},
+		{"batch tag forges TRAN_MSG", "POST", batch, adminKey, js, `{"messages":[{"body":"x"},{"body":"y","tag":"x\u0002TRAN_MSG\u0001true"}]}`, nil, 400, "validation", "/messages/1/tag"},
+		{"batch key forges DELAY", "POST", batch, adminKey, js, `{"messages":[{"body":"y","keys":["k\u0002DELAY\u00013"]}]}`, nil, 400, "validation", "/messages/0/keys/0"},
 		{"unknown route", "GET", "/v1/nothing", adminKey, "", "", nil, 404, "not-found", ""},
 		{"wrong method", "GET", msgs, adminKey, "", "", nil, 405, "method-not-allowed", ""},
 	}
@@ -302,6 +322,9 @@ func TestSendFailuresMapToProblems(t *testing.T) {
 		{"unconfirmed", fmt.Errorf("%w: broker answered flush_disk_timeout", broker.ErrUnconfirmed), 503, "send-unconfirmed"},
 		{"transport", errors.New("dial tcp 10.1.2.3:10911: connection refused"), 503, "send-unconfirmed"},
 		{"topic missing", fmt.Errorf("%w: orders-x", broker.ErrTopicNotFound), 404, "topic-not-found"},
+		{"broker refuses the message", fmt.Errorf("%w: send to orders-x: CODE: 13, DESC: 10.1.2.3", broker.ErrRejected), 422, "message-rejected"},
+		{"encoder refuses a separator", fmt.Errorf("broker: message 1 to orders-x: %w", brokertext.ErrSeparator), 400, "validation"},
+		{"encoder refuses the size", fmt.Errorf("broker: message 1 to orders-x: %w", brokertext.ErrTooLarge), 413, "properties-too-large"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -357,5 +380,53 @@ func TestReadinessNamesTheFailingPart(t *testing.T) {
 	}
 	if strings.Contains(rec.Body.String(), "10.0.0.9") {
 		t.Error("internal error text leaked")
+	}
+}
+
+func TestPropertiesOverTheBrokersLimitAreRefusedBeforeSending(t *testing.T) {
+	props := map[string]string{}
+	for i := range 10 {
+		props[fmt.Sprintf("p%d", i)] = strings.Repeat("x", 4096)
+	}
+	one, _ := json.Marshal(map[string]any{"body": "x", "properties": props})
+	small, _ := json.Marshal(map[string]any{"body": "y", "properties": map[string]string{"p": "v"}})
+	tests := []struct {
+		name, path, body, field string
+	}{
+		{"message", "/v1/topics/orders-eu/messages", string(one), "/properties"},
+		{"batch member", "/v1/topics/orders-eu/message-batches", `{"messages":[` + string(small) + `,` + string(one) + `]}`, "/messages/1/properties"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &recordingSender{}
+			rec := do(newRouterBody(t, s, 1<<20), "POST", tc.path, adminKey, "application/json", tc.body)
+			var p problemBody
+			if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+				t.Fatalf("%d %s", rec.Code, rec.Body)
+			}
+			if rec.Code != http.StatusRequestEntityTooLarge || p.Type != problem.TypeBase+"properties-too-large" ||
+				len(p.Errors) != 1 || p.Errors[0].Field != tc.field {
+				t.Fatalf("got %d %s", rec.Code, rec.Body)
+			}
+			if n := s.count(); n != 0 {
+				t.Fatalf("%d message(s) were sent", n)
+			}
+		})
+	}
+	// Just under the limit, with the gateway's reserve kept, is sent.
+	s := &recordingSender{}
+	fits := map[string]string{}
+	left := brokertext.MaxSize - len("TAGS") - len("T") - 2
+	for i := range 7 {
+		fits[fmt.Sprintf("p%d", i)] = strings.Repeat("x", 4096)
+		left -= 2 + 4096 + 2
+	}
+	fits["q"] = strings.Repeat("x", left-len("q")-2)
+	if n := brokertext.Size(brokertext.Message{Tag: "T", Properties: fits}); n != brokertext.MaxSize {
+		t.Fatalf("test message takes %d bytes, want %d", n, brokertext.MaxSize)
+	}
+	body, _ := json.Marshal(map[string]any{"body": "x", "tag": "T", "properties": fits})
+	if rec := do(newRouterBody(t, s, 1<<20), "POST", "/v1/topics/orders-eu/messages", adminKey, "application/json", string(body)); rec.Code != http.StatusCreated || s.count() != 1 {
+		t.Fatalf("properties within the limit: %d %s", rec.Code, rec.Body)
 	}
 }

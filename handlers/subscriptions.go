@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/zeroloss/zeroloss/api"
+	"github.com/zeroloss/zeroloss/brokertext"
 	"github.com/zeroloss/zeroloss/delivery"
 	"github.com/zeroloss/zeroloss/problem"
 	"github.com/zeroloss/zeroloss/subscription"
@@ -64,6 +65,12 @@ func (h *Subscriptions) CreateSubscription(ctx context.Context, req api.CreateSu
 	b := req.Body
 	if err := requireSubscribe(ctx, b.Topic); err != nil {
 		return nil, err
+	}
+	if b.TagFilter != nil {
+		if vs := brokertext.CheckTagFilter("/tagFilter", *b.TagFilter); len(vs) > 0 {
+			return nil, problem.New(problem.Validation, "the tag filter is invalid; see errors").
+				WithFields(problem.FieldError{Field: vs[0].Field, Reason: vs[0].Reason})
+		}
 	}
 	in := subscription.Input{Name: &b.Name, Topic: &b.Topic, TagFilter: b.TagFilter, Endpoint: &b.Endpoint,
 		Timeout: msDuration(b.TimeoutMs), MaxAttempts: b.MaxAttempts, Concurrency: b.Concurrency, Ordered: b.Ordered}
@@ -222,6 +229,15 @@ func (h *Subscriptions) RedriveDeadLetters(ctx context.Context, req api.RedriveD
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	n, err := h.dlq.Redrive(rctx, s, ids)
+	var nr *delivery.NotRedrivableError
+	if errors.As(err, &nr) {
+		return nil, problem.Wrap(problem.MessageRejected, fmt.Sprintf(
+			"%d dead letters were sent back; dead letter %s cannot be sent again (%s): redrive the others by id, or purge",
+			n, nr.MessageID, nr.Reason), err)
+	}
+	if pe, ok := textProblem(err); ok {
+		return nil, pe
+	}
 	if err != nil {
 		return nil, problem.Wrap(problem.SendUnconfirmed, fmt.Sprintf("%d dead letters were sent back before an error; retry to send the rest", n), err).WithRetryAfter(1)
 	}

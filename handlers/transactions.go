@@ -75,13 +75,18 @@ func (h *Transactions) BeginTransaction(ctx context.Context, req api.BeginTransa
 	if len(body) > h.maxMessageBytes {
 		return nil, problem.New(problem.PayloadTooLarge, fmt.Sprintf("the message body is %d bytes once decoded; the limit is %d", len(body), h.maxMessageBytes))
 	}
-	fields = append(fields, checkProperties("/properties", b.Properties)...)
+	fields = append(fields, checkText("", b.Tag, b.Keys, nil, b.Properties)...)
 	if len(fields) > 0 {
 		return nil, problem.New(problem.Validation, "the message is invalid; see errors").WithFields(fields...)
 	}
 	in := txcallback.BeginInput{
 		Tenant: principal(ctx).Tenant, ProducerID: b.Producer, MessageID: msgid.FromContext(ctx).ID(0),
 		Topic: b.Topic, Body: body, Tag: deref(b.Tag), Keys: derefKeys(b.Keys), Properties: injectTrace(ctx, h.prop, b.Properties),
+	}
+	// The transaction's own properties (ZL_TX, CHECK_IMMUNITY_TIME_IN_SECONDS)
+	// fit in brokertext.Reserve.
+	if fe := checkSize("", broker.Message{Tag: in.Tag, Keys: in.Keys, Properties: in.Properties}); fe != nil {
+		return nil, sizeProblem(*fe)
 	}
 	if b.CheckAfterSeconds != nil {
 		in.CheckAfter = time.Duration(*b.CheckAfterSeconds) * time.Second
@@ -248,9 +253,13 @@ func (h *Transactions) RotateProducerSecret(ctx context.Context, req api.RotateP
 
 func txProblem(err error) error {
 	var pe *problem.Error
-	switch {
-	case errors.As(err, &pe):
+	if errors.As(err, &pe) {
 		return pe
+	}
+	if pe, ok := textProblem(err); ok {
+		return pe
+	}
+	switch {
 	case errors.Is(err, txcallback.ErrProducerNotFound):
 		return problem.New(problem.ProducerNotFound, "no such producer for this API key's tenant")
 	case errors.Is(err, txcallback.ErrTxNotFound):

@@ -44,6 +44,8 @@ var (
 	InvalidWebhookURL     = Kind{"invalid-webhook-url", "Webhook URL refused", http.StatusBadRequest}
 	IdempotencyKeyInUse   = Kind{"idempotency-key-in-use", "A request with this Idempotency-Key is in progress", http.StatusConflict}
 	PayloadTooLarge       = Kind{"payload-too-large", "Payload too large", http.StatusRequestEntityTooLarge}
+	PropertiesTooLarge    = Kind{"properties-too-large", "Message properties too large", http.StatusRequestEntityTooLarge}
+	MessageRejected       = Kind{"message-rejected", "The broker refused the message", http.StatusUnprocessableEntity}
 	UnsupportedMediaType  = Kind{"unsupported-media-type", "Unsupported media type", http.StatusUnsupportedMediaType}
 	IdempotencyKeyReused  = Kind{"idempotency-key-mismatch", "Idempotency-Key was used with another payload", http.StatusUnprocessableEntity}
 	SendUnconfirmed       = Kind{"send-unconfirmed", "The broker did not confirm the send", http.StatusServiceUnavailable}

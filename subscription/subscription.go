@@ -9,11 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/oklog/ulid/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/zeroloss/zeroloss/brokertext"
 )
 
 // Dedup key sources.
@@ -215,16 +216,7 @@ func (st *Store) Watch(ctx context.Context, interval time.Duration, changed func
 }
 
 // ValidTagFilter reports whether expr is a RocketMQ tag expression the
-// gateway accepts: "*" or tags joined by "||".
+// gateway accepts: "*" or tags joined by "||" (brokertext.CheckTagFilter).
 func ValidTagFilter(expr string) bool {
-	if expr == "*" {
-		return true
-	}
-	for _, t := range strings.Split(expr, "||") {
-		t = strings.TrimSpace(t)
-		if t == "" || strings.ContainsAny(t, "| \t") {
-			return false
-		}
-	}
-	return true
+	return len(brokertext.CheckTagFilter("/tagFilter", expr)) == 0
 }
