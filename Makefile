@@ -12,7 +12,7 @@ DEV_API_KEYS ?= dev:dev-secret-key:admin
 DEV_LISTEN ?= 127.0.0.1:8080
 DEV_TOPIC ?= orders
 
-.PHONY: dev down test test-short e2e bench lint generate build stack
+.PHONY: dev down test test-short e2e bench lint generate build stack fuzz
 
 build:
 	$(GO) build -o bin/gateway ./cmd/gateway
@@ -36,8 +36,22 @@ test:
 	@ZL_STACK_DIR=$(TEST_STACK_DIR) bash $(STACK) up >/dev/null
 	@set -o pipefail; status=0; \
 		ZL_STACK_DIR=$(TEST_STACK_DIR) $(GO) test -count=1 -timeout 20m ./... || status=$$?; \
+		$(MAKE) --no-print-directory fuzz || status=$$?; \
 		ZL_STACK_DIR=$(TEST_STACK_DIR) bash $(STACK) down >/dev/null 2>&1 || true; \
 		exit $$status
+
+## fuzz: every Fuzz* target of the module, found with `go test -list`, for
+## FUZZTIME each (the seed corpora in testdata/fuzz also run in plain `go test`).
+## A failing input is written to the package's testdata/fuzz/<target>/: commit it with the fix.
+FUZZTIME ?= 5s
+fuzz:
+	@set -o pipefail; targets=$$($(GO) test -list '^Fuzz' ./... | \
+		awk '/^Fuzz/ { f[n++] = $$1; next } /^ok / { for (i = 0; i < n; i++) print $$2 " " f[i] } { n = 0 }') || exit 1; \
+	[ -n "$$targets" ] || { echo "fuzz: no Fuzz targets found" >&2; exit 1; }; \
+	while read -r pkg target; do \
+		echo "fuzz: $$pkg $$target for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) "$$pkg" || exit 1; \
+	done <<< "$$targets"
 
 ## test-short: unit tests only (no services).
 test-short:
