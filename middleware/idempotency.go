@@ -38,9 +38,10 @@ const (
 
 // Idempotency makes POSTs with an Idempotency-Key safe to retry. The key is
 // scoped to the caller's API key; the fingerprint is the method, path and
-// body, a JSON body by its meaning (see fingerprint). A 2xx answer is stored and replayed; any other answer reopens the
-// key, keeping the request's message-id seed so the retry sends the same ids.
-// Without Redis nothing is sent: 503 dependency-unavailable.
+// body, a JSON body by its meaning (see fingerprint). A 2xx answer is
+// stored and replayed; any other answer reopens the key, keeping the
+// request's message-id seed so the retry sends the same ids. Without Redis
+// nothing is sent: 503 dependency-unavailable.
 func Idempotency(store IdempotencyStore, log *slog.Logger, writeErr ErrorWriter) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
