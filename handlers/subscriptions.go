@@ -265,7 +265,7 @@ func subProblem(err error) error {
 	case errors.Is(err, subscription.ErrNotFound):
 		return problem.New(problem.SubscriptionNotFound, subNotFound)
 	case errors.Is(err, subscription.ErrInvalidEndpoint):
-		return problem.Wrap(problem.InvalidWebhookURL, "the endpoint must be absolute http(s) without credentials, and not a loopback, private or link-local address", err)
+		return problem.Wrap(problem.InvalidWebhookURL, "the endpoint must be absolute http(s) without credentials, and not name a loopback, private, link-local or other non-global address", err)
 	}
 	return problem.Wrap(problem.DependencyUnavailable, "Redis or the brokers could not be reached; retry later", err).WithRetryAfter(1)
 }

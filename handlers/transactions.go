@@ -281,7 +281,7 @@ func txProblem(err error) error {
 	case errors.Is(err, txcallback.ErrTxNotFound):
 		return problem.New(problem.TransactionNotFound, txNotFound)
 	case errors.Is(err, txcallback.ErrInvalidURL):
-		return problem.Wrap(problem.InvalidWebhookURL, "the URL must be absolute http(s) without credentials, and not a loopback, private or link-local address", err)
+		return problem.Wrap(problem.InvalidWebhookURL, "the URL must be absolute http(s) without credentials, and not name a loopback, private, link-local or other non-global address", err)
 	case errors.Is(err, broker.ErrUnconfirmed), errors.Is(err, broker.ErrNotStarted):
 		return problem.Wrap(problem.SendUnconfirmed,
 			"the broker did not confirm the half message; the transaction was not begun; retry with the same Idempotency-Key", err).WithRetryAfter(1)
