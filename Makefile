@@ -16,7 +16,7 @@ DEV_TOPIC ?= orders
 # over every package those binaries hold (all but bench/, which runs in no test), less *.gen.go.
 COVER_DIR ?= $(CURDIR)/.cover
 
-.PHONY: dev down test test-short e2e bench lint generate build stack cover
+.PHONY: dev down test test-short e2e bench lint generate build stack cover fuzz
 
 build:
 	$(GO) build -o bin/gateway ./cmd/gateway
@@ -43,6 +43,7 @@ test:
 		ZL_STACK_DIR=$(TEST_STACK_DIR) ZL_COVER_DIR=$(COVER_DIR)/e2e $(GO) test -count=1 -timeout 20m -cover ./... \
 			-args -test.gocoverdir=$(COVER_DIR)/unit || status=$$?; \
 		ZL_STACK_DIR=$(TEST_STACK_DIR) bash $(STACK) down >/dev/null 2>&1 || true; \
+		$(MAKE) --no-print-directory fuzz || status=$$?; \
 		$(MAKE) -s cover || true; \
 		exit $$status
 
@@ -53,6 +54,19 @@ cover:
 		$(GO) tool covdata textfmt -i=$$dirs -o $(COVER_DIR)/all.txt && \
 		grep -v -e '\.gen\.go:' $(COVER_DIR)/all.txt > $(COVER_DIR)/cover.out && \
 		$(GO) tool cover -func=$(COVER_DIR)/cover.out | tail -1 | sed 's/^total:[[:space:]]*(statements)[[:space:]]*/total coverage (unit + e2e, non-generated): /'
+
+## fuzz: every Fuzz* target of the module, found with `go test -list`, for
+## FUZZTIME each (the seed corpora in testdata/fuzz also run in plain `go test`).
+## A failing input is written to the package's testdata/fuzz/<target>/: commit it with the fix.
+FUZZTIME ?= 5s
+fuzz:
+	@set -o pipefail; targets=$$($(GO) test -list '^Fuzz' ./... | \
+		awk '/^Fuzz/ { f[n++] = $$1; next } /^ok / { for (i = 0; i < n; i++) print $$2 " " f[i] } { n = 0 }') || exit 1; \
+	[ -n "$$targets" ] || { echo "fuzz: no Fuzz targets found" >&2; exit 1; }; \
+	while read -r pkg target; do \
+		echo "fuzz: $$pkg $$target for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) "$$pkg" || exit 1; \
+	done <<< "$$targets"
 
 ## test-short: unit tests only (no services).
 test-short:

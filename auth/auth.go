@@ -43,6 +43,19 @@ func (p Principal) Allows(action, resource string) bool {
 	return false
 }
 
+// AllowsAll reports whether p may do action on every topic: it is an admin
+// or holds action with a pattern of only '*' (e.g. "transact:*"). Resources
+// that are not tied to one topic, such as transactional producers, need it
+// to be changed.
+func (p Principal) AllowsAll(action string) bool {
+	for _, s := range p.scopes {
+		if s.action == "admin" || s.action == action && s.pattern != "" && strings.Trim(s.pattern, "*") == "" {
+			return true
+		}
+	}
+	return false
+}
+
 // HasAction reports whether p may do action on at least some resource.
 func (p Principal) HasAction(action string) bool {
 	for _, s := range p.scopes {

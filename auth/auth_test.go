@@ -53,3 +53,35 @@ func TestBadScopes(t *testing.T) {
 		}
 	}
 }
+
+func TestAllowsAll(t *testing.T) {
+	kr, err := auth.NewKeyring([]config.APIKey{
+		{Name: "ops", Key: "ops-secret", Scopes: []string{"admin"}},
+		{Name: "all", Key: "all-secret", Scopes: []string{"transact:*", "publish:orders-*"}},
+		{Name: "stars", Key: "stars-secret", Scopes: []string{"transact:**"}},
+		{Name: "some", Key: "some-secret", Scopes: []string{"transact:orders-*", "transact:?*", "subscribe:*"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		key, action string
+		want        bool
+	}{
+		{"ops-secret", "transact", true},
+		{"all-secret", "transact", true},
+		{"all-secret", "publish", false},
+		{"all-secret", "subscribe", false},
+		{"stars-secret", "transact", true},
+		{"some-secret", "transact", false},
+		{"some-secret", "subscribe", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.key+"/"+tc.action, func(t *testing.T) {
+			p, _ := kr.Lookup(tc.key)
+			if got := p.AllowsAll(tc.action); got != tc.want {
+				t.Fatalf("AllowsAll(%s) = %v, want %v", tc.action, got, tc.want)
+			}
+		})
+	}
+}

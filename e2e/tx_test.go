@@ -198,7 +198,9 @@ func TestSeedTransactions(t *testing.T) {
 		}
 		return 200, `{"decision":"unknown"}`
 	})
-	prd := registerProducer(t, g, testenv.OrdersKey, hook)
+	// Producers are managed with transact:* (they serve every topic); the
+	// orders key, scoped to orders-*, uses them.
+	prd := registerProducer(t, g, testenv.OrdersOpsKey, hook)
 
 	a := begin(t, g, testenv.OrdersKey, prd, topic, "order A", "TAGA")
 	b := begin(t, g, testenv.OrdersKey, prd, topic, "order B", "TAGB")

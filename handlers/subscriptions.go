@@ -86,7 +86,8 @@ func (h *Subscriptions) CreateSubscription(ctx context.Context, req api.CreateSu
 	return api.CreateSubscription201JSONResponse{Body: subWithSecret(s), Headers: api.CreateSubscription201ResponseHeaders{Location: &loc}}, nil
 }
 
-// ListSubscriptions lists the tenant's subscriptions.
+// ListSubscriptions lists the tenant's subscriptions on topics the key may
+// subscribe to.
 func (h *Subscriptions) ListSubscriptions(ctx context.Context, req api.ListSubscriptionsRequestObject) (api.ListSubscriptionsResponseObject, error) {
 	if err := requireSubscribe(ctx, ""); err != nil {
 		return nil, err
@@ -96,8 +97,11 @@ func (h *Subscriptions) ListSubscriptions(ctx context.Context, req api.ListSubsc
 		return nil, subProblem(err)
 	}
 	out := api.ListSubscriptions200JSONResponse{Items: make([]api.Subscription, 0, len(ss))}
+	p := principal(ctx)
 	for _, s := range ss {
-		out.Items = append(out.Items, subView(s))
+		if p.Allows("subscribe", s.Topic) {
+			out.Items = append(out.Items, subView(s))
+		}
 	}
 	if next != "" {
 		out.NextCursor = &next
@@ -105,6 +109,8 @@ func (h *Subscriptions) ListSubscriptions(ctx context.Context, req api.ListSubsc
 	return out, nil
 }
 
+// get returns the subscription every operation on one acts on; one on a
+// topic the key may not subscribe to is not found (see authz.go).
 func (h *Subscriptions) get(ctx context.Context, id string) (subscription.Subscription, error) {
 	if err := requireSubscribe(ctx, ""); err != nil {
 		return subscription.Subscription{}, err
@@ -112,6 +118,9 @@ func (h *Subscriptions) get(ctx context.Context, id string) (subscription.Subscr
 	s, err := h.svc.Get(ctx, principal(ctx).Tenant, id)
 	if err != nil {
 		return s, subProblem(err)
+	}
+	if err := visibleTopic(ctx, "subscribe", s.Topic, problem.SubscriptionNotFound, subNotFound); err != nil {
+		return subscription.Subscription{}, err
 	}
 	return s, nil
 }
@@ -257,6 +266,10 @@ func (h *Subscriptions) PurgeDeadLetters(ctx context.Context, req api.PurgeDeadL
 	return api.PurgeDeadLetters200JSONResponse{Count: n}, nil
 }
 
+// subNotFound is the one answer for a subscription that is missing, of
+// another tenant, or on a topic the key may not subscribe to.
+const subNotFound = "no such subscription for this API key's tenant"
+
 func subProblem(err error) error {
 	var pe *problem.Error
 	var ie *subscription.InvalidError
@@ -266,9 +279,9 @@ func subProblem(err error) error {
 	case errors.As(err, &ie):
 		return problem.Wrap(problem.Validation, ie.Reason, err)
 	case errors.Is(err, subscription.ErrNotFound):
-		return problem.New(problem.SubscriptionNotFound, "no such subscription for this API key's tenant")
+		return problem.New(problem.SubscriptionNotFound, subNotFound)
 	case errors.Is(err, subscription.ErrInvalidEndpoint):
-		return problem.Wrap(problem.InvalidWebhookURL, "the endpoint must be absolute http(s) without credentials, and not a loopback, private or link-local address", err)
+		return problem.Wrap(problem.InvalidWebhookURL, "the endpoint must be absolute http(s) without credentials, and not name a loopback, private, link-local or other non-global address", err)
 	}
 	return problem.Wrap(problem.DependencyUnavailable, "Redis or the brokers could not be reached; retry later", err).WithRetryAfter(1)
 }

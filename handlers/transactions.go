@@ -101,11 +101,18 @@ func (h *Transactions) BeginTransaction(ctx context.Context, req api.BeginTransa
 	return api.BeginTransaction201JSONResponse{Body: txView(tx), Headers: api.BeginTransaction201ResponseHeaders{Location: &loc}}, nil
 }
 
-// GetTransaction answers a transaction's state.
+// GetTransaction answers a transaction's state; one on a topic the key may
+// not run transactions on is not found (see authz.go).
 func (h *Transactions) GetTransaction(ctx context.Context, req api.GetTransactionRequestObject) (api.GetTransactionResponseObject, error) {
+	if _, err := requireTransact(ctx); err != nil {
+		return nil, err
+	}
 	tx, err := h.svc.Get(ctx, principal(ctx).Tenant, req.Id)
 	if err != nil {
 		return nil, txProblem(err)
+	}
+	if err := visibleTopic(ctx, "transact", tx.Topic, problem.TransactionNotFound, txNotFound); err != nil {
+		return nil, err
 	}
 	return api.GetTransaction200JSONResponse(txView(tx)), nil
 }
@@ -128,10 +135,17 @@ func (h *Transactions) RollbackTransaction(ctx context.Context, req api.Rollback
 	return api.RollbackTransaction200JSONResponse(txView(tx)), nil
 }
 
+// decide commits or rolls back; a transaction on a topic the key may not
+// run transactions on is not found, and stays undecided.
 func (h *Transactions) decide(ctx context.Context, id string, d broker.Decision) (txcallback.Transaction, error) {
+	if _, err := requireTransact(ctx); err != nil {
+		return txcallback.Transaction{}, err
+	}
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	tx, err := h.svc.Decide(dctx, principal(ctx).Tenant, id, d, func(topic string) error { return authorizeTransact(ctx, topic) })
+	tx, err := h.svc.Decide(dctx, principal(ctx).Tenant, id, d, func(topic string) error {
+		return visibleTopic(ctx, "transact", topic, problem.TransactionNotFound, txNotFound)
+	})
 	if errors.Is(err, txcallback.ErrConflict) {
 		return tx, problem.Wrap(problem.TransactionConflict,
 			fmt.Sprintf("cannot %s: the transaction is %s", d, apiState(tx.State)), err)
@@ -142,8 +156,13 @@ func (h *Transactions) decide(ctx context.Context, id string, d broker.Decision)
 	return tx, nil
 }
 
-// ListTransactions lists the tenant's transactions.
+// ListTransactions lists the tenant's transactions on topics the key may
+// run transactions on.
 func (h *Transactions) ListTransactions(ctx context.Context, req api.ListTransactionsRequestObject) (api.ListTransactionsResponseObject, error) {
+	caller, err := requireTransact(ctx)
+	if err != nil {
+		return nil, err
+	}
 	p := req.Params
 	var state txcallback.State
 	if p.State != nil {
@@ -155,7 +174,9 @@ func (h *Transactions) ListTransactions(ctx context.Context, req api.ListTransac
 	}
 	out := api.ListTransactions200JSONResponse{Items: make([]api.Transaction, 0, len(txs))}
 	for _, tx := range txs {
-		out.Items = append(out.Items, txView(tx))
+		if caller.Allows("transact", tx.Topic) {
+			out.Items = append(out.Items, txView(tx))
+		}
 	}
 	if next != "" {
 		out.NextCursor = &next
@@ -163,12 +184,12 @@ func (h *Transactions) ListTransactions(ctx context.Context, req api.ListTransac
 	return out, nil
 }
 
-// CreateProducer registers a producer.
+// CreateProducer registers a producer (transact:* or admin, see authz.go).
 func (h *Transactions) CreateProducer(ctx context.Context, req api.CreateProducerRequestObject) (api.CreateProducerResponseObject, error) {
-	p, err := requireTransact(ctx)
-	if err != nil {
+	if err := requireProducerAdmin(ctx); err != nil {
 		return nil, err
 	}
+	p := principal(ctx)
 	b := req.Body
 	in := txcallback.ProducerInput{Name: &b.Name, CheckURL: &b.CheckUrl, Timeout: msDuration(b.TimeoutMs)}
 	prd, err := h.svc.CreateProducer(ctx, p.Tenant, in)
@@ -212,12 +233,12 @@ func (h *Transactions) GetProducer(ctx context.Context, req api.GetProducerReque
 	return api.GetProducer200JSONResponse(producerView(prd)), nil
 }
 
-// UpdateProducer changes a producer.
+// UpdateProducer changes a producer (transact:* or admin).
 func (h *Transactions) UpdateProducer(ctx context.Context, req api.UpdateProducerRequestObject) (api.UpdateProducerResponseObject, error) {
-	p, err := requireTransact(ctx)
-	if err != nil {
+	if err := requireProducerAdmin(ctx); err != nil {
 		return nil, err
 	}
+	p := principal(ctx)
 	b := req.Body
 	prd, err := h.svc.UpdateProducer(ctx, p.Tenant, req.Id, txcallback.ProducerInput{Name: b.Name, CheckURL: b.CheckUrl, Timeout: msDuration(b.TimeoutMs)})
 	if err != nil {
@@ -226,30 +247,34 @@ func (h *Transactions) UpdateProducer(ctx context.Context, req api.UpdateProduce
 	return api.UpdateProducer200JSONResponse(producerView(prd)), nil
 }
 
-// DeleteProducer removes a producer.
+// DeleteProducer removes a producer (transact:* or admin).
 func (h *Transactions) DeleteProducer(ctx context.Context, req api.DeleteProducerRequestObject) (api.DeleteProducerResponseObject, error) {
-	p, err := requireTransact(ctx)
-	if err != nil {
+	if err := requireProducerAdmin(ctx); err != nil {
 		return nil, err
 	}
+	p := principal(ctx)
 	if err := h.svc.DeleteProducer(ctx, p.Tenant, req.Id); err != nil {
 		return nil, txProblem(err)
 	}
 	return api.DeleteProducer204Response{}, nil
 }
 
-// RotateProducerSecret replaces a producer's secret.
+// RotateProducerSecret replaces a producer's secret (transact:* or admin).
 func (h *Transactions) RotateProducerSecret(ctx context.Context, req api.RotateProducerSecretRequestObject) (api.RotateProducerSecretResponseObject, error) {
-	p, err := requireTransact(ctx)
-	if err != nil {
+	if err := requireProducerAdmin(ctx); err != nil {
 		return nil, err
 	}
+	p := principal(ctx)
 	prd, err := h.svc.RotateSecret(ctx, p.Tenant, req.Id)
 	if err != nil {
 		return nil, txProblem(err)
 	}
 	return api.RotateProducerSecret200JSONResponse(withSecret(prd)), nil
 }
+
+// txNotFound is the one answer for a transaction that is missing, of
+// another tenant, or on a topic the key may not run transactions on.
+const txNotFound = "no such transaction for this API key's tenant"
 
 func txProblem(err error) error {
 	var pe *problem.Error
@@ -263,9 +288,9 @@ func txProblem(err error) error {
 	case errors.Is(err, txcallback.ErrProducerNotFound):
 		return problem.New(problem.ProducerNotFound, "no such producer for this API key's tenant")
 	case errors.Is(err, txcallback.ErrTxNotFound):
-		return problem.New(problem.TransactionNotFound, "no such transaction for this API key's tenant")
+		return problem.New(problem.TransactionNotFound, txNotFound)
 	case errors.Is(err, txcallback.ErrInvalidURL):
-		return problem.Wrap(problem.InvalidWebhookURL, "the URL must be absolute http(s) without credentials, and not a loopback, private or link-local address", err)
+		return problem.Wrap(problem.InvalidWebhookURL, "the URL must be absolute http(s) without credentials, and not name a loopback, private, link-local or other non-global address", err)
 	case errors.Is(err, broker.ErrUnconfirmed), errors.Is(err, broker.ErrNotStarted):
 		return problem.Wrap(problem.SendUnconfirmed,
 			"the broker did not confirm the half message; the transaction was not begun; retry with the same Idempotency-Key", err).WithRetryAfter(1)

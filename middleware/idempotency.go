@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -34,9 +38,10 @@ const (
 
 // Idempotency makes POSTs with an Idempotency-Key safe to retry. The key is
 // scoped to the caller's API key; the fingerprint is the method, path and
-// body. A 2xx answer is stored and replayed; any other answer reopens the
-// key, keeping the request's message-id seed so the retry sends the same ids.
-// Without Redis nothing is sent: 503 dependency-unavailable.
+// body, a JSON body by its meaning (see fingerprint). A 2xx answer is
+// stored and replayed; any other answer reopens the key, keeping the
+// request's message-id seed so the retry sends the same ids. Without Redis
+// nothing is sent: 503 dependency-unavailable.
 func Idempotency(store IdempotencyStore, log *slog.Logger, writeErr ErrorWriter) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -112,14 +117,50 @@ func releaseClaim(store IdempotencyStore, log *slog.Logger, c idempotency.Claim)
 	}
 }
 
+// fingerprint identifies what a request asks for, for its Idempotency-Key:
+// the method, the path and the body. A body that is one JSON value counts
+// by what the handlers decode from it, so a client that serialises the same
+// request again on retry (members in another order, other whitespace or
+// string escapes) is replayed rather than refused; numbers count as written
+// (1 and 1.0 differ). Any other body counts byte for byte. Each part is
+// tagged and length-prefixed, so no two different requests share a
+// fingerprint by moving bytes from one part to another.
 func fingerprint(r *http.Request, body []byte) string {
 	h := sha256.New()
-	h.Write([]byte(r.Method))
-	h.Write([]byte{0})
-	h.Write([]byte(r.URL.Path))
-	h.Write([]byte{0})
-	h.Write(body)
+	part := func(tag byte, b []byte) {
+		var hdr [9]byte
+		hdr[0] = tag
+		binary.BigEndian.PutUint64(hdr[1:], uint64(len(b)))
+		h.Write(hdr[:])
+		h.Write(b)
+	}
+	part('m', []byte(r.Method))
+	part('p', []byte(r.URL.Path))
+	if c, ok := canonicalJSON(body); ok {
+		part('j', c)
+	} else {
+		part('b', body)
+	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// canonicalJSON re-encodes a body that is exactly one JSON value: object
+// members sorted by name, no insignificant whitespace, numbers as written.
+func canonicalJSON(b []byte) ([]byte, bool) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, false
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, false // a second value or trailing bytes
+	}
+	c, err := json.Marshal(v)
+	if err != nil {
+		return nil, false
+	}
+	return c, true
 }
 
 // bufferedWriter holds a handler's answer until the idempotency record is

@@ -77,10 +77,22 @@ func TestIdempotencyMiddleware(t *testing.T) {
 	if rec := do("k1", `{"a":2}`); rec.Code != 422 {
 		t.Fatalf("other payload: %d", rec.Code)
 	}
+	// The same JSON written again differently (a client that serialises
+	// its request anew on retry) is the same request: replayed.
+	status.Store(201)
+	if rec := do("k2", `{"b":[1,"x"],"a":1}`); rec.Code != 201 || calls.Load() != 3 {
+		t.Fatalf("k2: %d, calls %d", rec.Code, calls.Load())
+	}
+	if rec := do("k2", " {\"a\" : 1,\n \"b\": [1, \"\\u0078\"]}"); rec.Code != 201 || rec.Header().Get("Idempotent-Replayed") != "true" || calls.Load() != 3 {
+		t.Fatalf("k2 reordered: %d %q, calls %d", rec.Code, rec.Header().Get("Idempotent-Replayed"), calls.Load())
+	}
+	if rec := do("k2", `{"a":1.0,"b":[1,"x"]}`); rec.Code != 422 {
+		t.Fatalf("k2 with 1.0 for 1: %d", rec.Code)
+	}
 	// Without a key every request runs, each with its own ids.
 	do("", `{"a":1}`)
 	do("", `{"a":1}`)
-	if calls.Load() != 4 || seeds[2] == seeds[3] {
+	if calls.Load() != 5 || seeds[3] == seeds[4] {
 		t.Fatalf("requests without a key: calls %d, ids %v", calls.Load(), seeds)
 	}
 }

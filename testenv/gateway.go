@@ -53,15 +53,18 @@ type Gateway struct {
 }
 
 // The keys StartGateway configures: "admin" may do everything, "orders" may
-// publish and run transactions on topics matching orders-*, "other" is an
-// admin of another tenant.
+// publish and run transactions on topics matching orders-*, "orders-ops"
+// (tenant orders) runs transactions on every topic, which managing
+// producers takes, "other" is an admin of another tenant.
 const (
 	AdminKey  = "test-admin-key"
 	OrdersKey = "test-orders-key"
+	// OrdersOpsKey manages the orders tenant's producers (transact:*).
+	OrdersOpsKey = "test-orders-ops-key"
 	// OtherKey is an admin of another tenant.
 	OtherKey = "test-other-key"
 	TestKeys = "admin:" + AdminKey + ":admin;orders:" + OrdersKey + ":publish:orders-*,transact:orders-*;" +
-		"other@elsewhere:" + OtherKey + ":admin"
+		"orders-ops@orders:" + OrdersOpsKey + ":transact:*;other@elsewhere:" + OtherKey + ":admin"
 )
 
 // StartGateway starts a gateway process on a free port against stack, with

@@ -2,8 +2,9 @@
 // clients (transaction check-backs, deliveries), following Standard Webhooks:
 // headers webhook-id, webhook-timestamp and webhook-signature
 // "v1,<base64 HMAC-SHA256 of id.timestamp.body>", with secrets "whsec_<base64>".
-// Its client refuses loopback, private and link-local addresses at connect
-// time (so DNS rebinding cannot get around the check) unless allowed.
+// Its client refuses every address that is not globally routable (guard.go)
+// at connect time, so DNS rebinding cannot get around the check, unless
+// allowed.
 package webhook
 
 import (
@@ -13,16 +14,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -52,45 +50,6 @@ func Sign(secret, id string, ts int64, body []byte) (string, error) {
 	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil)), nil
 }
 
-// ErrForbiddenAddress means a URL points at an address the gateway may not call.
-var ErrForbiddenAddress = errors.New("webhook: address not allowed")
-
-// CheckURL validates a webhook URL: absolute http(s), a host, no user info,
-// and, unless allowPrivate, no literal loopback, private or link-local IP.
-// The client checks resolved addresses again when it connects.
-func CheckURL(raw string, allowPrivate bool) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("webhook: not a URL: %w", err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return errors.New("webhook: the URL must be http or https")
-	}
-	if u.Host == "" || u.Hostname() == "" {
-		return errors.New("webhook: the URL has no host")
-	}
-	if u.User != nil {
-		return errors.New("webhook: the URL must not carry credentials")
-	}
-	if allowPrivate {
-		return nil
-	}
-	if strings.EqualFold(u.Hostname(), "localhost") {
-		return fmt.Errorf("%w: localhost", ErrForbiddenAddress)
-	}
-	if ip, err := netip.ParseAddr(u.Hostname()); err == nil && forbidden(ip) {
-		return fmt.Errorf("%w: %s", ErrForbiddenAddress, ip)
-	}
-	return nil
-}
-
-func forbidden(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() ||
-		netip.MustParsePrefix("100.64.0.0/10").Contains(ip) // carrier-grade NAT
-}
-
 // Client sends signed webhooks.
 type Client struct {
 	http      *http.Client
@@ -98,17 +57,18 @@ type Client struct {
 }
 
 // NewClient returns a client; with allowPrivate false it refuses to connect
-// to loopback, private and link-local addresses.
+// to any address that is not globally routable (see Forbidden), checked on
+// the address each connection is actually made to.
 func NewClient(allowPrivate bool, userAgent string) *Client {
-	d := &net.Dialer{Timeout: 5 * time.Second}
+	return newClient(allowPrivate, userAgent, nil)
+}
+
+// newClient is NewClient with the resolver the dialer uses (nil: the
+// system's), so tests can make any name resolve to any address.
+func newClient(allowPrivate bool, userAgent string, resolver *net.Resolver) *Client {
+	d := &net.Dialer{Timeout: 5 * time.Second, Resolver: resolver}
 	if !allowPrivate {
-		d.Control = func(_, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil || forbidden(ap.Addr()) {
-				return fmt.Errorf("%w: %s", ErrForbiddenAddress, address)
-			}
-			return nil
-		}
+		d.Control = dialGuard
 	}
 	tr := &http.Transport{
 		DialContext: d.DialContext, MaxIdleConnsPerHost: 32, IdleConnTimeout: 90 * time.Second,

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zeroloss/zeroloss/webhook"
 )
@@ -87,5 +88,39 @@ func TestClientSignsAndRefusesPrivateAddresses(t *testing.T) {
 	_, err = webhook.NewClient(false, "zeroloss/test").Do(context.Background(), webhook.Request{URL: srv.URL, ID: "x", Secrets: []string{secret}})
 	if !errors.Is(err, webhook.ErrForbiddenAddress) {
 		t.Fatalf("call to loopback without allowPrivate: %v, want ErrForbiddenAddress", err)
+	}
+}
+
+func TestVerify(t *testing.T) {
+	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	const sig = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+	body := []byte(`{"test": 2432232314}`)
+	at := time.Unix(1614265330, 0)
+	hdr := func(id, ts, sig string) http.Header {
+		return http.Header{"Webhook-Id": {id}, "Webhook-Timestamp": {ts}, "Webhook-Signature": {sig}}
+	}
+	tests := []struct {
+		name    string
+		secrets []string
+		h       http.Header
+		now     time.Time
+		want    error
+	}{
+		{"spec example", []string{secret}, hdr("msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", sig), at, nil},
+		{"among others", []string{webhook.NewSecret(), secret}, hdr("msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", "v1a,x v1,AAAA "+sig), at.Add(4 * time.Minute), nil},
+		{"wrong secret", []string{webhook.NewSecret()}, hdr("msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", sig), at, webhook.ErrNoMatch},
+		{"other id", []string{secret}, hdr("msg_other", "1614265330", sig), at, webhook.ErrNoMatch},
+		{"too old", []string{secret}, hdr("msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", sig), at.Add(6 * time.Minute), webhook.ErrBadTimestamp},
+		{"from the future", []string{secret}, hdr("msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", sig), at.Add(-6 * time.Minute), webhook.ErrBadTimestamp},
+		{"signed timestamp", []string{secret}, hdr("msg_p5jXN8AQM9LWM0D4loKWxJek", "+1614265330", sig), at, webhook.ErrBadTimestamp},
+		{"leading zero", []string{secret}, hdr("msg_p5jXN8AQM9LWM0D4loKWxJek", "01614265330", sig), at, webhook.ErrBadTimestamp},
+		{"no signature", []string{secret}, hdr("msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", ""), at, webhook.ErrMissingHeaders},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := webhook.Verify(tc.secrets, tc.h, body, tc.now, webhook.DefaultTolerance); !errors.Is(err, tc.want) {
+				t.Fatalf("Verify = %v, want %v", err, tc.want)
+			}
+		})
 	}
 }
