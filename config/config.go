@@ -59,6 +59,20 @@ type Config struct {
 	// TxRecordTTL keeps transaction records in Redis (longer than the
 	// broker's whole check window).
 	TxRecordTTL time.Duration `yaml:"txRecordTTL"`
+	// TxResolveAfter is the age at which the gateway itself asks a
+	// producer's check URL about an undecided transaction (before the
+	// broker's first check-back, 6 s by default); 0 leaves it to the
+	// broker's check-backs.
+	TxResolveAfter time.Duration `yaml:"txResolveAfter"`
+	// TxCheckWindow is how long after begin the brokers have certainly
+	// discarded an undecided half message (transactionTimeOut +
+	// transactionCheckMax × transactionCheckInterval, plus margin); a
+	// transaction undecided then becomes unknown_after_max_checks.
+	TxCheckWindow time.Duration `yaml:"txCheckWindow"`
+	// TxMaxConcurrentChecks bounds check-backs handled and check URL
+	// calls made at once; above it the broker's check-back goes unanswered
+	// (it asks again).
+	TxMaxConcurrentChecks int `yaml:"txMaxConcurrentChecks"`
 	// AllowPrivateWebhooks lets webhook URLs point at loopback, private and
 	// link-local addresses. Off by default (SSRF guard).
 	AllowPrivateWebhooks bool `yaml:"allowPrivateWebhooks"`
@@ -111,25 +125,28 @@ type APIKey struct {
 // Default returns the defaults.
 func Default() Config {
 	return Config{
-		Listen:           ":8080",
-		NameServers:      []string{"127.0.0.1:9876"},
-		ProducerGroup:    "zeroloss-gateway",
-		SendTimeout:      3 * time.Second,
-		SendRetries:      2,
-		SendCoalesce:     true,
-		MaxBodyBytes:     6 << 20,
-		MaxMessageBytes:  4 << 20,
-		IdempotencyTTL:   24 * time.Hour,
-		IdempotencyLease: 30 * time.Second,
-		ShutdownTimeout:  20 * time.Second,
-		Redis:            Redis{URL: "redis://127.0.0.1:6379/0", PoolSize: 128},
-		TxGroup:          "zeroloss-tx",
-		TxCheckMax:       15,
-		TxRecordTTL:      7 * 24 * time.Hour,
-		DedupWindow:      24 * time.Hour,
-		Cluster:          "DefaultCluster",
-		DelayLevels:      "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h",
-		LogLevel:         "info",
+		Listen:                ":8080",
+		NameServers:           []string{"127.0.0.1:9876"},
+		ProducerGroup:         "zeroloss-gateway",
+		SendTimeout:           3 * time.Second,
+		SendRetries:           2,
+		SendCoalesce:          true,
+		MaxBodyBytes:          6 << 20,
+		MaxMessageBytes:       4 << 20,
+		IdempotencyTTL:        24 * time.Hour,
+		IdempotencyLease:      30 * time.Second,
+		ShutdownTimeout:       20 * time.Second,
+		Redis:                 Redis{URL: "redis://127.0.0.1:6379/0", PoolSize: 128},
+		TxGroup:               "zeroloss-tx",
+		TxCheckMax:            15,
+		TxRecordTTL:           7 * 24 * time.Hour,
+		TxResolveAfter:        3 * time.Second,
+		TxCheckWindow:         10 * time.Minute,
+		TxMaxConcurrentChecks: 64,
+		DedupWindow:           24 * time.Hour,
+		Cluster:               "DefaultCluster",
+		DelayLevels:           "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h",
+		LogLevel:              "info",
 	}
 }
 
@@ -255,6 +272,9 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	str("ZEROLOSS_TX_GROUP", &cfg.TxGroup)
 	integer("ZEROLOSS_TX_CHECK_MAX", func(n int64) { cfg.TxCheckMax = int(n) })
 	dur("ZEROLOSS_TX_RECORD_TTL", &cfg.TxRecordTTL)
+	dur("ZEROLOSS_TX_RESOLVE_AFTER", &cfg.TxResolveAfter)
+	dur("ZEROLOSS_TX_CHECK_WINDOW", &cfg.TxCheckWindow)
+	integer("ZEROLOSS_TX_MAX_CONCURRENT_CHECKS", func(n int64) { cfg.TxMaxConcurrentChecks = int(n) })
 	if v := getenv("ZEROLOSS_ALLOW_PRIVATE_WEBHOOKS"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -350,6 +370,15 @@ func (c Config) Validate() error {
 	}
 	if c.TxRecordTTL < time.Hour {
 		bad("txRecordTTL: must be at least 1h")
+	}
+	if c.TxResolveAfter < 0 {
+		bad("txResolveAfter: must not be negative")
+	}
+	if c.TxCheckWindow < 10*time.Second || c.TxCheckWindow >= c.TxRecordTTL {
+		bad("txCheckWindow: must be at least 10s and below txRecordTTL")
+	}
+	if c.TxMaxConcurrentChecks < 1 {
+		bad("txMaxConcurrentChecks: must be at least 1")
 	}
 	if c.SendTimeout <= 0 {
 		bad("sendTimeout: must be positive")

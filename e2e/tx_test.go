@@ -466,3 +466,46 @@ func TestUndecidedPastMaxChecks(t *testing.T) {
 		t.Fatal("an undecided transaction's message was delivered")
 	}
 }
+
+// TestFreshGatewayIsCheckedBack is the seed's scenario against a gateway
+// started a moment before, with the gateway's own resolver off so only the
+// broker's check-backs can decide: TAGA commits, TAGB rolls back, TAGC is
+// begun at once and left undecided; the broker's very first check-back of
+// TAGC reaches the gateway (its group was registered before /readyz), the
+// check URL answers commit, and TAGC is consumed once.
+func TestFreshGatewayIsCheckedBack(t *testing.T) {
+	s := stack(t)
+	topic := s.Topic(t, "orders-fresh", 1)
+	recv := s.Consume(t, topic)
+	hook := newCheckHook(t, func(c checkCall) (int, string) {
+		if c.Tag == "TAGC" {
+			return 200, `{"decision":"commit"}`
+		}
+		return 200, `{"decision":"unknown"}`
+	})
+	g := testenv.StartGateway(t, s, "ZEROLOSS_TX_RESOLVE_AFTER=0s")
+	prd := registerProducer(t, g, testenv.OrdersKey, hook)
+	c := begin(t, g, testenv.OrdersKey, prd, topic, "order C", "TAGC")
+	a := begin(t, g, testenv.OrdersKey, prd, topic, "order A", "TAGA")
+	b := begin(t, g, testenv.OrdersKey, prd, topic, "order B", "TAGB")
+	if r := decide(t, g, testenv.OrdersKey, a.TransactionID, "commit"); r.Status != 200 {
+		t.Fatalf("commit A: %d %s", r.Status, r.Body)
+	}
+	if r := decide(t, g, testenv.OrdersKey, b.TransactionID, "rollback"); r.Status != 200 {
+		t.Fatalf("rollback B: %d %s", r.Status, r.Body)
+	}
+	recv.WaitForID(t, a.MessageID, 30*time.Second)
+	recv.WaitForID(t, c.MessageID, 30*time.Second)
+	cv := waitState(t, g, testenv.OrdersKey, c.TransactionID, "committed")
+	if cv.DecidedBy != "check" {
+		t.Errorf("C = %+v", cv)
+	}
+	calls := hook.callsFor(c.TransactionID)
+	if len(calls) == 0 || calls[0].CheckCount != 1 || !calls[0].SignatureOK {
+		t.Fatalf("the broker's first check-back of C did not reach the check URL: %+v", calls)
+	}
+	sentinel(t, g, recv, topic)
+	if recv.Count(a.MessageID) != 1 || recv.Count(c.MessageID) != 1 || recv.Count(b.MessageID) != 0 {
+		t.Fatalf("deliveries: A %d, B %d, C %d; want 1, 0, 1", recv.Count(a.MessageID), recv.Count(b.MessageID), recv.Count(c.MessageID))
+	}
+}
