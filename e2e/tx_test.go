@@ -509,3 +509,72 @@ func TestFreshGatewayIsCheckedBack(t *testing.T) {
 		t.Fatalf("deliveries: A %d, B %d, C %d; want 1, 0, 1", recv.Count(a.MessageID), recv.Count(b.MessageID), recv.Count(c.MessageID))
 	}
 }
+
+// TestGatewayResolvesUndecided: the gateway asks the check URL itself
+// shortly after begin, before the broker's first check-back (the first call
+// carries checkCount 0), commits on its answer, and the message is consumed
+// once.
+func TestGatewayResolvesUndecided(t *testing.T) {
+	s := stack(t)
+	topic := s.Topic(t, "orders-resolve", 1)
+	recv := s.Consume(t, topic)
+	hook := newCheckHook(t, func(checkCall) (int, string) { return 200, `{"decision":"commit"}` })
+	g := testenv.StartGateway(t, s, "ZEROLOSS_TX_RESOLVE_AFTER=200ms")
+	prd := registerProducer(t, g, testenv.AdminKey, hook)
+	tx := begin(t, g, testenv.AdminKey, prd, topic, "resolved by the gateway", "R")
+	recv.WaitForID(t, tx.MessageID, 30*time.Second)
+	v := waitState(t, g, testenv.AdminKey, tx.TransactionID, "committed")
+	calls := hook.callsFor(tx.TransactionID)
+	if v.DecidedBy != "check" || len(calls) == 0 || calls[0].CheckCount != 0 || !calls[0].SignatureOK {
+		t.Fatalf("transaction %+v, check calls %+v: want decided by the gateway's own first call", v, calls)
+	}
+	sentinel(t, g, recv, topic)
+	if n := recv.Count(tx.MessageID); n != 1 {
+		t.Fatalf("consumed %d times, want 1", n)
+	}
+}
+
+// TestUndecidedBecomesTerminalAfterCheckWindow: when no decision comes
+// within the check window (the broker has discarded the half message), the
+// transaction becomes unknown_after_max_checks on its own — visible in GET,
+// in the list filtered by state, in the metric and as an error log line —
+// even when the broker's last check-back is not seen (txCheckMax above the
+// broker's).
+func TestUndecidedBecomesTerminalAfterCheckWindow(t *testing.T) {
+	s := stack(t)
+	topic := s.Topic(t, "orders-window", 1)
+	recv := s.Consume(t, topic)
+	hook := newCheckHook(t, func(checkCall) (int, string) { return 200, `{"decision":"unknown"}` })
+	g := testenv.StartGateway(t, s, "ZEROLOSS_TX_CHECK_MAX=1000", "ZEROLOSS_TX_CHECK_WINDOW=10s", "ZEROLOSS_TX_RESOLVE_AFTER=1s")
+	prd := registerProducer(t, g, testenv.AdminKey, hook)
+	tx := begin(t, g, testenv.AdminKey, prd, topic, "never decided", "W")
+	waitState(t, g, testenv.AdminKey, tx.TransactionID, "unknown_after_max_checks")
+
+	r := getAuth(t, g.URL+"/v1/transactions?state=unknown_after_max_checks&limit=500", testenv.AdminKey)
+	var list struct{ Items []txView }
+	r.json(t, &list)
+	found := false
+	for _, it := range list.Items {
+		if it.State != "unknown_after_max_checks" {
+			t.Errorf("filtered list holds %+v", it)
+		}
+		found = found || it.TransactionID == tx.TransactionID
+	}
+	if !found {
+		t.Errorf("the transaction is not listed under its state: %s", r.Body)
+	}
+	r = getAuth(t, g.URL+"/v1/transactions?state=pending&limit=500", testenv.AdminKey)
+	if strings.Contains(string(r.Body), tx.TransactionID) {
+		t.Errorf("still listed as pending: %s", r.Body)
+	}
+	if m := string(get(t, g.URL+"/metrics").Body); !strings.Contains(m, `zeroloss_transactions_total{state="unknown_after_max_checks"} 1`) {
+		t.Error("not counted in zeroloss_transactions_total")
+	}
+	if log := g.Log(); !strings.Contains(log, "undecided after the broker's last check-back") || !strings.Contains(log, tx.TransactionID) {
+		t.Error("no error log line names the transaction")
+	}
+	sentinel(t, g, recv, topic)
+	if recv.Count(tx.MessageID) != 0 {
+		t.Fatal("an undecided transaction's message was delivered")
+	}
+}

@@ -21,7 +21,9 @@ import (
 //   - decided without an acknowledged END_TRANSACTION: sends it again.
 //
 // Check URL calls share the bound of MaxConcurrentChecks with check-backs.
-func (s *Service) Resolve(ctx context.Context, interval time.Duration) {
+// The pass interval is half of ResolveAfter, between 100 ms and 1 s.
+func (s *Service) Resolve(ctx context.Context) {
+	interval := min(max(s.cfg.ResolveAfter/2, 100*time.Millisecond), time.Second)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -75,11 +77,11 @@ func (s *Service) resolveOne(ctx context.Context, id string, now time.Time) {
 			}
 		}
 	case Pending:
-		if age > s.cfg.CheckWindow {
+		if age > s.cfg.CheckWindow+tx.CheckAfter {
 			s.expire(tx, tx.CheckCount)
 			return
 		}
-		if s.cfg.ResolveAfter > 0 && age >= s.cfg.ResolveAfter {
+		if s.cfg.ResolveAfter > 0 && age >= s.resolveAge(tx) {
 			s.callLater(tx, tx.CheckCount, false)
 		}
 	case Committed, RolledBack:

@@ -136,10 +136,15 @@ func New(store *Store, mq Broker, hooks Caller, cfg Config, log *slog.Logger, m 
 // endLease is how long a claim to send END_TRANSACTION keeps others off.
 func (s *Service) endLease() time.Duration { return 2 * s.cfg.EndTimeout }
 
-// firstLook is when the resolver first looks at a transaction begun now.
-func (s *Service) firstLook(now time.Time) time.Time {
+// resolveAge is the age at which the resolver asks the check URL about tx.
+func (s *Service) resolveAge(tx Transaction) time.Duration {
+	return max(s.cfg.ResolveAfter, tx.CheckAfter)
+}
+
+// firstLook is when the resolver first looks at tx, begun at now.
+func (s *Service) firstLook(tx Transaction, now time.Time) time.Time {
 	if s.cfg.ResolveAfter > 0 {
-		return now.Add(s.cfg.ResolveAfter)
+		return now.Add(s.resolveAge(tx))
 	}
 	return now.Add(s.cfg.SendBudget)
 }
@@ -206,8 +211,9 @@ func (s *Service) Begin(ctx context.Context, in BeginInput) (Transaction, error)
 	tx := Transaction{
 		ID: id, Tenant: in.Tenant, ProducerID: in.ProducerID, Topic: in.Topic, Tag: in.Tag,
 		Keys: in.Keys, Properties: in.Properties, MessageID: in.MessageID, CreatedAt: now, State: Sending,
+		CheckAfter: in.CheckAfter,
 	}
-	out, prev, err := s.store.CreateTx(ctx, tx, s.cfg.SendBudget, s.firstLook(now))
+	out, prev, err := s.store.CreateTx(ctx, tx, s.cfg.SendBudget, s.firstLook(tx, now))
 	if err != nil {
 		return Transaction{}, err
 	}

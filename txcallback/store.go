@@ -36,25 +36,28 @@ var (
 
 // Transaction is the durable record of one transaction.
 type Transaction struct {
-	ID          string            `json:"id"`
-	Tenant      string            `json:"tenant"`
-	ProducerID  string            `json:"producer"`
-	Topic       string            `json:"topic"`
-	Tag         string            `json:"tag,omitempty"`
-	Keys        []string          `json:"keys,omitempty"`
-	Properties  map[string]string `json:"properties,omitempty"`
-	MessageID   string            `json:"messageId"`
-	State       State             `json:"-"`
-	DecidedBy   string            `json:"-"`
-	CreatedAt   time.Time         `json:"createdAt"`
-	DecidedAt   time.Time         `json:"-"`
-	CheckCount  int               `json:"-"`
-	LastCheck   string            `json:"-"`
-	LastCheckAt time.Time         `json:"-"`
-	Half        broker.Half       `json:"-"`
-	Ended       bool              `json:"-"`
-	EndingAt    time.Time         `json:"-"`
-	SendingAt   time.Time         `json:"-"`
+	ID         string            `json:"id"`
+	Tenant     string            `json:"tenant"`
+	ProducerID string            `json:"producer"`
+	Topic      string            `json:"topic"`
+	Tag        string            `json:"tag,omitempty"`
+	Keys       []string          `json:"keys,omitempty"`
+	Properties map[string]string `json:"properties,omitempty"`
+	MessageID  string            `json:"messageId"`
+	// CheckAfter is the begin's checkAfterSeconds: nobody asks the check
+	// URL earlier.
+	CheckAfter  time.Duration `json:"checkAfter,omitempty"`
+	State       State         `json:"-"`
+	DecidedBy   string        `json:"-"`
+	CreatedAt   time.Time     `json:"createdAt"`
+	DecidedAt   time.Time     `json:"-"`
+	CheckCount  int           `json:"-"`
+	LastCheck   string        `json:"-"`
+	LastCheckAt time.Time     `json:"-"`
+	Half        broker.Half   `json:"-"`
+	Ended       bool          `json:"-"`
+	EndingAt    time.Time     `json:"-"`
+	SendingAt   time.Time     `json:"-"`
 }
 
 // Store keeps producers and transactions in Redis. Every script touches one

@@ -122,7 +122,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	resolveCtx, stopResolver := context.WithCancel(context.Background())
 	resolverDone := make(chan struct{})
-	go func() { defer close(resolverDone); txSvc.Resolve(resolveCtx, time.Second) }()
+	go func() { defer close(resolverDone); txSvc.Resolve(resolveCtx) }()
 	defer func() {
 		// Reverse order: stop the resolver, finish check webhook calls,
 		// then stop the producer.
