@@ -578,3 +578,31 @@ func TestUndecidedBecomesTerminalAfterCheckWindow(t *testing.T) {
 		t.Fatal("an undecided transaction's message was delivered")
 	}
 }
+
+// TestBeginWithIdempotencyKey: a begin retried with the same
+// Idempotency-Key gets the same transaction and message ids (a replay), and
+// only one transaction exists.
+func TestBeginWithIdempotencyKey(t *testing.T) {
+	s := stack(t)
+	topic := s.Topic(t, "orders-idem", 1)
+	hook := newCheckHook(t, func(checkCall) (int, string) { return 200, `{"decision":"unknown"}` })
+	g := testenv.StartGateway(t, s)
+	prd := registerProducer(t, g, testenv.AdminKey, hook)
+	body := map[string]any{"producer": prd, "topic": topic, "body": "once", "tag": "I"}
+	key := fmt.Sprintf("begin-once-%d", rand.Int64())
+	first := post(t, g.URL+"/v1/transactions", testenv.AdminKey, body, "Idempotency-Key", key)
+	second := post(t, g.URL+"/v1/transactions", testenv.AdminKey, body, "Idempotency-Key", key)
+	if first.Status != 201 || second.Status != 201 || second.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("begin twice: %d %s / %d %s", first.Status, first.Body, second.Status, second.Body)
+	}
+	var a, b txView
+	first.json(t, &a)
+	second.json(t, &b)
+	if a.TransactionID != b.TransactionID || a.MessageID != b.MessageID {
+		t.Fatalf("retry got %+v, first %+v", b, a)
+	}
+	r := getAuth(t, g.URL+"/v1/transactions?producer="+prd, testenv.AdminKey)
+	if n := strings.Count(string(r.Body), `"transactionId"`); n != 1 {
+		t.Fatalf("%d transactions listed for the producer, want 1: %s", n, r.Body)
+	}
+}
