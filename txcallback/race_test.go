@@ -87,7 +87,7 @@ func newRaceEnv(t *testing.T, s testenv.Stack, cfg Config, hook http.Handler) *r
 			t.Fatal(err)
 		}
 		svc = New(NewStore(rdb, time.Hour), countingBroker{TxProducer: p, mu: &e.mu, ends: e.ends},
-			webhook.NewClient(true, "zeroloss-test"), cfg, log, NewMetrics(prometheus.NewRegistry()))
+			webhook.NewClient(true, "zeroloss-test-"+name), cfg, log, NewMetrics(prometheus.NewRegistry()))
 		if err := p.Start(); err != nil {
 			t.Fatal(err)
 		}
