@@ -499,7 +499,7 @@ func (s *Service) expire(tx Transaction, checkTimes int) {
 	if moved, err := s.store.ExpireMaxChecks(ctx, tx.ID); err == nil && moved {
 		_ = s.store.Settled(ctx, tx.ID)
 		s.metrics.Transactions.WithLabelValues(string(UnknownAfterMax)).Inc()
-		s.log.Error("txcallback: transaction undecided after the broker's last check-back; the broker discards its half message, which is never delivered",
+		s.log.Error("txcallback: transaction undecided past the broker's check-backs; the broker discards its half message, which is never delivered",
 			slog.String("transaction", tx.ID), slog.String("messageId", tx.MessageID), slog.String("topic", tx.Topic),
 			slog.Int("checks", checkTimes), slog.Time("createdAt", tx.CreatedAt))
 	}
