@@ -69,7 +69,7 @@ type idleConn struct {
 // maxIdle bounds pooled connections per address; idleFor bounds their age
 // (well below the broker's 120 s idle close).
 const (
-	maxIdle = 8
+	maxIdle = 64
 	idleFor = 30 * time.Second
 )
 

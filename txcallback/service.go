@@ -32,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -97,12 +98,14 @@ type Service struct {
 	log     *slog.Logger
 	metrics *Metrics
 
-	sem    chan struct{}
-	wg     sync.WaitGroup
-	bg     context.Context
-	stop   context.CancelFunc
-	mu     sync.Mutex // guards closed against wg.Add
-	closed bool
+	sem       chan struct{}
+	producers sync.Map // tenant + "\x00" + id → time.Time it was seen (producerExists)
+	recent    *recentTxs
+	wg        sync.WaitGroup
+	bg        context.Context
+	stop      context.CancelFunc
+	mu        sync.Mutex // guards closed against wg.Add
+	closed    bool
 }
 
 // New returns a Service.
@@ -130,7 +133,7 @@ func New(store *Store, mq Broker, hooks Caller, cfg Config, log *slog.Logger, m 
 	}
 	bg, stop := context.WithCancel(context.Background())
 	return &Service{store: store, mq: mq, hooks: hooks, cfg: cfg, log: log, metrics: m,
-		sem: make(chan struct{}, cfg.MaxConcurrentChecks), bg: bg, stop: stop}
+		sem: make(chan struct{}, cfg.MaxConcurrentChecks), bg: bg, stop: stop, recent: newRecentTxs(8192)}
 }
 
 // endLease is how long a claim to send END_TRANSACTION keeps others off.
@@ -162,6 +165,29 @@ func (s *Service) Close(ctx context.Context) {
 	case <-ctx.Done():
 	}
 	s.stop()
+}
+
+// producerTTL is how long a replica trusts that a producer it has seen
+// exists: a begin on another replica within it of the producer's deletion
+// is still accepted (its check URL calls then find no producer).
+const producerTTL = 2 * time.Second
+
+// producerExists reports ErrProducerNotFound for an unknown producer,
+// remembering a found one for producerTTL (one Redis round trip less per
+// begin).
+func (s *Service) producerExists(ctx context.Context, tenant, id string) error {
+	key := tenant + "\x00" + id
+	if at, ok := s.producers.Load(key); ok && time.Since(at.(time.Time)) < producerTTL {
+		return nil
+	}
+	if _, err := s.store.GetProducer(ctx, tenant, id); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return ErrProducerNotFound
+		}
+		return err
+	}
+	s.producers.Store(key, time.Now())
+	return nil
 }
 
 // Errors of the service.
@@ -197,10 +223,7 @@ type BeginInput struct {
 // attempt got its half message stored, sent again (same message id) when
 // it failed or its sender vanished.
 func (s *Service) Begin(ctx context.Context, in BeginInput) (Transaction, error) {
-	if _, err := s.store.GetProducer(ctx, in.Tenant, in.ProducerID); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return Transaction{}, ErrProducerNotFound
-		}
+	if err := s.producerExists(ctx, in.Tenant, in.ProducerID); err != nil {
 		return Transaction{}, err
 	}
 	id := in.ID
@@ -263,6 +286,12 @@ func (s *Service) Begin(ctx context.Context, in BeginInput) (Transaction, error)
 	}
 	s.metrics.Transactions.WithLabelValues(string(Pending)).Inc()
 	tx.State, tx.Half = Pending, half
+	s.recent.put(tx)
+	if rand.IntN(64) == 0 { // now and then, not a round trip per begin
+		if err := s.store.TrimIndex(ctx, tx.Tenant); err != nil {
+			s.log.Warn("txcallback: trim the transaction index", slog.Any("error", err))
+		}
+	}
 	return tx, nil
 }
 
@@ -280,14 +309,22 @@ func (s *Service) Get(ctx context.Context, tenant, id string) (Transaction, erro
 // same way succeeds (and sends END_TRANSACTION again only if the first one
 // failed); anything else wraps ErrConflict with the transaction.
 func (s *Service) Decide(ctx context.Context, tenant, id string, d broker.Decision, authorize func(topic string) error) (Transaction, error) {
-	tx, err := s.Get(ctx, tenant, id)
-	if err != nil {
-		return Transaction{}, err
+	// The record's fixed part (tenant, topic, broker coordinates) never
+	// changes once pending: a transaction begun here is not read again.
+	tx, ok := s.recent.get(id)
+	if !ok || tx.Tenant != tenant {
+		var err error
+		if tx, err = s.Get(ctx, tenant, id); err != nil {
+			return Transaction{}, err
+		}
 	}
 	if err := authorize(tx.Topic); err != nil {
 		return Transaction{}, err
 	}
-	moved, end, state, err := s.store.Decide(ctx, id, d, "api", s.endLease())
+	moved, end, state, err := s.store.Decide(ctx, id, d, "api", s.endLease(), &tx)
+	if errors.Is(err, ErrNotFound) {
+		return Transaction{}, ErrTxNotFound
+	}
 	if err != nil {
 		tx.State = state
 		return tx, err
@@ -296,9 +333,9 @@ func (s *Service) Decide(ctx context.Context, tenant, id string, d broker.Decisi
 		s.decided(tx, state)
 	}
 	if end {
-		s.end(ctx, tx.ID, tx.Half, d)
+		tx.Ended = s.end(ctx, tx.ID, tx.Half, d)
 	}
-	return s.store.GetTx(ctx, id)
+	return tx, nil
 }
 
 func (s *Service) decided(tx Transaction, state State) {
@@ -310,7 +347,7 @@ func (s *Service) decided(tx Transaction, state State) {
 // ClaimEnd), and records the outcome: acknowledged settles the transaction;
 // on failure the claim is given back, so the next check-back or resolver
 // pass sends it again.
-func (s *Service) end(ctx context.Context, id string, h broker.Half, d broker.Decision) {
+func (s *Service) end(ctx context.Context, id string, h broker.Half, d broker.Decision) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.EndTimeout)
 	defer cancel()
 	err := s.mq.End(ctx, h, d)
@@ -323,9 +360,8 @@ func (s *Service) end(ctx context.Context, id string, h broker.Half, d broker.De
 	defer mcancel()
 	if merr := s.store.MarkEnded(mctx, id, err == nil); merr != nil {
 		s.log.Warn("txcallback: mark ended", slog.String("transaction", id), slog.Any("error", merr))
-	} else if err == nil {
-		_ = s.store.Settled(mctx, id)
 	}
+	return err == nil
 }
 
 // List returns a tenant's transactions filtered by producer and state.
@@ -470,7 +506,7 @@ func (s *Service) callCheck(tx Transaction, checkTimes int) broker.Decision {
 	if d == broker.Unknown {
 		return broker.Unknown
 	}
-	moved, end, state, err := s.store.Decide(ctx, tx.ID, d, "check", s.endLease())
+	moved, end, state, err := s.store.Decide(ctx, tx.ID, d, "check", s.endLease(), nil)
 	if err != nil {
 		s.log.Info("txcallback: check webhook answered after the transaction was decided",
 			slog.String("transaction", tx.ID), slog.String("state", string(state)), slog.String("answer", d.String()))

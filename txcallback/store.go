@@ -130,26 +130,38 @@ func (s *Store) CreateTx(ctx context.Context, tx Transaction, stuck time.Duratio
 	if err != nil {
 		return "", "", fmt.Errorf("txcallback: encode transaction: %w", err)
 	}
-	res, err := createScript.Run(ctx, s.rdb, []string{txKey(tx.ID)}, static, s.ttl.Milliseconds(), stuck.Milliseconds()).StringSlice()
+	// One round trip: the record, its index entry and its resolver
+	// schedule. The index holds ids only, all with score 0, so it sorts by
+	// id: by creation time, since ids are ULIDs; entries whose record
+	// expired are skipped when listing and trimmed by the resolver. Adding
+	// an id that is already indexed or scheduled changes nothing that
+	// matters (the resolver settles what it finds decided).
+	keys := []string{txKey(tx.ID)}
+	args := []any{static, s.ttl.Milliseconds(), stuck.Milliseconds()}
+	var res *redis.Cmd
+	_, err = s.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		res = createScript.EvalSha(ctx, pipe, keys, args...)
+		pipe.ZAdd(ctx, txIndexKey(tx.Tenant), redis.Z{Member: tx.ID})
+		pipe.ZAdd(ctx, pendingKey, redis.Z{Member: tx.ID, Score: float64(resolveAt.UnixMilli())})
+		return nil
+	})
+	if err != nil && redis.HasErrorPrefix(res.Err(), "NOSCRIPT") {
+		res = createScript.Run(ctx, s.rdb, keys, args...)
+		err = res.Err()
+	}
 	if err != nil {
 		return "", "", fmt.Errorf("txcallback: create transaction: %w", err)
 	}
-	out, prev := CreateOutcome(res[0]), State(res[1])
-	if out == Exists {
-		return out, prev, nil
+	out, err := res.StringSlice()
+	if err != nil || len(out) != 2 {
+		return "", "", fmt.Errorf("txcallback: create transaction: unexpected answer %v: %w", res.Val(), err)
 	}
-	// The index holds ids only, all with score 0, so it sorts by id: by
-	// creation time, since ids are ULIDs. Entries whose record expired are
-	// skipped when listing and trimmed here.
-	idx := txIndexKey(tx.Tenant)
-	pipe := s.rdb.Pipeline()
-	pipe.ZAdd(ctx, idx, redis.Z{Member: tx.ID})
-	pipe.ZAdd(ctx, pendingKey, redis.Z{Member: tx.ID, Score: float64(resolveAt.UnixMilli())})
-	pipe.ZRemRangeByLex(ctx, idx, "-", "("+idPrefix+ulidAt(time.Now().Add(-s.ttl)))
-	if _, err := pipe.Exec(ctx); err != nil {
-		return "", "", fmt.Errorf("txcallback: index transaction: %w", err)
-	}
-	return out, prev, nil
+	return CreateOutcome(out[0]), State(out[1]), nil
+}
+
+// TrimIndex drops index entries older than the record TTL.
+func (s *Store) TrimIndex(ctx context.Context, tenant string) error {
+	return s.rdb.ZRemRangeByLex(ctx, txIndexKey(tenant), "-", "("+idPrefix+ulidAt(time.Now().Add(-s.ttl))).Err()
 }
 
 // Due returns up to limit transactions the resolver should look at now.
@@ -250,21 +262,23 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return {'missing', ''} end
+local res = 'stayed'
 if st == 'pending' and ARGV[1] ~= '' then
   redis.call('HSET', KEYS[1], 'state', ARGV[1], 'decidedAt', now, 'decidedBy', ARGV[2], 'endingAt', now)
-  return {'moved', st}
-end
-if st == ARGV[1] or (ARGV[1] == '' and (st == 'committed' or st == 'rolled_back')) then
+  res = 'moved'
+elseif st == ARGV[1] or (ARGV[1] == '' and (st == 'committed' or st == 'rolled_back')) then
+  res = 'same'
   if redis.call('HGET', KEYS[1], 'ended') ~= '1' then
     local e = tonumber(redis.call('HGET', KEYS[1], 'endingAt') or '0')
     if now - e > tonumber(ARGV[3]) then
       redis.call('HSET', KEYS[1], 'endingAt', now)
-      return {'claimed', st}
+      res = 'claimed'
     end
   end
-  return {'same', st}
 end
-return {'stayed', st}
+local f = redis.call('HMGET', KEYS[1], 'decidedAt', 'decidedBy', 'checks', 'lastCheck', 'lastCheckAt', 'ended')
+for i = 1, 6 do if not f[i] then f[i] = '' end end
+return {res, st, f[1], f[2], f[3], f[4], f[5], f[6]}
 `)
 
 // Decide moves a pending transaction to committed or rolled back, by "api"
@@ -273,13 +287,14 @@ return {'stayed', st}
 // again only after that caller's END_TRANSACTION failed, see MarkEnded, or
 // its claim of endLease ran out). moved reports whether this call made the
 // decision; deciding what is already decided is not a conflict. Anything
-// else wraps ErrConflict and returns the current state.
-func (s *Store) Decide(ctx context.Context, id string, d broker.Decision, by string, endLease time.Duration) (moved, end bool, state State, err error) {
+// else wraps ErrConflict and returns the current state. When tx is not nil
+// it gets the record's state and decision fields as the step left them.
+func (s *Store) Decide(ctx context.Context, id string, d broker.Decision, by string, endLease time.Duration, tx *Transaction) (moved, end bool, state State, err error) {
 	to := Committed
 	if d == broker.Rollback {
 		to = RolledBack
 	}
-	res, prev, err := s.decide(ctx, id, string(to), by, endLease)
+	res, prev, err := s.decide(ctx, id, string(to), by, endLease, tx)
 	switch {
 	case err != nil:
 		return false, false, "", err
@@ -295,17 +310,26 @@ func (s *Store) Decide(ctx context.Context, id string, d broker.Decision, by str
 // END_TRANSACTION (see Decide); it returns the state and whether this
 // caller holds the claim.
 func (s *Store) ClaimEnd(ctx context.Context, id string, endLease time.Duration) (bool, State, error) {
-	res, prev, err := s.decide(ctx, id, "", "", endLease)
+	res, prev, err := s.decide(ctx, id, "", "", endLease, nil)
 	return res == "claimed", prev, err
 }
 
-func (s *Store) decide(ctx context.Context, id, to, by string, endLease time.Duration) (string, State, error) {
+func (s *Store) decide(ctx context.Context, id, to, by string, endLease time.Duration, tx *Transaction) (string, State, error) {
 	res, err := decideScript.Run(ctx, s.rdb, []string{txKey(id)}, to, by, endLease.Milliseconds()).StringSlice()
 	if err != nil {
 		return "", "", fmt.Errorf("txcallback: decide %s: %w", id, err)
 	}
 	if res[0] == "missing" {
 		return "", "", ErrNotFound
+	}
+	if tx != nil && len(res) == 8 {
+		tx.State = State(res[1])
+		if res[0] == "moved" {
+			tx.State = State(to)
+		}
+		tx.DecidedAt, tx.DecidedBy = fromMs(res[2]), res[3]
+		tx.CheckCount, _ = strconv.Atoi(res[4])
+		tx.LastCheck, tx.LastCheckAt, tx.Ended = res[5], fromMs(res[6]), res[7] == "1"
 	}
 	return res[0], State(res[1]), nil
 }
@@ -321,7 +345,13 @@ func (s *Store) ExpireMaxChecks(ctx context.Context, id string) (bool, error) {
 // gives the claim back (the next check-back or resolver pass sends it).
 func (s *Store) MarkEnded(ctx context.Context, id string, ok bool) error {
 	if ok {
-		return s.rdb.HSet(ctx, txKey(id), "ended", 1).Err()
+		// Settled too: the resolver has nothing left to do for it.
+		_, err := s.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+			pipe.HSet(ctx, txKey(id), "ended", 1)
+			pipe.ZRem(ctx, pendingKey, id)
+			return nil
+		})
+		return err
 	}
 	return s.rdb.HDel(ctx, txKey(id), "endingAt").Err()
 }
