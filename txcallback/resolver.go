@@ -68,7 +68,11 @@ func (s *Service) resolveOne(ctx context.Context, id string, now time.Time) {
 	age := now.Sub(tx.CreatedAt)
 	switch tx.State {
 	case Sending:
-		if tx.SendingAt.IsZero() || now.Sub(tx.SendingAt) > s.cfg.SendBudget {
+		since := tx.SendingAt
+		if since.IsZero() { // a record written before sendingAt existed
+			since = tx.CreatedAt
+		}
+		if now.Sub(since) > s.cfg.SendBudget {
 			if moved, err := s.store.Abort(ctx, id); err == nil && moved {
 				_ = s.store.Settled(ctx, id)
 				s.metrics.Transactions.WithLabelValues(string(Aborted)).Inc()
