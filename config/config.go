@@ -69,10 +69,10 @@ type Config struct {
 	// transactionCheckMax × transactionCheckInterval, plus margin); a
 	// transaction undecided then becomes unknown_after_max_checks.
 	TxCheckWindow time.Duration `yaml:"txCheckWindow"`
-	// TxMaxConcurrentChecks bounds check-backs handled and check URL
+	// TxChecksInFlight bounds check-backs handled and check URL
 	// calls made at once; above it the broker's check-back goes unanswered
 	// (it asks again).
-	TxMaxConcurrentChecks int `yaml:"txMaxConcurrentChecks"`
+	TxChecksInFlight int `yaml:"txChecksInFlight"`
 	// AllowPrivateWebhooks lets webhook URLs point at loopback, private and
 	// link-local addresses. Off by default (SSRF guard).
 	AllowPrivateWebhooks bool `yaml:"allowPrivateWebhooks"`
@@ -125,28 +125,28 @@ type APIKey struct {
 // Default returns the defaults.
 func Default() Config {
 	return Config{
-		Listen:                ":8080",
-		NameServers:           []string{"127.0.0.1:9876"},
-		ProducerGroup:         "zeroloss-gateway",
-		SendTimeout:           3 * time.Second,
-		SendRetries:           2,
-		SendCoalesce:          true,
-		MaxBodyBytes:          6 << 20,
-		MaxMessageBytes:       4 << 20,
-		IdempotencyTTL:        24 * time.Hour,
-		IdempotencyLease:      30 * time.Second,
-		ShutdownTimeout:       20 * time.Second,
-		Redis:                 Redis{URL: "redis://127.0.0.1:6379/0", PoolSize: 128},
-		TxGroup:               "zeroloss-tx",
-		TxCheckMax:            15,
-		TxRecordTTL:           7 * 24 * time.Hour,
-		TxResolveAfter:        3 * time.Second,
-		TxCheckWindow:         10 * time.Minute,
-		TxMaxConcurrentChecks: 64,
-		DedupWindow:           24 * time.Hour,
-		Cluster:               "DefaultCluster",
-		DelayLevels:           "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h",
-		LogLevel:              "info",
+		Listen:           ":8080",
+		NameServers:      []string{"127.0.0.1:9876"},
+		ProducerGroup:    "zeroloss-gateway",
+		SendTimeout:      3 * time.Second,
+		SendRetries:      2,
+		SendCoalesce:     true,
+		MaxBodyBytes:     6 << 20,
+		MaxMessageBytes:  4 << 20,
+		IdempotencyTTL:   24 * time.Hour,
+		IdempotencyLease: 30 * time.Second,
+		ShutdownTimeout:  20 * time.Second,
+		Redis:            Redis{URL: "redis://127.0.0.1:6379/0", PoolSize: 128},
+		TxGroup:          "zeroloss-tx",
+		TxCheckMax:       15,
+		TxRecordTTL:      7 * 24 * time.Hour,
+		TxResolveAfter:   3 * time.Second,
+		TxCheckWindow:    10 * time.Minute,
+		TxChecksInFlight: 64,
+		DedupWindow:      24 * time.Hour,
+		Cluster:          "DefaultCluster",
+		DelayLevels:      "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h",
+		LogLevel:         "info",
 	}
 }
 
@@ -274,7 +274,7 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	dur("ZEROLOSS_TX_RECORD_TTL", &cfg.TxRecordTTL)
 	dur("ZEROLOSS_TX_RESOLVE_AFTER", &cfg.TxResolveAfter)
 	dur("ZEROLOSS_TX_CHECK_WINDOW", &cfg.TxCheckWindow)
-	integer("ZEROLOSS_TX_MAX_CONCURRENT_CHECKS", func(n int64) { cfg.TxMaxConcurrentChecks = int(n) })
+	integer("ZEROLOSS_TX_CHECKS_IN_FLIGHT", func(n int64) { cfg.TxChecksInFlight = int(n) })
 	if v := getenv("ZEROLOSS_ALLOW_PRIVATE_WEBHOOKS"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -377,8 +377,8 @@ func (c Config) Validate() error {
 	if c.TxCheckWindow < 10*time.Second || c.TxCheckWindow >= c.TxRecordTTL {
 		bad("txCheckWindow: must be at least 10s and below txRecordTTL")
 	}
-	if c.TxMaxConcurrentChecks < 1 {
-		bad("txMaxConcurrentChecks: must be at least 1")
+	if c.TxChecksInFlight < 1 {
+		bad("txChecksInFlight: must be at least 1")
 	}
 	if c.SendTimeout <= 0 {
 		bad("sendTimeout: must be positive")

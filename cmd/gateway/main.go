@@ -105,7 +105,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	txMetrics := txcallback.NewMetrics(metrics.Registry())
 	txProd, err := broker.NewTxProducer(broker.TxConfig{
 		NameServers: cfg.NameServers, Group: cfg.TxGroup, SendTimeout: cfg.SendTimeout, Retries: cfg.SendRetries,
-		Known: knownTopics{rdb}, MaxConcurrentChecks: cfg.TxMaxConcurrentChecks,
+		Known: knownTopics{rdb}, MaxConcurrentChecks: cfg.TxChecksInFlight,
 		OnCheckDropped: func() { txMetrics.CheckBacks.WithLabelValues("busy").Inc() },
 	}, func(ctx context.Context, req broker.CheckRequest) { txSvc.Check(ctx, req) })
 	if err != nil {
@@ -114,7 +114,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	txSvc = txcallback.New(txcallback.NewStore(rdb, cfg.TxRecordTTL), txProd,
 		webhook.NewClient(cfg.AllowPrivateWebhooks, "zeroloss/"+version),
 		txcallback.Config{CheckMax: cfg.TxCheckMax, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks,
-			MaxConcurrentChecks: cfg.TxMaxConcurrentChecks, ResolveAfter: cfg.TxResolveAfter, CheckWindow: cfg.TxCheckWindow,
+			MaxConcurrentChecks: cfg.TxChecksInFlight, ResolveAfter: cfg.TxResolveAfter, CheckWindow: cfg.TxCheckWindow,
 			SendBudget: cfg.SendTimeout*time.Duration(cfg.SendRetries+1) + 2*time.Second},
 		log, txMetrics)
 	if err := txProd.Start(); err != nil {
