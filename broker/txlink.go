@@ -145,9 +145,7 @@ func (c *checkLinks) sync(ctx context.Context) {
 	}
 	c.mu.Unlock()
 	for name, addr := range masters {
-		if err := c.ensure(ctx, name, addr, c.heartbeatEvery); err != nil && ctx.Err() == nil {
-			continue // Check reports it; the next sync tries again
-		}
+		_ = c.ensure(ctx, name, addr, c.heartbeatEvery) // missing() reports a failure; the next sync tries again
 	}
 	if err == nil && len(masters) > 0 && c.missing() == nil {
 		c.readyOnce.Do(func() { close(c.ready) })
@@ -190,7 +188,12 @@ func (c *checkLinks) ensure(ctx context.Context, name, addr string, maxAge time.
 		c.mu.Unlock()
 		l = nl
 	}
-	return l.heartbeat(ctx, c.clientID, c.group)
+	if err := l.heartbeat(ctx, c.clientID, c.group); err != nil {
+		// A connection that does not answer is replaced at the next try.
+		l.close(err)
+		return err
+	}
+	return nil
 }
 
 // ensureBroker registers with a broker a half message was just stored on,
