@@ -2,11 +2,9 @@ package broker
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"regexp"
 	"sync"
@@ -71,7 +69,7 @@ type idleConn struct {
 // maxIdle bounds pooled connections per address; idleFor bounds their age
 // (well below the broker's 120 s idle close).
 const (
-	maxIdle = 8
+	maxIdle = 64
 	idleFor = 30 * time.Second
 )
 
@@ -130,39 +128,17 @@ func (rm *remoting) roundTrip(ctx context.Context, conn net.Conn, addr string, c
 		_ = conn.SetDeadline(dl)
 	}
 	req := remotingCommand{Code: code, Language: "GO", Version: 317, Opaque: rm.opaque.Add(1), ExtFields: ext}
-	header, err := json.Marshal(req)
-	if err != nil {
-		return nil, fmt.Errorf("broker: encode request: %w", err)
-	}
-	frame := make([]byte, 8, 8+len(header)+len(body))
-	binary.BigEndian.PutUint32(frame[0:4], uint32(4+len(header)+len(body)))
-	binary.BigEndian.PutUint32(frame[4:8], uint32(len(header))) // high byte 0: JSON
-	frame = append(append(frame, header...), body...)
-	if _, err := conn.Write(frame); err != nil {
+	if err := writeFrame(conn, req, body); err != nil {
 		return nil, fmt.Errorf("broker: write to %s: %w", addr, err)
 	}
-	var lens [8]byte
-	if _, err := io.ReadFull(conn, lens[:]); err != nil {
+	resp, err := readFrame(conn)
+	if err != nil {
 		return nil, fmt.Errorf("broker: read from %s: %w", addr, err)
 	}
-	total := binary.BigEndian.Uint32(lens[0:4])
-	hlen := binary.BigEndian.Uint32(lens[4:8]) & 0xFFFFFF
-	if total < 4+hlen || total > 64<<20 {
-		return nil, fmt.Errorf("broker: bad frame from %s (length %d, header %d)", addr, total, hlen)
-	}
-	rest := make([]byte, total-4)
-	if _, err := io.ReadFull(conn, rest); err != nil {
-		return nil, fmt.Errorf("broker: read from %s: %w", addr, err)
-	}
-	var resp remotingCommand
-	if err := json.Unmarshal(rest[:hlen], &resp); err != nil {
-		return nil, fmt.Errorf("broker: decode header from %s: %w", addr, err)
-	}
-	if resp.Opaque != req.Opaque || resp.Flag&1 == 0 {
+	if resp.Opaque != req.Opaque || resp.Flag&flagResponse == 0 {
 		return nil, fmt.Errorf("broker: unexpected frame from %s (opaque %d, flag %d)", addr, resp.Opaque, resp.Flag)
 	}
-	resp.body = rest[hlen:]
-	return &resp, nil
+	return resp, nil
 }
 
 // numericKeys matches the unquoted integer map keys fastjson writes

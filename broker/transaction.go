@@ -61,38 +61,64 @@ type CheckRequest struct {
 	Properties map[string]string
 	// CheckTimes is how often the broker has checked this half message.
 	CheckTimes int
+	// Half locates the copy of the half message being checked (a broker
+	// stores a new copy at each check); ending it with these coordinates
+	// settles exactly this copy.
+	Half Half
 }
 
-// Checker answers a broker's check-back. It runs on the client's single
-// check goroutine, so it must return quickly; any doubt is Unknown.
-type Checker func(ctx context.Context, req CheckRequest) Decision
+// Checker handles a broker's check-back. It runs with a timeout, at most
+// MaxConcurrentChecks at a time, and ends the transaction itself (End with
+// req.Half) when it knows the decision; doing nothing means unknown: the
+// broker asks again, up to its transactionCheckMax.
+type Checker func(ctx context.Context, req CheckRequest)
 
 // TxConfig configures a TxProducer.
 type TxConfig struct {
 	NameServers []string
-	// Group is the transactional producer group; the broker sends its
-	// check-backs to any live member, so every gateway replica joins it.
-	// No other producer or consumer may use it.
+	// Group is the transactional producer group (the half messages'
+	// PGROUP): the broker sends its check-backs to any connection that
+	// announced it, so every gateway replica registers it. No other
+	// producer or consumer may use it.
 	Group string
-	// InstanceName gives the producer a client of its own; a shared client
-	// loses check-backs.
+	// InstanceName gives the half-message producer a client of its own.
 	InstanceName string
 	SendTimeout  time.Duration
 	Retries      int
 	// CheckTimeout bounds one Checker call.
 	CheckTimeout time.Duration
+	// MaxConcurrentChecks bounds check-backs handled at once; one arriving
+	// above the bound is dropped at once (unknown: the broker asks again),
+	// so neither goroutines nor message bodies pile up while Redis is slow.
+	MaxConcurrentChecks int
+	// OnCheckDropped, when set, is called for each check-back dropped
+	// above the bound.
+	OnCheckDropped func()
 	// Known remembers topics that were sent to (see Config.Known).
 	Known KnownTopics
 }
 
 // TxProducer sends half messages, ends transactions by broker coordinates
-// (from any replica), and answers check-backs with a Checker.
+// (from any replica), and receives check-backs for its group.
+//
+// Half messages go out through a plain rocketmq-client-go producer of a
+// group of its own (Group + "-half") carrying the transactional properties
+// (TRAN_MSG, PGROUP = Group). The group named in PGROUP is registered with
+// every master by this producer's own connections (see checkLinks), which
+// alone receive check-backs: registered before the first half message is
+// sent, and handled concurrently up to a bound.
 type TxProducer struct {
 	lifecycle
 	cfg    TxConfig
-	p      rocketmq.TransactionProducer
+	p      rocketmq.Producer
 	rm     *remoting
 	topics *topicGuard
+	links  *checkLinks
+	check  Checker
+	sem    chan struct{}
+	checks sync.WaitGroup
+	stop   context.CancelFunc
+	done   chan struct{}
 	// masters caches broker name → master address for routeTTL; a failed
 	// END_TRANSACTION forgets the entry.
 	masters sync.Map
@@ -106,21 +132,23 @@ type cachedAddr struct {
 const routeTTL = 10 * time.Second
 
 // NewTxProducer builds a transactional producer whose check-backs are
-// answered by check.
+// handled by check.
 func NewTxProducer(cfg TxConfig, check Checker) (*TxProducer, error) {
-	if len(cfg.NameServers) == 0 || cfg.Group == "" || cfg.SendTimeout <= 0 {
-		return nil, errors.New("broker: transactional producer needs name servers, a group and a send timeout")
+	if len(cfg.NameServers) == 0 || cfg.Group == "" || cfg.SendTimeout <= 0 || check == nil {
+		return nil, errors.New("broker: transactional producer needs name servers, a group, a send timeout and a checker")
 	}
 	if cfg.InstanceName == "" {
 		cfg.InstanceName = "zeroloss-tx-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	}
 	if cfg.CheckTimeout <= 0 {
-		cfg.CheckTimeout = time.Second
+		cfg.CheckTimeout = 5 * time.Second
 	}
-	l := &txListener{check: check, timeout: cfg.CheckTimeout}
-	p, err := rocketmq.NewTransactionProducer(l,
+	if cfg.MaxConcurrentChecks <= 0 {
+		cfg.MaxConcurrentChecks = 64
+	}
+	p, err := rocketmq.NewProducer(
 		producer.WithNameServer(cfg.NameServers),
-		producer.WithGroupName(cfg.Group),
+		producer.WithGroupName(cfg.Group+"-half"),
 		producer.WithInstanceName(cfg.InstanceName),
 		producer.WithSendMsgTimeout(cfg.SendTimeout),
 		producer.WithRetry(cfg.Retries),
@@ -129,14 +157,119 @@ func NewTxProducer(cfg TxConfig, check Checker) (*TxProducer, error) {
 		return nil, fmt.Errorf("broker: new transactional producer: %w", err)
 	}
 	rm := &remoting{timeout: 3 * time.Second}
-	return &TxProducer{lifecycle: lifecycle{client: p, what: "transactional producer"}, cfg: cfg, p: p, rm: rm,
-		topics: &topicGuard{rm: rm, nameServers: cfg.NameServers, known: cfg.Known}}, nil
+	tp := &TxProducer{lifecycle: lifecycle{client: p, what: "transactional producer"}, cfg: cfg, p: p, rm: rm,
+		topics: &topicGuard{rm: rm, nameServers: cfg.NameServers, known: cfg.Known},
+		check:  check, sem: make(chan struct{}, cfg.MaxConcurrentChecks)}
+	tp.links = newCheckLinks(rm, cfg.NameServers, cfg.Group, cfg.InstanceName+"@checks", tp.onCheck)
+	return tp, nil
+}
+
+// Start connects the half-message producer and starts registering the
+// group with every master broker (SendHalf waits for that).
+func (p *TxProducer) Start() error {
+	if err := p.lifecycle.Start(); err != nil {
+		return err
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	p.stop, p.done = stop, make(chan struct{})
+	go func() { defer close(p.done); p.links.run(ctx) }()
+	return nil
+}
+
+// Shutdown closes the check-back connections (the brokers then ask the
+// other replicas), waits for check-backs in flight, and stops the producer.
+func (p *TxProducer) Shutdown() error {
+	if p.stop != nil {
+		p.stop()
+		<-p.done
+	}
+	p.checks.Wait()
+	return p.lifecycle.Shutdown()
+}
+
+// Check reports whether the producer runs and its group is registered
+// with every master broker the name servers list (a *NotRegisteredError
+// names those it is not).
+func (p *TxProducer) Check(context.Context) error {
+	if !p.running.Load() {
+		return ErrNotStarted
+	}
+	return p.links.missing()
+}
+
+// onCheck takes a check-back off a link's reader: dropped above the bound,
+// else handled in a goroutine of its own.
+func (p *TxProducer) onCheck(l *link, cmd *remotingCommand) {
+	select {
+	case p.sem <- struct{}{}:
+	default:
+		if p.cfg.OnCheckDropped != nil {
+			p.cfg.OnCheckDropped()
+		}
+		return
+	}
+	p.checks.Add(1)
+	go func() {
+		defer p.checks.Done()
+		defer func() { <-p.sem }()
+		defer func() { _ = recover() }() // a panicking checker answers nothing: unknown
+		req, ok := checkRequest(l, cmd, p.cfg.Group)
+		if !ok {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.CheckTimeout)
+		defer cancel()
+		p.check(ctx, req)
+	}()
+}
+
+// checkRequest decodes a CHECK_TRANSACTION_STATE request; ok is false for
+// a malformed one or another group's message.
+func checkRequest(l *link, cmd *remotingCommand, group string) (CheckRequest, bool) {
+	msgs := primitive.DecodeMessage(cmd.body)
+	if len(msgs) == 0 {
+		return CheckRequest{}, false
+	}
+	m := msgs[0]
+	if g := m.GetProperty(primitive.PropertyProducerGroup); g != "" && g != group {
+		return CheckRequest{}, false
+	}
+	ext := cmd.ExtFields
+	queueOffset, err1 := strconv.ParseInt(ext["tranStateTableOffset"], 10, 64)
+	commitLogOffset, err2 := strconv.ParseInt(ext["commitLogOffset"], 10, 64)
+	if err1 != nil || err2 != nil {
+		return CheckRequest{}, false
+	}
+	times, _ := strconv.Atoi(m.GetProperty(primitive.PropertyTranscationCheckTimes))
+	qid, _ := strconv.Atoi(m.GetProperty(primitive.PropertyRealQueueId))
+	req := CheckRequest{
+		MessageID:  m.GetProperty(primitive.PropertyUniqueClientMessageIdKeyIndex),
+		Topic:      m.GetProperty(primitive.PropertyRealTopic),
+		Tag:        m.GetTags(),
+		Properties: m.GetProperties(),
+		CheckTimes: times,
+	}
+	if req.MessageID == "" {
+		req.MessageID = ext["msgId"]
+	}
+	if req.Topic == "" {
+		req.Topic = m.Topic
+	}
+	if k := m.GetKeys(); k != "" {
+		req.Keys = strings.Fields(k)
+	}
+	req.Half = Half{MessageID: req.MessageID, Topic: req.Topic, BrokerName: l.brokerName, BrokerAddr: l.addr,
+		QueueID: qid, QueueOffset: queueOffset, CommitLogOffset: commitLogOffset, TransactionID: ext["transactionId"]}
+	return req, true
 }
 
 // SendHalf stores m as a half message and returns its coordinates only on
 // SEND_OK. A message the broker refuses for what it is wraps ErrRejected
 // (nothing stored); anything else wraps ErrUnconfirmed (the half message may
-// exist: its check-back must then be answered with Rollback).
+// exist: its check-back must then be answered with Rollback). It waits
+// (within ctx) until the group is registered with every master, and
+// registers it with a broker it did not know yet before returning, so no
+// check-back of the half message finds the group absent.
 func (p *TxProducer) SendHalf(ctx context.Context, m Message) (Half, error) {
 	if !p.running.Load() {
 		return Half{}, ErrNotStarted
@@ -144,11 +277,18 @@ func (p *TxProducer) SendHalf(ctx context.Context, m Message) (Half, error) {
 	if !m.DeliverAt.IsZero() || m.ShardingKey != "" {
 		return Half{}, errors.New("broker: a transactional message has no delay and no sharding key")
 	}
+	select {
+	case <-p.links.ready:
+	case <-ctx.Done():
+		return Half{}, fmt.Errorf("%w: %w", ErrNotStarted, p.links.missing())
+	}
 	msg, err := toPrimitive(m)
 	if err != nil {
 		return Half{}, err
 	}
-	res, err := p.p.SendMessageInTransaction(ctx, msg)
+	msg.WithProperty(primitive.PropertyTransactionPrepared, "true")
+	msg.WithProperty(primitive.PropertyProducerGroup, p.cfg.Group)
+	res, err := p.p.SendSync(ctx, msg)
 	switch {
 	case err != nil && rejected(err):
 		return Half{}, fmt.Errorf("%w: half message to %s: %w", ErrRejected, m.Topic, err)
@@ -156,7 +296,7 @@ func (p *TxProducer) SendHalf(ctx context.Context, m Message) (Half, error) {
 		return Half{}, fmt.Errorf("%w: %s", ErrTopicNotFound, m.Topic)
 	case err != nil:
 		return Half{}, fmt.Errorf("%w: half message to %s: %w", ErrUnconfirmed, m.Topic, err)
-	case res == nil || res.SendResult == nil:
+	case res == nil:
 		return Half{}, fmt.Errorf("%w: half message to %s: no result", ErrUnconfirmed, m.Topic)
 	case res.Status != primitive.SendOK:
 		return Half{}, fmt.Errorf("%w: half message to %s: broker answered %s", ErrUnconfirmed, m.Topic, statusName(res.Status))
@@ -166,12 +306,23 @@ func (p *TxProducer) SendHalf(ctx context.Context, m Message) (Half, error) {
 	if err != nil {
 		return Half{}, fmt.Errorf("%w: half message to %s: bad offset message id %q: %w", ErrUnconfirmed, m.Topic, res.OffsetMsgID, err)
 	}
-	return Half{
+	h := Half{
 		MessageID: m.ID, Topic: m.Topic, BrokerName: res.MessageQueue.BrokerName,
 		BrokerAddr: id.Addr + ":" + strconv.Itoa(id.Port), QueueID: res.MessageQueue.QueueId,
 		QueueOffset: res.QueueOffset, CommitLogOffset: id.Offset, TransactionID: res.TransactionID,
-	}, nil
+	}
+	if err := p.links.ensureBroker(ctx, h.BrokerName, h.BrokerAddr); err != nil {
+		// The half message is stored; its transaction is still ended by
+		// the caller or resolved by the gateway, and the next lookup
+		// registers the broker.
+		return h, fmt.Errorf("%w: %w", ErrNotRegistered, err)
+	}
+	return h, nil
 }
+
+// ErrNotRegistered accompanies a stored half message (the Half is valid)
+// when the group could not be registered with its broker yet.
+var ErrNotRegistered = errors.New("broker: half message stored on a broker the group is not registered with yet")
 
 // End sends END_TRANSACTION for h to the current master of its broker
 // group (found through the name servers, so it follows a failover) and
@@ -227,53 +378,4 @@ func (p *TxProducer) master(ctx context.Context, h Half) string {
 		}
 	}
 	return h.BrokerAddr
-}
-
-// txListener adapts a Checker to the client's TransactionListener.
-type txListener struct {
-	check   Checker
-	timeout time.Duration
-}
-
-// ExecuteLocalTransaction runs right after a half message is stored, in
-// SendHalf's goroutine: the decision comes later through End, so the answer
-// here is always unknown (the client then tells the broker nothing).
-func (l *txListener) ExecuteLocalTransaction(*primitive.Message) primitive.LocalTransactionState {
-	return primitive.UnkonwnState
-}
-
-// CheckLocalTransaction answers a check-back; a panic or a slow Checker
-// answers unknown, never commit.
-func (l *txListener) CheckLocalTransaction(m *primitive.MessageExt) (state primitive.LocalTransactionState) {
-	defer func() {
-		if recover() != nil {
-			state = primitive.UnkonwnState
-		}
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), l.timeout)
-	defer cancel()
-	times, _ := strconv.Atoi(m.GetProperty(primitive.PropertyTranscationCheckTimes))
-	req := CheckRequest{
-		MessageID:  m.GetProperty(primitive.PropertyUniqueClientMessageIdKeyIndex),
-		Topic:      m.GetProperty(primitive.PropertyRealTopic),
-		Tag:        m.GetTags(),
-		Properties: m.GetProperties(),
-		CheckTimes: times,
-	}
-	if req.MessageID == "" {
-		req.MessageID = m.MsgId
-	}
-	if req.Topic == "" {
-		req.Topic = m.Topic
-	}
-	if k := m.GetKeys(); k != "" {
-		req.Keys = strings.Fields(k)
-	}
-	switch l.check(ctx, req) {
-	case Commit:
-		return primitive.CommitMessageState
-	case Rollback:
-		return primitive.RollbackMessageState
-	}
-	return primitive.UnkonwnState
 }

@@ -27,17 +27,20 @@ func TestHalfMessagesEndFromAnotherClientAndByCheckBack(t *testing.T) {
 	)
 	group := "test-tx-" + msgid.New(time.Now()).String()[:12]
 	newProducer := func(instance string) *broker.TxProducer {
+		var p *broker.TxProducer
 		p, err := broker.NewTxProducer(broker.TxConfig{
 			NameServers: []string{s.NameServer}, Group: group, InstanceName: instance,
 			SendTimeout: 3 * time.Second, Retries: 1,
-		}, func(_ context.Context, req broker.CheckRequest) broker.Decision {
+		}, func(ctx context.Context, req broker.CheckRequest) {
 			mu.Lock()
-			defer mu.Unlock()
 			checked[req.MessageID]++
-			if commit[req.MessageID] {
-				return broker.Commit
+			c := commit[req.MessageID]
+			mu.Unlock()
+			if c {
+				if err := p.End(ctx, req.Half, broker.Commit); err != nil {
+					t.Errorf("commit from the check-back: %v", err)
+				}
 			}
-			return broker.Unknown
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -78,6 +78,17 @@ type Tx struct {
 	TxGroup     string        `koanf:"txGroup" help:"transactional producer group: every replica joins it, nothing else may use it"`
 	TxCheckMax  int           `koanf:"txCheckMax" help:"must equal the brokers' transactionCheckMax"`
 	TxRecordTTL time.Duration `koanf:"txRecordTTL" help:"transaction records in Redis (longer than the broker's check window)"`
+	// TxResolveAfter is the age at which the gateway itself asks a
+	// producer's check URL about an undecided transaction (before the
+	// broker's first check-back); 0 leaves it to the broker's check-backs.
+	TxResolveAfter time.Duration `koanf:"txResolveAfter" help:"age at which the gateway asks the check URL about an undecided transaction itself (0 = broker check-backs only)"`
+	// TxCheckWindow is how long after begin the brokers have certainly
+	// discarded an undecided half message; a transaction undecided then
+	// becomes unknown_after_max_checks.
+	TxCheckWindow time.Duration `koanf:"txCheckWindow" help:"after this long undecided, a transaction becomes unknown_after_max_checks (brokers' transactionTimeOut + transactionCheckMax × transactionCheckInterval, plus margin)"`
+	// TxChecksInFlight bounds check-backs handled and check URL calls made
+	// at once; above it a check-back goes unanswered (the broker asks again).
+	TxChecksInFlight int `koanf:"txChecksInFlight" help:"check-backs and check URL calls in flight per replica; more are left for the broker to ask again"`
 }
 
 // Delivery configures push subscriptions.
@@ -160,7 +171,8 @@ func Default() Config {
 			MaxMessageBytes: 4 << 20,
 		},
 		Idempotency: Idempotency{IdempotencyTTL: 24 * time.Hour, IdempotencyLease: 30 * time.Second},
-		Tx:          Tx{TxGroup: "zeroloss-tx", TxCheckMax: 15, TxRecordTTL: 7 * 24 * time.Hour},
+		Tx: Tx{TxGroup: "zeroloss-tx", TxCheckMax: 15, TxRecordTTL: 7 * 24 * time.Hour,
+			TxResolveAfter: 3 * time.Second, TxCheckWindow: 10 * time.Minute, TxChecksInFlight: 64},
 		Delivery: Delivery{
 			DedupWindow:        24 * time.Hour,
 			DeadLetterTTL:      14 * 24 * time.Hour,
@@ -284,6 +296,15 @@ func (t Tx) Validate() error {
 	}
 	if t.TxRecordTTL < time.Hour {
 		p.add("txRecordTTL: must be at least 1h")
+	}
+	if t.TxResolveAfter < 0 {
+		p.add("txResolveAfter: must not be negative")
+	}
+	if t.TxCheckWindow < 10*time.Second || t.TxCheckWindow >= t.TxRecordTTL {
+		p.add("txCheckWindow: must be at least 10s and below txRecordTTL")
+	}
+	if t.TxChecksInFlight < 1 {
+		p.add("txChecksInFlight: must be at least 1")
 	}
 	return p.err()
 }

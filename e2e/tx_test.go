@@ -468,3 +468,143 @@ func TestUndecidedPastMaxChecks(t *testing.T) {
 		t.Fatal("an undecided transaction's message was delivered")
 	}
 }
+
+// TestFreshGatewayIsCheckedBack is the seed's scenario against a gateway
+// started a moment before, with the gateway's own resolver off so only the
+// broker's check-backs can decide: TAGA commits, TAGB rolls back, TAGC is
+// begun at once and left undecided; the broker's very first check-back of
+// TAGC reaches the gateway (its group was registered before /readyz), the
+// check URL answers commit, and TAGC is consumed once.
+func TestFreshGatewayIsCheckedBack(t *testing.T) {
+	s := stack(t)
+	topic := s.Topic(t, "orders-fresh", 1)
+	recv := s.Consume(t, topic)
+	hook := newCheckHook(t, func(c checkCall) (int, string) {
+		if c.Tag == "TAGC" {
+			return 200, `{"decision":"commit"}`
+		}
+		return 200, `{"decision":"unknown"}`
+	})
+	g := testenv.StartGateway(t, s, "ZEROLOSS_TX_RESOLVE_AFTER=0s")
+	prd := registerProducer(t, g, testenv.OrdersKey, hook)
+	c := begin(t, g, testenv.OrdersKey, prd, topic, "order C", "TAGC")
+	a := begin(t, g, testenv.OrdersKey, prd, topic, "order A", "TAGA")
+	b := begin(t, g, testenv.OrdersKey, prd, topic, "order B", "TAGB")
+	if r := decide(t, g, testenv.OrdersKey, a.TransactionID, "commit"); r.Status != 200 {
+		t.Fatalf("commit A: %d %s", r.Status, r.Body)
+	}
+	if r := decide(t, g, testenv.OrdersKey, b.TransactionID, "rollback"); r.Status != 200 {
+		t.Fatalf("rollback B: %d %s", r.Status, r.Body)
+	}
+	recv.WaitForID(t, a.MessageID, 30*time.Second)
+	recv.WaitForID(t, c.MessageID, 30*time.Second)
+	cv := waitState(t, g, testenv.OrdersKey, c.TransactionID, "committed")
+	if cv.DecidedBy != "check" {
+		t.Errorf("C = %+v", cv)
+	}
+	calls := hook.callsFor(c.TransactionID)
+	if len(calls) == 0 || calls[0].CheckCount != 1 || !calls[0].SignatureOK {
+		t.Fatalf("the broker's first check-back of C did not reach the check URL: %+v", calls)
+	}
+	sentinel(t, g, recv, topic)
+	if recv.Count(a.MessageID) != 1 || recv.Count(c.MessageID) != 1 || recv.Count(b.MessageID) != 0 {
+		t.Fatalf("deliveries: A %d, B %d, C %d; want 1, 0, 1", recv.Count(a.MessageID), recv.Count(b.MessageID), recv.Count(c.MessageID))
+	}
+}
+
+// TestGatewayResolvesUndecided: the gateway asks the check URL itself
+// shortly after begin, before the broker's first check-back (the first call
+// carries checkCount 0), commits on its answer, and the message is consumed
+// once.
+func TestGatewayResolvesUndecided(t *testing.T) {
+	s := stack(t)
+	topic := s.Topic(t, "orders-resolve", 1)
+	recv := s.Consume(t, topic)
+	hook := newCheckHook(t, func(checkCall) (int, string) { return 200, `{"decision":"commit"}` })
+	g := testenv.StartGateway(t, s, "ZEROLOSS_TX_RESOLVE_AFTER=200ms")
+	prd := registerProducer(t, g, testenv.AdminKey, hook)
+	tx := begin(t, g, testenv.AdminKey, prd, topic, "resolved by the gateway", "R")
+	recv.WaitForID(t, tx.MessageID, 30*time.Second)
+	v := waitState(t, g, testenv.AdminKey, tx.TransactionID, "committed")
+	calls := hook.callsFor(tx.TransactionID)
+	if v.DecidedBy != "check" || len(calls) == 0 || calls[0].CheckCount != 0 || !calls[0].SignatureOK {
+		t.Fatalf("transaction %+v, check calls %+v: want decided by the gateway's own first call", v, calls)
+	}
+	sentinel(t, g, recv, topic)
+	if n := recv.Count(tx.MessageID); n != 1 {
+		t.Fatalf("consumed %d times, want 1", n)
+	}
+}
+
+// TestUndecidedBecomesTerminalAfterCheckWindow: when no decision comes
+// within the check window (the broker has discarded the half message), the
+// transaction becomes unknown_after_max_checks on its own — visible in GET,
+// in the list filtered by state, in the metric and as an error log line —
+// even when the broker's last check-back is not seen (txCheckMax above the
+// broker's).
+func TestUndecidedBecomesTerminalAfterCheckWindow(t *testing.T) {
+	s := stack(t)
+	topic := s.Topic(t, "orders-window", 1)
+	recv := s.Consume(t, topic)
+	hook := newCheckHook(t, func(checkCall) (int, string) { return 200, `{"decision":"unknown"}` })
+	g := testenv.StartGateway(t, s, "ZEROLOSS_TX_CHECK_MAX=1000", "ZEROLOSS_TX_CHECK_WINDOW=10s", "ZEROLOSS_TX_RESOLVE_AFTER=1s")
+	prd := registerProducer(t, g, testenv.AdminKey, hook)
+	tx := begin(t, g, testenv.AdminKey, prd, topic, "never decided", "W")
+	waitState(t, g, testenv.AdminKey, tx.TransactionID, "unknown_after_max_checks")
+
+	r := getAuth(t, g.URL+"/v1/transactions?state=unknown_after_max_checks&limit=500", testenv.AdminKey)
+	var list struct{ Items []txView }
+	r.json(t, &list)
+	found := false
+	for _, it := range list.Items {
+		if it.State != "unknown_after_max_checks" {
+			t.Errorf("filtered list holds %+v", it)
+		}
+		found = found || it.TransactionID == tx.TransactionID
+	}
+	if !found {
+		t.Errorf("the transaction is not listed under its state: %s", r.Body)
+	}
+	r = getAuth(t, g.URL+"/v1/transactions?state=pending&limit=500", testenv.AdminKey)
+	if strings.Contains(string(r.Body), tx.TransactionID) {
+		t.Errorf("still listed as pending: %s", r.Body)
+	}
+	if m := string(get(t, g.URL+"/metrics").Body); !strings.Contains(m, `zeroloss_transactions_total{state="unknown_after_max_checks"}`) {
+		t.Error("not counted in zeroloss_transactions_total")
+	}
+	if log := g.Log(); !strings.Contains(log, "undecided past the broker's check-backs") || !strings.Contains(log, tx.TransactionID) {
+		t.Error("no error log line names the transaction")
+	}
+	sentinel(t, g, recv, topic)
+	if recv.Count(tx.MessageID) != 0 {
+		t.Fatal("an undecided transaction's message was delivered")
+	}
+}
+
+// TestBeginWithIdempotencyKey: a begin retried with the same
+// Idempotency-Key gets the same transaction and message ids (a replay), and
+// only one transaction exists.
+func TestBeginWithIdempotencyKey(t *testing.T) {
+	s := stack(t)
+	topic := s.Topic(t, "orders-idem", 1)
+	hook := newCheckHook(t, func(checkCall) (int, string) { return 200, `{"decision":"unknown"}` })
+	g := testenv.StartGateway(t, s)
+	prd := registerProducer(t, g, testenv.AdminKey, hook)
+	body := map[string]any{"producer": prd, "topic": topic, "body": "once", "tag": "I"}
+	key := fmt.Sprintf("begin-once-%d", rand.Int64())
+	first := post(t, g.URL+"/v1/transactions", testenv.AdminKey, body, "Idempotency-Key", key)
+	second := post(t, g.URL+"/v1/transactions", testenv.AdminKey, body, "Idempotency-Key", key)
+	if first.Status != 201 || second.Status != 201 || second.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("begin twice: %d %s / %d %s", first.Status, first.Body, second.Status, second.Body)
+	}
+	var a, b txView
+	first.json(t, &a)
+	second.json(t, &b)
+	if a.TransactionID != b.TransactionID || a.MessageID != b.MessageID {
+		t.Fatalf("retry got %+v, first %+v", b, a)
+	}
+	r := getAuth(t, g.URL+"/v1/transactions?producer="+prd, testenv.AdminKey)
+	if n := strings.Count(string(r.Body), `"transactionId"`); n != 1 {
+		t.Fatalf("%d transactions listed for the producer, want 1: %s", n, r.Body)
+	}
+}

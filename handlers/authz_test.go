@@ -79,7 +79,7 @@ func newAuthzEnv(t *testing.T) *authzEnv {
 	var txSvc *txcallback.Service
 	txProd, err := broker.NewTxProducer(broker.TxConfig{NameServers: []string{st.NameServer}, Group: "zl-test-authz-" + run,
 		InstanceName: "authz-" + run, SendTimeout: 3 * time.Second, Retries: 1},
-		func(ctx context.Context, req broker.CheckRequest) broker.Decision { return txSvc.Check(ctx, req) })
+		func(ctx context.Context, req broker.CheckRequest) { txSvc.Check(ctx, req) })
 	if err != nil {
 		t.Fatal(err)
 	}

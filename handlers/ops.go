@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"sort"
 	"sync"
@@ -48,8 +49,13 @@ func (h *Health) Ready(w http.ResponseWriter, r *http.Request) {
 			ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
 			defer cancel()
 			if err := check(ctx); err != nil {
+				reason := readinessReason(name)
+				var r interface{ Reason() string }
+				if errors.As(err, &r) {
+					reason = r.Reason() // written to be shown (e.g. the brokers missing)
+				}
 				mu.Lock()
-				failed = append(failed, problem.FieldError{Field: name, Reason: readinessReason(name)})
+				failed = append(failed, problem.FieldError{Field: name, Reason: reason})
 				mu.Unlock()
 			}
 		}()

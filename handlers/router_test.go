@@ -430,3 +430,21 @@ func TestPropertiesOverTheBrokersLimitAreRefusedBeforeSending(t *testing.T) {
 		t.Fatalf("properties within the limit: %d %s", rec.Code, rec.Body)
 	}
 }
+
+func TestReadinessNamesUnregisteredBrokers(t *testing.T) {
+	h := handlers.NewHealth(map[string]handlers.Check{
+		"transactions": func(context.Context) error {
+			return fmt.Errorf("wrapped: %w", &broker.NotRegisteredError{Brokers: []string{"broker-b (10.0.0.7:10911)"}})
+		},
+	}, time.Second, func(*http.Request) string { return "req-1" })
+	rec := httptest.NewRecorder()
+	h.Ready(rec, httptest.NewRequest("GET", "/readyz", nil))
+	var p problemBody
+	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Code != http.StatusServiceUnavailable || len(p.Errors) != 1 || p.Errors[0].Field != "transactions" ||
+		!strings.Contains(p.Errors[0].Reason, "broker-b (10.0.0.7:10911)") {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+}

@@ -79,8 +79,11 @@ func (h *Transactions) BeginTransaction(ctx context.Context, req api.BeginTransa
 	if len(fields) > 0 {
 		return nil, problem.New(problem.Validation, "the message is invalid; see errors").WithFields(fields...)
 	}
+	// With an Idempotency-Key the seed is the key's, so a retry names the
+	// same transaction and message.
+	seed := msgid.FromContext(ctx)
 	in := txcallback.BeginInput{
-		Tenant: principal(ctx).Tenant, ProducerID: b.Producer, MessageID: msgid.FromContext(ctx).ID(0),
+		ID: txcallback.IDFromSeed(seed), Tenant: principal(ctx).Tenant, ProducerID: b.Producer, MessageID: seed.ID(0),
 		Topic: b.Topic, Body: body, Tag: deref(b.Tag), Keys: derefKeys(b.Keys), Properties: injectTrace(ctx, h.prop, b.Properties),
 	}
 	// The transaction's own properties (ZL_TX, CHECK_IMMUNITY_TIME_IN_SECONDS)
@@ -294,6 +297,9 @@ func txProblem(err error) error {
 	case errors.Is(err, broker.ErrUnconfirmed), errors.Is(err, broker.ErrNotStarted):
 		return problem.Wrap(problem.SendUnconfirmed,
 			"the broker did not confirm the half message; the transaction was not begun; retry with the same Idempotency-Key", err).WithRetryAfter(1)
+	case errors.Is(err, txcallback.ErrBeginInProgress):
+		return problem.New(problem.IdempotencyKeyInUse,
+			"a begin with this Idempotency-Key is still sending its half message; retry later").WithRetryAfter(1)
 	case errors.Is(err, broker.ErrTopicNotFound):
 		return problem.Wrap(problem.TopicNotFound, "the topic does not exist on the cluster", err)
 	}

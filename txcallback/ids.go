@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/oklog/ulid/v2"
+
+	"github.com/zeroloss/zeroloss/msgid"
 )
 
 const (
@@ -19,4 +21,14 @@ func ulidAt(t time.Time) string {
 	var id ulid.ULID
 	_ = id.SetTime(ulid.Timestamp(t))
 	return id.String()
+}
+
+// IDFromSeed returns the transaction id of a request whose message ids come
+// from seed: a ULID with the seed's time and randomness, so a retry of the
+// same request (the same Idempotency-Key, hence the same seed) names the
+// same transaction.
+func IDFromSeed(seed msgid.Seed) string {
+	var id ulid.ULID
+	copy(id[:], seed[:]) // 48 bits of milliseconds, then 64 random bits; the last 16 stay zero
+	return idPrefix + id.String()
 }

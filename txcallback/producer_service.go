@@ -88,6 +88,7 @@ func (s *Service) RotateSecret(ctx context.Context, tenant, id string) (Producer
 
 // DeleteProducer removes a producer.
 func (s *Service) DeleteProducer(ctx context.Context, tenant, id string) error {
+	s.producers.Delete(tenant + "\x00" + id)
 	if err := s.store.DeleteProducer(ctx, tenant, id); errors.Is(err, ErrNotFound) {
 		return ErrProducerNotFound
 	} else if err != nil {

@@ -15,8 +15,15 @@
 // half message died, and the message is consumable within one round trip. If
 // the broker cannot be reached, the stored decision answers its next
 // check-back. A second END_TRANSACTION for the same half message can make
-// the broker deliver it twice with the same message id; consumers
-// deduplicate on the id, as they must for any RocketMQ delivery.
+// the broker deliver it twice with the same message id, so the decision and
+// the right to send its END_TRANSACTION are taken in one Redis step: one
+// END_TRANSACTION per decision, whichever replicas and check-backs race, and
+// another only after the first failed or went unanswered.
+//
+// The gateway also resolves transactions itself (Resolve): any replica
+// picks up transactions still undecided some seconds after begin, asks the
+// producer's check URL and ends them; the broker's check-back stays as the
+// backup.
 package txcallback
 
 import (
@@ -25,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -53,7 +61,9 @@ type Config struct {
 	// CheckMax is the broker's transactionCheckMax: a transaction still
 	// undecided after that many check-backs is discarded by the broker.
 	CheckMax int
-	// MaxConcurrentChecks bounds check webhook calls in flight.
+	// MaxConcurrentChecks bounds check webhook calls in flight (from
+	// check-backs and the resolver together); a call above the bound is
+	// skipped and happens at the next check-back or resolver pass.
 	MaxConcurrentChecks int
 	// EndTimeout bounds one END_TRANSACTION.
 	EndTimeout time.Duration
@@ -62,6 +72,21 @@ type Config struct {
 	AllowPrivateWebhooks bool
 	// SecretGrace is how long a rotated-out secret still signs.
 	SecretGrace time.Duration
+	// ResolveAfter is the age at which the resolver first asks the check
+	// URL about an undecided transaction (well before the broker's first
+	// check-back, transactionTimeOut, 6 s by default); later passes follow
+	// every ResolveRetry. Zero turns the resolver's check URL calls off.
+	ResolveAfter time.Duration
+	ResolveRetry time.Duration
+	// CheckWindow is how long after begin the broker has certainly given
+	// up an undecided half message (transactionTimeOut + transactionCheckMax
+	// × transactionCheckInterval, and some margin): a transaction still
+	// undecided then becomes unknown_after_max_checks.
+	CheckWindow time.Duration
+	// SendBudget is the longest a half message send may take (all
+	// attempts): a record still sending after it lost its sender, and is
+	// aborted (or taken over by a retry with the same Idempotency-Key).
+	SendBudget time.Duration
 }
 
 // Service runs transactions. It is safe for concurrent use.
@@ -73,12 +98,14 @@ type Service struct {
 	log     *slog.Logger
 	metrics *Metrics
 
-	sem    chan struct{}
-	wg     sync.WaitGroup
-	bg     context.Context
-	stop   context.CancelFunc
-	mu     sync.Mutex // guards closed against wg.Add
-	closed bool
+	sem       chan struct{}
+	producers sync.Map // tenant + "\x00" + id → time.Time it was seen (producerExists)
+	recent    *recentTxs
+	wg        sync.WaitGroup
+	bg        context.Context
+	stop      context.CancelFunc
+	mu        sync.Mutex // guards closed against wg.Add
+	closed    bool
 }
 
 // New returns a Service.
@@ -95,9 +122,34 @@ func New(store *Store, mq Broker, hooks Caller, cfg Config, log *slog.Logger, m 
 	if cfg.EndTimeout <= 0 {
 		cfg.EndTimeout = 3 * time.Second
 	}
+	if cfg.ResolveRetry <= 0 {
+		cfg.ResolveRetry = 5 * time.Second
+	}
+	if cfg.CheckWindow <= 0 {
+		cfg.CheckWindow = 10 * time.Minute
+	}
+	if cfg.SendBudget <= 0 {
+		cfg.SendBudget = 15 * time.Second
+	}
 	bg, stop := context.WithCancel(context.Background())
 	return &Service{store: store, mq: mq, hooks: hooks, cfg: cfg, log: log, metrics: m,
-		sem: make(chan struct{}, cfg.MaxConcurrentChecks), bg: bg, stop: stop}
+		sem: make(chan struct{}, cfg.MaxConcurrentChecks), bg: bg, stop: stop, recent: newRecentTxs(8192)}
+}
+
+// endLease is how long a claim to send END_TRANSACTION keeps others off.
+func (s *Service) endLease() time.Duration { return 2 * s.cfg.EndTimeout }
+
+// resolveAge is the age at which the resolver asks the check URL about tx.
+func (s *Service) resolveAge(tx Transaction) time.Duration {
+	return max(s.cfg.ResolveAfter, tx.CheckAfter)
+}
+
+// firstLook is when the resolver first looks at tx, begun at now.
+func (s *Service) firstLook(tx Transaction, now time.Time) time.Time {
+	if s.cfg.ResolveAfter > 0 {
+		return now.Add(s.resolveAge(tx))
+	}
+	return now.Add(s.cfg.SendBudget)
 }
 
 // Close stops starting check webhook calls and waits (until ctx ends) for
@@ -115,14 +167,43 @@ func (s *Service) Close(ctx context.Context) {
 	s.stop()
 }
 
+// producerTTL is how long a replica trusts that a producer it has seen
+// exists: a begin on another replica within it of the producer's deletion
+// is still accepted (its check URL calls then find no producer).
+const producerTTL = 2 * time.Second
+
+// producerExists reports ErrProducerNotFound for an unknown producer,
+// remembering a found one for producerTTL (one Redis round trip less per
+// begin).
+func (s *Service) producerExists(ctx context.Context, tenant, id string) error {
+	key := tenant + "\x00" + id
+	if at, ok := s.producers.Load(key); ok && time.Since(at.(time.Time)) < producerTTL {
+		return nil
+	}
+	if _, err := s.store.GetProducer(ctx, tenant, id); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return ErrProducerNotFound
+		}
+		return err
+	}
+	s.producers.Store(key, time.Now())
+	return nil
+}
+
 // Errors of the service.
 var (
 	ErrProducerNotFound = errors.New("txcallback: producer not found")
 	ErrTxNotFound       = errors.New("txcallback: transaction not found")
+	// ErrBeginInProgress means a begin with the same id (the same
+	// Idempotency-Key) is still sending its half message.
+	ErrBeginInProgress = errors.New("txcallback: a begin with this id is in progress")
 )
 
 // BeginInput is a new transaction.
 type BeginInput struct {
+	// ID, when set (IDFromSeed), makes a retry of the same request reuse
+	// the transaction; otherwise a fresh id is drawn.
+	ID         string
 	Tenant     string
 	ProducerID string
 	MessageID  string
@@ -137,20 +218,40 @@ type BeginInput struct {
 // Begin records the transaction, then sends its half message; it returns
 // the pending transaction only when the broker answered SEND_OK and the
 // coordinates are stored. A failed send leaves the record aborted, so a
-// half copy the broker kept is rolled back on check-back.
+// half copy the broker kept is rolled back on check-back. A retry with the
+// same ID gets the transaction the first attempt made: as it is when that
+// attempt got its half message stored, sent again (same message id) when
+// it failed or its sender vanished.
 func (s *Service) Begin(ctx context.Context, in BeginInput) (Transaction, error) {
-	if _, err := s.store.GetProducer(ctx, in.Tenant, in.ProducerID); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return Transaction{}, ErrProducerNotFound
-		}
+	if err := s.producerExists(ctx, in.Tenant, in.ProducerID); err != nil {
 		return Transaction{}, err
 	}
+	id := in.ID
+	if id == "" {
+		id = newID(idPrefix)
+	}
+	now := time.Now().UTC()
 	tx := Transaction{
-		ID: newID(idPrefix), Tenant: in.Tenant, ProducerID: in.ProducerID, Topic: in.Topic, Tag: in.Tag,
-		Keys: in.Keys, Properties: in.Properties, MessageID: in.MessageID, CreatedAt: time.Now().UTC(), State: Sending,
+		ID: id, Tenant: in.Tenant, ProducerID: in.ProducerID, Topic: in.Topic, Tag: in.Tag,
+		Keys: in.Keys, Properties: in.Properties, MessageID: in.MessageID, CreatedAt: now, State: Sending,
+		CheckAfter: in.CheckAfter,
 	}
-	if err := s.store.CreateTx(ctx, tx); err != nil {
+	out, prev, err := s.store.CreateTx(ctx, tx, s.cfg.SendBudget, s.firstLook(tx, now))
+	if err != nil {
 		return Transaction{}, err
+	}
+	if out == Exists {
+		if prev == Sending {
+			return Transaction{}, ErrBeginInProgress
+		}
+		got, err := s.Get(ctx, in.Tenant, id)
+		if err != nil {
+			return Transaction{}, err
+		}
+		if got.MessageID != in.MessageID || got.ProducerID != in.ProducerID || got.Topic != in.Topic {
+			return Transaction{}, fmt.Errorf("%w: transaction %s exists with other contents", ErrConflict, id)
+		}
+		return got, nil
 	}
 	props := make(map[string]string, len(in.Properties)+2)
 	for k, v := range in.Properties {
@@ -161,12 +262,21 @@ func (s *Service) Begin(ctx context.Context, in BeginInput) (Transaction, error)
 		props["CHECK_IMMUNITY_TIME_IN_SECONDS"] = strconv.Itoa(int(in.CheckAfter.Seconds()))
 	}
 	half, err := s.mq.SendHalf(ctx, broker.Message{ID: in.MessageID, Topic: in.Topic, Body: in.Body, Tag: in.Tag, Keys: in.Keys, Properties: props})
+	if errors.Is(err, broker.ErrNotRegistered) {
+		// Stored; the broker's check-back may not reach this group yet,
+		// the resolver covers the transaction meanwhile.
+		s.log.Warn("txcallback: half message stored on a broker not yet registered for check-backs",
+			slog.String("transaction", tx.ID), slog.Any("error", err))
+		err = nil
+	}
 	if err != nil {
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 		defer cancel()
-		if aerr := s.store.Abort(actx, tx.ID); aerr != nil {
-			s.log.Error("txcallback: mark aborted; a stored half copy will stay undecided until the broker discards it",
+		if _, aerr := s.store.Abort(actx, tx.ID); aerr != nil {
+			s.log.Error("txcallback: mark aborted; the resolver aborts it once its send budget has passed",
 				slog.String("transaction", tx.ID), slog.Any("error", aerr))
+		} else {
+			_ = s.store.Settled(actx, tx.ID)
 		}
 		s.metrics.Transactions.WithLabelValues(string(Aborted)).Inc()
 		return Transaction{}, err
@@ -176,6 +286,12 @@ func (s *Service) Begin(ctx context.Context, in BeginInput) (Transaction, error)
 	}
 	s.metrics.Transactions.WithLabelValues(string(Pending)).Inc()
 	tx.State, tx.Half = Pending, half
+	s.recent.put(tx)
+	if rand.IntN(64) == 0 { // now and then, not a round trip per begin
+		if err := s.store.TrimIndex(ctx, tx.Tenant); err != nil {
+			s.log.Warn("txcallback: trim the transaction index", slog.Any("error", err))
+		}
+	}
 	return tx, nil
 }
 
@@ -190,50 +306,62 @@ func (s *Service) Get(ctx context.Context, tenant, id string) (Transaction, erro
 
 // Decide commits or rolls back a tenant's transaction. authorize vets the
 // caller for the transaction's topic. Deciding what is already decided the
-// same way succeeds; anything else wraps ErrConflict with the transaction.
+// same way succeeds (and sends END_TRANSACTION again only if the first one
+// failed); anything else wraps ErrConflict with the transaction.
 func (s *Service) Decide(ctx context.Context, tenant, id string, d broker.Decision, authorize func(topic string) error) (Transaction, error) {
-	tx, err := s.Get(ctx, tenant, id)
-	if err != nil {
-		return Transaction{}, err
+	// The record's fixed part (tenant, topic, broker coordinates) never
+	// changes once pending: a transaction begun here is not read again.
+	tx, ok := s.recent.get(id)
+	if !ok || tx.Tenant != tenant {
+		var err error
+		if tx, err = s.Get(ctx, tenant, id); err != nil {
+			return Transaction{}, err
+		}
 	}
 	if err := authorize(tx.Topic); err != nil {
 		return Transaction{}, err
 	}
-	moved, state, err := s.store.Decide(ctx, id, d, "api")
+	moved, end, state, err := s.store.Decide(ctx, id, d, "api", s.endLease(), &tx)
+	if errors.Is(err, ErrNotFound) {
+		return Transaction{}, ErrTxNotFound
+	}
 	if err != nil {
 		tx.State = state
 		return tx, err
 	}
 	if moved {
-		s.metrics.Transactions.WithLabelValues(string(state)).Inc()
-		s.metrics.DecisionSeconds.Observe(time.Since(tx.CreatedAt).Seconds())
+		s.decided(tx, state)
 	}
-	if moved || !tx.Ended {
-		s.end(ctx, tx, d)
+	if end {
+		tx.Ended = s.end(ctx, tx.ID, tx.Half, d)
 	}
-	return s.store.GetTx(ctx, id)
+	return tx, nil
 }
 
-// end tells the broker; on failure the stored decision answers the next
-// check-back. While END_TRANSACTION is on its way and after the broker
-// acknowledged it, check-backs of a commit answer unknown (see check).
-func (s *Service) end(ctx context.Context, tx Transaction, d broker.Decision) {
+func (s *Service) decided(tx Transaction, state State) {
+	s.metrics.Transactions.WithLabelValues(string(state)).Inc()
+	s.metrics.DecisionSeconds.Observe(time.Since(tx.CreatedAt).Seconds())
+}
+
+// end sends END_TRANSACTION for h, which the caller has claimed (Decide,
+// ClaimEnd), and records the outcome: acknowledged settles the transaction;
+// on failure the claim is given back, so the next check-back or resolver
+// pass sends it again.
+func (s *Service) end(ctx context.Context, id string, h broker.Half, d broker.Decision) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.EndTimeout)
 	defer cancel()
-	if err := s.store.MarkEnding(ctx, tx.ID); err != nil {
-		s.log.Warn("txcallback: mark ending", slog.String("transaction", tx.ID), slog.Any("error", err))
-	}
-	err := s.mq.End(ctx, tx.Half, d)
+	err := s.mq.End(ctx, h, d)
 	if err != nil {
 		s.metrics.EndFailures.Inc()
-		s.log.Warn("txcallback: END_TRANSACTION not acknowledged; the broker's check-back will get the stored decision",
-			slog.String("transaction", tx.ID), slog.String("decision", d.String()), slog.Any("error", err))
+		s.log.Warn("txcallback: END_TRANSACTION not acknowledged; a check-back or the resolver sends it again",
+			slog.String("transaction", id), slog.String("decision", d.String()), slog.Any("error", err))
 	}
 	mctx, mcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer mcancel()
-	if merr := s.store.MarkEnded(mctx, tx.ID, err == nil); merr != nil {
-		s.log.Warn("txcallback: mark ended", slog.String("transaction", tx.ID), slog.Any("error", merr))
+	if merr := s.store.MarkEnded(mctx, id, err == nil); merr != nil {
+		s.log.Warn("txcallback: mark ended", slog.String("transaction", id), slog.Any("error", merr))
 	}
+	return err == nil
 }
 
 // List returns a tenant's transactions filtered by producer and state.
@@ -247,69 +375,92 @@ func (s *Service) List(ctx context.Context, tenant, producer string, state State
 	})
 }
 
-// Check answers a broker check-back (a broker.Checker). It reads Redis
-// only; an undecided transaction answers Unknown and its producer's check
-// webhook is called in the background, whose decision is stored and sent to
-// the broker. Every doubt is Unknown, never Commit.
-func (s *Service) Check(ctx context.Context, req broker.CheckRequest) broker.Decision {
-	d := s.check(ctx, req)
-	s.metrics.CheckBacks.WithLabelValues(d.String()).Inc()
-	return d
+// Check handles a broker check-back (a broker.Checker) from Redis: a
+// decided transaction is ended with the checked copy's coordinates when no
+// END_TRANSACTION is acknowledged or under way (else nothing is sent: the
+// broker asks again and finds it ended); an undecided one gets its check
+// webhook called in the background. Every doubt answers nothing (unknown),
+// never commit.
+func (s *Service) Check(ctx context.Context, req broker.CheckRequest) {
+	answer := s.check(ctx, req)
+	s.metrics.CheckBacks.WithLabelValues(answer).Inc()
 }
 
-func (s *Service) check(ctx context.Context, req broker.CheckRequest) broker.Decision {
+func (s *Service) check(ctx context.Context, req broker.CheckRequest) string {
 	id := req.Properties[TxPropertyKey]
 	if id == "" {
 		s.log.Warn("txcallback: check-back of a half message without a transaction id", slog.String("messageId", req.MessageID))
-		return broker.Unknown
+		return "unknown"
 	}
 	tx, err := s.store.GetTx(ctx, id)
 	if err != nil {
 		s.log.Warn("txcallback: check-back: read transaction", slog.String("transaction", id), slog.Any("error", err))
-		return broker.Unknown
+		return "unknown"
 	}
 	if req.CheckTimes > 0 {
 		_ = s.store.RecordCheck(ctx, id, req.CheckTimes, "")
 	}
 	switch tx.State {
-	case Committed:
+	case Committed, RolledBack:
 		// The broker writes its "ended" marks in batches, so it may still
-		// check a half message it has just committed; answering commit
-		// again would deliver it twice. Once END_TRANSACTION is on its way
-		// or acknowledged, the message is consumable: answer unknown (a
-		// second half copy of a retried send is then discarded by the
-		// broker after its last check, which is what dedup wants). If
-		// END_TRANSACTION failed, ending is cleared and the check commits.
-		if tx.Ended || time.Since(tx.EndingAt) < 2*s.cfg.EndTimeout {
-			return broker.Unknown
+		// check a half message it has just ended; a second commit would
+		// deliver it twice. Only the holder of the end claim sends.
+		claimed, state, err := s.store.ClaimEnd(ctx, id, s.endLease())
+		if err != nil || !claimed {
+			return "unknown"
 		}
-		return broker.Commit
-	case RolledBack, Aborted:
-		return broker.Rollback
+		d := broker.Commit
+		if state == RolledBack {
+			d = broker.Rollback
+		}
+		s.end(ctx, id, req.Half, d)
+		return d.String()
+	case Aborted:
+		// No client was told this transaction exists: roll the copy back
+		// (repeating a rollback is harmless).
+		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.EndTimeout)
+		defer cancel()
+		if err := s.mq.End(ectx, req.Half, broker.Rollback); err != nil {
+			s.metrics.EndFailures.Inc()
+		}
+		return "rollback"
 	case Pending:
-		s.callLater(tx, req.CheckTimes)
+		if req.CheckTimes >= s.cfg.CheckMax {
+			s.callLater(tx, req.CheckTimes, true)
+		} else {
+			s.callLater(tx, req.CheckTimes, false)
+		}
 	}
-	return broker.Unknown
+	return "unknown"
 }
 
-func (s *Service) callLater(tx Transaction, checkTimes int) {
+// callLater calls the check webhook in the background, within the bound
+// on calls in flight; above it the call is skipped (the next check-back or
+// resolver pass asks again). last marks the broker's last check-back.
+func (s *Service) callLater(tx Transaction, checkTimes int, last bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return
+		return false
 	}
 	select {
 	case s.sem <- struct{}{}:
 	default:
 		s.metrics.CheckWebhook.WithLabelValues("busy").Inc()
-		return // the broker checks again
+		if last {
+			s.expire(tx, checkTimes)
+		}
+		return false
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		defer func() { <-s.sem }()
-		s.callCheck(tx, checkTimes)
+		if d := s.callCheck(tx, checkTimes); d == broker.Unknown && last {
+			s.expire(tx, checkTimes)
+		}
 	}()
+	return true
 }
 
 // checkBody is the check webhook's request body (CheckRequest in the contract).
@@ -324,18 +475,21 @@ type checkBody struct {
 	CheckCount    int               `json:"checkCount"`
 }
 
-func (s *Service) callCheck(tx Transaction, checkTimes int) {
+// callCheck asks the producer's check URL about tx (one replica at a time
+// per transaction) and, on commit or rollback, stores the decision and
+// ends the transaction; it returns the decision reached (Unknown when
+// none, or when another replica is asking).
+func (s *Service) callCheck(tx Transaction, checkTimes int) broker.Decision {
 	p, err := s.store.GetProducer(s.bg, tx.Tenant, tx.ProducerID)
 	if err != nil {
 		s.recordOutcome(tx, "no_producer")
-		s.expireIfLast(tx, checkTimes)
-		return
+		return broker.Unknown
 	}
-	ctx, cancel := context.WithTimeout(s.bg, p.Timeout+2*time.Second)
+	ctx, cancel := context.WithTimeout(s.bg, p.Timeout+2*time.Second+s.cfg.EndTimeout)
 	defer cancel()
 	ok, err := s.store.LockCheck(ctx, tx.ID, p.Timeout+2*time.Second)
 	if err != nil || !ok {
-		return // another replica is asking
+		return broker.Unknown // another replica is asking
 	}
 	defer func() { _ = s.store.UnlockCheck(context.WithoutCancel(ctx), tx.ID) }()
 
@@ -343,27 +497,28 @@ func (s *Service) callCheck(tx Transaction, checkTimes int) {
 		Topic: tx.Topic, Tag: tx.Tag, Keys: tx.Keys, Properties: tx.Properties, CheckCount: checkTimes})
 	cctx, ccancel := context.WithTimeout(ctx, p.Timeout)
 	start := time.Now()
-	resp, err := s.hooks.Do(cctx, webhook.Request{URL: p.CheckURL, ID: fmt.Sprintf("chk_%s_%d", tx.ID, checkTimes), Body: body, Secrets: p.Secrets(time.Now())})
+	resp, err := s.hooks.Do(cctx, webhook.Request{URL: p.CheckURL, ID: fmt.Sprintf("chk_%s_%d", tx.ID, time.Now().UnixMilli()), Body: body, Secrets: p.Secrets(time.Now())})
 	ccancel()
 	s.metrics.CheckWebhookSeconds.Observe(time.Since(start).Seconds())
 	d, outcome := parseCheckAnswer(resp, err)
 	s.metrics.CheckWebhook.WithLabelValues(outcome).Inc()
 	s.recordOutcome(tx, outcome)
 	if d == broker.Unknown {
-		s.expireIfLast(tx, checkTimes)
-		return
+		return broker.Unknown
 	}
-	moved, state, err := s.store.Decide(ctx, tx.ID, d, "check")
+	moved, end, state, err := s.store.Decide(ctx, tx.ID, d, "check", s.endLease(), nil)
 	if err != nil {
 		s.log.Info("txcallback: check webhook answered after the transaction was decided",
 			slog.String("transaction", tx.ID), slog.String("state", string(state)), slog.String("answer", d.String()))
-		return
+		return broker.Unknown
 	}
 	if moved {
-		s.metrics.Transactions.WithLabelValues(string(state)).Inc()
-		s.metrics.DecisionSeconds.Observe(time.Since(tx.CreatedAt).Seconds())
-		s.end(ctx, tx, d)
+		s.decided(tx, state)
 	}
+	if end {
+		s.end(ctx, tx.ID, tx.Half, d)
+	}
+	return d
 }
 
 func (s *Service) recordOutcome(tx Transaction, outcome string) {
@@ -372,17 +527,17 @@ func (s *Service) recordOutcome(tx Transaction, outcome string) {
 	_ = s.store.RecordCheck(ctx, tx.ID, 0, outcome)
 }
 
-// expireIfLast marks a transaction the broker will not check again.
-func (s *Service) expireIfLast(tx Transaction, checkTimes int) {
-	if checkTimes < s.cfg.CheckMax {
-		return
-	}
+// expire marks a transaction the broker will not check again (or has
+// discarded): the terminal unknown_after_max_checks, logged as an error.
+func (s *Service) expire(tx Transaction, checkTimes int) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.bg), 2*time.Second)
 	defer cancel()
 	if moved, err := s.store.ExpireMaxChecks(ctx, tx.ID); err == nil && moved {
+		_ = s.store.Settled(ctx, tx.ID)
 		s.metrics.Transactions.WithLabelValues(string(UnknownAfterMax)).Inc()
-		s.log.Error("txcallback: transaction undecided after the broker's last check-back; the broker discards its half message",
-			slog.String("transaction", tx.ID), slog.String("messageId", tx.MessageID), slog.Int("checks", checkTimes))
+		s.log.Error("txcallback: transaction undecided past the broker's check-backs; the broker discards its half message, which is never delivered",
+			slog.String("transaction", tx.ID), slog.String("messageId", tx.MessageID), slog.String("topic", tx.Topic),
+			slog.Int("checks", checkTimes), slog.Time("createdAt", tx.CreatedAt))
 	}
 }
 

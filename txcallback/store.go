@@ -36,24 +36,28 @@ var (
 
 // Transaction is the durable record of one transaction.
 type Transaction struct {
-	ID          string            `json:"id"`
-	Tenant      string            `json:"tenant"`
-	ProducerID  string            `json:"producer"`
-	Topic       string            `json:"topic"`
-	Tag         string            `json:"tag,omitempty"`
-	Keys        []string          `json:"keys,omitempty"`
-	Properties  map[string]string `json:"properties,omitempty"`
-	MessageID   string            `json:"messageId"`
-	State       State             `json:"-"`
-	DecidedBy   string            `json:"-"`
-	CreatedAt   time.Time         `json:"createdAt"`
-	DecidedAt   time.Time         `json:"-"`
-	CheckCount  int               `json:"-"`
-	LastCheck   string            `json:"-"`
-	LastCheckAt time.Time         `json:"-"`
-	Half        broker.Half       `json:"-"`
-	Ended       bool              `json:"-"`
-	EndingAt    time.Time         `json:"-"`
+	ID         string            `json:"id"`
+	Tenant     string            `json:"tenant"`
+	ProducerID string            `json:"producer"`
+	Topic      string            `json:"topic"`
+	Tag        string            `json:"tag,omitempty"`
+	Keys       []string          `json:"keys,omitempty"`
+	Properties map[string]string `json:"properties,omitempty"`
+	MessageID  string            `json:"messageId"`
+	// CheckAfter is the begin's checkAfterSeconds: nobody asks the check
+	// URL earlier.
+	CheckAfter  time.Duration `json:"checkAfter,omitempty"`
+	State       State         `json:"-"`
+	DecidedBy   string        `json:"-"`
+	CreatedAt   time.Time     `json:"createdAt"`
+	DecidedAt   time.Time     `json:"-"`
+	CheckCount  int           `json:"-"`
+	LastCheck   string        `json:"-"`
+	LastCheckAt time.Time     `json:"-"`
+	Half        broker.Half   `json:"-"`
+	Ended       bool          `json:"-"`
+	EndingAt    time.Time     `json:"-"`
+	SendingAt   time.Time     `json:"-"`
 }
 
 // Store keeps producers and transactions in Redis. Every script touches one
@@ -76,35 +80,108 @@ func txLockKey(id string) string        { return "zl:tx:{" + id + "}:check" }
 func txIndexKey(tenant string) string   { return "zl:txidx:{" + tenant + "}" }
 func producersKey(tenant string) string { return "zl:prd:{" + tenant + "}" }
 
-// CreateTx writes a new record in state Sending and indexes it.
-func (s *Store) CreateTx(ctx context.Context, tx Transaction) error {
+// pendingKey is the resolver's schedule: every transaction not yet settled
+// (sending, pending, or decided without an acknowledged END_TRANSACTION),
+// scored by when the resolver should look at it next (Unix ms).
+const pendingKey = "zl:{txpending}"
+
+// createScript creates a record in state sending, or takes over an
+// existing one whose begin failed (aborted) or whose sender vanished
+// (sending for longer than ARGV[3] ms); it answers created, retaken or
+// exists, with the state found. Redis's clock decides.
+var createScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local st = redis.call('HGET', KEYS[1], 'state')
+if not st then
+  redis.call('HSET', KEYS[1], 'static', ARGV[1], 'state', 'sending', 'checks', 0, 'sendingAt', now)
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {'created', ''}
+end
+local since = tonumber(redis.call('HGET', KEYS[1], 'sendingAt') or '0')
+if st == 'aborted' or (st == 'sending' and now - since > tonumber(ARGV[3])) then
+  redis.call('HSET', KEYS[1], 'state', 'sending', 'sendingAt', now)
+  redis.call('HDEL', KEYS[1], 'decidedAt', 'decidedBy')
+  return {'retaken', st}
+end
+return {'exists', st}
+`)
+
+// CreateOutcome says what CreateTx did.
+type CreateOutcome string
+
+// The outcomes of CreateTx.
+const (
+	// Created: a new record in state sending.
+	Created CreateOutcome = "created"
+	// Retaken: a record of the same id whose begin failed or whose sender
+	// vanished is sending again (a retry with the same Idempotency-Key).
+	Retaken CreateOutcome = "retaken"
+	// Exists: a record of the same id exists in the state returned.
+	Exists CreateOutcome = "exists"
+)
+
+// CreateTx writes a new record in state Sending, indexes it and schedules
+// the resolver to look at it at resolveAt. A record with the same id is
+// taken over when its begin failed or has been sending for longer than
+// stuck; otherwise it is left alone and its state returned.
+func (s *Store) CreateTx(ctx context.Context, tx Transaction, stuck time.Duration, resolveAt time.Time) (CreateOutcome, State, error) {
 	static, err := json.Marshal(tx)
 	if err != nil {
-		return fmt.Errorf("txcallback: encode transaction: %w", err)
+		return "", "", fmt.Errorf("txcallback: encode transaction: %w", err)
 	}
-	k := txKey(tx.ID)
-	ok, err := s.rdb.HSetNX(ctx, k, "static", static).Result()
+	// One round trip: the record, its index entry and its resolver
+	// schedule. The index holds ids only, all with score 0, so it sorts by
+	// id: by creation time, since ids are ULIDs; entries whose record
+	// expired are skipped when listing and trimmed by the resolver. Adding
+	// an id that is already indexed or scheduled changes nothing that
+	// matters (the resolver settles what it finds decided).
+	keys := []string{txKey(tx.ID)}
+	args := []any{static, s.ttl.Milliseconds(), stuck.Milliseconds()}
+	var res *redis.Cmd
+	_, err = s.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		res = createScript.EvalSha(ctx, pipe, keys, args...)
+		pipe.ZAdd(ctx, txIndexKey(tx.Tenant), redis.Z{Member: tx.ID})
+		pipe.ZAdd(ctx, pendingKey, redis.Z{Member: tx.ID, Score: float64(resolveAt.UnixMilli())})
+		return nil
+	})
+	if err != nil && redis.HasErrorPrefix(res.Err(), "NOSCRIPT") {
+		res = createScript.Run(ctx, s.rdb, keys, args...)
+		err = res.Err()
+	}
 	if err != nil {
-		return fmt.Errorf("txcallback: create transaction: %w", err)
+		return "", "", fmt.Errorf("txcallback: create transaction: %w", err)
 	}
-	if !ok {
-		return fmt.Errorf("txcallback: transaction %s exists", tx.ID)
+	out, err := res.StringSlice()
+	if err != nil || len(out) != 2 {
+		return "", "", fmt.Errorf("txcallback: create transaction: unexpected answer %v: %w", res.Val(), err)
 	}
-	pipe := s.rdb.TxPipeline()
-	pipe.HSet(ctx, k, "state", string(Sending), "checks", 0)
-	pipe.PExpire(ctx, k, s.ttl)
-	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("txcallback: create transaction: %w", err)
+	return CreateOutcome(out[0]), State(out[1]), nil
+}
+
+// TrimIndex drops index entries older than the record TTL.
+func (s *Store) TrimIndex(ctx context.Context, tenant string) error {
+	return s.rdb.ZRemRangeByLex(ctx, txIndexKey(tenant), "-", "("+idPrefix+ulidAt(time.Now().Add(-s.ttl))).Err()
+}
+
+// Due returns up to limit transactions the resolver should look at now.
+func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	ids, err := s.rdb.ZRangeByScore(ctx, pendingKey, &redis.ZRangeBy{
+		Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10), Count: int64(limit)}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("txcallback: due transactions: %w", err)
 	}
-	// The index holds ids only, all with score 0, so it sorts by id: by
-	// creation time, since ids are ULIDs. Entries whose record expired are
-	// skipped when listing and trimmed here.
-	idx := txIndexKey(tx.Tenant)
-	if err := s.rdb.ZAdd(ctx, idx, redis.Z{Member: tx.ID}).Err(); err != nil {
-		return fmt.Errorf("txcallback: index transaction: %w", err)
-	}
-	s.rdb.ZRemRangeByLex(ctx, idx, "-", "("+idPrefix+ulidAt(time.Now().Add(-s.ttl)))
-	return nil
+	return ids, nil
+}
+
+// Reschedule makes the resolver look at id again at when (if still due).
+func (s *Store) Reschedule(ctx context.Context, id string, when time.Time) error {
+	return s.rdb.ZAddXX(ctx, pendingKey, redis.Z{Member: id, Score: float64(when.UnixMilli())}).Err()
+}
+
+// Settled removes id from the resolver's schedule.
+func (s *Store) Settled(ctx context.Context, id string) error {
+	return s.rdb.ZRem(ctx, pendingKey, id).Err()
 }
 
 // transition moves a record from one of the states in from (space
@@ -167,31 +244,94 @@ func (s *Store) SetHalf(ctx context.Context, id string, h broker.Half) error {
 	return nil
 }
 
-// Abort marks a transaction whose half message was not confirmed.
-func (s *Store) Abort(ctx context.Context, id string) error {
-	_, _, err := s.transition(ctx, id, []State{Sending}, Aborted, "decidedAt", nowMs())
-	return err
+// Abort marks a transaction whose half message was not confirmed (or
+// whose sender vanished); moved reports whether this call did.
+func (s *Store) Abort(ctx context.Context, id string) (bool, error) {
+	moved, _, err := s.transition(ctx, id, []State{Sending}, Aborted, "decidedAt", nowMs())
+	return moved, err
 }
 
+// decideScript moves a pending record to ARGV[1] and claims the right to
+// send its END_TRANSACTION (endingAt, on Redis's clock). On a record
+// already in ARGV[1] it claims that right only when no END_TRANSACTION was
+// acknowledged and the last claim is older than ARGV[3] ms (the sender
+// failed or vanished). It answers moved, claimed, same or stayed, with the
+// state found.
+var decideScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local st = redis.call('HGET', KEYS[1], 'state')
+if not st then return {'missing', ''} end
+local res = 'stayed'
+if st == 'pending' and ARGV[1] ~= '' then
+  redis.call('HSET', KEYS[1], 'state', ARGV[1], 'decidedAt', now, 'decidedBy', ARGV[2], 'endingAt', now)
+  res = 'moved'
+elseif st == ARGV[1] or (ARGV[1] == '' and (st == 'committed' or st == 'rolled_back')) then
+  res = 'same'
+  if redis.call('HGET', KEYS[1], 'ended') ~= '1' then
+    local e = tonumber(redis.call('HGET', KEYS[1], 'endingAt') or '0')
+    if now - e > tonumber(ARGV[3]) then
+      redis.call('HSET', KEYS[1], 'endingAt', now)
+      res = 'claimed'
+    end
+  end
+end
+local f = redis.call('HMGET', KEYS[1], 'decidedAt', 'decidedBy', 'checks', 'lastCheck', 'lastCheckAt', 'ended')
+for i = 1, 6 do if not f[i] then f[i] = '' end end
+return {res, st, f[1], f[2], f[3], f[4], f[5], f[6]}
+`)
+
 // Decide moves a pending transaction to committed or rolled back, by "api"
-// or "check". It returns whether this call made the change; deciding the
-// state the transaction already has is not a conflict. Anything else wraps
-// ErrConflict and returns the current state.
-func (s *Store) Decide(ctx context.Context, id string, d broker.Decision, by string) (moved bool, state State, err error) {
+// or "check", in one step that also claims the right to send its
+// END_TRANSACTION: end is true for exactly one caller per decision (and
+// again only after that caller's END_TRANSACTION failed, see MarkEnded, or
+// its claim of endLease ran out). moved reports whether this call made the
+// decision; deciding what is already decided is not a conflict. Anything
+// else wraps ErrConflict and returns the current state. When tx is not nil
+// it gets the record's state and decision fields as the step left them.
+func (s *Store) Decide(ctx context.Context, id string, d broker.Decision, by string, endLease time.Duration, tx *Transaction) (moved, end bool, state State, err error) {
 	to := Committed
 	if d == broker.Rollback {
 		to = RolledBack
 	}
-	moved, prev, err := s.transition(ctx, id, []State{Pending}, to, "decidedAt", nowMs(), "decidedBy", by)
+	res, prev, err := s.decide(ctx, id, string(to), by, endLease, tx)
 	switch {
 	case err != nil:
-		return false, "", err
-	case moved:
-		return true, to, nil
+		return false, false, "", err
+	case res == "moved":
+		return true, true, to, nil
 	case prev == to:
-		return false, to, nil
+		return false, res == "claimed", to, nil
 	}
-	return false, prev, fmt.Errorf("%w: transaction %s is %s", ErrConflict, id, prev)
+	return false, false, prev, fmt.Errorf("%w: transaction %s is %s", ErrConflict, id, prev)
+}
+
+// ClaimEnd claims the right to send a decided transaction's
+// END_TRANSACTION (see Decide); it returns the state and whether this
+// caller holds the claim.
+func (s *Store) ClaimEnd(ctx context.Context, id string, endLease time.Duration) (bool, State, error) {
+	res, prev, err := s.decide(ctx, id, "", "", endLease, nil)
+	return res == "claimed", prev, err
+}
+
+func (s *Store) decide(ctx context.Context, id, to, by string, endLease time.Duration, tx *Transaction) (string, State, error) {
+	res, err := decideScript.Run(ctx, s.rdb, []string{txKey(id)}, to, by, endLease.Milliseconds()).StringSlice()
+	if err != nil {
+		return "", "", fmt.Errorf("txcallback: decide %s: %w", id, err)
+	}
+	if res[0] == "missing" {
+		return "", "", ErrNotFound
+	}
+	if tx != nil && len(res) == 8 {
+		tx.State = State(res[1])
+		if res[0] == "moved" {
+			tx.State = State(to)
+		}
+		tx.DecidedAt, tx.DecidedBy = fromMs(res[2]), res[3]
+		tx.CheckCount, _ = strconv.Atoi(res[4])
+		tx.LastCheck, tx.LastCheckAt, tx.Ended = res[5], fromMs(res[6]), res[7] == "1"
+	}
+	return res[0], State(res[1]), nil
 }
 
 // ExpireMaxChecks marks a still-pending transaction that the broker has
@@ -201,16 +341,17 @@ func (s *Store) ExpireMaxChecks(ctx context.Context, id string) (bool, error) {
 	return moved, err
 }
 
-// MarkEnding records that END_TRANSACTION is being sent now.
-func (s *Store) MarkEnding(ctx context.Context, id string) error {
-	return s.rdb.HSet(ctx, txKey(id), "endingAt", nowMs()).Err()
-}
-
 // MarkEnded records that the broker acknowledged END_TRANSACTION; ok false
-// records that it did not (the next check-back must then decide).
+// gives the claim back (the next check-back or resolver pass sends it).
 func (s *Store) MarkEnded(ctx context.Context, id string, ok bool) error {
 	if ok {
-		return s.rdb.HSet(ctx, txKey(id), "ended", 1).Err()
+		// Settled too: the resolver has nothing left to do for it.
+		_, err := s.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+			pipe.HSet(ctx, txKey(id), "ended", 1)
+			pipe.ZRem(ctx, pendingKey, id)
+			return nil
+		})
+		return err
 	}
 	return s.rdb.HDel(ctx, txKey(id), "endingAt").Err()
 }
@@ -260,6 +401,7 @@ func (s *Store) GetTx(ctx context.Context, id string) (Transaction, error) {
 	tx.LastCheckAt = fromMs(m["lastCheckAt"])
 	tx.Ended = m["ended"] == "1"
 	tx.EndingAt = fromMs(m["endingAt"])
+	tx.SendingAt = fromMs(m["sendingAt"])
 	if h := m["half"]; h != "" {
 		if err := json.Unmarshal([]byte(h), &tx.Half); err != nil {
 			return Transaction{}, fmt.Errorf("txcallback: decode half of %s: %w", id, err)

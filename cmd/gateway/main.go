@@ -106,22 +106,32 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// needs the producer to send and end transactions: the closure breaks
 	// the cycle, and the producer starts only once txSvc exists.
 	var txSvc *txcallback.Service
+	txMetrics := txcallback.NewMetrics(metrics.Registry())
 	txProd, err := broker.NewTxProducer(broker.TxConfig{
 		NameServers: cfg.NameServers, Group: cfg.TxGroup, SendTimeout: cfg.SendTimeout, Retries: cfg.SendRetries,
-		Known: knownTopics{rdb},
-	}, func(ctx context.Context, req broker.CheckRequest) broker.Decision { return txSvc.Check(ctx, req) })
+		Known: knownTopics{rdb}, MaxConcurrentChecks: cfg.TxChecksInFlight,
+		OnCheckDropped: func() { txMetrics.CheckBacks.WithLabelValues("busy").Inc() },
+	}, func(ctx context.Context, req broker.CheckRequest) { txSvc.Check(ctx, req) })
 	if err != nil {
 		return err
 	}
 	txSvc = txcallback.New(txcallback.NewStore(rdb, cfg.TxRecordTTL), txProd,
 		webhook.NewClient(cfg.AllowPrivateWebhooks, "zeroloss/"+version),
-		txcallback.Config{CheckMax: cfg.TxCheckMax, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks},
-		log, txcallback.NewMetrics(metrics.Registry()))
+		txcallback.Config{CheckMax: cfg.TxCheckMax, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks,
+			MaxConcurrentChecks: cfg.TxChecksInFlight, ResolveAfter: cfg.TxResolveAfter, CheckWindow: cfg.TxCheckWindow,
+			SendBudget: cfg.SendTimeout*time.Duration(cfg.SendRetries+1) + 2*time.Second},
+		log, txMetrics)
 	if err := txProd.Start(); err != nil {
 		return err
 	}
+	resolveCtx, stopResolver := context.WithCancel(context.Background())
+	resolverDone := make(chan struct{})
+	go func() { defer close(resolverDone); txSvc.Resolve(resolveCtx) }()
 	defer func() {
-		// Reverse order: finish check webhook calls, then stop the producer.
+		// Reverse order: stop the resolver, finish check webhook calls,
+		// then stop the producer.
+		stopResolver()
+		<-resolverDone
 		ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 		defer cancel()
 		txSvc.Close(ctx)
@@ -170,8 +180,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		SendBudget:      cfg.SendTimeout*time.Duration(cfg.SendRetries+1) + time.Second,
 	}, prop)
 	health := handlers.NewHealth(map[string]handlers.Check{
-		"rocketmq": prod.Check,
-		"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+		"rocketmq":     prod.Check,
+		"transactions": txProd.Check,
+		"redis":        func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 	}, cfg.HealthTimeout, func(r *http.Request) string { return middleware.GetRequestID(r.Context()) })
 	router, err := handlers.NewRouter(handlers.RouterDeps{
 		Log: log, Keys: keys, Idempotency: idem, Health: health,
