@@ -1,0 +1,428 @@
+package pop_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apache/rocketmq-client-go/v2"
+	"github.com/apache/rocketmq-client-go/v2/primitive"
+	"github.com/apache/rocketmq-client-go/v2/producer"
+
+	"github.com/zeroloss/zeroloss/pop"
+	"github.com/zeroloss/zeroloss/testenv"
+)
+
+// fixture is the one setup every integration test shares: the real
+// RocketMQ stack, a fresh topic, a fresh group, a POP client and the
+// topic's brokers.
+type fixture struct {
+	stack   testenv.Stack
+	client  *pop.Client
+	topic   string
+	group   string
+	brokers []pop.Broker
+}
+
+func setup(t *testing.T, queues int) *fixture {
+	t.Helper()
+	s := testenv.Shared(t)
+	f := &fixture{stack: s, topic: s.Topic(t, "pop", queues), group: "pop-" + randomHex(6)}
+	f.client = f.newClient(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var err error
+	if f.brokers, err = f.client.Brokers(ctx, f.topic); err != nil {
+		t.Fatalf("brokers of %s: %v", f.topic, err)
+	}
+	if len(f.brokers) == 0 {
+		t.Fatalf("no master serves %s", f.topic)
+	}
+	if err := f.client.EnsureGroup(ctx, f.group, f.brokers); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) newClient(t *testing.T) *pop.Client {
+	t.Helper()
+	c, err := pop.New(pop.Config{NameServers: []string{f.stack.NameServer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func (f *fixture) request(invisible, poll time.Duration) pop.Request {
+	return pop.Request{Group: f.group, Topic: f.topic, InvisibleTime: invisible, PollTime: poll, MaxMessages: 16}
+}
+
+// send sends the bodies with a native rocketmq-client-go producer; with
+// key set, all go to the queue the key hashes to.
+func (f *fixture) send(t *testing.T, key string, bodies ...string) {
+	t.Helper()
+	opts := []producer.Option{
+		producer.WithNameServer([]string{f.stack.NameServer}),
+		producer.WithGroupName("pop-test-producer"),
+		producer.WithInstanceName("pop-test-" + randomHex(4)),
+		producer.WithRetry(2),
+	}
+	if key != "" {
+		opts = append(opts, producer.WithQueueSelector(producer.NewHashQueueSelector()))
+	}
+	p, err := rocketmq.NewProducer(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Shutdown()
+	for _, b := range bodies {
+		m := primitive.NewMessage(f.topic, []byte(b))
+		if key != "" {
+			m.WithShardingKey(key)
+		}
+		res, err := p.SendSync(context.Background(), m)
+		if err != nil {
+			t.Fatalf("send %s: %v", b, err)
+		}
+		if res.Status != primitive.SendOK {
+			t.Fatalf("send %s: status %d", b, res.Status)
+		}
+	}
+}
+
+// popUntil pops from every broker with req until done says so or the
+// deadline passes, handing each message to got.
+func popUntil(t *testing.T, c *pop.Client, brokers []pop.Broker, req pop.Request, deadline time.Duration, got func(pop.Message), done func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	for !done() {
+		for _, b := range brokers {
+			res, err := c.Pop(ctx, b, req)
+			if ctx.Err() != nil {
+				t.Fatalf("deadline %v passed waiting for messages", deadline)
+			}
+			if err != nil {
+				t.Fatalf("pop: %v", err)
+			}
+			for _, m := range res.Messages {
+				got(m)
+			}
+		}
+	}
+}
+
+func bodies(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = prefix + "-" + strconv.Itoa(i)
+	}
+	return out
+}
+
+// TestPopAckChangeInvisibleTime: every message is popped once; the acked
+// half never comes back; exactly the half whose invisible time was cut to
+// 2 s reappears, from the retry topic, and is acked there for good.
+func TestPopAckChangeInvisibleTime(t *testing.T) {
+	f := setup(t, 4)
+	const n = 10
+	sent := bodies("m", n)
+	f.send(t, "", sent...)
+
+	first := map[string]pop.Message{}
+	req := f.request(60*time.Second, time.Second)
+	popUntil(t, f.client, f.brokers, req, 60*time.Second, func(m pop.Message) {
+		if _, dup := first[string(m.Body)]; dup {
+			t.Fatalf("%s popped twice while invisible", m.Body)
+		}
+		if m.Topic != f.topic || m.Handle.Kind != pop.TopicNormal || m.Handle.BrokerName != f.brokers[0].Name {
+			t.Fatalf("message %s: topic %s, handle %s", m.Body, m.Topic, m.Handle)
+		}
+		first[string(m.Body)] = m
+	}, func() bool { return len(first) == n })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	acked, delayed := map[string]bool{}, map[string]bool{}
+	for i, b := range sent {
+		m := first[b]
+		if i%2 == 0 {
+			if err := f.client.Ack(ctx, f.group, f.topic, m.Handle); err != nil {
+				t.Fatal(err)
+			}
+			acked[b] = true
+			continue
+		}
+		h, err := f.client.ChangeInvisibleTime(ctx, f.group, f.topic, m.Handle, 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Offset != m.Handle.Offset || h.QueueID != m.Handle.QueueID || h.InvisibleTime != 2*time.Second || h == m.Handle {
+			t.Fatalf("new handle %s for %s", h, m.Handle)
+		}
+		delayed[b] = true
+	}
+
+	again := map[string]pop.Message{}
+	popUntil(t, f.client, f.brokers, req, 60*time.Second, func(m pop.Message) {
+		b := string(m.Body)
+		if acked[b] {
+			t.Fatalf("acked message %s reappeared", b)
+		}
+		if !delayed[b] {
+			t.Fatalf("unexpected message %s", b)
+		}
+		if _, dup := again[b]; dup {
+			t.Fatalf("%s reappeared twice", b)
+		}
+		if m.Topic != f.topic || m.ReconsumeTimes < 1 {
+			t.Fatalf("reappeared %s: topic %s, reconsume times %d", b, m.Topic, m.ReconsumeTimes)
+		}
+		again[b] = m
+	}, func() bool { return len(again) == len(delayed) })
+
+	for _, m := range again {
+		if m.Handle.Kind != pop.TopicRetryV1 {
+			t.Logf("reappeared %s with handle %s (kind %d)", m.Body, m.Handle, m.Handle.Kind)
+		}
+		if err := f.client.Ack(ctx, f.group, f.topic, m.Handle); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Nothing may come back after the acks: pop past the 2 s invisible time
+	// and the broker's revive scan. (A negative check has to wait.)
+	res := popFor(t, f, pop.Request{Group: f.group, Topic: f.topic, InvisibleTime: 2 * time.Second}, 6*time.Second)
+	if len(res) != 0 {
+		t.Fatalf("acked messages reappeared: %v", res)
+	}
+}
+
+// popFor pops (short polls) for d and returns the bodies of all it got.
+func popFor(t *testing.T, f *fixture, req pop.Request, d time.Duration) []string {
+	t.Helper()
+	req.PollTime = time.Second
+	var got []string
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+		for _, b := range f.brokers {
+			res, err := f.client.Pop(context.Background(), b, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range res.Messages {
+				got = append(got, string(m.Body))
+			}
+		}
+	}
+	return got
+}
+
+// TestUnackedReappear: messages nobody acks come back after their
+// invisible time, with a higher reconsume count, and can be acked then.
+func TestUnackedReappear(t *testing.T) {
+	f := setup(t, 2)
+	sent := bodies("u", 3)
+	f.send(t, "", sent...)
+
+	req := f.request(2*time.Second, time.Second)
+	first := map[string]pop.Handle{}
+	popUntil(t, f.client, f.brokers, req, 60*time.Second, func(m pop.Message) {
+		if _, ok := first[string(m.Body)]; !ok {
+			first[string(m.Body)] = m.Handle
+		}
+	}, func() bool { return len(first) == len(sent) })
+
+	// The first handles expire; the messages come back with new ones.
+	req.InvisibleTime = 60 * time.Second
+	back := map[string]pop.Message{}
+	popUntil(t, f.client, f.brokers, req, 60*time.Second, func(m pop.Message) {
+		if m.ReconsumeTimes < 1 {
+			// A first delivery, popped again between the two loops: the
+			// 2 s handle expired, still counts as reappearing.
+			if _, ok := first[string(m.Body)]; !ok {
+				t.Fatalf("unexpected message %s", m.Body)
+			}
+		}
+		back[string(m.Body)] = m
+	}, func() bool { return len(back) == len(sent) })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for b, m := range back {
+		if m.Handle == first[b] {
+			t.Fatalf("%s came back with its old handle", b)
+		}
+		if err := f.client.Ack(ctx, f.group, f.topic, m.Handle); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestLongPollWakesOnArrival: a POP holding a 30 s poll on an empty topic
+// returns the message sent meanwhile, before its poll ends.
+func TestLongPollWakesOnArrival(t *testing.T) {
+	f := setup(t, 1)
+	// The group has no offset yet: an empty pop registers it at the start.
+	if res, err := f.client.Pop(context.Background(), f.brokers[0], f.request(10*time.Second, 0)); err != nil || len(res.Messages) != 0 {
+		t.Fatalf("pop on empty topic: %d messages, %v", len(res.Messages), err)
+	}
+	const poll = 30 * time.Second
+	type answer struct {
+		res     pop.Result
+		err     error
+		elapsed time.Duration
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		start := time.Now()
+		res, err := f.client.Pop(context.Background(), f.brokers[0], f.request(10*time.Second, poll))
+		ch <- answer{res, err, time.Since(start)}
+	}()
+	// Give the poll a head start so that the message finds it waiting; the
+	// outcome asserted holds either way.
+	time.Sleep(time.Second)
+	f.send(t, "", "wake")
+	a := <-ch
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	if len(a.res.Messages) != 1 || string(a.res.Messages[0].Body) != "wake" {
+		t.Fatalf("got %d messages", len(a.res.Messages))
+	}
+	if a.elapsed >= poll {
+		t.Fatalf("the poll answered after %v, at its end, not on arrival", a.elapsed)
+	}
+	if err := f.client.Ack(context.Background(), f.group, f.topic, a.res.Messages[0].Handle); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestConcurrentPoppersShare: two clients (two gateway replicas) popping
+// one group share the messages: together they get all, none twice.
+func TestConcurrentPoppersShare(t *testing.T) {
+	f := setup(t, 4)
+	const n = 40
+	f.send(t, "", bodies("c", n)...)
+
+	var mu sync.Mutex
+	seen := map[string]int{}
+	total := 0
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	for i := 0; i < 2; i++ {
+		c := f.newClient(t)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := f.request(60*time.Second, time.Second)
+			req.MaxMessages = 4
+			for {
+				mu.Lock()
+				finished := total >= n
+				mu.Unlock()
+				if finished {
+					return
+				}
+				res, err := c.Pop(ctx, f.brokers[0], req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				for _, m := range res.Messages {
+					if err := c.Ack(ctx, f.group, f.topic, m.Handle); err != nil {
+						errs <- err
+						return
+					}
+					mu.Lock()
+					seen[string(m.Body)]++
+					total++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for b, k := range seen {
+		if k != 1 {
+			t.Errorf("%s delivered %d times", b, k)
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct messages, want %d", len(seen), n)
+	}
+}
+
+// TestOrderlyPopKeepsQueueOrder: an orderly pop hands out a queue's
+// messages in order, and a queue whose batch is not acked gives nothing
+// more until it is.
+func TestOrderlyPopKeepsQueueOrder(t *testing.T) {
+	f := setup(t, 2)
+	const n = 12
+	keys := []string{"k1", "k2"}
+	for _, k := range keys {
+		f.send(t, k, bodies(k, n)...)
+	}
+	req := f.request(30*time.Second, time.Second)
+	req.Orderly = true
+	req.MaxMessages = 3
+
+	next := map[string]int{}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	done := func() bool { return next["k1"] == n && next["k2"] == n }
+	for !done() {
+		res, err := f.client.Pop(ctx, f.brokers[0], req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Messages) == 0 {
+			continue
+		}
+		// While this batch is held, its queue is locked: another orderly
+		// pop of the same queue gets nothing from it.
+		q := res.Messages[0].Handle.QueueID
+		blocked := req
+		blocked.SingleQueue, blocked.QueueID, blocked.PollTime = true, q, 0
+		other, err := f.client.Pop(ctx, f.brokers[0], blocked)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(other.Messages) != 0 {
+			t.Fatalf("queue %d handed out %s while its batch was held", q, other.Messages[0].Body)
+		}
+		for _, m := range res.Messages {
+			if !m.Handle.Orderly() {
+				t.Fatalf("handle %s of an orderly pop", m.Handle)
+			}
+			b := string(m.Body)
+			k, i := b[:2], b[3:]
+			if want := k + "-" + strconv.Itoa(next[k]); b != want {
+				t.Fatalf("got %s, want %s (%s)", b, want, i)
+			}
+			next[k]++
+			if err := f.client.Ack(ctx, f.group, f.topic, m.Handle); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
