@@ -12,6 +12,7 @@ import (
 	"github.com/apache/rocketmq-client-go/v2"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 	"github.com/apache/rocketmq-client-go/v2/producer"
+	"github.com/apache/rocketmq-client-go/v2/rlog"
 
 	"github.com/zeroloss/zeroloss/pop"
 	"github.com/zeroloss/zeroloss/testenv"
@@ -28,8 +29,13 @@ type fixture struct {
 	brokers []pop.Broker
 }
 
+// quietLogs keeps the native producer's routine info lines out of the
+// test output.
+var quietLogs = sync.OnceFunc(func() { rlog.SetLogLevel("warn") })
+
 func setup(t *testing.T, queues int) *fixture {
 	t.Helper()
+	quietLogs()
 	s := testenv.Shared(t)
 	f := &fixture{stack: s, topic: s.Topic(t, "pop", queues), group: "pop-" + randomHex(6)}
 	f.client = f.newClient(t)
@@ -190,8 +196,11 @@ func TestPopAckChangeInvisibleTime(t *testing.T) {
 	}, func() bool { return len(again) == len(delayed) })
 
 	for _, m := range again {
+		// Revived messages are read from the group's retry topic; the
+		// broker re-encodes them with the original topic and their handle
+		// in POP_CK.
 		if m.Handle.Kind != pop.TopicRetryV1 {
-			t.Logf("reappeared %s with handle %s (kind %d)", m.Body, m.Handle, m.Handle.Kind)
+			t.Fatalf("reappeared %s with handle %s, want kind %d", m.Body, m.Handle, pop.TopicRetryV1)
 		}
 		if err := f.client.Ack(ctx, f.group, f.topic, m.Handle); err != nil {
 			t.Fatal(err)
@@ -244,14 +253,19 @@ func TestUnackedReappear(t *testing.T) {
 	req.InvisibleTime = 60 * time.Second
 	back := map[string]pop.Message{}
 	popUntil(t, f.client, f.brokers, req, 60*time.Second, func(m pop.Message) {
-		if m.ReconsumeTimes < 1 {
-			// A first delivery, popped again between the two loops: the
-			// 2 s handle expired, still counts as reappearing.
-			if _, ok := first[string(m.Body)]; !ok {
-				t.Fatalf("unexpected message %s", m.Body)
-			}
+		b := string(m.Body)
+		if _, ok := first[b]; !ok {
+			t.Fatalf("unexpected message %s", b)
 		}
-		back[string(m.Body)] = m
+		if _, dup := back[b]; dup {
+			t.Fatalf("%s came back twice within 60 s", b)
+		}
+		// A message comes back only through the revive service, which
+		// copies it to the retry topic with a higher reconsume count.
+		if m.ReconsumeTimes < 1 || m.Handle.Kind != pop.TopicRetryV1 {
+			t.Fatalf("%s came back with reconsume times %d, handle %s", b, m.ReconsumeTimes, m.Handle)
+		}
+		back[b] = m
 	}, func() bool { return len(back) == len(sent) })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -315,11 +329,12 @@ func TestConcurrentPoppersShare(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[string]int{}
 	total := 0
+	per := [2]int{}
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	for i := 0; i < 2; i++ {
+	for i := range per {
 		c := f.newClient(t)
 		wg.Add(1)
 		go func() {
@@ -346,6 +361,7 @@ func TestConcurrentPoppersShare(t *testing.T) {
 					mu.Lock()
 					seen[string(m.Body)]++
 					total++
+					per[i]++
 					mu.Unlock()
 				}
 			}
@@ -364,11 +380,13 @@ func TestConcurrentPoppersShare(t *testing.T) {
 	if len(seen) != n {
 		t.Fatalf("%d distinct messages, want %d", len(seen), n)
 	}
+	t.Logf("popper 0 got %d, popper 1 got %d", per[0], per[1])
 }
 
 // TestOrderlyPopKeepsQueueOrder: an orderly pop hands out a queue's
-// messages in order, and a queue whose batch is not acked gives nothing
-// more until it is.
+// messages in order; a queue whose batch is held gives nothing more; a
+// batch sent back with ChangeInvisibleTime comes again, the same messages
+// first, with their delivery count.
 func TestOrderlyPopKeepsQueueOrder(t *testing.T) {
 	f := setup(t, 2)
 	const n = 12
@@ -380,11 +398,11 @@ func TestOrderlyPopKeepsQueueOrder(t *testing.T) {
 	req.Orderly = true
 	req.MaxMessages = 3
 
-	next := map[string]int{}
+	next := map[string]int{}             // key -> index of the next body expected
+	sentBack := map[int]map[int64]bool{} // queue -> offsets of its batch sent back once
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	done := func() bool { return next["k1"] == n && next["k2"] == n }
-	for !done() {
+	for next["k1"] < n || next["k2"] < n {
 		res, err := f.client.Pop(ctx, f.brokers[0], req)
 		if err != nil {
 			t.Fatal(err)
@@ -404,14 +422,34 @@ func TestOrderlyPopKeepsQueueOrder(t *testing.T) {
 		if len(other.Messages) != 0 {
 			t.Fatalf("queue %d handed out %s while its batch was held", q, other.Messages[0].Body)
 		}
+		first := sentBack[q] == nil
+		if first {
+			sentBack[q] = map[int64]bool{}
+		}
+		pos := map[string]int{} // position of the batch's messages per key
+		for k, i := range next {
+			pos[k] = i
+		}
 		for _, m := range res.Messages {
-			if !m.Handle.Orderly() {
-				t.Fatalf("handle %s of an orderly pop", m.Handle)
+			if !m.Handle.Orderly() || m.Handle.QueueID != q {
+				t.Fatalf("handle %s in an orderly batch of queue %d", m.Handle, q)
 			}
 			b := string(m.Body)
-			k, i := b[:2], b[3:]
-			if want := k + "-" + strconv.Itoa(next[k]); b != want {
-				t.Fatalf("got %s, want %s (%s)", b, want, i)
+			k := b[:2]
+			if want := k + "-" + strconv.Itoa(pos[k]); b != want {
+				t.Fatalf("got %s, want %s", b, want)
+			}
+			pos[k]++
+			if first {
+				// Send the queue's first batch back: it must come again.
+				if _, err := f.client.ChangeInvisibleTime(ctx, f.group, f.topic, m.Handle, time.Second); err != nil {
+					t.Fatal(err)
+				}
+				sentBack[q][m.QueueOffset] = true
+				continue
+			}
+			if sentBack[q][m.QueueOffset] && m.ReconsumeTimes < 1 {
+				t.Fatalf("%s delivered again with reconsume times %d", b, m.ReconsumeTimes)
 			}
 			next[k]++
 			if err := f.client.Ack(ctx, f.group, f.topic, m.Handle); err != nil {
