@@ -362,8 +362,11 @@ func splitMessages(body []byte) ([]*primitive.MessageExt, error) {
 // Ack acknowledges a popped message of group's subscription to topic: the
 // broker will not deliver it again. topic is the subscribed topic (for a
 // message from the retry topic too: the handle says where it is stored).
-// A handle that a CHANGE_INVISIBLETIME replaced is dead; acking it does not
-// ack the message.
+// A handle that a CHANGE_INVISIBLETIME replaced is dead: the broker
+// accepts its ack without error, yet the message comes back under the new
+// handle. The broker does not check a non-orderly handle's expiry either:
+// an ack after the invisible time is accepted even though the message has
+// been (or will be) popped again.
 func (c *Client) Ack(ctx context.Context, group, topic string, h Handle) error {
 	stored := storedTopic(h.Kind, group, topic)
 	ext := map[string]string{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"sync"
 	"testing"
@@ -141,7 +142,9 @@ func TestPopAckChangeInvisibleTime(t *testing.T) {
 	f := setup(t, 4)
 	const n = 10
 	sent := bodies("m", n)
+	start := time.Now()
 	f.send(t, "", sent...)
+	t.Logf("sent in %v", time.Since(start))
 
 	first := map[string]pop.Message{}
 	req := f.request(60*time.Second, time.Second)
@@ -155,6 +158,7 @@ func TestPopAckChangeInvisibleTime(t *testing.T) {
 		first[string(m.Body)] = m
 	}, func() bool { return len(first) == n })
 
+	t.Logf("all %d popped after %v", n, time.Since(start))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	acked, delayed := map[string]bool{}, map[string]bool{}
@@ -174,9 +178,16 @@ func TestPopAckChangeInvisibleTime(t *testing.T) {
 		if h.Offset != m.Handle.Offset || h.QueueID != m.Handle.QueueID || h.InvisibleTime != 2*time.Second || h == m.Handle {
 			t.Fatalf("new handle %s for %s", h, m.Handle)
 		}
+		// The old handle is dead: the broker accepts an ack of it (a
+		// non-orderly ack is not checked) but the message still comes back
+		// under its new handle.
+		if err := f.client.Ack(ctx, f.group, f.topic, m.Handle); err != nil {
+			t.Fatal(err)
+		}
 		delayed[b] = true
 	}
 
+	t.Logf("acked and delayed after %v", time.Since(start))
 	again := map[string]pop.Message{}
 	popUntil(t, f.client, f.brokers, req, 60*time.Second, func(m pop.Message) {
 		b := string(m.Body)
@@ -206,6 +217,7 @@ func TestPopAckChangeInvisibleTime(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	t.Logf("reappeared and acked after %v", time.Since(start))
 	// Nothing may come back after the acks: pop past the 2 s invisible time
 	// and the broker's revive scan. (A negative check has to wait.)
 	res := popFor(t, f, pop.Request{Group: f.group, Topic: f.topic, InvisibleTime: 2 * time.Second}, 6*time.Second)
@@ -316,6 +328,44 @@ func TestLongPollWakesOnArrival(t *testing.T) {
 	}
 	if err := f.client.Ack(context.Background(), f.group, f.topic, a.res.Messages[0].Handle); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCancelledPollLosesNothing: cancelling a long poll returns at once,
+// and a message that arrives afterwards is not handed to the abandoned
+// request (it would then stay invisible for the poll's invisible time).
+func TestCancelledPollLosesNothing(t *testing.T) {
+	f := setup(t, 1)
+	if _, err := f.client.Pop(context.Background(), f.brokers[0], f.request(10*time.Second, 0)); err != nil {
+		t.Fatal(err)
+	}
+	const poll = 30 * time.Second
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		_, err := f.client.Pop(ctx, f.brokers[0], f.request(5*time.Minute, poll))
+		errc <- err
+	}()
+	time.AfterFunc(500*time.Millisecond, cancel)
+	err := <-errc
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled pop: %v, want context.Canceled", err)
+	}
+	if el := time.Since(start); el >= poll {
+		t.Fatalf("cancelled pop returned after %v, at the poll's end", el)
+	}
+	f.send(t, "", "after-cancel")
+	// The abandoned poll would hide it for 5 minutes; 60 s is plenty.
+	var got []string
+	popUntil(t, f.client, f.brokers, f.request(30*time.Second, time.Second), 60*time.Second, func(m pop.Message) {
+		got = append(got, string(m.Body))
+		if err := f.client.Ack(context.Background(), f.group, f.topic, m.Handle); err != nil {
+			t.Fatal(err)
+		}
+	}, func() bool { return len(got) > 0 })
+	if len(got) != 1 || got[0] != "after-cancel" {
+		t.Fatalf("got %v", got)
 	}
 }
 
