@@ -2,6 +2,8 @@ package pop_test
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -54,5 +56,22 @@ func TestSplitMessagesRejectsBadFraming(t *testing.T) {
 	}
 	if ms, err := pop.SplitMessages(nil); err != nil || len(ms) != 0 {
 		t.Fatalf("empty body: %v, %v", ms, err)
+	}
+}
+
+func TestRemoteErrorIs(t *testing.T) {
+	tests := []struct {
+		code        int
+		group, topc bool
+	}{
+		{26, true, false},
+		{17, false, true},
+		{1, false, false},
+	}
+	for _, tt := range tests {
+		err := fmt.Errorf("pop: pop t from b: %w", &pop.RemoteError{Code: tt.code})
+		if errors.Is(err, pop.ErrGroupNotFound) != tt.group || errors.Is(err, pop.ErrTopicNotFound) != tt.topc {
+			t.Errorf("code %d: group %v topic %v", tt.code, errors.Is(err, pop.ErrGroupNotFound), errors.Is(err, pop.ErrTopicNotFound))
+		}
 	}
 }

@@ -41,10 +41,33 @@
 //   - No heartbeat: the broker registers the consumer and its subscription
 //     from the POP header. It needs the subscription group: brokers with
 //     autoCreateSubscriptionGroup=true (the default, and the local stack)
-//     create it on the first POP; EnsureGroup creates it explicitly.
+//     create it on the first POP; EnsureGroup creates it explicitly
+//     (UPDATE_AND_CREATE_SUBSCRIPTIONGROUP), and a POP for an unknown group
+//     fails with ErrGroupNotFound. The retry topic is the broker's own
+//     business: it creates %RETRY%{group}_{topic} (one queue) itself, even
+//     with autoCreateTopicEnable=false (PopReviveService).
+//
+// # Behaviour the tests pin down (RocketMQ 5.3.3)
+//
+//   - An un-acked message, or one whose invisible time was changed, comes
+//     back from the retry topic (handle kind 1, from POP_CK) with
+//     ReconsumeTimes+1, a few seconds after its invisible time ends (the
+//     revive scan and timer wheel add ~3 s to a 2 s invisible time).
+//   - The handle a CHANGE_INVISIBLETIME replaced is dead, but the broker
+//     acks it without error: the message still comes back. A non-orderly
+//     ack is not checked for expiry either. Callers must ack with the
+//     latest handle and treat a late ack as possibly void.
+//   - An orderly pop locks the queue until the batch is acked or visible
+//     again; a batch sent back comes again first, its ReconsumeTimes taken
+//     from orderCountInfo ("kind qo{queue}%{offset} count").
+//   - Cancelling a long poll closes its connection; the broker does not
+//     hand a later message to the abandoned request.
 //   - The broker never dead-letters a popped message: a message that keeps
 //     failing reappears forever (ReconsumeTimes grows). Dead-lettering
 //     after a retry schedule is the caller's: store the copy, then Ack.
+//   - Deleting the subscription group (or the topic) makes the revive
+//     service skip the group's check points: its in-flight messages are
+//     dropped, not revived. Pausing must therefore keep the group.
 //
 // # What remains for the engine (issue 11, item 1)
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -56,6 +57,22 @@ type RemoteError struct {
 func (e *RemoteError) Error() string {
 	return fmt.Sprintf("pop: remote code %d: %s", e.Code, e.Remark)
 }
+
+// Is matches ErrGroupNotFound and ErrTopicNotFound by response code.
+func (e *RemoteError) Is(target error) bool {
+	switch target {
+	case ErrGroupNotFound:
+		return e.Code == respSubscriptionAbsent
+	case ErrTopicNotFound:
+		return e.Code == respTopicNotExist
+	}
+	return false
+}
+
+// ErrGroupNotFound is returned when a broker does not know the consumer
+// group (it runs with autoCreateSubscriptionGroup=false): EnsureGroup, then
+// pop again.
+var ErrGroupNotFound = errors.New("pop: subscription group not found")
 
 // wire speaks RocketMQ's remoting framing: a 4-byte frame length, a 4-byte
 // header length (top byte 0: JSON), the JSON header, the body. A connection
