@@ -65,9 +65,11 @@
 //   - The broker never dead-letters a popped message: a message that keeps
 //     failing reappears forever (ReconsumeTimes grows). Dead-lettering
 //     after a retry schedule is the caller's: store the copy, then Ack.
-//   - Deleting the subscription group (or the topic) makes the revive
-//     service skip the group's check points: its in-flight messages are
-//     dropped, not revived. Pausing must therefore keep the group.
+//
+// Read in PopReviveService, not tested here: deleting the subscription
+// group (or the topic) makes the revive service skip the group's check
+// points, so its in-flight messages are dropped, not revived. Pausing a
+// subscription must keep its group.
 //
 // # What remains for the engine (issue 11, item 1)
 //

@@ -73,13 +73,25 @@ func (f *fixture) request(invisible, poll time.Duration) pop.Request {
 // key set, all go to the queue the key hashes to.
 func (f *fixture) send(t *testing.T, key string, bodies ...string) {
 	t.Helper()
+	msgs := make([]*primitive.Message, len(bodies))
+	for i, b := range bodies {
+		msgs[i] = primitive.NewMessage(f.topic, []byte(b))
+		if key != "" {
+			msgs[i].WithShardingKey(key)
+		}
+	}
+	f.sendMessages(t, key != "", msgs...)
+}
+
+func (f *fixture) sendMessages(t *testing.T, hashed bool, msgs ...*primitive.Message) {
+	t.Helper()
 	opts := []producer.Option{
 		producer.WithNameServer([]string{f.stack.NameServer}),
 		producer.WithGroupName("pop-test-producer"),
 		producer.WithInstanceName("pop-test-" + randomHex(4)),
 		producer.WithRetry(2),
 	}
-	if key != "" {
+	if hashed {
 		opts = append(opts, producer.WithQueueSelector(producer.NewHashQueueSelector()))
 	}
 	p, err := rocketmq.NewProducer(opts...)
@@ -90,17 +102,13 @@ func (f *fixture) send(t *testing.T, key string, bodies ...string) {
 		t.Fatal(err)
 	}
 	defer p.Shutdown()
-	for _, b := range bodies {
-		m := primitive.NewMessage(f.topic, []byte(b))
-		if key != "" {
-			m.WithShardingKey(key)
-		}
+	for _, m := range msgs {
 		res, err := p.SendSync(context.Background(), m)
 		if err != nil {
-			t.Fatalf("send %s: %v", b, err)
+			t.Fatalf("send %s: %v", m.Body, err)
 		}
 		if res.Status != primitive.SendOK {
-			t.Fatalf("send %s: status %d", b, res.Status)
+			t.Fatalf("send %s: status %d", m.Body, res.Status)
 		}
 	}
 }
@@ -366,6 +374,44 @@ func TestCancelledPollLosesNothing(t *testing.T) {
 	}, func() bool { return len(got) > 0 })
 	if len(got) != 1 || got[0] != "after-cancel" {
 		t.Fatalf("got %v", got)
+	}
+}
+
+// TestTagFilter: a POP with a TAG expression gets exactly the messages
+// with those tags, and their tags and keys survive the decoding.
+func TestTagFilter(t *testing.T) {
+	f := setup(t, 2)
+	var msgs []*primitive.Message
+	for i := 0; i < 6; i++ {
+		tag := []string{"a", "b", "c"}[i%3]
+		m := primitive.NewMessage(f.topic, []byte(tag+"-"+strconv.Itoa(i)))
+		m.WithTag(tag)
+		m.WithKeys([]string{"key-" + strconv.Itoa(i)})
+		msgs = append(msgs, m)
+	}
+	f.sendMessages(t, false, msgs...)
+
+	req := f.request(60*time.Second, time.Second)
+	req.Filter = "a||c"
+	got := map[string]pop.Message{}
+	popUntil(t, f.client, f.brokers, req, 60*time.Second, func(m pop.Message) {
+		b := string(m.Body)
+		if m.GetTags() != b[:1] || m.GetKeys() != "key-"+b[2:] {
+			t.Fatalf("%s: tags %q keys %q", b, m.GetTags(), m.GetKeys())
+		}
+		if m.GetTags() == "b" {
+			t.Fatalf("filtered-out message %s popped", b)
+		}
+		if _, dup := got[b]; dup {
+			t.Fatalf("%s popped twice", b)
+		}
+		got[b] = m
+		if err := f.client.Ack(context.Background(), f.group, f.topic, m.Handle); err != nil {
+			t.Fatal(err)
+		}
+	}, func() bool { return len(got) == 4 })
+	if extra := popFor(t, f, req, 2*time.Second); len(extra) != 0 {
+		t.Fatalf("more messages: %v", extra)
 	}
 }
 
