@@ -306,7 +306,8 @@ func decodePopped(brokerName string, r Request, resp *command) ([]Message, error
 			}
 		} else {
 			kind := kindOf(m.Topic)
-			key := strconv.Itoa(int(kind)) + "@" + strconv.Itoa(m.Queue.QueueId)
+			mark := strconv.Itoa(int(kind)) + "@"
+			key := mark + strconv.Itoa(m.Queue.QueueId)
 			ck, ok := start[key]
 			if !ok {
 				if _, seen := firstOffset[key]; !seen {
@@ -320,7 +321,8 @@ func decodePopped(brokerName string, r Request, resp *command) ([]Message, error
 				Kind: kind, BrokerName: brokerName, QueueID: m.Queue.QueueId, Offset: m.QueueOffset,
 			}
 			if r.Orderly {
-				n, ok := counts[key[:2]+"qo"+strconv.Itoa(m.Queue.QueueId)+"%"+strconv.FormatInt(m.QueueOffset, 10)]
+				// Per message ("kind@qo{queue}%{offset}"), else per queue.
+				n, ok := counts[mark+"qo"+strconv.Itoa(m.Queue.QueueId)+"%"+strconv.FormatInt(m.QueueOffset, 10)]
 				if !ok {
 					n = counts[key]
 				}
