@@ -1,0 +1,7 @@
+package pop
+
+// Internal parsers, exported to the external tests.
+var (
+	SplitMessages   = splitMessages
+	ParseOffsetInfo = parseOffsetInfo
+)
