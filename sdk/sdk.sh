@@ -115,7 +115,7 @@ stop_all() {
 }
 
 run_tests() {
-	local gwlog="${STACK_DIR}/gateway.log" url="" topic="sdk-orders" key="sdk-test-key-0001" status=0
+	local gwlog="${CACHE}/gateway.log" url="" topic="sdk-orders" key="sdk-test-key-0001" status=0
 	trap stop_all EXIT
 	log "starting the stack in ${STACK_DIR#"${ROOT}/"}"
 	ZL_STACK_DIR="$STACK_DIR" bash "${ROOT}/deploy/local/stack.sh" up >/dev/null
@@ -139,7 +139,7 @@ run_tests() {
 	[[ -n $url ]] || { tail -50 "$gwlog" >&2; log "the gateway did not become ready"; return 1; }
 	log "gateway ${url} (pid ${GW_PID}), topic ${topic}"
 	export ZL_GATEWAY_URL="$url" ZL_API_KEY="$key" ZL_TOPIC="$topic"
-	(cd "${ROOT}/sdk/python" && "${CACHE}/venv/bin/python" -m pytest -q -p no:cacheprovider tests) || status=1
+	(cd "${ROOT}/sdk/python" && "${CACHE}/venv/bin/python" -m pytest -q -p no:cacheprovider ${ZL_SDK_PYTEST_ARGS:-tests}) || status=1
 	(cd "${ROOT}/sdk/typescript" && node --test --test-reporter=spec build-test/test/) || status=1
 	if ((status)); then
 		log "gateway log (warnings and errors):"

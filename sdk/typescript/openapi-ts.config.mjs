@@ -6,10 +6,11 @@ export default {
   output: {
     path: process.env.ZL_SDK_TS_OUT ?? 'src/gen',
     clean: true,
+    // Node's ESM loader (and tsc with NodeNext) needs explicit extensions.
+    module: { extension: '.js' },
+    tsConfigPath: null,
   },
   logs: { file: false },
-  // The NodeNext tsconfig makes generated imports end in .js, as Node's ESM loader needs.
-  tsConfigPath: './tsconfig.json',
   plugins: [
     '@hey-api/client-fetch',
     '@hey-api/typescript',

@@ -34,7 +34,7 @@ type Attempt = { response?: Response; error?: unknown };
  *   const r = await withIdempotencyKey((key) =>
  *     publishMessage({ client, path: { topic }, body, headers: { 'Idempotency-Key': key } }));
  */
-export async function withIdempotencyKey<R extends Attempt>(
+export async function withIdempotencyKey<R>(
   call: (idempotencyKey: string) => Promise<R>,
   opts: RetryOptions = {},
 ): Promise<R> {
@@ -54,10 +54,11 @@ export async function withIdempotencyKey<R extends Attempt>(
       backoff *= 2;
       continue;
     }
-    const status = r.response?.status;
+    const response = (r as Attempt | undefined)?.response;
+    const status = response?.status;
     const retryable = status === undefined || status === 503 || status === 409;
     if (!retryable || i >= attempts || opts.signal?.aborted) return r;
-    const after = retryAfterMs(r.response?.headers.get('Retry-After'));
+    const after = retryAfterMs(response?.headers.get('Retry-After'));
     await sleep(Math.min(after ?? backoff, maxDelay), opts.signal);
     backoff *= 2;
   }
