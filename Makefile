@@ -101,9 +101,13 @@ sdk-check:
 	@bash sdk/sdk.sh deps
 	@bash sdk/sdk.sh check
 
-## sdk-test: the SDK tests (pytest, node --test) against a stack and gateway of their own.
+## sdk-test: the examples and SDK tests (pytest, node --test) against a stack and gateway of their own.
+SDK_STACK_DIR ?= $(CURDIR)/.stack/sdk
 sdk-test: build sdk-deps
-	@bash sdk/sdk.sh test
+	@ZL_SDK_STACK_DIR=$(SDK_STACK_DIR) ZL_SDK_KEEP_STACK=$(SDK_KEEP_STACK) bash sdk/sdk.sh test
 
-# `make test` also checks that the committed SDKs match the contract and runs their tests.
+# `make test` also checks that the committed SDKs match the contract and runs
+# their tests first, on the test stack, which it leaves up for the Go tests.
+test: SDK_STACK_DIR = $(TEST_STACK_DIR)
+test: SDK_KEEP_STACK = 1
 test: sdk-check sdk-test

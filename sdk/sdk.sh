@@ -8,7 +8,9 @@
 #        sdk.sh test          run the SDK tests against a stack and gateway started here
 #
 # Environment: ZL_SDK_SPEC (contract; default api/openapi.yaml), ZL_CACHE_DIR
-# and ZL_SDK_STACK_DIR (RocketMQ jar cache and runtime dir for `test`).
+# and ZL_SDK_STACK_DIR (RocketMQ jar cache and runtime dir for `test`);
+# ZL_SDK_KEEP_STACK=1 leaves the stack running after a passing `test` (for
+# `make test`, whose Go tests use the same stack and stop it).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -103,18 +105,23 @@ build() {
 GW_PID=""
 STACK_DIR="$(realpath -m "${ZL_SDK_STACK_DIR:-${ROOT}/.stack/sdk}")"
 
-stop_all() {
+stop_gateway() {
 	if [[ -n $GW_PID ]] && kill -0 "$GW_PID" 2>/dev/null; then
 		kill -TERM "$GW_PID" 2>/dev/null || true
 		for _ in $(seq 1 150); do kill -0 "$GW_PID" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$GW_PID" 2>/dev/null || true
 	fi
+}
+
+stop_all() {
+	stop_gateway
 	ZL_STACK_DIR="$STACK_DIR" bash "${ROOT}/deploy/local/stack.sh" down >/dev/null 2>&1 || true
 }
 
 run_tests() {
 	local gwlog="${CACHE}/gateway.log" url="" topic="sdk-orders" key="sdk-test-key-0001" status=0
 	trap stop_all EXIT
+	# Its own tenant: whatever shares the stack does not see these resources.
 	log "starting the stack in ${STACK_DIR#"${ROOT}/"}"
 	# A generous readiness deadline: the 2-core machine is often shared.
 	ZL_READY_TIMEOUT="${ZL_READY_TIMEOUT:-240}" ZL_STACK_DIR="$STACK_DIR" bash "${ROOT}/deploy/local/stack.sh" up >/dev/null
@@ -123,7 +130,7 @@ run_tests() {
 	set -a; source "${STACK_DIR}/env"; set +a
 	# As testenv.StartGateway: loopback webhooks allowed (the tests serve
 	# them), the broker's transactionCheckMax and delay levels.
-	ZEROLOSS_LISTEN=127.0.0.1:0 ZEROLOSS_API_KEYS="sdk:${key}:admin" ZEROLOSS_SHUTDOWN_TIMEOUT=10s \
+	ZEROLOSS_LISTEN=127.0.0.1:0 ZEROLOSS_API_KEYS="sdk@sdk-tests:${key}:admin" ZEROLOSS_SHUTDOWN_TIMEOUT=10s \
 		ZEROLOSS_ALLOW_PRIVATE_WEBHOOKS=true ZEROLOSS_TX_CHECK_MAX=5 \
 		ZEROLOSS_DELAY_LEVELS="1s 1s 1s 1s 2s 2s 2s 2s 3s 3s 3s 3s 4s 4s 4s 4s 5s 5s" \
 		"${ROOT}/bin/gateway" >"$gwlog" 2>&1 &
@@ -145,6 +152,10 @@ run_tests() {
 	if ((status)); then
 		log "gateway log (warnings and errors):"
 		grep -v '"level":"INFO"' "$gwlog" | tail -40 >&2 || true
+	elif [[ ${ZL_SDK_KEEP_STACK:-} == 1 ]]; then
+		trap - EXIT
+		stop_gateway
+		log "stack left running in ${STACK_DIR#"${ROOT}/"}"
 	fi
 	return "$status"
 }

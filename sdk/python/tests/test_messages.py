@@ -44,3 +44,27 @@ def test_batch_with_idempotency_key_replays(client, topic, run_id):
     mismatch = publish_batch.sync_detailed(topic, client=client, body=other, idempotency_key=key)
     assert mismatch.status_code == 422
     assert mismatch.parsed.type_ == "https://zeroloss.dev/problems/idempotency-key-mismatch"
+
+
+def test_with_idempotency_key_retries_503_and_409_with_the_same_key():
+    from http import HTTPStatus
+
+    import httpx
+    from zeroloss_client.types import Response
+
+    keys, waits = [], []
+    answers = [503, 409, 201]
+
+    def call(key):
+        keys.append(key)
+        status = answers.pop(0)
+        if status == 409 and len(keys) == 2:
+            # A lost answer is retried too.
+            answers.insert(0, status)
+            raise httpx.ConnectError("connection reset")
+        return Response(status_code=HTTPStatus(status), content=b"", headers=httpx.Headers({"Retry-After": "2"}), parsed=None)
+
+    r = zeroloss.with_idempotency_key(call, sleep=waits.append)
+    assert r.status_code == 201
+    assert len(keys) == 4 and len(set(keys)) == 1
+    assert waits == [2.0, 0.4, 2.0]  # Retry-After, backoff after the network error, Retry-After
