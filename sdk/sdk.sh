@@ -63,18 +63,20 @@ generate() {
 	local out tmp
 	out="$(realpath -m "${1:-${ROOT}/sdk}")"
 	tmp="$(mktemp -d)"
-	# shellcheck disable=SC2064 # expand now
-	trap "rm -rf '$tmp'" RETURN
 	log "generating from ${SPEC#"${ROOT}/"} into ${out#"${ROOT}/"}"
 	# openapi-python-client writes a fresh package; its post hooks (ruff)
 	# run inside it.
-	(cd "$tmp" && PATH="${CACHE}/gen-venv/bin:${PATH}" openapi-python-client generate \
+	if ! (cd "$tmp" && PATH="${CACHE}/gen-venv/bin:${PATH}" openapi-python-client generate \
 		--path "$SPEC" --meta none --output-path "${tmp}/zeroloss_client" \
-		--config "${ROOT}/sdk/python/openapi-python-client.yaml" >"${tmp}/py.log" 2>&1) ||
-		{ cat "${tmp}/py.log" >&2; return 1; }
+		--config "${ROOT}/sdk/python/openapi-python-client.yaml" >"${tmp}/py.log" 2>&1); then
+		cat "${tmp}/py.log" >&2
+		rm -rf "$tmp"
+		return 1
+	fi
 	mkdir -p "${out}/python"
 	rm -rf "${out}/python/zeroloss_client"
 	mv "${tmp}/zeroloss_client" "${out}/python/zeroloss_client"
+	rm -rf "$tmp"
 	(cd "${ROOT}/sdk/typescript" && ZL_SDK_SPEC="$SPEC" ZL_SDK_TS_OUT="${out}/typescript/src/gen" \
 		./node_modules/.bin/openapi-ts -s -f openapi-ts.config.mjs >&2)
 }
@@ -82,17 +84,17 @@ generate() {
 check() {
 	local tmp status=0
 	tmp="$(mktemp -d)"
-	# shellcheck disable=SC2064
-	trap "rm -rf '$tmp'" RETURN
-	generate "$tmp"
+	generate "$tmp" || { rm -rf "$tmp"; return 1; }
 	diff -r "${ROOT}/sdk/python/zeroloss_client" "${tmp}/python/zeroloss_client" >"${tmp}/py.diff" || status=1
 	diff -r "${ROOT}/sdk/typescript/src/gen" "${tmp}/typescript/src/gen" >"${tmp}/ts.diff" || status=1
 	if ((status)); then
 		head -c 4000 "${tmp}/py.diff" "${tmp}/ts.diff" >&2
 		log "the committed SDKs are stale: run 'make sdk' and commit sdk/"
-		return 1
+	else
+		log "sdk/python/zeroloss_client and sdk/typescript/src/gen match api/openapi.yaml"
 	fi
-	log "sdk/python/zeroloss_client and sdk/typescript/src/gen match api/openapi.yaml"
+	rm -rf "$tmp"
+	return "$status"
 }
 
 build() {
