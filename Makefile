@@ -15,6 +15,9 @@ DEV_TOPIC ?= orders
 # (built with -cover by testenv) write counters here; `make cover` totals them
 # over every package those binaries hold (all but bench/, which runs in no test), less *.gen.go.
 COVER_DIR ?= $(CURDIR)/.cover
+# The examples serve their webhooks on loopback; the dev broker checks
+# transactions back at most 5 times (deploy/local/stack.sh).
+DEV_ENV ?= ZEROLOSS_ALLOW_PRIVATE_WEBHOOKS=true ZEROLOSS_TX_CHECK_MAX=5
 
 .PHONY: dev down test test-short e2e bench lint generate build stack cover fuzz
 
@@ -28,7 +31,7 @@ dev: build
 	@ZL_STACK_DIR=$(DEV_STACK_DIR) bash $(STACK) create-topic $(DEV_TOPIC) 4 >/dev/null
 	@set -a; source $(DEV_STACK_DIR)/env; set +a; \
 		echo "gateway on http://$(DEV_LISTEN)  topic $(DEV_TOPIC)  API key $(word 2,$(subst :, ,$(DEV_API_KEYS)))  name server $$ZEROLOSS_NAMESRV  redis $$ZEROLOSS_REDIS_URL"; \
-		ZEROLOSS_LISTEN=$(DEV_LISTEN) ZEROLOSS_API_KEYS='$(DEV_API_KEYS)' exec ./bin/gateway
+		ZEROLOSS_LISTEN=$(DEV_LISTEN) ZEROLOSS_API_KEYS='$(DEV_API_KEYS)' $(DEV_ENV) exec ./bin/gateway
 
 ## down: stop the dev stack, and the shared one a plain `go test ./...` leaves running.
 down:
@@ -95,3 +98,30 @@ generate:
 
 stack:
 	ZL_STACK_DIR=$(DEV_STACK_DIR) bash $(STACK) up
+
+## sdk: generate sdk/python and sdk/typescript from api/openapi.yaml (pinned generators, installed under .cache/sdk).
+.PHONY: sdk sdk-deps sdk-check sdk-test
+sdk:
+	@bash sdk/sdk.sh deps
+	@bash sdk/sdk.sh generate
+
+## sdk-deps: what the SDK tests and the examples run with (a virtualenv, npm packages, the compiled TypeScript SDK).
+sdk-deps:
+	@bash sdk/sdk.sh deps
+	@bash sdk/sdk.sh build
+
+## sdk-check: fail when the committed SDKs differ from what api/openapi.yaml generates.
+sdk-check:
+	@bash sdk/sdk.sh deps
+	@bash sdk/sdk.sh check
+
+## sdk-test: the examples and SDK tests (pytest, node --test) against a stack and gateway of their own.
+SDK_STACK_DIR ?= $(CURDIR)/.stack/sdk
+sdk-test: build sdk-deps
+	@ZL_SDK_STACK_DIR=$(SDK_STACK_DIR) ZL_SDK_KEEP_STACK=$(SDK_KEEP_STACK) bash sdk/sdk.sh test
+
+# `make test` also checks that the committed SDKs match the contract and runs
+# their tests first, on the test stack, which it leaves up for the Go tests.
+test: SDK_STACK_DIR = $(TEST_STACK_DIR)
+test: SDK_KEEP_STACK = 1
+test: sdk-check sdk-test

@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.field_error import FieldError
+
+
+T = TypeVar("T", bound="Problem")
+
+
+@_attrs_define
+class Problem:
+    """RFC 9457 problem details. `type` is one of these stable URIs
+    (prefix `https://zeroloss.dev/problems/`):
+
+    | type | status | meaning |
+    |---|---|---|
+    | `validation` | 400 | the request does not match this contract; `errors` names each field |
+    | `invalid-json` | 400 | the body is not JSON |
+    | `invalid-topic` | 400 | the topic name breaks the naming rule or is reserved |
+    | `invalid-webhook-url` | 400 | the check or delivery URL is not http(s), has credentials, or points at a refused
+    address |
+    | `unauthorized` | 401 | no API key, or an unknown one |
+    | `forbidden` | 403 | the API key lacks the scope for this action |
+    | `not-found` | 404 | no such route |
+    | `topic-not-found` | 404 | the topic does not exist on the cluster |
+    | `method-not-allowed` | 405 | the route exists, the method does not |
+    | `producer-not-found` | 404 | no such producer for this tenant |
+    | `subscription-not-found` | 404 | no such subscription for this tenant |
+    | `transaction-not-found` | 404 | no such transaction for this tenant |
+    | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail`
+    says which |
+    | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
+    | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
+    | `unsupported-media-type` | 415 | the body is not `application/json` |
+    | `idempotency-key-mismatch` | 422 | this Idempotency-Key was used with another payload |
+    | `send-unconfirmed` | 503 | the broker did not confirm SEND_OK: the message may or may not be stored; retry with
+    the same Idempotency-Key |
+    | `dependency-unavailable` | 503 | Redis is unreachable, so an Idempotency-Key cannot be honoured; nothing was sent
+    |
+    | `not-ready` | 503 | readiness failed; `errors` names the failing parts |
+    | `internal` | 500 | a bug; the log has the details under the request id |
+
+        Attributes:
+            type_ (str):
+            title (str):
+            status (int):
+            detail (str | Unset):
+            instance (str | Unset): The request id (also in the `X-Request-Id` header and the gateway's log).
+            errors (list[FieldError] | Unset):
+    """
+
+    type_: str
+    title: str
+    status: int
+    detail: str | Unset = UNSET
+    instance: str | Unset = UNSET
+    errors: list[FieldError] | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        type_ = self.type_
+
+        title = self.title
+
+        status = self.status
+
+        detail = self.detail
+
+        instance = self.instance
+
+        errors: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.errors, Unset):
+            errors = []
+            for errors_item_data in self.errors:
+                errors_item = errors_item_data.to_dict()
+                errors.append(errors_item)
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "type": type_,
+                "title": title,
+                "status": status,
+            }
+        )
+        if detail is not UNSET:
+            field_dict["detail"] = detail
+        if instance is not UNSET:
+            field_dict["instance"] = instance
+        if errors is not UNSET:
+            field_dict["errors"] = errors
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.field_error import FieldError
+
+        d = dict(src_dict)
+        type_ = d.pop("type")
+
+        title = d.pop("title")
+
+        status = d.pop("status")
+
+        detail = d.pop("detail", UNSET)
+
+        instance = d.pop("instance", UNSET)
+
+        _errors = d.pop("errors", UNSET)
+        errors: list[FieldError] | Unset = UNSET
+        if _errors is not UNSET:
+            errors = []
+            for errors_item_data in _errors:
+                errors_item = FieldError.from_dict(errors_item_data)
+
+                errors.append(errors_item)
+
+        problem = cls(
+            type_=type_,
+            title=title,
+            status=status,
+            detail=detail,
+            instance=instance,
+            errors=errors,
+        )
+
+        problem.additional_properties = d
+        return problem
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

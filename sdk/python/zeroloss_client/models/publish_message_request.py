@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..models.encoding import Encoding
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.properties import Properties
+
+
+T = TypeVar("T", bound="PublishMessageRequest")
+
+
+@_attrs_define
+class PublishMessageRequest:
+    """
+    Attributes:
+        body (str): The message body, as text (`utf8`) or base64 (`base64`); not empty, at most 4 MiB once decoded.
+        encoding (Encoding | Unset): How `body` is written; deliveries carry the original bytes.
+        tag (str | Unset): One RocketMQ tag (no `|` and no white space, which separate tags in subscription
+            expressions).
+        keys (list[str] | Unset): Business keys, indexed by the broker for lookup.
+        properties (Properties | Unset): User properties. Names are 1 to 64 characters of `A-Z a-z 0-9 _ . -`;
+            names RocketMQ reserves (for example `KEYS`, `TAGS`, `UNIQ_KEY`,
+            `DELAY`, `traceparent`) are refused. Values are at most 4096 characters.
+        delay_seconds (int | Unset): Deliver this many seconds after the broker stored the message (timer message; at
+            most one day). Not with `deliverAt`.
+        deliver_at (datetime.datetime | Unset): Deliver at this time (RFC 3339; at most one day ahead). Not with
+            `delaySeconds`.
+        sharding_key (str | Unset): Messages with the same key go to the same queue, so a consumer sees them in send
+            order.
+    """
+
+    body: str
+    encoding: Encoding | Unset = UNSET
+    tag: str | Unset = UNSET
+    keys: list[str] | Unset = UNSET
+    properties: Properties | Unset = UNSET
+    delay_seconds: int | Unset = UNSET
+    deliver_at: datetime.datetime | Unset = UNSET
+    sharding_key: str | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        body = self.body
+
+        encoding: str | Unset = UNSET
+        if not isinstance(self.encoding, Unset):
+            encoding = self.encoding.value
+
+        tag = self.tag
+
+        keys: list[str] | Unset = UNSET
+        if not isinstance(self.keys, Unset):
+            keys = self.keys
+
+        properties: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.properties, Unset):
+            properties = self.properties.to_dict()
+
+        delay_seconds = self.delay_seconds
+
+        deliver_at: str | Unset = UNSET
+        if not isinstance(self.deliver_at, Unset):
+            deliver_at = self.deliver_at.isoformat()
+
+        sharding_key = self.sharding_key
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "body": body,
+            }
+        )
+        if encoding is not UNSET:
+            field_dict["encoding"] = encoding
+        if tag is not UNSET:
+            field_dict["tag"] = tag
+        if keys is not UNSET:
+            field_dict["keys"] = keys
+        if properties is not UNSET:
+            field_dict["properties"] = properties
+        if delay_seconds is not UNSET:
+            field_dict["delaySeconds"] = delay_seconds
+        if deliver_at is not UNSET:
+            field_dict["deliverAt"] = deliver_at
+        if sharding_key is not UNSET:
+            field_dict["shardingKey"] = sharding_key
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.properties import Properties
+
+        d = dict(src_dict)
+        body = d.pop("body")
+
+        _encoding = d.pop("encoding", UNSET)
+        encoding: Encoding | Unset
+        if isinstance(_encoding, Unset):
+            encoding = UNSET
+        else:
+            encoding = Encoding(_encoding)
+
+        tag = d.pop("tag", UNSET)
+
+        keys = cast(list[str], d.pop("keys", UNSET))
+
+        _properties = d.pop("properties", UNSET)
+        properties: Properties | Unset
+        if isinstance(_properties, Unset):
+            properties = UNSET
+        else:
+            properties = Properties.from_dict(_properties)
+
+        delay_seconds = d.pop("delaySeconds", UNSET)
+
+        _deliver_at = d.pop("deliverAt", UNSET)
+        deliver_at: datetime.datetime | Unset
+        if isinstance(_deliver_at, Unset):
+            deliver_at = UNSET
+        else:
+            deliver_at = datetime.datetime.fromisoformat(_deliver_at)
+
+        sharding_key = d.pop("shardingKey", UNSET)
+
+        publish_message_request = cls(
+            body=body,
+            encoding=encoding,
+            tag=tag,
+            keys=keys,
+            properties=properties,
+            delay_seconds=delay_seconds,
+            deliver_at=deliver_at,
+            sharding_key=sharding_key,
+        )
+
+        return publish_message_request

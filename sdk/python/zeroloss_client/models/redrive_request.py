@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="RedriveRequest")
+
+
+@_attrs_define
+class RedriveRequest:
+    """
+    Attributes:
+        message_ids (list[str] | Unset): The dead letters to redrive; all when absent.
+    """
+
+    message_ids: list[str] | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        message_ids: list[str] | Unset = UNSET
+        if not isinstance(self.message_ids, Unset):
+            message_ids = self.message_ids
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update({})
+        if message_ids is not UNSET:
+            field_dict["messageIds"] = message_ids
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        message_ids = cast(list[str], d.pop("messageIds", UNSET))
+
+        redrive_request = cls(
+            message_ids=message_ids,
+        )
+
+        return redrive_request

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.dedup_key import DedupKey
+
+
+T = TypeVar("T", bound="SubscriptionInput")
+
+
+@_attrs_define
+class SubscriptionInput:
+    """
+    Attributes:
+        name (str):
+        topic (str):
+        endpoint (str): Receives each message (POST, CloudEvents binary mode, Standard Webhooks signature). http or
+            https; loopback, private and link-local addresses are refused unless the gateway allows them.
+        tag_filter (str | Unset): RocketMQ tag expression: `*` (default) or tags joined by `||`.
+        timeout_ms (int | Unset):  Default: 10000.
+        max_attempts (int | Unset): Deliveries before the message goes to the dead-letter queue. Retries wait on
+            RocketMQ's delay levels. Default: 5.
+        concurrency (int | Unset): Deliveries in flight per replica (unordered subscriptions). Default: 8.
+        ordered (bool | Unset): Deliver each queue in order; a message being retried blocks its queue only. Default:
+            False.
+        dedup_key (DedupKey | Unset): What identifies "the same event" for duplicate suppression.
+    """
+
+    name: str
+    topic: str
+    endpoint: str
+    tag_filter: str | Unset = UNSET
+    timeout_ms: int | Unset = 10000
+    max_attempts: int | Unset = 5
+    concurrency: int | Unset = 8
+    ordered: bool | Unset = False
+    dedup_key: DedupKey | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        name = self.name
+
+        topic = self.topic
+
+        endpoint = self.endpoint
+
+        tag_filter = self.tag_filter
+
+        timeout_ms = self.timeout_ms
+
+        max_attempts = self.max_attempts
+
+        concurrency = self.concurrency
+
+        ordered = self.ordered
+
+        dedup_key: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.dedup_key, Unset):
+            dedup_key = self.dedup_key.to_dict()
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "name": name,
+                "topic": topic,
+                "endpoint": endpoint,
+            }
+        )
+        if tag_filter is not UNSET:
+            field_dict["tagFilter"] = tag_filter
+        if timeout_ms is not UNSET:
+            field_dict["timeoutMs"] = timeout_ms
+        if max_attempts is not UNSET:
+            field_dict["maxAttempts"] = max_attempts
+        if concurrency is not UNSET:
+            field_dict["concurrency"] = concurrency
+        if ordered is not UNSET:
+            field_dict["ordered"] = ordered
+        if dedup_key is not UNSET:
+            field_dict["dedupKey"] = dedup_key
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.dedup_key import DedupKey
+
+        d = dict(src_dict)
+        name = d.pop("name")
+
+        topic = d.pop("topic")
+
+        endpoint = d.pop("endpoint")
+
+        tag_filter = d.pop("tagFilter", UNSET)
+
+        timeout_ms = d.pop("timeoutMs", UNSET)
+
+        max_attempts = d.pop("maxAttempts", UNSET)
+
+        concurrency = d.pop("concurrency", UNSET)
+
+        ordered = d.pop("ordered", UNSET)
+
+        _dedup_key = d.pop("dedupKey", UNSET)
+        dedup_key: DedupKey | Unset
+        if isinstance(_dedup_key, Unset):
+            dedup_key = UNSET
+        else:
+            dedup_key = DedupKey.from_dict(_dedup_key)
+
+        subscription_input = cls(
+            name=name,
+            topic=topic,
+            endpoint=endpoint,
+            tag_filter=tag_filter,
+            timeout_ms=timeout_ms,
+            max_attempts=max_attempts,
+            concurrency=concurrency,
+            ordered=ordered,
+            dedup_key=dedup_key,
+        )
+
+        return subscription_input
