@@ -2,6 +2,8 @@ package delivery_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -92,4 +94,15 @@ func message(id string) *primitive.MessageExt {
 	m := &primitive.MessageExt{Message: primitive.Message{Topic: "orders", Body: []byte("body")}}
 	m.WithProperty(primitive.PropertyUniqueClientMessageIdKeyIndex, id)
 	return m
+}
+
+func TestNotRedrivableErrorIsErrNotRedrivable(t *testing.T) {
+	var err error = fmt.Errorf("redrive: %w", &delivery.NotRedrivableError{MessageID: "MSG1", Reason: "/tag contains a space"})
+	var nr *delivery.NotRedrivableError
+	if !errors.Is(err, delivery.ErrNotRedrivable) || !errors.As(err, &nr) || nr.MessageID != "MSG1" {
+		t.Fatalf("%v: want ErrNotRedrivable naming MSG1", err)
+	}
+	if got, want := err.Error(), "redrive: delivery: dead letter cannot be sent again: MSG1: /tag contains a space"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
 }
