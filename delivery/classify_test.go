@@ -1,4 +1,4 @@
-package delivery
+package delivery_test
 
 import (
 	"context"
@@ -8,66 +8,52 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/rocketmq-client-go/v2/primitive"
-
-	"github.com/zeroloss/zeroloss/subscription"
+	"github.com/zeroloss/zeroloss/delivery"
 	"github.com/zeroloss/zeroloss/webhook"
 )
 
 func TestClassify(t *testing.T) {
-	retryAfter := http.Header{"Retry-After": []string{"7"}}
+	header := func(v string) http.Header { return http.Header{"Retry-After": []string{v}} }
+	inAnHour := time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)
+	anHourAgo := time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat)
 	tests := []struct {
-		name string
-		resp webhook.Response
-		err  error
-		out  Outcome
-		wait time.Duration
+		name    string
+		resp    webhook.Response
+		err     error
+		out     delivery.Outcome
+		minWait time.Duration
+		maxWait time.Duration
 	}{
-		{"200", webhook.Response{Status: 200}, nil, Delivered, 0},
-		{"204", webhook.Response{Status: 204}, nil, Delivered, 0},
-		{"503 with Retry-After", webhook.Response{Status: 503, Header: retryAfter}, nil, Retry, 7 * time.Second},
-		{"429", webhook.Response{Status: 429}, nil, Retry, 0},
-		{"408", webhook.Response{Status: 408}, nil, Retry, 0},
-		{"500", webhook.Response{Status: 500}, nil, Retry, 0},
-		{"timeout", webhook.Response{}, fmt.Errorf("x: %w", context.DeadlineExceeded), Retry, 0},
-		{"refused", webhook.Response{}, errors.New("connection refused"), Retry, 0},
-		{"400", webhook.Response{Status: 400}, nil, Dead, 0},
-		{"404", webhook.Response{Status: 404}, nil, Dead, 0},
-		{"302 is not followed", webhook.Response{Status: 302}, nil, Dead, 0},
-		{"410", webhook.Response{Status: 410}, nil, Gone, 0},
+		{"200", webhook.Response{Status: 200}, nil, delivery.Delivered, 0, 0},
+		{"204", webhook.Response{Status: 204}, nil, delivery.Delivered, 0, 0},
+		{"503 with Retry-After seconds", webhook.Response{Status: 503, Header: header("7")}, nil, delivery.Retry, 7 * time.Second, 7 * time.Second},
+		{"429 with Retry-After date", webhook.Response{Status: 429, Header: header(inAnHour)}, nil, delivery.Retry, 58 * time.Minute, time.Hour},
+		{"503 with Retry-After in the past", webhook.Response{Status: 503, Header: header(anHourAgo)}, nil, delivery.Retry, 0, 0},
+		{"503 with Retry-After malformed", webhook.Response{Status: 503, Header: header("soon")}, nil, delivery.Retry, 0, 0},
+		{"503 with Retry-After zero", webhook.Response{Status: 503, Header: header("0")}, nil, delivery.Retry, 0, 0},
+		{"429", webhook.Response{Status: 429}, nil, delivery.Retry, 0, 0},
+		{"408", webhook.Response{Status: 408}, nil, delivery.Retry, 0, 0},
+		{"500", webhook.Response{Status: 500}, nil, delivery.Retry, 0, 0},
+		{"timeout", webhook.Response{}, fmt.Errorf("x: %w", context.DeadlineExceeded), delivery.Retry, 0, 0},
+		{"refused", webhook.Response{}, errors.New("connection refused"), delivery.Retry, 0, 0},
+		{"400", webhook.Response{Status: 400}, nil, delivery.Dead, 0, 0},
+		{"404", webhook.Response{Status: 404}, nil, delivery.Dead, 0, 0},
+		{"400 ignores Retry-After", webhook.Response{Status: 400, Header: header("7")}, nil, delivery.Dead, 0, 0},
+		{"302 is not followed", webhook.Response{Status: 302}, nil, delivery.Dead, 0, 0},
+		{"410", webhook.Response{Status: 410}, nil, delivery.Gone, 0, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			out, wait, reason := classify(tc.resp, tc.err)
-			if out != tc.out || wait != tc.wait || (out != Delivered && reason == "") {
-				t.Fatalf("classify = %s, %s, %q; want %s, %s", out, wait, reason, tc.out, tc.wait)
+			r := delivery.Classify(tc.resp, tc.err)
+			if r.Outcome != tc.out || r.Wait < tc.minWait || r.Wait > tc.maxWait {
+				t.Fatalf("Classify = %+v; want %s, wait in [%s, %s]", r, tc.out, tc.minWait, tc.maxWait)
+			}
+			if (r.Outcome != delivery.Delivered) != (r.Reason != "") {
+				t.Fatalf("Classify = %+v: a reason exactly when not delivered", r)
+			}
+			if r.Status != tc.resp.Status || r.Err != nil || r.Busy {
+				t.Fatalf("Classify = %+v: status %d, no error, not busy", r, tc.resp.Status)
 			}
 		})
-	}
-}
-
-func TestDedupID(t *testing.T) {
-	m := &primitive.MessageExt{Message: primitive.Message{}}
-	m.WithProperty(primitive.PropertyUniqueClientMessageIdKeyIndex, "MSG1")
-	m.WithKeys([]string{"evt-9", "other"})
-	m.WithProperty("eventId", "E7")
-	bare := &primitive.MessageExt{Message: primitive.Message{}}
-	bare.WithProperty(primitive.PropertyUniqueClientMessageIdKeyIndex, "MSG2")
-	tests := []struct {
-		name string
-		sub  subscription.Subscription
-		m    *primitive.MessageExt
-		want string
-	}{
-		{"message id", subscription.Subscription{DedupSource: subscription.DedupMessageID}, m, "MSG1"},
-		{"first key", subscription.Subscription{DedupSource: subscription.DedupKey}, m, "key:evt-9"},
-		{"property", subscription.Subscription{DedupSource: subscription.DedupProperty, DedupProp: "eventId"}, m, "prop:E7"},
-		{"no key falls back to the id", subscription.Subscription{DedupSource: subscription.DedupKey}, bare, "MSG2"},
-		{"no property falls back to the id", subscription.Subscription{DedupSource: subscription.DedupProperty, DedupProp: "eventId"}, bare, "MSG2"},
-	}
-	for _, tc := range tests {
-		if got := DedupID(tc.sub, tc.m); got != tc.want {
-			t.Errorf("%s: DedupID = %q, want %q", tc.name, got, tc.want)
-		}
 	}
 }

@@ -42,6 +42,10 @@ type Config struct {
 	LeaseWait time.Duration
 	// DrainTimeout bounds finishing in-flight deliveries on stop.
 	DrainTimeout time.Duration
+	// PauseHold bounds how long a message whose endpoint answered 410
+	// waits, after the pause was stored, for its consumer to stop; after
+	// it the message is retried (default 30 s).
+	PauseHold time.Duration
 }
 
 // Manager keeps one runner per active subscription on this replica.
@@ -49,7 +53,8 @@ type Manager struct {
 	cfg     Config
 	subs    Subscriptions
 	topics  Topics
-	d       *Deliverer
+	handle  Handler
+	metrics *Metrics
 	levels  []time.Duration
 	log     *slog.Logger
 	mu      sync.Mutex
@@ -74,6 +79,9 @@ func NewManager(cfg Config, subs Subscriptions, topics Topics, dd Deduper, hooks
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = 20 * time.Second
 	}
+	if cfg.PauseHold <= 0 {
+		cfg.PauseHold = 30 * time.Second
+	}
 	if cfg.DelayLevels == "" {
 		cfg.DelayLevels = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h"
 	}
@@ -83,10 +91,18 @@ func NewManager(cfg Config, subs Subscriptions, topics Topics, dd Deduper, hooks
 			levels = append(levels, d)
 		}
 	}
+	// The chain of one attempt, outermost first (see the package doc).
+	handle := Chain(Post(hooks),
+		Count(m),
+		Dedup(dd, DedupConfig{LeaseWait: cfg.LeaseWait, OnStoreError: m.DedupErrors.Inc, Log: log}),
+		RecordFailures(errs, log),
+		Trace(tp.Tracer("github.com/zeroloss/zeroloss/delivery"), prop),
+		Encode(prop, time.Now),
+		Latency(m),
+	)
 	return &Manager{
 		cfg: cfg, subs: subs, topics: topics, levels: levels, log: log, runners: map[string]*runner{}, keys: map[string]string{},
-		d: &Deliverer{dedup: dd, hooks: hooks, tracer: tp.Tracer("github.com/zeroloss/zeroloss/delivery"), prop: prop,
-			log: log, metrics: m, errors: errs, leaseWait: cfg.LeaseWait},
+		handle: handle, metrics: m,
 	}
 }
 
@@ -146,7 +162,8 @@ func (m *Manager) reconcile(ctx context.Context) {
 			m.log.Error("delivery: create retry and dead-letter topics", slog.String("subscription", s.ID), slog.Any("error", err))
 			continue
 		}
-		r, err := startRunner(m.cfg.NameServers, s, m.d, m.levels, m.pause, m.log)
+		r, err := startRunner(m.cfg.NameServers, s, runnerDeps{handle: m.handle, pause: m.pause, levels: m.levels,
+			metrics: m.metrics, pauseHold: m.cfg.PauseHold, log: m.log})
 		if err != nil {
 			m.log.Error("delivery: start subscription", slog.String("subscription", s.ID), slog.Any("error", err))
 			continue
@@ -183,7 +200,7 @@ func (m *Manager) measureLag(ctx context.Context) {
 			lag, err := m.topics.Lag(lctx, s.Group(), s.Topic)
 			cancel()
 			if err == nil {
-				m.d.metrics.Lag.WithLabelValues(s.ID).Set(float64(lag))
+				m.metrics.Lag.WithLabelValues(s.ID).Set(float64(lag))
 			}
 		}
 	}
@@ -218,16 +235,10 @@ func (m *Manager) stopLocked(id string) {
 }
 
 // pause records a pause the endpoint asked for (410 Gone); every replica
-// stops the subscription on the change notification. It reports whether
-// the pause was stored.
+// stops the subscription on the change notification, this one at once.
+// It reports whether the pause was stored.
 func (m *Manager) pause(ctx context.Context, s subscription.Subscription, reason string) bool {
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if err := m.subs.SetPaused(pctx, s.ID, reason); err != nil {
-		m.log.Error("delivery: pause subscription", slog.String("subscription", s.ID), slog.Any("error", err))
-		return false
-	}
-	m.log.Warn("delivery: subscription paused", slog.String("subscription", s.ID), slog.String("reason", reason))
-	go m.reconcile(context.WithoutCancel(ctx))
-	return true
+	p := pauser{store: m.subs, timeout: 5 * time.Second, log: m.log,
+		changed: func() { go m.reconcile(context.WithoutCancel(ctx)) }}
+	return p.pause(ctx, s, reason)
 }

@@ -1,6 +1,11 @@
 package delivery
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics are the delivery metrics.
 type Metrics struct {
@@ -34,4 +39,35 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Name: "zeroloss_subscription_lag", Help: "Messages of the topic the subscription has not acknowledged (every 15 s)."}, []string{"subscription"})
 	reg.MustRegister(m.Deliveries, m.Seconds, m.DeadLetters, m.DedupErrors, m.Lag)
 	return m
+}
+
+// Count counts each attempt's result in Deliveries by outcome ("busy" for
+// a message another replica holds); a held message (Err) is not counted.
+func Count(m *Metrics) Middleware {
+	return func(next Handler) Handler {
+		return func(ctx context.Context, d *Delivery) Result {
+			r := next(ctx, d)
+			switch {
+			case r.Err != nil:
+			case r.Busy:
+				m.Deliveries.WithLabelValues(d.Sub.ID, "busy").Inc()
+			default:
+				m.Deliveries.WithLabelValues(d.Sub.ID, string(r.Outcome)).Inc()
+			}
+			return r
+		}
+	}
+}
+
+// Latency observes how long the rest of the chain (the endpoint) took in
+// Seconds.
+func Latency(m *Metrics) Middleware {
+	return func(next Handler) Handler {
+		return func(ctx context.Context, d *Delivery) Result {
+			start := time.Now()
+			r := next(ctx, d)
+			m.Seconds.WithLabelValues(d.Sub.ID).Observe(time.Since(start).Seconds())
+			return r
+		}
+	}
 }

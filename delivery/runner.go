@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math"
 	"sync/atomic"
 	"time"
 
@@ -17,15 +16,35 @@ import (
 
 // runner is one subscription's push consumer on this replica.
 type runner struct {
-	sub      atomic.Pointer[subscription.Subscription]
-	c        rocketmq.PushConsumer
-	d        *Deliverer
-	pause    func(ctx context.Context, s subscription.Subscription, reason string) bool
-	levels   []time.Duration
-	log      *slog.Logger
-	flight   inflight
-	stopping chan struct{} // closed when the runner starts to stop
-	stopped  chan struct{} // closed when the consumer is shut down
+	sub     atomic.Pointer[subscription.Subscription]
+	c       rocketmq.PushConsumer
+	handle  Handler
+	pause   func(ctx context.Context, s subscription.Subscription, reason string) bool
+	levels  []time.Duration
+	metrics *Metrics
+	log     *slog.Logger
+	// pauseHold bounds parking a callback after a stored pause (park).
+	pauseHold time.Duration
+	flight    inflight
+	stopping  chan struct{} // closed when the runner starts to stop
+	stopped   chan struct{} // closed when the consumer is shut down
+}
+
+// runnerDeps are what every runner of a manager shares.
+type runnerDeps struct {
+	handle    Handler
+	pause     func(context.Context, subscription.Subscription, string) bool
+	levels    []time.Duration
+	metrics   *Metrics
+	pauseHold time.Duration
+	log       *slog.Logger
+}
+
+func newRunner(s subscription.Subscription, deps runnerDeps) *runner {
+	r := &runner{handle: deps.handle, pause: deps.pause, levels: deps.levels, metrics: deps.metrics, pauseHold: deps.pauseHold,
+		log: deps.log.With(slog.String("subscription", s.ID)), stopping: make(chan struct{}), stopped: make(chan struct{})}
+	r.sub.Store(&s)
+	return r
 }
 
 // consumerKey is what a consumer is built from: a change restarts it.
@@ -33,11 +52,8 @@ func consumerKey(s subscription.Subscription) string {
 	return fmt.Sprintf("%s|%s|%v|%d|%d", s.Topic, s.TagFilter, s.Ordered, s.Concurrency, s.MaxAttempts)
 }
 
-func startRunner(nameServers []string, s subscription.Subscription, d *Deliverer, levels []time.Duration,
-	pause func(context.Context, subscription.Subscription, string) bool, log *slog.Logger) (*runner, error) {
-	r := &runner{d: d, pause: pause, levels: levels, log: log.With(slog.String("subscription", s.ID)),
-		stopping: make(chan struct{}), stopped: make(chan struct{})}
-	r.sub.Store(&s)
+func startRunner(nameServers []string, s subscription.Subscription, deps runnerDeps) (*runner, error) {
+	r := newRunner(s, deps)
 	opts := []consumer.Option{
 		consumer.WithNameServer(nameServers),
 		consumer.WithGroupName(s.Group()),
@@ -82,14 +98,13 @@ func startRunner(nameServers []string, s subscription.Subscription, d *Deliverer
 	return r, nil
 }
 
-// consume is the RocketMQ callback (one message at a time). Only a 2xx or a
-// suppressed duplicate acknowledges; a panic leaves the message unacknowledged.
+// consume is the RocketMQ callback (one message at a time): each message
+// goes through the chain (handle), then Decide and settle answer RocketMQ.
+// Only a 2xx or a suppressed duplicate acknowledges; a panic leaves the
+// message unacknowledged.
 func (r *runner) consume(ctx context.Context, msgs ...*primitive.MessageExt) (result consumer.ConsumeResult, err error) {
 	s := *r.sub.Load()
-	retry := consumer.ConsumeRetryLater
-	if s.Ordered {
-		retry = consumer.SuspendCurrentQueueAMoment
-	}
+	retry := later(s.Ordered)
 	if !r.flight.enter() {
 		<-r.stopped // the queue is dropped: this answer is ignored, the offset stays
 		return retry, nil
@@ -109,8 +124,8 @@ func (r *runner) consume(ctx context.Context, msgs ...*primitive.MessageExt) (re
 		}
 	}()
 	for _, m := range msgs {
-		out, wait, derr := r.d.Deliver(ctx, s, m, r.stopping)
-		if derr != nil {
+		res := r.handle(ctx, &Delivery{Sub: s, Msg: m, Stop: r.stopping})
+		if res.Err != nil {
 			// Stopping: nothing was sent. Wait (not counted as in flight)
 			// until the queue is dropped, so this answer is ignored and the
 			// offset stays before the message.
@@ -118,60 +133,26 @@ func (r *runner) consume(ctx context.Context, msgs ...*primitive.MessageExt) (re
 			<-r.stopped
 			return retry, nil
 		}
-		switch out {
-		case Delivered, Suppressed:
+		d := Decide(s, r.levels, m.ReconsumeTimes, res)
+		switch {
+		case d.Ack:
 			continue
-		case Gone:
+		case d.Pause:
 			if r.pause(ctx, s, "endpoint answered 410 Gone") {
 				leave()
-				<-r.stopped // paused: the message is delivered after resume
+				hold := time.NewTimer(r.pauseHold)
+				if !park(r.stopped, hold.C) {
+					r.log.Warn("delivery: paused, but the consumer was not stopped; the message is retried")
+				}
+				hold.Stop()
 			}
 			return retry, nil
-		case Dead:
-			r.d.metrics.DeadLetters.WithLabelValues(s.ID).Inc()
-			r.toDeadLetters(ctx, m)
-			return retry, nil
-		default: // Retry
-			if int(m.ReconsumeTimes)+1 >= s.MaxAttempts {
-				r.d.metrics.DeadLetters.WithLabelValues(s.ID).Inc()
-			}
-			r.setDelay(ctx, m, wait)
-			return retry, nil
+		case d.DeadLetter, d.Exhausted:
+			r.metrics.DeadLetters.WithLabelValues(s.ID).Inc()
 		}
+		return settle(ctx, m, s.Ordered, d), nil
 	}
 	return consumer.ConsumeSuccess, nil
-}
-
-// toDeadLetters makes the broker move m to %DLQ%<group> now: a negative
-// delay level (concurrent) or a reconsume count past the maximum (orderly).
-func (r *runner) toDeadLetters(ctx context.Context, m *primitive.MessageExt) {
-	if cc, ok := primitive.GetConcurrentlyCtx(ctx); ok {
-		cc.DelayLevelWhenNextConsume = -1
-		return
-	}
-	m.ReconsumeTimes = math.MaxInt32 - 1
-}
-
-// setDelay honours Retry-After by choosing the first delay level at least
-// that long (unordered subscriptions; RocketMQ picks otherwise).
-func (r *runner) setDelay(ctx context.Context, m *primitive.MessageExt, wait time.Duration) {
-	if wait <= 0 {
-		return
-	}
-	cc, ok := primitive.GetConcurrentlyCtx(ctx)
-	if !ok {
-		return
-	}
-	for i, l := range r.levels {
-		if l >= wait {
-			// The broker counts levels from 1.
-			if lvl := i + 1; lvl > 3+int(m.ReconsumeTimes) {
-				cc.DelayLevelWhenNextConsume = lvl
-			}
-			return
-		}
-	}
-	cc.DelayLevelWhenNextConsume = len(r.levels)
 }
 
 // update swaps in a subscription whose changes need no new consumer.
