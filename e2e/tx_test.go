@@ -486,7 +486,7 @@ func TestFreshGatewayIsCheckedBack(t *testing.T) {
 		return 200, `{"decision":"unknown"}`
 	})
 	g := testenv.StartGateway(t, s, "ZEROLOSS_TX_RESOLVE_AFTER=0s")
-	prd := registerProducer(t, g, testenv.OrdersKey, hook)
+	prd := registerProducer(t, g, testenv.OrdersOpsKey, hook)
 	c := begin(t, g, testenv.OrdersKey, prd, topic, "order C", "TAGC")
 	a := begin(t, g, testenv.OrdersKey, prd, topic, "order A", "TAGA")
 	b := begin(t, g, testenv.OrdersKey, prd, topic, "order B", "TAGB")
