@@ -154,15 +154,36 @@ type BatchMessage struct {
 	// Encoding How `body` is written; deliveries carry the original bytes.
 	Encoding *Encoding `json:"encoding,omitempty"`
 
-	// Keys Business keys, indexed by the broker for lookup.
+	// Keys Business keys, indexed by the broker for lookup. Each is 1 to 128 characters without space or control character (the broker joins keys with spaces).
+	//
+	// Example: ["order-1001"]
 	Keys *Keys `json:"keys,omitempty"`
 
-	// Properties User properties. Names are 1 to 64 characters of `A-Z a-z 0-9 _ . -`;
-	// names RocketMQ reserves (for example `KEYS`, `TAGS`, `UNIQ_KEY`,
-	// `DELAY`, `traceparent`) are refused. Values are at most 4096 characters.
+	// Properties User properties, at most 64. Names are 1 to 64 characters of
+	// `A-Z a-z 0-9 _ . -` and not one RocketMQ 5.3.3 (`MessageConst`) or
+	// the gateway reserves: the names listed under `propertyNames.not`
+	// and any name starting with `__`, `TIMER_`, `INNER_`, `POP_`,
+	// `1ST_POP`, `ZL_` or `zl-` (case matters). Values are at most 4096
+	// characters without control characters (U+0000–U+001F, U+007F).
+	//
+	// `propertyNames` is the JSON Schema keyword (draft 6 and later, and
+	// OpenAPI 3.1); OpenAPI 3.0 tools that ignore it still get the same
+	// rule from the gateway: 400 `validation` naming
+	// `/properties/<name>`.
+	//
+	// All properties of a message (these, plus the tag, keys, message id
+	// and trace context the gateway adds) are encoded as
+	// name U+0001 value U+0002 and must fit in 32,767 bytes, RocketMQ's
+	// limit; a message over it is refused with a 4xx problem and nothing
+	// is sent.
+	//
+	//
+	// Example: {"region":"eu"}
 	Properties *Properties `json:"properties,omitempty"`
 
-	// Tag One RocketMQ tag (no `|` and no white space, which separate tags in subscription expressions).
+	// Tag One RocketMQ tag: no `|` and no space (they separate tags in subscription expressions), no control character.
+	//
+	// Example: created
 	Tag *Tag `json:"tag,omitempty"`
 }
 
@@ -176,20 +197,49 @@ type BeginTransactionRequest struct {
 	// Encoding How `body` is written; deliveries carry the original bytes.
 	Encoding *Encoding `json:"encoding,omitempty"`
 
-	// Keys Business keys, indexed by the broker for lookup.
+	// Keys Business keys, indexed by the broker for lookup. Each is 1 to 128 characters without space or control character (the broker joins keys with spaces).
+	//
+	// Example: ["order-1001"]
 	Keys *Keys `json:"keys,omitempty"`
 
 	// Producer The producer whose check URL answers check-backs.
 	Producer string `json:"producer"`
 
-	// Properties User properties. Names are 1 to 64 characters of `A-Z a-z 0-9 _ . -`;
-	// names RocketMQ reserves (for example `KEYS`, `TAGS`, `UNIQ_KEY`,
-	// `DELAY`, `traceparent`) are refused. Values are at most 4096 characters.
+	// Properties User properties, at most 64. Names are 1 to 64 characters of
+	// `A-Z a-z 0-9 _ . -` and not one RocketMQ 5.3.3 (`MessageConst`) or
+	// the gateway reserves: the names listed under `propertyNames.not`
+	// and any name starting with `__`, `TIMER_`, `INNER_`, `POP_`,
+	// `1ST_POP`, `ZL_` or `zl-` (case matters). Values are at most 4096
+	// characters without control characters (U+0000–U+001F, U+007F).
+	//
+	// `propertyNames` is the JSON Schema keyword (draft 6 and later, and
+	// OpenAPI 3.1); OpenAPI 3.0 tools that ignore it still get the same
+	// rule from the gateway: 400 `validation` naming
+	// `/properties/<name>`.
+	//
+	// All properties of a message (these, plus the tag, keys, message id
+	// and trace context the gateway adds) are encoded as
+	// name U+0001 value U+0002 and must fit in 32,767 bytes, RocketMQ's
+	// limit; a message over it is refused with a 4xx problem and nothing
+	// is sent.
+	//
+	//
+	// Example: {"region":"eu"}
 	Properties *Properties `json:"properties,omitempty"`
 
-	// Tag One RocketMQ tag (no `|` and no white space, which separate tags in subscription expressions).
-	Tag   *Tag   `json:"tag,omitempty"`
-	Topic string `json:"topic"`
+	// Tag One RocketMQ tag: no `|` and no space (they separate tags in subscription expressions), no control character.
+	//
+	// Example: created
+	Tag *Tag `json:"tag,omitempty"`
+
+	// Topic A RocketMQ topic: 1 to 127 characters of `A-Z a-z 0-9 _ -`, not one
+	// of RocketMQ's own (`TBW102`, `SCHEDULE_TOPIC_XXXX`, `RMQ_SYS_…` in
+	// any case, …). A topic that does not exist on the cluster is 404
+	// `topic-not-found`.
+	//
+	//
+	// Example: orders
+	Topic TopicName `json:"topic"`
 }
 
 // DeadLetter defines model for DeadLetter.
@@ -215,13 +265,14 @@ type DeadLetterList struct {
 
 // DedupKey What identifies "the same event" for duplicate suppression.
 type DedupKey struct {
+	// Property The user property whose value identifies an event (a property name, see `Properties`).
 	Property *string `json:"property,omitempty"`
 
-	// Source `message_id` (default): the RocketMQ message id; `key`: the first message key; `property`: the property named by `property`; `none`: no duplicate suppression (every RocketMQ delivery reaches the endpoint; the webhook-id is the message id).
+	// Source `message_id` (default): the RocketMQ message id; `key`: the first message key; `property`: the property named by `property` (required with this source); `none`: no duplicate suppression (every RocketMQ delivery reaches the endpoint; the webhook-id is the message id).
 	Source DedupKeySource `json:"source"`
 }
 
-// DedupKeySource `message_id` (default): the RocketMQ message id; `key`: the first message key; `property`: the property named by `property`; `none`: no duplicate suppression (every RocketMQ delivery reaches the endpoint; the webhook-id is the message id).
+// DedupKeySource `message_id` (default): the RocketMQ message id; `key`: the first message key; `property`: the property named by `property` (required with this source); `none`: no duplicate suppression (every RocketMQ delivery reaches the endpoint; the webhook-id is the message id).
 type DedupKeySource string
 
 // Encoding How `body` is written; deliveries carry the original bytes.
@@ -234,7 +285,9 @@ type FieldError struct {
 	Reason string `json:"reason"`
 }
 
-// Keys Business keys, indexed by the broker for lookup.
+// Keys Business keys, indexed by the broker for lookup. Each is 1 to 128 characters without space or control character (the broker joins keys with spaces).
+//
+// Example: ["order-1001"]
 type Keys = []string
 
 // Problem RFC 9457 problem details. `type` is one of these stable URIs
@@ -291,11 +344,12 @@ type ProducerInput struct {
 	// CheckUrl Called (POST, signed with Standard Webhooks headers) when the broker
 	// checks back an undecided transaction; body `CheckRequest`; answer
 	// 2xx with `CheckResponse`. Anything else counts as `unknown`.
-	// http or https; loopback, private and link-local addresses are
-	// refused unless the gateway allows them.
-	CheckUrl  string `json:"checkUrl"`
-	Name      string `json:"name"`
-	TimeoutMs *int   `json:"timeoutMs,omitempty"`
+	// An absolute http or https URL (see `WebhookURL`); loopback,
+	// private, link-local and other non-public addresses are refused
+	// with 400 `invalid-webhook-url` unless the gateway allows them.
+	CheckUrl  WebhookURL `json:"checkUrl"`
+	Name      string     `json:"name"`
+	TimeoutMs *int       `json:"timeoutMs,omitempty"`
 }
 
 // ProducerList defines model for ProducerList.
@@ -306,9 +360,20 @@ type ProducerList struct {
 
 // ProducerPatch defines model for ProducerPatch.
 type ProducerPatch struct {
-	CheckUrl  *string `json:"checkUrl,omitempty"`
-	Name      *string `json:"name,omitempty"`
-	TimeoutMs *int    `json:"timeoutMs,omitempty"`
+	// CheckUrl An absolute `http` or `https` URL the gateway POSTs to: a host name,
+	// an IPv4 address or a bracketed IPv6 address, an optional port, path
+	// and query (RFC 3986 characters, `%` only as an escape); no user
+	// info, no fragment. Loopback, private, link-local, carrier-grade
+	// NAT, multicast and other non-public addresses (literal, or what a
+	// name resolves to when the gateway connects) are refused with 400
+	// `invalid-webhook-url` unless the gateway's `allowPrivateWebhooks`
+	// setting allows them.
+	//
+	//
+	// Example: https://hooks.example.com/zeroloss
+	CheckUrl  *WebhookURL `json:"checkUrl,omitempty"`
+	Name      *string     `json:"name,omitempty"`
+	TimeoutMs *int        `json:"timeoutMs,omitempty"`
 }
 
 // ProducerWithSecret defines model for ProducerWithSecret.
@@ -326,9 +391,25 @@ type ProducerWithSecret struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
-// Properties User properties. Names are 1 to 64 characters of `A-Z a-z 0-9 _ . -`;
-// names RocketMQ reserves (for example `KEYS`, `TAGS`, `UNIQ_KEY`,
-// `DELAY`, `traceparent`) are refused. Values are at most 4096 characters.
+// Properties User properties, at most 64. Names are 1 to 64 characters of
+// `A-Z a-z 0-9 _ . -` and not one RocketMQ 5.3.3 (`MessageConst`) or
+// the gateway reserves: the names listed under `propertyNames.not`
+// and any name starting with `__`, `TIMER_`, `INNER_`, `POP_`,
+// `1ST_POP`, `ZL_` or `zl-` (case matters). Values are at most 4096
+// characters without control characters (U+0000–U+001F, U+007F).
+//
+// `propertyNames` is the JSON Schema keyword (draft 6 and later, and
+// OpenAPI 3.1); OpenAPI 3.0 tools that ignore it still get the same
+// rule from the gateway: 400 `validation` naming
+// `/properties/<name>`.
+//
+// All properties of a message (these, plus the tag, keys, message id
+// and trace context the gateway adds) are encoded as
+// name U+0001 value U+0002 and must fit in 32,767 bytes, RocketMQ's
+// limit; a message over it is refused with a 4xx problem and nothing
+// is sent.
+//
+// Example: {"region":"eu"}
 type Properties map[string]string
 
 // PublishBatchRequest defines model for PublishBatchRequest.
@@ -350,18 +431,39 @@ type PublishMessageRequest struct {
 	// Encoding How `body` is written; deliveries carry the original bytes.
 	Encoding *Encoding `json:"encoding,omitempty"`
 
-	// Keys Business keys, indexed by the broker for lookup.
+	// Keys Business keys, indexed by the broker for lookup. Each is 1 to 128 characters without space or control character (the broker joins keys with spaces).
+	//
+	// Example: ["order-1001"]
 	Keys *Keys `json:"keys,omitempty"`
 
-	// Properties User properties. Names are 1 to 64 characters of `A-Z a-z 0-9 _ . -`;
-	// names RocketMQ reserves (for example `KEYS`, `TAGS`, `UNIQ_KEY`,
-	// `DELAY`, `traceparent`) are refused. Values are at most 4096 characters.
+	// Properties User properties, at most 64. Names are 1 to 64 characters of
+	// `A-Z a-z 0-9 _ . -` and not one RocketMQ 5.3.3 (`MessageConst`) or
+	// the gateway reserves: the names listed under `propertyNames.not`
+	// and any name starting with `__`, `TIMER_`, `INNER_`, `POP_`,
+	// `1ST_POP`, `ZL_` or `zl-` (case matters). Values are at most 4096
+	// characters without control characters (U+0000–U+001F, U+007F).
+	//
+	// `propertyNames` is the JSON Schema keyword (draft 6 and later, and
+	// OpenAPI 3.1); OpenAPI 3.0 tools that ignore it still get the same
+	// rule from the gateway: 400 `validation` naming
+	// `/properties/<name>`.
+	//
+	// All properties of a message (these, plus the tag, keys, message id
+	// and trace context the gateway adds) are encoded as
+	// name U+0001 value U+0002 and must fit in 32,767 bytes, RocketMQ's
+	// limit; a message over it is refused with a 4xx problem and nothing
+	// is sent.
+	//
+	//
+	// Example: {"region":"eu"}
 	Properties *Properties `json:"properties,omitempty"`
 
-	// ShardingKey Messages with the same key go to the same queue, so a consumer sees them in send order.
+	// ShardingKey Messages with the same key go to the same queue, so a consumer sees them in send order. No control characters.
 	ShardingKey *string `json:"shardingKey,omitempty"`
 
-	// Tag One RocketMQ tag (no `|` and no white space, which separate tags in subscription expressions).
+	// Tag One RocketMQ tag: no `|` and no space (they separate tags in subscription expressions), no control character.
+	//
+	// Example: created
 	Tag *Tag `json:"tag,omitempty"`
 }
 
@@ -436,8 +538,12 @@ type SubscriptionInput struct {
 	// DedupKey What identifies "the same event" for duplicate suppression.
 	DedupKey *DedupKey `json:"dedupKey,omitempty"`
 
-	// Endpoint Receives each message (POST, CloudEvents binary mode, Standard Webhooks signature). http or https; loopback, private and link-local addresses are refused unless the gateway allows them.
-	Endpoint string `json:"endpoint"`
+	// Endpoint Receives each message (POST, CloudEvents binary mode, Standard
+	// Webhooks signature). An absolute http or https URL (see
+	// `WebhookURL`); loopback, private, link-local and other
+	// non-public addresses are refused with 400 `invalid-webhook-url`
+	// unless the gateway allows them.
+	Endpoint WebhookURL `json:"endpoint"`
 
 	// MaxAttempts Deliveries before the message goes to the dead-letter queue. Retries wait on RocketMQ's delay levels.
 	MaxAttempts *int   `json:"maxAttempts,omitempty"`
@@ -446,10 +552,20 @@ type SubscriptionInput struct {
 	// Ordered Deliver each queue in order; a message being retried blocks its queue only.
 	Ordered *bool `json:"ordered,omitempty"`
 
-	// TagFilter RocketMQ tag expression: `*` (default) or tags joined by `||`.
-	TagFilter *string `json:"tagFilter,omitempty"`
-	TimeoutMs *int    `json:"timeoutMs,omitempty"`
-	Topic     string  `json:"topic"`
+	// TagFilter RocketMQ tag expression: `*` (default, every tag) or tags (see `Tag`) joined by `||`, with optional spaces around `||`.
+	//
+	// Example: created || paid
+	TagFilter *TagFilter `json:"tagFilter,omitempty"`
+	TimeoutMs *int       `json:"timeoutMs,omitempty"`
+
+	// Topic A RocketMQ topic: 1 to 127 characters of `A-Z a-z 0-9 _ -`, not one
+	// of RocketMQ's own (`TBW102`, `SCHEDULE_TOPIC_XXXX`, `RMQ_SYS_…` in
+	// any case, …). A topic that does not exist on the cluster is 404
+	// `topic-not-found`.
+	//
+	//
+	// Example: orders
+	Topic TopicName `json:"topic"`
 }
 
 // SubscriptionList defines model for SubscriptionList.
@@ -460,11 +576,23 @@ type SubscriptionList struct {
 
 // SubscriptionPatch defines model for SubscriptionPatch.
 type SubscriptionPatch struct {
-	Concurrency *int    `json:"concurrency,omitempty"`
-	Endpoint    *string `json:"endpoint,omitempty"`
-	MaxAttempts *int    `json:"maxAttempts,omitempty"`
-	Name        *string `json:"name,omitempty"`
-	TimeoutMs   *int    `json:"timeoutMs,omitempty"`
+	Concurrency *int `json:"concurrency,omitempty"`
+
+	// Endpoint An absolute `http` or `https` URL the gateway POSTs to: a host name,
+	// an IPv4 address or a bracketed IPv6 address, an optional port, path
+	// and query (RFC 3986 characters, `%` only as an escape); no user
+	// info, no fragment. Loopback, private, link-local, carrier-grade
+	// NAT, multicast and other non-public addresses (literal, or what a
+	// name resolves to when the gateway connects) are refused with 400
+	// `invalid-webhook-url` unless the gateway's `allowPrivateWebhooks`
+	// setting allows them.
+	//
+	//
+	// Example: https://hooks.example.com/zeroloss
+	Endpoint    *WebhookURL `json:"endpoint,omitempty"`
+	MaxAttempts *int        `json:"maxAttempts,omitempty"`
+	Name        *string     `json:"name,omitempty"`
+	TimeoutMs   *int        `json:"timeoutMs,omitempty"`
 }
 
 // SubscriptionWithSecret defines model for SubscriptionWithSecret.
@@ -497,8 +625,23 @@ type SubscriptionWithSecret struct {
 // SubscriptionWithSecretState defines model for SubscriptionWithSecret.State.
 type SubscriptionWithSecretState string
 
-// Tag One RocketMQ tag (no `|` and no white space, which separate tags in subscription expressions).
+// Tag One RocketMQ tag: no `|` and no space (they separate tags in subscription expressions), no control character.
+//
+// Example: created
 type Tag = string
+
+// TagFilter RocketMQ tag expression: `*` (default, every tag) or tags (see `Tag`) joined by `||`, with optional spaces around `||`.
+//
+// Example: created || paid
+type TagFilter = string
+
+// TopicName A RocketMQ topic: 1 to 127 characters of `A-Z a-z 0-9 _ -`, not one
+// of RocketMQ's own (`TBW102`, `SCHEDULE_TOPIC_XXXX`, `RMQ_SYS_…` in
+// any case, …). A topic that does not exist on the cluster is 404
+// `topic-not-found`.
+//
+// Example: orders
+type TopicName = string
 
 // Transaction defines model for Transaction.
 type Transaction struct {
@@ -546,6 +689,18 @@ type TransactionList struct {
 // last check-back (transactionCheckMax); the broker discards the half
 // message, so it is never consumable.
 type TransactionState string
+
+// WebhookURL An absolute `http` or `https` URL the gateway POSTs to: a host name,
+// an IPv4 address or a bracketed IPv6 address, an optional port, path
+// and query (RFC 3986 characters, `%` only as an escape); no user
+// info, no fragment. Loopback, private, link-local, carrier-grade
+// NAT, multicast and other non-public addresses (literal, or what a
+// name resolves to when the gateway connects) are refused with 400
+// `invalid-webhook-url` unless the gateway's `allowPrivateWebhooks`
+// setting allows them.
+//
+// Example: https://hooks.example.com/zeroloss
+type WebhookURL = string
 
 // Cursor defines model for Cursor.
 type Cursor = string
@@ -5320,129 +5475,174 @@ func (sh *strictHandler) RollbackTransaction(w http.ResponseWriter, r *http.Requ
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7F39dtu2kn8VHO69J/KWkmXHSRr7L8dxWt98ubazbW+Va8LkSMI1BbAAaFttfM4+zT7YPskefBKkqA87",
-	"tpt0+0dOLAkEBsBgMPObD/4epWxSMApUimj792gMOAOu/zzIYFIwCVQeQZHjKWTq2wxEykkhCaPRdpRI",
-	"XkKCLsdAkRwTgTAVl8AREUiOAQnJOGTuSzZEmCLAPCfAEYdfSxASXRI5No3xBJAfNJ12X8O0F8WRSMcw",
-	"wWpsoOUk2v4lUoNGH+NITguItiMhOaGj6Po6jt6wFBvSmpSejAGlHLCEDHEQrOQp1Huf7e0IJJ/uDiXw",
-	"2f6OIWU0E0gydImJRGcwZBwQV48QOmrtmlAJI+DRteq8wBxPQNrF3iu5YLyd7ITClTQNErWIarEKDheE",
-	"lQIVeKTnQVTrX0vg0yiOKJ6o8VLTaUjJBF+9ATqS42h7s99vW8JgB17DdJait/gchJ4nAYEEHgLqHOyf",
-	"vEIZx0PZJSCH3bGUBS5IlwS7eQ7TruGutd6AqnkNCRcSbV5dBVxzDoVEnc0tNEZnU5TBEJe5XEOYql0z",
-	"XKg5ZkCTij+7jkG3keHHIeMIm71o8Nc5THVnBZ7mDGe9AT12X1+OSQ66pSHMMSgvqdhGW/3nPeTaxojJ",
-	"MXDXy/aAbm1u9tBrmAqEOSCRsgIyxRuquxTnOfBHAu0eHqinewPqNswsSLVjDfafu3VPnsTRhFD3eUOx",
-	"k5TAVZ//+mUwuNrc6A4GV8/2P37zt6j1oJAJkarXNr7J9Y/h2HYjou0n/VgRQibqJD5RHDQh1HzaiGf5",
-	"PI4OOcvKFPjBSz9ageW4GoxkURyptSZcSRi1geHIwbwKnp3+0u8+3+3+E3d/+/j75tPr9skdl2eeY+9g",
-	"XFGerTbuCStIOntijlh6DvLtD0iq37fRhmKMjc1nKB1jjlMlAtSxTna7/0S4+xvqd5+jU9RNeugdnoBA",
-	"pYAMnU0H1HdEpIB8iDrJyYsfN/qbSYyS473v919+eLN/evL+8GDv9KeffvpJfX309ofT45+PT//3v/8n",
-	"iQc0+fvR/snRz3/XH1Hy95dvftB/r2m25TBUYwX8WV8yTf/CVQt4dGPz2SIeNYvZ7z4/7c7j0ROOqcDp",
-	"He2ivFplE69Vb6JgVICWyy9wdmTkgPqUMqrkjfoTF0VOzGWzXnB2lsPkm38Lc/NU4/+NwzDajv5jvbpl",
-	"182vYv3QPGUGnZX6TvycccDn5jpVwyuGQZ3kAuck06OrfSRUf+4qAsLPesOStV50HUd7jA5zkj74PBoi",
-	"TQl5QhVPKwGPlXSlhI78dDtJ89IgtFsKULOIQ/VEX85dfzu3UWhbrwf3uCZyn3Nz1z7UOuzSqb0xQA2t",
-	"JkkVX+Jc7dYE5JhlXcpkF+c5u4TMbtkrxs9IlgF96D2zFxXKcWpZT99oqJMMHUmWxHdMvmIlzR6SwncM",
-	"iTIdG3GKOon+Xy/fUJGSrCHGEWelVAQHX2uCD82VfcLYG8xH8JB0v2DZFLEL4HpF9SWLOonVIbqSsW6u",
-	"SLKEHgO/ICl8oPgCkxyf5fCwayyVuBkSPtGXjyb5jLNzUNwrgGbdkvoGyVqMjiAjAmXskqJOkkEBNNNH",
-	"uKwmYHaGMqVb4Wxqd0f/fZfH+wPFpRwzTn6Dh+ZLLXb98ekkZUCK3dcPtOAsBSHUiuxTSeT0jxbJl9gq",
-	"GVpXxrSm3LZI5AkREyzTsZ+RKIuCcQnZW8gIPtF36sPy6j+O37/T6+1J6U4ULV11wWs6r51eYO91mY7f",
-	"ql0wMgBnGVHd4fyQswK4JOr+H+JcQBwVwVe/R2csm7YbahPTH1ItYoQFknCljngph98a3j/DAp5uoU5i",
-	"/kjWdvRxgEkhpz2k+rgcsxzQmSJPXZVYogkTEm2ht+QFYjQFlEHKMsjUeamrVw1dJo6ApixTfy9Z233X",
-	"7jqOzmEqlrVXdo5qW1+XJbvnWl7HkcRLSTrBRgesVLtfzMJXZj87+zekUvX3AkaEBtpioLHdYl+XLGo6",
-	"hvRcSxsLAbTzgpWVurVAZzg9R5R58EOOsQVMOnvf7++9Pj14+/bDu4OTn09PDt7unx68Oz3e33v/7uWx",
-	"Fove4Pr26dYyk+tBdl1bdO3zdr8qRhZg5o8+HL2xNr4w33TVggg1txvbd/fPdrE1dO7angl52S9i7K2q",
-	"uez9EnD2BqS9CeuzVxRMCoPdzbJCBjjb1edgyPgEy2g7yrCEriQTaFvZDLKyOMha0LCKRYiEiWhtYb/A",
-	"nOOp+pxjIb2qPdPaCss5o9m9WryIVRdxtRB+1ouXco+V5mqqr2fqvm6BMsKhTbvFQ7whomUEv37+j0UM",
-	"Gez9zAo3SDL9tZOUlYUF8xYKxPpx/nGMJSIZUEmGBAQaRB5GgwugchBpoC0rzd0OSN29HIQgjOqjXZu3",
-	"/TRtHKunW0uvMQPWtoDPdv9PSZagjsMKt7Wq6qESdyeTbAcl5zBNtgOIz/14DtMdlDgKbRP3EVFsdeCq",
-	"xQ5KKKOQbCuh3roAqAMXwKcVIRnkRH/DAadjMGYV0KxghMod/ekSzsaMnXdJ5gD0inp9ETgAvJp4pA9m",
-	"tdgaxWN0Djwesotd1TZ+2Q9uEI/8RUqLiZo88j27RImSXIki+ZITKYHuuMkqrkkx58Z8YJyMCMU5OptK",
-	"EOF8bNdGKWohPY5eEcgzL0zqnDVUv82yh1YJ9eoCR4RaMNboZoyjxJgP2+923+4rK7zAcuw/aEDUfdJg",
-	"sj+bmh004yvDhVAQeiozFHPAVsFdvA+Get++bT9eW9HbMCdLoUdX3CtiRGgGVzO2mqIzZ+y8LLSTwImc",
-	"2r327YJ7bTA4/qb1Ep7gqwPT2+PNWdHvtPVZLPTVHnq+9eQZslYAykBikoseSrSmrriIUbBuDgFISGUn",
-	"oQ9HB2JAOwWHIblCyVjKQmyvr/8GnOVMiF4GF86wEOvJ2vaADugnpLpEn1QfshToE5oA1mDTpwH91O12",
-	"/T/VNoTU0Ce01e+jT3olHTKVMRBaW9e2j9HeHCK3gxKN7IhEs4dA6owjvbXI9F6D6Gr9K45U06bOjKk/",
-	"YDC82hMG+NB8GKCDFE80kFbm6qipHjkI4BfQJMGJmZLn9X6NsqZEupNVSnGzpKkl74i1GI2xQCkHfS/g",
-	"XOjzoY+ZtlawQ5ERzjIlC+3gNUtYj7qBPinpaY1lc8woKuk5ZZdUM4F5soKc9GOPLbHzMCrF8cYVqW0B",
-	"20kFA+lOtszYGkYySJFp1oSSfONq2T0bwBUREjFqli4vhZIzppsWRE/39MSxlB5SdyBiK+jVE1Xnph+n",
-	"JXYXkO8Vbj9xCRRT14UIfCGLugnbzelKVhbWop6CZit0pM4mdFMLTpvenrsFD3oysLHDJvRTqAO9UQ9x",
-	"lufavsLKKFOCekLk2g5KjGhJkMBTgS7HJB27g9COMPuxcdM5TUQbjC0kyXMHYO9Yd6MhIgngq8Rt5gzQ",
-	"pwbccPz8/cnJoZEF+r6xVn4NU9DCsY4fusPVCnvo/p+0iJkkxGOsRGpdGY/0qK42N3VXLYuxGECyjNjE",
-	"DNEn9MSfZntdZSTTBNpW6Hj/3cvT96+3a8rQBOs1Uv+ptmcuzmCn1ePbpNVQMweg9DQZNJMIVFKtr6lf",
-	"YySYElHNHlNMLR1jRlmpKVFLoKSxWhkBnvMrvNOP5LUINMQkV882rhKtrmKSq+4KzKXw4ty6EHRXfc23",
-	"Z+XIqJI5G2lBrf62VywqaWZ5x7E30Zszo6qbB1rtMkPayuZLoLa1GIiEColpm2p/Uieyg3PB1PlXxCc/",
-	"dS3A0z3IEmTUOO3UV7+OsIRLPH0k1BKstWpmRh1ot5glkQZon2PdBpZ0yclSM1//6nr1I7fpeIcBqtIw",
-	"SdWt/IG374cNabmJkU+0rgxXeFKoqUYFz077G/94ufnT45+3/vlk9+mLZ3vfvny+33+18d3m9209GN9r",
-	"2xqRCbBSvp2zuGWR3YzYpoWbOcdvXK1KOGq4HuFwixb8gBblTaHCcEvqjLuH8xwy1Dl8f3wSI0FG1EnF",
-	"Y4lphnmGfjTql7CcK9Zc+JSTggMaooZaJ8ogJeo2CG7EHSPRkz3V1h6IZMfCbAO6eXVlxnUNjFM76aFd",
-	"OjWyCXIBSAMZAmGhbhGteiW9AVXKnpKxWs/eURZEoYiJUcHJhbp61XHLCT3v5izFudP1QIe/DKhTAUua",
-	"K8EWnEuk9SH91cTEGdQikra+XYoGOOZbbMIsZs0gnKUfBrQ87vfr+GoQIjUPCWry4yJeuwtEyAuKFoFa",
-	"BYottzvnw0VuhEN18y89GRNCw283Fp2VP2Kvb7y5c9fjRyLHx5ByMOIiz98Po+1fVt6t5rYL39Xs3acE",
-	"hzqipg3qJJdjAelpgr6xLqS1HjoeGzspnyojxAg+EyjHlHbcWypOLQGzLPDRTDqEmVs5oLYxW/3nT1sh",
-	"5XBuH4TSC30XLsIJczBRUU+3FgdF9VA32RlQoxh5aM3auQJ1lL1hbzaUvN7/+TiJUXKy+53+/8O7gx9O",
-	"X+//rAOhXu6/2f1ZfavsdygwByobYVDov3BeWuq8H67//GlAohdh4bI83WpjovIsJ2Ks/Y63809Z9Xd1",
-	"SVHzcdYgmw17ENzHJciyH/nj/InZcT7P9XbXLtX48/ynGeR4OtfL99KAJMYimmA6VadVxwQbGzAwa2wc",
-	"dGjEdJSQ4u7jjieUUUAZnq710Dtm7c/EwjG7MlFEe8WJUPl068buQd/Z/BlhaY12MgHUOXq1hx4/fvx8",
-	"hkaElQbTpNSvWJ3YhSrpl+qoFmPM1XjtgdD2VLREGI+Yi/3VX/1aQmmtR2XZilLtvABj202UXaOMY8R4",
-	"BrxXV4lWuu7u2J1uTzRkL5wC0DitmqnfzTMCvGyqL9d7Cgioss+Liu9jNXln6Pn5r6YH1ahUkqxNI9JL",
-	"b3yM4bl5vBm1nQ3v911i1TmPbbUQ1UjxIs1qluaZ1V3sF9WjvB8OBcjmnLQsWKKshh7TsKuFxAZhMosY",
-	"YW4MxIizskByjGWLIGy10GtrMPdSeCQ0NuDVAHe/r8WopOTXEhBOORPC2x4cNOolPFggnCsHrGfOw0dK",
-	"xLXkolRWc3/j+earrb3Hu9++6D97ubG/+erx7taLJ3tPXz7bV4pm27Ruxow33eqV2TdkgiWsvIxHjiDj",
-	"5AI+S6E5mBdCkwHOUK6d3zrPhpvBdpQNaWxmfCaAyprIWOCoehIo/JWiMzOnMHugLUCApiXniinaQY5b",
-	"IDJZ4J9fHAxg2+kr03iO20VwA+IR5dkNIZ4JvtpdGFoyFwPSUhxC6XXGWA6Y6osYK836yLtGmwEHU0Qk",
-	"IgKZdqiT4IIYD2ziJmwRDsjQ1kYffceoDQ1vhfkgTBvDqSQXEDkqWv3MEo9ekdyG2twU35p3/u4W+XJH",
-	"tiI14IY6GhbuYlxj3WqfAvZza3YTGK2Wa3MbKK1+njwy823crpwS0I6gYU5GY6lVCSvVUaekdk41Z5ao",
-	"h9DZeJOFCvLnncaGwxtSIBfOI+y1f4MP7uWszPYvVLfojFDMp2jCMohbwEJBRhTLksNaD30WOodWBOdu",
-	"Ac01hEaFsi3YS5s3GZpGIwbC6c/qDuiaO8Co0T10ZFMPddolox4GeCSQNj9QDheQi9qubzxbtuu3hJoC",
-	"aeen2xpM5WwrzQZ6JoqN9eM7CFd2LphkGDXFDJ3lLD0XiEhhH2E0nwbCLpCsNcE1L/8MjxBcuQilbZT8",
-	"ZxA3pRhK4pFA/2aE2ninT5+Spj3S39xaGV3d6Nfh1aerIHAPEX3ZkKT+9C4TcHeB39bUi3vDcMNR7gjH",
-	"rQvqGwjUUDh+pki5/wPdjh0/vS12HO7DbfDjBrd8XRjyCR614wA1idShDCWfEj0sZehyTCQgUeAUYhu1",
-	"IaDAXFGm5ROh9WCVSqL5q3612LZf/vVpMBAf2+PbgnSCOS5ZH0E8GxHJhrLm0TORVdbwDaNa1LXda7Xl",
-	"bmVGaCfhLR55MW1TxkFHcWAbUbPu42xSZX+ZoEgfy4+ch5LIMLATF8T5xlrV7RwLqf2TNyHaP/S+lCmb",
-	"Bz6oVjaizQa8PRKImSdQx8wp9sFDsQs808bGpTFEtG8UMoSF+3VtOVzRlq7gPfvzjZSF6F3FMce6/dwA",
-	"+UU2SMB3Bw37UF7dyDxswmG1juMavtCS59BmYwQHqu02CxbgLq7g8Gzf2w08s2mz8esF0IzQUbJtcbG4",
-	"8vT3UGJYVEKWoHWUKEaF7FTxarLtTltvQBN8puO+bND6GOdDr0xeYhFGUymDWsskGBFqTrGzpQf0Sf/x",
-	"2g7CdIpSVtRCiHVJDiKQocAEJajLwp99RYU9H6fa9XE6wVenJobBRshDSnRQPOacXKhOKq3fjPJIDGh1",
-	"Yo1I6QSMpc/7W3y1tlMPFxMp5pnwUx9QDywLZrEEChc6LJCKcoLPcjA+Oyeh7B5o89iudxRHwWpHcWSX",
-	"WNnCc6bZHm4vIC05kdNjxXcWMgXMge+WcjzLD7vUB7UOOZs0wpn0Jo5KroP2fHkZbQXoPqtjqsxCkydJ",
-	"6JDNjuOCpnV+ITWBh84CVKY1Z1QiNkS7BU7DVAqD4IL2cNFsQLkzbSc1T4jq3rOgDs4e0AHdNT4OlwW2",
-	"eXVl1I4ZX5mHd2zsnw5YMdnzA+rlt22sw9FiNMxLMdZZ3xYLsFpcrJjPFZeh+ts1PWvN7y0xiasFGsYO",
-	"QB7QNCdApS+HU3cFJQ0EOemh3VqYqI6XxXRALY0cSgHNzA9X8sekrNg8p6Y3Se3NgGrowuSiCHVGEy+K",
-	"E+9v8j0zmoLemn0NfpvKBIYlfJR+Mi9xN0EZS8uJmrtO9BvQtvj9MHof5URIDTtkwLV0s2K5Z8VyzyYN",
-	"JOaA5iQFKrTYtLU+DD92N3v9IFLPc3MURxfAhWHxfm/DtGIFUKWEbEePe/3eY5NwONZHcX0MOJfj36Lt",
-	"36/jaH2itjAV9pN9rjfFk9x+peM2XeuLjXV3tenORkYLV3cSdjdspO6qQ9+qXvJpjt5fNVk3JXqUzr+k",
-	"ob2rrj82apds9vsL0rBvnH5dRTC1VbjQhajUtvtl0bnhW/2NeV17WtdrCfv6ocfLH6qKY2hiLOSw7Ckb",
-	"i6qEczmZYD6122Q0cx2k/khUczAwq2hoOSJS1k3BRIv6v1sF5Ffhu0ZKdAXJALFLamqhhR16j9SHozdG",
-	"sDiBrK5p0YwQRKsECNoqWw0zUKeFyJJTyIwAHgM3Jh+jxuozj0Zxg5n3tLp2WOlzN+PmRlkxw6zaa/TC",
-	"Bn/cKZ8aKPq6rq5JXsL1zCHZuPPBA0O/5aiYhcwa9S7CynWLil34drrnLXPEF/N8UMPoKzmRRzAiOp0G",
-	"hwyN8+psKYYlUtQNvPmntSmy138n2bU5vDm06eaHRi2sH1I21IkZ6oksIIWDUjNyRkeBpW8yIRxlWmud",
-	"qutwiqzGiUoqSY681hnXFWyv3DZT+nozJ/Olpig4mQ0G32qN9AHNg7dniK3lD/niQJ/LD4ZchFFoTs6T",
-	"y61X8Xcg5y/Q3V+T8yqvOPq/loX/DuSKq36z2yCoCqhugsIh1PVN+6A9j7V9u78bw6DkK90YD8cv1vfa",
-	"5JuHEvoPyWp7Y0xH4Rl/JLQGFQc1RBh3lt0NRf26wbO7FV7+efzaqvodab3KJuPCpdW4eugV42hzC41Z",
-	"6cqfWK3OpMZ7z641H8+YtSFVH04vZHnm+puR/0d6bo5Eq3g8ANMuVnPqxWDUxNR9HazLV8KXurZsarCq",
-	"ui69lAdrYQgLrcTjWsuv2lKc8ZcutBZrS3R7lrhj+080tsNtc/37+UagQVQaYYcOrBFBMrlNaQz7fSSU",
-	"iRgUe/UYj4mj7NhUc8WHE5aBKY58+P74pBFjItmA+qipZMdVEDV9MR3Th3B2gWmqwSLjAsRo8+rKVCKz",
-	"zD6gd2M51jyZX6j1OBvM9MAW5Bx38f9bK/KBVRDr/0ZFKeoVERbIgDZZ32JetplsjSPx5zXbav76jgu2",
-	"NlJRSFYIXzCIjrSuoFMidBbJ2kLxO8/WW7yy93PZzVOCQqq/LrtvxRNwU2HeKM++1ACc2cz7Ffx/iCG4",
-	"CiM5Y7CFof7EBmFYJk0ZgLruibiNQF4PgkkXq+NV1b1bK+P3qWI3Sgy2sMvLIHUiVsYjCGkciF+LBPLZ",
-	"ddrrDFdjXGr3oRwD4c4LKnSwDgRBzRYqDePh70tqrcZn60Vpy4x/vpC0tkadXw9V/3WGfQDGM7E6LZz3",
-	"Pbs0ybB6WzLOiuIrUlg4K2wumIl1lWES0mfLnHWbwXSP3GATspr8cPc3ZiPz63r21Rl/KOPpmkvakzIM",
-	"6tk9IB8+WcXWaanxfwc6t84zqCXP4REmFHXkmLNyNEY6TGTtVuysU6fuU5qp/r8U7V0T89UIr2PJisCO",
-	"itE5QKF9mGNABRPktoasGrec3K/UUgN8KdtuqPmarGxTtUEfch05eKmhOaLzrdX9e7td/zyXyeqbr8cJ",
-	"m9+/C2N1nK1pwf85XRkmMJjlmQ7e09X2VAOhb0/nu1rhxtCotlj/Xf9/vW6h6K5+nYUtA94KmB+bqNI8",
-	"r2JJbQSheROGZJowmwQ3tIVaE10SFAlCRzkMqI2NstqOAbH9izRs5QHzeg37Fhos1ZDbaLO/YRDtyzHQ",
-	"AV0QjBpX1QFIFhaymK1jMaC6yEM1oapMpE5T1O/FzKwPkDLkao1Ubwhs6vlVAaEbG6XmzXQreIgeKkyr",
-	"pRrSQwdr1auczDn69QI+xjTwAbQhh3YshzTfY9Tylspl4HzLi1f/bDD9Vv/58gf8G+vUAxsr0NR8t5d+",
-	"7skqC9DyAiP18ObmKg/Pvs/pD9T/lSRFZaFfMdnvV9KHmJLaTkaqjUCSkyKQ6VWZr8XifKkcVwNVXkgv",
-	"rHEY/x+K3Frty9n4/zmFlpKgOlPSKLk0oLbmknWwapFcyzJIUygsnjTpNQpXIcYHNKi6hTpacDM5XkMT",
-	"fA7IJBh44b9AXLvaOX8Sgd2o8vZHiWxf1G4VoV2ruvaXlP5LSn8pUjoQk4ulcBhctMhtcRI2vPcgorj9",
-	"5dFBsOiCd6u3P+tSQ1cTB7NpsffqdWkmoS6Mawr37EF9dHccCRXOI1Ymr3ck3Tw15ljJY4FwlVFYy1Zt",
-	"VQ+a6YGz+sFOM6n+kUAcUsYz1PEKgy+szZhSGXR+HAXIzEvaQScTrNl3TJjS/0GGqhlR25M+v9S9SaFK",
-	"K23G8/fQS52TYytjmu+tauGyzhMdckVnQsV2EBm25M3ad4W0VwnP6pV8hH0pShBNm7hSzEmbwtJ8ieKX",
-	"GqM172WPD6yL1HLI29WQGnd7COJ+NI/4r9Cvh9NWvlaFA9dZsmMKAdRyrNaWBjWH3/o4t3lxWHV58hBX",
-	"87zDGCZGflVBWPWbzWlId5SHEyxcGNMws8fr5vq6uRegOcA83aCSadvuCiV05IvPyHpqa6An9I3fwya7",
-	"+guzQnzn3+j60tSOYoMceAQZS1MpvKM0jJOj3XfHu3snB+/fOYQhrGv7SPhQgQkWEvjazoCSYS1Z1wO/",
-	"5tWPtvasIa+64u2UAkIeKSXlKqyJ0UO79bdiGfUhfCkWEWir/3xAF71lqzVKWy/0l3Fg97wS9ae6cP4o",
-	"4W+WE3U0dhXCIZX2egu57wtCPYRUQDk5BysMdvRr2ha+Rc6YDU56tKVMGdK/DHY/qhJ//2L4u2B4taDI",
-	"1hAKa6nMFgNaxPdBBR/N1GHtnl8+Kq7Vrx2xLF/yPNqO1jU32x7b0PEKkZcsKK2jgfZehYR4FOg6nilu",
-	"VsuI7yiVbq3q1RmCPv+x9iL2S1dO1t6AjZex28FrCzFLwGEzO8LYpYSHr/1VdIQxSEH3dd/xbP/f67os",
-	"cfVmvBjZ4ix2dsGLV3voHUPqIACV9mwGI/lDL5Ru838BAAD//w==",
+	"7L37dts21jd8K/j4zKxIKSXLsuI08prVz7Hl1E99qixP2wn9iBAJSRxTgIYAbaux3zX38N7Dc2FzJe/C",
+	"BkiCB0m26zhNV//IiiXhjI29N377gE+Wx2ZzRgkV3Op+sqYE+ySCPw99MpszQajok3mIF8SX3/qEe1Ew",
+	"FwGjVtdyRRQTF91MCUViGnCEKb8hEQo4ElOCuGAR8ZMv2RhhigiOwoBEKCL/igkX6CYQU1UYzwhKO/UW",
+	"jR/IomnZFvemZIZl34TGM6v70ZKdWpe2JRZzYnUtLqKATqz7e9s6Yh5WQyuOdDAlyIsIFsRHEeEsjjyS",
+	"b73cWp+IaLE7FiQqt3dOPEZ9jgRDNzgQaETGLCIoklUCOqlsOqCCTEhk3cvG5zjCMyL0Yu/FEWdR9bBd",
+	"Sm6FKuDKRZSLNY/IdcBijuZ4AvMIZOl/xSRaWLZF8Uz256lGzZHM8O0RoRMxtbrtVqtqCY0d+IEsyiM6",
+	"xleEwzwDwhHHY4Jqh73BAfIjPBaNgIhxYyrEHM+DRmDs5hVZNBR11ZsOlfMaBxEXqH17a1DNFZkLVGt3",
+	"0BSNFsgnYxyHoo4wlbumqBAoxqFuRp+NhEC7SNHjmEUIq70o0NcVWUBjc7wIGfabDj1Pvr6ZBiGBkmpg",
+	"CYFGMeVd1Gm9a6KkrI2YmJIoaaXr0E673UQ/kAVHOCKIe2xOfEkbsjkPhyGJXnG0e3YoazcdmmyYWpBs",
+	"xwrkv3Tr3ryxrVlAk8+bkpyEIJFs838+Os5te7PhOLdve5ff/MWqPCjBLBCy1Sq6CeFHs2+9EVb3TcuW",
+	"Awlm8iS+kRQ0C6j6tGmX6dy2ziLmxx6JDvfT3uZYTLPOAt+yLbnWQSQ5jNxAs2djXvPIH35sNd7tNv6B",
+	"G79efmpv31dP7jwepRT7DP3yePSwfgdsHnjlE9Nn3hURxz8iIX/vok1JGJvtt8ib4gh7kgXIY+3uNv6B",
+	"cONX1Gq8Q0PUcJvoBM8IRzEnPhotHJo2FAhOwjGquYP3P2222q6N3PO973v7F0e94eD07HBv+PPPP/8s",
+	"v+4f/zg8/+V8+J9//69rO9T9a7836P/yV/iI3L/uH/0If9eBbCMyhr7gyHRaLeQG9BqHgd+AkbuoJqbE",
+	"oSPmL15x5OovxwEJfckJFogzFEhBQIIIqaW0kQurImfi7qCrgDbYnFA8DxzqYUqZQD7xmE8QRnJ/UMoW",
+	"0c2UcaKbQVPMkUuZcOvq9JBbPJuHcv1ZBALLrtpjGOHKbTYO1Wb77apDpXa/1Xg3bCw7VIMIU469ZyI7",
+	"cfsQqruXrfE5o5yAIHmP/b5iXPKTx6hkkPJPPJ+HgZKOG/OIjUIy++afXInKrP+/RGRsda3/2sjUgg31",
+	"K984U7VUp2UxlfDLUUTwlZL/sntJ4ajmAh1B75LwErqSAzA/K5KqN61729pjdBwG3ovPo8CDpVQKqDyE",
+	"UiJhKQ5oQCfpdGtuUcoFtBFzImdhm/oUaBONVJ2oGqEuvWEoHjDIXhQp5eCl1mGXLrSII7JrOUkq6RKH",
+	"crdmREyZ36BMNHAYshvi6y07YNEo8H1CX3rPtGRFIfY06YEIRjV3nAxJD/GEiQMWU/8lR3jCEI+9qeL/",
+	"qKYYJyzfWA7FrSMWoYjFQg7Y+BoGfKZ0jAFjRziakJcc93vmLxC7JhGsKGgFqOZqpachGGuEckh6oOck",
+	"ug48ckHxNQ5CPArJy66xkOxmHEQzkJYw5FHEroikXk6o34hpWsCt26hP/IAjn91QVHN9MifUhyMcZxNQ",
+	"OyOFVESwv9C7A38/5/G+oDgWUxYFv5KXpktgu+nxqbmxMRS9rxd0HjGPcC5XpEdFIBZfmiXfYK0VgaaC",
+	"aU4br+DIs4DPsPCm6Yx4PJ+zSBD/mPgBHoBMfVla/e/z0xNY73QojZkcS0MKeBjnfaIXaLkuvOmx3AXF",
+	"A7DvB7I5HJ5FbE4iEUj5P8YhJ7ZFmSiroT/JtSLUY74UX+4Ic7LdcdU5kQd9FkvhLS/tmPo48pEqodZ4",
+	"LvtT19q50d8nS1aV/+suDf2llqlM32xcfurc118Xvmrf/+1vd/mvtu7/Vv/uLzD5ZKjmzV8NybpUak+i",
+	"RH3Myl7a1m0DNFKrq8Z2v2zEZTKbqeWF5bAR5kiQW8nxYjH+VrECvSS1ZPXqO8AdyGwuFk0k27iZspCg",
+	"kdwtqTlggWaMC9RBx8F7xKhHtL7ry6XMa5sF1S6/AqtIrZeUu7etK7Lg68rLe2p5XdYQc1Ly3rYEXjuk",
+	"AVYqsblJsPAZbMNG/ySekO29J5OAGsqzocD+Sea/lczX0Jg3Jd4VyCKNaFUfDS1JoTRHI+xdIcpSLE9M",
+	"scb/anvf9/Z+GB4eH1+cHA5+GQ4Oj3vDw5PheW/v9GT/HIRmih98u91ZhyC8yCEAgKJ63smv+jYK80cX",
+	"/SMNWXH1TUMuCAeqeSxc8flPoa2vwevKJtf00rlNV8hOL9RLj/I+wf4REVoJyk9NLs1srnDm8j77BPu7",
+	"cLjGLJphYXUtHwvSEMGMVC2bT/x4fuhXILfZ/geCzHhlCf0FjiIMZyfEXKS3rFJpLRiW9KY3oowHmIuY",
+	"NWFnC5HOevVS7rFYaSX59fSSrytgN7NrVW51F0cBr+ghXb/0j1UUZOx9aYULQ1LtVQ/Jj+caeF7J/Atc",
+	"f4oFCnxCRTAOCEeOlUK+5JpQ4VgACvuxUusIkmpXRDgPGJXntlKUuHo1Fq4U5cn4laRQFgSUFTFaKRwe",
+	"+N26LB111YTJ943ChQXTZXN8Py1dajn9pZKnxVwqy7qIZmzXOIyJuYCYqoVDNZyVpXhGbMQJQW62I+om",
+	"VA2VNRuXnzbt7U4158sWoLDu+rAMA99FtcQI0AUZnmKgibIW+DvIvSILt2tg98mPV2SxY+xRV9tOjOnA",
+	"XdHY6Fp+m0GoqXHWd5BLGSVuV4q+SkpCNXJNokU2SJ+EAXwTEexNiYImCPXnLKBiBz7dkNGUsatG4CdW",
+	"s2xmsLIJcWSLYgGHy3QUgO4ZXWITqyaj0sHrGXI2hfstqfpaxcP2PbtBrhQBcC5uokAIQneSyUrq8XAU",
+	"qSs4i4JJQHGIRgtBuDkf3XSi61TQx4Ek9JQr50lcH4Ii6cC1ClaXRCig2gKjFHoWIVddwbsnu8c910bu",
+	"HItp+gGsIMknsCClTA5IBTiIvPwHlHCYSmnEEcH6krh6H9To0/JV+/GDlmEFSCbm0LukbG6jgPrktoR3",
+	"yHGGjF3F8ybqYXUR0UaHb02jg6RwFgvE59iTO6XwWhZmZQDxT5r9Jwuo6lizQFmNKxpN4PiPCo9vbLZa",
+	"m3JaqeDIAe3frgLa/8dxbluthuPctluOc/v2oBJuBzXyULW+1S4L9OT6XbbGHOyhd503b5G+1iOfCByE",
+	"vIlcuHrLxWKUaEMrh4vCKCToon/IHVqbR2Qc3CJ3KsScdzc2fiURCxnnTZ9cJ0gB33DrXYc69A7JJtGd",
+	"bEPEHN2hGcGAHt859K7RaKT/ZFkTI0d3YIC5g21NoGafEQ73TQAzFG9KIPYd5AJUy12gVY4kw1G2GaRa",
+	"z2HuufbhXhSopuEA5StoO49ZQyGZcCgMuJ/iGSDjcQjUBDKTk+iaFIeQ8Lw4CvPtKv1aCuqEcUpdWw9N",
+	"LnmN120wBnkRAWGFQw6HFc483LdxasfCvi8Zs+48B21Br5voTrJyjX6pM09RTK8ou6FABKpmhiFDtS09",
+	"2GWgszx+yhkCbrO6kQzXhUY6qm/AhRX0q4oVseG0cLbsKRmQ24ALxKhaujDm8sSqZiogemjpTUJS0CU0",
+	"wG0tdWSNrHHVTqL7N1YMP70jpRMXhGKaNMENa+yqZsxyS5oSGUawqiWj2AMakmeTNDxtbVKtvUsW3GhJ",
+	"2YESsBFqoRppTpooYmEIV2Is79FSaswCIdUFxVpcxLHkmdPAmyYHodpklPaNi+4xAa+yS3ERhGFikdrR",
+	"Dg9qEK6BR7vJZpaQe9nhZkLP3w8GZ4oXgPDTOFUOFQPmmDcIJIerEseE9t9UsBnXBFg1R6pcmRS6lU21",
+	"29BUxWKsRoQ1IRaNAOgOvUlPsxZyfuDDAHUpdN472R+e/tDNaWYzDGsk/5NlR4mn006lz0lxrGo0SywO",
+	"6ZiUeSLgKKagPMpfbcSZZFHFFrUlfUTQlFEWw0jkEkhuLFeGk5TyMwNG2lOq0qAxDkJZtyBKQK/GQSib",
+	"m+NI8JSda5sgNNUCuh3FE6XXhmwCjFr+rUUsiqmvaSch7wA2pwS3qQqVt201tAdfSg0dsuLaH1AuMK26",
+	"gwzyg6zhMHVuQO7PDQ1RNg59FymdEtyK5K8TLMgNXrzicgnqlWqiUgeqcRARCGU5W4JZGPhIHAXWOo0f",
+	"fk1aTXuuUjjPDCCsADRIqXwRVe+Hdqp7DHQTgOKeuXDMI3/Y2vzv/fbPW790/vFmd/v9271v99/1Wgeb",
+	"H9rfV7WgnCmq1iiYERaL4yWLG8/9xw22iFv4iSeHna2K2au5HmZ3qxb8kM7j9WD38i3BYXg6trofVx+E",
+	"n5TOddE/su4vize6PRyGxEe1s9PzgY14MKEJKz1PYHJdn2ty5/XE6zNhnQ410WFQpHziBVKEGGJ0R4kB",
+	"d0+W1afI3dFwqkPbt7eq36SAcm1xm2iXLhRDIyEnCDAtjjCXogf0Nbfp0F2K8IizUOo2UluUTBoUdVAj",
+	"awBcZOvg1nfkNWkux2s7dB4F11gQG4UBvWqEzMMhnGklSiijjXk8CgMvUSsJN52mHFr2msqpuTENJYs1",
+	"OAQCzQy+mjUdatL16tvSaqo3fPVaprfeVquVR9sN/89l0GGR1FeR8XNAiCkPquDVmRfs+vv1cnwx6eFM",
+	"KhVrD90soOa3m6uO4UMP3/Ps8qO3delK/BSI6TnxIiIezkyMfSpuOE+bKgtUyVjkEVZlUM29mXLiDV30",
+	"jbbC1ZvofKouX+FC3mwUN1X+v0yq3M21PFoPoLz5l2rSpkWicu9zG9Npvdtehk9sHih84vVfqg0U5vQv",
+	"DNA1INxOLcPbncTPU3ITgGm2O3nXUIcWfEObqOHCmkitT95TU8DxTXOruYVqrvYU2GOUCzBdO9TkPPpe",
+	"zrvJvZ1wFAZcEF/raCkiCkNrUiZch8oeMVW4qbwARQIUTGDXw6FrI3dweNzrw1+HJyf6r7PTsyH4nm6e",
+	"D4Znp2fyu38cDV3A434NGy6qeZhLpVquMa830d9xGOv1SO3nrXfbUsCUsKsSZMVR7eIbeSb+8+//K//Y",
+	"PLCR/P/tQb3pUIfmZ+YmoCvgHufK2fSKLG5Y5KMauLSjbVjqEAsS2fJPh57OCZW3/63mZn0HZZ9aSDAW",
+	"ygaxQMGEsoigQOhr2oSI9E7gUABJxhGbmRKhq+SHiQMpTMWh7kZGPBtO3GpteXIb4C/iwsx2w9CgMAi3",
+	"SG8sNcCybDQPYzVfgSe2BhEzvFltsYiwp3w3ya3ICyzf58pVGKyyxEeYOxTIAdZ8U9sR4EMblg3M7eNA",
+	"SN15q22/3X6rkGA7pdlX3KFwldwxxguXTFmL572SMerc3qbQnT4CU1ihQN1zCv7Bn6yITNQRJLGGDc3D",
+	"vt3JYHSgCMPKj+lC88IEs/6h98u5ZVuD3Q/yv592DweWbe33jnZ/sWwLXKuV/zV82j3Kf/jxcF/W7e+e",
+	"DI/PP1i2dfahf3pxZtnW8eHJ8PTg4Lwnmzve/Tn78P7il15/CBVP+4cfDk+Gx73z890PvWHa2PlBrz88",
+	"ONqVLe6d9vu9vcHh6UnyzfGP7eTPfm/v9OT84rgHVnn52/mHYb/34fD0RDW11xvCnxcnhz8Of+jJOfV+",
+	"HsgLMHxzeHJwqseXb+ocelafzwe7/UHSwf7FWVJrtV9Asi5n/d7Zbr+3P/zxonfRy5YB5rmrJqZaSvo9",
+	"PDkf7J7s6fWA+R/tQjn4ot87O5J7Mtw7OuydQFODI8u2dvv9w7+nC3F2cf79UBdV3+wdXZwPen29SINf",
+	"zqBY//Ss1x/8Mjw47f+0209GqTvaP5RLn67k3unJoPcz7OFp/0SNd7B7LLd7/+jHod7NhECMr3IbfP79",
+	"bn//8OSD3o6RVsiA5OTipX8fy8WAkzvHEaEi+QQ4FZhZJhM8IdYlSGzDfWU4vFNc+06x7DvJr+80r777",
+	"x9Hw7tewUVfSc62Rr1LPkFozn4ID20M9e/IqhWYKD1cjc85yOVPBptaVko9r7NRpz5fLJ6b7eaTTUsZb",
+	"inFlArk+CfFC++MoOanx8F3h2gpyYmLatPKDNWuBzU5XyVuNs68lJfzpO+UvNG2/iJOg/ds8AnNbXBre",
+	"vtpahZDOpKbGdZSiwoQNmFNHZpqgZk3eL6Lk4046UKlf+nhRb6ITpvFogxzloFMgJaBiu/NoD6+MIpfO",
+	"CAsN4gczgmr9gz20tbX1rjRGhKcE+8WRZkcpN9iVENXv1fWST3Ek+6sOzdTcqiLmccKSaET46l8xiTWa",
+	"LBU9Hsud50RhvTOpq3FCfQS2XLmaFWq29uR7tFE3uTRVG3Wf27VU82jiv0/u+4VzDsfhZBmcmEqb/EKf",
+	"UqkBi2iB5tmJseWyJZCxWjnLfiDskRullE1VAAhsmvJBM0/cVtuqOlWp098afDjx6MsWIuvJXgWklMdc",
+	"Wt3VfnPQy+l4zIkozgm4yBpsyvSoM5taOVjDg34VISx1gJ1ELJ6r+12ZhVZi/bk1WCpOXnGwMqT3+EQF",
+	"r9sopsG/YoKwFzHOjRs82M94anbgiYcK0Q5HqSFKMseKuPoMf29tvmsfdPa2dr9933q7v9lrH2ztdt6/",
+	"2dvef9uTN+mqaT2OGB+71Q8mX5MI1pDyOhrpEz8KrslvUlEPl/lP+wT7KATnSMgZEKnOdhAOQwWk4xHc",
+	"Xk2WscLl5Y2B8mWqa2lOZiR0lQMp9eIokkRRbS55gm3HN/w3VzuL6nIgbJVDXDULLhiLeDx6pLFohm93",
+	"V7oeL7UmARcnJvcaMRYSDFj9HMec+P3U46vokLrQ+IUqh2oungfKscxNJqzNHsRHnc0W+sCojhqtNBjm",
+	"PEWxJ4JrYiWjqHSfE3hyEITaFfuxlrJl5+95bWjJkc2GalBD3q5m7qKdI91snwzyS9bsMQa5XN6Apxjl",
+	"8ucpNcR8a1ertQEBl5JxGEymAlQJzdVRLaZ6Tjm3GJ6Pn9jurFetf9tpfAbTYp94JLhOHNLSy4ayNO6F",
+	"LPZ717I1NAoojhZoxnxip2ZHh6Z2Rx5MKBZxROpNtN7Q59Bllj600tDn0HWWPrTa0OfQB1n6CkwpM9qt",
+	"oBWdY8a8tE0Y4YlmL2VMQ8kYpeA3UV+naYEUNYwamCuCixEKyTUJeY6qNt+uo6on2q8MbppOt9KZP7n1",
+	"AcXATOQxgeomRjwiKg5fTtFHo5B5VxwFgusqjIYLg5kanDvHGNdcNXTBpUbWzVbeyrr9EHPcbw7JKbDP",
+	"9Miu42rPYaPN6RSfzU5r9vJMtto8d34EFzU54sOtvIUT/vnPV7V9ePup9mFzB55iIy7QyddlJx7gSfW1",
+	"P0vmgycQCOLeJaZY7UdfE1OyQJzMcSSHJPAEpHzOvZXcJiEjvG7LqiV8JX9D0zrMEyEX7Ud/twRzGZjs",
+	"cFnqIjwxBt1F7ussMsfWV06BJ4B/woyVs80AT9w6BA7oQJu7O9fWt9K5Osk6jADhiMXUhxKVc0d3d2iO",
+	"g+IatNqd3LRrjvP6rnLuNfTace4c5w69rvy9/rpevTwpFy4tzy56am4nOzHdO5SNTbGs0lE8Kq8TCqhD",
+	"MV0gD3Nio//8+3+lhqSdxQGqWO0xHnDUaXUcWvI9X5pqaXXWpKXWUzUry7YqJmXZ1ntCvekMR1cDef+2",
+	"LWX9Gx6f/r23P+z9XZnvzntHB8NB73yQms7ANqitgse7PyvTYmpXUyS6p6Zasn597EeXH49nlx9//Nfl",
+	"8OM5v/z4y+JS/j+s0GQH2lUiF9gwyqK9mtb941JG5TJGLXG7TGM/yyFYbCxyDngqekJDUqbnulR7m5Uo",
+	"y5Mu+ODT94Qq7xdV12QC7nVYe81vpL70Hg5DHYWVhlijxKEwEGYkGZ4HiZNa5UU4xFyAO+FjBp1WOo2F",
+	"x5bBgrKUjlrRlwB5hlUNVFNzstMAATsJLgEY4EZBBODKCK4Uya/19UBiVRR56r27HD5YqW1mFHMO5ZeG",
+	"Nq9CBwy6OywgN+L2UcBNEajONWznkL+KCPWq279xoKpUTmMBnkNPNs/2Z1OTS5tWEcRMqB/QidvViLWd",
+	"OeY2katIVBDfRRvIlYRK/KGkVbebnLamQ108gtgOHUE7xeE4vYbdYG5GTBBfBw2SSUDVKU5QLoe+aW3V",
+	"d8CHzGPzXMwiJP6UjBVGoHyIpV6Xnn05Cn0+hmDOHM7w7VC5HOuQXOIFEIWLoygA3pzdl1Uv4GqUnljF",
+	"UmoGYcF5P8a39Z18SAj3cOTzdOoOTU0+nGmUj0odSNvS8CgkWnYmgd1qDwC40utt2Zax2pZt6SW2bGvZ",
+	"NCuZm3HpKOsnBkwCEYvKmQCQEhegEhOkODs9H3AkWBdhNGVcBb3aUrVAh2fXnTScDpjyKMJS6hFf/rad",
+	"/GYjTDPNbs4iYUNaR+VYBgG22nz77tttQ0eykftXVynzWMWecw/PCVjOIV7doQEdM1CVxxGezAgVTXS0",
+	"CtKxIQg5IFFjEmGfOPRkd2CjWRyKwJMksMa1uxYGgkSyGeDUWCCsPd0iwll4rWCX1AU+WUOPUUo8wasT",
+	"ajr0ob7hrzhyATQ6UzNLUDDXoZwI8LssYEqmopYEp0KVpv6+6bFZGq6aV+Larc6qqwQ09113Y8Nwzrg0",
+	"/m5cvjZ+qH9Xc5zmw0rWX985zsdaTeVJOcCN8eWnTbtz361/entf/PKuqtim/fa+u+SX7fvuA9t4c18r",
+	"FZXft5dV6CypsLWswtaSCkuH1F5S4c39Xal8dcnt+7turfqnt/d33fpdt1v7eDC+/CR7/K7WfvOx1Xhz",
+	"edf+2Gp0LmWty7tN+E/9/XGz8e7yO/i7Lnf4URXqn7aWL2X38/ddd5zLulqLS1jE+nc1k5ybw//z//3F",
+	"iVut9varWv31N/bO37r/f+Py7q/mkNv39df11zXH+W5dzY3vKut+V503lhMvjgKxAPdjbY4mOCLRbiym",
+	"lVw9CT0uOhC/4koMT+II/IfTNOSAgEKb2QjksVbp6SRvLfeT8ArIY0ZVeGjC5wIq+6ZCXm5359gzM3Mo",
+	"6zgBvyPqOzRKLACznH+KbD5VIiCEHpyYledJkl6pfXurxULRgyk1nekITYgQSjD8VAPXhSFo0EbjMOZT",
+	"SLap7SwaMgO5kiQhp/BtHWYNGktF5OjDwkHtxDjvUC8MCBVp2vS8g45bsM678vpuBvNCVDOGWz6MMSIx",
+	"J8VkIUlqeJUBRecYKvr4yL1xKJiFVPoSLrUsN1Wm3dQLKHPFph6BrekByqMSwiqSSHMpuMvyJbrIZ14s",
+	"xbVKNOPQqiwLZo6FQhxCplg3tWLd1KkdNDwRBh6hHBRfnWJZ0WOj3WwZ8ZSWIfmuScQVibeam6qUTkpt",
+	"da2tZqu5pRLaTOEobkwJDsX0V6v76d62NmZyCz2uP+l6zQWehforiK5NSl9vbiSXE2hsoiBPeavAyR3J",
+	"kreNs7RU/mmAJSBrVmRDpXK/t9cW1LeN+8tCyuh2q7Ui++Wjs15mwWBViYXhwQK57emyAGzSaW0uazod",
+	"60YuTypU2lpfKctJDIPRZpt1tXTEsGTO8WyGo4XeJoWtQCqBVzybgzJh88I9laukT4yLKugwTZuQBVkr",
+	"LtHggU8Qu6HqzQyzwdTbR+vuDk0VTxyGvBiSiR4SkalfYyhg7oBxiTiixFcMeEoiha8zqiB2VdWh74kc",
+	"L1dKssqCAVE0HC90aonMZ2kMfAsjNwmcczVHMtN3lPVxVFtqboV0VAVjL1KBSqmUTGKF0rQPbpIeutPa",
+	"cmguRzTwlPzx3AMI4SzDGB53PgsPaqjjBz5G77WT8bOePOW4cJ+HEEQUk/vSsd989s4NO1HF4VcL6RcS",
+	"J5tvtqzKmpyWkw3Le57Ki1vIHVqRMgmACJxDROXhSrMmUXKTHsZmafdHxQ5K25dBb3L8aoWbI+Yv/msj",
+	"8GG0+yQkBgWVBICf/734OEzgL2/6AxHL250YPz6m0T6Y0JKqmeEv33pUVeox3VyAN87y4cf53x/e9D0I",
+	"h9Z6Nm+8lvCVCKE+mQRgtckRNA4zcSKZXyB4HpVeLqCKWsrGp8C/V6dIEmX5PJ0pLCsvlyDYUNXwjaFE",
+	"RGrWIaMTwzyhA/n0yABqW0gNcIE0TIZiKoIQpVCZnUcFU0SumPisfHj3iwerwAE7lSEHBJjU0wmis75S",
+	"+gzBb6UHNVyEkYmBL1NFKrXPDzkm8dk1w2U53jMO/HUs/AciHrjqj1MXjAeTpKowT3xfCqJ0iukkSc2j",
+	"H+AhSUpJuARzdEXIXD/GA2G58laZKV5a5wIkcYnWBYbhZfksKp3sjPRpKp9lp9WpTCJWpWddFNn951ST",
+	"lE/Rg9SklzsD2j21eBZeSpC95PFRBGycoFdcp5fNcmyzKAFoHim+NpRq0sh8jH7bGay8wfXhesRTFVJ1",
+	"1kQHLELtDpqyOEkPri9nKilq6saqUaAR01CQbCO53rHQT9orHZN+tdr12Yl2tW6fT5YuJyZ1EGNdvhK6",
+	"hKcEPWU0zF+J19JgzlN7Jdhzniv5VQM+Je/SlaBPbomeThLPDOPwwnYk25z/fjmWo4DRQmRWgrlyI3On",
+	"zh9ntqtcvoy3/VKoVoWa1bSXlqTDGfOJAjeUqTbnUS+YQ9PAEncneX9NtcUg7Alh/xpTDzBf5TaJUfv2",
+	"Vj1coondoS8BANEsBsZ1KBgMXgYB0ks/Iq6RrFW/ZOjQWqe1hR4GB+W8W3+nkFA5nuWFYaElLsQvBA2p",
+	"q1ExBK4KeVmxmWvRl9XtTwoFHtO4ZFTZmwq83HhYKPCYxs9wzNeszbxU5FEdxNGErBz+vFjiURCVCqBc",
+	"2UFULvO4LiTzXL1GUbnM44E2s/pqsK2i5OMBt9Uzistl/ijA2wvfcHRIAprHPJ/deoWKUaVKViByVShX",
+	"Ycv+uEhXLpKiloS7K6WLCzbn6UsUOjsdpLOADCD1ldrdMnhs9cp+Hl162R3LHPXXBZU98AQ8VpcqPPb9",
+	"/JhZXld9MdBsSdr85cBZiUo/r0L5RQC0h5yQBESrOCl/YCDNfFgIsUgl5+dPkTQbRhzxahhjuWL1YBDj",
+	"c0IThdfNKshl38jKYSMW+gSSVUb8q4Gr0pRPcIcmt1Mcg/eUYmHJQ3Pgw0wMh2RtNjNTLXwudvwwOtuA",
+	"y8Djkdoq7q8xmjy9npUvGy9AeCrYpILyvmc3KkMbbIsfsfn8K9LEIjbXMZ8qolqY+W1+M8/Z0Pe2z0gN",
+	"/aqb4eeQmIWkQvdaXv5eCA8eBgGr+th4dOkF6fDNQy5xFS/LP8NlAlJM5PIy4QkOKKqJacTiyRSBl2z9",
+	"SeQM0Mnn5GYV0MwXU7pgMF8N8zoXbG5cEG1Q+cGfZUrQnPHgqTf0DYUFfVauVQE2fbFtV6P5muADlUoU",
+	"DjkETtyASQMStIP8fdqu/zZT88M3fzkA+CIksN78m8Nl/pAmYBXZykIfYhfgSShZgIP0TGz+D5AYYG/i",
+	"G5/g//sNbcJrjOSVWr/gW2loPFdBNWGYhdLoAIqRehGSwcB0/qNxYtiCd+sQD+gkJA7VruFa21HGP1Ud",
+	"XpSDpJY3U6becKRMANIRhl3Ubm0qS+DNlFD1nsSSWBw7SzwZ+GaO1HKKVIdC/tBsQtlbZpChivhgy1O+",
+	"E5ShJAEuuiKLJ1ofa7JBiE9yqH49oN5FWC8CvDxQTs5sqzh9QH5GLBao/WZbvWQAGTxkranUJczJ1jqb",
+	"W1Wv7tXNLFY6LMZ4uIHceoT4ZlIQ/XBC8ugCdItqndvbxPZpvsa8A68H6vQUubeOgUyrX6twqH6uovg8",
+	"Rq34IoUCrAqGVYe6c5VitcKuikpmVTlEZRGfBVzSJWKaoJKcJDXAwIoJSVTfpXAp/cBGQB0ac/DqfweJ",
+	"aJY/CFjrtNuVxl0zWf2jMQ3IFPMQx4yXCgmoyLz/0oEB+fzLSyRHPim5ulmm4Wcmg6tpBlMvGIrTBRUN",
+	"4N4LlWZulc04q5LW+KOZrzqtd+sr7OmHT6HC5gPGdKbO0ICxI8nNVL03D1mA9InQY+IHeLCYq8rt9kMq",
+	"zyPmSZIYhaRHRaCevf9S10cpiFE8h2RPrVYmvAL1bHAiYiGjlYiCuaESZE9KrNYG1qoBsqPM+SdlttiM",
+	"njUldu6pvnL07JLk8a6Rcd4tpJF3qM4jr/2aQKLnYnQ9j8w1HDlrlt+1cKjxkgCqJQ9b1NEMXxGkwnNT",
+	"cfrM0t7seabShGCaf0igSvg5FOs3cqv1hFVCP5PxDoXqDxbxqCjhHfpoEa8fpCq/gPUwEY9SCe/QJ4p4",
+	"M+sYOFs9QcQjU8KDvH+iiE8ywf9BhHzhFZovJebTR3ceIuhzr4/8Kdn/lOy/F8luiNbVktv0A19lKR2Y",
+	"BT+7v7f9yQrkiYN8S0my9a6ZJS071aVsJNV1k3RqD2MH5VRyn9XQW0zcttIF3dyzF3ULeGandXMeNqLk",
+	"JrVdPz4ZwbnkxxzhLIdLLsNbpUpZTMhS1il3iokoX3EUEQ9e1kyVzPTtaMakmgkZSSghkKOAIQKxrJCL",
+	"JaD6SXwjq5vqESCsNCcbJGNT6eh0KrZiOGkT7UMWBP1ClPpeq6NJpkYXvONpyat/BwXjilxzWvesfgjb",
+	"z6eC51fKBckIfMqi8p5byU06cfX7WUA9WT7YKb4GbaqjtMJilN5aLS6pW6XFrVeTZaer9WS0Wk126Do9",
+	"+QFImEOrH259nJqs3v+uzDKxTk+mDn2gvrsc0ZLq9BJ99305gcHvMlqhOM4vpMrm0nZWa7E55piC5p9H",
+	"cbV/YxDEHnC3QoKMPIF4pSIPcvjOJ2TV0RArO5qQ5+ilr1n0yq6iikJP6u/Pi8MTLw5fq+6P88e7Niqn",
+	"j6mvDQU1v03d95e5lxeTy3x+LXkZYzOzQn1VvuV5JTO5rDxTRgZj4UyPxtIebyhG+ngfgGIHy9T0TD50",
+	"E20W7JGZaptLcpSp7C3l9aAzfaW6a2bvXa5cI61ZCg38pvZjLJRCV5PKvvE+dwIQmw8mvuKpo+AMS72x",
+	"vuPQYJzLVJaafSOCvalGh/TwMm1bT8kYyCt5X7g1UzrD4wfGOgRKk1f6EtCGcrJ/JxXXrFwDfmp4mvlV",
+	"etrvVYjKL3Vg99L7zB9K4Hwp5q+WE9XA9GAik9lF8gl8P33P4CW4AgqDK6KZwY4kcLSKvvUNPuEeVYkm",
+	"qnSoL0Xu/SwF1J8E/xwELxcU6RT4ZiLZci77VXRvpC8GojYTF3+8lFQL929N8nEUWl1rA6hZt1hl3MwM",
+	"qoIVntiBt+o0KJkCsuWX7Ae53Gg1qdLVs1YTTCbNGqO8cPIp03giATPJYnaeW4jyAM6KQZ8KuQlSL+tA",
+	"j8P0QDaaz3uOldv/HpLS2lJa+gGF1Ps6M62eXcDVo1LYE/CCtzwIhAp9No2e0kPPpW7z/wIAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

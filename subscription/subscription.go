@@ -215,13 +215,15 @@ func (st *Store) Watch(ctx context.Context, interval time.Duration, changed func
 }
 
 // ValidTagFilter reports whether expr is a RocketMQ tag expression the
-// gateway accepts: "*" or tags joined by "||".
+// gateway accepts: "*" or tags joined by "||", with optional spaces around
+// "||" (the contract's TagFilter). Only ASCII spaces are trimmed: a tag may
+// be any other character a message tag may hold.
 func ValidTagFilter(expr string) bool {
 	if expr == "*" {
 		return true
 	}
 	for _, t := range strings.Split(expr, "||") {
-		t = strings.TrimSpace(t)
+		t = strings.Trim(t, " ")
 		if t == "" || strings.ContainsAny(t, "| \t") {
 			return false
 		}
