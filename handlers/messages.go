@@ -207,6 +207,9 @@ var reservedProperties = map[string]bool{
 	"TRANSACTION_CHECK_TIMES": true, "CHECK_IMMUNITY_TIME_IN_SECONDS": true, "SHARDING_KEY": true,
 	"CORRELATION_ID": true, "REPLY_TO_CLIENT": true, "TTL": true, "ARRIVE_TIME": true, "MSG_TYPE": true,
 	"CLUSTER": true, "INSTANCE_ID": true, "bname": true, "DELAY_SEC": true, "DELAY_MS": true,
+	"EXTEND_UNIQ_INFO": true, "DUP_INFO": true, "PUSH_REPLY_TIME": true, "PROPERTY_FORWARD_QUEUE_ID": true,
+	"REDIRECT": true, "TRACE_CONTEXT": true, "BORN_TIMESTAMP": true, "DLQ_ORIGIN_TOPIC": true,
+	"DLQ_ORIGIN_MESSAGE_ID": true,
 	"traceparent": true, "tracestate": true, "baggage": true,
 }
 
