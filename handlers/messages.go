@@ -209,8 +209,7 @@ var reservedProperties = map[string]bool{
 	"CLUSTER": true, "INSTANCE_ID": true, "bname": true, "DELAY_SEC": true, "DELAY_MS": true,
 	"EXTEND_UNIQ_INFO": true, "DUP_INFO": true, "PUSH_REPLY_TIME": true, "PROPERTY_FORWARD_QUEUE_ID": true,
 	"REDIRECT": true, "TRACE_CONTEXT": true, "BORN_TIMESTAMP": true, "DLQ_ORIGIN_TOPIC": true,
-	"DLQ_ORIGIN_MESSAGE_ID": true,
-	"traceparent":           true, "tracestate": true, "baggage": true,
+	"DLQ_ORIGIN_MESSAGE_ID": true, "traceparent": true, "tracestate": true, "baggage": true,
 }
 
 var reservedPropertyPrefixes = []string{"__", "TIMER_", "INNER_", "POP_", "1ST_POP", "zl-", "ZL_"}
