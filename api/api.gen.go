@@ -161,15 +161,17 @@ type BatchMessage struct {
 
 	// Properties User properties, at most 64. Names are 1 to 64 characters of
 	// `A-Z a-z 0-9 _ . -` and not one RocketMQ 5.3.3 (`MessageConst`) or
-	// the gateway reserves: the names listed under `propertyNames.not`
-	// and any name starting with `__`, `TIMER_`, `INNER_`, `POP_`,
-	// `1ST_POP`, `ZL_` or `zl-` (case matters). Values are at most 4096
-	// characters without control characters (U+0000–U+001F, U+007F).
+	// the gateway reserves: the names in the last `patternProperties`
+	// pattern and any name starting with `__`, `TIMER_`, `INNER_`,
+	// `POP_`, `1ST_POP`, `ZL_` or `zl-` (case matters). Values are at
+	// most 4096 characters without control characters (U+0000–U+001F,
+	// U+007F).
 	//
-	// `propertyNames` is the JSON Schema keyword (draft 6 and later, and
-	// OpenAPI 3.1); OpenAPI 3.0 tools that ignore it still get the same
-	// rule from the gateway: 400 `validation` naming
-	// `/properties/<name>`.
+	// The names are refused through `patternProperties` (JSON Schema
+	// draft 4, which OpenAPI 3.0 tools such as schemathesis read, and
+	// OpenAPI 3.1), since OpenAPI 3.0 has no keyword for property names;
+	// tools that ignore it still get the same rule from the gateway: 400
+	// `validation` naming `/properties/<name>`.
 	//
 	// All properties of a message (these, plus the tag, keys, message id
 	// and trace context the gateway adds) are encoded as
@@ -187,7 +189,7 @@ type BatchMessage struct {
 	Tag *Tag `json:"tag,omitempty"`
 }
 
-// BeginTransactionRequest defines model for BeginTransactionRequest.
+// BeginTransactionRequest Example: {"body":"{\"orderId\":1001,\"status\":\"paid\"}","checkAfterSeconds":30,"producer":"prd_01JD2X3Y4Z5A6B7C8D9E0F1G2H","tag":"paid","topic":"orders"}
 type BeginTransactionRequest struct {
 	Body string `json:"body"`
 
@@ -207,15 +209,17 @@ type BeginTransactionRequest struct {
 
 	// Properties User properties, at most 64. Names are 1 to 64 characters of
 	// `A-Z a-z 0-9 _ . -` and not one RocketMQ 5.3.3 (`MessageConst`) or
-	// the gateway reserves: the names listed under `propertyNames.not`
-	// and any name starting with `__`, `TIMER_`, `INNER_`, `POP_`,
-	// `1ST_POP`, `ZL_` or `zl-` (case matters). Values are at most 4096
-	// characters without control characters (U+0000–U+001F, U+007F).
+	// the gateway reserves: the names in the last `patternProperties`
+	// pattern and any name starting with `__`, `TIMER_`, `INNER_`,
+	// `POP_`, `1ST_POP`, `ZL_` or `zl-` (case matters). Values are at
+	// most 4096 characters without control characters (U+0000–U+001F,
+	// U+007F).
 	//
-	// `propertyNames` is the JSON Schema keyword (draft 6 and later, and
-	// OpenAPI 3.1); OpenAPI 3.0 tools that ignore it still get the same
-	// rule from the gateway: 400 `validation` naming
-	// `/properties/<name>`.
+	// The names are refused through `patternProperties` (JSON Schema
+	// draft 4, which OpenAPI 3.0 tools such as schemathesis read, and
+	// OpenAPI 3.1), since OpenAPI 3.0 has no keyword for property names;
+	// tools that ignore it still get the same rule from the gateway: 400
+	// `validation` naming `/properties/<name>`.
 	//
 	// All properties of a message (these, plus the tag, keys, message id
 	// and trace context the gateway adds) are encoded as
@@ -339,7 +343,7 @@ type Producer struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
-// ProducerInput defines model for ProducerInput.
+// ProducerInput Example: {"checkUrl":"https://orders.example.com/zeroloss/check","name":"orders-service","timeoutMs":5000}
 type ProducerInput struct {
 	// CheckUrl Called (POST, signed with Standard Webhooks headers) when the broker
 	// checks back an undecided transaction; body `CheckRequest`; answer
@@ -358,12 +362,13 @@ type ProducerList struct {
 	NextCursor *string    `json:"nextCursor,omitempty"`
 }
 
-// ProducerPatch defines model for ProducerPatch.
+// ProducerPatch Example: {"timeoutMs":10000}
 type ProducerPatch struct {
 	// CheckUrl An absolute `http` or `https` URL the gateway POSTs to: a host name,
-	// an IPv4 address or a bracketed IPv6 address, an optional port, path
-	// and query (RFC 3986 characters, `%` only as an escape); no user
-	// info, no fragment. Loopback, private, link-local, carrier-grade
+	// an IPv4 address or a bracketed IPv6 address, an optional port, a
+	// path and a query of at most 240 characters or `%` escapes each
+	// (RFC 3986 characters, `%` only as an escape); no user info, no
+	// fragment. Loopback, private, link-local, carrier-grade
 	// NAT, multicast and other non-public addresses (literal, or what a
 	// name resolves to when the gateway connects) are refused with 400
 	// `invalid-webhook-url` unless the gateway's `allowPrivateWebhooks`
@@ -393,15 +398,17 @@ type ProducerWithSecret struct {
 
 // Properties User properties, at most 64. Names are 1 to 64 characters of
 // `A-Z a-z 0-9 _ . -` and not one RocketMQ 5.3.3 (`MessageConst`) or
-// the gateway reserves: the names listed under `propertyNames.not`
-// and any name starting with `__`, `TIMER_`, `INNER_`, `POP_`,
-// `1ST_POP`, `ZL_` or `zl-` (case matters). Values are at most 4096
-// characters without control characters (U+0000–U+001F, U+007F).
+// the gateway reserves: the names in the last `patternProperties`
+// pattern and any name starting with `__`, `TIMER_`, `INNER_`,
+// `POP_`, `1ST_POP`, `ZL_` or `zl-` (case matters). Values are at
+// most 4096 characters without control characters (U+0000–U+001F,
+// U+007F).
 //
-// `propertyNames` is the JSON Schema keyword (draft 6 and later, and
-// OpenAPI 3.1); OpenAPI 3.0 tools that ignore it still get the same
-// rule from the gateway: 400 `validation` naming
-// `/properties/<name>`.
+// The names are refused through `patternProperties` (JSON Schema
+// draft 4, which OpenAPI 3.0 tools such as schemathesis read, and
+// OpenAPI 3.1), since OpenAPI 3.0 has no keyword for property names;
+// tools that ignore it still get the same rule from the gateway: 400
+// `validation` naming `/properties/<name>`.
 //
 // All properties of a message (these, plus the tag, keys, message id
 // and trace context the gateway adds) are encoded as
@@ -412,12 +419,12 @@ type ProducerWithSecret struct {
 // Example: {"region":"eu"}
 type Properties map[string]string
 
-// PublishBatchRequest defines model for PublishBatchRequest.
+// PublishBatchRequest Example: {"messages":[{"body":"{\"orderId\":1001}","tag":"created"},{"body":"aGVsbG8=","encoding":"base64","keys":["order-1002"]}]}
 type PublishBatchRequest struct {
 	Messages []BatchMessage `json:"messages"`
 }
 
-// PublishMessageRequest defines model for PublishMessageRequest.
+// PublishMessageRequest Example: {"body":"{\"orderId\":1001,\"status\":\"created\"}","keys":["order-1001"],"properties":{"region":"eu"},"shardingKey":"customer-7","tag":"created"}
 type PublishMessageRequest struct {
 	// Body The message body, as text (`utf8`) or base64 (`base64`); not empty, at most 4 MiB once decoded.
 	Body string `json:"body"`
@@ -438,15 +445,17 @@ type PublishMessageRequest struct {
 
 	// Properties User properties, at most 64. Names are 1 to 64 characters of
 	// `A-Z a-z 0-9 _ . -` and not one RocketMQ 5.3.3 (`MessageConst`) or
-	// the gateway reserves: the names listed under `propertyNames.not`
-	// and any name starting with `__`, `TIMER_`, `INNER_`, `POP_`,
-	// `1ST_POP`, `ZL_` or `zl-` (case matters). Values are at most 4096
-	// characters without control characters (U+0000–U+001F, U+007F).
+	// the gateway reserves: the names in the last `patternProperties`
+	// pattern and any name starting with `__`, `TIMER_`, `INNER_`,
+	// `POP_`, `1ST_POP`, `ZL_` or `zl-` (case matters). Values are at
+	// most 4096 characters without control characters (U+0000–U+001F,
+	// U+007F).
 	//
-	// `propertyNames` is the JSON Schema keyword (draft 6 and later, and
-	// OpenAPI 3.1); OpenAPI 3.0 tools that ignore it still get the same
-	// rule from the gateway: 400 `validation` naming
-	// `/properties/<name>`.
+	// The names are refused through `patternProperties` (JSON Schema
+	// draft 4, which OpenAPI 3.0 tools such as schemathesis read, and
+	// OpenAPI 3.1), since OpenAPI 3.0 has no keyword for property names;
+	// tools that ignore it still get the same rule from the gateway: 400
+	// `validation` naming `/properties/<name>`.
 	//
 	// All properties of a message (these, plus the tag, keys, message id
 	// and trace context the gateway adds) are encoded as
@@ -497,7 +506,7 @@ type PublishedMessage struct {
 	Topic       string `json:"topic"`
 }
 
-// RedriveRequest defines model for RedriveRequest.
+// RedriveRequest Example: {"messageIds":["0192F4C3A8B07D1E2F3A4B5C6D7E0000"]}
 type RedriveRequest struct {
 	// MessageIds The dead letters to redrive; all when absent.
 	MessageIds *[]string `json:"messageIds,omitempty"`
@@ -530,7 +539,7 @@ type Subscription struct {
 // SubscriptionState defines model for Subscription.State.
 type SubscriptionState string
 
-// SubscriptionInput defines model for SubscriptionInput.
+// SubscriptionInput Example: {"endpoint":"https://billing.example.com/zeroloss","maxAttempts":5,"name":"billing","tagFilter":"created || paid","topic":"orders"}
 type SubscriptionInput struct {
 	// Concurrency Deliveries in flight per replica (unordered subscriptions).
 	Concurrency *int `json:"concurrency,omitempty"`
@@ -574,14 +583,15 @@ type SubscriptionList struct {
 	NextCursor *string        `json:"nextCursor,omitempty"`
 }
 
-// SubscriptionPatch defines model for SubscriptionPatch.
+// SubscriptionPatch Example: {"concurrency":16}
 type SubscriptionPatch struct {
 	Concurrency *int `json:"concurrency,omitempty"`
 
 	// Endpoint An absolute `http` or `https` URL the gateway POSTs to: a host name,
-	// an IPv4 address or a bracketed IPv6 address, an optional port, path
-	// and query (RFC 3986 characters, `%` only as an escape); no user
-	// info, no fragment. Loopback, private, link-local, carrier-grade
+	// an IPv4 address or a bracketed IPv6 address, an optional port, a
+	// path and a query of at most 240 characters or `%` escapes each
+	// (RFC 3986 characters, `%` only as an escape); no user info, no
+	// fragment. Loopback, private, link-local, carrier-grade
 	// NAT, multicast and other non-public addresses (literal, or what a
 	// name resolves to when the gateway connects) are refused with 400
 	// `invalid-webhook-url` unless the gateway's `allowPrivateWebhooks`
@@ -691,9 +701,10 @@ type TransactionList struct {
 type TransactionState string
 
 // WebhookURL An absolute `http` or `https` URL the gateway POSTs to: a host name,
-// an IPv4 address or a bracketed IPv6 address, an optional port, path
-// and query (RFC 3986 characters, `%` only as an escape); no user
-// info, no fragment. Loopback, private, link-local, carrier-grade
+// an IPv4 address or a bracketed IPv6 address, an optional port, a
+// path and a query of at most 240 characters or `%` escapes each
+// (RFC 3986 characters, `%` only as an escape); no user info, no
+// fragment. Loopback, private, link-local, carrier-grade
 // NAT, multicast and other non-public addresses (literal, or what a
 // name resolves to when the gateway connects) are refused with 400
 // `invalid-webhook-url` unless the gateway's `allowPrivateWebhooks`
@@ -5475,174 +5486,180 @@ func (sh *strictHandler) RollbackTransaction(w http.ResponseWriter, r *http.Requ
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37dts21jd8K/j4zKxIKSXLsuI08prVz7Hl1E99qixP2wn9iBAJSRxTgIYAbaux3zX38N7Dc2FzJe/C",
-	"BkiCB0m26zhNV//IiiXhjI29N377gE+Wx2ZzRgkV3Op+sqYE+ySCPw99MpszQajok3mIF8SX3/qEe1Ew",
-	"FwGjVtdyRRQTF91MCUViGnCEKb8hEQo4ElOCuGAR8ZMv2RhhigiOwoBEKCL/igkX6CYQU1UYzwhKO/UW",
-	"jR/IomnZFvemZIZl34TGM6v70ZKdWpe2JRZzYnUtLqKATqz7e9s6Yh5WQyuOdDAlyIsIFsRHEeEsjjyS",
-	"b73cWp+IaLE7FiQqt3dOPEZ9jgRDNzgQaETGLCIoklUCOqlsOqCCTEhk3cvG5zjCMyL0Yu/FEWdR9bBd",
-	"Sm6FKuDKRZSLNY/IdcBijuZ4AvMIZOl/xSRaWLZF8Uz256lGzZHM8O0RoRMxtbrtVqtqCY0d+IEsyiM6",
-	"xleEwzwDwhHHY4Jqh73BAfIjPBaNgIhxYyrEHM+DRmDs5hVZNBR11ZsOlfMaBxEXqH17a1DNFZkLVGt3",
-	"0BSNFsgnYxyHoo4wlbumqBAoxqFuRp+NhEC7SNHjmEUIq70o0NcVWUBjc7wIGfabDj1Pvr6ZBiGBkmpg",
-	"CYFGMeVd1Gm9a6KkrI2YmJIoaaXr0E673UQ/kAVHOCKIe2xOfEkbsjkPhyGJXnG0e3YoazcdmmyYWpBs",
-	"xwrkv3Tr3ryxrVlAk8+bkpyEIJFs838+Os5te7PhOLdve5ff/MWqPCjBLBCy1Sq6CeFHs2+9EVb3TcuW",
-	"Awlm8iS+kRQ0C6j6tGmX6dy2ziLmxx6JDvfT3uZYTLPOAt+yLbnWQSQ5jNxAs2djXvPIH35sNd7tNv6B",
-	"G79efmpv31dP7jwepRT7DP3yePSwfgdsHnjlE9Nn3hURxz8iIX/vok1JGJvtt8ib4gh7kgXIY+3uNv6B",
-	"cONX1Gq8Q0PUcJvoBM8IRzEnPhotHJo2FAhOwjGquYP3P2222q6N3PO973v7F0e94eD07HBv+PPPP/8s",
-	"v+4f/zg8/+V8+J9//69rO9T9a7836P/yV/iI3L/uH/0If9eBbCMyhr7gyHRaLeQG9BqHgd+AkbuoJqbE",
-	"oSPmL15x5OovxwEJfckJFogzFEhBQIIIqaW0kQurImfi7qCrgDbYnFA8DxzqYUqZQD7xmE8QRnJ/UMoW",
-	"0c2UcaKbQVPMkUuZcOvq9JBbPJuHcv1ZBALLrtpjGOHKbTYO1Wb77apDpXa/1Xg3bCw7VIMIU469ZyI7",
-	"cfsQqruXrfE5o5yAIHmP/b5iXPKTx6hkkPJPPJ+HgZKOG/OIjUIy++afXInKrP+/RGRsda3/2sjUgg31",
-	"K984U7VUp2UxlfDLUUTwlZL/sntJ4ajmAh1B75LwErqSAzA/K5KqN61729pjdBwG3ovPo8CDpVQKqDyE",
-	"UiJhKQ5oQCfpdGtuUcoFtBFzImdhm/oUaBONVJ2oGqEuvWEoHjDIXhQp5eCl1mGXLrSII7JrOUkq6RKH",
-	"crdmREyZ36BMNHAYshvi6y07YNEo8H1CX3rPtGRFIfY06YEIRjV3nAxJD/GEiQMWU/8lR3jCEI+9qeL/",
-	"qKYYJyzfWA7FrSMWoYjFQg7Y+BoGfKZ0jAFjRziakJcc93vmLxC7JhGsKGgFqOZqpachGGuEckh6oOck",
-	"ug48ckHxNQ5CPArJy66xkOxmHEQzkJYw5FHEroikXk6o34hpWsCt26hP/IAjn91QVHN9MifUhyMcZxNQ",
-	"OyOFVESwv9C7A38/5/G+oDgWUxYFv5KXpktgu+nxqbmxMRS9rxd0HjGPcC5XpEdFIBZfmiXfYK0VgaaC",
-	"aU4br+DIs4DPsPCm6Yx4PJ+zSBD/mPgBHoBMfVla/e/z0xNY73QojZkcS0MKeBjnfaIXaLkuvOmx3AXF",
-	"A7DvB7I5HJ5FbE4iEUj5P8YhJ7ZFmSiroT/JtSLUY74UX+4Ic7LdcdU5kQd9FkvhLS/tmPo48pEqodZ4",
-	"LvtT19q50d8nS1aV/+suDf2llqlM32xcfurc118Xvmrf/+1vd/mvtu7/Vv/uLzD5ZKjmzV8NybpUak+i",
-	"RH3Myl7a1m0DNFKrq8Z2v2zEZTKbqeWF5bAR5kiQW8nxYjH+VrECvSS1ZPXqO8AdyGwuFk0k27iZspCg",
-	"kdwtqTlggWaMC9RBx8F7xKhHtL7ry6XMa5sF1S6/AqtIrZeUu7etK7Lg68rLe2p5XdYQc1Ly3rYEXjuk",
-	"AVYqsblJsPAZbMNG/ySekO29J5OAGsqzocD+Sea/lczX0Jg3Jd4VyCKNaFUfDS1JoTRHI+xdIcpSLE9M",
-	"scb/anvf9/Z+GB4eH1+cHA5+GQ4Oj3vDw5PheW/v9GT/HIRmih98u91ZhyC8yCEAgKJ63smv+jYK80cX",
-	"/SMNWXH1TUMuCAeqeSxc8flPoa2vwevKJtf00rlNV8hOL9RLj/I+wf4REVoJyk9NLs1srnDm8j77BPu7",
-	"cLjGLJphYXUtHwvSEMGMVC2bT/x4fuhXILfZ/geCzHhlCf0FjiIMZyfEXKS3rFJpLRiW9KY3oowHmIuY",
-	"NWFnC5HOevVS7rFYaSX59fSSrytgN7NrVW51F0cBr+ghXb/0j1UUZOx9aYULQ1LtVQ/Jj+caeF7J/Atc",
-	"f4oFCnxCRTAOCEeOlUK+5JpQ4VgACvuxUusIkmpXRDgPGJXntlKUuHo1Fq4U5cn4laRQFgSUFTFaKRwe",
-	"+N26LB111YTJ943ChQXTZXN8Py1dajn9pZKnxVwqy7qIZmzXOIyJuYCYqoVDNZyVpXhGbMQJQW62I+om",
-	"VA2VNRuXnzbt7U4158sWoLDu+rAMA99FtcQI0AUZnmKgibIW+DvIvSILt2tg98mPV2SxY+xRV9tOjOnA",
-	"XdHY6Fp+m0GoqXHWd5BLGSVuV4q+SkpCNXJNokU2SJ+EAXwTEexNiYImCPXnLKBiBz7dkNGUsatG4CdW",
-	"s2xmsLIJcWSLYgGHy3QUgO4ZXWITqyaj0sHrGXI2hfstqfpaxcP2PbtBrhQBcC5uokAIQneSyUrq8XAU",
-	"qSs4i4JJQHGIRgtBuDkf3XSi61TQx4Ek9JQr50lcH4Ii6cC1ClaXRCig2gKjFHoWIVddwbsnu8c910bu",
-	"HItp+gGsIMknsCClTA5IBTiIvPwHlHCYSmnEEcH6krh6H9To0/JV+/GDlmEFSCbm0LukbG6jgPrktoR3",
-	"yHGGjF3F8ybqYXUR0UaHb02jg6RwFgvE59iTO6XwWhZmZQDxT5r9Jwuo6lizQFmNKxpN4PiPCo9vbLZa",
-	"m3JaqeDIAe3frgLa/8dxbluthuPctluOc/v2oBJuBzXyULW+1S4L9OT6XbbGHOyhd503b5G+1iOfCByE",
-	"vIlcuHrLxWKUaEMrh4vCKCToon/IHVqbR2Qc3CJ3KsScdzc2fiURCxnnTZ9cJ0gB33DrXYc69A7JJtGd",
-	"bEPEHN2hGcGAHt859K7RaKT/ZFkTI0d3YIC5g21NoGafEQ73TQAzFG9KIPYd5AJUy12gVY4kw1G2GaRa",
-	"z2HuufbhXhSopuEA5StoO49ZQyGZcCgMuJ/iGSDjcQjUBDKTk+iaFIeQ8Lw4CvPtKv1aCuqEcUpdWw9N",
-	"LnmN120wBnkRAWGFQw6HFc483LdxasfCvi8Zs+48B21Br5voTrJyjX6pM09RTK8ou6FABKpmhiFDtS09",
-	"2GWgszx+yhkCbrO6kQzXhUY6qm/AhRX0q4oVseG0cLbsKRmQ24ALxKhaujDm8sSqZiogemjpTUJS0CU0",
-	"wG0tdWSNrHHVTqL7N1YMP70jpRMXhGKaNMENa+yqZsxyS5oSGUawqiWj2AMakmeTNDxtbVKtvUsW3GhJ",
-	"2YESsBFqoRppTpooYmEIV2Is79FSaswCIdUFxVpcxLHkmdPAmyYHodpklPaNi+4xAa+yS3ERhGFikdrR",
-	"Dg9qEK6BR7vJZpaQe9nhZkLP3w8GZ4oXgPDTOFUOFQPmmDcIJIerEseE9t9UsBnXBFg1R6pcmRS6lU21",
-	"29BUxWKsRoQ1IRaNAOgOvUlPsxZyfuDDAHUpdN472R+e/tDNaWYzDGsk/5NlR4mn006lz0lxrGo0SywO",
-	"6ZiUeSLgKKagPMpfbcSZZFHFFrUlfUTQlFEWw0jkEkhuLFeGk5TyMwNG2lOq0qAxDkJZtyBKQK/GQSib",
-	"m+NI8JSda5sgNNUCuh3FE6XXhmwCjFr+rUUsiqmvaSch7wA2pwS3qQqVt201tAdfSg0dsuLaH1AuMK26",
-	"gwzyg6zhMHVuQO7PDQ1RNg59FymdEtyK5K8TLMgNXrzicgnqlWqiUgeqcRARCGU5W4JZGPhIHAXWOo0f",
-	"fk1aTXuuUjjPDCCsADRIqXwRVe+Hdqp7DHQTgOKeuXDMI3/Y2vzv/fbPW790/vFmd/v9271v99/1Wgeb",
-	"H9rfV7WgnCmq1iiYERaL4yWLG8/9xw22iFv4iSeHna2K2au5HmZ3qxb8kM7j9WD38i3BYXg6trofVx+E",
-	"n5TOddE/su4vize6PRyGxEe1s9PzgY14MKEJKz1PYHJdn2ty5/XE6zNhnQ410WFQpHziBVKEGGJ0R4kB",
-	"d0+W1afI3dFwqkPbt7eq36SAcm1xm2iXLhRDIyEnCDAtjjCXogf0Nbfp0F2K8IizUOo2UluUTBoUdVAj",
-	"awBcZOvg1nfkNWkux2s7dB4F11gQG4UBvWqEzMMhnGklSiijjXk8CgMvUSsJN52mHFr2msqpuTENJYs1",
-	"OAQCzQy+mjUdatL16tvSaqo3fPVaprfeVquVR9sN/89l0GGR1FeR8XNAiCkPquDVmRfs+vv1cnwx6eFM",
-	"KhVrD90soOa3m6uO4UMP3/Ps8qO3delK/BSI6TnxIiIezkyMfSpuOE+bKgtUyVjkEVZlUM29mXLiDV30",
-	"jbbC1ZvofKouX+FC3mwUN1X+v0yq3M21PFoPoLz5l2rSpkWicu9zG9Npvdtehk9sHih84vVfqg0U5vQv",
-	"DNA1INxOLcPbncTPU3ITgGm2O3nXUIcWfEObqOHCmkitT95TU8DxTXOruYVqrvYU2GOUCzBdO9TkPPpe",
-	"zrvJvZ1wFAZcEF/raCkiCkNrUiZch8oeMVW4qbwARQIUTGDXw6FrI3dweNzrw1+HJyf6r7PTsyH4nm6e",
-	"D4Znp2fyu38cDV3A434NGy6qeZhLpVquMa830d9xGOv1SO3nrXfbUsCUsKsSZMVR7eIbeSb+8+//K//Y",
-	"PLCR/P/tQb3pUIfmZ+YmoCvgHufK2fSKLG5Y5KMauLSjbVjqEAsS2fJPh57OCZW3/63mZn0HZZ9aSDAW",
-	"ygaxQMGEsoigQOhr2oSI9E7gUABJxhGbmRKhq+SHiQMpTMWh7kZGPBtO3GpteXIb4C/iwsx2w9CgMAi3",
-	"SG8sNcCybDQPYzVfgSe2BhEzvFltsYiwp3w3ya3ICyzf58pVGKyyxEeYOxTIAdZ8U9sR4EMblg3M7eNA",
-	"SN15q22/3X6rkGA7pdlX3KFwldwxxguXTFmL572SMerc3qbQnT4CU1ihQN1zCv7Bn6yITNQRJLGGDc3D",
-	"vt3JYHSgCMPKj+lC88IEs/6h98u5ZVuD3Q/yv592DweWbe33jnZ/sWwLXKuV/zV82j3Kf/jxcF/W7e+e",
-	"DI/PP1i2dfahf3pxZtnW8eHJ8PTg4Lwnmzve/Tn78P7il15/CBVP+4cfDk+Gx73z890PvWHa2PlBrz88",
-	"ONqVLe6d9vu9vcHh6UnyzfGP7eTPfm/v9OT84rgHVnn52/mHYb/34fD0RDW11xvCnxcnhz8Of+jJOfV+",
-	"HsgLMHxzeHJwqseXb+ocelafzwe7/UHSwf7FWVJrtV9Asi5n/d7Zbr+3P/zxonfRy5YB5rmrJqZaSvo9",
-	"PDkf7J7s6fWA+R/tQjn4ot87O5J7Mtw7OuydQFODI8u2dvv9w7+nC3F2cf79UBdV3+wdXZwPen29SINf",
-	"zqBY//Ss1x/8Mjw47f+0209GqTvaP5RLn67k3unJoPcz7OFp/0SNd7B7LLd7/+jHod7NhECMr3IbfP79",
-	"bn//8OSD3o6RVsiA5OTipX8fy8WAkzvHEaEi+QQ4FZhZJhM8IdYlSGzDfWU4vFNc+06x7DvJr+80r777",
-	"x9Hw7tewUVfSc62Rr1LPkFozn4ID20M9e/IqhWYKD1cjc85yOVPBptaVko9r7NRpz5fLJ6b7eaTTUsZb",
-	"inFlArk+CfFC++MoOanx8F3h2gpyYmLatPKDNWuBzU5XyVuNs68lJfzpO+UvNG2/iJOg/ds8AnNbXBre",
-	"vtpahZDOpKbGdZSiwoQNmFNHZpqgZk3eL6Lk4046UKlf+nhRb6ITpvFogxzloFMgJaBiu/NoD6+MIpfO",
-	"CAsN4gczgmr9gz20tbX1rjRGhKcE+8WRZkcpN9iVENXv1fWST3Ek+6sOzdTcqiLmccKSaET46l8xiTWa",
-	"LBU9Hsud50RhvTOpq3FCfQS2XLmaFWq29uR7tFE3uTRVG3Wf27VU82jiv0/u+4VzDsfhZBmcmEqb/EKf",
-	"UqkBi2iB5tmJseWyJZCxWjnLfiDskRullE1VAAhsmvJBM0/cVtuqOlWp098afDjx6MsWIuvJXgWklMdc",
-	"Wt3VfnPQy+l4zIkozgm4yBpsyvSoM5taOVjDg34VISx1gJ1ELJ6r+12ZhVZi/bk1WCpOXnGwMqT3+EQF",
-	"r9sopsG/YoKwFzHOjRs82M94anbgiYcK0Q5HqSFKMseKuPoMf29tvmsfdPa2dr9933q7v9lrH2ztdt6/",
-	"2dvef9uTN+mqaT2OGB+71Q8mX5MI1pDyOhrpEz8KrslvUlEPl/lP+wT7KATnSMgZEKnOdhAOQwWk4xHc",
-	"Xk2WscLl5Y2B8mWqa2lOZiR0lQMp9eIokkRRbS55gm3HN/w3VzuL6nIgbJVDXDULLhiLeDx6pLFohm93",
-	"V7oeL7UmARcnJvcaMRYSDFj9HMec+P3U46vokLrQ+IUqh2oungfKscxNJqzNHsRHnc0W+sCojhqtNBjm",
-	"PEWxJ4JrYiWjqHSfE3hyEITaFfuxlrJl5+95bWjJkc2GalBD3q5m7qKdI91snwzyS9bsMQa5XN6Apxjl",
-	"8ucpNcR8a1ertQEBl5JxGEymAlQJzdVRLaZ6Tjm3GJ6Pn9jurFetf9tpfAbTYp94JLhOHNLSy4ayNO6F",
-	"LPZ717I1NAoojhZoxnxip2ZHh6Z2Rx5MKBZxROpNtN7Q59Bllj600tDn0HWWPrTa0OfQB1n6CkwpM9qt",
-	"oBWdY8a8tE0Y4YlmL2VMQ8kYpeA3UV+naYEUNYwamCuCixEKyTUJeY6qNt+uo6on2q8MbppOt9KZP7n1",
-	"AcXATOQxgeomRjwiKg5fTtFHo5B5VxwFgusqjIYLg5kanDvHGNdcNXTBpUbWzVbeyrr9EHPcbw7JKbDP",
-	"9Miu42rPYaPN6RSfzU5r9vJMtto8d34EFzU54sOtvIUT/vnPV7V9ePup9mFzB55iIy7QyddlJx7gSfW1",
-	"P0vmgycQCOLeJaZY7UdfE1OyQJzMcSSHJPAEpHzOvZXcJiEjvG7LqiV8JX9D0zrMEyEX7Ud/twRzGZjs",
-	"cFnqIjwxBt1F7ussMsfWV06BJ4B/woyVs80AT9w6BA7oQJu7O9fWt9K5Osk6jADhiMXUhxKVc0d3d2iO",
-	"g+IatNqd3LRrjvP6rnLuNfTace4c5w69rvy9/rpevTwpFy4tzy56am4nOzHdO5SNTbGs0lE8Kq8TCqhD",
-	"MV0gD3Nio//8+3+lhqSdxQGqWO0xHnDUaXUcWvI9X5pqaXXWpKXWUzUry7YqJmXZ1ntCvekMR1cDef+2",
-	"LWX9Gx6f/r23P+z9XZnvzntHB8NB73yQms7ANqitgse7PyvTYmpXUyS6p6Zasn597EeXH49nlx9//Nfl",
-	"8OM5v/z4y+JS/j+s0GQH2lUiF9gwyqK9mtb941JG5TJGLXG7TGM/yyFYbCxyDngqekJDUqbnulR7m5Uo",
-	"y5Mu+ODT94Qq7xdV12QC7nVYe81vpL70Hg5DHYWVhlijxKEwEGYkGZ4HiZNa5UU4xFyAO+FjBp1WOo2F",
-	"x5bBgrKUjlrRlwB5hlUNVFNzstMAATsJLgEY4EZBBODKCK4Uya/19UBiVRR56r27HD5YqW1mFHMO5ZeG",
-	"Nq9CBwy6OywgN+L2UcBNEajONWznkL+KCPWq279xoKpUTmMBnkNPNs/2Z1OTS5tWEcRMqB/QidvViLWd",
-	"OeY2katIVBDfRRvIlYRK/KGkVbebnLamQ108gtgOHUE7xeE4vYbdYG5GTBBfBw2SSUDVKU5QLoe+aW3V",
-	"d8CHzGPzXMwiJP6UjBVGoHyIpV6Xnn05Cn0+hmDOHM7w7VC5HOuQXOIFEIWLoygA3pzdl1Uv4GqUnljF",
-	"UmoGYcF5P8a39Z18SAj3cOTzdOoOTU0+nGmUj0odSNvS8CgkWnYmgd1qDwC40utt2Zax2pZt6SW2bGvZ",
-	"NCuZm3HpKOsnBkwCEYvKmQCQEhegEhOkODs9H3AkWBdhNGVcBb3aUrVAh2fXnTScDpjyKMJS6hFf/rad",
-	"/GYjTDPNbs4iYUNaR+VYBgG22nz77tttQ0eykftXVynzWMWecw/PCVjOIV7doQEdM1CVxxGezAgVTXS0",
-	"CtKxIQg5IFFjEmGfOPRkd2CjWRyKwJMksMa1uxYGgkSyGeDUWCCsPd0iwll4rWCX1AU+WUOPUUo8wasT",
-	"ajr0ob7hrzhyATQ6UzNLUDDXoZwI8LssYEqmopYEp0KVpv6+6bFZGq6aV+Larc6qqwQ09113Y8Nwzrg0",
-	"/m5cvjZ+qH9Xc5zmw0rWX985zsdaTeVJOcCN8eWnTbtz361/entf/PKuqtim/fa+u+SX7fvuA9t4c18r",
-	"FZXft5dV6CypsLWswtaSCkuH1F5S4c39Xal8dcnt+7turfqnt/d33fpdt1v7eDC+/CR7/K7WfvOx1Xhz",
-	"edf+2Gp0LmWty7tN+E/9/XGz8e7yO/i7Lnf4URXqn7aWL2X38/ddd5zLulqLS1jE+nc1k5ybw//z//3F",
-	"iVut9varWv31N/bO37r/f+Py7q/mkNv39df11zXH+W5dzY3vKut+V503lhMvjgKxAPdjbY4mOCLRbiym",
-	"lVw9CT0uOhC/4koMT+II/IfTNOSAgEKb2QjksVbp6SRvLfeT8ArIY0ZVeGjC5wIq+6ZCXm5359gzM3Mo",
-	"6zgBvyPqOzRKLACznH+KbD5VIiCEHpyYledJkl6pfXurxULRgyk1nekITYgQSjD8VAPXhSFo0EbjMOZT",
-	"SLap7SwaMgO5kiQhp/BtHWYNGktF5OjDwkHtxDjvUC8MCBVp2vS8g45bsM678vpuBvNCVDOGWz6MMSIx",
-	"J8VkIUlqeJUBRecYKvr4yL1xKJiFVPoSLrUsN1Wm3dQLKHPFph6BrekByqMSwiqSSHMpuMvyJbrIZ14s",
-	"xbVKNOPQqiwLZo6FQhxCplg3tWLd1KkdNDwRBh6hHBRfnWJZ0WOj3WwZ8ZSWIfmuScQVibeam6qUTkpt",
-	"da2tZqu5pRLaTOEobkwJDsX0V6v76d62NmZyCz2uP+l6zQWehforiK5NSl9vbiSXE2hsoiBPeavAyR3J",
-	"kreNs7RU/mmAJSBrVmRDpXK/t9cW1LeN+8tCyuh2q7Ui++Wjs15mwWBViYXhwQK57emyAGzSaW0uazod",
-	"60YuTypU2lpfKctJDIPRZpt1tXTEsGTO8WyGo4XeJoWtQCqBVzybgzJh88I9laukT4yLKugwTZuQBVkr",
-	"LtHggU8Qu6HqzQyzwdTbR+vuDk0VTxyGvBiSiR4SkalfYyhg7oBxiTiixFcMeEoiha8zqiB2VdWh74kc",
-	"L1dKssqCAVE0HC90aonMZ2kMfAsjNwmcczVHMtN3lPVxVFtqboV0VAVjL1KBSqmUTGKF0rQPbpIeutPa",
-	"cmguRzTwlPzx3AMI4SzDGB53PgsPaqjjBz5G77WT8bOePOW4cJ+HEEQUk/vSsd989s4NO1HF4VcL6RcS",
-	"J5tvtqzKmpyWkw3Le57Ki1vIHVqRMgmACJxDROXhSrMmUXKTHsZmafdHxQ5K25dBb3L8aoWbI+Yv/msj",
-	"8GG0+yQkBgWVBICf/734OEzgL2/6AxHL250YPz6m0T6Y0JKqmeEv33pUVeox3VyAN87y4cf53x/e9D0I",
-	"h9Z6Nm+8lvCVCKE+mQRgtckRNA4zcSKZXyB4HpVeLqCKWsrGp8C/V6dIEmX5PJ0pLCsvlyDYUNXwjaFE",
-	"RGrWIaMTwzyhA/n0yABqW0gNcIE0TIZiKoIQpVCZnUcFU0SumPisfHj3iwerwAE7lSEHBJjU0wmis75S",
-	"+gzBb6UHNVyEkYmBL1NFKrXPDzkm8dk1w2U53jMO/HUs/AciHrjqj1MXjAeTpKowT3xfCqJ0iukkSc2j",
-	"H+AhSUpJuARzdEXIXD/GA2G58laZKV5a5wIkcYnWBYbhZfksKp3sjPRpKp9lp9WpTCJWpWddFNn951ST",
-	"lE/Rg9SklzsD2j21eBZeSpC95PFRBGycoFdcp5fNcmyzKAFoHim+NpRq0sh8jH7bGay8wfXhesRTFVJ1",
-	"1kQHLELtDpqyOEkPri9nKilq6saqUaAR01CQbCO53rHQT9orHZN+tdr12Yl2tW6fT5YuJyZ1EGNdvhK6",
-	"hKcEPWU0zF+J19JgzlN7Jdhzniv5VQM+Je/SlaBPbomeThLPDOPwwnYk25z/fjmWo4DRQmRWgrlyI3On",
-	"zh9ntqtcvoy3/VKoVoWa1bSXlqTDGfOJAjeUqTbnUS+YQ9PAEncneX9NtcUg7Alh/xpTDzBf5TaJUfv2",
-	"Vj1coondoS8BANEsBsZ1KBgMXgYB0ks/Iq6RrFW/ZOjQWqe1hR4GB+W8W3+nkFA5nuWFYaElLsQvBA2p",
-	"q1ExBK4KeVmxmWvRl9XtTwoFHtO4ZFTZmwq83HhYKPCYxs9wzNeszbxU5FEdxNGErBz+vFjiURCVCqBc",
-	"2UFULvO4LiTzXL1GUbnM44E2s/pqsK2i5OMBt9Uzistl/ijA2wvfcHRIAprHPJ/deoWKUaVKViByVShX",
-	"Ycv+uEhXLpKiloS7K6WLCzbn6UsUOjsdpLOADCD1ldrdMnhs9cp+Hl162R3LHPXXBZU98AQ8VpcqPPb9",
-	"/JhZXld9MdBsSdr85cBZiUo/r0L5RQC0h5yQBESrOCl/YCDNfFgIsUgl5+dPkTQbRhzxahhjuWL1YBDj",
-	"c0IThdfNKshl38jKYSMW+gSSVUb8q4Gr0pRPcIcmt1Mcg/eUYmHJQ3Pgw0wMh2RtNjNTLXwudvwwOtuA",
-	"y8Djkdoq7q8xmjy9npUvGy9AeCrYpILyvmc3KkMbbIsfsfn8K9LEIjbXMZ8qolqY+W1+M8/Z0Pe2z0gN",
-	"/aqb4eeQmIWkQvdaXv5eCA8eBgGr+th4dOkF6fDNQy5xFS/LP8NlAlJM5PIy4QkOKKqJacTiyRSBl2z9",
-	"SeQM0Mnn5GYV0MwXU7pgMF8N8zoXbG5cEG1Q+cGfZUrQnPHgqTf0DYUFfVauVQE2fbFtV6P5muADlUoU",
-	"DjkETtyASQMStIP8fdqu/zZT88M3fzkA+CIksN78m8Nl/pAmYBXZykIfYhfgSShZgIP0TGz+D5AYYG/i",
-	"G5/g//sNbcJrjOSVWr/gW2loPFdBNWGYhdLoAIqRehGSwcB0/qNxYtiCd+sQD+gkJA7VruFa21HGP1Ud",
-	"XpSDpJY3U6becKRMANIRhl3Ubm0qS+DNlFD1nsSSWBw7SzwZ+GaO1HKKVIdC/tBsQtlbZpChivhgy1O+",
-	"E5ShJAEuuiKLJ1ofa7JBiE9yqH49oN5FWC8CvDxQTs5sqzh9QH5GLBao/WZbvWQAGTxkranUJczJ1jqb",
-	"W1Wv7tXNLFY6LMZ4uIHceoT4ZlIQ/XBC8ugCdItqndvbxPZpvsa8A68H6vQUubeOgUyrX6twqH6uovg8",
-	"Rq34IoUCrAqGVYe6c5VitcKuikpmVTlEZRGfBVzSJWKaoJKcJDXAwIoJSVTfpXAp/cBGQB0ac/DqfweJ",
-	"aJY/CFjrtNuVxl0zWf2jMQ3IFPMQx4yXCgmoyLz/0oEB+fzLSyRHPim5ulmm4Wcmg6tpBlMvGIrTBRUN",
-	"4N4LlWZulc04q5LW+KOZrzqtd+sr7OmHT6HC5gPGdKbO0ICxI8nNVL03D1mA9InQY+IHeLCYq8rt9kMq",
-	"zyPmSZIYhaRHRaCevf9S10cpiFE8h2RPrVYmvAL1bHAiYiGjlYiCuaESZE9KrNYG1qoBsqPM+SdlttiM",
-	"njUldu6pvnL07JLk8a6Rcd4tpJF3qM4jr/2aQKLnYnQ9j8w1HDlrlt+1cKjxkgCqJQ9b1NEMXxGkwnNT",
-	"cfrM0t7seabShGCaf0igSvg5FOs3cqv1hFVCP5PxDoXqDxbxqCjhHfpoEa8fpCq/gPUwEY9SCe/QJ4p4",
-	"M+sYOFs9QcQjU8KDvH+iiE8ywf9BhHzhFZovJebTR3ceIuhzr4/8Kdn/lOy/F8luiNbVktv0A19lKR2Y",
-	"BT+7v7f9yQrkiYN8S0my9a6ZJS071aVsJNV1k3RqD2MH5VRyn9XQW0zcttIF3dyzF3ULeGandXMeNqLk",
-	"JrVdPz4ZwbnkxxzhLIdLLsNbpUpZTMhS1il3iokoX3EUEQ9e1kyVzPTtaMakmgkZSSghkKOAIQKxrJCL",
-	"JaD6SXwjq5vqESCsNCcbJGNT6eh0KrZiOGkT7UMWBP1ClPpeq6NJpkYXvONpyat/BwXjilxzWvesfgjb",
-	"z6eC51fKBckIfMqi8p5byU06cfX7WUA9WT7YKb4GbaqjtMJilN5aLS6pW6XFrVeTZaer9WS0Wk126Do9",
-	"+QFImEOrH259nJqs3v+uzDKxTk+mDn2gvrsc0ZLq9BJ99305gcHvMlqhOM4vpMrm0nZWa7E55piC5p9H",
-	"cbV/YxDEHnC3QoKMPIF4pSIPcvjOJ2TV0RArO5qQ5+ilr1n0yq6iikJP6u/Pi8MTLw5fq+6P88e7Niqn",
-	"j6mvDQU1v03d95e5lxeTy3x+LXkZYzOzQn1VvuV5JTO5rDxTRgZj4UyPxtIebyhG+ngfgGIHy9T0TD50",
-	"E20W7JGZaptLcpSp7C3l9aAzfaW6a2bvXa5cI61ZCg38pvZjLJRCV5PKvvE+dwIQmw8mvuKpo+AMS72x",
-	"vuPQYJzLVJaafSOCvalGh/TwMm1bT8kYyCt5X7g1UzrD4wfGOgRKk1f6EtCGcrJ/JxXXrFwDfmp4mvlV",
-	"etrvVYjKL3Vg99L7zB9K4Hwp5q+WE9XA9GAik9lF8gl8P33P4CW4AgqDK6KZwY4kcLSKvvUNPuEeVYkm",
-	"qnSoL0Xu/SwF1J8E/xwELxcU6RT4ZiLZci77VXRvpC8GojYTF3+8lFQL929N8nEUWl1rA6hZt1hl3MwM",
-	"qoIVntiBt+o0KJkCsuWX7Ae53Gg1qdLVs1YTTCbNGqO8cPIp03giATPJYnaeW4jyAM6KQZ8KuQlSL+tA",
-	"j8P0QDaaz3uOldv/HpLS2lJa+gGF1Ps6M62eXcDVo1LYE/CCtzwIhAp9No2e0kPPpW7z/wIAAP//",
+	"7H39duI4tu+r6Pr0rIJuQwghqS6yZvVNJaQ6p/PVQKarppzBwhbgiZEZS05CF7lr3uG+w3mweZKztCXb",
+	"8gcE0pVUV6/+o1YRkCV5a2vvrd/+0CfDCaazgBLKmdH+ZEwIdkkIH09cMp0FnFDeJTMfz4krvnUJc0Jv",
+	"xr2AGm3D5mFEbHQ3IRTxiccQpuyOhMhjiE8IYjwIiRt/GYwQpojg0PdIiELyr4gwju48PpGN8ZSgZFBn",
+	"XvuJzOuGaTBnQqZYjE1oNDXaHw0xqHFtGnw+I0bbYDz06Nh4eDCN08DBcmr5mfYnBDkhwZy4KCQsiEKH",
+	"ZHsv9tYlPJwfjDgJi/31iBNQlyEeoDvscTQkoyAkKBSPeHRc2rVHORmT0HgQnc9wiKeEK2IfRiELwvJp",
+	"25Tcc9nAFkQUxJqF5NYLIoZmeAzv4YnW/4pIODdMg+KpGM+RneozmeL7U0LHfGK0m41GGQm1FfiJzIsz",
+	"OsM3hMF7eoQhhkcEVU46/WPkhnjEax7ho9qE8xmeeTVPW80bMq9J7qrWLSrea+SFjKPm/b3GNTdkxlGl",
+	"2UITNJwjl4xw5PMqwlSsmuRC4BiL2il/1mIGbSPJj6MgRFiuRY6/bsgcOpvhuR9gt27RXvz13cTzCbSU",
+	"E4sZNIwoa6NW400dxW1NFPAJCeNe2hZtNZt19BOZM4RDgpgTzIgreEN052DfJ+Erhg4uT8TTdYvGCyYJ",
+	"kq5Yjv2XLt3urmlMPRr/vS3YiXMSij7/8dGy7pvbNcu6f925/u4bo3SjeFOPi17L+MaHH/Wx1UIY7d2G",
+	"KSbiTcVO3BUcNPWo/GvbLPK5aVyGgRs5JDw5gh18j6czX7SZhe6gsf3fR833Ox9af9892Hv7+vD7ozed",
+	"xvH2u+aPMX1mmE/SeXmuYRpiWbxQCCOx1vokNRKI3j82am8Oan/HtV+vPzX3Hsrp0IuGCXPnp8ii4TNO",
+	"UfS+1hT7wcxzivuwGzg3hJ/9jLj4vY22BbttN18jZ4JD7AjBIoSFfVD7O8K1X1Gj9gYNUM2uo3M8JQxF",
+	"jLhoOLdo0pHHGfFHqGL33/6y3WjaJrJ7hz92jq5OO4P+xeXJ4eD9+/fvxdfds58HvQ+9wX/+/T+2aVH7",
+	"L91Ov/vhL/Ansv9ydPozfK7CZgjJCMaCjdhqNJDt0Vvse24NZm6jCp8Qiw4Dd/6KIVt9OfKI7wr5Mkcs",
+	"QJ5QL8QLkSSliWygingTex/deLQWzAjFM8+iDqY04MglTuAShJFYH5QIW3Q3CRhR3aAJZsimAberck+m",
+	"ax+EoAZL1xhmuHKZta263Xy9aqvK1W/U3gxqy7ZqP8SUYaeMQ/n9MzIov1+HPx9Eb2wWUEZAkb3FblcK",
+	"TvGXE1AhoMVHPJv5ntTOW7MwGPpk+t0/mVTV6fjfhGRktI3/2krNki35K9u6lE/JQYtqMpbXw5DgG2l/",
+	"iOHFXkAVGzgORhcsGnOgmID+t2S+at14MI3DgI58z3nx98jpAKEVPSq2q9CIWKgj6tFx8roVO69lPVqL",
+	"GBFvYer2HFgztcScKZuhar2lGT4wyU4YSuPkpehwQOdKxRIxtHhJKvgS+2K1poRPArdGA17Dvh/cEVct",
+	"2XEQDj3XJfSl10xpduRjR7EemACoYo/iKakpngf8OIio+5IzPA8Qi5yJ1BSoIkUskG8kpmJXURCiMIi4",
+	"mLD2NUz4Uto4/SA4xeGYvOS83wbuHAW3JASKglWCKrYyumo8CGq+mJKaaI+Et55Drii+xZ6Phz55WRpz",
+	"IW5GXjgFvQpTHobBDRHcywh1axFNGthVE3WJ6zHkBncUVWyXzAh1YQtH6QvIlRHqLCTYnavVgc+fc3tf",
+	"URzxSRB6v5KX5ksQu8n2qdiRNhW1rld0FgYOYUxQpEO5x+dfWiTfYWU/gU2DaeY0UCKRpx6bYu5Mkjdi",
+	"0WwWhJy4Z8T1cB906svy6n/3Ls6B3slUalMxl5pQ8DDPh9guUHqdO5MzsQpSBmDX9UR32L8MgxkJuSf0",
+	"/wj7jJgGDXjRYP1F0IpQJ3CF+rKHmJG9li33idjo00gob4IYx9TFoYtkC0njmRhPHqtn2nifDPGo+F8N",
+	"qdkvldS4+m7r+lProfpt7qvmw1//ush+tfPw1+oP38DLx1PVkQc5JeNamj2xEfUxbXttGvc1sF2Ntpzb",
+	"w7IZF9lsKskL5DARZoiTeyHxIj76XooCRZJKTL3qPkgHMp3xeR2JPu4mgU/QUKyWsBwwR9OAcdRCZ95b",
+	"FFCHKMvYFaTM2qU50y5LgVWs1onbPZjGDZmzx9qLc3KRLo8wc9zywTQ4fnRKfSyNZ32RgPApbBQM/0kc",
+	"Lvp7S8Ye1cxszYBdyeaJIR4vqvHJkieHE9cy2tuNxrZpGYxjHjHLaFvGDHuuZTwYpuFMiHMDIlgBSUZ7",
+	"pwEUgdPyOgdkoAJ0Kf6Qh8T43PLw5x5caw8+sgFKVqls3yo1D60ZGmLnBtEgATr5BCtwtHL4Y+fwp8HJ",
+	"2dnV+Un/w6B/ctYZnJwPep3Di/OjHmj0BFz5fq/1GLzyIjtU8WPZe8e/qkM1vD+66p4qPI/Jb2qCIAy4",
+	"ZlOA5vlFRLJzHmkbow0FoZJQyExwgaVy5ohg95RwZaFlX02QZjqTIHxxnV2C3QPYXKMgnGJutA0Xc1Lj",
+	"3pSUkc0lbjQ7cUtg7XT9PU6mrLSF+gKHIYa942PGkyNgobXSWktGUwtRhDV0IqZdmCkhkrdeTcrDIJIm",
+	"U5aeTvx1CSapDy3brR7i1GMlIyT0Sz6s4iBt7QsUzk1J9lc+JTeaKVR+pWbKSf0J5shzCeXeyCMMWUaC",
+	"h5NbQrllAGLuRtLmJEjYhCFhzAuo2LelqsRW1Jjbws6I5y81hXSvoLSJ1ktu88DvxnVhq8sudLmvNc4R",
+	"TLXNyP2kdaHn5JdSmRYxYcmrJkqw3WI/IjoBMZWEQxWctqV4SkzECEF2uiLymFaO+NVr15+2zb1WueRL",
+	"CZCju9osA8+1USX2kLRBhydQbmxJeu4+sm/I3G5rjo34xxsy39fWqK0cS9rrwEFWW+hKdplBqcl5VveR",
+	"TQNK7LZQfaWchCrkloTzdJIu8T34JiTYmRCJmxDqzgKP8n34644MJ0FwU/Pc2KWYvhlQNmaOlCgGSLjU",
+	"RgG/RkCXOAzL2aiw8Tqank18IYawy438ZvsxuEO2UAGwL+5Cj3NC9+OXFdzj4DCU+EAQemOPYh8N55ww",
+	"/X1U17GtU8Ifx4LRE6mcZXG1CfKsA2c+oC4JkUeVe0qeNoIQ2RIfaJ8fnHVsE9kzzCfJH+Aiiv8C91oi",
+	"5IBVQIKEBLseJQxepTDjkGB1gl29DnL2Sfuy9fhJ6bAcXhQxGF1wNjORR11yXwBjxDz9ILiJZnXUwfKU",
+	"pHwn3+u+E8HhQcQRm2FHrJQEkwM/bQOOi7jbfwYelQMrESgeY5JH42PCR2me18TBQLxWojgy/oLvV/kL",
+	"/mFZ941GzbLumw3Lun99XOo1ADPyRPa+0ywq9BgbKDqVjg/Rm9bua6QwB+QSjj2f1ZENuIAgVkCJ8kIz",
+	"OCgMfYKuuifMopVZSEbePbInnM9Ye2vrVxIGfsBY3SW3MYzBtuxq26IWXSDRJVogeUBCCzQlGKDthUUX",
+	"tVot+Sfa6gA+WoAfaQHLGuPgbkAYHIYBaZGyKcb/95ENODKzgVcZEgJHupiQ7D3jEMj0D+ciT3YNGyj7",
+	"gHJX6U9ImBU2heaLoHgKsH3kAzeBzmQkvCX5KcQyLwr9bL/SvhaKOhacwtZWUxMkr7CqCT4tJySgrLDP",
+	"YLPCngcwACfuOOy6QjCrwTO4G4y6jRZClCtoTu55iiJ6Q4M7Ckwgn0wBbnhsR012GSIutp+MFIGjtuok",
+	"BZ2hk5YcG0BriUvLZnngOmmckj1hA3LvMY4CKknnR0zsWNlNif8AetqNWQqGhA6YqbSOeCLtXPYT2/61",
+	"FdNPzkjJi3NCMY27YJr/eVU3erslXfEUwFjVk9ZsjY7E3iQ1R7nCZG9vYoJrPUknVYyEwlOoQurjOgoD",
+	"34cjMRbnaKE1ph4X5oIULTZiWMjMiedM4o1Q7s9Kxsb52CGPlTnNGPd8P3aX7atoEDkJWwPL7XgxC24F",
+	"MeB2zM8/9vuXUhaA8lMgWgayA+GY9VbEm6sUZIX+d0vEjK2jv0oilVImwZVFV80mdFVCjNVwtWLEvIcC",
+	"LdBuspuVknM9FyaoWqFe5/xocPFTO2OZTTHQSPwn2g7jMLD90oCc/FzlbJa4Q5I5Sd+Jx1BEwXgUv5qI",
+	"BUJE5XtUAQFDgiYBDSKYiSCBkMaCMowknJ96V5KREpMGjbDni2dzqgTsauz5orsZDjlLxLlyWEJXDeDb",
+	"YTSWdq0fjEFQi89KxaKIuop3Yvb2YHEKcJt8oPS0Lae29qFUsyFLjv0eZRzTsjNIPzvJCvaTGA1kv68p",
+	"/LR24tpI2pQQcyV+HWNO7vD8FRMkqJaaidIcKMdBuMcl3roEs9DwkSj0jMcsfvg17jUZuczgvNSAsBzQ",
+	"ILTyVVi+HiricBPoxnM3DJQq9CAjPcpo5E1JEPGzJcSNZu5mk83jFm4cZmKmVNFH1emhD7eK4Cd0Fm2E",
+	"xKfrYcRmqATF66pR3QmmiWW6Bc3T8BjZtMakLzkz+/Zuo9EooAn68mPfvxgZ7Y+rN90v0r676p4aD9f5",
+	"0+Mh9n3iosrlRa9vIuaNaSy2ezEkr55namuxahx+G4tpi+pINBhtLnE8oa40lb0vVY59KNqqHWvvK+jW",
+	"os37ezlu3EDG+Nh1dEDnUngSnxEE+BlDmAk1B7ahXbfoAUV4yAJf2FFiFYRCgNUAk7UCIElKB7u6L45k",
+	"MzFf06Kz0LvFnJjI9+hNzQ8c7IP8kGqLBrQ2i4a+58QmLGF6nJlFi4FmGZM6or4Q55o0QmAFwlfTukX1",
+	"PbT6ZLZ6h2lBkw09bHKn0cgi+1og7jKYMr+tVm2ZzwFXJvKuRC+k4ciPn+WXY5nxCJfCgNlkg2s03m7I",
+	"LTn1qP7M9qpNuu7W/Dw8sPGiL6XTLx6f9IgTEr6+qNFWMc8OLOmqqNqF2BEbXLZBFftuwogzsNF3yh9Y",
+	"raPeRB4D/bk4Y0m5LsO0A2H81x/VFmoCRda4li+t+0ZKOSOzMK3Gm71lSMn2sURKvv2m3FWiv/6VBv96",
+	"hJmJA32vFQfOClkDgNFeKxtra9FcsG0d1WygibA/xYk5gT536zv1HVSxVUDFYUAZBw+/RXW5pBAC1o4R",
+	"BMJiM8vHjANEJ15Yw5stqr6DgTGVQK44kYUcLF6Q6YOBbSK7f3LW6cKnk/Nz+GRR+/LiEr7a7vUHlxeX",
+	"4uPfTwc2AIS/+jUbVRzMhJUvRmHVOvob9iNFFswtKsMNGm/2ysC0AobGUOXqO7E1/vPv/y8+bB+bFhUf",
+	"Xh9X6xaViQI0oXsMXvBJGETjSRkBUAVQmh5sAYtCVgJqmeqEeTEj9ODyBO3UG4gHgc/koVgcA+ABPiEM",
+	"oBnsmoKCFk2f2K4KjUwdkulFmPE0QDdkfheELhypMxg627eoHImDG2ZMg5Agj6vz6Zjw9DAE4NAoDKa6",
+	"dmoLXWbRDACmwCR7K2XVLStqNHYcMSR8IjbQ78D3NX6GHJzkpFYBDM9EMz+S+pDjsanA0xRntygY7yF2",
+	"ZEAtuedZ5em6TEZ6gzeauAgziwLXwdJuK/8J/NEEtoQwg5HHBTPvNM3Xe68lAm4mO+QVsygcofe1+cLh",
+	"WjzFskHlGLXu7xPIUm04YaJY1JPnu1x49ycjJGO54Umk4FJdtOy1ElmSlTgf/5Fx36RBD0K6/eOb3N+V",
+	"nzofeov+wbve4peDk/7iqHN68GEBsfIyoH7R7Ryc6h9/Pjla9LsH54Oz3rvF5bvuxdXl4uzkfHBxfNzr",
+	"9BdnB+/jj2+vPnS6g5OjxUX35N3J+eCs0+sdvOsMVAe94053cHx68G5xeNHtdg77Jxfn8u+zn5vyQ7dz",
+	"eHHeuzrrQBzC4qz3btDtvDu5OBcdHHYGF+eLq/OTnwc/dT4sOu/74qgPf5+cH1/ATLId9BbxX73+Qbcv",
+	"Oz26upTtV0c+yHe+7HYuD7qdo8HPV52rTvyi8DYH8gVkL3K0k/Ne/+D8EN4Y3vH0ANqcHC26nctTQeHB",
+	"4elJ57y/6PdPFwfd7snf1KteXvV+HKhG4u/D06tev9MFEvQ/XHYWl92Ly063/2FwfNH95aAbzwi6PjoR",
+	"5FQ0Orw473fe9xdvL7rncl79g7PLxdHpzwO1LnJxtS+0her9eNA9Ojl/ByQeih0jWUSQRX066y1g581w",
+	"SCiXnwFdWwzxeIzHpFpgusFgIQX7Qkr1hZDoCyXOF38/HSx+9WvV3FP1T3u7D/p3paaIMLvZBEIBnxAj",
+	"pbYxA7NlWcDUQxLZpM6KYLuo1vjd39jw3fd/NfTIl9hJFkc2aF6WpnH9UHQtp/NY0xjOxD5mnCvbyqaL",
+	"/3zEs5+MfL2cumqcZ4tBU2SVYWgFioFfKkuunKhkExwKwkMYguFEjAdTEtZel6xb7PLHdK6M1XwOJUe2",
+	"S3w8V+FV0spQ7o0DbpsSQQz4pG5kKak/BS5Y9Ug2CCD9WjDRn6Fw7two2Q/PFZBq/rbo08wSF6Z3JJdW",
+	"At5TYecylZErIX4NtVZZyDpGXRGHtDD+cz+ZqDDSXTyv1tF5oNwLGjuKSSe4mEc5CJ3NAvZSjlz6Rpgr",
+	"n4w3JajSPT5EOzs7bwpzRHhCsJufabqVMpNdiTj+XsN8M5KmkIasRGlJfu84iDNv4at/RSRSzgFhv7JI",
+	"rDwjErqfChOUEeoiEIGCmiWHFBWYubGPPj55lvvoP3cYs1IgxH0bQyq5fQ7b4XwZOpyowiyhL6gw7Hk4",
+	"R7N0x5iCbLEHQFLOMNdEljKzFIqzDGOCRZMhhfqO22kaZbsqieF8BO6PAzRTQqQjmauwquKcC9RdHQYJ",
+	"o1yMRozw/DuBFHkE/tMDJPWuVk5Wy9ZYxQhL45nHYRDN5Km1KEJLXTcZGixVJ68YOI0SMCQ+ZVRNFFHv",
+	"XxFB2AkDxjQYBNyhLPEisTjgiKj4scSvKIRjSQ2J1J3S2H7TPG4d7hx8/7bx+mi70zzeOWi93T3cO3rd",
+	"aTQajbLX2owZN13qtdlXZ4JHWPkxHukSN/RuydON+BMX7MZHqbnU+j5ZFkzvEuwiHyJlobpGKKe6j7Dv",
+	"S08HHsKRXhc4K+KfdjWgNbXKCxTRCwGURRNTJwpDwVLlvrMnOPpcLZh3deSwageqWkZHlgtwd8P6BWVU",
+	"O1gZh77UtQg6gOiybxgEPsHgTJnhiBG3m4T/5aOT5wrUke1QxcYzT0YZ2vELK78UcVFru4HeBVTlN5d6",
+	"jzNhw9jh3i0x4lmUxlJyPD72fBWXv6nbdNnu/bwO1XjDp1PVuCHrZNVX0cywbrpOGvvFNNvEO5spm7Gp",
+	"hzZl4sRDO/R8X5ynyly0uTdq7ybOWvVUhirJ+RMtFmhpctTK3Z347b43y010T8LwI98bTziYRUpDoUpE",
+	"FYUzEVssm9qz13r8mPDbZMNn8ER3iUO82zhWMjk4Scf0oR9EbudW9IaGHsXhHE0Dl5iJl9qiiZuaeWOK",
+	"eRSSah097he26DLHMFrpF7boY45htNovbNG1HMM5EZn6eFfwiqoNpR9AxwFh8SlFaLya1HjysFJHXVVe",
+	"CUpLBVSDxREc8pBPbonPMly1/foxrnqiQ1OT7cnrluaZxCdY4Bh4E7FN4HEdxh8SWb9CvKKLhn7g3DDk",
+	"caYeCag/10S7pkcyYvqRY5NquNQnv93IOuX31vHP/uZssZwwT7bsYzL2c7j0MxbOs7n19VE2du1nBPH2",
+	"3jqe/azo3kDE6uJy/ZiA3PZ//s1XHk2w99RoAn15nhJRkGOiryuqoI/H5fhGWksLjyGByV7EjnuV/1Hh",
+	"EzJHjMxwKKbE8RhMgExYNrmPU51Y1RSPFoCk7FE0BsrN35L/sVgCLvV1Wbmschgea5NuI/vbNKPMVGdr",
+	"jscA9MIby8CtPh7bVUh4UQlii4VtquP3TG5zlf6CcBhE1IUWpe+uGWk6DRrNVua1K5b17aL03SvoW8ta",
+	"WNYCfVv6e/Xbajl5EhFdIM8BemppNTMO9LBoMNJ1tqzxslFZNeRRi2I6Rw5mxET/+ff/CPNJJTkAJrM6",
+	"08FjqNVoWbSQM7G00tnqomUFV058vpJvZZhGyUsZpvGWUGcyxeFNnzBxrpBe3cHZxd86R4PO3zrnffFo",
+	"5/R40O/0+vJZwzTA66v8vWcH76XDOP7xSLLooXxV4xrkkLZJuuH1x7Pp9cef/3U9+Nhj1x8/zK/F/4MS",
+	"MzeOL8kk5AzTLMW6PMCuX7EtU7BtSbhwkrNcTB0MRjwTzCmzfhT2pmdcCJu4XgonPQmLgPjQJzzydl52",
+	"oicQqolVtsdWkgPiYN9X2YNJaQAUB6d6XM+AxDMvDngsPbP7mHEITd1k0slDFxF3gmX4J8RWyWwrdUIQ",
+	"e1g+gSryncwkscWMk6IAsbiTaAaExUIoTPxr9XHEtKz6QRJ1vhzpWGmKphzTg/ZLU/JXARka3524m5Ug",
+	"fASRz3RsZiDOksoKZUCFtqHK7FGNAJ/DiNb39rPZ0IVFK0m+J9T16NhuK2jeTIO868iWLMqJa6MtZAtG",
+	"Je5A8Krdjndb3aI2HkJOksr8nmB/lJzR7jDTM32Iq5JdydijchfHgJxFdxs71X0INXSCWSbXFqr5CsEK",
+	"M5Dx6MKuS/a+mIXaHwPw2w6m+H4gw9dVKjlxPMgex2HogWxOD9NyFAgVS3asFCkVjbFgv5/h++p+NpWJ",
+	"OTh0WfLqFk18WyxQgCQVNpByGuKhT5TujAsSyDUAjE3R2zANjdqGaSgSG6ax7DVLhZt26CjaJxqGApm2",
+	"MmoCYBQbcBQdwbi86PUZ4kEbYTQJmEzWNoVpgU4ub1tJGigI5WGIhdYjrvhtL/7NRJimlt0sCLmJMMSZ",
+	"TmSQKYLkcIgtVD7qZquRMZZCZP/FRoQ5eKYQJYtK1/ab7/VAURPagf2PZZkFeASiCmRpBo+OAmFnWXQU",
+	"4vGUUF5Hp6sgIhPy7T0S1sYhdolFzw/6JppGPvccwTWPZBZUfI+TUHQDwh1z8epgMISEBf6thHGSDIyY",
+	"7E5AKXE4Ky+Ba9F1UxNeMWQDCHUp3yxG1WyLMsIhojeHUem2XQyvwiMrwNW0JHhr1ekDuvuhvbWlBa5c",
+	"a59r158a5t72g/Zr9YeKZdU3aF791DBfPyws62OlIgsEHePa6PrTttl6aFc/vX7If7koa7Ztvn5oL/ll",
+	"76G9Zh+7D5VCU/F9c9kDrSUP7Cx7YGfJA0un1FzywO7DotC+vOXew6JdKf/p9cOiXV2025WPx6PrT2LE",
+	"HyrN3Y+N2u71ovmxUWtdi6euF9vwn/z8cbv25voH+FwVS73RA9VPO8tJ2X7+sauWdV2VtLgGIlZ/qOjM",
+	"XR/8v//zjRU1Gs29V5Xqt9+Z+39t/9+t2vXiL/qcmw+CaZutxgNw+w+PdvDDqh7Ki0Az4kShx+cQ1q68",
+	"+ASHJDyI+KRUR8QJ+Plw8ldMKvVxFEIweXJTAYCt0Gc6A7HjZQVJIXeL48RiBEoNUpkkHYtAj4qxKRd6",
+	"4WCGHb0+jQwqIBCuRV2LhrGzYZoJ6xHdJyYJFJKAkHYZsBMXGWve3yuNkQ/8SnyGKk8Zctdid0Fiz6vG",
+	"kDpropEfsQnUw1UuHQXAAaAT31NA4dsqvDXYPyX50+slRZtxTINFHd8jlCc3K2TjmuxcUINdRweZlHaZ",
+	"xgCYAcwxJBEj+ZI58e0Rsg6QqrSVD40Sa2NR8EDJIj5M2Gx2YprbSfBUGphPHQJL0wHMSNZsliyRVBSx",
+	"l5U0tZEbOJHQ5LLckkXLao3olUaQ7zFhpMiMaTs10+vKTK+rAicK7PA9h1AGZrTyHEp+rDXrDS2r2NCU",
+	"4i0JmWTxRn1btlIV5o22sVNv1HdkWacJbMWtCcE+n/xqtD89mMbWVCyhw9Rf6rn6HE999RXkmMetb7e3",
+	"4qMOdDaWAKo4o+D4xGWIs8tl0ip7e8gSyDZtsiVve3gwH22ozi4P17mq7s1GY0WB2o0L06ZpimW1v+FO",
+	"E7HsCVkAhGk1tpd1ncx1K1PKGB7aefyhtGw4TEZ5iB57SuXNC+EcTac4nKtlkkgNFNR4xdJ3kF5qljv1",
+	"MhkhEzBeBkQmxUPSUgNSStSY5xIU3FF5rY7eYRIkpU4CFk1sUuz7LJ8sjNbJFVYXtuQQfEDMeBRS4koB",
+	"PCGhROsDKgF7+ahF3xIxXybtZ1kLBu5fYHiuCqykoV4jkFsY2XHSpq0kkl7Epmiqo8pSzy4UZcv5lVV2",
+	"XKIl4wS1pPiJHVdwbzV2LJop4w4yJbs9DwGQuEwRi832Z+7OHbn9IDTrrYrN/qw7T0ZsPGQBCR5G5KGw",
+	"7bc/++Ca16lk80tCurna5vq1TqsKmyftRMfiCChLV+fK+5YUDgNYA2fwVbG5ktphlNwlm7FeWP1hfoDC",
+	"8ml1fb+JKVwfBu78v7Y8F2Z7RHyicVBBAbjZ3/P3R3nu8q7fEb6837H24yaddsEhFz+auhGzvYdlrTYZ",
+	"5grCkJZPP8r+vn7XD6AcGo+Lee1Ck69ECXXJ2AMfUIahsZ+qEyH8PM6yGPdyBZW3UrY+ee6D3EWCKYv7",
+	"6VIiY1m9BKmn8glXm0pIhGXtB3SsOTtUWqeaGQB3c2EBzpEC3VBEueejBHgzsxhjgu/ly/8VN+9RfmPl",
+	"JGCrNFODgJB6OkO0Hn8ouSnkt/KDnC7CSEfUl5kipdbnu4yQeHbLcNk1DKkE/joI/47wNam+mbmg3akm",
+	"TIVZHGaTU6UTTMdxgSp1mxaJC6vCIZihG0Jm6mYtSNIWp8rU8FI2F4CMS6wucDMvq7RSGs+nFRGUVV1b",
+	"jVZpKb0yO+sqL+6f00yS4UtrmUkvtwdUXG5+L7yUInvJ7SMZWNtBr5gqspxWmg/CGKDZUH1tSdOklkYs",
+	"/bY9WHqC68LxiCUmpBysjo6DEDVbaBJEcZF8dTiTpYGTiFmFAg0DBQWJPuLjXeC7cX+FbdItN7uenWlX",
+	"2/bZKwPEiwkbRKPLV8KXcNuoI12Q2SPxozyYCQpfCfb0Mi2/asCnEMi6EvTJkOjpLPGZYRyWW454mbPf",
+	"L8dyJDCaS2iLMVem1a9V5X30fmUAmXZRZwLVygy9ior5Enw4DVwiwQ3p+M0E7/PAoklGjb0fX5Eo+wog",
+	"Wwxh9xZTBzBfGYSJUfP+Xt4tpJjdoi8BANE0+ce2KDgMXgYBUqQfElsrWayuJbVopdXYQevBQZlY2d8p",
+	"JFRM5HlhWGhJQPILQUPyaJTP/StDXlYs5qPoy+r+x7kGm3QuBFV6swgrdu7nGmzS+SWO2CO0mRWabDRA",
+	"FI7JyunP8i02gqhk5ujKAcJim82GEMJzNY3CYpvNgTb98dVgW0nLzQG31W8UFdv8UYC3Fz7hqAQHNItY",
+	"tsb7ChOjzJQsQeTKUK7ckv1xka5MXkYlrhIgjS7GgxlL7mNRJRGhCggUTqmutO6WwWOrKfs8tvSyM5Y+",
+	"668LKltzB2xqS+Uu+f/8mFnWVn0x0GzJ5RHLgbMClz6vQflFALR1dkgMopXslD8wkKZfr4WCUF5RwZ6i",
+	"aba0lOXVMMZyw2ptEOM5oYncHX8l7HKklSMxUeC7BEqXhuyrgauSSllwhib3ExxB9JQUYfF1ixDeTLRY",
+	"ZeU202tMPJc4Xo/PtuAwsDlSWyb9FUaT5dfL4mHjBRhPpq6UcN6PwZ0sbAfL4obBbPYVWWJhMFMZpDI/",
+	"m+uFfX6zzNlS57Zn5IZu2cnwOTRmrhbTg9KXvxfGg+txwKs+0q4ee0E+3F3nENeTF3ZcpZcFfY7DBFSz",
+	"yBSkwmPsUVSJ649DlGz1SewM0MlzSrMSaOaLGV0wma9GePV4MNMOiCaY/BDPMiFoFjDvqSf0LYkFPavU",
+	"KgGbvtiyy9l8TfCBrMAKmxwSJ+7ApQHV+kH/Pm3Vf5uref3FXw4AvggLPO7+zeAyf0gXsMyTDXwXchfg",
+	"YjTRgIH2jH3+a2gM8DexrU/w/8OWcuHVhuJIre6xLnU09mRSje+nqTQqgWIo70UNYGKq1NIodmzB7Y2I",
+	"eXTsE4uq0HBl7Ujnn3wc7lWEWqB3k0DeZEoDDkiH77dRs7EtPYF3E0LlXSZLcnHMtF6n5+qlZYuVZS0K",
+	"ZVfTF0pv9INiWMQFX56MnaABiusGoxsyf6L3sSI6hPwki6q7JKpthBUR4B6KYk1rU2b9A/IzDCKOmrt7",
+	"8l4LqAcinpoIW0J/2Upre6fs7smqXjBLpcVo13iQe4cQVy8xoq7RiK/ggGFRpXV/H/s+9TvJ9+EOTVXs",
+	"InNbCbBp8ZIUGYGv7i5JLgSH+3Bs5XfVrieRgFXOsWpReyYr05b4VVHBrSqmKD3iU48JvkSBYqi4wkkF",
+	"MLB8eRM5diFdSt224lGLRgyi+t9AWZvl12JWWs1mqXNXvwVhY0wD6s6sE5jxUikBJVc6vHRiQLZs9RLN",
+	"ka3lLk+WSfqZLuAqSsBUc47ihKC8BtJ7LivarfIZp48kT/zR3FetxpvHHzhU1//CA9trzOlS7qF+EJwK",
+	"aSaf212HAMlFuWfE9XB/PpMPN5vrPDwLA0ewxNAnHco9Pv+Sx0ehiFE0g9JRjUaqvDx5eXasYqE+Fg+9",
+	"mWYSpNeErLYGHjUDxEBp8E8ibLGePatr7MwlksXs2SU1922tUL+dq75vUVV+X8U1gUbP5Og6DpkpOHJa",
+	"L14HYlHtAgZUie8DqaIpviFIpucm6vQza3t95KksOoJp9v6FMuVnUaxuii63E1Yp/VTHWxQeX1vFo7yG",
+	"t+jGKl7dTiZU9VNUPEo0vEWfqOL1GmYQbPUEFY90DQ/6/okqPi6g/wdR8rmbhb6Umk8uUlpH0WcubflT",
+	"s/+p2X8vml1Tras1tx4HvspT2tcbPnu8t/nJ8MSOg8pN6fXXWq5SuqsL1UjKn42Ls60nDoqF6Z7V0Zsv",
+	"A7cyBF1fsxcNC/jMQev6e5iIkrvEd715MYKekMcM4bSGS6ZeXKlJmS/IUrQp9/NlLV8xFBInCF1USYzM",
+	"5FbzIBBmJlQkoYRAjYIAEchlhVosHkVd4nqZgutyRICwkgpvUNpNFrdThd3y6aR1dARVENTFWvJ7ZY7G",
+	"dR9tiI6nhaj+feSNSirXKduz/Ip2N1t1nt3IECQt8SnNyvvcRm48iK2uHQPuSavLTvAtWFMtaRXms/Qe",
+	"teLiZ8usuMfNZDHoajsZrTaTLfqYnbwGEmbRUjt5QyRM3kxfWmXiMTuZWnRNe3c5oiXM6SX27ttiAYPf",
+	"ZbZCfp5fyJTNFAEtt2IzwjEBzZ/HcDV/YxLEIUi3XIGMLIM4hSZrBXxny7uqbIiVA43J5xilq0T0yqHC",
+	"kkZPGu/Pg8MTDw5fq+2Ps9u7MiyWj6k+mgqqf5uE7y8LL88Xl3l+K3mZYNOrQn1VseVZIzM+rHymigwa",
+	"4fSIxsIab0lBunkMQH6AZWZ6qh/asTUL/sjUtM0UOUpN9oaMelCVvhLbNfX3LjeukbIsuQJ+E/8x5tKg",
+	"qwhjX7vHPQaI9XsmX7EkUHCKhd1Y3beoN8pUKkvcviHBzkShQ2p6qbWtXkmbyCtxXrjXC0TDVQoaHTxp",
+	"yUt7CXhDBtm/EYZr2q4GP9UcJfxKI+0PS1Tll9qwh8l55g+lcL6U8JfkRBVwPejIZHqQfILcT25HeAmp",
+	"gHzvhihhsC8YHK3ib3WCj6VHWaGJMhvqS7F7Ny0B9SfDfw6GFwRFqqC+Xki2WBl/Fd9r5YuBqfXCxR+v",
+	"BdfC+VuxfBT6RtvYAm5WPZY5N1OHKg9yF/bAtXgKlEwA2QezcNNHpjZaRZh01bTXGJNJqsbIKJxsyTQW",
+	"a8BUs+iDZwhRnMBlPulTIjdeEmXtqXnoEcha99nIsWL/P0JRWlNoS9ejUMhfVaZVb+cxeUUVdjhcfC42",
+	"AqFc7U1tpGTTM2Hb/G8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -25,13 +25,14 @@ type Validator struct {
 // NewValidator builds a Validator for doc. Authentication is checked by
 // Authenticate, not here.
 //
-// The contract is OpenAPI 3.0 but names the rule for property names with
-// JSON Schema's propertyNames (3.0 has no keyword for it), so schema-driven
-// tools generate valid names; kin-openapi accepts the keyword when told to
-// and its 3.0 validator ignores it, so the handlers enforce that rule.
+// The contract is OpenAPI 3.0 but writes the rule for property names with
+// JSON Schema draft 4's patternProperties (3.0 has no keyword for names), so
+// schema-driven tools generate valid names; kin-openapi accepts the keyword
+// when told to and its 3.0 validator ignores it, so the handlers enforce
+// that rule.
 func NewValidator(doc *openapi3.T, writeErr ErrorWriter) (*Validator, error) {
 	doc.Servers = nil // match on paths only, whatever host the gateway serves
-	rt, err := legacy.NewRouter(doc, openapi3.AllowExtraSiblingFields("propertyNames"))
+	rt, err := legacy.NewRouter(doc, openapi3.AllowExtraSiblingFields("patternProperties"))
 	if err != nil {
 		return nil, fmt.Errorf("middleware: contract router: %w", err)
 	}
