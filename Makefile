@@ -1,10 +1,12 @@
 # zeroloss — the two commands a newcomer needs:
 #   make dev    start RocketMQ + Redis (installed and cached on first run) and the gateway
-#   make test   run every test against a real RocketMQ + Redis it starts and stops itself
+#   make test   run every test against a real RocketMQ + Redis it starts and stops itself,
+#               then fuzz a real gateway against api/openapi.yaml (schemathesis)
 
 SHELL := /bin/bash
 GO ?= go
 STACK := deploy/local/stack.sh
+CONTRACT := e2e/contract/run.sh
 # Tests use a stack of their own, so `make test` never touches a `make dev` stack.
 TEST_STACK_DIR ?= $(CURDIR)/.stack/test
 DEV_STACK_DIR ?= $(CURDIR)/.stack/dev
@@ -12,7 +14,7 @@ DEV_API_KEYS ?= dev:dev-secret-key:admin
 DEV_LISTEN ?= 127.0.0.1:8080
 DEV_TOPIC ?= orders
 
-.PHONY: dev down test test-short e2e bench lint generate build stack
+.PHONY: dev down test test-short e2e contract bench lint generate build stack
 
 build:
 	$(GO) build -o bin/gateway ./cmd/gateway
@@ -31,13 +33,21 @@ down:
 	ZL_STACK_DIR=$(DEV_STACK_DIR) bash $(STACK) down
 	ZL_STACK_DIR=$(CURDIR)/.stack/default bash $(STACK) down
 
-## test: every test (unit, integration, e2e) against a real stack started here and stopped after.
+## test: every test (unit, integration, e2e) and the contract fuzzing (e2e/contract/run.sh:
+## schemathesis against a gateway it starts) against a real stack started here and stopped after.
 test:
 	@ZL_STACK_DIR=$(TEST_STACK_DIR) bash $(STACK) up >/dev/null
 	@set -o pipefail; status=0; \
 		ZL_STACK_DIR=$(TEST_STACK_DIR) $(GO) test -count=1 -timeout 20m ./... || status=$$?; \
+		ZL_STACK_DIR=$(TEST_STACK_DIR) GO=$(GO) bash $(CONTRACT) || status=$$?; \
 		ZL_STACK_DIR=$(TEST_STACK_DIR) bash $(STACK) down >/dev/null 2>&1 || true; \
 		exit $$status
+
+## contract: only the contract fuzzing (schemathesis, all phases and checks) against a real gateway.
+contract:
+	@ZL_STACK_DIR=$(TEST_STACK_DIR) bash $(STACK) up >/dev/null
+	@status=0; ZL_STACK_DIR=$(TEST_STACK_DIR) GO=$(GO) bash $(CONTRACT) || status=$$?; \
+		ZL_STACK_DIR=$(TEST_STACK_DIR) bash $(STACK) down >/dev/null 2>&1 || true; exit $$status
 
 ## test-short: unit tests only (no services).
 test-short:

@@ -15,11 +15,12 @@
 # Environment:
 #   ZL_STACK_DIR               the stack's runtime dir (required)
 #   ZL_CONTRACT_SEED           schemathesis seed; random when unset (printed)
-#   ZL_CONTRACT_MAX_EXAMPLES   test cases per operation and phase; default 40
+#   ZL_CONTRACT_MAX_EXAMPLES   test cases per operation and phase; default 15
 #   ZL_CONTRACT_MIN_REQUESTS   fewest requests the run must make; default 1000
 #   ZL_CONTRACT_REDIS_DB       Redis database for the run's gateway; default 1
 #   ZL_CONTRACT_ST_ARGS        more `st run` options (e.g. --phases fuzzing)
 #   PYTHON                     the interpreter that makes the venv; default python3
+#   GO                         the go command; default go
 #
 # The gateway's log is kept in $ZL_STACK_DIR/contract/gateway.log.
 
@@ -42,7 +43,7 @@ die() {
 
 : "${ZL_STACK_DIR:?set ZL_STACK_DIR to a running stack (deploy/local/stack.sh up)}"
 [[ -f ${ZL_STACK_DIR}/env ]] || die "no stack in ${ZL_STACK_DIR}: run deploy/local/stack.sh up first"
-max_examples=${ZL_CONTRACT_MAX_EXAMPLES:-40}
+max_examples=${ZL_CONTRACT_MAX_EXAMPLES:-15}
 min_requests=${ZL_CONTRACT_MIN_REQUESTS:-1000}
 redis_db=${ZL_CONTRACT_REDIS_DB:-1}
 seed=${ZL_CONTRACT_SEED:-$((RANDOM * 32768 + RANDOM))}
@@ -79,7 +80,7 @@ cleanup() {
 trap cleanup EXIT
 
 log "building the gateway"
-(cd "$REPO_ROOT" && go build -o "${work}/gateway" ./cmd/gateway)
+(cd "$REPO_ROOT" && "${GO:-go}" build -o "${work}/gateway" ./cmd/gateway)
 bash "${REPO_ROOT}/deploy/local/stack.sh" create-topic "$TOPIC" 4 >/dev/null
 redis-cli -u "$redis_url" FLUSHDB >/dev/null
 
