@@ -33,15 +33,15 @@ func TestContractRefusals(t *testing.T) {
 		{"transaction bad base64", "/v1/transactions", `{"producer":"prd_01JD2X3Y4Z5A6B7C8D9E0F1G2H","topic":"orders","body":"%%","encoding":"base64"}`, "validation", "/body", "base64"},
 		{"transaction reserved topic", "/v1/transactions", `{"producer":"prd_01JD2X3Y4Z5A6B7C8D9E0F1G2H","topic":"TBW102","body":"x"}`, "invalid-topic", "/topic", "reserved"},
 		{"subscription system topic", "/v1/subscriptions", `{"name":"n","topic":"rmq_sys_x","endpoint":"https://h.example/x"}`, "invalid-topic", "/topic", "reserved"},
-		{"endpoint not http", "/v1/subscriptions", `{"name":"n","topic":"orders","endpoint":"ftp://h.example/x"}`, "validation", "/endpoint", ""},
-		{"endpoint with credentials", "/v1/subscriptions", `{"name":"n","topic":"orders","endpoint":"https://u:p@h.example/x"}`, "validation", "/endpoint", ""},
-		{"endpoint with a fragment", "/v1/subscriptions", `{"name":"n","topic":"orders","endpoint":"https://h.example/x#f"}`, "validation", "/endpoint", ""},
-		{"endpoint with a bad escape", "/v1/subscriptions", `{"name":"n","topic":"orders","endpoint":"https://h.example/%zz"}`, "validation", "/endpoint", ""},
-		{"endpoint with a bad IPv6 literal", "/v1/subscriptions", `{"name":"n","topic":"orders","endpoint":"http://[::1::2]/"}`, "validation", "/endpoint", ""},
+		{"endpoint not http", "/v1/subscriptions", `{"name":"n","topic":"orders","endpoint":"ftp://h.example/x"}`, "invalid-webhook-url", "/endpoint", ""},
+		{"endpoint with credentials", "/v1/subscriptions", `{"name":"n","topic":"orders","endpoint":"https://u:p@h.example/x"}`, "invalid-webhook-url", "/endpoint", ""},
+		{"endpoint with a fragment", "/v1/subscriptions", `{"name":"n","topic":"orders","endpoint":"https://h.example/x#f"}`, "invalid-webhook-url", "/endpoint", ""},
+		{"endpoint with a bad escape", "/v1/subscriptions", `{"name":"n","topic":"orders","endpoint":"https://h.example/%zz"}`, "invalid-webhook-url", "/endpoint", ""},
+		{"endpoint with a bad IPv6 literal", "/v1/subscriptions", `{"name":"n","topic":"orders","endpoint":"http://[::1::2]/"}`, "invalid-webhook-url", "/endpoint", ""},
 		{"tag filter with one bar", "/v1/subscriptions", `{"name":"n","topic":"orders","endpoint":"https://h.example/x","tagFilter":"a|b"}`, "validation", "/tagFilter", ""},
 		{"tag filter empty", "/v1/subscriptions", `{"name":"n","topic":"orders","endpoint":"https://h.example/x","tagFilter":""}`, "validation", "/tagFilter", ""},
 		{"dedup by property without one", "/v1/subscriptions", `{"name":"n","topic":"orders","endpoint":"https://h.example/x","dedupKey":{"source":"property"}}`, "validation", "/dedupKey/property", "required"},
-		{"check URL relative", "/v1/producers", `{"name":"n","checkUrl":"/check"}`, "validation", "/checkUrl", ""},
+		{"check URL relative", "/v1/producers", `{"name":"n","checkUrl":"/check"}`, "invalid-webhook-url", "/checkUrl", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

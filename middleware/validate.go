@@ -86,6 +86,8 @@ func ValidationProblem(err error) *problem.Error {
 	switch kind {
 	case problem.InvalidTopic:
 		detail = "a topic is 1 to 127 characters of A-Z a-z 0-9 _ - and not one RocketMQ reserves"
+	case problem.InvalidWebhookURL:
+		detail = "a webhook URL is an absolute http(s) URL without user info or fragment"
 	case problem.InvalidJSON:
 		detail = "the body is not a valid JSON document"
 	}
@@ -124,8 +126,8 @@ func collectFieldErrors(err error, out *[]problem.FieldError, kind *problem.Kind
 				before := len(*out)
 				collectSchemaErrors(re.Err, out)
 				for _, fe := range (*out)[before:] {
-					if fe.Field == "/topic" && *kind == problem.Validation {
-						*kind = problem.InvalidTopic
+					if k, ok := fieldKinds[fe.Field]; ok && *kind == problem.Validation {
+						*kind = k
 					}
 				}
 				if len(*out) > before {
@@ -141,6 +143,18 @@ func collectFieldErrors(err error, out *[]problem.FieldError, kind *problem.Kind
 	collectSchemaErrors(err, out)
 }
 
+// fieldKinds are the body fields whose refusal has a problem type of its
+// own, the same the handlers give for what the contract cannot express.
+var fieldKinds = map[string]problem.Kind{
+	"/topic":    problem.InvalidTopic,
+	"/endpoint": problem.InvalidWebhookURL,
+	"/checkUrl": problem.InvalidWebhookURL,
+}
+
+// maxPatternInReason keeps kin-openapi's reason short: a longer pattern
+// (the webhook URL's) is named, not repeated.
+const maxPatternInReason = 100
+
 func collectSchemaErrors(err error, out *[]problem.FieldError) {
 	var multi openapi3.MultiError
 	if errors.As(err, &multi) && len(multi) > 0 {
@@ -153,6 +167,9 @@ func collectSchemaErrors(err error, out *[]problem.FieldError) {
 	if errors.As(err, &se) {
 		field := "/" + strings.Join(se.JSONPointer(), "/")
 		reason := se.Reason
+		if se.SchemaField == "pattern" && se.Schema != nil && len(se.Schema.Pattern) > maxPatternInReason {
+			reason = "string doesn't match the pattern of the contract (see the field's schema)"
+		}
 		if se.SchemaField == "not" {
 			field, reason = excluded(se, field)
 		}
