@@ -115,6 +115,7 @@ status=0
 (
 	cd "$SCRIPT_DIR"
 	ZL_CONTRACT_URL="$url" ZL_CONTRACT_API_KEY="$API_KEY" ZL_CONTRACT_CACHE_DIR="${work}/schemathesis" \
+		HYPOTHESIS_STORAGE_DIRECTORY="${work}/hypothesis" \
 		PYTHONPATH="$SCRIPT_DIR" SCHEMATHESIS_HOOKS=hooks \
 		"${VENV}/bin/st" --config-file "${SCRIPT_DIR}/schemathesis.toml" run "${url}/openapi.yaml" \
 		--seed "$seed" --max-examples "$max_examples" --no-color ${ZL_CONTRACT_ST_ARGS:-}
