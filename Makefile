@@ -1,10 +1,12 @@
 # zeroloss — the two commands a newcomer needs:
 #   make dev    start RocketMQ + Redis (installed and cached on first run) and the gateway
-#   make test   run every test against a real RocketMQ + Redis it starts and stops itself
+#   make test   run every test against a real RocketMQ + Redis it starts and stops itself,
+#               then fuzz a real gateway against api/openapi.yaml (schemathesis)
 
 SHELL := /bin/bash
 GO ?= go
 STACK := deploy/local/stack.sh
+CONTRACT := e2e/contract/run.sh
 # Tests use a stack of their own, so `make test` never touches a `make dev` stack.
 TEST_STACK_DIR ?= $(CURDIR)/.stack/test
 DEV_STACK_DIR ?= $(CURDIR)/.stack/dev
@@ -19,7 +21,7 @@ COVER_DIR ?= $(CURDIR)/.cover
 # transactions back at most 5 times (deploy/local/stack.sh).
 DEV_ENV ?= ZEROLOSS_ALLOW_PRIVATE_WEBHOOKS=true ZEROLOSS_TX_CHECK_MAX=5
 
-.PHONY: dev down test test-short e2e bench lint generate build stack cover fuzz
+.PHONY: dev down test test-short e2e contract bench lint generate build stack cover fuzz
 
 build:
 	$(GO) build -o bin/gateway ./cmd/gateway
@@ -38,13 +40,15 @@ down:
 	ZL_STACK_DIR=$(DEV_STACK_DIR) bash $(STACK) down
 	ZL_STACK_DIR=$(CURDIR)/.stack/default bash $(STACK) down
 
-## test: every test (unit, integration, e2e) against a real stack started here and stopped after.
+## test: every test (unit, integration, e2e) and the contract fuzzing (e2e/contract/run.sh:
+## schemathesis against a gateway it starts) against a real stack started here and stopped after.
 test:
 	@ZL_STACK_DIR=$(TEST_STACK_DIR) bash $(STACK) up >/dev/null
 	@rm -rf $(COVER_DIR) && mkdir -p $(COVER_DIR)/unit $(COVER_DIR)/e2e
 	@set -o pipefail; status=0; \
 		ZL_STACK_DIR=$(TEST_STACK_DIR) ZL_COVER_DIR=$(COVER_DIR)/e2e $(GO) test -count=1 -timeout 20m -cover ./... \
 			-args -test.gocoverdir=$(COVER_DIR)/unit || status=$$?; \
+		ZL_STACK_DIR=$(TEST_STACK_DIR) GO=$(GO) bash $(CONTRACT) || status=$$?; \
 		ZL_STACK_DIR=$(TEST_STACK_DIR) bash $(STACK) down >/dev/null 2>&1 || true; \
 		$(MAKE) --no-print-directory fuzz || status=$$?; \
 		$(MAKE) -s cover || true; \
@@ -70,6 +74,12 @@ fuzz:
 		echo "fuzz: $$pkg $$target for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) "$$pkg" || exit 1; \
 	done <<< "$$targets"
+
+## contract: only the contract fuzzing (schemathesis, all phases and checks) against a real gateway.
+contract:
+	@ZL_STACK_DIR=$(TEST_STACK_DIR) bash $(STACK) up >/dev/null
+	@status=0; ZL_STACK_DIR=$(TEST_STACK_DIR) GO=$(GO) bash $(CONTRACT) || status=$$?; \
+		ZL_STACK_DIR=$(TEST_STACK_DIR) bash $(STACK) down >/dev/null 2>&1 || true; exit $$status
 
 ## test-short: unit tests only (no services).
 test-short:

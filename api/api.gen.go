@@ -154,19 +154,42 @@ type BatchMessage struct {
 	// Encoding How `body` is written; deliveries carry the original bytes.
 	Encoding *Encoding `json:"encoding,omitempty"`
 
-	// Keys Business keys, indexed by the broker for lookup.
+	// Keys Business keys, indexed by the broker for lookup. Each is 1 to 128 characters without space or control character (the broker joins keys with spaces).
+	//
+	// Example: ["order-1001"]
 	Keys *Keys `json:"keys,omitempty"`
 
-	// Properties User properties. Names are 1 to 64 characters of `A-Z a-z 0-9 _ . -`;
-	// names RocketMQ reserves (for example `KEYS`, `TAGS`, `UNIQ_KEY`,
-	// `DELAY`, `traceparent`) are refused. Values are at most 4096 characters.
+	// Properties User properties, at most 64. Names are 1 to 64 characters of
+	// `A-Z a-z 0-9 _ . -` and not one RocketMQ 5.3.3 (`MessageConst`) or
+	// the gateway reserves: the names in the last `patternProperties`
+	// pattern and any name starting with `__`, `TIMER_`, `INNER_`,
+	// `POP_`, `1ST_POP`, `ZL_` or `zl-` (case matters). Values are at
+	// most 4096 characters without control characters (U+0000–U+001F,
+	// U+007F).
+	//
+	// The names are refused through `patternProperties` (JSON Schema
+	// draft 4, which OpenAPI 3.0 tools such as schemathesis read, and
+	// OpenAPI 3.1), since OpenAPI 3.0 has no keyword for property names;
+	// tools that ignore it still get the same rule from the gateway: 400
+	// `validation` naming `/properties/<name>`.
+	//
+	// All properties of a message (these, plus the tag, keys, message id
+	// and trace context the gateway adds) are encoded as
+	// name U+0001 value U+0002 and must fit in 32,767 bytes, RocketMQ's
+	// limit; a message over it is refused with a 4xx problem and nothing
+	// is sent.
+	//
+	//
+	// Example: {"region":"eu"}
 	Properties *Properties `json:"properties,omitempty"`
 
-	// Tag One RocketMQ tag (no `|` and no white space, which separate tags in subscription expressions).
+	// Tag One RocketMQ tag: no `|` and no space (they separate tags in subscription expressions), no control character.
+	//
+	// Example: created
 	Tag *Tag `json:"tag,omitempty"`
 }
 
-// BeginTransactionRequest defines model for BeginTransactionRequest.
+// BeginTransactionRequest Example: {"body":"{\"orderId\":1001,\"status\":\"paid\"}","checkAfterSeconds":30,"producer":"prd_01JD2X3Y4Z5A6B7C8D9E0F1G2H","tag":"paid","topic":"orders"}
 type BeginTransactionRequest struct {
 	Body string `json:"body"`
 
@@ -176,20 +199,51 @@ type BeginTransactionRequest struct {
 	// Encoding How `body` is written; deliveries carry the original bytes.
 	Encoding *Encoding `json:"encoding,omitempty"`
 
-	// Keys Business keys, indexed by the broker for lookup.
+	// Keys Business keys, indexed by the broker for lookup. Each is 1 to 128 characters without space or control character (the broker joins keys with spaces).
+	//
+	// Example: ["order-1001"]
 	Keys *Keys `json:"keys,omitempty"`
 
 	// Producer The producer whose check URL answers check-backs.
 	Producer string `json:"producer"`
 
-	// Properties User properties. Names are 1 to 64 characters of `A-Z a-z 0-9 _ . -`;
-	// names RocketMQ reserves (for example `KEYS`, `TAGS`, `UNIQ_KEY`,
-	// `DELAY`, `traceparent`) are refused. Values are at most 4096 characters.
+	// Properties User properties, at most 64. Names are 1 to 64 characters of
+	// `A-Z a-z 0-9 _ . -` and not one RocketMQ 5.3.3 (`MessageConst`) or
+	// the gateway reserves: the names in the last `patternProperties`
+	// pattern and any name starting with `__`, `TIMER_`, `INNER_`,
+	// `POP_`, `1ST_POP`, `ZL_` or `zl-` (case matters). Values are at
+	// most 4096 characters without control characters (U+0000–U+001F,
+	// U+007F).
+	//
+	// The names are refused through `patternProperties` (JSON Schema
+	// draft 4, which OpenAPI 3.0 tools such as schemathesis read, and
+	// OpenAPI 3.1), since OpenAPI 3.0 has no keyword for property names;
+	// tools that ignore it still get the same rule from the gateway: 400
+	// `validation` naming `/properties/<name>`.
+	//
+	// All properties of a message (these, plus the tag, keys, message id
+	// and trace context the gateway adds) are encoded as
+	// name U+0001 value U+0002 and must fit in 32,767 bytes, RocketMQ's
+	// limit; a message over it is refused with a 4xx problem and nothing
+	// is sent.
+	//
+	//
+	// Example: {"region":"eu"}
 	Properties *Properties `json:"properties,omitempty"`
 
-	// Tag One RocketMQ tag (no `|` and no white space, which separate tags in subscription expressions).
-	Tag   *Tag   `json:"tag,omitempty"`
-	Topic string `json:"topic"`
+	// Tag One RocketMQ tag: no `|` and no space (they separate tags in subscription expressions), no control character.
+	//
+	// Example: created
+	Tag *Tag `json:"tag,omitempty"`
+
+	// Topic A RocketMQ topic: 1 to 127 characters of `A-Z a-z 0-9 _ -`, not one
+	// of RocketMQ's own (`TBW102`, `SCHEDULE_TOPIC_XXXX`, `RMQ_SYS_…` in
+	// any case, …). A topic that does not exist on the cluster is 404
+	// `topic-not-found`.
+	//
+	//
+	// Example: orders
+	Topic TopicName `json:"topic"`
 }
 
 // DeadLetter defines model for DeadLetter.
@@ -215,13 +269,14 @@ type DeadLetterList struct {
 
 // DedupKey What identifies "the same event" for duplicate suppression.
 type DedupKey struct {
+	// Property The user property whose value identifies an event (a property name, see `Properties`).
 	Property *string `json:"property,omitempty"`
 
-	// Source `message_id` (default): the RocketMQ message id; `key`: the first message key; `property`: the property named by `property`; `none`: no duplicate suppression (every RocketMQ delivery reaches the endpoint; the webhook-id is the message id).
+	// Source `message_id` (default): the RocketMQ message id; `key`: the first message key; `property`: the property named by `property` (required with this source); `none`: no duplicate suppression (every RocketMQ delivery reaches the endpoint; the webhook-id is the message id).
 	Source DedupKeySource `json:"source"`
 }
 
-// DedupKeySource `message_id` (default): the RocketMQ message id; `key`: the first message key; `property`: the property named by `property`; `none`: no duplicate suppression (every RocketMQ delivery reaches the endpoint; the webhook-id is the message id).
+// DedupKeySource `message_id` (default): the RocketMQ message id; `key`: the first message key; `property`: the property named by `property` (required with this source); `none`: no duplicate suppression (every RocketMQ delivery reaches the endpoint; the webhook-id is the message id).
 type DedupKeySource string
 
 // Encoding How `body` is written; deliveries carry the original bytes.
@@ -234,7 +289,9 @@ type FieldError struct {
 	Reason string `json:"reason"`
 }
 
-// Keys Business keys, indexed by the broker for lookup.
+// Keys Business keys, indexed by the broker for lookup. Each is 1 to 128 characters without space or control character (the broker joins keys with spaces).
+//
+// Example: ["order-1001"]
 type Keys = []string
 
 // Problem RFC 9457 problem details. `type` is one of these stable URIs
@@ -257,6 +314,8 @@ type Keys = []string
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
+// | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
+// | `message-rejected` | 422 | the broker refused this message for what it is (MESSAGE_ILLEGAL, INVALID_PARAMETER), or a dead letter cannot be sent again; nothing was sent: do not retry it unchanged |
 // | `unsupported-media-type` | 415 | the body is not `application/json` |
 // | `idempotency-key-mismatch` | 422 | this Idempotency-Key was used with another payload |
 // | `send-unconfirmed` | 503 | the broker did not confirm SEND_OK: the message may or may not be stored; retry with the same Idempotency-Key |
@@ -286,16 +345,17 @@ type Producer struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
-// ProducerInput defines model for ProducerInput.
+// ProducerInput Example: {"checkUrl":"https://orders.example.com/zeroloss/check","name":"orders-service","timeoutMs":5000}
 type ProducerInput struct {
 	// CheckUrl Called (POST, signed with Standard Webhooks headers) when the broker
 	// checks back an undecided transaction; body `CheckRequest`; answer
 	// 2xx with `CheckResponse`. Anything else counts as `unknown`.
-	// http or https; loopback, private and link-local addresses are
-	// refused unless the gateway allows them.
-	CheckUrl  string `json:"checkUrl"`
-	Name      string `json:"name"`
-	TimeoutMs *int   `json:"timeoutMs,omitempty"`
+	// An absolute http or https URL (see `WebhookURL`); loopback,
+	// private, link-local and other non-public addresses are refused
+	// with 400 `invalid-webhook-url` unless the gateway allows them.
+	CheckUrl  WebhookURL `json:"checkUrl"`
+	Name      string     `json:"name"`
+	TimeoutMs *int       `json:"timeoutMs,omitempty"`
 }
 
 // ProducerList defines model for ProducerList.
@@ -304,11 +364,23 @@ type ProducerList struct {
 	NextCursor *string    `json:"nextCursor,omitempty"`
 }
 
-// ProducerPatch defines model for ProducerPatch.
+// ProducerPatch Example: {"timeoutMs":10000}
 type ProducerPatch struct {
-	CheckUrl  *string `json:"checkUrl,omitempty"`
-	Name      *string `json:"name,omitempty"`
-	TimeoutMs *int    `json:"timeoutMs,omitempty"`
+	// CheckUrl An absolute `http` or `https` URL the gateway POSTs to: a host name,
+	// an IPv4 address or a bracketed IPv6 address, an optional port, a
+	// path and a query of at most 240 characters or `%` escapes each
+	// (RFC 3986 characters, `%` only as an escape); no user info, no
+	// fragment. Loopback, private, link-local, carrier-grade
+	// NAT, multicast and other non-public addresses (literal, or what a
+	// name resolves to when the gateway connects) are refused with 400
+	// `invalid-webhook-url` unless the gateway's `allowPrivateWebhooks`
+	// setting allows them.
+	//
+	//
+	// Example: https://hooks.example.com/zeroloss
+	CheckUrl  *WebhookURL `json:"checkUrl,omitempty"`
+	Name      *string     `json:"name,omitempty"`
+	TimeoutMs *int        `json:"timeoutMs,omitempty"`
 }
 
 // ProducerWithSecret defines model for ProducerWithSecret.
@@ -326,17 +398,35 @@ type ProducerWithSecret struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
-// Properties User properties. Names are 1 to 64 characters of `A-Z a-z 0-9 _ . -`;
-// names RocketMQ reserves (for example `KEYS`, `TAGS`, `UNIQ_KEY`,
-// `DELAY`, `traceparent`) are refused. Values are at most 4096 characters.
+// Properties User properties, at most 64. Names are 1 to 64 characters of
+// `A-Z a-z 0-9 _ . -` and not one RocketMQ 5.3.3 (`MessageConst`) or
+// the gateway reserves: the names in the last `patternProperties`
+// pattern and any name starting with `__`, `TIMER_`, `INNER_`,
+// `POP_`, `1ST_POP`, `ZL_` or `zl-` (case matters). Values are at
+// most 4096 characters without control characters (U+0000–U+001F,
+// U+007F).
+//
+// The names are refused through `patternProperties` (JSON Schema
+// draft 4, which OpenAPI 3.0 tools such as schemathesis read, and
+// OpenAPI 3.1), since OpenAPI 3.0 has no keyword for property names;
+// tools that ignore it still get the same rule from the gateway: 400
+// `validation` naming `/properties/<name>`.
+//
+// All properties of a message (these, plus the tag, keys, message id
+// and trace context the gateway adds) are encoded as
+// name U+0001 value U+0002 and must fit in 32,767 bytes, RocketMQ's
+// limit; a message over it is refused with a 4xx problem and nothing
+// is sent.
+//
+// Example: {"region":"eu"}
 type Properties map[string]string
 
-// PublishBatchRequest defines model for PublishBatchRequest.
+// PublishBatchRequest Example: {"messages":[{"body":"{\"orderId\":1001}","tag":"created"},{"body":"aGVsbG8=","encoding":"base64","keys":["order-1002"]}]}
 type PublishBatchRequest struct {
 	Messages []BatchMessage `json:"messages"`
 }
 
-// PublishMessageRequest defines model for PublishMessageRequest.
+// PublishMessageRequest Example: {"body":"{\"orderId\":1001,\"status\":\"created\"}","keys":["order-1001"],"properties":{"region":"eu"},"shardingKey":"customer-7","tag":"created"}
 type PublishMessageRequest struct {
 	// Body The message body, as text (`utf8`) or base64 (`base64`); not empty, at most 4 MiB once decoded.
 	Body string `json:"body"`
@@ -350,18 +440,41 @@ type PublishMessageRequest struct {
 	// Encoding How `body` is written; deliveries carry the original bytes.
 	Encoding *Encoding `json:"encoding,omitempty"`
 
-	// Keys Business keys, indexed by the broker for lookup.
+	// Keys Business keys, indexed by the broker for lookup. Each is 1 to 128 characters without space or control character (the broker joins keys with spaces).
+	//
+	// Example: ["order-1001"]
 	Keys *Keys `json:"keys,omitempty"`
 
-	// Properties User properties. Names are 1 to 64 characters of `A-Z a-z 0-9 _ . -`;
-	// names RocketMQ reserves (for example `KEYS`, `TAGS`, `UNIQ_KEY`,
-	// `DELAY`, `traceparent`) are refused. Values are at most 4096 characters.
+	// Properties User properties, at most 64. Names are 1 to 64 characters of
+	// `A-Z a-z 0-9 _ . -` and not one RocketMQ 5.3.3 (`MessageConst`) or
+	// the gateway reserves: the names in the last `patternProperties`
+	// pattern and any name starting with `__`, `TIMER_`, `INNER_`,
+	// `POP_`, `1ST_POP`, `ZL_` or `zl-` (case matters). Values are at
+	// most 4096 characters without control characters (U+0000–U+001F,
+	// U+007F).
+	//
+	// The names are refused through `patternProperties` (JSON Schema
+	// draft 4, which OpenAPI 3.0 tools such as schemathesis read, and
+	// OpenAPI 3.1), since OpenAPI 3.0 has no keyword for property names;
+	// tools that ignore it still get the same rule from the gateway: 400
+	// `validation` naming `/properties/<name>`.
+	//
+	// All properties of a message (these, plus the tag, keys, message id
+	// and trace context the gateway adds) are encoded as
+	// name U+0001 value U+0002 and must fit in 32,767 bytes, RocketMQ's
+	// limit; a message over it is refused with a 4xx problem and nothing
+	// is sent.
+	//
+	//
+	// Example: {"region":"eu"}
 	Properties *Properties `json:"properties,omitempty"`
 
-	// ShardingKey Messages with the same key go to the same queue, so a consumer sees them in send order.
+	// ShardingKey Messages with the same key go to the same queue, so a consumer sees them in send order. No control characters.
 	ShardingKey *string `json:"shardingKey,omitempty"`
 
-	// Tag One RocketMQ tag (no `|` and no white space, which separate tags in subscription expressions).
+	// Tag One RocketMQ tag: no `|` and no space (they separate tags in subscription expressions), no control character.
+	//
+	// Example: created
 	Tag *Tag `json:"tag,omitempty"`
 }
 
@@ -395,7 +508,7 @@ type PublishedMessage struct {
 	Topic       string `json:"topic"`
 }
 
-// RedriveRequest defines model for RedriveRequest.
+// RedriveRequest Example: {"messageIds":["0192F4C3A8B07D1E2F3A4B5C6D7E0000"]}
 type RedriveRequest struct {
 	// MessageIds The dead letters to redrive; all when absent.
 	MessageIds *[]string `json:"messageIds,omitempty"`
@@ -428,7 +541,7 @@ type Subscription struct {
 // SubscriptionState defines model for Subscription.State.
 type SubscriptionState string
 
-// SubscriptionInput defines model for SubscriptionInput.
+// SubscriptionInput Example: {"endpoint":"https://billing.example.com/zeroloss","maxAttempts":5,"name":"billing","tagFilter":"created || paid","topic":"orders"}
 type SubscriptionInput struct {
 	// Concurrency Deliveries in flight per replica (unordered subscriptions).
 	Concurrency *int `json:"concurrency,omitempty"`
@@ -436,8 +549,12 @@ type SubscriptionInput struct {
 	// DedupKey What identifies "the same event" for duplicate suppression.
 	DedupKey *DedupKey `json:"dedupKey,omitempty"`
 
-	// Endpoint Receives each message (POST, CloudEvents binary mode, Standard Webhooks signature). http or https; loopback, private and link-local addresses are refused unless the gateway allows them.
-	Endpoint string `json:"endpoint"`
+	// Endpoint Receives each message (POST, CloudEvents binary mode, Standard
+	// Webhooks signature). An absolute http or https URL (see
+	// `WebhookURL`); loopback, private, link-local and other
+	// non-public addresses are refused with 400 `invalid-webhook-url`
+	// unless the gateway allows them.
+	Endpoint WebhookURL `json:"endpoint"`
 
 	// MaxAttempts Deliveries before the message goes to the dead-letter queue. Retries wait on RocketMQ's delay levels.
 	MaxAttempts *int   `json:"maxAttempts,omitempty"`
@@ -446,10 +563,20 @@ type SubscriptionInput struct {
 	// Ordered Deliver each queue in order; a message being retried blocks its queue only.
 	Ordered *bool `json:"ordered,omitempty"`
 
-	// TagFilter RocketMQ tag expression: `*` (default) or tags joined by `||`.
-	TagFilter *string `json:"tagFilter,omitempty"`
-	TimeoutMs *int    `json:"timeoutMs,omitempty"`
-	Topic     string  `json:"topic"`
+	// TagFilter RocketMQ tag expression: `*` (default, every tag) or tags (see `Tag`) joined by `||`, with optional spaces around `||`.
+	//
+	// Example: created || paid
+	TagFilter *TagFilter `json:"tagFilter,omitempty"`
+	TimeoutMs *int       `json:"timeoutMs,omitempty"`
+
+	// Topic A RocketMQ topic: 1 to 127 characters of `A-Z a-z 0-9 _ -`, not one
+	// of RocketMQ's own (`TBW102`, `SCHEDULE_TOPIC_XXXX`, `RMQ_SYS_…` in
+	// any case, …). A topic that does not exist on the cluster is 404
+	// `topic-not-found`.
+	//
+	//
+	// Example: orders
+	Topic TopicName `json:"topic"`
 }
 
 // SubscriptionList defines model for SubscriptionList.
@@ -458,13 +585,26 @@ type SubscriptionList struct {
 	NextCursor *string        `json:"nextCursor,omitempty"`
 }
 
-// SubscriptionPatch defines model for SubscriptionPatch.
+// SubscriptionPatch Example: {"concurrency":16}
 type SubscriptionPatch struct {
-	Concurrency *int    `json:"concurrency,omitempty"`
-	Endpoint    *string `json:"endpoint,omitempty"`
-	MaxAttempts *int    `json:"maxAttempts,omitempty"`
-	Name        *string `json:"name,omitempty"`
-	TimeoutMs   *int    `json:"timeoutMs,omitempty"`
+	Concurrency *int `json:"concurrency,omitempty"`
+
+	// Endpoint An absolute `http` or `https` URL the gateway POSTs to: a host name,
+	// an IPv4 address or a bracketed IPv6 address, an optional port, a
+	// path and a query of at most 240 characters or `%` escapes each
+	// (RFC 3986 characters, `%` only as an escape); no user info, no
+	// fragment. Loopback, private, link-local, carrier-grade
+	// NAT, multicast and other non-public addresses (literal, or what a
+	// name resolves to when the gateway connects) are refused with 400
+	// `invalid-webhook-url` unless the gateway's `allowPrivateWebhooks`
+	// setting allows them.
+	//
+	//
+	// Example: https://hooks.example.com/zeroloss
+	Endpoint    *WebhookURL `json:"endpoint,omitempty"`
+	MaxAttempts *int        `json:"maxAttempts,omitempty"`
+	Name        *string     `json:"name,omitempty"`
+	TimeoutMs   *int        `json:"timeoutMs,omitempty"`
 }
 
 // SubscriptionWithSecret defines model for SubscriptionWithSecret.
@@ -497,8 +637,23 @@ type SubscriptionWithSecret struct {
 // SubscriptionWithSecretState defines model for SubscriptionWithSecret.State.
 type SubscriptionWithSecretState string
 
-// Tag One RocketMQ tag (no `|` and no white space, which separate tags in subscription expressions).
+// Tag One RocketMQ tag: no `|` and no space (they separate tags in subscription expressions), no control character.
+//
+// Example: created
 type Tag = string
+
+// TagFilter RocketMQ tag expression: `*` (default, every tag) or tags (see `Tag`) joined by `||`, with optional spaces around `||`.
+//
+// Example: created || paid
+type TagFilter = string
+
+// TopicName A RocketMQ topic: 1 to 127 characters of `A-Z a-z 0-9 _ -`, not one
+// of RocketMQ's own (`TBW102`, `SCHEDULE_TOPIC_XXXX`, `RMQ_SYS_…` in
+// any case, …). A topic that does not exist on the cluster is 404
+// `topic-not-found`.
+//
+// Example: orders
+type TopicName = string
 
 // Transaction defines model for Transaction.
 type Transaction struct {
@@ -547,6 +702,19 @@ type TransactionList struct {
 // message, so it is never consumable.
 type TransactionState string
 
+// WebhookURL An absolute `http` or `https` URL the gateway POSTs to: a host name,
+// an IPv4 address or a bracketed IPv6 address, an optional port, a
+// path and a query of at most 240 characters or `%` escapes each
+// (RFC 3986 characters, `%` only as an escape); no user info, no
+// fragment. Loopback, private, link-local, carrier-grade
+// NAT, multicast and other non-public addresses (literal, or what a
+// name resolves to when the gateway connects) are refused with 400
+// `invalid-webhook-url` unless the gateway's `allowPrivateWebhooks`
+// setting allows them.
+//
+// Example: https://hooks.example.com/zeroloss
+type WebhookURL = string
+
 // Cursor defines model for Cursor.
 type Cursor = string
 
@@ -588,6 +756,8 @@ type TransactionID = string
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
+// | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
+// | `message-rejected` | 422 | the broker refused this message for what it is (MESSAGE_ILLEGAL, INVALID_PARAMETER), or a dead letter cannot be sent again; nothing was sent: do not retry it unchanged |
 // | `unsupported-media-type` | 415 | the body is not `application/json` |
 // | `idempotency-key-mismatch` | 422 | this Idempotency-Key was used with another payload |
 // | `send-unconfirmed` | 503 | the broker did not confirm SEND_OK: the message may or may not be stored; retry with the same Idempotency-Key |
@@ -616,6 +786,8 @@ type BadRequest = Problem
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
+// | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
+// | `message-rejected` | 422 | the broker refused this message for what it is (MESSAGE_ILLEGAL, INVALID_PARAMETER), or a dead letter cannot be sent again; nothing was sent: do not retry it unchanged |
 // | `unsupported-media-type` | 415 | the body is not `application/json` |
 // | `idempotency-key-mismatch` | 422 | this Idempotency-Key was used with another payload |
 // | `send-unconfirmed` | 503 | the broker did not confirm SEND_OK: the message may or may not be stored; retry with the same Idempotency-Key |
@@ -644,6 +816,8 @@ type Conflict = Problem
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
+// | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
+// | `message-rejected` | 422 | the broker refused this message for what it is (MESSAGE_ILLEGAL, INVALID_PARAMETER), or a dead letter cannot be sent again; nothing was sent: do not retry it unchanged |
 // | `unsupported-media-type` | 415 | the body is not `application/json` |
 // | `idempotency-key-mismatch` | 422 | this Idempotency-Key was used with another payload |
 // | `send-unconfirmed` | 503 | the broker did not confirm SEND_OK: the message may or may not be stored; retry with the same Idempotency-Key |
@@ -672,6 +846,8 @@ type Error = Problem
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
+// | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
+// | `message-rejected` | 422 | the broker refused this message for what it is (MESSAGE_ILLEGAL, INVALID_PARAMETER), or a dead letter cannot be sent again; nothing was sent: do not retry it unchanged |
 // | `unsupported-media-type` | 415 | the body is not `application/json` |
 // | `idempotency-key-mismatch` | 422 | this Idempotency-Key was used with another payload |
 // | `send-unconfirmed` | 503 | the broker did not confirm SEND_OK: the message may or may not be stored; retry with the same Idempotency-Key |
@@ -700,6 +876,8 @@ type Forbidden = Problem
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
+// | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
+// | `message-rejected` | 422 | the broker refused this message for what it is (MESSAGE_ILLEGAL, INVALID_PARAMETER), or a dead letter cannot be sent again; nothing was sent: do not retry it unchanged |
 // | `unsupported-media-type` | 415 | the body is not `application/json` |
 // | `idempotency-key-mismatch` | 422 | this Idempotency-Key was used with another payload |
 // | `send-unconfirmed` | 503 | the broker did not confirm SEND_OK: the message may or may not be stored; retry with the same Idempotency-Key |
@@ -728,6 +906,8 @@ type NotFound = Problem
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
+// | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
+// | `message-rejected` | 422 | the broker refused this message for what it is (MESSAGE_ILLEGAL, INVALID_PARAMETER), or a dead letter cannot be sent again; nothing was sent: do not retry it unchanged |
 // | `unsupported-media-type` | 415 | the body is not `application/json` |
 // | `idempotency-key-mismatch` | 422 | this Idempotency-Key was used with another payload |
 // | `send-unconfirmed` | 503 | the broker did not confirm SEND_OK: the message may or may not be stored; retry with the same Idempotency-Key |
@@ -756,6 +936,8 @@ type PayloadTooLarge = Problem
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
+// | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
+// | `message-rejected` | 422 | the broker refused this message for what it is (MESSAGE_ILLEGAL, INVALID_PARAMETER), or a dead letter cannot be sent again; nothing was sent: do not retry it unchanged |
 // | `unsupported-media-type` | 415 | the body is not `application/json` |
 // | `idempotency-key-mismatch` | 422 | this Idempotency-Key was used with another payload |
 // | `send-unconfirmed` | 503 | the broker did not confirm SEND_OK: the message may or may not be stored; retry with the same Idempotency-Key |
@@ -784,6 +966,8 @@ type ServiceUnavailable = Problem
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
+// | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
+// | `message-rejected` | 422 | the broker refused this message for what it is (MESSAGE_ILLEGAL, INVALID_PARAMETER), or a dead letter cannot be sent again; nothing was sent: do not retry it unchanged |
 // | `unsupported-media-type` | 415 | the body is not `application/json` |
 // | `idempotency-key-mismatch` | 422 | this Idempotency-Key was used with another payload |
 // | `send-unconfirmed` | 503 | the broker did not confirm SEND_OK: the message may or may not be stored; retry with the same Idempotency-Key |
@@ -812,6 +996,8 @@ type Unauthorized = Problem
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
+// | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
+// | `message-rejected` | 422 | the broker refused this message for what it is (MESSAGE_ILLEGAL, INVALID_PARAMETER), or a dead letter cannot be sent again; nothing was sent: do not retry it unchanged |
 // | `unsupported-media-type` | 415 | the body is not `application/json` |
 // | `idempotency-key-mismatch` | 422 | this Idempotency-Key was used with another payload |
 // | `send-unconfirmed` | 503 | the broker did not confirm SEND_OK: the message may or may not be stored; retry with the same Idempotency-Key |
@@ -840,6 +1026,8 @@ type UnprocessableEntity = Problem
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
+// | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
+// | `message-rejected` | 422 | the broker refused this message for what it is (MESSAGE_ILLEGAL, INVALID_PARAMETER), or a dead letter cannot be sent again; nothing was sent: do not retry it unchanged |
 // | `unsupported-media-type` | 415 | the body is not `application/json` |
 // | `idempotency-key-mismatch` | 422 | this Idempotency-Key was used with another payload |
 // | `send-unconfirmed` | 503 | the broker did not confirm SEND_OK: the message may or may not be stored; retry with the same Idempotency-Key |
@@ -3283,6 +3471,22 @@ func (response RedriveDeadLetters404ApplicationProblemPlusJSONResponse) VisitRed
 	return err
 }
 
+type RedriveDeadLetters422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response RedriveDeadLetters422ApplicationProblemPlusJSONResponse) VisitRedriveDeadLettersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RedriveDeadLetters503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -5320,129 +5524,183 @@ func (sh *strictHandler) RollbackTransaction(w http.ResponseWriter, r *http.Requ
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7F39dtu2kn8VHO69J/KWkmXHSRr7L8dxWt98ubazbW+Va8LkSMI1BbAAaFttfM4+zT7YPskefBKkqA87",
-	"tpt0+0dOLAkEBsBgMPObD/4epWxSMApUimj792gMOAOu/zzIYFIwCVQeQZHjKWTq2wxEykkhCaPRdpRI",
-	"XkKCLsdAkRwTgTAVl8AREUiOAQnJOGTuSzZEmCLAPCfAEYdfSxASXRI5No3xBJAfNJ12X8O0F8WRSMcw",
-	"wWpsoOUk2v4lUoNGH+NITguItiMhOaGj6Po6jt6wFBvSmpSejAGlHLCEDHEQrOQp1Huf7e0IJJ/uDiXw",
-	"2f6OIWU0E0gydImJRGcwZBwQV48QOmrtmlAJI+DRteq8wBxPQNrF3iu5YLyd7ITClTQNErWIarEKDheE",
-	"lQIVeKTnQVTrX0vg0yiOKJ6o8VLTaUjJBF+9ATqS42h7s99vW8JgB17DdJait/gchJ4nAYEEHgLqHOyf",
-	"vEIZx0PZJSCH3bGUBS5IlwS7eQ7TruGutd6AqnkNCRcSbV5dBVxzDoVEnc0tNEZnU5TBEJe5XEOYql0z",
-	"XKg5ZkCTij+7jkG3keHHIeMIm71o8Nc5THVnBZ7mDGe9AT12X1+OSQ66pSHMMSgvqdhGW/3nPeTaxojJ",
-	"MXDXy/aAbm1u9tBrmAqEOSCRsgIyxRuquxTnOfBHAu0eHqinewPqNswsSLVjDfafu3VPnsTRhFD3eUOx",
-	"k5TAVZ//+mUwuNrc6A4GV8/2P37zt6j1oJAJkarXNr7J9Y/h2HYjou0n/VgRQibqJD5RHDQh1HzaiGf5",
-	"PI4OOcvKFPjBSz9ageW4GoxkURyptSZcSRi1geHIwbwKnp3+0u8+3+3+E3d/+/j75tPr9skdl2eeY+9g",
-	"XFGerTbuCStIOntijlh6DvLtD0iq37fRhmKMjc1nKB1jjlMlAtSxTna7/0S4+xvqd5+jU9RNeugdnoBA",
-	"pYAMnU0H1HdEpIB8iDrJyYsfN/qbSYyS473v919+eLN/evL+8GDv9KeffvpJfX309ofT45+PT//3v/8n",
-	"iQc0+fvR/snRz3/XH1Hy95dvftB/r2m25TBUYwX8WV8yTf/CVQt4dGPz2SIeNYvZ7z4/7c7j0ROOqcDp",
-	"He2ivFplE69Vb6JgVICWyy9wdmTkgPqUMqrkjfoTF0VOzGWzXnB2lsPkm38Lc/NU4/+NwzDajv5jvbpl",
-	"182vYv3QPGUGnZX6TvycccDn5jpVwyuGQZ3kAuck06OrfSRUf+4qAsLPesOStV50HUd7jA5zkj74PBoi",
-	"TQl5QhVPKwGPlXSlhI78dDtJ89IgtFsKULOIQ/VEX85dfzu3UWhbrwf3uCZyn3Nz1z7UOuzSqb0xQA2t",
-	"JkkVX+Jc7dYE5JhlXcpkF+c5u4TMbtkrxs9IlgF96D2zFxXKcWpZT99oqJMMHUmWxHdMvmIlzR6SwncM",
-	"iTIdG3GKOon+Xy/fUJGSrCHGEWelVAQHX2uCD82VfcLYG8xH8JB0v2DZFLEL4HpF9SWLOonVIbqSsW6u",
-	"SLKEHgO/ICl8oPgCkxyf5fCwayyVuBkSPtGXjyb5jLNzUNwrgGbdkvoGyVqMjiAjAmXskqJOkkEBNNNH",
-	"uKwmYHaGMqVb4Wxqd0f/fZfH+wPFpRwzTn6Dh+ZLLXb98ekkZUCK3dcPtOAsBSHUiuxTSeT0jxbJl9gq",
-	"GVpXxrSm3LZI5AkREyzTsZ+RKIuCcQnZW8gIPtF36sPy6j+O37/T6+1J6U4ULV11wWs6r51eYO91mY7f",
-	"ql0wMgBnGVHd4fyQswK4JOr+H+JcQBwVwVe/R2csm7YbahPTH1ItYoQFknCljngph98a3j/DAp5uoU5i",
-	"/kjWdvRxgEkhpz2k+rgcsxzQmSJPXZVYogkTEm2ht+QFYjQFlEHKMsjUeamrVw1dJo6ApixTfy9Z233X",
-	"7jqOzmEqlrVXdo5qW1+XJbvnWl7HkcRLSTrBRgesVLtfzMJXZj87+zekUvX3AkaEBtpioLHdYl+XLGo6",
-	"hvRcSxsLAbTzgpWVurVAZzg9R5R58EOOsQVMOnvf7++9Pj14+/bDu4OTn09PDt7unx68Oz3e33v/7uWx",
-	"Fove4Pr26dYyk+tBdl1bdO3zdr8qRhZg5o8+HL2xNr4w33TVggg1txvbd/fPdrE1dO7angl52S9i7K2q",
-	"uez9EnD2BqS9CeuzVxRMCoPdzbJCBjjb1edgyPgEy2g7yrCEriQTaFvZDLKyOMha0LCKRYiEiWhtYb/A",
-	"nOOp+pxjIb2qPdPaCss5o9m9WryIVRdxtRB+1ouXco+V5mqqr2fqvm6BMsKhTbvFQ7whomUEv37+j0UM",
-	"Gez9zAo3SDL9tZOUlYUF8xYKxPpx/nGMJSIZUEmGBAQaRB5GgwugchBpoC0rzd0OSN29HIQgjOqjXZu3",
-	"/TRtHKunW0uvMQPWtoDPdv9PSZagjsMKt7Wq6qESdyeTbAcl5zBNtgOIz/14DtMdlDgKbRP3EVFsdeCq",
-	"xQ5KKKOQbCuh3roAqAMXwKcVIRnkRH/DAadjMGYV0KxghMod/ekSzsaMnXdJ5gD0inp9ETgAvJp4pA9m",
-	"tdgaxWN0Djwesotd1TZ+2Q9uEI/8RUqLiZo88j27RImSXIki+ZITKYHuuMkqrkkx58Z8YJyMCMU5OptK",
-	"EOF8bNdGKWohPY5eEcgzL0zqnDVUv82yh1YJ9eoCR4RaMNboZoyjxJgP2+923+4rK7zAcuw/aEDUfdJg",
-	"sj+bmh004yvDhVAQeiozFHPAVsFdvA+Get++bT9eW9HbMCdLoUdX3CtiRGgGVzO2mqIzZ+y8LLSTwImc",
-	"2r327YJ7bTA4/qb1Ep7gqwPT2+PNWdHvtPVZLPTVHnq+9eQZslYAykBikoseSrSmrriIUbBuDgFISGUn",
-	"oQ9HB2JAOwWHIblCyVjKQmyvr/8GnOVMiF4GF86wEOvJ2vaADugnpLpEn1QfshToE5oA1mDTpwH91O12",
-	"/T/VNoTU0Ce01e+jT3olHTKVMRBaW9e2j9HeHCK3gxKN7IhEs4dA6owjvbXI9F6D6Gr9K45U06bOjKk/",
-	"YDC82hMG+NB8GKCDFE80kFbm6qipHjkI4BfQJMGJmZLn9X6NsqZEupNVSnGzpKkl74i1GI2xQCkHfS/g",
-	"XOjzoY+ZtlawQ5ERzjIlC+3gNUtYj7qBPinpaY1lc8woKuk5ZZdUM4F5soKc9GOPLbHzMCrF8cYVqW0B",
-	"20kFA+lOtszYGkYySJFp1oSSfONq2T0bwBUREjFqli4vhZIzppsWRE/39MSxlB5SdyBiK+jVE1Xnph+n",
-	"JXYXkO8Vbj9xCRRT14UIfCGLugnbzelKVhbWop6CZit0pM4mdFMLTpvenrsFD3oysLHDJvRTqAO9UQ9x",
-	"lufavsLKKFOCekLk2g5KjGhJkMBTgS7HJB27g9COMPuxcdM5TUQbjC0kyXMHYO9Yd6MhIgngq8Rt5gzQ",
-	"pwbccPz8/cnJoZEF+r6xVn4NU9DCsY4fusPVCnvo/p+0iJkkxGOsRGpdGY/0qK42N3VXLYuxGECyjNjE",
-	"DNEn9MSfZntdZSTTBNpW6Hj/3cvT96+3a8rQBOs1Uv+ptmcuzmCn1ePbpNVQMweg9DQZNJMIVFKtr6lf",
-	"YySYElHNHlNMLR1jRlmpKVFLoKSxWhkBnvMrvNOP5LUINMQkV882rhKtrmKSq+4KzKXw4ty6EHRXfc23",
-	"Z+XIqJI5G2lBrf62VywqaWZ5x7E30Zszo6qbB1rtMkPayuZLoLa1GIiEColpm2p/Uieyg3PB1PlXxCc/",
-	"dS3A0z3IEmTUOO3UV7+OsIRLPH0k1BKstWpmRh1ot5glkQZon2PdBpZ0yclSM1//6nr1I7fpeIcBqtIw",
-	"SdWt/IG374cNabmJkU+0rgxXeFKoqUYFz077G/94ufnT45+3/vlk9+mLZ3vfvny+33+18d3m9209GN9r",
-	"2xqRCbBSvp2zuGWR3YzYpoWbOcdvXK1KOGq4HuFwixb8gBblTaHCcEvqjLuH8xwy1Dl8f3wSI0FG1EnF",
-	"Y4lphnmGfjTql7CcK9Zc+JSTggMaooZaJ8ogJeo2CG7EHSPRkz3V1h6IZMfCbAO6eXVlxnUNjFM76aFd",
-	"OjWyCXIBSAMZAmGhbhGteiW9AVXKnpKxWs/eURZEoYiJUcHJhbp61XHLCT3v5izFudP1QIe/DKhTAUua",
-	"K8EWnEuk9SH91cTEGdQikra+XYoGOOZbbMIsZs0gnKUfBrQ87vfr+GoQIjUPCWry4yJeuwtEyAuKFoFa",
-	"BYottzvnw0VuhEN18y89GRNCw283Fp2VP2Kvb7y5c9fjRyLHx5ByMOIiz98Po+1fVt6t5rYL39Xs3acE",
-	"hzqipg3qJJdjAelpgr6xLqS1HjoeGzspnyojxAg+EyjHlHbcWypOLQGzLPDRTDqEmVs5oLYxW/3nT1sh",
-	"5XBuH4TSC30XLsIJczBRUU+3FgdF9VA32RlQoxh5aM3auQJ1lL1hbzaUvN7/+TiJUXKy+53+/8O7gx9O",
-	"X+//rAOhXu6/2f1ZfavsdygwByobYVDov3BeWuq8H67//GlAohdh4bI83WpjovIsJ2Ks/Y63809Z9Xd1",
-	"SVHzcdYgmw17ENzHJciyH/nj/InZcT7P9XbXLtX48/ynGeR4OtfL99KAJMYimmA6VadVxwQbGzAwa2wc",
-	"dGjEdJSQ4u7jjieUUUAZnq710Dtm7c/EwjG7MlFEe8WJUPl068buQd/Z/BlhaY12MgHUOXq1hx4/fvx8",
-	"hkaElQbTpNSvWJ3YhSrpl+qoFmPM1XjtgdD2VLREGI+Yi/3VX/1aQmmtR2XZilLtvABj202UXaOMY8R4",
-	"BrxXV4lWuu7u2J1uTzRkL5wC0DitmqnfzTMCvGyqL9d7Cgioss+Liu9jNXln6Pn5r6YH1ahUkqxNI9JL",
-	"b3yM4bl5vBm1nQ3v911i1TmPbbUQ1UjxIs1qluaZ1V3sF9WjvB8OBcjmnLQsWKKshh7TsKuFxAZhMosY",
-	"YW4MxIizskByjGWLIGy10GtrMPdSeCQ0NuDVAHe/r8WopOTXEhBOORPC2x4cNOolPFggnCsHrGfOw0dK",
-	"xLXkolRWc3/j+earrb3Hu9++6D97ubG/+erx7taLJ3tPXz7bV4pm27Ruxow33eqV2TdkgiWsvIxHjiDj",
-	"5AI+S6E5mBdCkwHOUK6d3zrPhpvBdpQNaWxmfCaAyprIWOCoehIo/JWiMzOnMHugLUCApiXniinaQY5b",
-	"IDJZ4J9fHAxg2+kr03iO20VwA+IR5dkNIZ4JvtpdGFoyFwPSUhxC6XXGWA6Y6osYK836yLtGmwEHU0Qk",
-	"IgKZdqiT4IIYD2ziJmwRDsjQ1kYffceoDQ1vhfkgTBvDqSQXEDkqWv3MEo9ekdyG2twU35p3/u4W+XJH",
-	"tiI14IY6GhbuYlxj3WqfAvZza3YTGK2Wa3MbKK1+njwy823crpwS0I6gYU5GY6lVCSvVUaekdk41Z5ao",
-	"h9DZeJOFCvLnncaGwxtSIBfOI+y1f4MP7uWszPYvVLfojFDMp2jCMohbwEJBRhTLksNaD30WOodWBOdu",
-	"Ac01hEaFsi3YS5s3GZpGIwbC6c/qDuiaO8Co0T10ZFMPddolox4GeCSQNj9QDheQi9qubzxbtuu3hJoC",
-	"aeen2xpM5WwrzQZ6JoqN9eM7CFd2LphkGDXFDJ3lLD0XiEhhH2E0nwbCLpCsNcE1L/8MjxBcuQilbZT8",
-	"ZxA3pRhK4pFA/2aE2ninT5+Spj3S39xaGV3d6Nfh1aerIHAPEX3ZkKT+9C4TcHeB39bUi3vDcMNR7gjH",
-	"rQvqGwjUUDh+pki5/wPdjh0/vS12HO7DbfDjBrd8XRjyCR614wA1idShDCWfEj0sZehyTCQgUeAUYhu1",
-	"IaDAXFGm5ROh9WCVSqL5q3612LZf/vVpMBAf2+PbgnSCOS5ZH0E8GxHJhrLm0TORVdbwDaNa1LXda7Xl",
-	"bmVGaCfhLR55MW1TxkFHcWAbUbPu42xSZX+ZoEgfy4+ch5LIMLATF8T5xlrV7RwLqf2TNyHaP/S+lCmb",
-	"Bz6oVjaizQa8PRKImSdQx8wp9sFDsQs808bGpTFEtG8UMoSF+3VtOVzRlq7gPfvzjZSF6F3FMce6/dwA",
-	"+UU2SMB3Bw37UF7dyDxswmG1juMavtCS59BmYwQHqu02CxbgLq7g8Gzf2w08s2mz8esF0IzQUbJtcbG4",
-	"8vT3UGJYVEKWoHWUKEaF7FTxarLtTltvQBN8puO+bND6GOdDr0xeYhFGUymDWsskGBFqTrGzpQf0Sf/x",
-	"2g7CdIpSVtRCiHVJDiKQocAEJajLwp99RYU9H6fa9XE6wVenJobBRshDSnRQPOacXKhOKq3fjPJIDGh1",
-	"Yo1I6QSMpc/7W3y1tlMPFxMp5pnwUx9QDywLZrEEChc6LJCKcoLPcjA+Oyeh7B5o89iudxRHwWpHcWSX",
-	"WNnCc6bZHm4vIC05kdNjxXcWMgXMge+WcjzLD7vUB7UOOZs0wpn0Jo5KroP2fHkZbQXoPqtjqsxCkydJ",
-	"6JDNjuOCpnV+ITWBh84CVKY1Z1QiNkS7BU7DVAqD4IL2cNFsQLkzbSc1T4jq3rOgDs4e0AHdNT4OlwW2",
-	"eXVl1I4ZX5mHd2zsnw5YMdnzA+rlt22sw9FiNMxLMdZZ3xYLsFpcrJjPFZeh+ts1PWvN7y0xiasFGsYO",
-	"QB7QNCdApS+HU3cFJQ0EOemh3VqYqI6XxXRALY0cSgHNzA9X8sekrNg8p6Y3Se3NgGrowuSiCHVGEy+K",
-	"E+9v8j0zmoLemn0NfpvKBIYlfJR+Mi9xN0EZS8uJmrtO9BvQtvj9MHof5URIDTtkwLV0s2K5Z8VyzyYN",
-	"JOaA5iQFKrTYtLU+DD92N3v9IFLPc3MURxfAhWHxfm/DtGIFUKWEbEePe/3eY5NwONZHcX0MOJfj36Lt",
-	"36/jaH2itjAV9pN9rjfFk9x+peM2XeuLjXV3tenORkYLV3cSdjdspO6qQ9+qXvJpjt5fNVk3JXqUzr+k",
-	"ob2rrj82apds9vsL0rBvnH5dRTC1VbjQhajUtvtl0bnhW/2NeV17WtdrCfv6ocfLH6qKY2hiLOSw7Ckb",
-	"i6qEczmZYD6122Q0cx2k/khUczAwq2hoOSJS1k3BRIv6v1sF5Ffhu0ZKdAXJALFLamqhhR16j9SHozdG",
-	"sDiBrK5p0YwQRKsECNoqWw0zUKeFyJJTyIwAHgM3Jh+jxuozj0Zxg5n3tLp2WOlzN+PmRlkxw6zaa/TC",
-	"Bn/cKZ8aKPq6rq5JXsL1zCHZuPPBA0O/5aiYhcwa9S7CynWLil34drrnLXPEF/N8UMPoKzmRRzAiOp0G",
-	"hwyN8+psKYYlUtQNvPmntSmy138n2bU5vDm06eaHRi2sH1I21IkZ6oksIIWDUjNyRkeBpW8yIRxlWmud",
-	"qutwiqzGiUoqSY681hnXFWyv3DZT+nozJ/Olpig4mQ0G32qN9AHNg7dniK3lD/niQJ/LD4ZchFFoTs6T",
-	"y61X8Xcg5y/Q3V+T8yqvOPq/loX/DuSKq36z2yCoCqhugsIh1PVN+6A9j7V9u78bw6DkK90YD8cv1vfa",
-	"5JuHEvoPyWp7Y0xH4Rl/JLQGFQc1RBh3lt0NRf26wbO7FV7+efzaqvodab3KJuPCpdW4eugV42hzC41Z",
-	"6cqfWK3OpMZ7z641H8+YtSFVH04vZHnm+puR/0d6bo5Eq3g8ANMuVnPqxWDUxNR9HazLV8KXurZsarCq",
-	"ui69lAdrYQgLrcTjWsuv2lKc8ZcutBZrS3R7lrhj+080tsNtc/37+UagQVQaYYcOrBFBMrlNaQz7fSSU",
-	"iRgUe/UYj4mj7NhUc8WHE5aBKY58+P74pBFjItmA+qipZMdVEDV9MR3Th3B2gWmqwSLjAsRo8+rKVCKz",
-	"zD6gd2M51jyZX6j1OBvM9MAW5Bx38f9bK/KBVRDr/0ZFKeoVERbIgDZZ32JetplsjSPx5zXbav76jgu2",
-	"NlJRSFYIXzCIjrSuoFMidBbJ2kLxO8/WW7yy93PZzVOCQqq/LrtvxRNwU2HeKM++1ACc2cz7Ffx/iCG4",
-	"CiM5Y7CFof7EBmFYJk0ZgLruibiNQF4PgkkXq+NV1b1bK+P3qWI3Sgy2sMvLIHUiVsYjCGkciF+LBPLZ",
-	"ddrrDFdjXGr3oRwD4c4LKnSwDgRBzRYqDePh70tqrcZn60Vpy4x/vpC0tkadXw9V/3WGfQDGM7E6LZz3",
-	"Pbs0ybB6WzLOiuIrUlg4K2wumIl1lWES0mfLnHWbwXSP3GATspr8cPc3ZiPz63r21Rl/KOPpmkvakzIM",
-	"6tk9IB8+WcXWaanxfwc6t84zqCXP4REmFHXkmLNyNEY6TGTtVuysU6fuU5qp/r8U7V0T89UIr2PJisCO",
-	"itE5QKF9mGNABRPktoasGrec3K/UUgN8KdtuqPmarGxTtUEfch05eKmhOaLzrdX9e7td/zyXyeqbr8cJ",
-	"m9+/C2N1nK1pwf85XRkmMJjlmQ7e09X2VAOhb0/nu1rhxtCotlj/Xf9/vW6h6K5+nYUtA94KmB+bqNI8",
-	"r2JJbQSheROGZJowmwQ3tIVaE10SFAlCRzkMqI2NstqOAbH9izRs5QHzeg37Fhos1ZDbaLO/YRDtyzHQ",
-	"AV0QjBpX1QFIFhaymK1jMaC6yEM1oapMpE5T1O/FzKwPkDLkao1Ubwhs6vlVAaEbG6XmzXQreIgeKkyr",
-	"pRrSQwdr1auczDn69QI+xjTwAbQhh3YshzTfY9Tylspl4HzLi1f/bDD9Vv/58gf8G+vUAxsr0NR8t5d+",
-	"7skqC9DyAiP18ObmKg/Pvs/pD9T/lSRFZaFfMdnvV9KHmJLaTkaqjUCSkyKQ6VWZr8XifKkcVwNVXkgv",
-	"rHEY/x+K3Frty9n4/zmFlpKgOlPSKLk0oLbmknWwapFcyzJIUygsnjTpNQpXIcYHNKi6hTpacDM5XkMT",
-	"fA7IJBh44b9AXLvaOX8Sgd2o8vZHiWxf1G4VoV2ruvaXlP5LSn8pUjoQk4ulcBhctMhtcRI2vPcgorj9",
-	"5dFBsOiCd6u3P+tSQ1cTB7NpsffqdWkmoS6Mawr37EF9dHccCRXOI1Ymr3ck3Tw15ljJY4FwlVFYy1Zt",
-	"VQ+a6YGz+sFOM6n+kUAcUsYz1PEKgy+szZhSGXR+HAXIzEvaQScTrNl3TJjS/0GGqhlR25M+v9S9SaFK",
-	"K23G8/fQS52TYytjmu+tauGyzhMdckVnQsV2EBm25M3ad4W0VwnP6pV8hH0pShBNm7hSzEmbwtJ8ieKX",
-	"GqM172WPD6yL1HLI29WQGnd7COJ+NI/4r9Cvh9NWvlaFA9dZsmMKAdRyrNaWBjWH3/o4t3lxWHV58hBX",
-	"87zDGCZGflVBWPWbzWlId5SHEyxcGNMws8fr5vq6uRegOcA83aCSadvuCiV05IvPyHpqa6An9I3fwya7",
-	"+guzQnzn3+j60tSOYoMceAQZS1MpvKM0jJOj3XfHu3snB+/fOYQhrGv7SPhQgQkWEvjazoCSYS1Z1wO/",
-	"5tWPtvasIa+64u2UAkIeKSXlKqyJ0UO79bdiGfUhfCkWEWir/3xAF71lqzVKWy/0l3Fg97wS9ae6cP4o",
-	"4W+WE3U0dhXCIZX2egu57wtCPYRUQDk5BysMdvRr2ha+Rc6YDU56tKVMGdK/DHY/qhJ//2L4u2B4taDI",
-	"1hAKa6nMFgNaxPdBBR/N1GHtnl8+Kq7Vrx2xLF/yPNqO1jU32x7b0PEKkZcsKK2jgfZehYR4FOg6nilu",
-	"VsuI7yiVbq3q1RmCPv+x9iL2S1dO1t6AjZex28FrCzFLwGEzO8LYpYSHr/1VdIQxSEH3dd/xbP/f67os",
-	"cfVmvBjZ4ix2dsGLV3voHUPqIACV9mwGI/lDL5Ru838BAAD//w==",
+	"7H37duI4uu+r6Hj3rIJuQwghqS6yZvWhElKd3bk1kO6uKWewsAV4YiTGsiuhi5w173DeYT/YPMle+iTb",
+	"8gUI6Up6qlf/UasIyJIsffouv++iT4bDZnNGCQ250f5kTAl2SQAfT10ym7OQ0LBH5j5eEFd86xLuBN48",
+	"9Bg12oYdBhGx0d2UUBROPY4w5XckQB5H4ZQgHrKAuPGXbIwwRQQHvkcCFJB/RoSH6M4Lp7IxnhGUDOos",
+	"aj+QRd0wDe5MyQyLsQmNZkb7gyEGNW5MI1zMidE2eBh4dGI8PJjGGXOwnFp+poMpQU5AcEhcFBDOosAh",
+	"2d6LvfVIGCw645AExf76xGHU5Shk6A57IRqRMQsICsQjHp2Udu3RkExIYDyIzuc4wDMSqsU+igLOgvJp",
+	"25Tch7KBLRZRLNY8IB89FnE0xxN4D0+0/mdEgoVhGhTPxHiO7FSfyQzfnxE6CadGu9lolC2htgM/kEVx",
+	"Ruf4lnB4T49wxPGYoMppd3CC3ACPw5pHwnFtGoZzPPdqnrabt2RRk9RVrVtUvNfYC3iImvf3GtXcknmI",
+	"Ks0WmqLRArlkjCM/rCJMxa5JKgSKsaid0mctJtA2kvQ4ZgHCci9y9HVLFtDZHC98ht26Rfvx13dTzyfQ",
+	"Uk4sJtAgoryNWo03dRS3NRELpySIe2lbtNVs1tEPZMERDgjiDpsTV9CG6M7Bvk+CVxx1rk7F03WLxhsm",
+	"FyTdsRz5r9y6/X3TmHk0/ntXkFMYkkD0+fcPlnXf3K1Z1v3r7s03XxmlB8WbeaHotYxufPhRH1tthNHe",
+	"b5hiIt5MnMR9QUEzj8q/ds0inZvGVcDcyCHB6TGc4Hs8m/uizTxwh43d/z5u/rL3vvW3/c7B29dH3x6/",
+	"6TZOdt81v4/XZ47DaTovzzVMQ2yLFwhmJPZan6S2BKL3D43am07tb7j2682n5sFD+Tr0o1FC3Pkp8mj0",
+	"jFMUvT9qigM295ziOewx55aE5z+iUPzeRruC3Habr5EzxQF2BGMRzMLu1P6GcO1X1Ki9QUNUs+voAs8I",
+	"RxEnLhotLJp05IWc+GNUsQdvf95tNG0T2f2j77vH12fd4eDy6vRo+Msvv/wivu6d/zjsv+8P//2v/7FN",
+	"i9p/6XUHvfd/gT+R/Zfjsx/hcxUOQ0DGMBYcxFajgWyPfsS+59Zg5jaqhFNi0RFzF684stWXY4/4ruAv",
+	"C8QZ8oR4IV6A5FKayIZVEW9iH6Jbj9bYnFA89yzqYEpZiFziMJcgjMT+oITZorsp40R1g6aYI5uy0K7K",
+	"M5nuPQtADJbuMcxw7TZrR3W3+XrdUZW736i9GdZWHdVBgCnHThmFhvfPSKDh/WPo80H0xueMcgKC7C12",
+	"e5Jxir8cRgWDFh/xfO57UjrvzAM28snsm39wKarT8b8KyNhoG/+1k6olO/JXvnMln5KDFsVkzK9HAcG3",
+	"Uv8Qw4uzgCo2UByMLkg0pkAxAf1vSXxVxAJE4ZRgdEdGU8Zu0XXvDPqc4JDc4QWa4QUShCa4O6okPajm",
+	"tSjw7WrdeDCNI0bHvue8+HrkZImQrh4Vx15IVizEGvXoJFm2ip2X1h6tRZyItzB1vRC0olqiFpXNULXe",
+	"0RQomGQ3CKSS81Lr0KELJaqJGBr2SdA39u1DZM9IOGVujbKwhn2f3RHXNhWDsDviCxvJN0G+x0NJUvIZ",
+	"+TnWIxGP5nMWhFxu+AkLRp7rEvrSO670C+RjRx0AUERQxR7HU1I0ecHCExZR9yVneMEQj5yplFeoIhk9",
+	"LP5YTMWummiulAVUseOP2QZcE9eoYut/ZhuGKdMUQ6V/6c3EMQ9YFIoV0r6GFbqSqt2AsTMcTMhLLtRb",
+	"5i4Q+0gC2EJQxsSCyAnVQsZqvpiSmmifBB89h1xT/BF7Ph755GU3NRRcduwFM1AnYMqjgN3CJnJC3VpE",
+	"kwZiZ3rE9Thy2Z3YGJfMCXWB40TpCygGzIQOjt2F2h34/Dm50TXFUThlgfcreemDALIiOa8VO9Kmovb1",
+	"ms4D5hDOxYp0aeiFi99bgtxhpTaCKodpxggqESAzj89w6EyTN1J8krjnxPXwAFSJl6XV/+5fXsB6J1Op",
+	"zcRcakKvgXk+xOqQUmdCZ3oudkHyAOy6nugO+1cBm5Mg9ITaM8Y+J6ZBWVjU038Wa0Wow1whbe0R5uSg",
+	"ZctzIg76LBI6C0E8xNTFgYtkC7nGczGeRBPm2nifDPGo+F8NqaltlVSn/Gbn5lProfp17qvmw1//usx+",
+	"tffw1+p3X8HLx1PVARc5JeNGanux7vghbXtjGvc1UNmNtpzbw6oZF8lsJpcXlsNEmKOQ3AuOF4XjbyUr",
+	"UEtSiVevegjcgczm4aKORB93U+YTNBK7JRQdHKIZ4yFqoXPvLWLUIcogcMVSZtXxnEabXYF1pNaN2z2Y",
+	"xi1Z8E3tfxBtCuuygZjjlg+mEeKNUxpgaTPomwQLn6JlbPQP4oSiv7dk4lHNutD09rVkntgf8aYanyxp",
+	"MJ26ltHebTR2TcvgIQ4jbhlty5hjz7WMB8M0nClxboEFK/zMaO81YEVA2D8GF4BVgC7FH9I2js21hz/P",
+	"4KPO4IYDULJLZedWiXlozdEIO7eIsgTfDadYYcKVo++7Rz8MT8/Pry9OB++Hg9Pz7vD0YtjvHl1eHPdB",
+	"oieY0rcHrU2o0oucUEWPZe+daKnSVID3B/NQwphcflMTC8KBarbFpZ6fRSQnZ0PbGGQpMJVkhcwEDlnJ",
+	"Z44Jds9IqDS07KuJpZnNpe+huM8uwW4HDteYBTMcGm3DxSGphd6MlC2bS9xofuqWoPnp/nshmfHSFuoL",
+	"HAQYzo6PeZhYrIXWSmqtGE1tRBHN0Rcx7cJMFyJ56/VLecQiqTJl19OJvy6BYvWhZbv1Q5x5vGSEZP2S",
+	"D+soSNv7wgrnpiT7K5+SG82VM2KtZMpx/SkOkecSGnpjj3BkGYkbgHwkNLQMcBS4kdQ5pRkfEM49RsW5",
+	"LRUltlqNhS30jHj+UlIoNCBtovWSOzzwu3FTOOqyC53va41zC6baZvh+0rrQc/JLKU+LuNDkVRPF2D5i",
+	"PyL6AmIqFw5VcNqW4hkxEScE2emOSDOtHOis124+7ZoHrXLOly5Abt3VYRl6ro0qsWOoDTI8QbBjTdJz",
+	"D5F9SxZ2W/PnxD/eksWhtkdt5U/TXgcMWW2jK9ltBqEm51k9RDZllNhtIfpKKQlVyEcSLNJJusT34JuA",
+	"YGdKJFBDqDtnHg0P4a8YRPTc2JOavhmsbEwc6aIYwOFSHQXcOYyu8JOWk1Hh4HU1OZu4gAyhlxv5w/Y9",
+	"u0O2EAFwLu4CLwwJPYxfVlCPg4NA4gMs8CYexT4aLULC9fdRXce6Tgl9nAhCT7hylsTVIciTDth8sLok",
+	"QB5VXjlpbbAA2RIfaF90zru2iew5DqfJH+AZi/8Cr2LC5IBUgIMEBLseJRxepTDjgGBlwa7fBzn7pH3Z",
+	"fvygZFgOL4o4jC4om5vIoy65L4AxYp4+Y7fRvI66WFpJymX0re4yEhTOohDxOXbETkkMnflpG/DXxN3+",
+	"g3lUDqxYoHiMSxqNzYQPUj2vCcNAvFYiODJukm/XuUn+bln3jUbNsu6bDcu6f31S6iwBNfJU9r7XLAr0",
+	"GBso+tJOjtCb1v5rpDAH5JIQez6vIxtwAbFYjBLlfOdgKIx8gq57p9yilXlAxt49sqdhOOftnZ1fScB8",
+	"xnndJR9jGIPv2NW2RS26RKJLtETSQEJLNCMYkPilRZe1Wi35J9rqfgu0BPfZUmHPErZ3GeFgDAPSInlT",
+	"7PY4RDbA3txW3gzBcKRnDcneM36QTP9gF3myazhA2QeUl05/QuK6cCg0FwzFM/AyRD5QE8hMToKPJD8F",
+	"3XGS6Vfq10JQx4xT6NpqamLJK7xqgivPCQgIK+xzOKxw5gEMwIkXEruuYMxq8AzuBqPuoqVg5Qqak2ee",
+	"oojeUnZHgQjkkymiDo/tqcmuguDF8ZMBMhKTlp2koDN00pJjA0oucWnZLI+UJ43TZU/IgNx7PESMyqXz",
+	"Iy5OrOymxN0BPe3HJAVDQgfc1JwdaeeynxJovjD9xEZKXjwkFNO4ixXAfaGbDN5f3lU5tl/oSXcIbO5I",
+	"nE1Sc5TnTvb2Jl5wrSfpU4uRUHgKVUh9UkcB830wibGwo4XUmHmhUBcka7ERx4JnTj1nGh+EcvdbMjbO",
+	"h0x5vMzHx0PP92Pv3qEKgpGTsDWw3I43s+BWEAPuxvT8/WBwJXkBCD8FomUgO2COWW9FQidKOK/qXXXz",
+	"iktwhrgofQZVQjwxlUzjUxwAdgNnMm0Ejh5HOnrJfVhF5N4hxE2UrVcc7TXN1weva0LVULPzxfnXXLmv",
+	"Ep6EKnu75uvWnlRMFJ0kvFaijlMxjTvMEScJ6aj3qAVESGp1rprNmJVKURlzINi4eAHFEHdgp4RiHSvn",
+	"3X6/8647PD07677rnJno9OKnztnp8fCq0+ucdwfdXtWMtwK7yAfTCqmYhxGRk8IT7NHiZNvIZcqrImjC",
+	"C1FEnSmmk4QXr4DFYc/2SwSDreP1SoaU0nLiCdAWpoR81zsYFOvI+5TQEu0n/Fetteu50jkvW6F+9+J4",
+	"ePlDO6NLzzBQdezIH8XxioelkWP5ucrZrHBgJXOS3i6Po4iCui9+NRFnQqjke0x3ccooi2AmKwgu9Ycl",
+	"IyVKKBpjzxfP5oQ/WELY80V3cxyEPBHAyiMOXTWA04yiibREfDYB0So+K6UIRdQlmYOBPNicAkAqHyjF",
+	"R+TUHg0jaFp/CVDjUR5iWmY1DrKTrGA/CSZC9i81hXjXTt3E04+pm+MNPptUSxV7qcCVI1ehF0qEfAXK",
+	"pCFaUeAZm2w0+DXuNRm5zES40qDLHDQk9KjroHw/VGjsNmCb524Z0VfoQYYkla2RNyMsCs9XLG40d7eb",
+	"bB5pcuN4KDNdFX1UfT304dYt+CmdR1v5TtL9MGLDQbox6qpR3WGzxJbYgeZpHJdsWuPS+5+ZfXu/0WgU",
+	"8B99+7HvX46N9of1h+5nqZFf986Mh5u8vX+EfZ+4qHJ12R+YiHsTGrPtfuxEUc9zdbR4NY4Tj9m0RXXf",
+	"AajZLnE8oQdoStahFDn2kWirTqx9qMB2izbv7+W4cQMZjGbXUYcuJPMkPhcqQgTGABdiDrR5u27RDkV4",
+	"xJkvNF+xC0IgwG6AkVEBWCtdB7t6KIzouZivadF54H3EITGR79Hbms8c7AP/kGKLMlqbRyPfc2Kjg3A9",
+	"INKixYjIjBEU0bymgkBvh69mdYvqZ2i9Lb3+hGnRvQ09vnev0cj6YrSI8VXAcv5YrTsynwNgTvhdiVxI",
+	"4+Y3oy+r0ed4hCuhwGxzwLU13m3IIznzqP7M7rpD+tij+XloYOtNX7lOP3vhtE+cgISPZzXaLubJgSdd",
+	"FUW7YDvigMs2qGLfTTlxhjb6Rnlwq3XUn0rD3V8Iq1jydZlPwIS5Vt8oLdQEiqRxI19a92aVUkZmY1qN",
+	"NwersK3dE4ltff1VuXNLf/1rDbAHQygOeThoxRHegtcAxHfQygaFWzQXFV5HNRvWROifjGqI+n59r76H",
+	"KrYKgTlilIcQk2FRnS8p+4m3Y8yH8FjN8jEPAVQVL6x5CCyqvoOBMZXQu7ChgxA0XuDpw6FtIntwet7t",
+	"wafTiwv4ZFH76vIKvtrtD4ZXl1fi49/OhjZAur/6NRtVHMyFli9G4dU6+gn7kVoWHFpUBog03hyUwZ8F",
+	"1JOjyvU34mj8+1//X3zYPTEtKj68PqnWLSozWmiy7qmxF7BoMi1bAFQBXK0PR8CikD6DWqbCBC7nhHau",
+	"TtFevYFCxnwuYQxhBsAD4ZRwANOwa4oVtGj6xG5VSGTqkEwvQo2nTFjQdyxwwfLMeD34oUXlSCEYpBPK",
+	"AiKsRIkoTEiYGkMA540DNtOlU1vIMotmIEsF/9k7KanuWFGjseeIIeETsWH9Or6vW/9sjHBiqVUAdTXR",
+	"3I+kPNSggdQzYlFQ3nVAICs8XZfLlIQYbcDcokB1sLW7yuMFfzSBLCEwZCxsc6qABAkNmBrCYFGAFQ61",
+	"+QIcIi36TPYDRq37+wRkVgdOqCgW9aR9l8tD+GQEZCIPPIkUwK2zloNWwkuyHOfD3zMOtzRMRXC3v3+V",
+	"+7vyQ/d9fznovOsvf+6cDpbH3bPO+yUkdcjMj2Wv2znTP/54erwc9DoXw/P+u+XVu97l9dXy/PRieHly",
+	"0u8OluedX+KPb6/fd3vD0+PlZe/03enFMEE4ZAf9k25veHLWebc8uuz1ukeD08sL+ff5j035odc9urzo",
+	"X593IXJked5/N+x1351eXogOjrrDy4vl9cXpj8Mfuu+X3V8GwtSHv08vTi5hJtkO+sv4r/6g0xvITo+v",
+	"r2T79bEq8p2vet2rTq97PPzxunvdjV8U3qYjX0D2Ikc7vegPOhdH8MbwjmcdaHN6vOx1r87ECg+Pzk67",
+	"F4PlYHC27PR6pz+pV7267n8/VI3E30dn1/1BtwdLMHh/1V1e9S6vur3B++HJZe/nTi+eEXR9fCqWU63R",
+	"0eXFoPvLYPn2snch5zXonF8tj89+HKp9kZurfaFtVP/7Tu/49OIdLPFInBhJImJZ1Kfz/hJO3hwHhIby",
+	"M+ChyxGeTPCEVAtENxwuJWNfSq6+FBx9qdj58m9nw+Wvfq2ae6r+6WD/Qf+uVBURajefQvDmE6La1DHm",
+	"oLasCnF7SGLRlK0Iuotqjd/9xEfvvv2roccqxW7NOBZF84s1jZuHYjBAOo9HKsOZaNWMO2xX6XTxnxti",
+	"MZKRb1avrhrn2aIG1bLKwMHCioEnMbtcOVYZY8YQOGI4EQ/ZjAS11yX7FgdpYLpQymo+2TdEtkt8vFAB",
+	"cVLLUA6pTmibEkFk4bRuZFdSfwqc5uqRbNhG+rUgoj+DF92FUXIeniuE2Pxt8cKZLS5M71hurYL9hZ7L",
+	"Veq4dMpoqLVKl9cx6oow0oL4z8NkokJJd/GiWkcXTDmENHIUk05wMY+GwHS2C7FMKXLlG+FQedG8GUGV",
+	"3skR2tvbe1OYI8JTgt38TNOjlJnsWsTxPzUwO8NpCvnyipWWJKJPWJwiDl/9MyKRcg4I/ZVHYuc5kdD9",
+	"TKignFAXAQsUq1lipKhQ2q2jKmLLszyq4nMHnisBQty3MaSSO+dwHC5WocOJKMwu9CUVin0YLNA8PTGm",
+	"WLbYAyBXzjAfiSxlZikEZxnGBJsmg0D1E7fXNMpOVRJ1uwHuj0Nq04VIRzLXYVXFORdWd33gKoxyOR5z",
+	"EubfCbjIBvhPD2nVu1o7WS2/Zh0hrIxAnwQsmkurtchCS103mTVYKU5ecXAaJWBIbGVUTRRR758RQdgJ",
+	"GOcaDALuUJ54kXgcIkZUxF/iVxTMsaTYSepOaey+aZ60jvY6375tvD7e7TZP9jqtt/tHB8evu41Go1H2",
+	"WtsR47Zb/Wjy1YlgAylvopEecQPvI3m6En/qgt64cTVXat+nq9IfNAc8lIEJ5FQPEfZ96enAIzDpdYaz",
+	"JmJtXwNaU628sCJ6xYqy+G/qREEgSKrcd/YER5+rhV+vj/VW7UBUy3jWcgbublloo2zVOmszB1a6FkEG",
+	"EJ33jRjzCQZnyhxHnLi9JGAzH0++UKCObIcqNp57Mi7Ujl9Y+aWIi1q7DfSOUZVAX+o9zgR6Yyf0PhIj",
+	"nkVp9GuIJyeerzIptnWbrjq9n9ehGh/4dKoaNWSdrPoumhnSTfdJI794zbbxzmbqu2zroU2JOPHQjjzf",
+	"F/ZUmYs290bt/cRZq57KrEpif6LlEq1MZ1t7uhO/3bdmuYruSRh+7HuTaQhqkZJQqBJRtcKZGDueTcY6",
+	"aG02E34bb/gMnugecYj3MY5uTQwn6Zg+8lnkdj+K3tDIozhYoBlziZl4qS2auKm5N6E4jAJSraPNfmGL",
+	"rnIMo7V+YYtucgyj9X5hiz7KMZxjkamPdw2tqCJmugE6YYTHVoqQeDUVcgaCu456qg4Y1EBjVA+8AyMP",
+	"+eQj8XmGqnZfb6KqJzo0Nd6evG5pZlBswQLFwJuIYwKP6zD+iMgCKeIVXTTymXPLkRdy9Qij/kJj7Zoc",
+	"ybDpDWaTarjSJ7/byDrlDx7jn/3N+X05Zp4c2U089nO49DMazrO59fVRtnbtZxjx7sFjPPtZ1r0Fi9XZ",
+	"5eNjAnLH//kPX3k0wcFTown07XlKREGOiL6sqIIBnpTjG2nRNzyBlDN7GTvuVcZOJZySBeJkjgMxpRBP",
+	"QAXIBNKT+zg5jVdN8WgBSMqaojFQbv6WjJ3lCnBpoPPKVSXu8ESbdBvZX6c5gKayrUM8AaAX3lgGbg3w",
+	"xK5CipJK6VsubVOZ33N5zFXCEsIBi6gLLUrfXVPS9DVoNFuZ165Y1tfL0nevoK8ta2lZS/R16e/Vr6vl",
+	"y5Ow6MLydNBTawCacaCHRdlYl9myKs9W9f+QRy2K6QI5mBMT/ftf/yPUJ5WWApjM+twUj6NWo2XRQpbL",
+	"ypJ866vrFVw5sX0l38owjZKXMkzjLaHOdIaD2wHhwq6QXt3h+eVP3eNh96fuxUA82j07GQ66/YF81jAN",
+	"8Poqf+955xfpMI5/PJYkeiRf1bgBPqQdkl5w8+F8dvPhx3/eDD/0+c2H94sb8f+wRM2N40syKVSjNK+0",
+	"Lg3Yx5cWzFQWXBEunGSZF5M92TjMBHPKPC2Fvek5MkInrpfCSU/CIiA+9AmPvF2UWfQEQjWxys/ZSbJ2",
+	"oKqfzPdMijmgODjVC/WcVTz34oDHUpvdxzyE0NRtJp08dBmFDluFf0JslcyPUxaCOMPyCVSR72QmqUhm",
+	"nMYGiMWdRDMgLBZCYeJfq5sR07J6FUnU+WqkY60qmlJMH9qvLKKwDsjQ6O7U3a5W5gZEPtOxmYE4S2ph",
+	"lAEV2oEq00e1BfgcSrR+tp9Nhy5sWkm5BEJdj07stoLmzTTIu45sSaKQMbWDbEGoxB0KWrXb8WmrW9TG",
+	"I8hJUrn6U+yPExvtDnM904e4Kj2ZTDwqT3EMyFl0v7FXPYRQQ4fNM9nRUHZaMFaYgYxHF3pdcvbFLNT5",
+	"GILfdjjD90MZvq6S/4njQb4/DgIPeHNqTMtRIFQsObGSpVQ0woLzfo7vq4fZVCbu4EBVnBSvbtHEt8WZ",
+	"AiSp0IGU0xCPfKJkZ1xCQu4BYGxqvQ3T0FbbMA21xIZprHrNUuamGR1F/UTDUCA3WkZNAIxiF+qpXl32",
+	"BxyFrI0wmjIu0+tNoVqg06uPrSRxF5jyKMBC6hFX/HYQ/2YiTFPNbs6C0EQY4kynMsgUQTo/xBYqH3Wz",
+	"1cgoSwGy/2Ijwh08V4iSRaVr+823eqCoCe1A/8eyMAY8AlEFspiGR8dM6FkWHQd4MiM0rKOzdRCRCRUS",
+	"PBLUJgF2iUUvOgMTzSI/9BxBNRsyCyq+F5JAdBOnFGIV3BgQzvyPEsZJMjDiZXcYpcQJeXmtZos+NjXh",
+	"FUc2gFBX8s1iVM22KCchRPTmMCpdt4vhVXhkDbia1q5vrbM+oLvv2js7WuDKjfa5dvOpYR7sPmi/Vr+r",
+	"WFZ9i+bVTw3z9cPSsj5UKrKk0wmujW8+7Zqth3b10+uH/JfLsma75uuH9opfDh7aj+xj/6FSaCq+b656",
+	"oLXigb1VD+yteGDllJorHth/WBbal7c8eFi2K+U/vX5YtqvLdrvy4WR880mM+F2luf+hUdu/WTY/NGqt",
+	"G/HUzXIX/pOfP+zW3tx8B5+rYqu3eqD6aW/1Uraff+yqZd1U5VrcwCJWv6voxF0f/r//85UVNRrNg1eV",
+	"6tffmId/bf/fndrN8i/6nJsPgmibrcYDUPt3Gzv4bl0P5dXKOXGiwAsXENauvPgEByToROG0VEbEJRPy",
+	"4eSvuBTqkyiAYPLkSg0AW6HPdAbixMuan4LvFseJ2QgUh6QyrT1mgR4VY9NQyIXOHDt6RSEZVEAgXIu6",
+	"Fg1iZ8MsE9Yjuk9UEij9ASHtMmAnLgvXvL9XEiMf+JX4DFWeMuSuxe6CRJ9XjSF11kRjP+JTqGCsXDoK",
+	"gANAJ75Qg8K3VXhr0H9K8qcflxRtxjENFnV8j9AwuQIkG9dk54Ia7DrqZIoQyDQGwAxgjgGJOMkXOYqv",
+	"OZGVm1RttHxolNgbi4IHSpZd4kJnsxPV3E6Cp9LAfOoQ2JouYEayKLgkiaQGjL2qCK2NXOZEQpLLAlkW",
+	"LasOo9eGgbrhxFUZ03aqpteVml5XJWkU2OF7DqEc1GjlOZT0WGvWG1pWsaEJxY8k4JLEG/Vd2UpdhWC0",
+	"jb16o74nC3FN4SjuTAn2w+mvRvvTg2nszMQWOlz9pZ6rL/DMV19Bjnnc+uPuTmzqQGcTCaAKGwXHFpch",
+	"bJerpFX2mpsVkG3aZEdeS/JgbmyobJeHm9z1A81GY01J4a1LCadpimXF5eHyHbHtybIACNNq7K7qOpnr",
+	"Tqb4NDy0t/mhtLI8TEZ5iDY9pfLmBXOOZjMcLNQ2SaQGSqC84uk7SC81z1m9XEbIMB6WAZFJuZe01IDk",
+	"EjXuuQSxOyrvf9I7TIKklCVg0UQnxb7P88nC6DG5wupmoRyCD4hZGAWUuJIBT0kg0XpGJWAvH7XoWyLm",
+	"y6X+LKv3wEUhHC9USZw01GsMfAsjO07atBVH0ssOFVV1VFnp2YUyejm/ssqOS6RknKCWlKux4yL/rcae",
+	"RTOV/oGnZI/nEQASVylisd35zF0OJY8fhGa9VbHZn/XkyYiNhywgEQYReSgc+93PPrjmdSo5/HIh3Vw1",
+	"ev3+sXWl6JN2omNhAspi47mCzCWl3gDWwBl8VRyupNobJXfJYawXdn+UH6CwfVol5q/iFa6PmLv4rx3P",
+	"hdkeE59oFFQQAG729/xFZ567uut3JFzd70T7cZtOe+CQix9N3YjZ3oOyVtsMcw1hSKunH2V/f3zXDyAc",
+	"GpvZvHbzzhcihHpk4oEPKEPQ2E/FiWB+XsizGPdqAZXXUnY+ee6DPEWCKIvn6UoiY1m5BKmn8glXm0pA",
+	"hGbtMzrRnB0qrVPNDIC7hdAAF0iBbiiioeejBHgzsxhjgu/lCzYWD+9x/mDlOGCrNFODAJN6OkG0Nj+U",
+	"XCbzW+lBThdhpCPqq1SRUu3zXYZJPLtmuOrijJQDfxkL/46Ej1z17dQF7fI/oSrM4zCbnCiFGmSqQJW6",
+	"9o3EpXDBCObolpC5ugIOkrSFVZkqXkrnApBxhdYFbuZVlVZK4/m0so+yDm+r0SotflimZ13n2f1zqkky",
+	"fOlRatLLnQEVl5s/Cy8lyF7y+EgC1k7QK67KYqd3A7AgBmi2FF87UjWppRFLv+0MllpwPTCPeKJCysHq",
+	"6IQFqNlCUxbF1xoo40wWc04iZhUKNGIKChJ9xOYd8924v8Ix6ZWrXc9OtOt1++wlD+LFhA6ircsXQpdw",
+	"La4jXZBZk3gjDWaCwteCPf1Myy8a8CkEsq4FfTJL9HSS+MwwDs9tR7zN2e9XYzkSGM0ltMWYK9cqDqvy",
+	"Pnq/MoBMu1E2gWplhl5FxXwJOpwxl0hwQzp+M8H7IbNoklFjH8Z3ecq+GGSLIex+xNQBzFcGYWLUvL+X",
+	"t0EpYrfoSwBANE3+sS0KDoOXQYDU0o+IrRWZVvfnWrTSauyhx8FBmVjZ/1BIqJjI88Kw0IqA5BeChqRp",
+	"lM/9K0Ne1mzmRvRlff+TXINtOheMKr0Lhhc793MNtun8Ckd8w9rMC022GiAKJmTt9Of5FltBVDJzdO0A",
+	"QbHNdkMI5rl+jYJim+2BNv3x9WBbScvtAbf1bxQV2/xRgLcXtnBUggOaRzxblX+NilGmSpYgcmUoV27L",
+	"/rhIV/ZC47hKgFS6eMjmPLlBR5VEhCogUDilula7WwWPrV/Z59GlV9lY+qy/LKjskSdgW10qo+Q8B2aW",
+	"1VVfDDRbcd3HauCsQKXPq1D+LgDaY05IDKKVnJQ/MJCmX4iGWCCv7eBPkTQ7WsryehhjtWL1aBDjOaGJ",
+	"3K2MJeRyrJUjMRHzXQKlSwP+xcBVSaUssKHJ/RRHED0lWVh8QSaENxMtVlm5zfQaE8/Fjh9HZztgDGyP",
+	"1JZxf4XRZOn1qmhsvADhydSVEsr7nt3JwnawLW7A5vMvSBML2FxlkMr87FAv7PObec6OstuekRp6ZZbh",
+	"c0jMXC2mByUv/1MID67HAa/6WLss7gXpsNVsPmaUecAcwelGPunS0JN3te4/xgDsy8s+rtOLhj6HIQKV",
+	"MDLFrOD+KFSJa5dDhG31SUcBYJfn5IQlsM7vprDBZL4YxtcP2VwzLk0wFyAWZkrQnHHvqdb9jsSRnpXj",
+	"lQBVv9u2y9l8SdCDrN4KhxySLu7AHQKV/kF2P23Xf5ub+vGbvxo8fBES2Ow6zmA6f0j3scyxZb4LeQ9w",
+	"qZpoIG9MjOMFHiExwFfFdz7B/w878TWKI2GOq1vLS52UfZmQ4/tpGo5KvhjJW3AZTEyVaRrHTjG4qxNx",
+	"j058YtHkWkZQZ6TjUD4Ot2hCHdG7KZP31lIWAkri+23UbOxKL+LdlFB5D8qKPB4zrfXpuXpZ2mJVWotC",
+	"ydb0hdLbAKGQFnHBDyjjLijL3Ij5RM9lRXQIuU0WVfdQVNsIq0WAOyyK9bBNWTEAUKMRi0LU3D+Qd2JA",
+	"LRHx1FToEvrLVlq7e2U3jVb1YlsqpUa7AmTVXZ7J9R3yls5K6/4+9pvqN9Afwo2pqlBG5qYTINPiBSsy",
+	"el/de5Jc/w536djKZ6tdbSLBrpxT1qL2XFa1LfHJooJLVkxRetNnHhd0iZgiqLg6SgXws3xpFDl2IdVK",
+	"3dTiUYtGHDIC3kBJnNVXalZazWapY1i/QWFrPARq1jwmqOOl0glKroN46aSCbMnrFZIjWwdeWqVJ6prO",
+	"4CqKwVRzTuZkQcMacO+FrIa3zt+cPpI88UdzfbUabzY/cKQue4YHdh8xpyt5hgaMnQluJp/bf8wCJJfs",
+	"nhPXw4PFnHyp5qMQxCiaQ9mpRiMVXp68Kj0WsVBbKwy8uaYSpFeMrNcGNqoBYqA0cChhtljPvNUlduYC",
+	"ymLm7Yp6/bZW5N/OVe63qCrdr2KiQKJn8nsdh8wVlDmrF68Ssah2eQOqxHeJVNEM3xIkU3sTcfqZpb0+",
+	"8kwWLME0e3dDmfCzKFb3gpfrCeuEfirjLQqPP1rEo7yEt+jWIl7dbCZE9VNEPEokvEWfKOL1+mcQqPUE",
+	"EY90CQ/y/okiPi6+/wcR8rlbiX4vMZ9cwvQYQZ+58OVPyf6nZP9PkeyaaF0vufUY8nVe1oHe8Nljxc1P",
+	"hidOHFR9Sq/O1vKc0lNdqGRS/mxc2O1x7KBY1O5ZncT5EnJrw9f1PXvRkILPHPCuv4eJKLlL/N7bFzLo",
+	"C37MEU7rv2RqzZWqlPliLkWd8jBfEvMVRwFxWOCiSqJkJjeiMybUTKhmQgmB+gYMEciDhTouHkU94nqZ",
+	"Yu1yRICwkupwUBZOFsZTReHyqah1dAwVFNSlXPJ7pY7GNSNtiKynhYyAQ+SNS6reKd2z/Hp3N1uxnt/K",
+	"8CUtaSrN6PvcSm48iK2uLAPqSSvTTvFH0KZaUivMZ/ht1OLiZ8u0uM1qshh0vZ6M1qvJFt2kJz8CCbNo",
+	"qZ68JRImb7UvrVCxSU+mFn2kvrsa0RLq9Ap9922x+MF/ZKZDfp6/kyqbKSBarsVmmGMCmj+P4mr+xgSK",
+	"I+BuueIaWQJxCk0eFSyeLQ2rMinWDjQhn2OUnmLRa4cKSho9abw/DYcnGg5fqu6Ps8e7MiqWnqluTCPV",
+	"v01C/1eFpucL0zy/lryKsekVpb6ouPSskhkbK5+pmoO2cHo0ZGGPdyQj3T4GID/AKjU9lQ/tWJsFf2Sq",
+	"2mYKJKUqe0NGPagqYYnumvp7VyvXSGmWoQJ+E/8xDqVCVxHKvnYHfAwQ63dUvuJJkOEMC72xemhRb5yp",
+	"cpa4fQOCnalCh9T0Um1bvZI2kVfCXrjXi0vDNQzaOnhSk5f6EtCGDNB/IxTXtF0Nfqo5ivmVRukflYjK",
+	"3+vAHiX2zB9K4PxezF8uJ6qA60FHJlND8gl8P7lZ4SW4AvK9W6KYwaEgcLSOvpUFH3OPsiIVZTrU70Xu",
+	"vbR81J8E/zkIXiwoUsX49SK0xar66+heK30MRK0XPf5wI6gW7G9F8lHgG21jB6hZ9Vjm3EwdqiHLXfYD",
+	"V+opUDIBZB/Mwi0hmbpqFaHSVdNeY0wmqTgjo3Cy5dZ4LAFTyaIPnlmI4gSu8gmjErnxkghtT81Dj0DW",
+	"us9GjhX7/x4K2ppCWroehUsAVFVb9XYel9dbYSeES9PFQSA0VGdTGyk59FzoNv8bAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

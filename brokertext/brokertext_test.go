@@ -147,12 +147,17 @@ func TestReservedNames(t *testing.T) {
 			t.Errorf("System(%q) = false", n)
 		}
 	}
+	for _, n := range []string{"__x", "TIMER_X", "POP_custom", "bname", "DELAY_MS"} {
+		if !brokertext.Reserved(n) {
+			t.Errorf("Reserved(%q) = false: a RocketMQ name family is refused whole", n)
+		}
+	}
 	for _, n := range []string{"traceparent", "ZL_TX", "zl-x"} {
 		if brokertext.System(n) {
 			t.Errorf("System(%q) = true: the gateway's names are not RocketMQ's", n)
 		}
 	}
-	for _, n := range []string{"region", "tran_msg", "Delay", "TRAN_MSG2", "ZL", "zl_x", "contentType", "TIMER", "__x"} {
+	for _, n := range []string{"region", "tran_msg", "Delay", "TRAN_MSG2", "ZL", "zl_x", "contentType", "TIMER", "_x", "POPx"} {
 		if brokertext.Reserved(n) {
 			t.Errorf("Reserved(%q) = true", n)
 		}

@@ -48,8 +48,15 @@ var rocketMQPrefixes = []string{"__RMQ.TRANSIENT."}
 // context and baggage.
 var gatewayProperties = map[string]bool{"traceparent": true, "tracestate": true, "baggage": true}
 
-// gatewayPrefixes mark the gateway's own properties (ZL_TX, ...).
-var gatewayPrefixes = []string{"ZL_", "zl-"}
+// gatewayPrefixes mark the gateway's own properties (ZL_TX, ...), and the
+// name families RocketMQ grows new system properties in (TIMER_*, POP_*,
+// INNER_*, __*): refused as a whole so a property a later broker version
+// reads cannot be forged today.
+var gatewayPrefixes = []string{"ZL_", "zl-", "__", "TIMER_", "INNER_", "POP_", "1ST_POP"}
+
+// guardedProperties are names earlier RocketMQ versions or its other
+// clients read (bname, DELAY_SEC, DELAY_MS): refused like system ones.
+var guardedProperties = map[string]bool{"bname": true, "DELAY_SEC": true, "DELAY_MS": true}
 
 // System reports whether RocketMQ (the broker or its client) gives name a
 // meaning.
@@ -60,7 +67,7 @@ func System(name string) bool {
 // Reserved reports whether a request may not set a property called name:
 // RocketMQ's own (System) and the gateway's.
 func Reserved(name string) bool {
-	return System(name) || gatewayProperties[name] || hasPrefix(name, gatewayPrefixes)
+	return System(name) || gatewayProperties[name] || guardedProperties[name] || hasPrefix(name, gatewayPrefixes)
 }
 
 func hasPrefix(s string, prefixes []string) bool {

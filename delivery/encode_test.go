@@ -108,8 +108,8 @@ func TestCEPropertiesCarryOnlyTheUsersProperties(t *testing.T) {
 	}{
 		{"region", true},
 		{"orderId", true},
-		{"__x", true},        // not RocketMQ's: a user may set it
-		{"POP_custom", true}, // only POP_CK and POP_CK_OFFSET are RocketMQ's
+		{"__x", false},        // a RocketMQ name family (reserved)
+		{"POP_custom", false}, // a RocketMQ name family (reserved)
 		{"TIMER", true},
 		{"tran_msg", true},
 		{"contentType", false},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 	"go.opentelemetry.io/otel/propagation"
@@ -50,8 +51,10 @@ func NewRouter(d RouterDeps) (http.Handler, error) {
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		pw.Write(w, r, problem.New(problem.NotFound, "no route for "+r.URL.Path))
 	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		pw.Write(w, r, problem.New(problem.MethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path))
+	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
+		// RFC 9110 §15.5.6: a 405 lists the methods the resource supports.
+		w.Header().Set("Allow", strings.Join(allowedMethods(r, req.URL.Path), ", "))
+		pw.Write(w, req, problem.New(problem.MethodNotAllowed, req.Method+" is not allowed on "+req.URL.Path))
 	})
 
 	r.Get("/healthz", d.Health.Live)
@@ -83,4 +86,21 @@ func NewRouter(d RouterDeps) (http.Handler, error) {
 		},
 	})
 	return r, nil
+}
+
+// routeMethods are the methods a route of the gateway may serve, in the
+// order an Allow header lists them.
+var routeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+	http.MethodPatch, http.MethodDelete, http.MethodOptions}
+
+// allowedMethods returns the methods rt routes for path (chi keeps the list
+// it found to itself when a custom 405 handler is set).
+func allowedMethods(rt chi.Routes, path string) []string {
+	var out []string
+	for _, m := range routeMethods {
+		if rt.Match(chi.NewRouteContext(), m, path) {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -24,9 +24,15 @@ type Validator struct {
 
 // NewValidator builds a Validator for doc. Authentication is checked by
 // Authenticate, not here.
+//
+// The contract is OpenAPI 3.0 but writes the rule for property names with
+// JSON Schema draft 4's patternProperties (3.0 has no keyword for names), so
+// schema-driven tools generate valid names; kin-openapi accepts the keyword
+// when told to and its 3.0 validator ignores it, so the handlers enforce
+// that rule.
 func NewValidator(doc *openapi3.T, writeErr ErrorWriter) (*Validator, error) {
 	doc.Servers = nil // match on paths only, whatever host the gateway serves
-	rt, err := legacy.NewRouter(doc)
+	rt, err := legacy.NewRouter(doc, openapi3.AllowExtraSiblingFields("patternProperties"))
 	if err != nil {
 		return nil, fmt.Errorf("middleware: contract router: %w", err)
 	}
@@ -79,7 +85,9 @@ func ValidationProblem(err error) *problem.Error {
 	detail := fmt.Sprintf("%d field(s) break the contract; see errors", len(fields))
 	switch kind {
 	case problem.InvalidTopic:
-		detail = "a topic is 1 to 127 characters of A-Z a-z 0-9 _ -"
+		detail = "a topic is 1 to 127 characters of A-Z a-z 0-9 _ - and not one RocketMQ reserves"
+	case problem.InvalidWebhookURL:
+		detail = "a webhook URL is an absolute http(s) URL without user info or fragment"
 	case problem.InvalidJSON:
 		detail = "the body is not a valid JSON document"
 	}
@@ -117,6 +125,11 @@ func collectFieldErrors(err error, out *[]problem.FieldError, kind *problem.Kind
 			if re.Err != nil {
 				before := len(*out)
 				collectSchemaErrors(re.Err, out)
+				for _, fe := range (*out)[before:] {
+					if k, ok := fieldKinds[fe.Field]; ok && *kind == problem.Validation {
+						*kind = k
+					}
+				}
 				if len(*out) > before {
 					return
 				}
@@ -130,6 +143,18 @@ func collectFieldErrors(err error, out *[]problem.FieldError, kind *problem.Kind
 	collectSchemaErrors(err, out)
 }
 
+// fieldKinds are the body fields whose refusal has a problem type of its
+// own, the same the handlers give for what the contract cannot express.
+var fieldKinds = map[string]problem.Kind{
+	"/topic":    problem.InvalidTopic,
+	"/endpoint": problem.InvalidWebhookURL,
+	"/checkUrl": problem.InvalidWebhookURL,
+}
+
+// maxPatternInReason keeps kin-openapi's reason short: a longer pattern
+// (the webhook URL's) is named, not repeated.
+const maxPatternInReason = 100
+
 func collectSchemaErrors(err error, out *[]problem.FieldError) {
 	var multi openapi3.MultiError
 	if errors.As(err, &multi) && len(multi) > 0 {
@@ -140,8 +165,45 @@ func collectSchemaErrors(err error, out *[]problem.FieldError) {
 	}
 	var se *openapi3.SchemaError
 	if errors.As(err, &se) {
-		*out = append(*out, problem.FieldError{Field: "/" + strings.Join(se.JSONPointer(), "/"), Reason: se.Reason})
+		field := "/" + strings.Join(se.JSONPointer(), "/")
+		reason := se.Reason
+		if se.SchemaField == "pattern" && se.Schema != nil && len(se.Schema.Pattern) > maxPatternInReason {
+			reason = "string doesn't match the pattern of the contract (see the field's schema)"
+		}
+		if se.SchemaField == "not" {
+			field, reason = excluded(se, field)
+		}
+		*out = append(*out, problem.FieldError{Field: field, Reason: reason})
 	}
+}
+
+// excluded explains a value that matched a schema's "not": the contract
+// writes each excluded case (alone, or as one branch of an anyOf) with a
+// description, the reason, and an optional x-field, the property of the
+// object the reason is about.
+func excluded(se *openapi3.SchemaError, field string) (string, string) {
+	reason := "the value is one the contract excludes"
+	if se.Schema == nil || se.Schema.Not == nil || se.Schema.Not.Value == nil {
+		return field, reason
+	}
+	not := se.Schema.Not.Value
+	branch := not
+	for _, b := range not.AnyOf {
+		if b.Value != nil && b.Value.VisitJSON(se.Value, openapi3.MultiErrors()) == nil {
+			branch = b.Value
+			break
+		}
+	}
+	for _, s := range []*openapi3.Schema{branch, not} {
+		if s.Description != "" {
+			reason = s.Description
+			break
+		}
+	}
+	if name, ok := branch.Extensions["x-field"].(string); ok && name != "" {
+		field = strings.TrimSuffix(field, "/") + "/" + name
+	}
+	return field, reason
 }
 
 func reasonOf(re *openapi3filter.RequestError) string {
