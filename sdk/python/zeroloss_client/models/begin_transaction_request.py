@@ -18,17 +18,43 @@ T = TypeVar("T", bound="BeginTransactionRequest")
 @_attrs_define
 class BeginTransactionRequest:
     """
+    Example:
+        {'producer': 'prd_01JD2X3Y4Z5A6B7C8D9E0F1G2H', 'topic': 'orders', 'body': '{"orderId":1001,"status":"paid"}',
+            'tag': 'paid', 'checkAfterSeconds': 30}
+
     Attributes:
         producer (str): The producer whose check URL answers check-backs.
-        topic (str):
+        topic (str): A RocketMQ topic: 1 to 127 characters of `A-Z a-z 0-9 _ -`, not one
+            of RocketMQ's own (`TBW102`, `SCHEDULE_TOPIC_XXXX`, `RMQ_SYS_…` in
+            any case, …). A topic that does not exist on the cluster is 404
+            `topic-not-found`.
+             Example: orders.
         body (str):
         encoding (Encoding | Unset): How `body` is written; deliveries carry the original bytes.
-        tag (str | Unset): One RocketMQ tag (no `|` and no white space, which separate tags in subscription
-            expressions).
-        keys (list[str] | Unset): Business keys, indexed by the broker for lookup.
-        properties (Properties | Unset): User properties. Names are 1 to 64 characters of `A-Z a-z 0-9 _ . -`;
-            names RocketMQ reserves (for example `KEYS`, `TAGS`, `UNIQ_KEY`,
-            `DELAY`, `traceparent`) are refused. Values are at most 4096 characters.
+        tag (str | Unset): One RocketMQ tag: no `|` and no space (they separate tags in subscription expressions), no
+            control character. Example: created.
+        keys (list[str] | Unset): Business keys, indexed by the broker for lookup. Each is 1 to 128 characters without
+            space or control character (the broker joins keys with spaces). Example: ['order-1001'].
+        properties (Properties | Unset): User properties, at most 64. Names are 1 to 64 characters of
+            `A-Z a-z 0-9 _ . -` and not one RocketMQ 5.3.3 (`MessageConst`) or
+            the gateway reserves: the names in the last `patternProperties`
+            pattern and any name starting with `__`, `TIMER_`, `INNER_`,
+            `POP_`, `1ST_POP`, `ZL_` or `zl-` (case matters). Values are at
+            most 4096 characters without control characters (U+0000–U+001F,
+            U+007F).
+
+            The names are refused through `patternProperties` (JSON Schema
+            draft 4, which OpenAPI 3.0 tools such as schemathesis read, and
+            OpenAPI 3.1), since OpenAPI 3.0 has no keyword for property names;
+            tools that ignore it still get the same rule from the gateway: 400
+            `validation` naming `/properties/<name>`.
+
+            All properties of a message (these, plus the tag, keys, message id
+            and trace context the gateway adds) are encoded as
+            name U+0001 value U+0002 and must fit in 32,767 bytes, RocketMQ's
+            limit; a message over it is refused with a 4xx problem and nothing
+            is sent.
+             Example: {'region': 'eu'}.
         check_after_seconds (int | Unset): The broker checks back no earlier than this (CHECK_IMMUNITY_TIME_IN_SECONDS).
     """
 

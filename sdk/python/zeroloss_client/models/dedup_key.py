@@ -17,9 +17,9 @@ class DedupKey:
 
     Attributes:
         source (DedupKeySource): `message_id` (default): the RocketMQ message id; `key`: the first message key;
-            `property`: the property named by `property`; `none`: no duplicate suppression (every RocketMQ delivery reaches
-            the endpoint; the webhook-id is the message id).
-        property_ (str | Unset):
+            `property`: the property named by `property` (required with this source); `none`: no duplicate suppression
+            (every RocketMQ delivery reaches the endpoint; the webhook-id is the message id).
+        property_ (str | Unset): The user property whose value identifies an event (a property name, see `Properties`).
     """
 
     source: DedupKeySource

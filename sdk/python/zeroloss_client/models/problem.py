@@ -39,6 +39,11 @@ class Problem:
     says which |
     | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
     | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
+    | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace
+    context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was
+    sent |
+    | `message-rejected` | 422 | the broker refused this message for what it is (MESSAGE_ILLEGAL, INVALID_PARAMETER), or
+    a dead letter cannot be sent again; nothing was sent: do not retry it unchanged |
     | `unsupported-media-type` | 415 | the body is not `application/json` |
     | `idempotency-key-mismatch` | 422 | this Idempotency-Key was used with another payload |
     | `send-unconfirmed` | 503 | the broker did not confirm SEND_OK: the message may or may not be stored; retry with

@@ -13,13 +13,21 @@ T = TypeVar("T", bound="ProducerInput")
 @_attrs_define
 class ProducerInput:
     """
+    Example:
+        {'name': 'orders-service', 'checkUrl': 'https://orders.example.com/zeroloss/check', 'timeoutMs': 5000}
+
     Attributes:
         name (str):
-        check_url (str): Called (POST, signed with Standard Webhooks headers) when the broker
-            checks back an undecided transaction; body `CheckRequest`; answer
-            2xx with `CheckResponse`. Anything else counts as `unknown`.
-            http or https; loopback, private and link-local addresses are
-            refused unless the gateway allows them.
+        check_url (str): An absolute `http` or `https` URL the gateway POSTs to: a host name,
+            an IPv4 address or a bracketed IPv6 address, an optional port, a
+            path and a query of at most 240 characters or `%` escapes each
+            (RFC 3986 characters, `%` only as an escape); no user info, no
+            fragment. Loopback, private, link-local, carrier-grade
+            NAT, multicast and other non-public addresses (literal, or what a
+            name resolves to when the gateway connects) are refused with 400
+            `invalid-webhook-url` unless the gateway's `allowPrivateWebhooks`
+            setting allows them.
+             Example: https://hooks.example.com/zeroloss.
         timeout_ms (int | Unset):  Default: 5000.
     """
 

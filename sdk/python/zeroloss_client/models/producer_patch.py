@@ -13,9 +13,21 @@ T = TypeVar("T", bound="ProducerPatch")
 @_attrs_define
 class ProducerPatch:
     """
+    Example:
+        {'timeoutMs': 10000}
+
     Attributes:
         name (str | Unset):
-        check_url (str | Unset):
+        check_url (str | Unset): An absolute `http` or `https` URL the gateway POSTs to: a host name,
+            an IPv4 address or a bracketed IPv6 address, an optional port, a
+            path and a query of at most 240 characters or `%` escapes each
+            (RFC 3986 characters, `%` only as an escape); no user info, no
+            fragment. Loopback, private, link-local, carrier-grade
+            NAT, multicast and other non-public addresses (literal, or what a
+            name resolves to when the gateway connects) are refused with 400
+            `invalid-webhook-url` unless the gateway's `allowPrivateWebhooks`
+            setting allows them.
+             Example: https://hooks.example.com/zeroloss.
         timeout_ms (int | Unset):
     """
 

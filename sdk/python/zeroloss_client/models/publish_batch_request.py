@@ -15,6 +15,10 @@ T = TypeVar("T", bound="PublishBatchRequest")
 @_attrs_define
 class PublishBatchRequest:
     """
+    Example:
+        {'messages': [{'body': '{"orderId":1001}', 'tag': 'created'}, {'body': 'aGVsbG8=', 'encoding': 'base64', 'keys':
+            ['order-1002']}]}
+
     Attributes:
         messages (list[BatchMessage]):
     """

@@ -19,21 +19,43 @@ T = TypeVar("T", bound="PublishMessageRequest")
 @_attrs_define
 class PublishMessageRequest:
     """
+    Example:
+        {'body': '{"orderId":1001,"status":"created"}', 'tag': 'created', 'keys': ['order-1001'], 'properties':
+            {'region': 'eu'}, 'shardingKey': 'customer-7'}
+
     Attributes:
         body (str): The message body, as text (`utf8`) or base64 (`base64`); not empty, at most 4 MiB once decoded.
         encoding (Encoding | Unset): How `body` is written; deliveries carry the original bytes.
-        tag (str | Unset): One RocketMQ tag (no `|` and no white space, which separate tags in subscription
-            expressions).
-        keys (list[str] | Unset): Business keys, indexed by the broker for lookup.
-        properties (Properties | Unset): User properties. Names are 1 to 64 characters of `A-Z a-z 0-9 _ . -`;
-            names RocketMQ reserves (for example `KEYS`, `TAGS`, `UNIQ_KEY`,
-            `DELAY`, `traceparent`) are refused. Values are at most 4096 characters.
+        tag (str | Unset): One RocketMQ tag: no `|` and no space (they separate tags in subscription expressions), no
+            control character. Example: created.
+        keys (list[str] | Unset): Business keys, indexed by the broker for lookup. Each is 1 to 128 characters without
+            space or control character (the broker joins keys with spaces). Example: ['order-1001'].
+        properties (Properties | Unset): User properties, at most 64. Names are 1 to 64 characters of
+            `A-Z a-z 0-9 _ . -` and not one RocketMQ 5.3.3 (`MessageConst`) or
+            the gateway reserves: the names in the last `patternProperties`
+            pattern and any name starting with `__`, `TIMER_`, `INNER_`,
+            `POP_`, `1ST_POP`, `ZL_` or `zl-` (case matters). Values are at
+            most 4096 characters without control characters (U+0000–U+001F,
+            U+007F).
+
+            The names are refused through `patternProperties` (JSON Schema
+            draft 4, which OpenAPI 3.0 tools such as schemathesis read, and
+            OpenAPI 3.1), since OpenAPI 3.0 has no keyword for property names;
+            tools that ignore it still get the same rule from the gateway: 400
+            `validation` naming `/properties/<name>`.
+
+            All properties of a message (these, plus the tag, keys, message id
+            and trace context the gateway adds) are encoded as
+            name U+0001 value U+0002 and must fit in 32,767 bytes, RocketMQ's
+            limit; a message over it is refused with a 4xx problem and nothing
+            is sent.
+             Example: {'region': 'eu'}.
         delay_seconds (int | Unset): Deliver this many seconds after the broker stored the message (timer message; at
             most one day). Not with `deliverAt`.
         deliver_at (datetime.datetime | Unset): Deliver at this time (RFC 3339; at most one day ahead). Not with
             `delaySeconds`.
         sharding_key (str | Unset): Messages with the same key go to the same queue, so a consumer sees them in send
-            order.
+            order. No control characters.
     """
 
     body: str

@@ -13,6 +13,9 @@ T = TypeVar("T", bound="RedriveRequest")
 @_attrs_define
 class RedriveRequest:
     """
+    Example:
+        {'messageIds': ['0192F4C3A8B07D1E2F3A4B5C6D7E0000']}
+
     Attributes:
         message_ids (list[str] | Unset): The dead letters to redrive; all when absent.
     """

@@ -17,12 +17,29 @@ T = TypeVar("T", bound="SubscriptionInput")
 @_attrs_define
 class SubscriptionInput:
     """
+    Example:
+        {'name': 'billing', 'topic': 'orders', 'tagFilter': 'created || paid', 'endpoint':
+            'https://billing.example.com/zeroloss', 'maxAttempts': 5}
+
     Attributes:
         name (str):
-        topic (str):
-        endpoint (str): Receives each message (POST, CloudEvents binary mode, Standard Webhooks signature). http or
-            https; loopback, private and link-local addresses are refused unless the gateway allows them.
-        tag_filter (str | Unset): RocketMQ tag expression: `*` (default) or tags joined by `||`.
+        topic (str): A RocketMQ topic: 1 to 127 characters of `A-Z a-z 0-9 _ -`, not one
+            of RocketMQ's own (`TBW102`, `SCHEDULE_TOPIC_XXXX`, `RMQ_SYS_…` in
+            any case, …). A topic that does not exist on the cluster is 404
+            `topic-not-found`.
+             Example: orders.
+        endpoint (str): An absolute `http` or `https` URL the gateway POSTs to: a host name,
+            an IPv4 address or a bracketed IPv6 address, an optional port, a
+            path and a query of at most 240 characters or `%` escapes each
+            (RFC 3986 characters, `%` only as an escape); no user info, no
+            fragment. Loopback, private, link-local, carrier-grade
+            NAT, multicast and other non-public addresses (literal, or what a
+            name resolves to when the gateway connects) are refused with 400
+            `invalid-webhook-url` unless the gateway's `allowPrivateWebhooks`
+            setting allows them.
+             Example: https://hooks.example.com/zeroloss.
+        tag_filter (str | Unset): RocketMQ tag expression: `*` (default, every tag) or tags (see `Tag`) joined by `||`,
+            with optional spaces around `||`. Example: created || paid.
         timeout_ms (int | Unset):  Default: 10000.
         max_attempts (int | Unset): Deliveries before the message goes to the dead-letter queue. Retries wait on
             RocketMQ's delay levels. Default: 5.

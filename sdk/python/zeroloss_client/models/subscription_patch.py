@@ -13,9 +13,21 @@ T = TypeVar("T", bound="SubscriptionPatch")
 @_attrs_define
 class SubscriptionPatch:
     """
+    Example:
+        {'concurrency': 16}
+
     Attributes:
         name (str | Unset):
-        endpoint (str | Unset):
+        endpoint (str | Unset): An absolute `http` or `https` URL the gateway POSTs to: a host name,
+            an IPv4 address or a bracketed IPv6 address, an optional port, a
+            path and a query of at most 240 characters or `%` escapes each
+            (RFC 3986 characters, `%` only as an escape); no user info, no
+            fragment. Loopback, private, link-local, carrier-grade
+            NAT, multicast and other non-public addresses (literal, or what a
+            name resolves to when the gateway connects) are refused with 400
+            `invalid-webhook-url` unless the gateway's `allowPrivateWebhooks`
+            setting allows them.
+             Example: https://hooks.example.com/zeroloss.
         timeout_ms (int | Unset):
         max_attempts (int | Unset):
         concurrency (int | Unset):

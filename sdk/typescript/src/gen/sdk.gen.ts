@@ -26,6 +26,16 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
  * queue, in the order the broker accepted them. `delaySeconds` or
  * `deliverAt` (not both) make a timer message.
  *
+ * Besides what the schema says, the gateway refuses (and sends
+ * nothing): a `deliverAt` more than one day ahead (400 `validation`);
+ * a body over 4 MiB once decoded (413 `payload-too-large`); properties
+ * over RocketMQ's 32,767 encoded bytes (4xx, see `Properties`); a
+ * reserved property name for OpenAPI 3.0 tools that ignore
+ * `propertyNames` (400 `validation`); an API key without `publish`
+ * scope for `topic` (403 `forbidden`); a topic missing on the cluster
+ * (404 `topic-not-found`); an `Idempotency-Key` still in use (409) or
+ * used with another payload (422).
+ *
  */
 export const publishMessage = <ThrowOnError extends boolean = false>(options: Options<PublishMessageData, ThrowOnError>) => (options.client ?? client).post<PublishMessageResponses, PublishMessageErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -44,6 +54,16 @@ export const publishMessage = <ThrowOnError extends boolean = false>(options: Op
  * broker request. The batch is stored whole or not at all: 201 only when
  * the broker answered SEND_OK, with one id per message in request order.
  * Batch messages cannot be delayed and carry no sharding key.
+ *
+ * Besides what the schema says, the gateway refuses (and sends
+ * nothing): a batch over 4 MiB once decoded, counting about 256 bytes
+ * of overhead per message (413 `payload-too-large`); a message whose
+ * properties exceed RocketMQ's 32,767 encoded bytes (4xx, see
+ * `Properties`); a reserved property name for OpenAPI 3.0 tools that
+ * ignore `propertyNames` (400 `validation`); an API key without
+ * `publish` scope for `topic` (403 `forbidden`); a topic missing on
+ * the cluster (404 `topic-not-found`); an `Idempotency-Key` still in
+ * use (409) or used with another payload (422).
  *
  */
 export const publishBatch = <ThrowOnError extends boolean = false>(options: Options<PublishBatchData, ThrowOnError>) => (options.client ?? client).post<PublishBatchResponses, PublishBatchErrors, ThrowOnError>({
@@ -71,6 +91,11 @@ export const listProducers = <ThrowOnError extends boolean = false>(options?: Op
  * A producer names the client-side owner of transactions and the URL the
  * gateway calls when the broker checks back an undecided transaction.
  * The signing secret is returned only here and on rotation.
+ *
+ * Besides what the schema says, the gateway refuses a `checkUrl` that
+ * points at a non-public address (400 `invalid-webhook-url`, see
+ * `WebhookURL`) and an API key without `transact` scope (403
+ * `forbidden`).
  *
  */
 export const createProducer = <ThrowOnError extends boolean = false>(options: Options<CreateProducerData, ThrowOnError>) => (options.client ?? client).post<CreateProducerResponses, CreateProducerErrors, ThrowOnError>({
@@ -105,6 +130,11 @@ export const getProducer = <ThrowOnError extends boolean = false>(options: Optio
 
 /**
  * Change a producer's name, check URL or timeout
+ *
+ * Changes the fields sent; the others keep their value. A `checkUrl`
+ * pointing at a non-public address is 400 `invalid-webhook-url` (see
+ * `WebhookURL`); an unknown id is 404 `producer-not-found`.
+ *
  */
 export const updateProducer = <ThrowOnError extends boolean = false>(options: Options<UpdateProducerData, ThrowOnError>) => (options.client ?? client).patch<UpdateProducerResponses, UpdateProducerErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -145,6 +175,17 @@ export const listTransactions = <ThrowOnError extends boolean = false>(options?:
  * message is not consumable until committed. Decide with `commit` or
  * `rollback` on any gateway replica; if no decision arrives, the broker
  * checks back and the gateway asks the producer's `checkUrl`.
+ *
+ * Besides what the schema says, the gateway refuses (and sends
+ * nothing): a `producer` this tenant does not have (404
+ * `producer-not-found`); a topic missing on the cluster (404
+ * `topic-not-found`); a body over 4 MiB once decoded (413
+ * `payload-too-large`); properties over RocketMQ's 32,767 encoded
+ * bytes (4xx, see `Properties`); a reserved property name for OpenAPI
+ * 3.0 tools that ignore `propertyNames` (400 `validation`); an API key
+ * without `transact` scope for `topic` (403 `forbidden`); an
+ * `Idempotency-Key` still in use (409) or used with another payload
+ * (422).
  *
  */
 export const beginTransaction = <ThrowOnError extends boolean = false>(options: Options<BeginTransactionData, ThrowOnError>) => (options.client ?? client).post<BeginTransactionResponses, BeginTransactionErrors, ThrowOnError>({
@@ -211,6 +252,11 @@ export const listSubscriptions = <ThrowOnError extends boolean = false>(options?
  * `endpoint`; the consumer offset advances only on a 2xx. The signing
  * secret is returned only here and on rotation.
  *
+ * Besides what the schema says, the gateway refuses an `endpoint`
+ * that points at a non-public address (400 `invalid-webhook-url`, see
+ * `WebhookURL`) and an API key without `subscribe` scope for `topic`
+ * (403 `forbidden`).
+ *
  */
 export const createSubscription = <ThrowOnError extends boolean = false>(options: Options<CreateSubscriptionData, ThrowOnError>) => (options.client ?? client).post<CreateSubscriptionResponses, CreateSubscriptionErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -242,6 +288,11 @@ export const getSubscription = <ThrowOnError extends boolean = false>(options: O
 
 /**
  * Change the endpoint or limits
+ *
+ * Changes the fields sent; the others keep their value. An `endpoint`
+ * pointing at a non-public address is 400 `invalid-webhook-url` (see
+ * `WebhookURL`); an unknown id is 404 `subscription-not-found`.
+ *
  */
 export const updateSubscription = <ThrowOnError extends boolean = false>(options: Options<UpdateSubscriptionData, ThrowOnError>) => (options.client ?? client).patch<UpdateSubscriptionResponses, UpdateSubscriptionErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

@@ -4,17 +4,47 @@ export type ClientOptions = {
     baseUrl: `${string}://${string}` | (string & {});
 };
 
+/**
+ * A RocketMQ topic: 1 to 127 characters of `A-Z a-z 0-9 _ -`, not one
+ * of RocketMQ's own (`TBW102`, `SCHEDULE_TOPIC_XXXX`, `RMQ_SYS_…` in
+ * any case, …). A topic that does not exist on the cluster is 404
+ * `topic-not-found`.
+ *
+ */
+export type TopicName = string;
+
+/**
+ * An absolute `http` or `https` URL the gateway POSTs to: a host name,
+ * an IPv4 address or a bracketed IPv6 address, an optional port, a
+ * path and a query of at most 240 characters or `%` escapes each
+ * (RFC 3986 characters, `%` only as an escape); no user info, no
+ * fragment. Loopback, private, link-local, carrier-grade
+ * NAT, multicast and other non-public addresses (literal, or what a
+ * name resolves to when the gateway connects) are refused with 400
+ * `invalid-webhook-url` unless the gateway's `allowPrivateWebhooks`
+ * setting allows them.
+ *
+ */
+export type WebhookUrl = string;
+
+/**
+ * RocketMQ tag expression: `*` (default, every tag) or tags (see `Tag`) joined by `||`, with optional spaces around `||`.
+ */
+export type TagFilter = string;
+
 export type SubscriptionInput = {
     name: string;
-    topic: string;
+    topic: TopicName;
+    tagFilter?: TagFilter;
     /**
-     * RocketMQ tag expression: `*` (default) or tags joined by `||`.
+     * Receives each message (POST, CloudEvents binary mode, Standard
+     * Webhooks signature). An absolute http or https URL (see
+     * `WebhookURL`); loopback, private, link-local and other
+     * non-public addresses are refused with 400 `invalid-webhook-url`
+     * unless the gateway allows them.
+     *
      */
-    tagFilter?: string;
-    /**
-     * Receives each message (POST, CloudEvents binary mode, Standard Webhooks signature). http or https; loopback, private and link-local addresses are refused unless the gateway allows them.
-     */
-    endpoint: string;
+    endpoint: WebhookUrl;
     timeoutMs?: number;
     /**
      * Deliveries before the message goes to the dead-letter queue. Retries wait on RocketMQ's delay levels.
@@ -36,15 +66,18 @@ export type SubscriptionInput = {
  */
 export type DedupKey = {
     /**
-     * `message_id` (default): the RocketMQ message id; `key`: the first message key; `property`: the property named by `property`; `none`: no duplicate suppression (every RocketMQ delivery reaches the endpoint; the webhook-id is the message id).
+     * `message_id` (default): the RocketMQ message id; `key`: the first message key; `property`: the property named by `property` (required with this source); `none`: no duplicate suppression (every RocketMQ delivery reaches the endpoint; the webhook-id is the message id).
      */
     source: 'message_id' | 'key' | 'property' | 'none';
+    /**
+     * The user property whose value identifies an event (a property name, see `Properties`).
+     */
     property?: string;
 };
 
 export type SubscriptionPatch = {
     name?: string;
-    endpoint?: string;
+    endpoint?: WebhookUrl;
     timeoutMs?: number;
     maxAttempts?: number;
     concurrency?: number;
@@ -113,17 +146,18 @@ export type ProducerInput = {
      * Called (POST, signed with Standard Webhooks headers) when the broker
      * checks back an undecided transaction; body `CheckRequest`; answer
      * 2xx with `CheckResponse`. Anything else counts as `unknown`.
-     * http or https; loopback, private and link-local addresses are
-     * refused unless the gateway allows them.
+     * An absolute http or https URL (see `WebhookURL`); loopback,
+     * private, link-local and other non-public addresses are refused
+     * with 400 `invalid-webhook-url` unless the gateway allows them.
      *
      */
-    checkUrl: string;
+    checkUrl: WebhookUrl;
     timeoutMs?: number;
 };
 
 export type ProducerPatch = {
     name?: string;
-    checkUrl?: string;
+    checkUrl?: WebhookUrl;
     timeoutMs?: number;
 };
 
@@ -153,7 +187,7 @@ export type BeginTransactionRequest = {
      * The producer whose check URL answers check-backs.
      */
     producer: string;
-    topic: string;
+    topic: TopicName;
     body: string;
     encoding?: Encoding;
     tag?: Tag;
@@ -246,7 +280,7 @@ export type PublishMessageRequest = {
      */
     deliverAt?: string;
     /**
-     * Messages with the same key go to the same queue, so a consumer sees them in send order.
+     * Messages with the same key go to the same queue, so a consumer sees them in send order. No control characters.
      */
     shardingKey?: string;
 };
@@ -272,19 +306,35 @@ export type BatchMessage = {
 export type Encoding = 'utf8' | 'base64';
 
 /**
- * One RocketMQ tag (no `|` and no white space, which separate tags in subscription expressions).
+ * One RocketMQ tag: no `|` and no space (they separate tags in subscription expressions), no control character.
  */
 export type Tag = string;
 
 /**
- * Business keys, indexed by the broker for lookup.
+ * Business keys, indexed by the broker for lookup. Each is 1 to 128 characters without space or control character (the broker joins keys with spaces).
  */
 export type Keys = Array<string>;
 
 /**
- * User properties. Names are 1 to 64 characters of `A-Z a-z 0-9 _ . -`;
- * names RocketMQ reserves (for example `KEYS`, `TAGS`, `UNIQ_KEY`,
- * `DELAY`, `traceparent`) are refused. Values are at most 4096 characters.
+ * User properties, at most 64. Names are 1 to 64 characters of
+ * `A-Z a-z 0-9 _ . -` and not one RocketMQ 5.3.3 (`MessageConst`) or
+ * the gateway reserves: the names in the last `patternProperties`
+ * pattern and any name starting with `__`, `TIMER_`, `INNER_`,
+ * `POP_`, `1ST_POP`, `ZL_` or `zl-` (case matters). Values are at
+ * most 4096 characters without control characters (U+0000–U+001F,
+ * U+007F).
+ *
+ * The names are refused through `patternProperties` (JSON Schema
+ * draft 4, which OpenAPI 3.0 tools such as schemathesis read, and
+ * OpenAPI 3.1), since OpenAPI 3.0 has no keyword for property names;
+ * tools that ignore it still get the same rule from the gateway: 400
+ * `validation` naming `/properties/<name>`.
+ *
+ * All properties of a message (these, plus the tag, keys, message id
+ * and trace context the gateway adds) are encoded as
+ * name U+0001 value U+0002 and must fit in 32,767 bytes, RocketMQ's
+ * limit; a message over it is refused with a 4xx problem and nothing
+ * is sent.
  *
  */
 export type Properties = {
@@ -345,6 +395,8 @@ export type Health = {
  * | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
  * | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
  * | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
+ * | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
+ * | `message-rejected` | 422 | the broker refused this message for what it is (MESSAGE_ILLEGAL, INVALID_PARAMETER), or a dead letter cannot be sent again; nothing was sent: do not retry it unchanged |
  * | `unsupported-media-type` | 415 | the body is not `application/json` |
  * | `idempotency-key-mismatch` | 422 | this Idempotency-Key was used with another payload |
  * | `send-unconfirmed` | 503 | the broker did not confirm SEND_OK: the message may or may not be stored; retry with the same Idempotency-Key |
@@ -389,7 +441,9 @@ export type Cursor = string;
 /**
  * RocketMQ topic: 1 to 127 characters of `A-Z a-z 0-9 _ -`. Names used by
  * RocketMQ itself (`TBW102`, `SCHEDULE_TOPIC_XXXX`, `RMQ_SYS_…`,
- * `%RETRY%…`, `%DLQ%…`) are refused.
+ * `%RETRY%…`, `%DLQ%…`) are refused with 400 `invalid-topic` (the
+ * body's `topic` fields say so in their schema, `TopicName`; kin-openapi
+ * cannot decode a path parameter whose schema has `not`).
  *
  */
 export type Topic = string;
@@ -421,7 +475,9 @@ export type PublishMessageData = {
         /**
          * RocketMQ topic: 1 to 127 characters of `A-Z a-z 0-9 _ -`. Names used by
          * RocketMQ itself (`TBW102`, `SCHEDULE_TOPIC_XXXX`, `RMQ_SYS_…`,
-         * `%RETRY%…`, `%DLQ%…`) are refused.
+         * `%RETRY%…`, `%DLQ%…`) are refused with 400 `invalid-topic` (the
+         * body's `topic` fields say so in their schema, `TopicName`; kin-openapi
+         * cannot decode a path parameter whose schema has `not`).
          *
          */
         topic: string;
@@ -432,7 +488,7 @@ export type PublishMessageData = {
 
 export type PublishMessageErrors = {
     /**
-     * The request breaks the contract (`validation`, `invalid-json`, `invalid-topic`).
+     * The request breaks the contract (`validation`, `invalid-json`, `invalid-topic`) or names a webhook URL the gateway may not call (`invalid-webhook-url`).
      */
     400: Problem;
     /**
@@ -444,7 +500,7 @@ export type PublishMessageErrors = {
      */
     403: Problem;
     /**
-     * No such topic (`topic-not-found`) or route (`not-found`).
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
      */
     404: Problem;
     /**
@@ -468,7 +524,7 @@ export type PublishMessageErrors = {
      */
     503: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -501,7 +557,9 @@ export type PublishBatchData = {
         /**
          * RocketMQ topic: 1 to 127 characters of `A-Z a-z 0-9 _ -`. Names used by
          * RocketMQ itself (`TBW102`, `SCHEDULE_TOPIC_XXXX`, `RMQ_SYS_…`,
-         * `%RETRY%…`, `%DLQ%…`) are refused.
+         * `%RETRY%…`, `%DLQ%…`) are refused with 400 `invalid-topic` (the
+         * body's `topic` fields say so in their schema, `TopicName`; kin-openapi
+         * cannot decode a path parameter whose schema has `not`).
          *
          */
         topic: string;
@@ -512,7 +570,7 @@ export type PublishBatchData = {
 
 export type PublishBatchErrors = {
     /**
-     * The request breaks the contract (`validation`, `invalid-json`, `invalid-topic`).
+     * The request breaks the contract (`validation`, `invalid-json`, `invalid-topic`) or names a webhook URL the gateway may not call (`invalid-webhook-url`).
      */
     400: Problem;
     /**
@@ -524,7 +582,7 @@ export type PublishBatchErrors = {
      */
     403: Problem;
     /**
-     * No such topic (`topic-not-found`) or route (`not-found`).
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
      */
     404: Problem;
     /**
@@ -548,7 +606,7 @@ export type PublishBatchErrors = {
      */
     503: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -587,7 +645,7 @@ export type ListProducersErrors = {
      */
     403: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -623,7 +681,7 @@ export type CreateProducerData = {
 
 export type CreateProducerErrors = {
     /**
-     * The request breaks the contract (`validation`, `invalid-json`, `invalid-topic`).
+     * The request breaks the contract (`validation`, `invalid-json`, `invalid-topic`) or names a webhook URL the gateway may not call (`invalid-webhook-url`).
      */
     400: Problem;
     /**
@@ -635,7 +693,7 @@ export type CreateProducerErrors = {
      */
     403: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -666,11 +724,11 @@ export type DeleteProducerErrors = {
      */
     401: Problem;
     /**
-     * No such topic (`topic-not-found`) or route (`not-found`).
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
      */
     404: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -701,11 +759,11 @@ export type GetProducerErrors = {
      */
     401: Problem;
     /**
-     * No such topic (`topic-not-found`) or route (`not-found`).
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
      */
     404: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -732,7 +790,7 @@ export type UpdateProducerData = {
 
 export type UpdateProducerErrors = {
     /**
-     * The request breaks the contract (`validation`, `invalid-json`, `invalid-topic`).
+     * The request breaks the contract (`validation`, `invalid-json`, `invalid-topic`) or names a webhook URL the gateway may not call (`invalid-webhook-url`).
      */
     400: Problem;
     /**
@@ -740,11 +798,11 @@ export type UpdateProducerErrors = {
      */
     401: Problem;
     /**
-     * No such topic (`topic-not-found`) or route (`not-found`).
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
      */
     404: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -775,11 +833,11 @@ export type RotateProducerSecretErrors = {
      */
     401: Problem;
     /**
-     * No such topic (`topic-not-found`) or route (`not-found`).
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
      */
     404: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -812,7 +870,7 @@ export type ListTransactionsData = {
 
 export type ListTransactionsErrors = {
     /**
-     * The request breaks the contract (`validation`, `invalid-json`, `invalid-topic`).
+     * The request breaks the contract (`validation`, `invalid-json`, `invalid-topic`) or names a webhook URL the gateway may not call (`invalid-webhook-url`).
      */
     400: Problem;
     /**
@@ -820,7 +878,7 @@ export type ListTransactionsErrors = {
      */
     401: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -856,7 +914,7 @@ export type BeginTransactionData = {
 
 export type BeginTransactionErrors = {
     /**
-     * The request breaks the contract (`validation`, `invalid-json`, `invalid-topic`).
+     * The request breaks the contract (`validation`, `invalid-json`, `invalid-topic`) or names a webhook URL the gateway may not call (`invalid-webhook-url`).
      */
     400: Problem;
     /**
@@ -868,7 +926,7 @@ export type BeginTransactionErrors = {
      */
     403: Problem;
     /**
-     * No such topic (`topic-not-found`) or route (`not-found`).
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
      */
     404: Problem;
     /**
@@ -888,7 +946,7 @@ export type BeginTransactionErrors = {
      */
     503: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -919,11 +977,11 @@ export type GetTransactionErrors = {
      */
     401: Problem;
     /**
-     * No such topic (`topic-not-found`) or route (`not-found`).
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
      */
     404: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -958,7 +1016,7 @@ export type CommitTransactionErrors = {
      */
     403: Problem;
     /**
-     * No such topic (`topic-not-found`) or route (`not-found`).
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
      */
     404: Problem;
     /**
@@ -970,7 +1028,7 @@ export type CommitTransactionErrors = {
      */
     503: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -1005,7 +1063,7 @@ export type RollbackTransactionErrors = {
      */
     403: Problem;
     /**
-     * No such topic (`topic-not-found`) or route (`not-found`).
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
      */
     404: Problem;
     /**
@@ -1017,7 +1075,7 @@ export type RollbackTransactionErrors = {
      */
     503: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -1052,7 +1110,7 @@ export type ListSubscriptionsErrors = {
      */
     401: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -1088,7 +1146,7 @@ export type CreateSubscriptionData = {
 
 export type CreateSubscriptionErrors = {
     /**
-     * The request breaks the contract (`validation`, `invalid-json`, `invalid-topic`).
+     * The request breaks the contract (`validation`, `invalid-json`, `invalid-topic`) or names a webhook URL the gateway may not call (`invalid-webhook-url`).
      */
     400: Problem;
     /**
@@ -1100,11 +1158,11 @@ export type CreateSubscriptionErrors = {
      */
     403: Problem;
     /**
-     * No such topic (`topic-not-found`) or route (`not-found`).
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
      */
     404: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -1135,11 +1193,11 @@ export type DeleteSubscriptionErrors = {
      */
     401: Problem;
     /**
-     * No such topic (`topic-not-found`) or route (`not-found`).
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
      */
     404: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -1170,11 +1228,11 @@ export type GetSubscriptionErrors = {
      */
     401: Problem;
     /**
-     * No such topic (`topic-not-found`) or route (`not-found`).
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
      */
     404: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -1201,7 +1259,7 @@ export type UpdateSubscriptionData = {
 
 export type UpdateSubscriptionErrors = {
     /**
-     * The request breaks the contract (`validation`, `invalid-json`, `invalid-topic`).
+     * The request breaks the contract (`validation`, `invalid-json`, `invalid-topic`) or names a webhook URL the gateway may not call (`invalid-webhook-url`).
      */
     400: Problem;
     /**
@@ -1209,11 +1267,11 @@ export type UpdateSubscriptionErrors = {
      */
     401: Problem;
     /**
-     * No such topic (`topic-not-found`) or route (`not-found`).
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
      */
     404: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -1244,11 +1302,11 @@ export type PauseSubscriptionErrors = {
      */
     401: Problem;
     /**
-     * No such topic (`topic-not-found`) or route (`not-found`).
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
      */
     404: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -1279,11 +1337,11 @@ export type ResumeSubscriptionErrors = {
      */
     401: Problem;
     /**
-     * No such topic (`topic-not-found`) or route (`not-found`).
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
      */
     404: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -1314,11 +1372,11 @@ export type RotateSubscriptionSecretErrors = {
      */
     401: Problem;
     /**
-     * No such topic (`topic-not-found`) or route (`not-found`).
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
      */
     404: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -1351,11 +1409,11 @@ export type ListDeadLettersErrors = {
      */
     401: Problem;
     /**
-     * No such topic (`topic-not-found`) or route (`not-found`).
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
      */
     404: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -1386,15 +1444,19 @@ export type RedriveDeadLettersErrors = {
      */
     401: Problem;
     /**
-     * No such topic (`topic-not-found`) or route (`not-found`).
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
      */
     404: Problem;
+    /**
+     * The Idempotency-Key was used with another payload (`idempotency-key-mismatch`).
+     */
+    422: Problem;
     /**
      * Not confirmed by the broker (`send-unconfirmed`), Redis down (`dependency-unavailable`) or not ready (`not-ready`).
      */
     503: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };
@@ -1425,11 +1487,11 @@ export type PurgeDeadLettersErrors = {
      */
     401: Problem;
     /**
-     * No such topic (`topic-not-found`) or route (`not-found`).
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
      */
     404: Problem;
     /**
-     * Any other error (`internal`, `method-not-allowed`).
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;
 };

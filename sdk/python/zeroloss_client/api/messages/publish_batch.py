@@ -119,10 +119,21 @@ def sync_detailed(
     the broker answered SEND_OK, with one id per message in request order.
     Batch messages cannot be delayed and carry no sharding key.
 
+    Besides what the schema says, the gateway refuses (and sends
+    nothing): a batch over 4 MiB once decoded, counting about 256 bytes
+    of overhead per message (413 `payload-too-large`); a message whose
+    properties exceed RocketMQ's 32,767 encoded bytes (4xx, see
+    `Properties`); a reserved property name for OpenAPI 3.0 tools that
+    ignore `propertyNames` (400 `validation`); an API key without
+    `publish` scope for `topic` (403 `forbidden`); a topic missing on
+    the cluster (404 `topic-not-found`); an `Idempotency-Key` still in
+    use (409) or used with another payload (422).
+
     Args:
         topic (str):
         idempotency_key (str | Unset):
-        body (PublishBatchRequest):
+        body (PublishBatchRequest):  Example: {'messages': [{'body': '{"orderId":1001}', 'tag':
+            'created'}, {'body': 'aGVsbG8=', 'encoding': 'base64', 'keys': ['order-1002']}]}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -159,10 +170,21 @@ def sync(
     the broker answered SEND_OK, with one id per message in request order.
     Batch messages cannot be delayed and carry no sharding key.
 
+    Besides what the schema says, the gateway refuses (and sends
+    nothing): a batch over 4 MiB once decoded, counting about 256 bytes
+    of overhead per message (413 `payload-too-large`); a message whose
+    properties exceed RocketMQ's 32,767 encoded bytes (4xx, see
+    `Properties`); a reserved property name for OpenAPI 3.0 tools that
+    ignore `propertyNames` (400 `validation`); an API key without
+    `publish` scope for `topic` (403 `forbidden`); a topic missing on
+    the cluster (404 `topic-not-found`); an `Idempotency-Key` still in
+    use (409) or used with another payload (422).
+
     Args:
         topic (str):
         idempotency_key (str | Unset):
-        body (PublishBatchRequest):
+        body (PublishBatchRequest):  Example: {'messages': [{'body': '{"orderId":1001}', 'tag':
+            'created'}, {'body': 'aGVsbG8=', 'encoding': 'base64', 'keys': ['order-1002']}]}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -194,10 +216,21 @@ async def asyncio_detailed(
     the broker answered SEND_OK, with one id per message in request order.
     Batch messages cannot be delayed and carry no sharding key.
 
+    Besides what the schema says, the gateway refuses (and sends
+    nothing): a batch over 4 MiB once decoded, counting about 256 bytes
+    of overhead per message (413 `payload-too-large`); a message whose
+    properties exceed RocketMQ's 32,767 encoded bytes (4xx, see
+    `Properties`); a reserved property name for OpenAPI 3.0 tools that
+    ignore `propertyNames` (400 `validation`); an API key without
+    `publish` scope for `topic` (403 `forbidden`); a topic missing on
+    the cluster (404 `topic-not-found`); an `Idempotency-Key` still in
+    use (409) or used with another payload (422).
+
     Args:
         topic (str):
         idempotency_key (str | Unset):
-        body (PublishBatchRequest):
+        body (PublishBatchRequest):  Example: {'messages': [{'body': '{"orderId":1001}', 'tag':
+            'created'}, {'body': 'aGVsbG8=', 'encoding': 'base64', 'keys': ['order-1002']}]}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -232,10 +265,21 @@ async def asyncio(
     the broker answered SEND_OK, with one id per message in request order.
     Batch messages cannot be delayed and carry no sharding key.
 
+    Besides what the schema says, the gateway refuses (and sends
+    nothing): a batch over 4 MiB once decoded, counting about 256 bytes
+    of overhead per message (413 `payload-too-large`); a message whose
+    properties exceed RocketMQ's 32,767 encoded bytes (4xx, see
+    `Properties`); a reserved property name for OpenAPI 3.0 tools that
+    ignore `propertyNames` (400 `validation`); an API key without
+    `publish` scope for `topic` (403 `forbidden`); a topic missing on
+    the cluster (404 `topic-not-found`); an `Idempotency-Key` still in
+    use (409) or used with another payload (422).
+
     Args:
         topic (str):
         idempotency_key (str | Unset):
-        body (PublishBatchRequest):
+        body (PublishBatchRequest):  Example: {'messages': [{'body': '{"orderId":1001}', 'tag':
+            'created'}, {'body': 'aGVsbG8=', 'encoding': 'base64', 'keys': ['order-1002']}]}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -119,10 +119,22 @@ def sync_detailed(
     queue, in the order the broker accepted them. `delaySeconds` or
     `deliverAt` (not both) make a timer message.
 
+    Besides what the schema says, the gateway refuses (and sends
+    nothing): a `deliverAt` more than one day ahead (400 `validation`);
+    a body over 4 MiB once decoded (413 `payload-too-large`); properties
+    over RocketMQ's 32,767 encoded bytes (4xx, see `Properties`); a
+    reserved property name for OpenAPI 3.0 tools that ignore
+    `propertyNames` (400 `validation`); an API key without `publish`
+    scope for `topic` (403 `forbidden`); a topic missing on the cluster
+    (404 `topic-not-found`); an `Idempotency-Key` still in use (409) or
+    used with another payload (422).
+
     Args:
         topic (str):
         idempotency_key (str | Unset):
-        body (PublishMessageRequest):
+        body (PublishMessageRequest):  Example: {'body': '{"orderId":1001,"status":"created"}',
+            'tag': 'created', 'keys': ['order-1001'], 'properties': {'region': 'eu'}, 'shardingKey':
+            'customer-7'}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -159,10 +171,22 @@ def sync(
     queue, in the order the broker accepted them. `delaySeconds` or
     `deliverAt` (not both) make a timer message.
 
+    Besides what the schema says, the gateway refuses (and sends
+    nothing): a `deliverAt` more than one day ahead (400 `validation`);
+    a body over 4 MiB once decoded (413 `payload-too-large`); properties
+    over RocketMQ's 32,767 encoded bytes (4xx, see `Properties`); a
+    reserved property name for OpenAPI 3.0 tools that ignore
+    `propertyNames` (400 `validation`); an API key without `publish`
+    scope for `topic` (403 `forbidden`); a topic missing on the cluster
+    (404 `topic-not-found`); an `Idempotency-Key` still in use (409) or
+    used with another payload (422).
+
     Args:
         topic (str):
         idempotency_key (str | Unset):
-        body (PublishMessageRequest):
+        body (PublishMessageRequest):  Example: {'body': '{"orderId":1001,"status":"created"}',
+            'tag': 'created', 'keys': ['order-1001'], 'properties': {'region': 'eu'}, 'shardingKey':
+            'customer-7'}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -194,10 +218,22 @@ async def asyncio_detailed(
     queue, in the order the broker accepted them. `delaySeconds` or
     `deliverAt` (not both) make a timer message.
 
+    Besides what the schema says, the gateway refuses (and sends
+    nothing): a `deliverAt` more than one day ahead (400 `validation`);
+    a body over 4 MiB once decoded (413 `payload-too-large`); properties
+    over RocketMQ's 32,767 encoded bytes (4xx, see `Properties`); a
+    reserved property name for OpenAPI 3.0 tools that ignore
+    `propertyNames` (400 `validation`); an API key without `publish`
+    scope for `topic` (403 `forbidden`); a topic missing on the cluster
+    (404 `topic-not-found`); an `Idempotency-Key` still in use (409) or
+    used with another payload (422).
+
     Args:
         topic (str):
         idempotency_key (str | Unset):
-        body (PublishMessageRequest):
+        body (PublishMessageRequest):  Example: {'body': '{"orderId":1001,"status":"created"}',
+            'tag': 'created', 'keys': ['order-1001'], 'properties': {'region': 'eu'}, 'shardingKey':
+            'customer-7'}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -232,10 +268,22 @@ async def asyncio(
     queue, in the order the broker accepted them. `delaySeconds` or
     `deliverAt` (not both) make a timer message.
 
+    Besides what the schema says, the gateway refuses (and sends
+    nothing): a `deliverAt` more than one day ahead (400 `validation`);
+    a body over 4 MiB once decoded (413 `payload-too-large`); properties
+    over RocketMQ's 32,767 encoded bytes (4xx, see `Properties`); a
+    reserved property name for OpenAPI 3.0 tools that ignore
+    `propertyNames` (400 `validation`); an API key without `publish`
+    scope for `topic` (403 `forbidden`); a topic missing on the cluster
+    (404 `topic-not-found`); an `Idempotency-Key` still in use (409) or
+    used with another payload (422).
+
     Args:
         topic (str):
         idempotency_key (str | Unset):
-        body (PublishMessageRequest):
+        body (PublishMessageRequest):  Example: {'body': '{"orderId":1001,"status":"created"}',
+            'tag': 'created', 'keys': ['order-1001'], 'properties': {'region': 'eu'}, 'shardingKey':
+            'customer-7'}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

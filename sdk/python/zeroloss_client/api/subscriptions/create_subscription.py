@@ -89,9 +89,15 @@ def sync_detailed(
     `endpoint`; the consumer offset advances only on a 2xx. The signing
     secret is returned only here and on rotation.
 
+    Besides what the schema says, the gateway refuses an `endpoint`
+    that points at a non-public address (400 `invalid-webhook-url`, see
+    `WebhookURL`) and an API key without `subscribe` scope for `topic`
+    (403 `forbidden`).
+
     Args:
         idempotency_key (str | Unset):
-        body (SubscriptionInput):
+        body (SubscriptionInput):  Example: {'name': 'billing', 'topic': 'orders', 'tagFilter':
+            'created || paid', 'endpoint': 'https://billing.example.com/zeroloss', 'maxAttempts': 5}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -126,9 +132,15 @@ def sync(
     `endpoint`; the consumer offset advances only on a 2xx. The signing
     secret is returned only here and on rotation.
 
+    Besides what the schema says, the gateway refuses an `endpoint`
+    that points at a non-public address (400 `invalid-webhook-url`, see
+    `WebhookURL`) and an API key without `subscribe` scope for `topic`
+    (403 `forbidden`).
+
     Args:
         idempotency_key (str | Unset):
-        body (SubscriptionInput):
+        body (SubscriptionInput):  Example: {'name': 'billing', 'topic': 'orders', 'tagFilter':
+            'created || paid', 'endpoint': 'https://billing.example.com/zeroloss', 'maxAttempts': 5}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -158,9 +170,15 @@ async def asyncio_detailed(
     `endpoint`; the consumer offset advances only on a 2xx. The signing
     secret is returned only here and on rotation.
 
+    Besides what the schema says, the gateway refuses an `endpoint`
+    that points at a non-public address (400 `invalid-webhook-url`, see
+    `WebhookURL`) and an API key without `subscribe` scope for `topic`
+    (403 `forbidden`).
+
     Args:
         idempotency_key (str | Unset):
-        body (SubscriptionInput):
+        body (SubscriptionInput):  Example: {'name': 'billing', 'topic': 'orders', 'tagFilter':
+            'created || paid', 'endpoint': 'https://billing.example.com/zeroloss', 'maxAttempts': 5}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -193,9 +211,15 @@ async def asyncio(
     `endpoint`; the consumer offset advances only on a 2xx. The signing
     secret is returned only here and on rotation.
 
+    Besides what the schema says, the gateway refuses an `endpoint`
+    that points at a non-public address (400 `invalid-webhook-url`, see
+    `WebhookURL`) and an API key without `subscribe` scope for `topic`
+    (403 `forbidden`).
+
     Args:
         idempotency_key (str | Unset):
-        body (SubscriptionInput):
+        body (SubscriptionInput):  Example: {'name': 'billing', 'topic': 'orders', 'tagFilter':
+            'created || paid', 'endpoint': 'https://billing.example.com/zeroloss', 'maxAttempts': 5}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -52,6 +52,11 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
 
@@ -83,7 +88,8 @@ def sync_detailed(
 
     Args:
         id (str):
-        body (RedriveRequest | Unset):
+        body (RedriveRequest | Unset):  Example: {'messageIds':
+            ['0192F4C3A8B07D1E2F3A4B5C6D7E0000']}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -115,7 +121,8 @@ def sync(
 
     Args:
         id (str):
-        body (RedriveRequest | Unset):
+        body (RedriveRequest | Unset):  Example: {'messageIds':
+            ['0192F4C3A8B07D1E2F3A4B5C6D7E0000']}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -142,7 +149,8 @@ async def asyncio_detailed(
 
     Args:
         id (str):
-        body (RedriveRequest | Unset):
+        body (RedriveRequest | Unset):  Example: {'messageIds':
+            ['0192F4C3A8B07D1E2F3A4B5C6D7E0000']}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -172,7 +180,8 @@ async def asyncio(
 
     Args:
         id (str):
-        body (RedriveRequest | Unset):
+        body (RedriveRequest | Unset):  Example: {'messageIds':
+            ['0192F4C3A8B07D1E2F3A4B5C6D7E0000']}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

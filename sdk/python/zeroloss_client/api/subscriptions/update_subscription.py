@@ -80,9 +80,13 @@ def sync_detailed(
 ) -> Response[Problem | Subscription]:
     """Change the endpoint or limits
 
+     Changes the fields sent; the others keep their value. An `endpoint`
+    pointing at a non-public address is 400 `invalid-webhook-url` (see
+    `WebhookURL`); an unknown id is 404 `subscription-not-found`.
+
     Args:
         id (str):
-        body (SubscriptionPatch):
+        body (SubscriptionPatch):  Example: {'concurrency': 16}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -112,9 +116,13 @@ def sync(
 ) -> Problem | Subscription | None:
     """Change the endpoint or limits
 
+     Changes the fields sent; the others keep their value. An `endpoint`
+    pointing at a non-public address is 400 `invalid-webhook-url` (see
+    `WebhookURL`); an unknown id is 404 `subscription-not-found`.
+
     Args:
         id (str):
-        body (SubscriptionPatch):
+        body (SubscriptionPatch):  Example: {'concurrency': 16}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -139,9 +147,13 @@ async def asyncio_detailed(
 ) -> Response[Problem | Subscription]:
     """Change the endpoint or limits
 
+     Changes the fields sent; the others keep their value. An `endpoint`
+    pointing at a non-public address is 400 `invalid-webhook-url` (see
+    `WebhookURL`); an unknown id is 404 `subscription-not-found`.
+
     Args:
         id (str):
-        body (SubscriptionPatch):
+        body (SubscriptionPatch):  Example: {'concurrency': 16}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -169,9 +181,13 @@ async def asyncio(
 ) -> Problem | Subscription | None:
     """Change the endpoint or limits
 
+     Changes the fields sent; the others keep their value. An `endpoint`
+    pointing at a non-public address is 400 `invalid-webhook-url` (see
+    `WebhookURL`); an unknown id is 404 `subscription-not-found`.
+
     Args:
         id (str):
-        body (SubscriptionPatch):
+        body (SubscriptionPatch):  Example: {'concurrency': 16}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -111,9 +111,22 @@ def sync_detailed(
     `rollback` on any gateway replica; if no decision arrives, the broker
     checks back and the gateway asks the producer's `checkUrl`.
 
+    Besides what the schema says, the gateway refuses (and sends
+    nothing): a `producer` this tenant does not have (404
+    `producer-not-found`); a topic missing on the cluster (404
+    `topic-not-found`); a body over 4 MiB once decoded (413
+    `payload-too-large`); properties over RocketMQ's 32,767 encoded
+    bytes (4xx, see `Properties`); a reserved property name for OpenAPI
+    3.0 tools that ignore `propertyNames` (400 `validation`); an API key
+    without `transact` scope for `topic` (403 `forbidden`); an
+    `Idempotency-Key` still in use (409) or used with another payload
+    (422).
+
     Args:
         idempotency_key (str | Unset):
-        body (BeginTransactionRequest):
+        body (BeginTransactionRequest):  Example: {'producer': 'prd_01JD2X3Y4Z5A6B7C8D9E0F1G2H',
+            'topic': 'orders', 'body': '{"orderId":1001,"status":"paid"}', 'tag': 'paid',
+            'checkAfterSeconds': 30}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -150,9 +163,22 @@ def sync(
     `rollback` on any gateway replica; if no decision arrives, the broker
     checks back and the gateway asks the producer's `checkUrl`.
 
+    Besides what the schema says, the gateway refuses (and sends
+    nothing): a `producer` this tenant does not have (404
+    `producer-not-found`); a topic missing on the cluster (404
+    `topic-not-found`); a body over 4 MiB once decoded (413
+    `payload-too-large`); properties over RocketMQ's 32,767 encoded
+    bytes (4xx, see `Properties`); a reserved property name for OpenAPI
+    3.0 tools that ignore `propertyNames` (400 `validation`); an API key
+    without `transact` scope for `topic` (403 `forbidden`); an
+    `Idempotency-Key` still in use (409) or used with another payload
+    (422).
+
     Args:
         idempotency_key (str | Unset):
-        body (BeginTransactionRequest):
+        body (BeginTransactionRequest):  Example: {'producer': 'prd_01JD2X3Y4Z5A6B7C8D9E0F1G2H',
+            'topic': 'orders', 'body': '{"orderId":1001,"status":"paid"}', 'tag': 'paid',
+            'checkAfterSeconds': 30}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -184,9 +210,22 @@ async def asyncio_detailed(
     `rollback` on any gateway replica; if no decision arrives, the broker
     checks back and the gateway asks the producer's `checkUrl`.
 
+    Besides what the schema says, the gateway refuses (and sends
+    nothing): a `producer` this tenant does not have (404
+    `producer-not-found`); a topic missing on the cluster (404
+    `topic-not-found`); a body over 4 MiB once decoded (413
+    `payload-too-large`); properties over RocketMQ's 32,767 encoded
+    bytes (4xx, see `Properties`); a reserved property name for OpenAPI
+    3.0 tools that ignore `propertyNames` (400 `validation`); an API key
+    without `transact` scope for `topic` (403 `forbidden`); an
+    `Idempotency-Key` still in use (409) or used with another payload
+    (422).
+
     Args:
         idempotency_key (str | Unset):
-        body (BeginTransactionRequest):
+        body (BeginTransactionRequest):  Example: {'producer': 'prd_01JD2X3Y4Z5A6B7C8D9E0F1G2H',
+            'topic': 'orders', 'body': '{"orderId":1001,"status":"paid"}', 'tag': 'paid',
+            'checkAfterSeconds': 30}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -221,9 +260,22 @@ async def asyncio(
     `rollback` on any gateway replica; if no decision arrives, the broker
     checks back and the gateway asks the producer's `checkUrl`.
 
+    Besides what the schema says, the gateway refuses (and sends
+    nothing): a `producer` this tenant does not have (404
+    `producer-not-found`); a topic missing on the cluster (404
+    `topic-not-found`); a body over 4 MiB once decoded (413
+    `payload-too-large`); properties over RocketMQ's 32,767 encoded
+    bytes (4xx, see `Properties`); a reserved property name for OpenAPI
+    3.0 tools that ignore `propertyNames` (400 `validation`); an API key
+    without `transact` scope for `topic` (403 `forbidden`); an
+    `Idempotency-Key` still in use (409) or used with another payload
+    (422).
+
     Args:
         idempotency_key (str | Unset):
-        body (BeginTransactionRequest):
+        body (BeginTransactionRequest):  Example: {'producer': 'prd_01JD2X3Y4Z5A6B7C8D9E0F1G2H',
+            'topic': 'orders', 'body': '{"orderId":1001,"status":"paid"}', 'tag': 'paid',
+            'checkAfterSeconds': 30}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -83,9 +83,15 @@ def sync_detailed(
     gateway calls when the broker checks back an undecided transaction.
     The signing secret is returned only here and on rotation.
 
+    Besides what the schema says, the gateway refuses a `checkUrl` that
+    points at a non-public address (400 `invalid-webhook-url`, see
+    `WebhookURL`) and an API key without `transact` scope (403
+    `forbidden`).
+
     Args:
         idempotency_key (str | Unset):
-        body (ProducerInput):
+        body (ProducerInput):  Example: {'name': 'orders-service', 'checkUrl':
+            'https://orders.example.com/zeroloss/check', 'timeoutMs': 5000}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -119,9 +125,15 @@ def sync(
     gateway calls when the broker checks back an undecided transaction.
     The signing secret is returned only here and on rotation.
 
+    Besides what the schema says, the gateway refuses a `checkUrl` that
+    points at a non-public address (400 `invalid-webhook-url`, see
+    `WebhookURL`) and an API key without `transact` scope (403
+    `forbidden`).
+
     Args:
         idempotency_key (str | Unset):
-        body (ProducerInput):
+        body (ProducerInput):  Example: {'name': 'orders-service', 'checkUrl':
+            'https://orders.example.com/zeroloss/check', 'timeoutMs': 5000}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -150,9 +162,15 @@ async def asyncio_detailed(
     gateway calls when the broker checks back an undecided transaction.
     The signing secret is returned only here and on rotation.
 
+    Besides what the schema says, the gateway refuses a `checkUrl` that
+    points at a non-public address (400 `invalid-webhook-url`, see
+    `WebhookURL`) and an API key without `transact` scope (403
+    `forbidden`).
+
     Args:
         idempotency_key (str | Unset):
-        body (ProducerInput):
+        body (ProducerInput):  Example: {'name': 'orders-service', 'checkUrl':
+            'https://orders.example.com/zeroloss/check', 'timeoutMs': 5000}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -184,9 +202,15 @@ async def asyncio(
     gateway calls when the broker checks back an undecided transaction.
     The signing secret is returned only here and on rotation.
 
+    Besides what the schema says, the gateway refuses a `checkUrl` that
+    points at a non-public address (400 `invalid-webhook-url`, see
+    `WebhookURL`) and an API key without `transact` scope (403
+    `forbidden`).
+
     Args:
         idempotency_key (str | Unset):
-        body (ProducerInput):
+        body (ProducerInput):  Example: {'name': 'orders-service', 'checkUrl':
+            'https://orders.example.com/zeroloss/check', 'timeoutMs': 5000}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
