@@ -8,11 +8,12 @@ STACK := deploy/local/stack.sh
 # Tests use a stack of their own, so `make test` never touches a `make dev` stack.
 TEST_STACK_DIR ?= $(CURDIR)/.stack/test
 DEV_STACK_DIR ?= $(CURDIR)/.stack/dev
+DEV_HA_STACK_DIR ?= $(CURDIR)/.stack/dev-ha
 DEV_API_KEYS ?= dev:dev-secret-key:admin
 DEV_LISTEN ?= 127.0.0.1:8080
 DEV_TOPIC ?= orders
 
-.PHONY: dev down test test-short e2e bench lint generate build stack
+.PHONY: dev dev-ha down test test-short e2e bench lint generate build stack
 
 build:
 	$(GO) build -o bin/gateway ./cmd/gateway
@@ -26,9 +27,18 @@ dev: build
 		echo "gateway on http://$(DEV_LISTEN)  topic $(DEV_TOPIC)  API key $(word 2,$(subst :, ,$(DEV_API_KEYS)))  name server $$ZEROLOSS_NAMESRV  redis $$ZEROLOSS_REDIS_URL"; \
 		ZEROLOSS_LISTEN=$(DEV_LISTEN) ZEROLOSS_API_KEYS='$(DEV_API_KEYS)' exec ./bin/gateway
 
+## dev-ha: as dev, on the HA stack (RocketMQ controller mode: two groups of two brokers; Redis under Sentinel).
+dev-ha: build
+	@ZL_STACK_DIR=$(DEV_HA_STACK_DIR) bash $(STACK) up --ha >/dev/null
+	@ZL_STACK_DIR=$(DEV_HA_STACK_DIR) bash $(STACK) create-topic $(DEV_TOPIC) 4 >/dev/null
+	@set -a; source $(DEV_HA_STACK_DIR)/env; set +a; \
+		echo "gateway on http://$(DEV_LISTEN)  topic $(DEV_TOPIC)  name server $$ZEROLOSS_NAMESRV  sentinels $$ZEROLOSS_REDIS_ADDRS ($$ZEROLOSS_REDIS_MASTER_NAME)"; \
+		ZEROLOSS_LISTEN=$(DEV_LISTEN) ZEROLOSS_API_KEYS='$(DEV_API_KEYS)' exec ./bin/gateway
+
 ## down: stop the dev stack, and the shared one a plain `go test ./...` leaves running.
 down:
 	ZL_STACK_DIR=$(DEV_STACK_DIR) bash $(STACK) down
+	ZL_STACK_DIR=$(DEV_HA_STACK_DIR) bash $(STACK) down
 	ZL_STACK_DIR=$(CURDIR)/.stack/default bash $(STACK) down
 
 ## test: every test (unit, integration, e2e) against a real stack started here and stopped after.

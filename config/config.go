@@ -248,6 +248,11 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	dur("ZEROLOSS_SHUTDOWN_TIMEOUT", &cfg.ShutdownTimeout)
 	str("ZEROLOSS_REDIS_URL", &cfg.Redis.URL)
 	list("ZEROLOSS_REDIS_ADDRS", &cfg.Redis.Addrs)
+	// Addrs from the environment replace a URL that the environment does
+	// not also set (the default's, or the file's): one source of truth.
+	if getenv("ZEROLOSS_REDIS_ADDRS") != "" && getenv("ZEROLOSS_REDIS_URL") == "" {
+		cfg.Redis.URL = ""
+	}
 	str("ZEROLOSS_REDIS_MASTER_NAME", &cfg.Redis.MasterName)
 	str("ZEROLOSS_REDIS_USERNAME", &cfg.Redis.Username)
 	str("ZEROLOSS_REDIS_PASSWORD", &cfg.Redis.Password)
