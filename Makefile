@@ -9,11 +9,14 @@ STACK := deploy/local/stack.sh
 TEST_STACK_DIR ?= $(CURDIR)/.stack/test
 DEV_STACK_DIR ?= $(CURDIR)/.stack/dev
 DEV_HA_STACK_DIR ?= $(CURDIR)/.stack/dev-ha
+TEST_HA_STACK_DIR ?= $(CURDIR)/.stack/ha-test
+CHAOS_STACK_DIR ?= $(CURDIR)/.stack/chaos
+DURATION ?= 30m
 DEV_API_KEYS ?= dev:dev-secret-key:admin
 DEV_LISTEN ?= 127.0.0.1:8080
 DEV_TOPIC ?= orders
 
-.PHONY: dev dev-ha down test test-short e2e bench lint generate build stack
+.PHONY: dev dev-ha down chaos chaos-short deploy-lint test test-short e2e bench lint generate build stack
 
 build:
 	$(GO) build -o bin/gateway ./cmd/gateway
@@ -40,14 +43,31 @@ down:
 	ZL_STACK_DIR=$(DEV_STACK_DIR) bash $(STACK) down
 	ZL_STACK_DIR=$(DEV_HA_STACK_DIR) bash $(STACK) down
 	ZL_STACK_DIR=$(CURDIR)/.stack/default bash $(STACK) down
+	ZL_STACK_DIR=$(CURDIR)/.stack/ha-default bash $(STACK) down
 
 ## test: every test (unit, integration, e2e) against a real stack started here and stopped after.
 test:
 	@ZL_STACK_DIR=$(TEST_STACK_DIR) bash $(STACK) up >/dev/null
 	@set -o pipefail; status=0; \
-		ZL_STACK_DIR=$(TEST_STACK_DIR) $(GO) test -count=1 -timeout 20m ./... || status=$$?; \
+		ZL_STACK_DIR=$(TEST_STACK_DIR) ZL_HA_STACK_DIR=$(TEST_HA_STACK_DIR) $(GO) test -count=1 -timeout 40m ./... || status=$$?; \
 		ZL_STACK_DIR=$(TEST_STACK_DIR) bash $(STACK) down >/dev/null 2>&1 || true; \
+		$(MAKE) --no-print-directory chaos-short CHAOS_STACK_DIR=$(TEST_HA_STACK_DIR) || status=$$?; \
+		$(MAKE) --no-print-directory deploy-lint || status=$$?; \
 		exit $$status
+
+## chaos-short: the ledger (cmd/ledger) on the HA stack: 150 s of mixed load, one fault of each kind; stops the stack after.
+chaos-short:
+	@status=0; $(GO) run ./cmd/ledger -stack $(CHAOS_STACK_DIR) -duration 150s -fault-every 30s || status=$$?; \
+		ZL_STACK_DIR=$(CHAOS_STACK_DIR) bash $(STACK) down >/dev/null 2>&1 || true; exit $$status
+
+## chaos: the ledger for DURATION (default 30m), every fault kind in turn every 45 s.
+chaos:
+	@status=0; $(GO) run ./cmd/ledger -stack $(CHAOS_STACK_DIR) -duration $(DURATION) -fault-every 45s -settle 10m || status=$$?; \
+		ZL_STACK_DIR=$(CHAOS_STACK_DIR) bash $(STACK) down >/dev/null 2>&1 || true; exit $$status
+
+## deploy-lint: offline checks of deploy/ (Kubernetes schemas, Compose schema, broker configs = the tested ones).
+deploy-lint:
+	bash deploy/validate.sh
 
 ## test-short: unit tests only (no services).
 test-short:

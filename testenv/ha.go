@@ -99,11 +99,45 @@ func (h HA) run(t testing.TB, within time.Duration, args ...string) string {
 	return strings.TrimSpace(out)
 }
 
-// KillMaster kills (-9) the master broker of group and returns its process
-// name; the controller then elects the other broker.
-func (h HA) KillMaster(t testing.TB, group string) string {
+// KillMaster kills (-9) the master broker of group, as the name server
+// routes it now, and returns its process name and the moment of the kill;
+// the controller then elects the other broker.
+func (h HA) KillMaster(t testing.TB, group string) (string, time.Time) {
 	t.Helper()
-	return h.run(t, 2*time.Minute, "kill-master", group)
+	var name string
+	Eventually(t, time.Minute, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		m, err := h.Masters(ctx)
+		if err != nil {
+			return err
+		}
+		if m[group] == "" {
+			return fmt.Errorf("testenv: no master routed for %s", group)
+		}
+		name, err = h.processAt(m[group])
+		return err
+	})
+	at := time.Now()
+	h.Kill(t, name)
+	return name, at
+}
+
+// processAt returns the name of the stack's process listening on addr
+// (host:port), from the stack's ports file (HA_<name>=<port> lines).
+func (h HA) processAt(addr string) (string, error) {
+	_, port, _ := strings.Cut(addr, ":")
+	b, err := os.ReadFile(filepath.Join(h.Dir, "ports"))
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		if strings.HasPrefix(k, "HA_") && v == port {
+			return strings.TrimPrefix(k, "HA_"), nil
+		}
+	}
+	return "", fmt.Errorf("testenv: no process of %s listens on %s", h.Dir, addr)
 }
 
 // Kill kills (-9) one process of the stack by name.

@@ -974,13 +974,17 @@ ha_cluster() {
 # ha_master GROUP: the name of GROUP's master broker process (from the
 # name server's route: the broker registered with id 0).
 ha_master() {
-	local group=$1 g bid addr
-	while read -r g bid addr; do
-		if [[ $g == "$group" && $bid == 0 ]]; then
-			ha_name_of_port "${addr##*:}"
-			return $?
-		fi
-	done < <(ha_cluster)
+	local group=$1 g bid addr try
+	# mqadmin may come back empty on a loaded machine: ask a few times.
+	for try in 1 2 3 4 5; do
+		while read -r g bid addr; do
+			if [[ $g == "$group" && $bid == 0 ]]; then
+				ha_name_of_port "${addr##*:}"
+				return $?
+			fi
+		done < <(ha_cluster)
+		sleep 1
+	done
 	return 1
 }
 
@@ -1191,7 +1195,8 @@ cmd_start() {
 	(($# == 1)) || die "usage: start <process>"
 	lock_stack
 	require_ha_ports
-	local name=$1 deadline=$(($(now) + READY_TIMEOUT))
+	# A broker's catch-up into the SyncStateSet is slow on a loaded machine.
+	local name=$1 deadline=$(($(now) + READY_TIMEOUT * 3))
 	[[ -n ${HP[$name]:-} ]] || die "unknown process ${name}"
 	ha_running "$name" || start_ha_proc "$name"
 	case $name in
