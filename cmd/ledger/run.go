@@ -331,9 +331,21 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
 	}
 	log.Info("load starts", "topic", topic, "replicas", []string{reps[0].addr, reps[1].addr}, "duration", cfg.Duration)
 
-	// Load.
-	loadCtx, stopLoad := context.WithTimeout(ctx, cfg.Duration)
+	// Load: for the duration, and at least until every fault kind struck once.
+	loadCtx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
+	firstCycle := make(chan struct{})
+	go func() {
+		select {
+		case <-time.After(cfg.Duration):
+		case <-ctx.Done():
+		}
+		select {
+		case <-firstCycle:
+		case <-ctx.Done():
+		}
+		stopLoad()
+	}()
 	var (
 		seq        atomic.Int64
 		unexpected atomic.Int64
@@ -418,31 +430,36 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
 		}()
 	}
 
-	// Faults.
-	var faultLog []string
+	// Faults, one every cfg.FaultEvery; restarts of brokers and Redis nodes
+	// run in the background (a JVM start takes minutes on a loaded host).
+	fl := &faultLog{}
+	var restarts sync.WaitGroup
 	faultsDone := make(chan struct{})
 	go func() {
 		defer close(faultsDone)
 		kinds := strings.Split(cfg.Faults, ",")
 		groups := []string{"broker-a", "broker-b"}
 		for i := 0; ; i++ {
+			if i == len(kinds) {
+				close(firstCycle)
+			}
 			select {
 			case <-loadCtx.Done():
 				return
 			case <-time.After(cfg.FaultEvery):
 			}
 			kind := strings.TrimSpace(kinds[i%len(kinds)])
-			line, err := inject(ctx, kind, i/len(kinds), st, reps, ep, b, groups, log)
-			if err != nil {
+			if err := inject(ctx, kind, i/len(kinds), st, reps, ep, b, groups, log, fl, &restarts); err != nil {
 				log.Error("fault", "kind", kind, "err", err)
-				line = kind + " failed: " + err.Error()
+				fl.add(kind + " failed: " + err.Error())
+				fl.failed.Store(true)
 			}
-			faultLog = append(faultLog, line)
 		}
 	}()
 
 	wg.Wait()
 	<-faultsDone
+	restarts.Wait()
 	log.Info("load done; settling", "operations", seq.Load())
 
 	// Quiescence: every process back, every expected delivery in, every
@@ -467,13 +484,66 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
 		return true
 	})
 	f := b.verify(cfg.Window)
-	f.Faults = strings.Join(faultLog, "; ")
+	f.Faults = fl.String()
 	f.Unexpected = int(unexpected.Load())
+	if fl.failed.Load() {
+		return f, fmt.Errorf("a fault could not be injected or recovered from: %s", f.Faults)
+	}
 	return f, nil
 }
 
-// inject runs one fault and returns a line of what it measured.
-func inject(ctx context.Context, kind string, round int, st *stack, reps []*replica, ep *endpoint, b *book, groups []string, log *slog.Logger) (string, error) {
+// faultLog collects one line per fault (and per background restart).
+type faultLog struct {
+	mu     sync.Mutex
+	lines  []string
+	failed atomic.Bool
+}
+
+func (l *faultLog) add(line string) {
+	l.mu.Lock()
+	l.lines = append(l.lines, line)
+	l.mu.Unlock()
+}
+
+func (l *faultLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "; ")
+}
+
+// processAt names the stack process listening on addr, from the stack's
+// ports file (HA_<name>=<port>).
+func (s *stack) processAt(addr string) (string, error) {
+	_, port, _ := strings.Cut(addr, ":")
+	b, err := os.ReadFile(filepath.Join(s.dir, "ports"))
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		if strings.HasPrefix(k, "HA_") && v == port {
+			return strings.TrimPrefix(k, "HA_"), nil
+		}
+	}
+	return "", fmt.Errorf("no process of %s listens on %s", s.dir, addr)
+}
+
+// inject runs one fault and logs what it measured; restarts of killed
+// brokers and Redis nodes go on in the background (restarts).
+func inject(ctx context.Context, kind string, round int, st *stack, reps []*replica, ep *endpoint, b *book,
+	groups []string, log *slog.Logger, fl *faultLog, restarts *sync.WaitGroup) error {
+	restart := func(name string, t0 time.Time) {
+		restarts.Add(1)
+		go func() {
+			defer restarts.Done()
+			if _, err := st.sh(ctx, "start", name); err != nil {
+				fl.add(name + " restart failed: " + err.Error())
+				fl.failed.Store(true)
+				return
+			}
+			fl.add(fmt.Sprintf("%s back %s after its kill", name, time.Since(t0).Round(time.Second)))
+		}()
+	}
 	switch kind {
 	case "gateway":
 		r := reps[round%len(reps)]
@@ -482,70 +552,67 @@ func inject(ctx context.Context, kind string, round int, st *stack, reps []*repl
 		log.Info("fault: gateway killed", "addr", r.addr)
 		t0 := time.Now()
 		if err := r.start(ctx); err != nil {
-			return "", err
+			return err
 		}
-		return fmt.Sprintf("gateway %s killed, ready again in %s", r.addr, time.Since(t0).Round(100*time.Millisecond)), nil
+		fl.add(fmt.Sprintf("gateway %s killed, ready again in %s", r.addr, time.Since(t0).Round(100*time.Millisecond)))
+		return nil
 	case "broker":
 		g := groups[round%len(groups)]
 		m, err := st.masters(ctx)
 		if err != nil {
-			return "", err
+			return err
 		}
 		old := m[g]
-		name, err := st.sh(ctx, "kill-master", g)
+		name, err := st.processAt(old)
 		if err != nil {
-			return "", err
+			return err
 		}
 		t0 := time.Now()
+		if _, err := st.sh(ctx, "kill", name); err != nil {
+			return err
+		}
 		b.kill(t0)
 		log.Info("fault: broker master killed", "group", g, "name", name, "addr", old)
-		var elected time.Duration
 		for {
 			m, err := st.masters(ctx)
 			if err == nil && m[g] != "" && m[g] != old {
-				elected = time.Since(t0)
 				break
 			}
 			if time.Since(t0) > 3*time.Minute {
-				return "", fmt.Errorf("no new master for %s within 3m", g)
+				return fmt.Errorf("no new master for %s within 3m", g)
 			}
-			time.Sleep(200 * time.Millisecond)
+			time.Sleep(100 * time.Millisecond)
 		}
-		t1 := time.Now()
-		if _, err := st.sh(ctx, "start", name); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("%s master %s killed, new master routed after %s, old one rejoined as slave in %s",
-			g, name, elected.Round(100*time.Millisecond), time.Since(t1).Round(time.Second)), nil
+		fl.add(fmt.Sprintf("%s master %s killed, new master routed after %s", g, name, time.Since(t0).Round(100*time.Millisecond)))
+		restart(name, t0)
+		return nil
 	case "redis":
+		t0 := time.Now()
 		name, err := st.sh(ctx, "kill-redis-master")
 		if err != nil {
-			return "", err
+			return err
 		}
-		t0 := time.Now()
 		b.kill(t0)
 		log.Info("fault: redis master killed", "name", name)
-		var promoted time.Duration
 		for {
 			if m, err := st.sh(ctx, "redis-master"); err == nil && m != name {
-				promoted = time.Since(t0)
 				break
 			}
 			if time.Since(t0) > 2*time.Minute {
-				return "", fmt.Errorf("sentinels did not promote a replica within 2m")
+				return fmt.Errorf("sentinels did not promote a replica within 2m")
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
-		if _, err := st.sh(ctx, "start", name); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("redis master %s killed, replica promoted after %s", name, promoted.Round(100*time.Millisecond)), nil
+		fl.add(fmt.Sprintf("redis master %s killed, replica promoted after %s", name, time.Since(t0).Round(100*time.Millisecond)))
+		restart(name, t0)
+		return nil
 	case "webhook":
 		ep.outage.Store(true)
 		log.Info("fault: webhook outage")
 		time.Sleep(15 * time.Second)
 		ep.outage.Store(false)
-		return "webhook answered 503 for 15s", nil
+		fl.add("webhook answered 503 for 15s")
+		return nil
 	}
-	return "", fmt.Errorf("unknown fault kind %q", kind)
+	return fmt.Errorf("unknown fault kind %q", kind)
 }
