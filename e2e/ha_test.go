@@ -72,15 +72,21 @@ func waitNewMaster(t *testing.T, h testenv.HA, group, old string) string {
 	return addr
 }
 
+// currentMaster waits until group has a routed master and returns it.
 func currentMaster(t *testing.T, h testenv.HA, group string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	m, err := h.Masters(ctx)
-	if err != nil || m[group] == "" {
-		t.Fatalf("master of %s: %v %v", group, m, err)
-	}
-	return m[group]
+	var addr string
+	testenv.Eventually(t, 2*time.Minute, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		m, err := h.Masters(ctx)
+		if err != nil || m[group] == "" {
+			return fmt.Errorf("master of %s: %v %v", group, m, err)
+		}
+		addr = m[group]
+		return nil
+	})
+	return addr
 }
 
 // TestHASendsAcrossBrokerFailover sends continuously through one gateway

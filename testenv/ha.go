@@ -84,6 +84,22 @@ func SharedHA(t testing.TB) HA {
 		t.Fatalf("testenv: HA stack: %v", err)
 	}
 	h.run(t, 10*time.Minute, "up", "--ha")
+	// Right after a broker rejoined, a group's master can be missing from
+	// the route for a moment: wait until both groups have one.
+	Eventually(t, 2*time.Minute, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		m, err := h.Masters(ctx)
+		if err != nil {
+			return err
+		}
+		for _, g := range h.Groups {
+			if m[g] == "" {
+				return fmt.Errorf("testenv: no master routed for %s: %v", g, m)
+			}
+		}
+		return nil
+	})
 	return h
 }
 
