@@ -1092,7 +1092,7 @@ cmd_up_ha() {
 	rm -f "$ENV_FILE"
 	choose_ports_ha
 	mkdir -p "$LOG_DIR" "$RUN_DIR" "$HOME_DIR" "$RMQ_HOME"
-	local deadline=$(($(now) + READY_TIMEOUT * 2)) n
+	local deadline=$(($(now) + READY_TIMEOUT * 4)) n
 	for n in "${HA_REDIS[@]}" "${HA_SENTINELS[@]}"; do
 		ha_running "$n" || start_ha_proc "$n"
 	done
@@ -1196,7 +1196,7 @@ cmd_start() {
 	lock_stack
 	require_ha_ports
 	# A broker's catch-up into the SyncStateSet is slow on a loaded machine.
-	local name=$1 deadline=$(($(now) + READY_TIMEOUT * 3))
+	local name=$1 deadline=$(($(now) + READY_TIMEOUT * 4))
 	[[ -n ${HP[$name]:-} ]] || die "unknown process ${name}"
 	ha_running "$name" || start_ha_proc "$name"
 	case $name in
