@@ -320,7 +320,30 @@ func TestHAHalfMessagesEndOnTheNewMaster(t *testing.T) {
 		}
 		return 200, `{"decision":"unknown"}`
 	})
-	undecided := begin(t, g, testenv.OrdersKey, prd, topic, "undecided", "U")
+	// The gateway's producer reaches the new master once its route
+	// refreshes (the Go client: every 30 s): until then a begin on this
+	// one-group topic answers 503 send-unconfirmed, and the client retries
+	// with the same Idempotency-Key.
+	var undecided txView
+	var n503 int
+	idem := "begin-u-" + topic
+	testenv.Eventually(t, 3*time.Minute, func() error {
+		r := post(t, g.URL+"/v1/transactions", testenv.OrdersKey,
+			map[string]any{"producer": prd, "topic": topic, "body": "undecided", "tag": "U"}, "Idempotency-Key", idem)
+		switch {
+		case r.Status == http.StatusCreated:
+			r.json(t, &undecided)
+			return nil
+		case r.Status == http.StatusServiceUnavailable && r.problemType() == "send-unconfirmed":
+			n503++
+			time.Sleep(retryAfter(r))
+			return fmt.Errorf("begin: %d %s", r.Status, r.Body)
+		}
+		t.Fatalf("begin after the failover: %d %s", r.Status, r.Body)
+		return nil
+	})
+	t.Logf("a begin on the new master succeeded %s after the kill, after %d × 503 send-unconfirmed",
+		time.Since(killDone).Round(time.Millisecond), n503)
 
 	for _, tx := range append(commits, undecided) {
 		m := recv.WaitForID(t, tx.MessageID, 3*time.Minute)
