@@ -1199,6 +1199,8 @@ cmd_start() {
 	local name=$1 deadline=$(($(now) + READY_TIMEOUT * 4))
 	[[ -n ${HP[$name]:-} ]] || die "unknown process ${name}"
 	ha_running "$name" || start_ha_proc "$name"
+	# Waiting needs no lock: a kill of another process may go on meanwhile.
+	exec 9>&-
 	case $name in
 	broker-*) ha_wait_brokers "$deadline" "$name" ;;
 	*)
