@@ -587,11 +587,11 @@ func inject(ctx context.Context, kind string, round int, st *stack, reps []*repl
 		restart(name, t0)
 		return nil
 	case "redis":
-		t0 := time.Now()
 		name, err := st.sh(ctx, "kill-redis-master")
 		if err != nil {
 			return err
 		}
+		t0 := time.Now() // the kill -9 is the command's last step
 		b.kill(t0)
 		log.Info("fault: redis master killed", "name", name)
 		for {
