@@ -468,7 +468,10 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
 		return figures{}, err
 	}
 	deadline := time.Now().Add(cfg.Settle)
-	for b.pending() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+	for i := 0; b.pending() > 0 && time.Now().Before(deadline) && ctx.Err() == nil; i++ {
+		if i%15 == 0 {
+			log.Info("settling", "deliveries outstanding", b.pending())
+		}
 		time.Sleep(time.Second)
 	}
 	checkRB.Range(func(k, _ any) bool {
