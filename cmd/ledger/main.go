@@ -65,6 +65,9 @@ func main() {
 	defer stop()
 	f, err := run(ctx, cfg, log)
 	if err != nil {
+		if f.Kills > 0 {
+			fmt.Println(f)
+		}
 		fmt.Fprintln(os.Stderr, "ledger:", err)
 		os.Exit(2)
 	}
