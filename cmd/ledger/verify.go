@@ -69,6 +69,7 @@ type figures struct {
 	Uncertain                                               int
 	Delivered                                               int // distinct message ids delivered (2xx)
 	Lost                                                    []string
+	LostByKind                                              [5]int // indexed by kind
 	Leaked                                                  []string
 	Duplicates                                              int // extra 2xx deliveries of a message id
 	DupOutsideKill                                          []string
@@ -87,9 +88,9 @@ func (f figures) failed() bool {
 
 func (f figures) String() string {
 	return fmt.Sprintf("ledger: sends=%d commits=%d rollbacks=%d check-commits=%d check-rollbacks=%d uncertain=%d | "+
-		"delivered=%d lost=%d leaked=%d unexpected=%d | duplicates=%d (other webhook-id %d, outside a kill %d; in flight at %d kills: %d) | faults: %s",
+		"delivered=%d lost=%d (sends %d, commits %d, check-commits %d) leaked=%d unexpected=%d | duplicates=%d (other webhook-id %d, outside a kill %d; in flight at %d kills: %d) | faults: %s",
 		f.Sends, f.Commits, f.Rollbacks, f.CheckCommits, f.CheckRollbacks, f.Uncertain,
-		f.Delivered, len(f.Lost), len(f.Leaked), f.Unexpected, f.Duplicates, len(f.DupOtherWebhookID), len(f.DupOutsideKill), f.Kills, f.InFlightAtKills, f.Faults)
+		f.Delivered, len(f.Lost), f.LostByKind[kindSend], f.LostByKind[kindCommit], f.LostByKind[kindCheckCommit], len(f.Leaked), f.Unexpected, f.Duplicates, len(f.DupOtherWebhookID), len(f.DupOutsideKill), f.Kills, f.InFlightAtKills, f.Faults)
 }
 
 // verify computes the figures. A message counts as in flight at a kill when
@@ -146,6 +147,7 @@ func (b *book) verify(window time.Duration) figures {
 		case kindSend, kindCommit, kindCheckCommit:
 			if okCount[id] == 0 {
 				f.Lost = append(f.Lost, id)
+				f.LostByKind[k]++
 			}
 		case kindRollback, kindCheckRollback:
 			if anyAttempt[id] {

@@ -873,9 +873,12 @@ maxHashSlotNum=10000
 maxIndexNum=40000
 waitTimeMillsInSendQueue=3000
 osPageCacheBusyTimeOutMills=3000
+# Check-backs every 1 s, at most 15 (then the half message is discarded):
+# ~17 s, more than a broker election or a Redis failover (during which the
+# gateway answers a check UNKNOWN). The single-node stack keeps 5.
 transactionTimeOut=2000
 transactionCheckInterval=1000
-transactionCheckMax=5
+transactionCheckMax=15
 transactionOpBatchInterval=500
 messageDelayLevel=${ZL_DELAY_LEVELS}
 CONF
