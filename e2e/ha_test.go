@@ -313,7 +313,7 @@ func TestHAHalfMessagesEndOnTheNewMaster(t *testing.T) {
 	// Check-backs from the new master: a transaction begun there and left
 	// undecided is committed by the check URL's answer. (One begun on the
 	// old master and left undecided would be checked at most
-	// transactionCheckMax times, 15 in ~17 s here, then discarded.)
+	// transactionCheckMax times, 60 in ~1 min here, then discarded.)
 	hook.setAnswer(func(c checkCall) (int, string) {
 		if c.Tag == "U" {
 			return 200, `{"decision":"commit"}`

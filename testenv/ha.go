@@ -216,8 +216,8 @@ func (h HA) GatewayEnv() []string {
 		"ZEROLOSS_NAMESRV=" + h.NameServer,
 		"ZEROLOSS_REDIS_ADDRS=" + strings.Join(h.SentinelAddrs, ","),
 		"ZEROLOSS_REDIS_MASTER_NAME=" + h.MasterName,
-		// The HA brokers check a half message back up to 15 times.
-		"ZEROLOSS_TX_CHECK_MAX=15",
+		// The HA brokers check a half message back up to 60 times.
+		"ZEROLOSS_TX_CHECK_MAX=60",
 	}
 }
 

@@ -288,7 +288,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
 		"ZEROLOSS_REDIS_MASTER_NAME=" + st.env["ZEROLOSS_REDIS_MASTER_NAME"],
 		"ZEROLOSS_API_KEYS=ledger:" + apiKey + ":admin",
 		"ZEROLOSS_ALLOW_PRIVATE_WEBHOOKS=true",
-		"ZEROLOSS_TX_CHECK_MAX=15",
+		"ZEROLOSS_TX_CHECK_MAX=60",
 		"ZEROLOSS_DELAY_LEVELS=1s 1s 1s 1s 2s 2s 2s 2s 3s 3s 3s 3s 4s 4s 4s 4s 5s 5s",
 		"ZEROLOSS_SHUTDOWN_TIMEOUT=10s",
 		"ZEROLOSS_IDEMPOTENCY_LEASE=10s",

@@ -873,12 +873,15 @@ maxHashSlotNum=10000
 maxIndexNum=40000
 waitTimeMillsInSendQueue=3000
 osPageCacheBusyTimeOutMills=3000
-# Check-backs every 1 s, at most 15 (then the half message is discarded):
-# ~17 s, more than a broker election or a Redis failover (during which the
-# gateway answers a check UNKNOWN). The single-node stack keeps 5.
+# Check-backs every 1 s, at most 60 (then the half message is discarded):
+# ~1 min. A new master can check a half message back only once the
+# gateway's transaction producer has a channel to it, after the Go client's
+# route refresh (up to 30 s); checks before that are wasted, and with 15 the
+# ledger lost undecided transactions. Also covers a Redis failover (the
+# gateway answers UNKNOWN meanwhile). The single-node stack keeps 5.
 transactionTimeOut=2000
 transactionCheckInterval=1000
-transactionCheckMax=15
+transactionCheckMax=60
 transactionOpBatchInterval=500
 messageDelayLevel=${ZL_DELAY_LEVELS}
 CONF
