@@ -10,6 +10,16 @@
 #        stack.sh mqadmin <args...>
 #        stack.sh create-topic <topic> [queues=4]
 #
+# HA mode: `up --ha` starts RocketMQ in controller mode (name server with an
+# embedded controller, groups broker-a and broker-b of two brokers each) and
+# Redis with AOF under Sentinel (redis-0, redis-1, sentinel-0..2). Then:
+#        stack.sh master <group>         name of the group's master broker
+#        stack.sh kill-master <group>    kill -9 it (prints its name)
+#        stack.sh kill <process>         kill -9 one process (e.g. broker-a-1)
+#        stack.sh start <process>        start it again (a broker rejoins as slave)
+#        stack.sh redis-master           name of the Redis master
+#        stack.sh kill-redis-master      kill -9 it (prints its name)
+#
 # Environment:
 #   ZL_STACK_DIR      runtime dir (pids, logs, store, conf); default <repo>/.stack/default
 #   ZL_CACHE_DIR      jar cache; default <repo>/.cache/rocketmq
@@ -346,26 +356,32 @@ pick_port() {
 	die "could not find a free port"
 }
 
+# reserve_other_stacks: mark the ports of every other live stack in TAKEN
+# and list those stacks in KEPT (call with the registry lock held).
+KEPT=()
+reserve_other_stacks() {
+	local dir k v
+	KEPT=()
+	[[ -f $REGISTRY ]] || return 0
+	while IFS= read -r dir; do
+		[[ -n $dir && $dir != "$STACK_DIR" && -f ${dir}/ports ]] || continue
+		KEPT+=("$dir")
+		while IFS='=' read -r k v; do
+			[[ $v =~ ^[0-9]+$ ]] || continue
+			TAKEN[$v]=1
+			# A broker port P also means P-2 and P+1.
+			if [[ $k == BROKER_PORT || $k == HA_broker-* ]]; then TAKEN[$((v - 2))]=1 TAKEN[$((v + 1))]=1; fi
+		done <"${dir}/ports"
+	done <"$REGISTRY"
+}
+
 # choose_ports: fill in missing ports and persist them in $PORTS_FILE.
 choose_ports() {
 	load_ports
 	mkdir -p "$CACHE_DIR" "$STACK_DIR"
 	exec 7>"${REGISTRY}.lock"
 	flock 7
-	# Reserve the ports of every other live stack.
-	local dir k v kept=()
-	if [[ -f $REGISTRY ]]; then
-		while IFS= read -r dir; do
-			[[ -n $dir && $dir != "$STACK_DIR" && -f ${dir}/ports ]] || continue
-			kept+=("$dir")
-			while IFS='=' read -r k v; do
-				[[ $v =~ ^[0-9]+$ ]] || continue
-				TAKEN[$v]=1
-				# A broker port P also means P-2 and P+1.
-				if [[ $k == BROKER_PORT ]]; then TAKEN[$((v - 2))]=1 TAKEN[$((v + 1))]=1; fi
-			done <"${dir}/ports"
-		done <"$REGISTRY"
-	fi
+	reserve_other_stacks
 	# The broker binds P (remoting), P-2 (fast/VIP channel), P+1 (HA).
 	[[ -n $BROKER_PORT ]] || BROKER_PORT="$(pick_port -2 1)"
 	TAKEN[$BROKER_PORT]=1 TAKEN[$((BROKER_PORT - 2))]=1 TAKEN[$((BROKER_PORT + 1))]=1
@@ -375,8 +391,8 @@ choose_ports() {
 	printf 'NAMESRV_PORT=%s\nBROKER_PORT=%s\nREDIS_PORT=%s\n' \
 		"$NAMESRV_PORT" "$BROKER_PORT" "$REDIS_PORT" >"${PORTS_FILE}.tmp"
 	mv -f "${PORTS_FILE}.tmp" "$PORTS_FILE"
-	kept+=("$STACK_DIR")
-	printf '%s\n' "${kept[@]}" >"${REGISTRY}.tmp"
+	KEPT+=("$STACK_DIR")
+	printf '%s\n' "${KEPT[@]}" >"${REGISTRY}.tmp"
 	mv -f "${REGISTRY}.tmp" "$REGISTRY"
 	exec 7>&-
 }
@@ -674,6 +690,569 @@ lock_stack() {
 }
 
 # ---------------------------------------------------------------------------
+# HA mode (`up --ha`): RocketMQ controller mode, two replicated groups, and
+# Redis (AOF) under Sentinel. Additive: the single-node commands above are
+# unchanged; a stack dir whose mode file says "ha" routes the per-process
+# commands here.
+#
+#   namesrv      name server with the controller embedded (DLedger, 1 peer)
+#   broker-a-0/1 group broker-a: brokerId=-1, the controller elects the master
+#   broker-b-0/1 group broker-b (topics span both masters)
+#   redis-0/1    Redis with appendonly yes, appendfsync always; redis-1 starts
+#                as a replica of redis-0
+#   sentinel-0/1/2 three sentinels, quorum 2, master name "zeroloss"
+# ---------------------------------------------------------------------------
+
+readonly MODE_FILE="${STACK_DIR}/mode"
+readonly HA_GROUPS=(broker-a broker-b)
+readonly HA_BROKERS=(broker-a-0 broker-a-1 broker-b-0 broker-b-1)
+readonly HA_REDIS=(redis-0 redis-1)
+readonly HA_SENTINELS=(sentinel-0 sentinel-1 sentinel-2)
+readonly HA_MASTER_NAME=zeroloss
+# Election and failure detection timings (see deploy/local/README.md).
+readonly HA_SENTINEL_DOWN_MS=2000
+readonly HA_SENTINEL_FAILOVER_MS=10000
+# appendfsync for the HA Redis: "always" (see deploy/local/README.md for
+# what everysec would risk for each kind of record).
+readonly HA_APPENDFSYNC="${ZL_REDIS_APPENDFSYNC:-always}"
+
+is_ha() { [[ -f $MODE_FILE && "$(<"$MODE_FILE")" == ha ]]; }
+
+# HP maps a process name (namesrv, controller, broker-a-0, redis-0,
+# sentinel-0, ...) to its port; persisted in $PORTS_FILE as HA_<name>=port
+# next to the NAMESRV_PORT/BROKER_PORT/REDIS_PORT keys of the single-node
+# layout (so require_ports and the registry still work).
+declare -A HP=()
+
+load_ha_ports() {
+	local k v
+	HP=()
+	[[ -f $PORTS_FILE ]] || return 0
+	while IFS='=' read -r k v; do
+		[[ $k == HA_* ]] && HP[${k#HA_}]=$v
+	done <"$PORTS_FILE"
+}
+
+require_ha_ports() {
+	is_ha || die "${STACK_DIR} is not an HA stack (run 'up --ha')"
+	load_ha_ports
+	[[ -n ${HP[namesrv]:-} ]] || die "no ports known for ${STACK_DIR} (run 'up --ha' first)"
+}
+
+choose_ports_ha() {
+	load_ha_ports
+	mkdir -p "$CACHE_DIR" "$STACK_DIR"
+	exec 7>"${REGISTRY}.lock"
+	flock 7
+	reserve_other_stacks
+	local n p
+	for n in "${!HP[@]}"; do
+		p=${HP[$n]}
+		TAKEN[$p]=1
+		if [[ $n == broker-* ]]; then TAKEN[$((p - 2))]=1 TAKEN[$((p + 1))]=1; fi
+	done
+	for n in "${HA_BROKERS[@]}"; do
+		[[ -n ${HP[$n]:-} ]] && continue
+		p="$(pick_port -2 1)"
+		HP[$n]=$p
+		TAKEN[$p]=1 TAKEN[$((p - 2))]=1 TAKEN[$((p + 1))]=1
+	done
+	for n in namesrv controller "${HA_REDIS[@]}" "${HA_SENTINELS[@]}"; do
+		[[ -n ${HP[$n]:-} ]] && continue
+		p="$(pick_port)"
+		HP[$n]=$p
+		TAKEN[$p]=1
+	done
+	{
+		printf 'NAMESRV_PORT=%s\nBROKER_PORT=%s\nREDIS_PORT=%s\n' \
+			"${HP[namesrv]}" "${HP[broker-a-0]}" "${HP[redis-0]}"
+		for n in namesrv controller "${HA_BROKERS[@]}" "${HA_REDIS[@]}" "${HA_SENTINELS[@]}"; do
+			printf 'HA_%s=%s\n' "$n" "${HP[$n]}"
+		done
+	} >"${PORTS_FILE}.tmp"
+	mv -f "${PORTS_FILE}.tmp" "$PORTS_FILE"
+	KEPT+=("$STACK_DIR")
+	printf '%s\n' "${KEPT[@]}" >"${REGISTRY}.tmp"
+	mv -f "${REGISTRY}.tmp" "$REGISTRY"
+	exec 7>&-
+}
+
+# Process identity patterns: JVMs by their user.home, Redis by its port
+# (both redis-server and redis-sentinel retitle to "... 127.0.0.1:PORT").
+ha_pattern() {
+	case $1 in
+	namesrv | broker-*) printf '%s' "-Duser.home=${HOME_DIR}/$1" ;;
+	*) printf '%s' "127.0.0.1:${HP[$1]}" ;;
+	esac
+}
+ha_running() { pid_alive "${RUN_DIR}/$1.pid" "$(ha_pattern "$1")"; }
+
+install_sentinel() {
+	command -v redis-sentinel >/dev/null 2>&1 && return 0
+	log "redis-sentinel missing: installing it with apt-get"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get -qq \
+		-o DPkg::Lock::Timeout=300 update >&2
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get -qq -y \
+		-o DPkg::Lock::Timeout=300 -o Dpkg::Use-Pty=0 \
+		install redis-sentinel >&2
+	command -v redis-sentinel >/dev/null 2>&1 || die "redis-sentinel still missing after apt-get install"
+}
+
+# rcli PORT ARGS...: redis-cli against 127.0.0.1:PORT, 2 s timeout.
+rcli() {
+	local p=$1
+	shift
+	timeout 3 redis-cli -h 127.0.0.1 -p "$p" "$@" 2>/dev/null
+}
+
+write_ha_namesrv_conf() {
+	mkdir -p "$CONF_DIR" "${STORE_DIR}/controller"
+	# The controller runs inside the name server (enableControllerInNamesrv)
+	# as a one-peer DLedger group. Failure detection: a kill -9 closes the
+	# broker's channel and the controller elects at once; a hung broker is
+	# noticed after controllerHeartBeatTimeoutMills (broker side, 3 s)
+	# by a scan every scanNotActiveBrokerInterval (1 s).
+	cat >"${CONF_DIR}/namesrv.conf" <<CONF
+listenPort=${HP[namesrv]}
+bindAddress=127.0.0.1
+enableControllerInNamesrv=true
+controllerDLegerGroup=zl-controller
+controllerDLegerPeers=n0-127.0.0.1:${HP[controller]}
+controllerDLegerSelfId=n0
+controllerStorePath=${STORE_DIR}/controller
+scanNotActiveBrokerInterval=1000
+notifyBrokerRoleChanged=true
+enableElectUncleanMaster=false
+CONF
+}
+
+# write_ha_broker_conf NAME: NAME is <group>-<n>. Written once: a restarted
+# broker keeps its config and store (it rejoins as a slave).
+write_ha_broker_conf() {
+	local name=$1 group=${1%-*} port=${HP[$1]}
+	local conf="${CONF_DIR}/${name}.conf" store="${STORE_DIR}/${name}"
+	[[ -f $conf ]] && return 0
+	mkdir -p "$CONF_DIR" "$store"
+	cat >"$conf" <<CONF
+brokerClusterName=DefaultCluster
+brokerName=${group}
+# Controller mode: the controller assigns the id and elects the master.
+brokerId=-1
+brokerRole=SLAVE
+enableControllerMode=true
+controllerAddr=127.0.0.1:${HP[controller]}
+namesrvAddr=127.0.0.1:${HP[namesrv]}
+brokerIP1=127.0.0.1
+brokerIP2=127.0.0.1
+listenPort=${port}
+haListenPort=$((port + 1))
+storePathRootDir=${store}
+storePathCommitLog=${store}/commitlog
+storePathEpochFile=${store}/epochFileCheckpoint
+storePathBrokerIdentity=${store}/brokerIdentity
+# A send is acknowledged once every replica in the SyncStateSet has it
+# (sync replication); the disk flush stays asynchronous.
+allAckInSyncStateSet=true
+flushDiskType=ASYNC_FLUSH
+# Short timings: an election takes seconds.
+controllerHeartBeatTimeoutMills=3000
+brokerHeartbeatInterval=1000
+syncBrokerMetadataPeriod=1000
+checkSyncStateSetPeriod=1000
+syncControllerMetadataPeriod=1000
+# A slave more than this behind leaves the SyncStateSet (then writes stop
+# waiting for it). 15 s, not less: on a loaded machine a shorter window
+# makes the set flap, and a master killed while alone in it has no
+# electable successor (enableElectUncleanMaster=false).
+haMaxTimeSlaveNotCatchup=15000
+autoCreateTopicEnable=false
+autoCreateSubscriptionGroup=true
+timerWheelEnable=true
+mappedFileSizeCommitLog=67108864
+maxHashSlotNum=10000
+maxIndexNum=40000
+waitTimeMillsInSendQueue=3000
+osPageCacheBusyTimeOutMills=3000
+# Check-backs every 1 s, at most 60 (then the half message is discarded):
+# ~1 min. A new master can check a half message back only once the
+# gateway's transaction producer has a channel to it, after the Go client's
+# route refresh (up to 30 s); checks before that are wasted, and with 15 the
+# ledger lost undecided transactions. Also covers a Redis failover (the
+# gateway answers UNKNOWN meanwhile). The single-node stack keeps 5.
+transactionTimeOut=2000
+transactionCheckInterval=1000
+transactionCheckMax=60
+transactionOpBatchInterval=500
+messageDelayLevel=${ZL_DELAY_LEVELS}
+CONF
+}
+
+start_ha_proc() {
+	local name=$1 p=${HP[$1]}
+	mkdir -p "$LOG_DIR" "$RUN_DIR" "$REDIS_DIR"
+	case $name in
+	namesrv)
+		write_ha_namesrv_conf
+		require_free namesrv "$p" "${HP[controller]}"
+		java_cmd namesrv 128m 256m rmq.namesrv.logback.xml
+		log "starting namesrv on 127.0.0.1:${p} (controller on ${HP[controller]})"
+		spawn namesrv "${JAVA_CMD[@]}" "$NAMESRV_MAIN" -c "${CONF_DIR}/namesrv.conf"
+		;;
+	broker-*)
+		write_ha_broker_conf "$name"
+		require_free "$name" "$p" $((p - 2)) $((p + 1))
+		java_cmd "$name" 128m 384m rmq.broker.logback.xml
+		JAVA_CMD+=(-XX:MaxDirectMemorySize=256m)
+		log "starting ${name} on 127.0.0.1:${p}"
+		spawn "$name" "${JAVA_CMD[@]}" "$BROKER_MAIN" -c "${CONF_DIR}/${name}.conf"
+		;;
+	redis-*)
+		require_free "$name" "$p"
+		mkdir -p "${REDIS_DIR}/${name}"
+		# A (re)started node joins as a replica of the current master, if
+		# the sentinels know one that is not itself.
+		local master="" args=()
+		master="$(ha_redis_master_port || true)"
+		if [[ -n $master && $master != "$p" ]]; then
+			args=(--replicaof 127.0.0.1 "$master")
+		elif [[ $name != redis-0 && -z $master ]]; then
+			args=(--replicaof 127.0.0.1 "${HP[redis-0]}")
+		fi
+		log "starting ${name} on 127.0.0.1:${p} ${args[*]}"
+		spawn "$name" redis-server --bind 127.0.0.1 --port "$p" \
+			--dir "${REDIS_DIR}/${name}" --daemonize no --logfile '' \
+			--appendonly yes --appendfsync "$HA_APPENDFSYNC" --save '' \
+			--replica-announce-ip 127.0.0.1 "${args[@]}"
+		;;
+	sentinel-*)
+		require_free "$name" "$p"
+		local dir="${REDIS_DIR}/${name}" conf="${REDIS_DIR}/${name}/sentinel.conf"
+		mkdir -p "$dir"
+		# Sentinel rewrites its file (known replicas, sentinels, epoch):
+		# written once, kept across restarts.
+		[[ -f $conf ]] || cat >"$conf" <<CONF
+bind 127.0.0.1
+port ${p}
+daemonize no
+logfile ""
+dir ${dir}
+sentinel announce-ip 127.0.0.1
+sentinel monitor ${HA_MASTER_NAME} 127.0.0.1 ${HP[redis-0]} 2
+sentinel down-after-milliseconds ${HA_MASTER_NAME} ${HA_SENTINEL_DOWN_MS}
+sentinel failover-timeout ${HA_MASTER_NAME} ${HA_SENTINEL_FAILOVER_MS}
+sentinel parallel-syncs ${HA_MASTER_NAME} 1
+CONF
+		log "starting ${name} on 127.0.0.1:${p}"
+		spawn "$name" redis-sentinel "$conf"
+		;;
+	*) die "unknown process ${name}" ;;
+	esac
+}
+
+# ha_redis_master_port: the port of the Redis master according to the first
+# sentinel that answers.
+ha_redis_master_port() {
+	local s out
+	for s in "${HA_SENTINELS[@]}"; do
+		out="$(rcli "${HP[$s]}" SENTINEL get-master-addr-by-name "$HA_MASTER_NAME")" || continue
+		out="$(sed -n 2p <<<"$out")"
+		[[ $out =~ ^[0-9]+$ ]] && { printf '%s\n' "$out"; return 0; }
+	done
+	return 1
+}
+
+# ha_name_of_port PORT: the process name listening on PORT.
+ha_name_of_port() {
+	local n
+	for n in "${!HP[@]}"; do
+		[[ ${HP[$n]} == "$1" ]] && { printf '%s\n' "$n"; return 0; }
+	done
+	return 1
+}
+
+# ha_cluster: "group bid addr" lines from clusterList.
+ha_cluster() {
+	# The whole table (no early stop: the rows come in no fixed order).
+	mqadmin_capture clusterList -n "127.0.0.1:${HP[namesrv]}" |
+		awk '$1 == "DefaultCluster" && $2 ~ /^broker-/ { print $2, $3, $4 }'
+}
+
+# ha_master GROUP: the name of GROUP's master broker process (from the
+# name server's route: the broker registered with id 0).
+ha_master() {
+	local group=$1 g bid addr try
+	# mqadmin may come back empty on a loaded machine: ask a few times.
+	for try in 1 2 3 4 5; do
+		while read -r g bid addr; do
+			if [[ $g == "$group" && $bid == 0 ]]; then
+				ha_name_of_port "${addr##*:}"
+				return $?
+			fi
+		done < <(ha_cluster)
+		sleep 1
+	done
+	return 1
+}
+
+# ha_wait_brokers DEADLINE [NAME...]: every named broker (default all) is
+# registered with the name server, and every group has a master whose
+# SyncStateSet holds both replicas.
+ha_wait_brokers() {
+	local deadline=$1 n g bid addr out ok
+	shift
+	local want=("$@")
+	((${#want[@]})) || want=("${HA_BROKERS[@]}")
+	for n in "${want[@]}"; do
+		until grep -q 'boot success' "${LOG_DIR}/${n}.out" 2>/dev/null; do
+			ha_running "$n" || { log "${n} exited"; tail_logs "${LOG_DIR}/${n}.out" "${HOME_DIR}/${n}/logs/rocketmqlogs/broker.log"; exit 1; }
+			(($(now) < deadline)) || { log "TIMEOUT: ${n} did not boot"; tail_logs "${LOG_DIR}/${n}.out" "${HOME_DIR}/${n}/logs/rocketmqlogs/broker.log"; exit 1; }
+			sleep 0.5
+		done
+	done
+	# A group counts as full once its SyncStateSet was seen with both
+	# replicas (it can flap under load; the latest master is what counts).
+	local -A full=()
+	while :; do
+		out="$(ha_cluster)"
+		ok=1
+		for n in "${want[@]}"; do
+			if ! grep -q " 127.0.0.1:${HP[$n]}\$" <<<"$out"; then
+				ok=0
+				# Nudge the broker to register now (see wait_ready).
+				mqadmin_until 'update broker config success' updateBrokerConfig \
+					-b "127.0.0.1:${HP[$n]}" -k brokerPermission -v 6 >/dev/null
+			fi
+		done
+		for g in "${HA_GROUPS[@]}"; do
+			grep -q "^${g} 0 " <<<"$out" || ok=0
+		done
+		if ((ok)); then
+			for g in "${HA_GROUPS[@]}"; do
+				[[ -n ${full[$g]:-} ]] && continue
+				# "#SyncStateSetNums" counts the replicas in the SyncStateSet.
+				out="$(mqadmin_until 'SyncStateSetNums' getSyncStateSet \
+					-a "127.0.0.1:${HP[controller]}" -b "$g")"
+				if [[ $out =~ SyncStateSetNums[[:space:]]+([0-9]+) ]] && ((BASH_REMATCH[1] >= 2)); then
+					full[$g]=1
+				else
+					ok=0
+				fi
+			done
+		fi
+		((ok)) && break
+		(($(now) < deadline)) || {
+			printf '%s\n' "----- clusterList -----" "$(ha_cluster)" "----- syncStateSet -----" "$out" >&2
+			die "TIMEOUT: brokers not registered with a master and a full SyncStateSet"
+		}
+		sleep 1
+	done
+	log "brokers ready: $(ha_cluster | tr '\n' ';')"
+}
+
+# ha_wait_redis DEADLINE: the sentinels agree on a master with a replica.
+ha_wait_redis() {
+	local deadline=$1 out
+	until out="$(rcli "${HP[sentinel-0]}" SENTINEL ckquorum "$HA_MASTER_NAME")" &&
+		[[ $out == OK*"3 usable"* ]] &&
+		[[ "$(rcli "${HP[sentinel-0]}" SENTINEL master "$HA_MASTER_NAME" | awk 'p { print; exit } $0 == "num-slaves" { p = 1 }')" -ge 1 ]]; do
+		(($(now) < deadline)) || { log "TIMEOUT: sentinels not ready: ${out}"; tail_logs "${LOG_DIR}"/sentinel-0.out "${LOG_DIR}"/redis-0.out; exit 1; }
+		sleep 0.5
+	done
+	log "redis ready: master 127.0.0.1:$(ha_redis_master_port), ${out}"
+}
+
+write_ha_env() {
+	cat >"${ENV_FILE}.tmp" <<CONF
+ZEROLOSS_NAMESRV=127.0.0.1:${HP[namesrv]}
+ZEROLOSS_REDIS_ADDRS=127.0.0.1:${HP[sentinel-0]},127.0.0.1:${HP[sentinel-1]},127.0.0.1:${HP[sentinel-2]}
+ZEROLOSS_REDIS_MASTER_NAME=${HA_MASTER_NAME}
+ZL_CONTROLLER=127.0.0.1:${HP[controller]}
+ZL_HA=1
+ZL_STACK_DIR=${STACK_DIR}
+CONF
+	mv -f "${ENV_FILE}.tmp" "$ENV_FILE"
+}
+
+ha_all() { printf '%s\n' "${HA_REDIS[@]}" "${HA_SENTINELS[@]}" namesrv "${HA_BROKERS[@]}"; }
+
+ha_answering() {
+	local n
+	for n in $(ha_all); do ha_running "$n" || return 1; done
+}
+
+cmd_up_ha() {
+	cmd_install
+	install_sentinel
+	lock_stack
+	if [[ -f $STACK_DIR/ports ]] && ! is_ha; then
+		die "${STACK_DIR} holds a single-node stack: 'down' it first or use another ZL_STACK_DIR"
+	fi
+	mkdir -p "$STACK_DIR"
+	echo ha >"$MODE_FILE"
+	load_ha_ports
+	if [[ -f $ENV_FILE && -n ${HP[namesrv]:-} ]] && ha_answering; then
+		log "HA stack already running in ${STACK_DIR}"
+		cat "$ENV_FILE"
+		return 0
+	fi
+	rm -f "$ENV_FILE"
+	choose_ports_ha
+	mkdir -p "$LOG_DIR" "$RUN_DIR" "$HOME_DIR" "$RMQ_HOME"
+	local deadline=$(($(now) + READY_TIMEOUT * 4)) n
+	for n in "${HA_REDIS[@]}" "${HA_SENTINELS[@]}"; do
+		ha_running "$n" || start_ha_proc "$n"
+	done
+	if ! ha_running namesrv; then
+		start_ha_proc namesrv
+		until port_open "${HP[namesrv]}" && port_open "${HP[controller]}"; do
+			ha_running namesrv || { log "namesrv exited"; tail_logs "${LOG_DIR}/namesrv.out"; exit 1; }
+			(($(now) < deadline)) || { log "TIMEOUT: namesrv/controller ports"; tail_logs "${LOG_DIR}/namesrv.out" "${HOME_DIR}/namesrv/logs/rocketmqlogs/namesrv.log"; exit 1; }
+			sleep 0.3
+		done
+	fi
+	for n in "${HA_BROKERS[@]}"; do
+		ha_running "$n" || start_ha_proc "$n"
+	done
+	ha_wait_redis "$deadline"
+	ha_wait_brokers "$deadline"
+	write_ha_env
+	log "HA stack ready in ${STACK_DIR}"
+	cat "$ENV_FILE"
+}
+
+cmd_down_ha() {
+	local n
+	load_ha_ports
+	for n in "${HA_BROKERS[@]}"; do stop_proc "$n" "$(ha_pattern "$n")" 20; done
+	stop_proc namesrv "$(ha_pattern namesrv)" 20
+	for n in "${HA_SENTINELS[@]}" "${HA_REDIS[@]}"; do
+		[[ -n ${HP[$n]:-} ]] && stop_proc "$n" "$(ha_pattern "$n")" 20
+	done
+}
+
+# kill_ha NAME: SIGKILL, then wait until it is gone and its ports closed.
+kill_ha() {
+	local name=$1 pid p
+	[[ -n ${HP[$name]:-} ]] || die "unknown process ${name}"
+	if ha_running "$name"; then
+		pid="$(<"${RUN_DIR}/${name}.pid")"
+		log "killing ${name} (pid ${pid}) with SIGKILL"
+		kill -KILL "$pid" 2>/dev/null || true
+		local deadline=$(($(now) + 20))
+		while ha_running "$name"; do
+			(($(now) < deadline)) || die "${name} pid ${pid} still alive"
+			sleep 0.1
+		done
+	else
+		log "${name} not running"
+	fi
+	p=${HP[$name]}
+	local ports=("$p")
+	[[ $name == broker-* ]] && ports+=($((p - 2)) $((p + 1)))
+	for p in "${ports[@]}"; do
+		wait_port_closed "$p" 20 || die "port ${p} still open after killing ${name}"
+	done
+	rm -f "${RUN_DIR}/${name}.pid"
+}
+
+cmd_kill() {
+	(($# == 1)) || die "usage: kill <process>"
+	lock_stack
+	require_ha_ports
+	kill_ha "$1"
+}
+
+cmd_kill_master() {
+	(($# == 1)) || die "usage: kill-master <group>"
+	lock_stack
+	require_ha_ports
+	local name
+	name="$(ha_master "$1")" || die "no master registered for $1"
+	kill_ha "$name"
+	printf '%s\n' "$name"
+}
+
+cmd_master() {
+	(($# == 1)) || die "usage: master <group>"
+	require_ha_ports
+	ha_master "$1" || die "no master registered for $1"
+}
+
+cmd_redis_master() {
+	require_ha_ports
+	local p
+	p="$(ha_redis_master_port)" || die "no sentinel answers"
+	ha_name_of_port "$p"
+}
+
+cmd_kill_redis_master() {
+	lock_stack
+	require_ha_ports
+	local p name
+	p="$(ha_redis_master_port)" || die "no sentinel answers"
+	name="$(ha_name_of_port "$p")" || die "unknown redis port ${p}"
+	kill_ha "$name"
+	printf '%s\n' "$name"
+}
+
+# cmd_start NAME: start one process of an HA stack again and wait until it
+# serves (a broker: registered with the name server; Redis: answers PING).
+cmd_start() {
+	(($# == 1)) || die "usage: start <process>"
+	lock_stack
+	require_ha_ports
+	# A broker's catch-up into the SyncStateSet is slow on a loaded machine.
+	local name=$1 deadline=$(($(now) + READY_TIMEOUT * 4))
+	[[ -n ${HP[$name]:-} ]] || die "unknown process ${name}"
+	ha_running "$name" || start_ha_proc "$name"
+	# Waiting needs no lock: a kill of another process may go on meanwhile.
+	exec 9>&-
+	case $name in
+	broker-*) ha_wait_brokers "$deadline" "$name" ;;
+	*)
+		until redis_ping "${HP[$name]}"; do
+			ha_running "$name" || { tail_logs "${LOG_DIR}/${name}.out"; die "${name} exited"; }
+			(($(now) < deadline)) || die "TIMEOUT: ${name} not answering"
+			sleep 0.2
+		done
+		;;
+	esac
+	log "${name} running"
+}
+
+cmd_status_ha() {
+	local rc=0 n
+	load_ha_ports
+	for n in $(ha_all); do
+		if ha_running "$n"; then
+			printf '%-11s running  pid %s  127.0.0.1:%s\n' "$n" "$(<"${RUN_DIR}/${n}.pid")" "${HP[$n]}"
+		else
+			printf '%-11s stopped  127.0.0.1:%s\n' "$n" "${HP[$n]}"
+			rc=1
+		fi
+	done
+	return "$rc"
+}
+
+# cmd_create_topic_ha TOPIC QUEUES: create the topic on every broker of both
+# groups (masters and slaves), so that a slave promoted before its periodic
+# metadata sync (every 10 s) already knows the topic.
+cmd_create_topic_ha() {
+	local topic=$1 queues=$2 n out
+	load_ha_ports
+	for n in "${HA_BROKERS[@]}"; do
+		ha_running "$n" || continue
+		out="$(mqadmin_until 'TopicConfig [' updateTopic -b "127.0.0.1:${HP[$n]}" \
+			-t "$topic" -r "$queues" -w "$queues")"
+		[[ $out == *"create topic to 127.0.0.1:${HP[$n]} success"* ]] || {
+			printf '%s\n' "$out" >&2
+			die "create-topic ${topic} on ${n} failed"
+		}
+	done
+	log "topic ${topic} created on every running broker (${queues} queues per group)"
+}
+
+# ---------------------------------------------------------------------------
 # Commands
 # ---------------------------------------------------------------------------
 
@@ -731,6 +1310,7 @@ cmd_up() {
 
 cmd_down() {
 	lock_stack
+	if is_ha; then cmd_down_ha; fi
 	stop_proc broker "$(broker_pattern)" 20
 	stop_proc namesrv "$(namesrv_pattern)" 20
 	stop_proc redis "$(redis_pattern)" 20
@@ -803,6 +1383,12 @@ cmd_status() {
 
 cmd_env() {
 	[[ -f $ENV_FILE ]] || die "stack ${STACK_DIR} is not up"
+	if is_ha; then
+		load_ha_ports
+		ha_answering || die "HA stack ${STACK_DIR} is not fully running (see 'status')"
+		cat "$ENV_FILE"
+		return 0
+	fi
 	if ! { redis_running && namesrv_running && broker_running; }; then
 		die "stack ${STACK_DIR} is not fully running (see 'status')"
 	fi
@@ -821,6 +1407,10 @@ cmd_create_topic() {
 	local topic=$1 queues=${2:-4} out
 	[[ $queues =~ ^[1-9][0-9]*$ ]] || die "queues must be a positive integer"
 	require_ports
+	if is_ha; then
+		cmd_create_topic_ha "$topic" "$queues"
+		return 0
+	fi
 	# The TopicConfig dump is printed after the per-broker success lines.
 	out="$(mqadmin_until 'TopicConfig [' updateTopic -n "127.0.0.1:${NAMESRV_PORT}" \
 		-c DefaultCluster -t "$topic" -r "$queues" -w "$queues")"
@@ -834,7 +1424,7 @@ cmd_create_topic() {
 }
 
 usage() {
-	sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -844,14 +1434,22 @@ main() {
 	shift
 	case $cmd in
 	install) cmd_install ;;
-	up) cmd_up ;;
+	up)
+		if [[ ${1:-} == --ha ]]; then cmd_up_ha; else cmd_up; fi
+		;;
 	down) cmd_down ;;
-	stop-broker) cmd_stop_broker ;;
-	start-broker) cmd_start_broker ;;
-	status) cmd_status ;;
+	stop-broker) if is_ha; then cmd_kill "$@"; else cmd_stop_broker; fi ;;
+	start-broker) if is_ha; then cmd_start "$@"; else cmd_start_broker; fi ;;
+	status) if is_ha; then cmd_status_ha; else cmd_status; fi ;;
 	env) cmd_env ;;
 	mqadmin) cmd_mqadmin "$@" ;;
 	create-topic) cmd_create_topic "$@" ;;
+	kill) cmd_kill "$@" ;;
+	start) cmd_start "$@" ;;
+	master) cmd_master "$@" ;;
+	kill-master) cmd_kill_master "$@" ;;
+	redis-master) cmd_redis_master ;;
+	kill-redis-master) cmd_kill_redis_master ;;
 	-h | --help | help) usage ;;
 	*)
 		log "unknown command: ${cmd}"
