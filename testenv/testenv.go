@@ -159,11 +159,24 @@ func (s Stack) StartBroker(t testing.TB) {
 // Redis returns a client of the stack's Redis, closed when the test ends.
 func (s Stack) Redis(t testing.TB) redis.UniversalClient {
 	t.Helper()
+	return s.RedisDB(t, -1)
+}
+
+// RedisDB returns a client of database db of the stack's Redis (-1: the
+// stack's own), closed when the test ends. Tests whose Redis state every
+// gateway on the stack would act on (a transaction resolver's schedule)
+// use a database of their own, so other packages' gateways, running at the
+// same time, do not act as their replicas.
+func (s Stack) RedisDB(t testing.TB, db int) redis.UniversalClient {
+	t.Helper()
 	o, err := redis.ParseURL(s.RedisURL)
 	if err != nil {
 		t.Fatalf("testenv: redis url: %v", err)
 	}
-	c := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{o.Addr}, DB: o.DB})
+	if db < 0 {
+		db = o.DB
+	}
+	c := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{o.Addr}, DB: db})
 	t.Cleanup(func() { c.Close() })
 	return c
 }

@@ -70,7 +70,8 @@ func newRaceEnv(t *testing.T, s testenv.Stack, cfg Config, hook http.Handler) *r
 	t.Cleanup(srv.Close)
 	e.topic = s.Topic(t, "race", 1)
 	e.recv = s.Consume(t, e.topic)
-	rdb := s.Redis(t)
+	// Database 2: no other package's gateway resolves these transactions.
+	rdb := s.RedisDB(t, 2)
 	group := "test-race-" + msgid.New(time.Now()).String()[:16]
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if cfg.CheckMax == 0 {
