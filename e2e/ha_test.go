@@ -266,7 +266,7 @@ func TestHAHalfMessagesEndOnTheNewMaster(t *testing.T) {
 	topic := h.GroupTopic(t, "orders-ha-tx", "broker-a", 1)
 	recv := h.Consume(t, topic)
 	hook := newCheckHook(t, func(checkCall) (int, string) { return 200, `{"decision":"unknown"}` })
-	prd := registerProducer(t, g, testenv.OrdersKey, hook)
+	prd := registerProducer(t, g, testenv.OrdersOpsKey, hook)
 
 	var commits, rollbacks []txView
 	for i := 0; i < 3; i++ {
@@ -386,7 +386,7 @@ func TestHARedisFailoverKeepsAcknowledgedRecords(t *testing.T) {
 	recv := h.Consume(t, topic)
 	url := g.URL + "/v1/topics/" + topic + "/messages"
 	hook := newCheckHook(t, func(checkCall) (int, string) { return 200, `{"decision":"unknown"}` })
-	prd := registerProducer(t, g, testenv.OrdersKey, hook)
+	prd := registerProducer(t, g, testenv.OrdersOpsKey, hook)
 
 	body := []byte(`{"body":"pay 10 EUR"}`)
 	idem := "pay-" + topic
