@@ -446,17 +446,20 @@ func (s *Service) callLater(tx Transaction, checkTimes int, last bool) bool {
 	select {
 	case s.sem <- struct{}{}:
 	default:
+		// Not asked: the transaction stays pending (the resolver asks
+		// again and expires it only after the check window), never
+		// expired on a question nobody put to the producer.
 		s.metrics.CheckWebhook.WithLabelValues("busy").Inc()
-		if last {
-			s.expire(tx, checkTimes)
-		}
 		return false
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		defer func() { <-s.sem }()
-		if d := s.callCheck(tx, checkTimes); d == broker.Unknown && last {
+		// Only an answer of the producer's ends it as undecided: a check
+		// another replica is making (its answer may still commit) or a
+		// failed producer lookup is no answer.
+		if d, asked := s.callCheck(tx, checkTimes); d == broker.Unknown && asked && last {
 			s.expire(tx, checkTimes)
 		}
 	}()
@@ -478,18 +481,19 @@ type checkBody struct {
 // callCheck asks the producer's check URL about tx (one replica at a time
 // per transaction) and, on commit or rollback, stores the decision and
 // ends the transaction; it returns the decision reached (Unknown when
-// none, or when another replica is asking).
-func (s *Service) callCheck(tx Transaction, checkTimes int) broker.Decision {
+// none) and whether the producer was asked at all (false when another
+// replica is asking or the producer could not be read).
+func (s *Service) callCheck(tx Transaction, checkTimes int) (broker.Decision, bool) {
 	p, err := s.store.GetProducer(s.bg, tx.Tenant, tx.ProducerID)
 	if err != nil {
 		s.recordOutcome(tx, "no_producer")
-		return broker.Unknown
+		return broker.Unknown, !errors.Is(err, ErrNotFound)
 	}
 	ctx, cancel := context.WithTimeout(s.bg, p.Timeout+2*time.Second+s.cfg.EndTimeout)
 	defer cancel()
 	ok, err := s.store.LockCheck(ctx, tx.ID, p.Timeout+2*time.Second)
 	if err != nil || !ok {
-		return broker.Unknown // another replica is asking
+		return broker.Unknown, false // another replica is asking
 	}
 	defer func() { _ = s.store.UnlockCheck(context.WithoutCancel(ctx), tx.ID) }()
 
@@ -504,13 +508,13 @@ func (s *Service) callCheck(tx Transaction, checkTimes int) broker.Decision {
 	s.metrics.CheckWebhook.WithLabelValues(outcome).Inc()
 	s.recordOutcome(tx, outcome)
 	if d == broker.Unknown {
-		return broker.Unknown
+		return broker.Unknown, true
 	}
 	moved, end, state, err := s.store.Decide(ctx, tx.ID, d, "check", s.endLease(), nil)
 	if err != nil {
 		s.log.Info("txcallback: check webhook answered after the transaction was decided",
 			slog.String("transaction", tx.ID), slog.String("state", string(state)), slog.String("answer", d.String()))
-		return broker.Unknown
+		return broker.Unknown, true
 	}
 	if moved {
 		s.decided(tx, state)
@@ -518,7 +522,7 @@ func (s *Service) callCheck(tx Transaction, checkTimes int) broker.Decision {
 	if end {
 		s.end(ctx, tx.ID, tx.Half, d)
 	}
-	return d
+	return d, true
 }
 
 func (s *Service) recordOutcome(tx Transaction, outcome string) {

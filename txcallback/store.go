@@ -100,8 +100,11 @@ if not st then
 end
 local since = tonumber(redis.call('HGET', KEYS[1], 'sendingAt') or '0')
 if st == 'aborted' or (st == 'sending' and now - since > tonumber(ARGV[3])) then
-  redis.call('HSET', KEYS[1], 'state', 'sending', 'sendingAt', now)
+  -- The retry's record (its createdAt) replaces the first attempt's, so the
+  -- resolver measures the check window from the half message now sent.
+  redis.call('HSET', KEYS[1], 'static', ARGV[1], 'state', 'sending', 'sendingAt', now)
   redis.call('HDEL', KEYS[1], 'decidedAt', 'decidedBy')
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return {'retaken', st}
 end
 return {'exists', st}
