@@ -50,6 +50,12 @@ func (a *Admin) CreateTopic(ctx context.Context, cluster, topic string, queues i
 			return fmt.Errorf("broker: create topic %s on %s: %w", topic, addr, &remoteError{resp.Code, resp.Remark})
 		}
 	}
+	return a.waitRouted(ctx, topic)
+}
+
+// waitRouted waits until the name servers route topic (a topic just
+// created is not routed before the brokers' next registration).
+func (a *Admin) waitRouted(ctx context.Context, topic string) error {
 	for {
 		tr, err := a.rm.route(ctx, a.nameServers, topic)
 		if err == nil && len(tr.QueueDatas) > 0 {

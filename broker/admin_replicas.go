@@ -2,10 +2,8 @@ package broker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
-	"time"
 )
 
 // Brokers returns, for every broker group (brokerName) of cluster, its
@@ -74,18 +72,5 @@ func (a *Admin) createOnReplicas(ctx context.Context, cluster, only, topic strin
 	if masters == 0 {
 		return fmt.Errorf("broker: no master broker in cluster %q (group %q)", cluster, only)
 	}
-	for {
-		tr, err := a.rm.route(ctx, a.nameServers, topic)
-		if err == nil && len(tr.QueueDatas) > 0 {
-			return nil
-		}
-		if err != nil && !errors.Is(err, ErrTopicNotFound) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("broker: topic %s not routed yet: %w", topic, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return a.waitRouted(ctx, topic)
 }
