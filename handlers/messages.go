@@ -14,11 +14,11 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/zeroloss/zeroloss/api"
-	"github.com/zeroloss/zeroloss/auth"
-	"github.com/zeroloss/zeroloss/broker"
-	"github.com/zeroloss/zeroloss/brokertext"
-	"github.com/zeroloss/zeroloss/msgid"
-	"github.com/zeroloss/zeroloss/problem"
+	"github.com/zeroloss/zeroloss/internal/auth"
+	"github.com/zeroloss/zeroloss/internal/broker"
+	"github.com/zeroloss/zeroloss/internal/brokertext"
+	"github.com/zeroloss/zeroloss/internal/msgid"
+	"github.com/zeroloss/zeroloss/internal/problem"
 )
 
 // Sender sends messages to the broker (broker.Producer). Send and SendBatch

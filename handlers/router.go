@@ -13,8 +13,8 @@ import (
 
 	"github.com/zeroloss/zeroloss/api"
 	"github.com/zeroloss/zeroloss/middleware"
-	"github.com/zeroloss/zeroloss/problem"
-	"github.com/zeroloss/zeroloss/telemetry"
+	"github.com/zeroloss/zeroloss/internal/problem"
+	"github.com/zeroloss/zeroloss/internal/telemetry"
 )
 
 // RouterDeps is what the router is built from.

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/zeroloss/zeroloss/api"
-	"github.com/zeroloss/zeroloss/brokertext"
-	"github.com/zeroloss/zeroloss/delivery"
-	"github.com/zeroloss/zeroloss/problem"
-	"github.com/zeroloss/zeroloss/subscription"
+	"github.com/zeroloss/zeroloss/internal/brokertext"
+	"github.com/zeroloss/zeroloss/internal/push"
+	"github.com/zeroloss/zeroloss/internal/problem"
+	"github.com/zeroloss/zeroloss/internal/subscription"
 )
 
 // SubService manages subscriptions (subscription.Service).
@@ -25,9 +25,9 @@ type SubService interface {
 	Delete(ctx context.Context, tenant, id string) error
 }
 
-// DeadLetterQueues lists, redrives and purges dead letters (delivery.DeadLetters).
+// DeadLetterQueues lists, redrives and purges dead letters (push.DeadLetters).
 type DeadLetterQueues interface {
-	List(ctx context.Context, s subscription.Subscription, limit int) ([]delivery.DeadLetter, error)
+	List(ctx context.Context, s subscription.Subscription, limit int) ([]push.DeadLetter, error)
 	Redrive(ctx context.Context, s subscription.Subscription, ids []string) (int, error)
 	Purge(ctx context.Context, s subscription.Subscription) (int, error)
 }
@@ -238,7 +238,7 @@ func (h *Subscriptions) RedriveDeadLetters(ctx context.Context, req api.RedriveD
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	n, err := h.dlq.Redrive(rctx, s, ids)
-	var nr *delivery.NotRedrivableError
+	var nr *push.NotRedrivableError
 	if errors.As(err, &nr) {
 		return nil, problem.Wrap(problem.MessageRejected, fmt.Sprintf(
 			"%d dead letters were sent back; dead letter %s cannot be sent again (%s): redrive the others by id, or purge",

@@ -9,10 +9,10 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/zeroloss/zeroloss/api"
-	"github.com/zeroloss/zeroloss/auth"
-	"github.com/zeroloss/zeroloss/broker"
-	"github.com/zeroloss/zeroloss/msgid"
-	"github.com/zeroloss/zeroloss/problem"
+	"github.com/zeroloss/zeroloss/internal/auth"
+	"github.com/zeroloss/zeroloss/internal/broker"
+	"github.com/zeroloss/zeroloss/internal/msgid"
+	"github.com/zeroloss/zeroloss/internal/problem"
 	"github.com/zeroloss/zeroloss/txcallback"
 )
 

@@ -37,8 +37,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/zeroloss/zeroloss/broker"
-	"github.com/zeroloss/zeroloss/webhook"
+	"github.com/zeroloss/zeroloss/internal/broker"
+	"github.com/zeroloss/zeroloss/internal/webhook"
 )
 
 // TxPropertyKey is the message property that links a half message to its

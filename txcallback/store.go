@@ -10,7 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/zeroloss/zeroloss/broker"
+	"github.com/zeroloss/zeroloss/internal/broker"
 )
 
 // State is a transaction's state.
