@@ -17,18 +17,18 @@ import (
 
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/zeroloss/zeroloss/config"
+	"github.com/zeroloss/zeroloss/handlers"
 	"github.com/zeroloss/zeroloss/internal/auth"
 	"github.com/zeroloss/zeroloss/internal/broker"
-	"github.com/zeroloss/zeroloss/config"
-	"github.com/zeroloss/zeroloss/internal/push"
-	"github.com/zeroloss/zeroloss/handlers"
 	"github.com/zeroloss/zeroloss/internal/idempotency"
 	"github.com/zeroloss/zeroloss/internal/problem"
+	"github.com/zeroloss/zeroloss/internal/push"
 	"github.com/zeroloss/zeroloss/internal/subscription"
 	"github.com/zeroloss/zeroloss/internal/telemetry"
 	"github.com/zeroloss/zeroloss/internal/testenv"
-	"github.com/zeroloss/zeroloss/txcallback"
 	"github.com/zeroloss/zeroloss/internal/webhook"
+	"github.com/zeroloss/zeroloss/txcallback"
 )
 
 // The principals of the authorization matrix. "scoped" may subscribe to

@@ -18,11 +18,11 @@ import (
 
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/zeroloss/zeroloss/config"
+	"github.com/zeroloss/zeroloss/handlers"
 	"github.com/zeroloss/zeroloss/internal/auth"
 	"github.com/zeroloss/zeroloss/internal/broker"
 	"github.com/zeroloss/zeroloss/internal/brokertext"
-	"github.com/zeroloss/zeroloss/config"
-	"github.com/zeroloss/zeroloss/handlers"
 	"github.com/zeroloss/zeroloss/internal/idempotency"
 	"github.com/zeroloss/zeroloss/internal/problem"
 	"github.com/zeroloss/zeroloss/internal/telemetry"

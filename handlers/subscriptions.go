@@ -8,8 +8,8 @@ import (
 
 	"github.com/zeroloss/zeroloss/api"
 	"github.com/zeroloss/zeroloss/internal/brokertext"
-	"github.com/zeroloss/zeroloss/internal/push"
 	"github.com/zeroloss/zeroloss/internal/problem"
+	"github.com/zeroloss/zeroloss/internal/push"
 	"github.com/zeroloss/zeroloss/internal/subscription"
 )
 

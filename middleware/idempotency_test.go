@@ -10,13 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zeroloss/zeroloss/internal/auth"
 	"github.com/zeroloss/zeroloss/config"
+	"github.com/zeroloss/zeroloss/internal/auth"
 	"github.com/zeroloss/zeroloss/internal/idempotency"
-	"github.com/zeroloss/zeroloss/middleware"
 	"github.com/zeroloss/zeroloss/internal/msgid"
 	"github.com/zeroloss/zeroloss/internal/problem"
 	"github.com/zeroloss/zeroloss/internal/testenv"
+	"github.com/zeroloss/zeroloss/middleware"
 )
 
 // TestIdempotencyMiddleware runs the middleware over the real Redis store.

@@ -22,18 +22,18 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/rlog"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/zeroloss/zeroloss/internal/auth"
-	"github.com/zeroloss/zeroloss/internal/broker"
 	"github.com/zeroloss/zeroloss/config"
 	"github.com/zeroloss/zeroloss/dedup"
-	"github.com/zeroloss/zeroloss/internal/push"
 	"github.com/zeroloss/zeroloss/handlers"
+	"github.com/zeroloss/zeroloss/internal/auth"
+	"github.com/zeroloss/zeroloss/internal/broker"
 	"github.com/zeroloss/zeroloss/internal/idempotency"
-	"github.com/zeroloss/zeroloss/middleware"
+	"github.com/zeroloss/zeroloss/internal/push"
 	"github.com/zeroloss/zeroloss/internal/subscription"
 	"github.com/zeroloss/zeroloss/internal/telemetry"
-	"github.com/zeroloss/zeroloss/txcallback"
 	"github.com/zeroloss/zeroloss/internal/webhook"
+	"github.com/zeroloss/zeroloss/middleware"
+	"github.com/zeroloss/zeroloss/txcallback"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".

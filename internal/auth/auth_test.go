@@ -3,8 +3,8 @@ package auth_test
 import (
 	"testing"
 
-	"github.com/zeroloss/zeroloss/internal/auth"
 	"github.com/zeroloss/zeroloss/config"
+	"github.com/zeroloss/zeroloss/internal/auth"
 )
 
 func TestAllows(t *testing.T) {
