@@ -275,37 +275,6 @@ func (h *Transactions) RotateProducerSecret(ctx context.Context, req api.RotateP
 	return api.RotateProducerSecret200JSONResponse(withSecret(prd)), nil
 }
 
-// txNotFound is the one answer for a transaction that is missing, of
-// another tenant, or on a topic the key may not run transactions on.
-const txNotFound = "no such transaction for this API key's tenant"
-
-func txProblem(err error) error {
-	var pe *problem.Error
-	if errors.As(err, &pe) {
-		return pe
-	}
-	if pe, ok := textProblem(err); ok {
-		return pe
-	}
-	switch {
-	case errors.Is(err, txcallback.ErrProducerNotFound):
-		return problem.New(problem.ProducerNotFound, "no such producer for this API key's tenant")
-	case errors.Is(err, txcallback.ErrTxNotFound):
-		return problem.New(problem.TransactionNotFound, txNotFound)
-	case errors.Is(err, txcallback.ErrInvalidURL):
-		return problem.Wrap(problem.InvalidWebhookURL, "the URL must be absolute http(s) without credentials, and not name a loopback, private, link-local or other non-global address", err)
-	case errors.Is(err, broker.ErrUnconfirmed), errors.Is(err, broker.ErrNotStarted):
-		return problem.Wrap(problem.SendUnconfirmed,
-			"the broker did not confirm the half message; the transaction was not begun; retry with the same Idempotency-Key", err).WithRetryAfter(1)
-	case errors.Is(err, txcallback.ErrBeginInProgress):
-		return problem.New(problem.IdempotencyKeyInUse,
-			"a begin with this Idempotency-Key is still sending its half message; retry later").WithRetryAfter(1)
-	case errors.Is(err, broker.ErrTopicNotFound):
-		return problem.Wrap(problem.TopicNotFound, "the topic does not exist on the cluster", err)
-	}
-	return problem.Wrap(problem.DependencyUnavailable, "the transaction store is unavailable; retry later", err).WithRetryAfter(1)
-}
-
 func apiState(s txcallback.State) api.TransactionState {
 	if s == txcallback.Sending {
 		return api.Pending
