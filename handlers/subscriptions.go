@@ -13,16 +13,32 @@ import (
 	"github.com/zeroloss/zeroloss/internal/subscription"
 )
 
-// SubService manages subscriptions (subscription.Service).
+// SubService manages subscriptions (subscription.Service): what the
+// endpoints read, write and switch, each a small interface of its own.
 type SubService interface {
-	Create(ctx context.Context, tenant string, in subscription.Input) (subscription.Subscription, error)
+	SubReader
+	SubWriter
+	SubSwitch
+}
+
+// SubReader reads a tenant's subscriptions.
+type SubReader interface {
 	Get(ctx context.Context, tenant, id string) (subscription.Subscription, error)
 	List(ctx context.Context, tenant, cursor string, limit int) ([]subscription.Subscription, string, error)
+}
+
+// SubWriter creates, changes and deletes subscriptions.
+type SubWriter interface {
+	Create(ctx context.Context, tenant string, in subscription.Input) (subscription.Subscription, error)
 	Update(ctx context.Context, tenant, id string, in subscription.Input) (subscription.Subscription, error)
+	Delete(ctx context.Context, tenant, id string) error
+}
+
+// SubSwitch pauses and resumes a subscription and rotates its secret.
+type SubSwitch interface {
 	Pause(ctx context.Context, tenant, id string) (subscription.Subscription, error)
 	Resume(ctx context.Context, tenant, id string) (subscription.Subscription, error)
 	RotateSecret(ctx context.Context, tenant, id string) (subscription.Subscription, error)
-	Delete(ctx context.Context, tenant, id string) error
 }
 
 // DeadLetterQueues lists, redrives and purges dead letters (push.DeadLetters).

@@ -16,18 +16,44 @@ import (
 	"github.com/zeroloss/zeroloss/txcallback"
 )
 
-// TxService runs transactions and their producers (txcallback.Service).
+// TxService runs transactions and their producers (txcallback.Service),
+// as the small interfaces the endpoints use.
 type TxService interface {
+	TxRunner
+	TxReader
+	ProducerWriter
+	ProducerReader
+	SecretRotator
+}
+
+// TxRunner begins transactions and decides them.
+type TxRunner interface {
 	Begin(ctx context.Context, in txcallback.BeginInput) (txcallback.Transaction, error)
-	Get(ctx context.Context, tenant, id string) (txcallback.Transaction, error)
 	Decide(ctx context.Context, tenant, id string, d broker.Decision, authorize func(topic string) error) (txcallback.Transaction, error)
+}
+
+// TxReader reads a tenant's transactions.
+type TxReader interface {
+	Get(ctx context.Context, tenant, id string) (txcallback.Transaction, error)
 	List(ctx context.Context, tenant, producer string, state txcallback.State, cursor string, limit int) ([]txcallback.Transaction, string, error)
+}
+
+// ProducerWriter registers, changes and deletes producers.
+type ProducerWriter interface {
 	CreateProducer(ctx context.Context, tenant string, in txcallback.ProducerInput) (txcallback.Producer, error)
-	GetProducer(ctx context.Context, tenant, id string) (txcallback.Producer, error)
 	UpdateProducer(ctx context.Context, tenant, id string, in txcallback.ProducerInput) (txcallback.Producer, error)
-	RotateSecret(ctx context.Context, tenant, id string) (txcallback.Producer, error)
 	DeleteProducer(ctx context.Context, tenant, id string) error
+}
+
+// ProducerReader reads a tenant's producers.
+type ProducerReader interface {
+	GetProducer(ctx context.Context, tenant, id string) (txcallback.Producer, error)
 	ListProducers(ctx context.Context, tenant, cursor string, limit int) ([]txcallback.Producer, string, error)
+}
+
+// SecretRotator replaces a producer's signing secret.
+type SecretRotator interface {
+	RotateSecret(ctx context.Context, tenant, id string) (txcallback.Producer, error)
 }
 
 // Transactions implements the transaction and producer endpoints.
