@@ -149,7 +149,7 @@ func (s Stack) StopBroker(t testing.TB) {
 // StartBroker starts the stack's broker again and waits until it is routed.
 func (s Stack) StartBroker(t testing.TB) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	if _, err := runStack(ctx, []string{"ZL_STACK_DIR=" + s.Dir}, "start-broker"); err != nil {
 		t.Fatalf("testenv: %v", err)
