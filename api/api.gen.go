@@ -83,6 +83,24 @@ func (e SubscriptionState) Valid() bool {
 	}
 }
 
+// Defines values for SubscriptionMode.
+const (
+	Pull SubscriptionMode = "pull"
+	Push SubscriptionMode = "push"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionMode enum.
+func (e SubscriptionMode) Valid() bool {
+	switch e {
+	case Pull:
+		return true
+	case Push:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SubscriptionWithSecretState.
 const (
 	SubscriptionWithSecretStateActive SubscriptionWithSecretState = "active"
@@ -144,6 +162,11 @@ func (e TransactionState) Valid() bool {
 	default:
 		return false
 	}
+}
+
+// AckRequest Example: {"receiptHandles":["r1.WyJzdWJfMDFKRDJYM1k0WjVBNkI3QzhEOUUwRjFHMkgiXQ"]}
+type AckRequest struct {
+	ReceiptHandles ReceiptHandles `json:"receiptHandles"`
 }
 
 // BatchMessage defines model for BatchMessage.
@@ -282,6 +305,13 @@ type DedupKeySource string
 // Encoding How `body` is written; deliveries carry the original bytes.
 type Encoding string
 
+// ExtendRequest Example: {"invisibleSeconds":60,"receiptHandles":["r1.WyJzdWJfMDFKRDJYM1k0WjVBNkI3QzhEOUUwRjFHMkgiXQ"]}
+type ExtendRequest struct {
+	// InvisibleSeconds Invisible this long from now.
+	InvisibleSeconds int            `json:"invisibleSeconds"`
+	ReceiptHandles   ReceiptHandles `json:"receiptHandles"`
+}
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field JSON pointer into the body, or `header:NAME`, `path:NAME`, `query:NAME`, or a component name for readiness.
@@ -293,6 +323,13 @@ type FieldError struct {
 //
 // Example: ["order-1001"]
 type Keys = []string
+
+// NackRequest Example: {"delaySeconds":10,"receiptHandles":["r1.WyJzdWJfMDFKRDJYM1k0WjVBNkI3QzhEOUUwRjFHMkgiXQ"]}
+type NackRequest struct {
+	// DelaySeconds Receivable again this long after the nack.
+	DelaySeconds   *int           `json:"delaySeconds,omitempty"`
+	ReceiptHandles ReceiptHandles `json:"receiptHandles"`
+}
 
 // Problem RFC 9457 problem details. `type` is one of these stable URIs
 // (prefix `https://zeroloss.dev/problems/`):
@@ -312,6 +349,10 @@ type Keys = []string
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -508,6 +549,114 @@ type PublishedMessage struct {
 	Topic       string `json:"topic"`
 }
 
+// ReceiptHandles defines model for ReceiptHandles.
+type ReceiptHandles = []string
+
+// ReceiptResult Example: {"ok":false,"problem":{"detail":"its invisibility ended; the message may be received again","status":410,"title":"The receipt handle expired","type":"https://zeroloss.dev/problems/receipt-handle-expired"},"receiptHandle":"r1.WyJzdWJfMDFKRDJYM1k0WjVBNkI3QzhEOUUwRjFHMkgiXQ"}
+type ReceiptResult struct {
+	// InvisibleUntil Until when the message is invisible now (extend, nack).
+	InvisibleUntil *time.Time `json:"invisibleUntil,omitempty"`
+
+	// NewReceiptHandle The handle that replaces it (extend).
+	NewReceiptHandle *string `json:"newReceiptHandle,omitempty"`
+	Ok               bool    `json:"ok"`
+
+	// Problem RFC 9457 problem details. `type` is one of these stable URIs
+	// (prefix `https://zeroloss.dev/problems/`):
+	//
+	// | type | status | meaning |
+	// |---|---|---|
+	// | `validation` | 400 | the request does not match this contract; `errors` names each field |
+	// | `invalid-json` | 400 | the body is not JSON |
+	// | `invalid-topic` | 400 | the topic name breaks the naming rule or is reserved |
+	// | `invalid-webhook-url` | 400 | the check or delivery URL is not http(s), has credentials, or points at a refused address |
+	// | `unauthorized` | 401 | no API key, or an unknown one |
+	// | `forbidden` | 403 | the API key lacks the scope for this action |
+	// | `not-found` | 404 | no such route |
+	// | `topic-not-found` | 404 | the topic does not exist on the cluster |
+	// | `method-not-allowed` | 405 | the route exists, the method does not |
+	// | `producer-not-found` | 404 | no such producer for this tenant |
+	// | `subscription-not-found` | 404 | no such subscription for this tenant |
+	// | `transaction-not-found` | 404 | no such transaction for this tenant |
+	// | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+	// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+	// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+	// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+	// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
+	// | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
+	// | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
+	// | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
+	// | `message-rejected` | 422 | the broker refused this message for what it is (MESSAGE_ILLEGAL, INVALID_PARAMETER), or a dead letter cannot be sent again; nothing was sent: do not retry it unchanged |
+	// | `unsupported-media-type` | 415 | the body is not `application/json` |
+	// | `idempotency-key-mismatch` | 422 | this Idempotency-Key was used with another payload |
+	// | `send-unconfirmed` | 503 | the broker did not confirm SEND_OK: the message may or may not be stored; retry with the same Idempotency-Key |
+	// | `dependency-unavailable` | 503 | Redis is unreachable, so an Idempotency-Key cannot be honoured; nothing was sent |
+	// | `not-ready` | 503 | readiness failed; `errors` names the failing parts |
+	// | `internal` | 500 | a bug; the log has the details under the request id |
+	Problem *Problem `json:"problem,omitempty"`
+
+	// ReceiptHandle The handle as sent.
+	ReceiptHandle string `json:"receiptHandle"`
+}
+
+// ReceiptResults defines model for ReceiptResults.
+type ReceiptResults struct {
+	// Results One per receipt handle sent, in the same order.
+	Results []ReceiptResult `json:"results"`
+}
+
+// ReceiveRequest Example: {"invisibleSeconds":60,"maxMessages":10,"waitSeconds":5}
+type ReceiveRequest struct {
+	// InvisibleSeconds How long the received messages stay invisible to other receives unless settled.
+	InvisibleSeconds *int `json:"invisibleSeconds,omitempty"`
+
+	// MaxMessages Most messages to answer.
+	MaxMessages *int `json:"maxMessages,omitempty"`
+
+	// WaitSeconds How long to wait for a first message when none is there (long poll); 0 answers at once.
+	WaitSeconds *int `json:"waitSeconds,omitempty"`
+}
+
+// ReceivedMessage defines model for ReceivedMessage.
+type ReceivedMessage struct {
+	// Attempt How many times this message has been received, this time included.
+	Attempt int `json:"attempt"`
+
+	// Body The body as sent, as text when it is valid UTF-8 (`utf8`), else base64 (`base64`).
+	Body string `json:"body"`
+
+	// BornAt When the producer sent it.
+	BornAt *time.Time `json:"bornAt,omitempty"`
+
+	// DedupId What duplicate suppression keys on (the subscription's `dedupKey`); absent with source `none`.
+	DedupId *string `json:"dedupId,omitempty"`
+
+	// Encoding How `body` is written; deliveries carry the original bytes.
+	Encoding Encoding `json:"encoding"`
+
+	// InvisibleUntil Until when no other receive gets this message; not acked by then, it is received again.
+	InvisibleUntil time.Time `json:"invisibleUntil"`
+	Keys           *[]string `json:"keys,omitempty"`
+
+	// MessageId The message's id (RocketMQ UNIQ_KEY); the same for every delivery of the message.
+	//
+	// Example: 0192F4C3A8B07D1E2F3A4B5C6D7E0000
+	MessageId string `json:"messageId"`
+
+	// Properties The user's properties (none of RocketMQ's or the gateway's own).
+	Properties *map[string]string `json:"properties,omitempty"`
+
+	// ReceiptHandle Settles this delivery (`…/ack`, `…/nack`, `…/extend`) on any replica until `invisibleUntil`.
+	ReceiptHandle string  `json:"receiptHandle"`
+	Tag           *string `json:"tag,omitempty"`
+	Topic         string  `json:"topic"`
+}
+
+// ReceivedMessages defines model for ReceivedMessages.
+type ReceivedMessages struct {
+	Messages []ReceivedMessage `json:"messages"`
+}
+
 // RedriveRequest Example: {"messageIds":["0192F4C3A8B07D1E2F3A4B5C6D7E0000"]}
 type RedriveRequest struct {
 	// MessageIds The dead letters to redrive; all when absent.
@@ -521,13 +670,18 @@ type Subscription struct {
 
 	// DedupKey What identifies "the same event" for duplicate suppression.
 	DedupKey DedupKey `json:"dedupKey"`
-	Endpoint string   `json:"endpoint"`
+
+	// Endpoint The delivery URL (push subscriptions only).
+	Endpoint *string `json:"endpoint,omitempty"`
 
 	// Id Example: sub_01JD2X3Y4Z5A6B7C8D9E0F1G2H
 	Id          string `json:"id"`
 	MaxAttempts int    `json:"maxAttempts"`
-	Name        string `json:"name"`
-	Ordered     bool   `json:"ordered"`
+
+	// Mode `push`: the gateway POSTs each message to `endpoint`. `pull`: the consumer receives messages over HTTP (`…/messages/receive`) and acknowledges them; no endpoint.
+	Mode    SubscriptionMode `json:"mode"`
+	Name    string           `json:"name"`
+	Ordered bool             `json:"ordered"`
 
 	// PausedReason Why it is paused (`api`, or `endpoint answered 410 Gone`).
 	PausedReason *string           `json:"pausedReason,omitempty"`
@@ -550,15 +704,19 @@ type SubscriptionInput struct {
 	DedupKey *DedupKey `json:"dedupKey,omitempty"`
 
 	// Endpoint Receives each message (POST, CloudEvents binary mode, Standard
-	// Webhooks signature). An absolute http or https URL (see
+	// Webhooks signature). Required for a push subscription, refused
+	// for a pull one. An absolute http or https URL (see
 	// `WebhookURL`); loopback, private, link-local and other
 	// non-public addresses are refused with 400 `invalid-webhook-url`
 	// unless the gateway allows them.
-	Endpoint WebhookURL `json:"endpoint"`
+	Endpoint *WebhookURL `json:"endpoint,omitempty"`
 
-	// MaxAttempts Deliveries before the message goes to the dead-letter queue. Retries wait on RocketMQ's delay levels.
-	MaxAttempts *int   `json:"maxAttempts,omitempty"`
-	Name        string `json:"name"`
+	// MaxAttempts Deliveries before the message goes to the dead-letter queue. Push retries wait on RocketMQ's delay levels; a pull message received this many times without an ack goes to the dead-letter queue instead of a further receive.
+	MaxAttempts *int `json:"maxAttempts,omitempty"`
+
+	// Mode `push`: the gateway POSTs each message to `endpoint`. `pull`: the consumer receives messages over HTTP (`…/messages/receive`) and acknowledges them; no endpoint.
+	Mode *SubscriptionMode `json:"mode,omitempty"`
+	Name string            `json:"name"`
 
 	// Ordered Deliver each queue in order; a message being retried blocks its queue only.
 	Ordered *bool `json:"ordered,omitempty"`
@@ -584,6 +742,9 @@ type SubscriptionList struct {
 	Items      []Subscription `json:"items"`
 	NextCursor *string        `json:"nextCursor,omitempty"`
 }
+
+// SubscriptionMode `push`: the gateway POSTs each message to `endpoint`. `pull`: the consumer receives messages over HTTP (`…/messages/receive`) and acknowledges them; no endpoint.
+type SubscriptionMode string
 
 // SubscriptionPatch Example: {"concurrency":16}
 type SubscriptionPatch struct {
@@ -614,13 +775,18 @@ type SubscriptionWithSecret struct {
 
 	// DedupKey What identifies "the same event" for duplicate suppression.
 	DedupKey DedupKey `json:"dedupKey"`
-	Endpoint string   `json:"endpoint"`
+
+	// Endpoint The delivery URL (push subscriptions only).
+	Endpoint *string `json:"endpoint,omitempty"`
 
 	// Id Example: sub_01JD2X3Y4Z5A6B7C8D9E0F1G2H
 	Id          string `json:"id"`
 	MaxAttempts int    `json:"maxAttempts"`
-	Name        string `json:"name"`
-	Ordered     bool   `json:"ordered"`
+
+	// Mode `push`: the gateway POSTs each message to `endpoint`. `pull`: the consumer receives messages over HTTP (`…/messages/receive`) and acknowledges them; no endpoint.
+	Mode    SubscriptionMode `json:"mode"`
+	Name    string           `json:"name"`
+	Ordered bool             `json:"ordered"`
 
 	// PausedReason Why it is paused (`api`, or `endpoint answered 410 Gone`).
 	PausedReason *string `json:"pausedReason,omitempty"`
@@ -754,6 +920,10 @@ type TransactionID = string
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -784,6 +954,10 @@ type BadRequest = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -814,6 +988,10 @@ type Conflict = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -844,6 +1022,10 @@ type Error = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -874,6 +1056,10 @@ type Forbidden = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -904,6 +1090,10 @@ type NotFound = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -934,6 +1124,10 @@ type PayloadTooLarge = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -945,6 +1139,74 @@ type PayloadTooLarge = Problem
 // | `not-ready` | 503 | readiness failed; `errors` names the failing parts |
 // | `internal` | 500 | a bug; the log has the details under the request id |
 type ServiceUnavailable = Problem
+
+// SubscriptionConflict RFC 9457 problem details. `type` is one of these stable URIs
+// (prefix `https://zeroloss.dev/problems/`):
+//
+// | type | status | meaning |
+// |---|---|---|
+// | `validation` | 400 | the request does not match this contract; `errors` names each field |
+// | `invalid-json` | 400 | the body is not JSON |
+// | `invalid-topic` | 400 | the topic name breaks the naming rule or is reserved |
+// | `invalid-webhook-url` | 400 | the check or delivery URL is not http(s), has credentials, or points at a refused address |
+// | `unauthorized` | 401 | no API key, or an unknown one |
+// | `forbidden` | 403 | the API key lacks the scope for this action |
+// | `not-found` | 404 | no such route |
+// | `topic-not-found` | 404 | the topic does not exist on the cluster |
+// | `method-not-allowed` | 405 | the route exists, the method does not |
+// | `producer-not-found` | 404 | no such producer for this tenant |
+// | `subscription-not-found` | 404 | no such subscription for this tenant |
+// | `transaction-not-found` | 404 | no such transaction for this tenant |
+// | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
+// | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
+// | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
+// | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
+// | `message-rejected` | 422 | the broker refused this message for what it is (MESSAGE_ILLEGAL, INVALID_PARAMETER), or a dead letter cannot be sent again; nothing was sent: do not retry it unchanged |
+// | `unsupported-media-type` | 415 | the body is not `application/json` |
+// | `idempotency-key-mismatch` | 422 | this Idempotency-Key was used with another payload |
+// | `send-unconfirmed` | 503 | the broker did not confirm SEND_OK: the message may or may not be stored; retry with the same Idempotency-Key |
+// | `dependency-unavailable` | 503 | Redis is unreachable, so an Idempotency-Key cannot be honoured; nothing was sent |
+// | `not-ready` | 503 | readiness failed; `errors` names the failing parts |
+// | `internal` | 500 | a bug; the log has the details under the request id |
+type SubscriptionConflict = Problem
+
+// TooManyReceives RFC 9457 problem details. `type` is one of these stable URIs
+// (prefix `https://zeroloss.dev/problems/`):
+//
+// | type | status | meaning |
+// |---|---|---|
+// | `validation` | 400 | the request does not match this contract; `errors` names each field |
+// | `invalid-json` | 400 | the body is not JSON |
+// | `invalid-topic` | 400 | the topic name breaks the naming rule or is reserved |
+// | `invalid-webhook-url` | 400 | the check or delivery URL is not http(s), has credentials, or points at a refused address |
+// | `unauthorized` | 401 | no API key, or an unknown one |
+// | `forbidden` | 403 | the API key lacks the scope for this action |
+// | `not-found` | 404 | no such route |
+// | `topic-not-found` | 404 | the topic does not exist on the cluster |
+// | `method-not-allowed` | 405 | the route exists, the method does not |
+// | `producer-not-found` | 404 | no such producer for this tenant |
+// | `subscription-not-found` | 404 | no such subscription for this tenant |
+// | `transaction-not-found` | 404 | no such transaction for this tenant |
+// | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
+// | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
+// | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
+// | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
+// | `message-rejected` | 422 | the broker refused this message for what it is (MESSAGE_ILLEGAL, INVALID_PARAMETER), or a dead letter cannot be sent again; nothing was sent: do not retry it unchanged |
+// | `unsupported-media-type` | 415 | the body is not `application/json` |
+// | `idempotency-key-mismatch` | 422 | this Idempotency-Key was used with another payload |
+// | `send-unconfirmed` | 503 | the broker did not confirm SEND_OK: the message may or may not be stored; retry with the same Idempotency-Key |
+// | `dependency-unavailable` | 503 | Redis is unreachable, so an Idempotency-Key cannot be honoured; nothing was sent |
+// | `not-ready` | 503 | readiness failed; `errors` names the failing parts |
+// | `internal` | 500 | a bug; the log has the details under the request id |
+type TooManyReceives = Problem
 
 // Unauthorized RFC 9457 problem details. `type` is one of these stable URIs
 // (prefix `https://zeroloss.dev/problems/`):
@@ -964,6 +1226,10 @@ type ServiceUnavailable = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -994,6 +1260,10 @@ type Unauthorized = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -1024,6 +1294,10 @@ type UnprocessableEntity = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -1132,6 +1406,18 @@ type UpdateSubscriptionJSONRequestBody = SubscriptionPatch
 // RedriveDeadLettersJSONRequestBody defines body for RedriveDeadLetters for application/json ContentType.
 type RedriveDeadLettersJSONRequestBody = RedriveRequest
 
+// AckMessagesJSONRequestBody defines body for AckMessages for application/json ContentType.
+type AckMessagesJSONRequestBody = AckRequest
+
+// ExtendMessagesJSONRequestBody defines body for ExtendMessages for application/json ContentType.
+type ExtendMessagesJSONRequestBody = ExtendRequest
+
+// NackMessagesJSONRequestBody defines body for NackMessages for application/json ContentType.
+type NackMessagesJSONRequestBody = NackRequest
+
+// ReceiveMessagesJSONRequestBody defines body for ReceiveMessages for application/json ContentType.
+type ReceiveMessagesJSONRequestBody = ReceiveRequest
+
 // PublishBatchJSONRequestBody defines body for PublishBatch for application/json ContentType.
 type PublishBatchJSONRequestBody = PublishBatchRequest
 
@@ -1164,7 +1450,7 @@ type ServerInterface interface {
 	// ListSubscriptions List the tenant's subscriptions
 	// (GET /v1/subscriptions)
 	ListSubscriptions(w http.ResponseWriter, r *http.Request, params ListSubscriptionsParams)
-	// CreateSubscription Create a push subscription
+	// CreateSubscription Create a push or pull subscription
 	// (POST /v1/subscriptions)
 	CreateSubscription(w http.ResponseWriter, r *http.Request, params CreateSubscriptionParams)
 	// DeleteSubscription Delete a subscription (every replica stops delivering within seconds)
@@ -1185,6 +1471,18 @@ type ServerInterface interface {
 	// RedriveDeadLetters Deliver dead letters again (through dedup)
 	// (POST /v1/subscriptions/{id}/dead-letters/redrive)
 	RedriveDeadLetters(w http.ResponseWriter, r *http.Request, id SubscriptionID)
+	// AckMessages Acknowledge received messages (they are not delivered again)
+	// (POST /v1/subscriptions/{id}/messages/ack)
+	AckMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID)
+	// ExtendMessages Keep received messages invisible longer
+	// (POST /v1/subscriptions/{id}/messages/extend)
+	ExtendMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID)
+	// NackMessages Give received messages back, to be received again after a delay
+	// (POST /v1/subscriptions/{id}/messages/nack)
+	NackMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID)
+	// ReceiveMessages Receive messages of a pull subscription (long poll)
+	// (POST /v1/subscriptions/{id}/messages/receive)
+	ReceiveMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID)
 	// PauseSubscription Stop delivering, keeping the position
 	// (POST /v1/subscriptions/{id}/pause)
 	PauseSubscription(w http.ResponseWriter, r *http.Request, id SubscriptionID)
@@ -1263,7 +1561,7 @@ func (_ Unimplemented) ListSubscriptions(w http.ResponseWriter, r *http.Request,
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
-// CreateSubscription Create a push subscription
+// CreateSubscription Create a push or pull subscription
 // (POST /v1/subscriptions)
 func (_ Unimplemented) CreateSubscription(w http.ResponseWriter, r *http.Request, params CreateSubscriptionParams) {
 	w.WriteHeader(http.StatusNotImplemented)
@@ -1302,6 +1600,30 @@ func (_ Unimplemented) PurgeDeadLetters(w http.ResponseWriter, r *http.Request, 
 // RedriveDeadLetters Deliver dead letters again (through dedup)
 // (POST /v1/subscriptions/{id}/dead-letters/redrive)
 func (_ Unimplemented) RedriveDeadLetters(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// AckMessages Acknowledge received messages (they are not delivered again)
+// (POST /v1/subscriptions/{id}/messages/ack)
+func (_ Unimplemented) AckMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ExtendMessages Keep received messages invisible longer
+// (POST /v1/subscriptions/{id}/messages/extend)
+func (_ Unimplemented) ExtendMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// NackMessages Give received messages back, to be received again after a delay
+// (POST /v1/subscriptions/{id}/messages/nack)
+func (_ Unimplemented) NackMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ReceiveMessages Receive messages of a pull subscription (long poll)
+// (POST /v1/subscriptions/{id}/messages/receive)
+func (_ Unimplemented) ReceiveMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -1815,6 +2137,110 @@ func (siw *ServerInterfaceWrapper) RedriveDeadLetters(w http.ResponseWriter, r *
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.RedriveDeadLetters(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AckMessages operation middleware
+func (siw *ServerInterfaceWrapper) AckMessages(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id SubscriptionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AckMessages(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ExtendMessages operation middleware
+func (siw *ServerInterfaceWrapper) ExtendMessages(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id SubscriptionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ExtendMessages(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// NackMessages operation middleware
+func (siw *ServerInterfaceWrapper) NackMessages(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id SubscriptionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.NackMessages(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ReceiveMessages operation middleware
+func (siw *ServerInterfaceWrapper) ReceiveMessages(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id SubscriptionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ReceiveMessages(w, r, id)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2378,6 +2804,18 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/v1/subscriptions/{id}/dead-letters/purge", wrapper.PurgeDeadLetters)
 	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/subscriptions/{id}/messages/receive", wrapper.ReceiveMessages)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/subscriptions/{id}/messages/ack", wrapper.AckMessages)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/subscriptions/{id}/messages/nack", wrapper.NackMessages)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/subscriptions/{id}/messages/extend", wrapper.ExtendMessages)
+	})
 
 	return r
 }
@@ -2408,6 +2846,17 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 	Body Problem
 
 	Headers ServiceUnavailableResponseHeaders
+}
+
+type SubscriptionConflictApplicationProblemPlusJSONResponse Problem
+
+type TooManyReceivesResponseHeaders struct {
+	RetryAfter *int
+}
+type TooManyReceivesApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers TooManyReceivesResponseHeaders
 }
 
 type UnauthorizedApplicationProblemPlusJSONResponse Problem
@@ -3512,6 +3961,524 @@ type RedriveDeadLettersdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response RedriveDeadLettersdefaultApplicationProblemPlusJSONResponse) VisitRedriveDeadLettersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AckMessagesRequestObject struct {
+	Id   SubscriptionID `json:"id"`
+	Body *AckMessagesJSONRequestBody
+}
+
+type AckMessagesResponseObject interface {
+	VisitAckMessagesResponse(w http.ResponseWriter) error
+}
+
+type AckMessages200JSONResponse ReceiptResults
+
+func (response AckMessages200JSONResponse) VisitAckMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AckMessages400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AckMessages400ApplicationProblemPlusJSONResponse) VisitAckMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AckMessages401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AckMessages401ApplicationProblemPlusJSONResponse) VisitAckMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AckMessages403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response AckMessages403ApplicationProblemPlusJSONResponse) VisitAckMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AckMessages404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AckMessages404ApplicationProblemPlusJSONResponse) VisitAckMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AckMessages409ApplicationProblemPlusJSONResponse struct {
+	SubscriptionConflictApplicationProblemPlusJSONResponse
+}
+
+func (response AckMessages409ApplicationProblemPlusJSONResponse) VisitAckMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AckMessagesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AckMessagesdefaultApplicationProblemPlusJSONResponse) VisitAckMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtendMessagesRequestObject struct {
+	Id   SubscriptionID `json:"id"`
+	Body *ExtendMessagesJSONRequestBody
+}
+
+type ExtendMessagesResponseObject interface {
+	VisitExtendMessagesResponse(w http.ResponseWriter) error
+}
+
+type ExtendMessages200JSONResponse ReceiptResults
+
+func (response ExtendMessages200JSONResponse) VisitExtendMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtendMessages400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ExtendMessages400ApplicationProblemPlusJSONResponse) VisitExtendMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtendMessages401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ExtendMessages401ApplicationProblemPlusJSONResponse) VisitExtendMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtendMessages403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ExtendMessages403ApplicationProblemPlusJSONResponse) VisitExtendMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtendMessages404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ExtendMessages404ApplicationProblemPlusJSONResponse) VisitExtendMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtendMessages409ApplicationProblemPlusJSONResponse struct {
+	SubscriptionConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ExtendMessages409ApplicationProblemPlusJSONResponse) VisitExtendMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtendMessagesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ExtendMessagesdefaultApplicationProblemPlusJSONResponse) VisitExtendMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type NackMessagesRequestObject struct {
+	Id   SubscriptionID `json:"id"`
+	Body *NackMessagesJSONRequestBody
+}
+
+type NackMessagesResponseObject interface {
+	VisitNackMessagesResponse(w http.ResponseWriter) error
+}
+
+type NackMessages200JSONResponse ReceiptResults
+
+func (response NackMessages200JSONResponse) VisitNackMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type NackMessages400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response NackMessages400ApplicationProblemPlusJSONResponse) VisitNackMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type NackMessages401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response NackMessages401ApplicationProblemPlusJSONResponse) VisitNackMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type NackMessages403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response NackMessages403ApplicationProblemPlusJSONResponse) VisitNackMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type NackMessages404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response NackMessages404ApplicationProblemPlusJSONResponse) VisitNackMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type NackMessages409ApplicationProblemPlusJSONResponse struct {
+	SubscriptionConflictApplicationProblemPlusJSONResponse
+}
+
+func (response NackMessages409ApplicationProblemPlusJSONResponse) VisitNackMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type NackMessagesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response NackMessagesdefaultApplicationProblemPlusJSONResponse) VisitNackMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveMessagesRequestObject struct {
+	Id   SubscriptionID `json:"id"`
+	Body *ReceiveMessagesJSONRequestBody
+}
+
+type ReceiveMessagesResponseObject interface {
+	VisitReceiveMessagesResponse(w http.ResponseWriter) error
+}
+
+type ReceiveMessages200JSONResponse ReceivedMessages
+
+func (response ReceiveMessages200JSONResponse) VisitReceiveMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveMessages400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveMessages400ApplicationProblemPlusJSONResponse) VisitReceiveMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveMessages401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveMessages401ApplicationProblemPlusJSONResponse) VisitReceiveMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveMessages403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveMessages403ApplicationProblemPlusJSONResponse) VisitReceiveMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveMessages404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveMessages404ApplicationProblemPlusJSONResponse) VisitReceiveMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveMessages409ApplicationProblemPlusJSONResponse struct {
+	SubscriptionConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveMessages409ApplicationProblemPlusJSONResponse) VisitReceiveMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveMessages429ApplicationProblemPlusJSONResponse struct {
+	TooManyReceivesApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveMessages429ApplicationProblemPlusJSONResponse) VisitReceiveMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveMessages503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveMessages503ApplicationProblemPlusJSONResponse) VisitReceiveMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveMessagesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ReceiveMessagesdefaultApplicationProblemPlusJSONResponse) VisitReceiveMessagesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4741,7 +5708,7 @@ type StrictServerInterface interface {
 	// ListSubscriptions List the tenant's subscriptions
 	// (GET /v1/subscriptions)
 	ListSubscriptions(ctx context.Context, request ListSubscriptionsRequestObject) (ListSubscriptionsResponseObject, error)
-	// CreateSubscription Create a push subscription
+	// CreateSubscription Create a push or pull subscription
 	// (POST /v1/subscriptions)
 	CreateSubscription(ctx context.Context, request CreateSubscriptionRequestObject) (CreateSubscriptionResponseObject, error)
 	// DeleteSubscription Delete a subscription (every replica stops delivering within seconds)
@@ -4762,6 +5729,18 @@ type StrictServerInterface interface {
 	// RedriveDeadLetters Deliver dead letters again (through dedup)
 	// (POST /v1/subscriptions/{id}/dead-letters/redrive)
 	RedriveDeadLetters(ctx context.Context, request RedriveDeadLettersRequestObject) (RedriveDeadLettersResponseObject, error)
+	// AckMessages Acknowledge received messages (they are not delivered again)
+	// (POST /v1/subscriptions/{id}/messages/ack)
+	AckMessages(ctx context.Context, request AckMessagesRequestObject) (AckMessagesResponseObject, error)
+	// ExtendMessages Keep received messages invisible longer
+	// (POST /v1/subscriptions/{id}/messages/extend)
+	ExtendMessages(ctx context.Context, request ExtendMessagesRequestObject) (ExtendMessagesResponseObject, error)
+	// NackMessages Give received messages back, to be received again after a delay
+	// (POST /v1/subscriptions/{id}/messages/nack)
+	NackMessages(ctx context.Context, request NackMessagesRequestObject) (NackMessagesResponseObject, error)
+	// ReceiveMessages Receive messages of a pull subscription (long poll)
+	// (POST /v1/subscriptions/{id}/messages/receive)
+	ReceiveMessages(ctx context.Context, request ReceiveMessagesRequestObject) (ReceiveMessagesResponseObject, error)
 	// PauseSubscription Stop delivering, keeping the position
 	// (POST /v1/subscriptions/{id}/pause)
 	PauseSubscription(ctx context.Context, request PauseSubscriptionRequestObject) (PauseSubscriptionResponseObject, error)
@@ -5236,6 +6215,141 @@ func (sh *strictHandler) RedriveDeadLetters(w http.ResponseWriter, r *http.Reque
 	}
 }
 
+// AckMessages operation middleware
+func (sh *strictHandler) AckMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	var request AckMessagesRequestObject
+
+	request.Id = id
+
+	var body AckMessagesJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AckMessages(ctx, request.(AckMessagesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AckMessages")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AckMessagesResponseObject); ok {
+		if err := validResponse.VisitAckMessagesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ExtendMessages operation middleware
+func (sh *strictHandler) ExtendMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	var request ExtendMessagesRequestObject
+
+	request.Id = id
+
+	var body ExtendMessagesJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ExtendMessages(ctx, request.(ExtendMessagesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExtendMessages")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ExtendMessagesResponseObject); ok {
+		if err := validResponse.VisitExtendMessagesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// NackMessages operation middleware
+func (sh *strictHandler) NackMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	var request NackMessagesRequestObject
+
+	request.Id = id
+
+	var body NackMessagesJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.NackMessages(ctx, request.(NackMessagesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "NackMessages")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(NackMessagesResponseObject); ok {
+		if err := validResponse.VisitNackMessagesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReceiveMessages operation middleware
+func (sh *strictHandler) ReceiveMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	var request ReceiveMessagesRequestObject
+
+	request.Id = id
+
+	var body ReceiveMessagesJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ReceiveMessages(ctx, request.(ReceiveMessagesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReceiveMessages")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ReceiveMessagesResponseObject); ok {
+		if err := validResponse.VisitReceiveMessagesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // PauseSubscription operation middleware
 func (sh *strictHandler) PauseSubscription(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
 	var request PauseSubscriptionRequestObject
@@ -5524,183 +6638,223 @@ func (sh *strictHandler) RollbackTransaction(w http.ResponseWriter, r *http.Requ
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H39cuM2su+r4PJka6SEkmVZ9mTk2srV2PLEJ/6KLCeZHXpFiIQkrilAS5BjKyPd2ne473AebJ/kFBog",
-	"CX5Ispyxs5PKH1MjySAANhr98etG45PhsOmMUUJDbrQ/GROCXRLAx1OXTGcsJDTskZmP58QVv7qEO4E3",
-	"Cz1GjbZhh0FEbHQ/IRSFE48jTPk9CZDHUTghiIcsIG78IxshTBHBge+RAAXknxHhIbr3wolsjKcEJYM6",
-	"89oPZF43TIM7EzLFYmxCo6nR/mCIQY1b0wjnM2K0DR4GHh0by6VpnDEHy6nlZ9qfEOQEBIfERQHhLAoc",
-	"ku292FuPhMG8MwpJUOzvmjiMuhyFDN1jL0RDMmIBQYF4xKPj0q49GpIxCYyl6HyGAzwloSL2URRwFpRP",
-	"26bkIZQNbEFEQaxZQD56LOJohsfwHp5o/c+IBHPDNCieivEc2ak+kyl+OCN0HE6MdrPRKCOhtgI/kHlx",
-	"Ruf4jnB4T49wxPGIoMppt3+C3ACPwppHwlFtEoYzPPNqnraad2Rek9xVrVtUvNfIC3iImg8PGtfckVmI",
-	"Ks0WmqDhHLlkhCM/rCJMxapJLgSOsaid8mctZtA2kvw4YgHCci1y/HVH5tDZDM99ht26Ra/jn+8nnk+g",
-	"pZxYzKBBRHkbtRpv6ihuayIWTkgQ99K2aKvZrKMfyJwjHBDEHTYjruAN0Z2DfZ8ErzjqXJ2Kp+sWjRdM",
-	"EiRdsRz7r1y6/X3TmHo0/r4r2CkMSSD6/PsHy3po7tYs6+F19/abr4zSjeJNvVD0WsY3PvxRH1sthNHe",
-	"b5hiIt5U7MR9wUFTj8pvu2aRz03jKmBu5JDg9Bh28AOeznzRZha4g8bufx83f9l73/rbfufg7eujb4/f",
-	"dBsnu++a38f0meFwks7Lcw3TEMviBUIYibXWJ6mRQPT+oVF706n9Ddd+vf3UPFiW0+E6GibMnZ8ij4bP",
-	"OEXR+6Om2Gczzynuwx5z7kh4/iMKxd/baFew227zNXImOMCOECxCWNid2t8Qrv2KGrU3aIBqdh1d4Cnh",
-	"KOLERcO5RZOOvJATf4Qqdv/tz7uNpm0i+/ro++7xzVl30L+8Oj0a/PLLL7+In3vnPw6u318P/v2v/7FN",
-	"i9p/6XX7vfd/ga/I/svx2Y/wuQqbISAjGAs2YqvRQLZHP2Lfc2swcxtVwgmx6JC581cc2erHkUd8V8iX",
-	"OeIMeUK9EC9AkpQmsoEq4k3sQ3Tn0RqbEYpnnkUdTCkLkUsc5hKEkVgflAhbdD9hnKhu0ARzZFMW2lW5",
-	"J9O1ZwGowdI1hhmuXWZtq+42X6/bqnL1G7U3g9qqrdoPMOXYKePQ8OEZGTR8eAx/LkVvfMYoJ6DI3mK3",
-	"JwWn+OYwKgS0+IhnM9+T2nlnFrChT6bf/INLVZ2O/1VARkbb+K+d1CzZkX/lO1fyKTloUU3G8noYEHwn",
-	"7Q8xvNgLqGIDx8HogkVjDhQT0L9L5qsiFiAKuwSjezKcMHaHbnpn0OcYh+Qez9EUz5FgNCHdUSXpQTWv",
-	"RYFvV+vG0jSOGB35nvPi9MjpEqFdPSq2vdCsWKg16tFxQraKndfWHq1FnIi3MHW7EKyiWmIWlc1Qtd7R",
-	"DCiYZDcIpJHzUnTo0LlS1UQMDesk+Bv79iGypyScMLdGWVjDvs/uiWubSkDYHfGDjeSbIN/joWQp+Yz8",
-	"HNuRiEezGQtCLhf8hAVDz3UJfekVV/YF8rGjNgAYIqhij+IpKZ68YOEJi6j7kjO8YIhHzkTqK1SRgh6I",
-	"PxJTsasmmiljAVXs+GO2AdfUNarY+tdswzAVmmKo9JveTGzzgEWhoJD2M1DoSpp2fcbOcDAmL0mot8yd",
-	"I/aRBLCEYIwJgsgJ1ULGar6YkproNQk+eg65ofgj9nw89MnLLmoopOzIC6ZgTsCUhwG7g0XkhLq1iCYN",
-	"xMr0iOtx5LJ7sTAumRHqgsSJ0hdQApgJGxy7c7U68PlzSqMbiqNwwgLvV/LSGwF0RbJfK3akTUWt6w2d",
-	"BcwhnAuKdGnohfPfW4PcY2U2gimHacYJKlEgU49PcehMkjdScpK458T1cB9MiZfl1f++vrwAeidTqU3F",
-	"XGrCroF5LmNzSJkzoTM5F6sgZQB2XU90h/2rgM1IEHrC7BlhnxPToCws2uk/C1oR6jBXaFt7iDk5aNly",
-	"n4iNPo2EzUIQDzF1ceAi2ULSeCbGk2jCTBvvkyEeFf+rITWzrZLalN/s3H5qLatf535qLv/610X2p73l",
-	"X6vffQUvH09VB1zklIxbae3FtuOHtO2taTzUwGQ32nJuy1UzLrLZVJIXyGEizFFIHoTEi8LRt1IUKJJU",
-	"YupVD0E6kOksnNeR6ON+wnyChmK1hKGDQzRlPEQtdO69RYw6RDkEriBl1hzPWbRZCqxjtW7cbmkad2TO",
-	"N7X/QbQp0GUDM8ctl6YR4o1T6mPpM+iLBIRP0TI2/AdxQtHfWzL2qOZdaHb7WjZP/I94UY1PlnSYTl3L",
-	"aO82GrumZfAQhxG3jLZlzLDnWsbSMA1nQpw7EMEKPzPaew2gCCj7x+ACQAXoUnyRvnHsri3/3IOP2oMb",
-	"NkDJKpXtW6XmoTVHQ+zcIcoSfDecYIUJV46+7x79MDg9P7+5OO2/H/RPz7uD04vBdffo8uL4GjR6gil9",
-	"e9DahCq9yA5V/Fj23omVKl0FeH9wDyWMyeUvNUEQDlyzLS71/CIi2Tkb2sYgS0GoJBQyEzhkpZw5Jtg9",
-	"I6Gy0LKvJkgzncnYQ3GdXYLdDmyuEQumODTahotDUgu9KSkjm0vcaHbqlqD56fp7IZny0hbqBxwEGPaO",
-	"j3mYeKyF1kprrRhNLUQRzdGJmHZhpoRI3no9KY9YJE2mLD2d+OcSKFYfWrZbP8SZx0tGSOiXfFjHQdra",
-	"Fyicm5Lsr3xKbjRTwYi1mikn9Sc4RJ5LaOiNPMKRZSRhAPKR0NAyIFDgRtLmlG58QDj3GBX7tlSV2Ioa",
-	"c1vYGfH8paZQaEDaROslt3ng78ZtYavLLnS5rzXOEUy1zcj9pHWh5+QvpTIt4sKSV02UYPuI/YjoBMRU",
-	"Eg5VcNqW4ikxEScE2emKSDetHOis124/7ZoHrXLJlxIgR3e1WQaea6NKHBhqgw5PEOzYkvTcQ2Tfkbnd",
-	"1uI58R/vyPxQW6O2iqdprwOOrLbQlewyg1KT86weIpsySuy2UH2lnIQq5CMJ5ukkXeJ78EtAsDMhEqgh",
-	"1J0xj4aH8C0GET03jqSmbwaUjZkjJYoBEi61USCcw+iKOGk5GxU2XlfTs0kIyBB2uZHfbN+ze2QLFQD7",
-	"4j7wwpDQw/hlBfc4OAgkPsACb+xR7KPhPCRcfx/VdWzrlPDHiWD0RCpnWVxtgjzrgM8H1CUB8qiKyklv",
-	"gwXIlvhA+6Jz3rVNZM9wOEm+QGQs/gZRxUTIAauABAkIdj1KOLxKYcYBwcqDXb8OcvZJ+7L1+EHpsBxe",
-	"FHEYXXA2N5FHXfJQAGPEPH3G7qJZHXWx9JJUyOhbPWQkOJxFIeIz7IiVkhg689M2EK+Ju/0H86gcWIlA",
-	"8RiXPBq7CR+keV4TjoF4rURxZMIk364Lk/zdsh4ajZplPTQblvXw+qQ0WAJm5Knsfa9ZVOgxNlCMpZ0c",
-	"oTet/ddIYQ7IJSH2fF5HNuACgliMEhV85+AoDH2Cbnqn3KKVWUBG3gOyJ2E44+2dnV9JwHzGed0lH2MY",
-	"g+/Y1bZFLbpAoku0QNJBQgs0JRiQ+IVFF7VaLfkn2upxC7SA8NlCYc8StncZ4eAMA9IiZVMc9jhENsDe",
-	"3FbRDCFwZGQNyd4zcZBM/+AXebJr2EDZB1SUTn9C4rqwKbQQDMVTiDJEPnAT6ExOgo8kPwU9cJLpV9rX",
-	"QlHHglPY2mpqguQVXjUhlOcEBJQV9jlsVtjzAAbgJAqJXVcIZjV4BneDUXfRQohyBc3JPU9RRO8ou6fA",
-	"BPLJFFGHx/bUZFdB8GL7yQQZiUnLTlLQGTppybEBJZe4tGyWR8qTxinZEzYgDx4PEaOSdH7ExY6V3ZSE",
-	"O6Cn/ZilYEjogJtasCPtXPZTAs0Xpp/4SMmLh4RiGnexArgvdJPB+8u7Ksf2Cz3pAYHNHYm9SWqOitzJ",
-	"3t7EBNd6kjG1GAmFp1CF1Md1FDDfB5cYCz9aaI2pFwpzQYoWG3EsZObEcybxRigPvyVj43zKlMfLYnw8",
-	"9Hw/ju4dqiQYOQlbA8vteDELYQUx4G7Mz9/3+1dSFoDyUyBaBrID4ZiNViR8opTzqt5VN6+4BGeIi9Jn",
-	"UCXEY1PpND7BAWA3sCfTRhDocWSglzyEVUQeHELcxNh6xdFe03x98LomTA01O1/sfy2U+yqRSaiyt2u+",
-	"bu1Jw0TxSSJrJeo4EdO4xxxxkrCOeo9aQISmVvuq2YxFqVSVsQSChYsJKIa4Bz8lFHSsnHevrzvvuoPT",
-	"s7Puu86ZiU4vfuqcnR4Prjq9znm33+1VzXgpsIt8cK2QynkYEjkpPMYeLU62jVymoiqCJ7wQRdSZYDpO",
-	"ZPEKWBzWbL9EMdg6Xq90SCkvJ5EAjTAl7Ls+wKBERz6mhBZoP5G/itau58rgvGyFrrsXx4PLH9oZW3qK",
-	"gavjQP4wzlc8LM0cy89VzmZFACuZk4x2eRxFFMx98VcTcSaUSr7HdBUnjLIIZrKC4dJ4WDJSYoSiEfZ8",
-	"8WxO+YMnhD1fdDfDQcgTBawi4tBVAyTNMBpLT8RnY1Ct4rMyilBEXZLZGMiDxSkApPKBUnxETu3RMIJm",
-	"9ZcANR7lIaZlXmM/O8kK9pNkImT/UlOId+3UTSL9mLo52eCzcbXUsJcGXDlyFXqhRMhXoEwaohUFnrHJ",
-	"R4O/xr0mI5e5CFcadJmDhoQddROUr4dKjd0GbPPcLTP6Cj3IlKQyGnlTwqLwfAVxo5m73WTzSJMb50OZ",
-	"KVX0UXV66MOtI/gpnUVbxU7S9TBix0GGMeqqUd1h08SX2IHmaR6XbFrjMvqfmX17v9FoFPAfffmx71+O",
-	"jPaH9ZvuZ2mR3/TOjOVt3t8/wr5PXFS5urzum4h7YxqL7es4iKKe52pr8WqcJx6LaYvqsQMws13ieMIO",
-	"0IysQ6ly7CPRVu1Y+1CB7RZtPjzIceMGMhnNrqMOnUvhSXwuTIQInAEu1BxY83bdoh2K8JAzX1i+YhWE",
-	"QoDVACejArBWSge7eiic6JmYr2nRWeB9xCExke/Ru5rPHOyD/JBqizJam0VD33Nip4NwPSHSosWMyIwT",
-	"FNG8pYLAboefpnWL6ntovS+9fodp2b0NPb93r9HIxmK0jPFVwHJ+W63bMp8DYE7kXYleSPPmN6Mvq9Hn",
-	"eIQrYcBss8E1Gu825JacelR/ZnfdJn3s1vw8PLD1oq+k089eOLkmTkDCx4sabRXz7MCTroqqXYgdscFl",
-	"G1Sx7yecOAMbfaMiuNU6up5Ix92fC69YynV5noAJd62+UVuoCRRZ41a+tB7NKuWMzMK0Gm8OVmFbuycS",
-	"2/r6q/Lglv76NxpgD45QnPJw0IozvIWsAYjvoJVNCrdoLiu8jmo20ETYn4xqiPp+fa++hyq2SoE5YpSH",
-	"kJNhUV0uKf+Jt2PMh/DYzPIxDwFUFS+sRQgsqn6DgTGV0LvwoYMQLF6Q6YOBbSK7f3re7cGn04sL+GRR",
-	"++ryCn7ave4Pri6vxMe/nQ1sgHR/9Ws2qjiYCytfjMKrdfQT9iNFFhxaVCaINN4clMGfBdSTo8rNN2Jr",
-	"/Ptf/1982D0xLSo+vD6p1i0qT7TQhO6psxewaDwpIwCqAK52DVvAonB8BrVMhQlczgjtXJ2ivXoDhYz5",
-	"XMIYwg2AB8IJ4QCmYdcUFLRo+sRuVWhk6pBML8KMp0x40PcscMHzzEQ9+KFF5UghOKRjygIivESJKIxJ",
-	"mDpDAOeNAjbVtVNb6DKLZiBLBf/ZOymr7lhRo7HniCHhE7GBfh3f171/NkI48dQqgLqaaOZHUh9q0EAa",
-	"GbEoGO86IJBVnq7L5ZGEGG3A3KLAdbC0uyriBV+awJaQGDISvjlVQIKEBkwNYbAowAqH2nwBDpEefeb0",
-	"A0ath4cEZFYbTpgoFvWkf5c7h/DJCMhYbngSKYBbFy0HrUSWZCXOh79nAm5pmoqQbn//Kve98kP3/fWi",
-	"33l3vfi5c9pfHHfPOu8XcKhDnvxY9LqdM/3jj6fHi36vczE4v363uHrXu7y5WpyfXgwuT06uu/3FeeeX",
-	"+OPbm/fd3uD0eHHZO313ejFIEA7ZwfVJtzc4Oeu8Wxxd9nrdo/7p5YX8fv5jU37odY8uL65vzruQObI4",
-	"v3436HXfnV5eiA6OuoPLi8XNxemPgx+67xfdX/rC1YfvpxcnlzCTbAfXi/jbdb/T68tOj2+uZPv1uSry",
-	"na963atOr3s8+PGme9ONXxTepiNfQPYiRzu9uO53Lo7gjeEdzzrQ5vR40etenQkKD47OTrsX/UW/f7bo",
-	"9HqnP6lXvbq5/n6gGonvR2c31/1uD0jQf3/VXVz1Lq+6vf77wcll7+dOL54RdH18KsipaHR0edHv/tJf",
-	"vL3sXch59TvnV4vjsx8Hal3k4mo/aAt1/X2nd3x68Q5IPBQ7RrKIIIv6dH69gJ03wwGhofwMeOhiiMdj",
-	"PCbVAtMNBgsp2BdSqi+ERF8ocb7429lg8atfq+aeqn862F/qv5WaIsLs5hNI3nxCVpvaxhzMllUpbssk",
-	"F035imC7qNb43U98+O7bvxp6rlIc1oxzUbS4WNO4XRaTAdJ5PNIYzmSrZsJhu8qmi79uyMVIRr5dTV01",
-	"zrNlDSqyysTBAsUgkpglV05UxpgxJI4YTsRDNiVB7XXJusVJGpjOlbGaP+wbItslPp6rhDhpZaiAVCe0",
-	"TYkgsnBSN7KU1J+CoLl6JJu2kf4smOjP5EV3bpTsh+dKITZ/W75wZokL0zuWS6tgf2HncnV0XAZlNNRa",
-	"HZfXMeqKcNKC+OthMlFhpLt4Xq2jC6YCQho7ikknuJhHQxA626VYphy58o1wqKJo3pSgSu/kCO3t7b0p",
-	"zBHhCcFufqbpVspMdi3i+J+amJ2RNIXz8kqUlhxEH7P4iDj89M+IRCo4IOxXHomV50RC91NhgnJCXQQi",
-	"UFCzxElRqbRbZ1XEnmd5VsXnTjxXCoS4b2NIJbfPYTtcrEKHE1WYJfQlFYZ9GMzRLN0xpiBbHAGQlDPM",
-	"RyJLmVkKxVmGMcGiySRQfcftNY2yXZVk3W6A++OU2pQQ6UjmOqyqOOcCddcnrsIol6MRJ2H+nUCKbID/",
-	"9JRWvau1k9XO16xjhJUZ6OOARTPptRZFaGnoJkODlerkFYegUQKGxF5G1UQR9f4ZEYSdgHGuwSAQDuVJ",
-	"FInHKWJEZfwlcUUhHEuKnaThlMbum+ZJ62iv8+3bxuvj3W7zZK/Tert/dHD8uttoNBplr7UdM2671I9m",
-	"X50JNrDyJh7pETfwPpKnG/GnLtiNG6m50vo+XXX8QQvAQxmYQE71EGHfl5EOPASXXhc4azLW9jWgNbXK",
-	"CxTRK1aU5X9TJwoCwVLlsbMnBPpcLf16fa63ageqWuazlgtwd8tCG2VU66w9ObAytAg6gOiyb8iYTzAE",
-	"U2Y44sTtJQmb+XzyuQJ1ZDtUsfHMk3mhdvzCKi5FXNTabaB3jKoD9KXR40yiN3ZC7yMx4lmUZr+GeHzi",
-	"+eokxbZh01W79/MGVOMNn05V44ZskFVfRTPDuuk6aewX02yb6Gymvsu2EdqUiZMI7dDzfeFPlYVoc2/U",
-	"3k+CteqpDFUS/xMtFmjlcba1uzuJ231rlpvonoThR743noRgFikNhSoRVRTO5Njx7GGsg9ZmN+G3yYbP",
-	"EInuEYd4H+Ps1sRxkoHpI59Fbvej6A0NPYqDOZoyl5hJlNqiSZiae2OKwygg1TraHBe26KrAMFobF7bo",
-	"psAwWh8XtuijAsM5EZnGeNfwiipipjugY0Z47KUIjVdTKWeguOuop+qAQQ00RvXEO3DykE8+Ep9nuGr3",
-	"9SauemJAU5PtyeuWngyKPVjgGHgTsU3gcR3GHxJZIEW8oouGPnPuOPJCrh5h1J9rol3TIxkxvcFtUg1X",
-	"xuR3G9mg/MFj4rO/+XxfTpgnW3aTjP0cIf2MhfNsYX19lK1D+xlBvHvwmMh+VnRvIWJ1cfn4nIDc9n/+",
-	"zVeeTXDw1GwCfXmeklGQY6IvK6ugj8fl+EZa9A2P4ciZvYgD9+rETiWckDniZIYDMaUQj8EEyCTSk4f4",
-	"cBqvmuLRApCUdUVjoNz8LSd2FivApb4uK1eVuMNjbdJtZH+dngE0lW8d4jEAvfDGMnGrj8d2FY4oqSN9",
-	"i4VtKvd7Jre5OrCEcMAi6kKL0nfXjDSdBo1mK/PaFcv6elH27p92zd3mt8sK+tqyFpa1QF+vaVX9ulpO",
-	"qkRcF0jVQU+tB2jGSR8WZSNdf8sKPVvVAkQetSimc+RgTkz073/9jzCl1BEVwGfWn1PxOGo1WhYtnHhZ",
-	"WZ5vfaW9Qlgn9rXkWxmmUfJShmm8JdSZTHFw1ydc+Bgywjs4v/ypezzo/tS96ItHu2cng373ui+fNUwD",
-	"IsAq9nve+UUGj+M/Hkt2PZKvatyCTNI2TC+4/XA+vf3w4z9vBx+u+e2H9/Nb8f+gxOSNc00yx6mG6RnT",
-	"unRmH19mMFNlcEXqcHLivHjwk43CTGKnPLOlcDj9vIywj+ul0NKTcAnIFX3CI2/nZd49gbRNrM7q7CQn",
-	"eKDCnzz7mRR2QHGiqhfq51fxzIuTH0v9dx/zENJUt5l08tBlFDpsFRYKeVbyrJzyFsQelk+ginwnMzmW",
-	"ZMZH2gC9uJfIBqTIQlpM/NfqZvS0rHZFkoG+GvVYa5amHHMN7VcWVFgHamh8d+puVzdzAzqf6djMwJ0l",
-	"dTHKQAttQ5XZphoBPodBre/tZ7OnC4tWUjqBUNejY7utYHozTfiuI1uyKJye2kG2YFTiDgSv2u14t9Ut",
-	"auMhnE9S5/Yn2B8l/to95vqpH+Kqo8pk7FG5i2NwzqL7jb3qIaQdOmyWOSkNJaiFYIUZyNx0YeMle1/M",
-	"Qu2PAcRwB1P8MJCp7KoQAHE8OPuPg8AD2Zw61nIUSBtLdqwUKRWNsWC/n+OH6mH2WBN3cKCqT4pXt2gS",
-	"5+JMgZNU2EMqgIiHPlG6My4nIdcA8DZFb8M0NGobpqFIbJjGqtcsFW6aA1K0TzQ8Bc5JywwKgFTsQm3V",
-	"q8vrPkchayOMJozLo/amMC3Q6dXHVnKIF4TyMMBC6xFX/O0g/puJME2tvBkLQhNhyDmdyIRTBEf7Ic9Q",
-	"xaubrUbGWAqQ/RcbEe7gmUKXLCrD3G++1ZNGTWgHvgCWRTLgEcgwkIU1PDpiws6y6CjA4ymhYR2drYOL",
-	"TKiW4JGgNg6wSyx60embaBr5oecIrtlwyqDieyEJRDfx8UKsEh0Dwpn/UUI6yWmMmOwOo5Q4IS+v22zR",
-	"xx5TeMWRDYDUlXyzGGGzLcpJCNm9ObxKt+1iqBUeWQO0pnXsW+s8Eejuu/bOjpbEcqt9rt1+apgHu0vt",
-	"r9XvKpZV36J59VPDfL1cWNaHSkWWdzrBtZEw51vLdvXT62X+x0VZs13z9bK94i8Hy/Yj+9hfVgpNxe/N",
-	"VQ+0Vjywt+qBvRUPrJxSc8UD+8tFoX15y4Plol0p/9Pr5aJdXbTblQ8no9tPYsTvKs39D43a/u2i+aFR",
-	"a92Kp24Xu/Cf/Pxht/bm9jv4XBVLvdUD1U97q0nZfv6xq5Z1W5W0uAUiVr+r6MxdH/y///OVFTUazYNX",
-	"lerX35iHf23/353a7eIv+pybS8G0zVZjCdz+3cYOvlvXQ3nlck6cKPDCOaS4q4g+wQEJOlE4KdURcfmE",
-	"fGr5Ky6V+jgKILE8uV4DgFfoM52B2PGy/qeQu8VxYjEChSKpPOIei0CPirFpKPRCZ4YdvbqQTDAgkLpF",
-	"XYsGceBhmknxEd0nJgmUAYH0dpm8E5eIaz48KI2RTwJL4ofqzDKcY4tDB4k9rxrDMVoTjfyIT6CasQrv",
-	"KDAOwJ34cg0Kv1bhrcH+KTlL/bgD0mac32BRx/cIDZPrQLI5TnYuwcGuo06mIIE80gCYAcwxIBEn+YJH",
-	"8ZUnsoqTqpOWT5MSa2NRiEbJEkxc2Gx2YprbSSJVmqRPHQJL0wX8SBYIlyyR1IOxVxWktZHLnEhoclks",
-	"y6JllWL0OjFQQ5y46vS0nZrpdWWm11V5GgV2+J5DKAczWkURJT/WmvWGdsLY0JTiRxJwyeKN+q5spa5F",
-	"MNrGXr1R35NFuSawFXcmBPvh5Fej/WlpGjtTsYQOV9/Uc/U5nvrqJzhvHrf+uLsTuzrQ2ViCqcJHwbHH",
-	"ZQjf5Spplb3yZgV8mzbZkVeULM2NDZXvsrzNXUXQbDTWlBfeuqxwemSxrNA8XMQjlj0hC4Awrcbuqq6T",
-	"ue5kClHDQ3ubH0qrzMNkVLRo01PqDL0QztF0ioO5WiaJ1EA5lFc8fQcZseY5r5fLbBnGwzIgMin9kpYd",
-	"kFKixj2XIHZP5V1QeodJwpTyBCya2KTY93n+4DB6zLlhdctQDs0HxCyMAkpcKYAnJJDIPaMSvJePWvQt",
-	"EfPl0n6WlXzg0hCO56o8Tpr2NQK5hZEdH+C0lUTSSxAVTXVUWRnlhZJ6uRizOimXaMn4sFpSusaOC/63",
-	"GnsWzVT9B5mS3Z5HAEhcpYjFdvszd1GU3H6QpvVW5Wl/1p0nszeWWUAiDCKyLGz73c8+uBaBKtn8kpBu",
-	"rjK9fhfZurL0STvRsXABZeHxXHHmkrJvAGvgDL4qNldS+Y2S+2Qz1gurP8wPUFg+rSrzVzGF60Pmzv9r",
-	"x3NhtsfEJxoHFRSAm/17/tIzz13d9TsSru53rP1xm057EJyLH01Ditneg7JW2wxzAylJq6cfZf/++K6X",
-	"oBwam8W8dgvPF6KEemTsQQwow9DYT9WJEH5eyLMY92oFlbdSdj557lLuIsGUxf10JZGxrF6CY6jyCVeb",
-	"SkCEZe0zOtaCHeqIp5oZAHdzYQHOkQLdUERDz0cJ8GZmMcYE38sXbyxu3uP8xspJwFbpqQ0CQurpDNHa",
-	"/FByscxv5Qc5XYSRjqivMkVKrc93GSHx7Jbhqks0Ugn8ZRD+HQkfSfXtzAXtIkBhKszilJucKoV6ZKpY",
-	"lboCjsRlccEJ5uiOkJm6Dg4ObAuvMjW8lM0FIOMKqwvCzKuqrpTm9mklIGVN3lajVVoIsczOusmL++c0",
-	"k2Qq06PMpJfbAypHN78XXkqRveT2kQys7aBXXJXITu8JYEEM0GypvnakaVJLs5d+2x4s9eB64B7xxISU",
-	"g9XRCQtQs4UmLIqvOFDOmSzsnGTPKhRoyBQUJPqI3Tvmu3F/hW3SKze7np1p19v22QsfxIsJG0SjyxfC",
-	"l3BFriNDkFmXeCMPZhLE14I915mWXzTgU0hqXQv6ZEj0dJb4zDAOzy1HvMzZ31djORIYzR1uizFXrlUf",
-	"VqV+9H5lApl2u2wC1crTehWV8yX4cMpcIsENGfjNJPKHzKLJ6Rr7ML7XU/bF4OQYwu5HTB3AfGVCJkbN",
-	"hwd5M5Ridou+BABE04NAtkUhYPAyCJAi/ZDYWsFpdZeuRSutxh56HByUyZv9D4WEiod6XhgWWpGc/ELQ",
-	"kHSN8ucAy5CXNYu5EX1Z3/8412CbzoWgSu+F4cXO/VyDbTq/whHfQJtZoclWA0TBmKyd/izfYiuISp4i",
-	"XTtAUGyz3RBCeK6nUVBssz3Qpj++Hmwrabk94Lb+jaJimz8K8PbCHo467IBmEc9W6F9jYpSZkiWIXBnK",
-	"lVuyPy7Slb3cOK4YII0uHrIZT27TUeURoSIIFFGprrXuVsFj6yn7PLb0Kh9Ln/WXBZU9cgdsa0tljJzn",
-	"wMyytuqLgWYrrv5YDZwVuPR5DcrfBUB7zA6JQbSSnfIHBtL0y9EQC+QVHvwpmmZHO768HsZYbVg9GsR4",
-	"Tmgid0NjCbsca6VJTMR8l0AZ04B/MXBVUjULfGjyMMERZE9JERZflgnpzUTLVVZhM73exHOJ48fx2Q44",
-	"A9sjtWXSX2E0WX69KjobL8B48uhKCed9z+5lkTtYFjdgs9kXZIkFbKZOk8qz2qFe5Oc3y5wd5bc9Izf0",
-	"yjzD59CYubpMS6Uv/1MYD67Kgaj6SLs47gX5sNVsPmaUWcAcIemGPunS0JP3tu4/xgG8lhd/3KSXDn0O",
-	"RwSqYmQKW8FdUqgS1zGHDNvqk7YCwC7PKQlLYJ3fzWCDyXwxgu86ZDPNuTTBXYBcmAlBM8a9p3r3OxJH",
-	"elaJVwJU/W7LLmfzJUEPspIrbHI4dHEP4RCo+g+6+2mr/tvC1I9f/NXg4YuwwObQcQbT+UOGj+UZW+a7",
-	"cO4BLlgTDeTtiXG+wCM0BsSq+M4n+H+5E1+pOBTuuLrBvDRIeS0P5Ph+egxHHb4YyhtxGUxMlWwaxUEx",
-	"uLcTcY+OfWLR5IpGMGdk4FA+DjdqQk3R+wmTd9hSFgJK4vtt1Gzsyiji/YRQeSfKinM8Zlr303P1ErXF",
-	"CrUWhfKt6QulNwNCUS3iQhxQ5l1Qlrkd84mRy4roEM42WVTdSVFtI6yIAPdZFGtjm7JiAKBGQxaFqLl/",
-	"IO/HgFoi4qmJsCX0l620dvfKbh2t6oW31JEa7TqQVfd6Jld5yBs7K62Hhzhuqt9Gfwi3p6pCGZlbT4BN",
-	"i5etyOx9dQdKchU83Ktjq5itds2JBLtyQVmL2jNZ4bYkJosKIVkxRRlNn3pc8CViiqHi6igVwM/ypVHk",
-	"2IWjVurWFo9aNOJwIuANlMdZfb1mpdVslgaG9dsUtsZDoGbNY5I6Xuo4QcnVEC99qCBb/nqF5sjWhJde",
-	"aXJ0TRdwFSVgqrkgc0LQsAbSey4r462LN6ePJE/80UJfrcabzQ8cqYuf4YHdR8zpSu6hPmNnQprJ5/Yf",
-	"Q4Dkwt1z4nq4P5+RL9V9FIoYRTMoO9VopMrLk9emxyoW6myFgTfTTIL0upH11sBGM0AMlCYOJcIW6ydv",
-	"dY2duYyyePJ2Re1+Wyv4b+eq+FtUlfFXOVGg0TPnex2HzBSUOa0XrxWxqHaRA6rE94pU0RTfESSP9ibq",
-	"9DNre33kqSxYgmn2Hocy5WdRrO4IL7cT1in9VMdbFB5/tIpHeQ1v0a1VvLrlTKjqp6h4lGh4iz5Rxev1",
-	"zyBR6wkqHukaHvT9E1V8XIj/D6LkczcU/V5qPrmQ6TGKPnP5y5+a/U/N/p+i2TXVul5z6znk66Ksfb3h",
-	"s+eKm58MT+w4qPqUXqOtnXNKd3Whkkn5s3Fht8eJg2JRu2cNEudLyK1NX9fX7EVTCj5zwrv+Hiai5D6J",
-	"e29fyOBayGOOcFr/JVNrrtSkzBdzKdqUh/mSmK84CojDAhdVEiMzuR2dMWFmQjUTSgjUN2CIwDlYqOPi",
-	"UdQjrpcp3C5HBAgrqQ4HZeFkYTxVFC5/FLWOjqGCgrqgS/6uzNG4ZqQNmfW0cCLgEHmjkqp3yvYsv+rd",
-	"zVav53cyfUk7NJWe6PvcRm48iK2uLwPuSSvTTvBHsKZa0irMn/DbaMXFz5ZZcZvNZDHoejsZrTeTLbrJ",
-	"Tn4EEmbRUjt5SyRM3nBfWqFik51MLfpIe3c1oiXM6RX27tti8YP/yJMO+Xn+TqZspoBouRWbEY4JaP48",
-	"hqv5Gw9QHIF0yxXXyDKIU2jyqGTxbGlYdZJi7UBj8jlG6SkRvXaooKTRk8b703F4ouPwpdr+OLu9K8Ni",
-	"6ZnqxmOk+q9J6v+q1PR8YZrnt5JXCTa9otQXlZeeNTJjZ+UzVXPQCKdnQxbWeEcK0u1zAPIDrDLTU/3Q",
-	"jq1ZiEempm2mQFJqsjdk1oOqEpbYrmm8d7VxjZRlGSrgN4kf41AadBVh7Gv3wccAsX5f5SueJBlOsbAb",
-	"q4cW9UaZKmdJ2Dcg2JkodEhNL7W21StpE3kl/IUHvbg0XMOg0cGTlry0l4A3ZIL+G2G4pu1q8Keao4Rf",
-	"aZb+UYmq/L027FHiz/yhFM7vJfwlOVEFQg86Mpk6kk+Q+8nNCi8hFZDv3RElDA4Fg6N1/K08+Fh6lBWp",
-	"KLOhfi9276Xlo/5k+M/B8IKgSBXj14vQFqvqr+N7rfQxMLVe9PjDreBa8L8Vy0eBb7SNHeBm1WNZcDMN",
-	"qIYsd9kPXK+nQMkEkF2ahVtCMnXVKsKkq6a9xphMUnFGZuFky63xWAOmmkUfPEOI4gSu8gdGJXLjJRna",
-	"npqHnoGsdZ/NHCv2/z0UtDWFtnQ9CpcAqKq26u08Lq+6wk4IF6iLjUBoqPamNlKy6bmwbf43AAD//w==",
+	"7L37dts29jD6Kjj6OitSS8my7CSNvGb1KLaceupbZbmXCT0mJMISxxSgIcjYauSz5h3OO/webJ7kW9i4",
+	"ELzo5sTupL/+kRVZAgFwY2PfLx8rQzaZMkpozCvtj5UxwT6J4OORTyZTFhMa98g0xDPii299wodRMI0D",
+	"RivtihdHCfHQ3ZhQFI8DjjDldyRCAUfxmCAes4j4+kt2gzBFBEdhQCIUkX8lhMfoLojHcjCeEGQWHc7q",
+	"P5BZo+JU+HBMJlisTWgyqbTfV8SilSunEs+mpNKu8DgK6Kjy8OBUjtkQy63ld9ofEzSMCI6JjyLCWRIN",
+	"SXb24mw9Ekezzk1MouJ8F2TIqM9RzNAdDmI0IDcsIigSjwR0VDp1QGMyIlHlQUw+xRGekFgBez+JOIvK",
+	"t+1Rch/LAZ4AogDWNCIfApZwNMUjeI9AjP5XQqJZxalQPBHrDeWk9k4m+P6Y0FE8rrRbzWYZCK0T+IHM",
+	"ijs6wbeEw3sGhCOObwiqHnX7h8iP8E1cD0h8Ux/H8RRPg3pgneYtmdUldtUaLhXvdRNEPEat+3sLa27J",
+	"NEbV1i4ao8EM+eQGJ2FcQ5iKU5NYCBjjUi/Fz7pG0DaS+HjDIoTlWeTw65bMYLIpnoUM+w2XXuiv78ZB",
+	"SGCk3JhG0CihvI12m28aSI91EIvHJNKztF2622o10A9kxhGOCOJDNiW+wA0x3RCHIYlecNQ5PxJPN1yq",
+	"D0wCJD2xHPovPLqXL53KJKD6722BTnFMIjHnP9677n1ru+6696+7V998VSm9KMEkiMWsZXgTwo/22uog",
+	"Ku2XTUdsJJiIm/hSYNAkoPKvbaeI507lPGJ+MiTR0QHc4Hs8mYZizDTyr5vbfzto/bLz6+7fX3ZevX29",
+	"/+3Bm27zcPtd63sNnymOx+m+Ar/iVMSxBJEgRuKs7U1aIBCzv2/W33Tqf8f1364+tl49lMPhIhkY5M5v",
+	"kSeDJ9yimH2tLfbZNBgW72GPDW9JfPIjisXvbbQt0G279RoNxzjCQ0FYBLHwOvW/I1z/DTXrb9A1qnsN",
+	"dIonhKOEEx8NZi41EwUxJ+ENqnr9tz9vN1ueg7yL/e+7B5fH3ev+2fnR/vUvv/zyi/i6d/Lj9cWvF9f/",
+	"+ff/eI5Lvb/0uv3er3+BP5H3l4PjH+FzDS5DRG5gLbiIu80m8gL6AYeBX4ede6gaj4lLB8yfveDIU1/e",
+	"BCT0BX2ZIc5QINgLCSIkQekgD6Ai3sTbQ7cBrbMpoXgauHSIKWUx8smQ+QRhJM4HGWKL7saMEzUNGmOO",
+	"PMpirybvZHr2LAI2WHrGsMOlx2xd1e3W62VXVZ5+s/7mur7oqvYjTDkelmFofP+ECBrfr4OfD2I2PmWU",
+	"E2Bkb7Hfk4RT/DVkVBBo8RFPp2EgufPWNGKDkEy++SeXrDpd/6uI3FTalf+zlYolW/JXvnUun5KLFtmk",
+	"pteDiOBbKX+I5cVdQFUPMA5WFyiqMVBswP5bIl8NsQhRuCUY3ZHBmLFbdNk7hjlHOCZ3eIYmeIYEognq",
+	"jqpmBjW8nkShV2tUHpzKPqM3YTB8dnjkeIngrgEV115wVizYGg3oyICt6uW5dUDrCSfiLRxbLgSpqG7E",
+	"orIdqtFblgAFm+xGkRRyngsOHTpTrJqIpeGcBH7j0NtD3oTEY+bXKYvrOAzZHfE9RxEIryO+8JB8ExQG",
+	"PJYoJZ+Rn7UciXgynbIo5vLAD1k0CHyf0Oc+cSVfoBAP1QUAQQRVvRu9JYWTpyw+ZAn1n3OHpwzxZDiW",
+	"/ApVJaEH4N+IrXg1B02VsICqnv6YHcAtdo2qnv1ndmCcEk2xVPqXPUxc84glsYCQ9TVA6FyKdn3GjnE0",
+	"Is8JqLfMnyH2gURwhCCMCYDIDdVjxuqh2JLa6AWJPgRDcknxBxyEeBCS5z3UWFDZmyCagDgBWx5E7BYO",
+	"kRPq1xNqBoiT6RE/4Mhnd+JgfDIl1AeKk6QvoAgwEzI49mfqdODz56RGtuz3exHpDEIL/RlNEz7OfO0I",
+	"YEwxyFA5lOcxjkl9qPauEKLP2Ammsx4ZkuCDZMrPy4ZhATRmQn7DHE0wnaFI7UZ8EcTAPAUFYHXxa13/",
+	"+jlP95LiJB6zKPiNPDeZA0nAUOOql1hbUYd0SacRGxLOBb53aRzEs99bPrjDSikAQR3TjIpbIh5MAj7B",
+	"8XBs3khxQeKfED/AfRAUn5cS/e3i7BTgbbZSn4i91IXUCvt80MIuoFdneGsJq9j3AzEZDs8jNiVRHIjb",
+	"c4NDTizV4GMFsHUaf4+pH4oR7yvRduPn2d9+83/+283JweEPvYO//Xqyfdv8+Z8/vT29Pdr58bdx9+zy",
+	"8q73z8PvT25HwS8/Vq4enMrUWqU463JA9LKjpRiuhfr3+clSWxkb/JMMY3Feb8XZnQgMlNxt6dtTFhc1",
+	"0J8FnhA6ZL6QI70B5uTVric5gGBhk0RI4wTxGFMfRz6SIyR+TcV60k6WhYN4VPyvlrQUkmqqLX2zdfVx",
+	"96H2de6r1sNf/zrPfrXz8Nfad18BgPRWbVOi3FLlKg9AM/bKqdzXQRmttOXeHhbtuHjFJhK8AA5HkL6Y",
+	"3AtensQ330omp0BS1dCr7QHfI5NpPGsgMcfdmIUEDcRpAYOI0YTxGO2ik+AtYnRIlKrrC1BmFc2crpaF",
+	"wDLs6upxD07llsxWYuMPYkwBLisush754FRivHJLfTwqYDkAvhS3ySiglt78iEsuD7Xy0ZWmgCPfrbS3",
+	"m81tx60Irptwt9J2K1Mc+G7loeJUhmMyvAX2oyzDlfZOEyACYuw6Fi+AAkwp/pBWH22IePjzDq51B1dc",
+	"gJJTKru3SoCF0RwN8PAWUWY8F/EYK29Hdf/77v4P10cnJ5enR/1fr/tHJ93ro9Pri+7+2enBBUgzxlr6",
+	"7avdVfbSZ7mhCh/L3tvoX1IJhvcHw4c00HP5TV0AhAPWbGpxfXoSYW7OirHafFggKgZCjjH0LaQzBwT7",
+	"xyRW0mn21QRoJlPpVSues0+w34HLdcOiCY4r7YovZPk4mJAysPnET6ZHfomfKj3/ICYTXjpCfYGjCMPd",
+	"CTGPjS2mMFpxrQWrqYMo2iltIKZTOCkgzFsvB+U+S6S4mIXnUH9d4mSwl5bjli9xHPCSFQz8zIdlGGSd",
+	"fQHCuS3J+cq35CdT5WZbyplyVH+MYxT4hMbBTUA4civGwUU+EBq7FXCB+YmUt6WBKiKcB4yKe1vKSjwF",
+	"jZkn5Ay9f8kplJ0rHWLNkrs88HuJfCunsOm+NTgHMDU2Q/fN6MLM5pdSmpZwocWoIYqwfcBhQmwAYioB",
+	"h6o4HUvxhDiIE4K89ESkilpuwm/Urz5uO692yylfCoAc3NVluQ58D1W1y7MNPNz4ZrQkGfh7yLslM69t",
+	"eSr1j7dktmedUVt5iq3XARONddDV7DEDU5P7rO0hjzJKvLZgfaWYhKrkA4lm6SZ9EgbwTUTwcEykCZJQ",
+	"f8oCGu/BX9o8Hvg6RiB9M4CsRo4UKBWgcKmMAo5KRhdEAJSjUeHidS0+a5ybFSGXV/KX7Xt2hzzBAuBe",
+	"3EVBHBO6p19WYM8QR5G0fLEoGAUUh2gwiwm330dNrWWdEvzo3seE+o8QVQP6IeDBICRGpnnVdJ5ISy2u",
+	"lUfnIz1CYlPI6AjdRGyCKLvLyEO7O63V8tBTasVO8W3KUOVQECDDLbPgUMQpDwOwQwDWkwgFVMUBSC2Q",
+	"RciTNqv2aeek6znIm+J4bP4AX7z+C+IYzIvCFQbKHhHsB5RwQLECJkUEK6vK8vshd2/Gl738D0q2yFmo",
+	"Ew6rC4rDHRRQn9wXzL9inyFjt8m0gbpYaq/KSf2t7aQWlIclMeJTPBQ3SHrtWJiOAQ+xnvafLKByYcWa",
+	"xGNc0g59J95LtakuFDbxWoahZxyz3y5zzP7Dde+bzbrr3rearnv/+rDUPQvofCRn32kVBa1T/CgLk09C",
+	"PDM3bPvJbnN2HYsSNvNEUFqTsbjWeIQDal1uLNQpOHiKh7dLr3jzua94GUprG2IxouJwH73ZffkaKdsk",
+	"8kmMg5A3kAf2Q4HAjBIVgsVBqRYAuewdcZdWpxG5Ce6RN47jKW9vbf1GIhYyzhs++aDNnXzLq7Vd6tI5",
+	"ElOiOZLGBDRHE4LBHzt36bxer5t/YqztvUZzCKKYKw+kdN76jHAwHIFFVh6Odn7vIQ+cn9xTPm3BnGV8",
+	"BZKzZ7zhmfnBhhDIqYGoZR9QsRr2E9K7B4TKcsRTPAFfcxLCDQf5kpPoA8lvwXafZ+aVuqgQarWQIfRS",
+	"tTUB8iqvORDQMYwICHY45NJ1IugwGM6wiUXBvi+EGLV4xj4Pq26juRB7lAlf0mGKEnpL2R0FJJBPpn5V",
+	"eGxHbXaRI1aQRBkmKT2TcpLU9QiT7Mq1wVcqvZNyWN5faganYDdoQO4DHiNGJejChIsrKqcpcXrDTC81",
+	"SsGSMAF3LJd3Ormcp8RBW9i+sSeYF48JxVRPscB9W5gm4yQrn6rcw1uYyXYLr54o516D2d5ogFszycgK",
+	"7TGBp1CVNEYNFLEwBPORJJJDNpkEsRCtJWnxEMeCj42D4bgMJss2IOg4UARECfGl5zAMs7CKQU+U6PaB",
+	"CGkf/GwOwsNbB8i1gwiInQJXlO8x9TYySmoG+fKuOrGZltwMXOf1vH57KipTwsOz/HueWklR8PoYSHhd",
+	"EYaUGFSnJELyRyF5iDnggR7hSRg3FKH1aoCqGKnp1BOSdgslxwZT6cLkfiqYCiy8nVu4hoJYnDlIj0EY",
+	"xDOh5kD8qaXRTPAMDYgGgq8Yp6J35bE25oRxPj464GUBPTwOwlCH8qyGbTGGAN5Ok63v+/1zSfJB7lR+",
+	"hYwXA3hgNjTBkAMlWCyaXU3zgkt7NfFR+gyqxnjkKHGSj3EE5mwgvekgiOoYyqguch/XELkfEuIb/fMF",
+	"Rzst5/Wr13WhfandhYLMW3FbLwzrQdWdbef17o7U1RQ5MCxVOmLGYht3mCNODIVQ71GPiJAoFIa0Wppj",
+	"SilVMxo4OA1AscQdXEm4ldWT7sVF5133+uj4uPuuc+ygo9OfOsdHB9fnnV7npNvv9mqOPgrsoxCsTUgF",
+	"OA6I3BRgVXGzbeQzFUIhcCKIUUKHY0xHhuUu8JLCmb0s4f+e7b5VokIpLhvHsAWYEvRd7m9W1DAfQILm",
+	"6KVhswrWfuDLSDw5Cl10Tw+uz34oXkYWmai9gU5O2CsNE8/vVe5mQbSK2ZMMbQk4SihYQMSvDuJMyA75",
+	"GdNTHDPKEtjJAoRLg1/MSkb/Qzc4CMWzORkPjEM4CMV0UxzF3MhZKvwNpmoCpRkkI2mcCdkIJCjxWcm+",
+	"KKE+yVwMFMDhVIq6hHig1GQst7a2ZdVSuEts1wHlMaZlhrR+dpNVHJrIYeT9Uld6WP3IN2F9mPo52hCy",
+	"Ua1Up5ZyerkxPw5iqbctMLxbRv4kCiqrzFbwq57VrLxAlTHenJy1XIjLl1H5eag8mE38D4G/Yfh+YQYZ",
+	"f1wGo2BCWBKfLABuMvU322ze+O7r4GcnhYq9qg0Pe7llAD+i02QjjT49j4rWD6Vnt6EGNYZsYlTGLRie",
+	"Bm3LoXUuQ/0yu2+/bDabBcXePn4chmc3lfb75ZfuZ6l4XfaOKw9Xee1/H4ch8VH1/Oyi7yAejKgm2xfa",
+	"r6ye5+pq8ZpOCtNk2qW2OxW0KZ8MAyEHWLL0nmQ53r4Yq26st6f8jy5t3d/LdfUAGXnuNVCHziTxJCEX",
+	"IkICOh8XbA6UNq/h0g5FeMBZKBQccQqCIcBpgC5ZBUt/CgevtodCxqZiv45Lp1HwAcfEQWFAb+shG+IQ",
+	"6IdkW5TR+jQZhMFQ65aE29kPLi2mP2R03YTmJRUE6hl8NWm41L5Dy81Yy2+YlcrTtJN5dprNrDm22XRW",
+	"+dry12rZlfkcPjdD70r4Qpokt9rwudghp1c4FwLMJhfcgvF2U17JSUDtZ7aXXdJ1r+bnwYGND30hnH4O",
+	"4vEFGUYkXp/UWKeYRwdupioJlQ1GYCCTY1DVuxtzMrz20DcqqKXWQBdjaZ8JZ0KhlXRdJg8yoUo3VnIL",
+	"tYEialzJl7Yd/KWYkTmY3eabV4vMytuH0qz89Vfl/n779S8tHyYoQjoK7NWuTucStAas6692sxlgLs2l",
+	"gDVQ3QOYCPmTUcvJ+LKx09hBVU9FBe4zymMIU3OpTZeU/sTb2rRHuBazQsxj8GeIF7acpi5V38HCmEpv",
+	"JOIxjmKQeIGmX197DvL6RyfdHnw6Oj2FTy71zs/O4avti/71+dm5+Pj342sPvCm/hXUPVYeYCylfrMJr",
+	"DfQTDhMFFhy7VMbMNd+8KvM8FBwOHFUvvxFX4z///v/Fh+1Dx6Xiw+vDWsOlMn2VGrinyl7EktG4DACo",
+	"CubTC7gCLoVcWbTrKNPP2ZTQzvkR2mk0UcxYyKW1SqgB8EA8JhyMLNh3BARdmj6xXRMcmQ5JZhYhxlMm",
+	"NOg7FvmgeWYcwXzPpXIlaSMaURYRoSVKi8KIxKkyBFZbcOFZWNAWvMylGcu0svJ6WymqbrlJs7kzFEvC",
+	"J+IB/DphaGv/7AZho6lVwbjuoGmYSH5omQZSZ7FLQXi3DQJZ5un7XOYfamsD5i4FrIOj3VZBAPBHC9AS",
+	"YuVuhG5OlSFBmgYcy8LgUjAr7Fn7BXOI1OgzqY4Y7d7fG1+CunBCRHFpIPW7XNLhx0pERvLCk0T5lmzS",
+	"8mrX0JIsxXn/j0wMQhq5J6jbP77K/V39ofvrxbzfeXcx/7lz1J8fdI87v84hg1Omec573c6x/fHHo4N5",
+	"v9c5vT65eDc/f9c7uzyfnxydXp8dHl50+/OTzi/649vLX7u966OD+Vnv6N3R6bWxcMgJLg67vevD4867",
+	"+f5Zr9fd7x+dncq/T35syQ+97v7Z6cXlSReC6eYnF++ue913R2enYoL97vXZ6fzy9OjH6x+6v867v/SF",
+	"qg9/H50ensFOshNczPVfF/1Ory8nPbg8l+OXh+/Jdz7vdc87ve7B9Y+X3cuuflF4m458ATmLXO3o9KLf",
+	"Od2HN4Z3PO7AmKODea97fiwgfL1/fNQ97c/7/eN5p9c7+km96vnlxffXapD4e//48qLf7QEI+r+ed+fn",
+	"vbPzbq//6/XhWe/nTk/vCKY+OBLgVDDaPzvtd3/pz9+e9U7lvvqdk/P5wfGP1+pc5OFaX1gHdfF9p3dw",
+	"dPoOQDwQN0aiiACL+nRyMYebN8URobH8DLbq+QCPRnhEagWku76eS8I+l1R9Lij6XJHz+d+Pr+e/hfVa",
+	"7qnGx1cvH+zvSkURIXbzMcSzP8LXqq4xB7FlUdTvgwnPVboiyC5qNH73Ex+8+/avFTt8U0d66PA8yyXd",
+	"qlw9FH2x6T7WFIYzAfwZT/S2kun0nyvC08zKV4uhq9Z5skBqBVYZS12AGDjx8+kSGVKpbcYQS1cZJjxm",
+	"ExLVX5ecm45bw3SmhNV8ZY8YebZnXEoZyu/YiT1HWhBZPG5UspDM+NOFEKceyUaypV8LJPozntufVUru",
+	"w1NlVTiflkJRDJmwt3cgj1aZ/YWcy1WdmDRKQlmtVW0c20ZdFUpapP/cMxsVQrqPZ7UGOmXKIWSho9i0",
+	"sYsFNAais1nUeYqRC98Ix8pZGkwIqvYO99HOzs6bwh4RHhPs53eaXqXMZpdaHP9bc1UylKZQHEeR0pKq",
+	"MyOm68HAV/9KSKKcA0J+5Yk4eU6k6X4iRFAObllBAgU0S5QUFWqzcUCT1jzLA5o+dy6OYiDEf6tNKrl7",
+	"DtfhdJF12LDCLKDPqBDs42iGpumNAX+w9gBIyFWcNS1LmV0KxllmY4JDk3Hx9o3baVXKbpVJRFhh7tdZ",
+	"Bikg0pWcZbaq4p4L0F0eyw+rnN3ccBLn3wmoyArznx3lb0+1dLNWyuEyRFiYlDOKWDKVWmuRhJa6bjIw",
+	"WMhOXnBwGhljiNYyag5KaPCvhCA8jBjnlhkE3KHceJG4js4kKgja+BUFcSypbJa6U5rbb1qHu/s7nW/f",
+	"Nl8fbHdbhzud3bcv918dvO42m81m2WtthoybHvXa6GsjwQpUXoUjvUIkYFng5rfbb1or2fT6wrBZVgaQ",
+	"ZNxcHyvs1si0UztuUPo6K+VhIHurw0BSv157d7tpXIjKh5kJWVGBKOkZLQ8wLA9jKQRaVtqPiCBdHA5+",
+	"SWPp/M0ZLsXXqSfImG8M1EKCKLtDVRmFJGOSausLCZTc9bJvVXbDFSCBZkAVuSGBeCS1arnDV5y8wf0B",
+	"YyHBVAFAo8FameoFuC/ZofL7rzZTZ6eEzS65UBKzeZHkRukPRfY6hTCWDCqKzTna1gvkbjMum71pq9Km",
+	"9O4WvtkH8tmyJSb4/sQo4OJC3uEgNiNerpkHoTxrO82yHBIIlo7HFiXQirfQ5mbWjYiZ8iqa+DnlHeQk",
+	"jkOlpmyURpF5PWun24WdnrA0oQiqW0rXa2bJndaq9TLQWxZXngJG1dGUpRuzeU1AP6hgojJnKCKoCg9N",
+	"WRjW9lDT5KfiGPS5zG5bKyLQHxaj12JhRSU1Fm+OeCFQ/ATJ4tn4rzHmaEAINRjgWDpVQIdhkuqgS4C7",
+	"WDMGE4EiIqlmDOCTBmpZmeSyf1j/1ijMjnSZF3TmUqo4YBEtUxN/1iTehPxCAFMQr0/LrRTXkmzH8gw0",
+	"SANhVCaI2DGdL7hQPGVypVD/8QD2k0lmhPS2xufSPTdghTR3v9GIxFlUkfYKPLw1WTXUMT4GW45YH7yb",
+	"Zwl/oty8VyYUm+h9VcfWkts/TRqeruWbXeFn1fmiL3gmNpWqrA8r0FQFi6aBY+yO2jcmJSUruP8FkHR1",
+	"+gY6Ve8///6fLTy89RwEH6n1WUotXg1itqlRRFACGOZlEbEcwcuTuD9N5hdUybo6JvG74hTEldxduVpN",
+	"gflC1XZ9g3meqD98il28R/zocQKIAR7YuFfi+kJPwdGi6hVWsDBw8EhudQ/hUBEgSQ0zYtsSDeqlFRSS",
+	"QqoAEbucWln6Ph0mUSTU3/I4v0cEJfpW9vzyVH01Dki7TEdeBDoruahaKMXGIbSknDPmIyRXVg8ug3hn",
+	"adGICfPJqne1T+FEjF8WegnSO/EXKDqQBNIzuaR5pjxTDMmUpsPTQKasehrISi4jPqRQvBP8dnF0baY2",
+	"gMxYqehdlCZMx3h0GISq+MamYaWLKN3nDTiFE0tpZLrjbACqffJO5qqkZ2Shu4bXJpGrmULXm0avppfG",
+	"GB8GQRgGdFQavpp7o/ZLE8iqnsqAwvjm0HyOVlU/WuS065RkP6kYGL35oltM3ydTkCIJw6LbSp2hgUHG",
+	"e2W+LbryOsVSjjpVi2Y2VXi1rNNML1uMlttg/9LjXLbvIn/JkWqjvH3rlPuGAhn/dRMGo3GszAZSIqkm",
+	"VKFvloxmCyO92l3tn/o0Qv8ZQqB1OU2ZPWs8djIiej9kid/9IGZDg4DiaIYE1B0THu1SEx/NgxHFcRKR",
+	"WgP1dPUNqfWWlP404cN6RBgiRkkDrY5ldumiYGa0NJbZpauCmdHyWGaXrhXMnGN3aVzyEjRTXTZsW+KI",
+	"STtFrCSfukqTAmNzA50LmOpuFWBhYNQW5ME7iULygYR8T0NYz210rdSfK9V6HTmIqVDSlu8BBZTHQiSD",
+	"KLebJLJVv8xF2H690o7ziRLAhkHDlnxgjqe0IJH2EsPl0G8tjYN2qNyAyIrj4jR8NAjZ8JZDKqV8RAhX",
+	"lnhgySIZVr/CNakGLox7325mA99frRMD/cllxZRAIGdZxaA/R6x8Rhx/snj5ArJl6ukIglaop+OJb1Vx",
+	"Ik0dBBnNkdaYpXKk10CeuJjqKeMvN/ZRY7CEYEzIY5UqtP5hSw31ZC8ZPLyl7C4k/kg53PfykkLKU+EV",
+	"JGstuSI2ADZOGshw2u1X6+QMZHnzBjzU5ofrZxvkiPQGpOqz5im8emyegn08j8lVyN2iLytfoY9H5a6d",
+	"tHcMHkF9L2+uUwJUGZ5qPCYzxMkUR2JLMR6BjJcRZsm9tsPymiMeLYSoZM16OgTP+ZQyPPMFYSt9m0Ms",
+	"6pSDR9am28j7Oi245igDZYxHEEIGbyxTwvp45NWg7pCqnzafe45y7E/lNVdViBCOWEJ9GFH67paKY8Og",
+	"2drNvHbVdb+el737x21nu/XtQxV97bpz152jr5eMqn1dKweVYVLtos7y2LZCjk4ncWnOUgqF/jdqKYQC",
+	"6lIhbA0xJw76z7//p9ZAHVXjBLy4ywudBBztNnddWiiZsrDLz/KGPQUFTTMH+VYVp1LyUhWn8pbQ4XiC",
+	"o9s+4UJDl7Hj1ydnP3UPrrs/dU/74tHu8eF1v3vRl89WnArElquo8pPOLzIsXf94INF1X76q0gqtC9OL",
+	"rt6fTK7e//ivq+v3F/zq/a+zK/H/dYlOo7NYMvV4BmlBv4Y0A63frSjTrGhBUrIp71n0m7GbOJMyKov+",
+	"qAgfu+DKQBWa+kxWRMhCfcQjb2eljjCQ77Eq9rJlSsBAoyBZ0M1U0UU6BTbICB14Gui0ylKhI8Q8hgTY",
+	"TTZtHjpL4iFbFGUFGVyy2JLS6cQdlk+gqnwnx9S1cXRNJLD73UmbICTfQsKN/rW2Oi6rzKFjctsX2wuX",
+	"CuMpxlzA+Ec4PpyKhXdH/mbtt1bE/WUmdjJOlZIixGUmP+tClQnnFgA+h0Zh3+0nUygKh1ZSp5ZQP6Aj",
+	"r60CAJ00lbyBPImiUJdlC3kCUYl/LXDVa+vb1nCphwdQ+URpFGMc3qThBpjb9USIr+oPklFA5S3WZm2X",
+	"vmzu1PbACzdk00z5Q+hkKQgr7EBmvQsZz9x9sQt1P64hOvx6gu+vZZK8qrpKhgG4uXEUgRnCMn/IVSAh",
+	"zdxYSVKqFmLBfT/B98oZawqm8CGOVBMr8eouNRG0nCmzPhXykFK18CAkindqtUieAVirFbwrTsWCdsWp",
+	"KBBXnMqi1ywlbpYCUpRPLKsXFNqTuRlg+PIKLdqkVhmzNsJozLisn+kI0QIdnX/YNVXggCgPIiy4HvHF",
+	"b6/0bw7CNJXypiyKHYQhm3UsFUkE9TrBtqMi4Vu7zYywFCHvLx4ifIinynzoUhlA/+ZbOx3VgXGgC2Bp",
+	"I4ZHIHdBVjEO6A0TcpZLbyI8mhAaN9DxMqOeA6VpAxLVRxH2iUtPO30HTZIwDoYCa1bUL6iGQUwiMY0u",
+	"XIRVCmVEOAs/SKOXie7TYB8ySskw5uXtH126bgGEFxx5YDY8l2+mTaieSzmJIW84Z1W0ZTvtqIBHlrgp",
+	"0na4u8s0EZjuu/bWlpUec2V9rl99bDqvth+sX2vfVV23scHw2sem8/ph7rrvq1VZS/8Q12+EOL/70K59",
+	"fP2Q/3JeNmzbef3QXvDLq4f2mnO8fKgWhorvW4se2F3wwM6iB3YWPLBwS60FD7x8mBfGl4989TBvV8t/",
+	"ev0wb9fm7Xb1/eHN1Uex4nfV1sv3zfrLq3nrfbO+eyWeuppvw3/y8/vt+pur7+BzTRz1Rg/UPu4sBmX7",
+	"6deuue5VTcLiCoBY+65qI3fj+v/7f75yk2az9epFtfb1N87eX9v/71b9av4Xe8+tB4G0rd3mA2D7dysn",
+	"+G7ZDOUNUDkZJlEQzyB5XuUKEByRqJPE41Ieoetv5pPWX3DJ1EeJLJ1ounSDuRnmzIZZy0ZTgu4W19Fk",
+	"BAosUml01CQwoGJtGgu+0JnioV3KXaYuEEgKo75Li0ZMIJVieiOSQJg3JM7LtCAd79i6v1ccI59eZjzv",
+	"qhoaVMjRDh4jz6vBUKDLQTehqv+o/XfKGAfGHd2jm8K3NXhrkH9KqrStV3rN0ZkTLh2GAaFx6qfJZE95",
+	"udQJr4E6mVKHslgC2AxgjxFJOMlXl9cRZzK0VMUm5ROwxNm4FNyNMtoQogs9I5p7JkUrTf+nQwJH0wX7",
+	"kewzKlHCFBT2FnU+85DPhskEQhPHjBOXlpUatgsNQytS4qu6bF4qpjeUmN5QkefK2BEGQ0I5iNHKBy/x",
+	"sd5qNK3aZRWLKX4gEZco3mxsy1Gqu3KlXdlpNBs7sgPCGK7i1pjgMB7/Vml/fHAqWxNxhEOu/lLPNWZ4",
+	"EqqvoJKdHv1he0urOjDZSBpTTW1ToXFVhO5ybkZlO+cvMN+mQ7Zkp/MHZ+VApbs8XOU6GreazSV97Dbu",
+	"X5cWQyrrVwv9/MWxG7CAEWa3ub1oarPXrUzHQ3hoZ/VDabNa2Izy3Kx6SlXnE8Q5mUxwNFPHJC01UE9X",
+	"xlCaQ4vxiOe0Xi5j2xiPywyRJpA4LWgoqUSdBz5B7I6SCO6HNaFJxVKagEuNTIrDkOdLkqF1KpI1ZLWX",
+	"nDUfLGZxElEokxvOEESlY1lIF4z38lGXviViv1zKz7IUNPQe53im6iunCWU3QLcw8nRpKE9RJLuGdVFU",
+	"R9WFvnjoX5KLBFA1eAyX1M5sU/vY032Dd5s7Ls00Dwaakr2e+2CQOE8tFpvdT4u4Q+TGlbQUEB6/VXHu",
+	"n/Xmydinh6xBIo4S8lC49tuffXHLA1Vy+SUg/VwL1GMml1zV/9SMExMLFVC2Y891wivp5QBmDZyxr4rL",
+	"Zdo5UHJnLmOjcPqD/AKF47Na4H2lIdwYMH/2f7YCH3Z7QEJiYVCBAfjZ37MY9hEiLxdN/Y7Ei+cdWT9u",
+	"MmkPnHP60dSlmJ09Khu1yTKXENC3ePtJ9vf1p34A5tBcTeatZv5fCBPqkVEAPqAMQuMwZSeC+AUxz9q4",
+	"FzOovJSy9THwH1TvDFJmnjyXlrEsX4LQH/mEb20lIkKyDhkdWc4OVTxK7QwMdzOZIaaMbirQ3xjenKyN",
+	"0dj38h1Zipf3IH+xchRwt7QeBAEi9XiE2F39kOlP/6n4ILeLMLIt6otEkVLp812GSDy5ZLioW3NKgb8M",
+	"wL8j8ZpQ30xcMHz8AESFqQ65ybFSqHSuymAHJPRlTpy0goMSzNEtIVPxdxDJUnBCq0wFLyVzgZFxgdQF",
+	"buZF9VxLIzCtHiKyAdpuc7e0k0aZnHWZJ/dPKSbJUKa1xKTnuwMqwj1/F56LkT3n9ZEIbN2gF1z1I0yb",
+	"srJIG2g2ZF9bUjSpp9FLn3YHSzW4HqhH3IiQcrEGOmQRau2iMUt0P1mlnMkueiY8WlmBBkyZgsQcWr1j",
+	"oa/nK1yTXrnY9eRIu1y2z3bXFS8mZBALLl8IXvZk+QSpyGZU4pU4mMkAWGrsuciM/KINPoWo3qVGnwyI",
+	"Ho8Sn9mMw3PHoY85+/1SW04hEabqTZhPPCSDgR0VOa9bn8pQPGUXcak2RyszLbc6XulaFNnUb8Fgtb3d",
+	"pca6K0sHVVWYmEBdsQlpDymNQHZpGoK8lw09ZlDGBmH/A6ZDwk0MJ0at+3vZuV/dD5dubDMqy2ayIBaG",
+	"EG5nxUfX2qZ5SMBdKl5Gl6ExO8b8Vna5yfgZoLbyRR8VbqjkFIX4adgvV0nLAC41S1nCMji/rZRlJ5ey",
+	"LESuAm7IUvlgkDLvp9rg6PQXTUEdI4NZZYgfa3Wj1nouBS/N85jd1MsPiGe1iZOxi55Lq7vNHbSeDS4T",
+	"rPxfaocr5iE+sy1uQUT4M9njpD6aT5UuM3ctOcyVJq/l849yAzaZXHCHtPM5L04e5gZsMvk5TvgK2EwL",
+	"QzZaIIlGZOn2p/kRG9kFZaL90gWi4pjNlhDEfDmMouKYza2b9uPLLZwlIze3ci5/o6Q45o9i7XxmtVJl",
+	"mKSdHvNyxhL5rkyOLzGHlpkYc0f3xzUzZkU2XQhSiq88ZlNT40V3vYBCr1Aoq7ZUtF5km1wO2adRZBYp",
+	"uPauvyw75Zo3YFOZKiPsPIXBMiuzfnaLpZOVipGVhJ5B9EIrkEWmzgUdfxebOwvo/bQS6e9i9lznamnT",
+	"Z8kV+wObPwXym1oyLJItXfljWNSWlZa/3Pi0WDJb2/T0lAaldHuLzEkHVvknB7HQJ9DWJuJfjJHRVFEH",
+	"JZzcj3ECMW+S9qnQPYisvyNWhLlydppE5yek4+vh2RZoE5vb18vYhrKsZfH1vKitPAPiyYSjEswztS/h",
+	"WPyITadfkAgXsakyPMoM+9gupPbJNGdLKX5PiA29MtXyKThmrvbdg+KX/y2IB5U+IRZCyCu6pNsz4uFu",
+	"q7XOKtOIDQWlG4SkS+Mghiy6l+tokBeyEexl2oT6c2gwUMElUzxQdqyv6r52EBdde9RVMHZkPLz9rFeg",
+	"WNxAlo0uKV9d0h4CdXRpaxV+nSnmHmGKWAKGe6+8rHox0t2lxZb/kD4o8DHt2E+GDAJ0JIb6yVRGors0",
+	"IqYGoQxul9l4ipjqLKm0ti1sjsrKeqjjUrvWuWrcbgLJA55zlIBZnQHMwK0neCikx0l7vTS6U8guK4GB",
+	"0iI8VMXpBPI3aHHnkxga5Etnh65CnAY8QZN420avonLHLPR5qZm7M7w19UCfhrR1TNfh59YCcrXaS6hc",
+	"DrklpJ9ZCXhy89Zu880a9M/C4n1Gb8JAJg9/EgXspDWBSkq0y4IoMmIv1kxF3/BPpInytj0hWezabk0e",
+	"45ndf8HL17L3ZN4UZXfgxxQ0CZBO5pJyQRLInaEGsqivIALULxQfrrVRwgkKYpfqORGjjgniUDXdBdNp",
+	"IIX6CEs3pfEollGCLoDsiYmBXORPevC/kx78QMi0hBCkF0eysU+7+vRp5aHMxR+QIZsQXUEeMsqkfJLr",
+	"dqhzCQPuUih3UIVWvBjdyHAl6GenMtN0GQJkyS18iGnN0XEBSl330DdoW8ZFSESVFSVB3IQF73Dk8zwR",
+	"sOIKyqjAKX5ygUAs8ScF+N9JAd4FH8pEAVluIWbFrk7q6mBZVfTTKIOa+QmJQ0clESdTKLZo9Yjx0pfF",
+	"HHHGqCxJMTMNWGRADnUp9NSEpFT18p7V+8VroKWiR8xcWuh0U9bEYE+FHAkFIi2CQhWNCWJeEEeygUbt",
+	"VJqQiojSvYlvhyu5NGZojD/IZSAp0D7PbPsFATPwyASx4gSgf+lXTft3qIzpYu8OVUMuQyH3XCr1MTXQ",
+	"swoweqr4rO7dL6e3as+6tFh8VpbBtC1RXm15RVqXuvRA0/IAop9CgrnsrNO2qrnK9aF/qtI0BQESXyWx",
+	"S5Xqq3yc2SR80F7RXUB9dudou21WNXWp1b/FQYNE6rGgpqNSLV3hhUAGcXSgi+MQ0o3FTZVpNVl0ixro",
+	"LUGBjnyKobqflexdBQ6kGtN4NRObVyjTLP1ishA+o0TFpb1xadbjBTWc6kNFn/Tt0P5h0HsRRgNB+YiP",
+	"aDIZQLb+TXo9VIOjPYQHTOLpbusN8mLG6hNMZ3U90NPst0fiaFbvCDwuZaGqrvUTc9Fcu64nthgWeocs",
+	"cKoZImeuW3XKuCA7M2g3VfuTlVqsdLe1xsN9xk4wnelq6b+nRVPtwaoNfFPqvLZaiT2KY8O1f0onT0nI",
+	"2+/mi4bNfDE+nYuYTa2AGwcYdqDa8E0ZDx4b8bQlY+ye1JlTEsT3ux273M2XFI4lm5aDDAKWpzsItg+g",
+	"afB0Ktupbn7qn5Y3tf7hLw6sfBYUWJ3LlKGgf8h8Jum10UZKHHIGA6RtUiewrcExII6fb32E/41+Vx9I",
+	"5wcgUal2diErRKXdKFKbi3gUmoRSojsn3OiEAQTFHHhARyFxqfKoKJFOml/k4+CKgvbZd2MWEiHBgk4R",
+	"iyXbqNXcTt02Ll1SWMpJW1wHvt2Nvehtcyl0Kk9faIipqggFCpZQjKivEgEpQ7rVProls0dmdVRlugr1",
+	"uUtVhkxN6DASCNAtYBedBG+lGuOTIfOFTgglbCGSbiBUi9bLV2gwiwkHYVw8NRbqk/2y1d3tHeRN8Sxk",
+	"2K8LeTzE0YhA1q/VyBScjFZvQXI/JMS362XvtJzXr14j6KMHDrlYvMbu/b3OKUn7A8jJTeVmNe1M1nQW",
+	"aHo2JbRzfoR2Gk0UMxZyVU4mGFGhKnn6iVM8ESpDNZ9KI1OWcwkrLvWmspl7Sb4KKqSriC3KXK1JwAVe",
+	"IqYQSpfrrkJoYL5Wt1y7UPtLOVAD6tKEQ4maN1CvPa0xqXU8dRaouttqlXoTVUt6wMmNQ72giPo6WYbP",
+	"Vd/GepmN7JXbn3sLxH+bRlEubOOviI8MuDG11GwCV1UEppZLwDEAjetAvWeyQc2yXJz0EfPEHy0tYC3V",
+	"LqPOba+xp3N5h/qMHQtqJp97uQ4AeDKdQvnfE+IHuD+bki81MkYwYmUj3W42bUcQMD3NYqHxQxwFU0sk",
+	"SDuILpcGVooBYiG7MY4ittguBWlzbMs3o6si2qUgTzKVJtNCi5rhAqEdMd3SSvzoUpA0TPd34OiZgpPD",
+	"IZmqKM1JI+9TUoY0EMs7sYeqwPdZPK6hCb4lSNaaNOz0M3N7e+WJNB5jeXo+niEMzLyE+bkUy5baC+SE",
+	"ZUw/5fEuhcfXZvEoz+HBAb8Zi0eSwwtW/RgWjwyHd+kjWbzdkAOSWB/B4pHN4YHfP5LF646/fxAmr17n",
+	"92bzpo/yOozeDpP7k7P/ydn/azi7xVqXc267qMmyBJK+PfDJi5c4HyuBuHHQhqBiGu1ahbfSW10orV3+",
+	"rO40sh45KHZZedL8l3xPk6X1VOwze1ZfzmeuwGK/h4MouTMpPZtX1r0Q9JgjnBYkzzQ/KRUp89XFizLl",
+	"Xr5HE4QEDVnkSxdw5uEhY0LMhPLalBAouAvdF1EQQ2HxgKIe8YNMv1e5oopINCYm06lFdSnJ10ZsoAMo",
+	"6atc7fJ7JY7qJkYmWCAVJwE791BwU9KGRcme5mUyNYT9bNNbfitTOq0qXmmJuc8t5OpFPBnqLbEnbZUG",
+	"gQ1V2RitpOTcSilOP1smxa0Wk8Wiy+VktFxMdukqOXkNS5hLS+XkDS1hVoWafMnkVXIydema8u5ii5YQ",
+	"pxfIu2+L1Xj/K6vA5Pf5O4mymY5W5VJshjgao/nTCK7OJxaX2Qfqlqv2nEWQYWHIWoU0sr3KVJWZpQuN",
+	"yOdYpadI9NKlopJBj1rvT8XhkYrDlyr74+z1rg6KtdBrK+sa2t+aciiLynXkK6U/vZS8iLDZLQ6+qFod",
+	"WSFTKyufqbywBTg70btwxluSkG4eA5BfYJGYnvKHtpZmwR+ZiraZiv2pyN6UUQ+qbYWRXVN/72LhWtX2",
+	"o7GJJ9W2XRl1iKpC2If2tJ39/tHZqTYQq2FQX/EFN/nTEyzkxtqeS4ObTNsN4/aNCB6OlXVIbS+VttUr",
+	"WRt5IfSFe7vbIfQFtuAQSEleykuAG2kopjWuEIlZVlOvhFX+Xhd23+gzfyiG83sRfwlOVAXXg22ZTBXJ",
+	"R9B90+r3OagCCoNboojBnkBwtAy/TSC7fKCsanKZDPV7oXsv7WfwJ8J/llhYFoZIdYe1u6IV27wuw3ur",
+	"Fx8gtd2F7/2VwFrQvxXKJ1FYaVe2AJvVjGXOzdShGrNc93neSI2SxiD74BTaVmcafVSFSFezEliUTcaU",
+	"QFc5BJn+H1xzwJSz2ItnAFHcwHnCZTfYQnCxNOEEpgpFoDZkV1mw1smGkBUX+h5arTmCbfoBhfa0qt+a",
+	"es0AGhzGER7GDXTKkLgRhMbqklormdvPhZDzfwMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
