@@ -130,6 +130,10 @@ type ReceiveRequest struct {
 	Invisible time.Duration // how long received messages stay hidden (at least 1 s)
 }
 
+// maxRefills bounds the extra pops of one receive whose popped messages
+// were all kept back.
+const maxRefills = 16
+
 // Received is one message handed out.
 type Received struct {
 	Msg            *primitive.MessageExt
@@ -170,6 +174,8 @@ func (c *Consumer) Receive(ctx context.Context, s subscription.Subscription, r R
 		out      []Received
 		admitErr error
 		ensured  bool
+		again    bool
+		refills  int
 	)
 	// With several brokers a first sweep pops each without waiting; then,
 	// as with one broker, one long poll at a time.
@@ -178,10 +184,11 @@ func (c *Consumer) Receive(ctx context.Context, s subscription.Subscription, r R
 		if i >= n {
 			swept = true
 		}
-		remaining := time.Until(deadline)
-		if swept && (len(out) > 0 || remaining <= 0) {
+		remaining := max(time.Until(deadline), 0)
+		if swept && (len(out) > 0 || (remaining == 0 && !again)) {
 			break
 		}
+		again = false
 		var poll time.Duration
 		if swept {
 			poll = remaining
@@ -214,6 +221,13 @@ func (c *Consumer) Receive(ctx context.Context, s subscription.Subscription, r R
 		out = append(out, got...)
 		if err != nil {
 			admitErr = err
+		}
+		if len(res.Messages) > 0 && len(got) == 0 && err == nil && refills < maxRefills {
+			// Everything popped was kept back (duplicates, dead letters,
+			// history): the broker has more, pop it again at once.
+			refills++
+			again = true
+			i--
 		}
 		if len(out) >= r.Max {
 			break
@@ -259,7 +273,19 @@ func (c *Consumer) admit(ctx context.Context, s subscription.Subscription, invis
 		out      []Received
 		storeErr error
 	)
+	// A new group pops from each queue's first message (POP's other
+	// choice, the last offset, would skip what was sent between the
+	// subscription's 201 and its first receive); what was stored before
+	// the subscription existed (a second early for clock skew, as push
+	// delivery starts) is acked unseen.
+	since := s.CreatedAt.Add(-time.Second).UnixMilli()
 	for _, m := range msgs {
+		if m.ReconsumeTimes == 0 && m.StoreTimestamp > 0 && m.StoreTimestamp < since {
+			if err := c.settle.Ack(sctx, s.Group(), s.Topic, m.Handle); err != nil {
+				c.cfg.Log.Warn("pull: ack a message older than the subscription", slog.String("subscription", s.ID), slog.Any("error", err))
+			}
+			continue
+		}
 		id := ""
 		if s.DedupSource != subscription.DedupNone {
 			id = push.DedupID(s, m.MessageExt)

@@ -15,7 +15,8 @@
 // ErrTooManyReceives) and holds at most one broker request at a time: a
 // sweep of every master serving the topic without waiting, then long
 // polls of one broker at a time until a message arrives or the wait ends.
-// Each popped message then goes through, in order:
+// Each popped message then goes through, in order (a message stored before
+// the subscription was created is acked unseen first):
 //
 //   - dedup (unless the subscription's dedup source is none): one atomic
 //     claim of (subscription, dedup id) with a lease as long as the
