@@ -372,7 +372,11 @@ func TestPullRefusesHostileInput(t *testing.T) {
 			"r1." + base64.RawURLEncoding.EncodeToString([]byte(`["`+sub+`","d","m","1 2 3 4 9 b 0 1"]`)),
 			strings.Repeat("x", 8192), mine.ReceiptHandle}
 		for _, op := range []string{"ack", "nack", "extend"} {
-			rs := settle(t, g, sub, op, map[string]any{"receiptHandles": bad, "invisibleSeconds": 10})
+			body := map[string]any{"receiptHandles": bad}
+			if op == "extend" {
+				body["invisibleSeconds"] = 10
+			}
+			rs := settle(t, g, sub, op, body)
 			for i, r := range rs {
 				if r.OK || problemOf(r) != "receipt-handle-invalid" || r.Problem.Status != 400 || r.ReceiptHandle != bad[i] {
 					t.Errorf("%s %.40q: %+v", op, bad[i], r)
