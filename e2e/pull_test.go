@@ -421,3 +421,26 @@ func TestPullRefusesHostileInput(t *testing.T) {
 		})
 	})
 }
+
+// TestPullSameBusinessKeyIsReceivedOnce: two copies of one event (same
+// first key) under dedupKey key: while one is out the other is held back,
+// and once the first is acked the second is dropped, never handed out.
+func TestPullSameBusinessKeyIsReceivedOnce(t *testing.T) {
+	s := stack(t)
+	g := testenv.StartGateway(t, s)
+	topic := s.Topic(t, "pull-dedup", 1)
+	sub := createPullSub(t, g, topic, map[string]any{"dedupKey": map[string]any{"source": "key"}})
+	a := publish(t, g, topic, map[string]any{"body": "first copy", "keys": []string{"order-7"}})
+	b := publish(t, g, topic, map[string]any{"body": "second copy", "keys": []string{"order-7"}})
+	if a.MessageID == b.MessageID {
+		t.Fatal("two sends, one id")
+	}
+	m := receiveN(t, g, sub, 1, 3, 60*time.Second)[0]
+	if m.DedupID != "key:order-7" {
+		t.Errorf("dedup id %q", m.DedupID)
+	}
+	if r := settle(t, g, sub, "ack", map[string]any{"receiptHandles": handles(m)})[0]; !r.OK {
+		t.Fatalf("ack %+v", r)
+	}
+	expectNothing(t, g, sub, 10)
+}
