@@ -179,7 +179,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer popClient.Close()
 	puller, err := pull.New(pull.Config{MaxReceives: cfg.PullReceivesInFlight, Log: log}, popClient, popClient, dd,
-		pull.NewDeadLetters(prod, admin, dlq, cfg.Cluster))
+		pull.NewDeadLetters(prod, admin, dlq, cfg.Cluster), pull.NewRedisReplaced(rdb))
 	if err != nil {
 		return err
 	}

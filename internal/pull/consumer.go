@@ -96,13 +96,14 @@ func (c Config) withDefaults() Config {
 // safe for concurrent use and keeps no per-message state: receipts carry
 // everything a settle needs.
 type Consumer struct {
-	cfg    Config
-	pop    Popper
-	settle Settler
-	dd     Deduper
-	dead   *DeadLetters
-	slots  chan struct{}
-	next   atomic.Uint32 // round robin over a topic's brokers
+	cfg      Config
+	pop      Popper
+	settle   Settler
+	dd       Deduper
+	dead     *DeadLetters
+	replaced *RedisReplaced
+	slots    chan struct{}
+	next     atomic.Uint32 // round robin over a topic's brokers
 
 	mu     sync.Mutex
 	routes map[string]route
@@ -113,14 +114,15 @@ type route struct {
 	at      time.Time
 }
 
-// New returns a Consumer; dead writes dead letters.
-func New(cfg Config, p Popper, s Settler, dd Deduper, dead *DeadLetters) (*Consumer, error) {
+// New returns a Consumer; dead writes dead letters, replaced remembers
+// the handles nacks and extends replaced.
+func New(cfg Config, p Popper, s Settler, dd Deduper, dead *DeadLetters, replaced *RedisReplaced) (*Consumer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	return &Consumer{cfg: cfg, pop: p, settle: s, dd: dd, dead: dead, slots: make(chan struct{}, cfg.MaxReceives),
-		routes: map[string]route{}}, nil
+	return &Consumer{cfg: cfg, pop: p, settle: s, dd: dd, dead: dead, replaced: replaced,
+		slots: make(chan struct{}, cfg.MaxReceives), routes: map[string]route{}}, nil
 }
 
 // ReceiveRequest says how much to receive and how long to wait.

@@ -44,8 +44,10 @@
 // is not a receipt of the subscription is ErrInvalidReceipt.
 //
 // The broker accepts an ack of a handle that an extend or a nack replaced,
-// without effect: the message comes back. Consumers must settle with the
-// latest handle, and be idempotent by message id anyway (at least once:
+// without effect (the message comes back), so the gateway remembers the
+// replaced handles in Redis until a minute past their invisibility and
+// refuses them as ErrInvalidReceipt. Consumers must settle with the latest
+// handle, and be idempotent by message id anyway (at least once:
 // an ack that arrives after the invisibility, a broker failover, a Redis
 // that forgot a mark).
 package pull

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/zeroloss/zeroloss/dedup"
+	"github.com/zeroloss/zeroloss/internal/broker/pop"
 	"github.com/zeroloss/zeroloss/internal/subscription"
 )
 
@@ -23,15 +24,23 @@ type Result struct {
 	Err error
 }
 
-// parse returns the receipt if it is s's and still within its
-// invisibility at now.
-func parse(s subscription.Subscription, receipt string, now time.Time) (Receipt, error) {
+// parse returns the receipt if it is s's, not replaced by a nack or an
+// extend, and still within its invisibility at now.
+func (c *Consumer) parse(ctx context.Context, s subscription.Subscription, receipt string, now time.Time) (Receipt, error) {
 	r, err := ParseReceipt(receipt)
 	if err != nil {
 		return Receipt{}, err
 	}
 	if r.Subscription != s.ID {
 		return Receipt{}, fmt.Errorf("%w: not a receipt of this subscription", ErrInvalidReceipt)
+	}
+	replaced, err := c.replaced.Is(ctx, s.ID, r.Handle)
+	if err != nil {
+		// Unknown: go on; the broker takes a replaced handle without effect.
+		c.cfg.Log.Warn("pull: read replaced handles", slog.Any("error", err))
+	}
+	if replaced {
+		return Receipt{}, fmt.Errorf("%w: replaced by a nack or an extend", ErrInvalidReceipt)
 	}
 	if now.After(r.Handle.VisibleAt()) {
 		return r, ErrReceiptExpired
@@ -48,7 +57,7 @@ func (c *Consumer) Ack(ctx context.Context, s subscription.Subscription, receipt
 	now := time.Now()
 	for i, rs := range receipts {
 		out[i].Receipt = rs
-		r, err := parse(s, rs, now)
+		r, err := c.parse(ctx, s, rs, now)
 		if r.Subscription == "" {
 			out[i].Err = err
 			continue
@@ -89,7 +98,7 @@ func (c *Consumer) Nack(ctx context.Context, s subscription.Subscription, receip
 	now := time.Now()
 	for i, rs := range receipts {
 		out[i].Receipt = rs
-		r, err := parse(s, rs, now)
+		r, err := c.parse(ctx, s, rs, now)
 		if err != nil {
 			out[i].Err = err
 			continue
@@ -100,6 +109,7 @@ func (c *Consumer) Nack(ctx context.Context, s subscription.Subscription, receip
 			continue
 		}
 		out[i].InvisibleUntil = h.VisibleAt()
+		c.markReplaced(ctx, s, r.Handle)
 		// The redelivery must be claimable: drop this receipt's claim.
 		c.forget(ctx, s, r.DedupID, c.cfg.Log.With(slog.String("subscription", s.ID)))
 	}
@@ -113,7 +123,7 @@ func (c *Consumer) Extend(ctx context.Context, s subscription.Subscription, rece
 	now := time.Now()
 	for i, rs := range receipts {
 		out[i].Receipt = rs
-		r, err := parse(s, rs, now)
+		r, err := c.parse(ctx, s, rs, now)
 		if err != nil {
 			out[i].Err = err
 			continue
@@ -123,6 +133,7 @@ func (c *Consumer) Extend(ctx context.Context, s subscription.Subscription, rece
 			out[i].Err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 			continue
 		}
+		c.markReplaced(ctx, s, r.Handle)
 		r.Handle = h
 		out[i].NewReceipt, out[i].InvisibleUntil = r.String(), h.VisibleAt()
 		if r.DedupID != "" {
@@ -135,4 +146,12 @@ func (c *Consumer) Extend(ctx context.Context, s subscription.Subscription, rece
 		}
 	}
 	return out
+}
+
+// markReplaced records that h is dead until a minute past its
+// invisibility (after which it is refused as expired anyway).
+func (c *Consumer) markReplaced(ctx context.Context, s subscription.Subscription, h pop.Handle) {
+	if err := c.replaced.Mark(ctx, s.ID, h, time.Until(h.VisibleAt())+time.Minute); err != nil {
+		c.cfg.Log.Warn("pull: mark handle replaced", slog.String("subscription", s.ID), slog.Any("error", err))
+	}
 }
