@@ -411,9 +411,8 @@ export const receiveMessages = <ThrowOnError extends boolean = false>(options: O
  * invisibility ran out is `receipt-handle-expired`: the message may
  * be received again (the ack is still recorded for dedup, so a
  * redelivery after it is dropped unless `dedupKey` is `none`). A
- * handle that is not one of this subscription's, or one replaced by
- * an extend or a nack, is `receipt-handle-invalid` (a replaced handle
- * is detected only when it no longer matches what the broker holds).
+ * handle that is not one of this subscription's, or one an extend or
+ * a nack replaced, is `receipt-handle-invalid`.
  *
  */
 export const ackMessages = <ThrowOnError extends boolean = false>(options: Options<AckMessagesData, ThrowOnError>) => (options.client ?? client).post<AckMessagesResponses, AckMessagesErrors, ThrowOnError>({

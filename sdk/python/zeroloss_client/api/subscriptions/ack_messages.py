@@ -94,9 +94,8 @@ def sync_detailed(
     invisibility ran out is `receipt-handle-expired`: the message may
     be received again (the ack is still recorded for dedup, so a
     redelivery after it is dropped unless `dedupKey` is `none`). A
-    handle that is not one of this subscription's, or one replaced by
-    an extend or a nack, is `receipt-handle-invalid` (a replaced handle
-    is detected only when it no longer matches what the broker holds).
+    handle that is not one of this subscription's, or one an extend or
+    a nack replaced, is `receipt-handle-invalid`.
 
     Args:
         id (str):
@@ -135,9 +134,8 @@ def sync(
     invisibility ran out is `receipt-handle-expired`: the message may
     be received again (the ack is still recorded for dedup, so a
     redelivery after it is dropped unless `dedupKey` is `none`). A
-    handle that is not one of this subscription's, or one replaced by
-    an extend or a nack, is `receipt-handle-invalid` (a replaced handle
-    is detected only when it no longer matches what the broker holds).
+    handle that is not one of this subscription's, or one an extend or
+    a nack replaced, is `receipt-handle-invalid`.
 
     Args:
         id (str):
@@ -171,9 +169,8 @@ async def asyncio_detailed(
     invisibility ran out is `receipt-handle-expired`: the message may
     be received again (the ack is still recorded for dedup, so a
     redelivery after it is dropped unless `dedupKey` is `none`). A
-    handle that is not one of this subscription's, or one replaced by
-    an extend or a nack, is `receipt-handle-invalid` (a replaced handle
-    is detected only when it no longer matches what the broker holds).
+    handle that is not one of this subscription's, or one an extend or
+    a nack replaced, is `receipt-handle-invalid`.
 
     Args:
         id (str):
@@ -210,9 +207,8 @@ async def asyncio(
     invisibility ran out is `receipt-handle-expired`: the message may
     be received again (the ack is still recorded for dedup, so a
     redelivery after it is dropped unless `dedupKey` is `none`). A
-    handle that is not one of this subscription's, or one replaced by
-    an extend or a nack, is `receipt-handle-invalid` (a replaced handle
-    is detected only when it no longer matches what the broker holds).
+    handle that is not one of this subscription's, or one an extend or
+    a nack replaced, is `receipt-handle-invalid`.
 
     Args:
         id (str):
