@@ -349,7 +349,7 @@ type NackRequest struct {
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -579,7 +579,7 @@ type ReceiptResult struct {
 	// | `subscription-not-found` | 404 | no such subscription for this tenant |
 	// | `transaction-not-found` | 404 | no such transaction for this tenant |
 	// | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-	// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+	// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
 	// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 	// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 	// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -920,7 +920,7 @@ type TransactionID = string
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -954,7 +954,7 @@ type BadRequest = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -988,7 +988,7 @@ type Conflict = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1022,7 +1022,7 @@ type Error = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1056,7 +1056,7 @@ type Forbidden = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1090,7 +1090,7 @@ type NotFound = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1124,7 +1124,7 @@ type PayloadTooLarge = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1158,7 +1158,7 @@ type ServiceUnavailable = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1192,7 +1192,7 @@ type SubscriptionConflict = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1226,7 +1226,7 @@ type TooManyReceives = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1260,7 +1260,7 @@ type Unauthorized = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1294,7 +1294,7 @@ type UnprocessableEntity = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -3916,6 +3916,22 @@ func (response RedriveDeadLetters404ApplicationProblemPlusJSONResponse) VisitRed
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedriveDeadLetters409ApplicationProblemPlusJSONResponse struct {
+	SubscriptionConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RedriveDeadLetters409ApplicationProblemPlusJSONResponse) VisitRedriveDeadLettersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6638,223 +6654,224 @@ func (sh *strictHandler) RollbackTransaction(w http.ResponseWriter, r *http.Requ
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37dts29jD6Kjj6OitSS8my7CSNvGb1KLaceupbZbmXCT0mJMISxxSgIcjYauSz5h3OO/webJ7kW9i4",
-	"ELzo5sTupL/+kRVZAgFwY2PfLx8rQzaZMkpozCvtj5UxwT6J4OORTyZTFhMa98g0xDPii299wodRMI0D",
-	"RivtihdHCfHQ3ZhQFI8DjjDldyRCAUfxmCAes4j4+kt2gzBFBEdhQCIUkX8lhMfoLojHcjCeEGQWHc7q",
-	"P5BZo+JU+HBMJlisTWgyqbTfV8SilSunEs+mpNKu8DgK6Kjy8OBUjtkQy63ld9ofEzSMCI6JjyLCWRIN",
-	"SXb24mw9Ekezzk1MouJ8F2TIqM9RzNAdDmI0IDcsIigSjwR0VDp1QGMyIlHlQUw+xRGekFgBez+JOIvK",
-	"t+1Rch/LAZ4AogDWNCIfApZwNMUjeI9AjP5XQqJZxalQPBHrDeWk9k4m+P6Y0FE8rrRbzWYZCK0T+IHM",
-	"ijs6wbeEw3sGhCOObwiqHnX7h8iP8E1cD0h8Ux/H8RRPg3pgneYtmdUldtUaLhXvdRNEPEat+3sLa27J",
-	"NEbV1i4ao8EM+eQGJ2FcQ5iKU5NYCBjjUi/Fz7pG0DaS+HjDIoTlWeTw65bMYLIpnoUM+w2XXuiv78ZB",
-	"SGCk3JhG0CihvI12m28aSI91EIvHJNKztF2622o10A9kxhGOCOJDNiW+wA0x3RCHIYlecNQ5PxJPN1yq",
-	"D0wCJD2xHPovPLqXL53KJKD6722BTnFMIjHnP9677n1ru+6696+7V998VSm9KMEkiMWsZXgTwo/22uog",
-	"Ku2XTUdsJJiIm/hSYNAkoPKvbaeI507lPGJ+MiTR0QHc4Hs8mYZizDTyr5vbfzto/bLz6+7fX3ZevX29",
-	"/+3Bm27zcPtd63sNnymOx+m+Ar/iVMSxBJEgRuKs7U1aIBCzv2/W33Tqf8f1364+tl49lMPhIhkY5M5v",
-	"kSeDJ9yimH2tLfbZNBgW72GPDW9JfPIjisXvbbQt0G279RoNxzjCQ0FYBLHwOvW/I1z/DTXrb9A1qnsN",
-	"dIonhKOEEx8NZi41EwUxJ+ENqnr9tz9vN1ueg7yL/e+7B5fH3ev+2fnR/vUvv/zyi/i6d/Lj9cWvF9f/",
-	"+ff/eI5Lvb/0uv3er3+BP5H3l4PjH+FzDS5DRG5gLbiIu80m8gL6AYeBX4ede6gaj4lLB8yfveDIU1/e",
-	"BCT0BX2ZIc5QINgLCSIkQekgD6Ai3sTbQ7cBrbMpoXgauHSIKWUx8smQ+QRhJM4HGWKL7saMEzUNGmOO",
-	"PMpirybvZHr2LAI2WHrGsMOlx2xd1e3W62VXVZ5+s/7mur7oqvYjTDkelmFofP+ECBrfr4OfD2I2PmWU",
-	"E2Bkb7Hfk4RT/DVkVBBo8RFPp2EgufPWNGKDkEy++SeXrDpd/6uI3FTalf+zlYolW/JXvnUun5KLFtmk",
-	"pteDiOBbKX+I5cVdQFUPMA5WFyiqMVBswP5bIl8NsQhRuCUY3ZHBmLFbdNk7hjlHOCZ3eIYmeIYEognq",
-	"jqpmBjW8nkShV2tUHpzKPqM3YTB8dnjkeIngrgEV115wVizYGg3oyICt6uW5dUDrCSfiLRxbLgSpqG7E",
-	"orIdqtFblgAFm+xGkRRyngsOHTpTrJqIpeGcBH7j0NtD3oTEY+bXKYvrOAzZHfE9RxEIryO+8JB8ExQG",
-	"PJYoJZ+Rn7UciXgynbIo5vLAD1k0CHyf0Oc+cSVfoBAP1QUAQQRVvRu9JYWTpyw+ZAn1n3OHpwzxZDiW",
-	"/ApVJaEH4N+IrXg1B02VsICqnv6YHcAtdo2qnv1ndmCcEk2xVPqXPUxc84glsYCQ9TVA6FyKdn3GjnE0",
-	"Is8JqLfMnyH2gURwhCCMCYDIDdVjxuqh2JLa6AWJPgRDcknxBxyEeBCS5z3UWFDZmyCagDgBWx5E7BYO",
-	"kRPq1xNqBoiT6RE/4Mhnd+JgfDIl1AeKk6QvoAgwEzI49mfqdODz56RGtuz3exHpDEIL/RlNEz7OfO0I",
-	"YEwxyFA5lOcxjkl9qPauEKLP2Ammsx4ZkuCDZMrPy4ZhATRmQn7DHE0wnaFI7UZ8EcTAPAUFYHXxa13/",
-	"+jlP95LiJB6zKPiNPDeZA0nAUOOql1hbUYd0SacRGxLOBb53aRzEs99bPrjDSikAQR3TjIpbIh5MAj7B",
-	"8XBs3khxQeKfED/AfRAUn5cS/e3i7BTgbbZSn4i91IXUCvt80MIuoFdneGsJq9j3AzEZDs8jNiVRHIjb",
-	"c4NDTizV4GMFsHUaf4+pH4oR7yvRduPn2d9+83/+283JweEPvYO//Xqyfdv8+Z8/vT29Pdr58bdx9+zy",
-	"8q73z8PvT25HwS8/Vq4enMrUWqU463JA9LKjpRiuhfr3+clSWxkb/JMMY3Feb8XZnQgMlNxt6dtTFhc1",
-	"0J8FnhA6ZL6QI70B5uTVric5gGBhk0RI4wTxGFMfRz6SIyR+TcV60k6WhYN4VPyvlrQUkmqqLX2zdfVx",
-	"96H2de6r1sNf/zrPfrXz8Nfad18BgPRWbVOi3FLlKg9AM/bKqdzXQRmttOXeHhbtuHjFJhK8AA5HkL6Y",
-	"3AtensQ330omp0BS1dCr7QHfI5NpPGsgMcfdmIUEDcRpAYOI0YTxGO2ik+AtYnRIlKrrC1BmFc2crpaF",
-	"wDLs6upxD07llsxWYuMPYkwBLisush754FRivHJLfTwqYDkAvhS3ySiglt78iEsuD7Xy0ZWmgCPfrbS3",
-	"m81tx60Irptwt9J2K1Mc+G7loeJUhmMyvAX2oyzDlfZOEyACYuw6Fi+AAkwp/pBWH22IePjzDq51B1dc",
-	"gJJTKru3SoCF0RwN8PAWUWY8F/EYK29Hdf/77v4P10cnJ5enR/1fr/tHJ93ro9Pri+7+2enBBUgzxlr6",
-	"7avdVfbSZ7mhCh/L3tvoX1IJhvcHw4c00HP5TV0AhAPWbGpxfXoSYW7OirHafFggKgZCjjH0LaQzBwT7",
-	"xyRW0mn21QRoJlPpVSues0+w34HLdcOiCY4r7YovZPk4mJAysPnET6ZHfomfKj3/ICYTXjpCfYGjCMPd",
-	"CTGPjS2mMFpxrQWrqYMo2iltIKZTOCkgzFsvB+U+S6S4mIXnUH9d4mSwl5bjli9xHPCSFQz8zIdlGGSd",
-	"fQHCuS3J+cq35CdT5WZbyplyVH+MYxT4hMbBTUA4civGwUU+EBq7FXCB+YmUt6WBKiKcB4yKe1vKSjwF",
-	"jZkn5Ay9f8kplJ0rHWLNkrs88HuJfCunsOm+NTgHMDU2Q/fN6MLM5pdSmpZwocWoIYqwfcBhQmwAYioB",
-	"h6o4HUvxhDiIE4K89ESkilpuwm/Urz5uO692yylfCoAc3NVluQ58D1W1y7MNPNz4ZrQkGfh7yLslM69t",
-	"eSr1j7dktmedUVt5iq3XARONddDV7DEDU5P7rO0hjzJKvLZgfaWYhKrkA4lm6SZ9EgbwTUTwcEykCZJQ",
-	"f8oCGu/BX9o8Hvg6RiB9M4CsRo4UKBWgcKmMAo5KRhdEAJSjUeHidS0+a5ybFSGXV/KX7Xt2hzzBAuBe",
-	"3EVBHBO6p19WYM8QR5G0fLEoGAUUh2gwiwm330dNrWWdEvzo3seE+o8QVQP6IeDBICRGpnnVdJ5ISy2u",
-	"lUfnIz1CYlPI6AjdRGyCKLvLyEO7O63V8tBTasVO8W3KUOVQECDDLbPgUMQpDwOwQwDWkwgFVMUBSC2Q",
-	"RciTNqv2aeek6znIm+J4bP4AX7z+C+IYzIvCFQbKHhHsB5RwQLECJkUEK6vK8vshd2/Gl738D0q2yFmo",
-	"Ew6rC4rDHRRQn9wXzL9inyFjt8m0gbpYaq/KSf2t7aQWlIclMeJTPBQ3SHrtWJiOAQ+xnvafLKByYcWa",
-	"xGNc0g59J95LtakuFDbxWoahZxyz3y5zzP7Dde+bzbrr3rearnv/+rDUPQvofCRn32kVBa1T/CgLk09C",
-	"PDM3bPvJbnN2HYsSNvNEUFqTsbjWeIQDal1uLNQpOHiKh7dLr3jzua94GUprG2IxouJwH73ZffkaKdsk",
-	"8kmMg5A3kAf2Q4HAjBIVgsVBqRYAuewdcZdWpxG5Ce6RN47jKW9vbf1GIhYyzhs++aDNnXzLq7Vd6tI5",
-	"ElOiOZLGBDRHE4LBHzt36bxer5t/YqztvUZzCKKYKw+kdN76jHAwHIFFVh6Odn7vIQ+cn9xTPm3BnGV8",
-	"BZKzZ7zhmfnBhhDIqYGoZR9QsRr2E9K7B4TKcsRTPAFfcxLCDQf5kpPoA8lvwXafZ+aVuqgQarWQIfRS",
-	"tTUB8iqvORDQMYwICHY45NJ1IugwGM6wiUXBvi+EGLV4xj4Pq26juRB7lAlf0mGKEnpL2R0FJJBPpn5V",
-	"eGxHbXaRI1aQRBkmKT2TcpLU9QiT7Mq1wVcqvZNyWN5faganYDdoQO4DHiNGJejChIsrKqcpcXrDTC81",
-	"SsGSMAF3LJd3Ormcp8RBW9i+sSeYF48JxVRPscB9W5gm4yQrn6rcw1uYyXYLr54o516D2d5ogFszycgK",
-	"7TGBp1CVNEYNFLEwBPORJJJDNpkEsRCtJWnxEMeCj42D4bgMJss2IOg4UARECfGl5zAMs7CKQU+U6PaB",
-	"CGkf/GwOwsNbB8i1gwiInQJXlO8x9TYySmoG+fKuOrGZltwMXOf1vH57KipTwsOz/HueWklR8PoYSHhd",
-	"EYaUGFSnJELyRyF5iDnggR7hSRg3FKH1aoCqGKnp1BOSdgslxwZT6cLkfiqYCiy8nVu4hoJYnDlIj0EY",
-	"xDOh5kD8qaXRTPAMDYgGgq8Yp6J35bE25oRxPj464GUBPTwOwlCH8qyGbTGGAN5Ok63v+/1zSfJB7lR+",
-	"hYwXA3hgNjTBkAMlWCyaXU3zgkt7NfFR+gyqxnjkKHGSj3EE5mwgvekgiOoYyqguch/XELkfEuIb/fMF",
-	"Rzst5/Wr13WhfandhYLMW3FbLwzrQdWdbef17o7U1RQ5MCxVOmLGYht3mCNODIVQ71GPiJAoFIa0Wppj",
-	"SilVMxo4OA1AscQdXEm4ldWT7sVF5133+uj4uPuuc+ygo9OfOsdHB9fnnV7npNvv9mqOPgrsoxCsTUgF",
-	"OA6I3BRgVXGzbeQzFUIhcCKIUUKHY0xHhuUu8JLCmb0s4f+e7b5VokIpLhvHsAWYEvRd7m9W1DAfQILm",
-	"6KVhswrWfuDLSDw5Cl10Tw+uz34oXkYWmai9gU5O2CsNE8/vVe5mQbSK2ZMMbQk4SihYQMSvDuJMyA75",
-	"GdNTHDPKEtjJAoRLg1/MSkb/Qzc4CMWzORkPjEM4CMV0UxzF3MhZKvwNpmoCpRkkI2mcCdkIJCjxWcm+",
-	"KKE+yVwMFMDhVIq6hHig1GQst7a2ZdVSuEts1wHlMaZlhrR+dpNVHJrIYeT9Uld6WP3IN2F9mPo52hCy",
-	"Ua1Up5ZyerkxPw5iqbctMLxbRv4kCiqrzFbwq57VrLxAlTHenJy1XIjLl1H5eag8mE38D4G/Yfh+YQYZ",
-	"f1wGo2BCWBKfLABuMvU322ze+O7r4GcnhYq9qg0Pe7llAD+i02QjjT49j4rWD6Vnt6EGNYZsYlTGLRie",
-	"Bm3LoXUuQ/0yu2+/bDabBcXePn4chmc3lfb75ZfuZ6l4XfaOKw9Xee1/H4ch8VH1/Oyi7yAejKgm2xfa",
-	"r6ye5+pq8ZpOCtNk2qW2OxW0KZ8MAyEHWLL0nmQ53r4Yq26st6f8jy5t3d/LdfUAGXnuNVCHziTxJCEX",
-	"IkICOh8XbA6UNq/h0g5FeMBZKBQccQqCIcBpgC5ZBUt/CgevtodCxqZiv45Lp1HwAcfEQWFAb+shG+IQ",
-	"6IdkW5TR+jQZhMFQ65aE29kPLi2mP2R03YTmJRUE6hl8NWm41L5Dy81Yy2+YlcrTtJN5dprNrDm22XRW",
-	"+dry12rZlfkcPjdD70r4Qpokt9rwudghp1c4FwLMJhfcgvF2U17JSUDtZ7aXXdJ1r+bnwYGND30hnH4O",
-	"4vEFGUYkXp/UWKeYRwdupioJlQ1GYCCTY1DVuxtzMrz20DcqqKXWQBdjaZ8JZ0KhlXRdJg8yoUo3VnIL",
-	"tYEialzJl7Yd/KWYkTmY3eabV4vMytuH0qz89Vfl/n779S8tHyYoQjoK7NWuTucStAas6692sxlgLs2l",
-	"gDVQ3QOYCPmTUcvJ+LKx09hBVU9FBe4zymMIU3OpTZeU/sTb2rRHuBazQsxj8GeIF7acpi5V38HCmEpv",
-	"JOIxjmKQeIGmX197DvL6RyfdHnw6Oj2FTy71zs/O4avti/71+dm5+Pj342sPvCm/hXUPVYeYCylfrMJr",
-	"DfQTDhMFFhy7VMbMNd+8KvM8FBwOHFUvvxFX4z///v/Fh+1Dx6Xiw+vDWsOlMn2VGrinyl7EktG4DACo",
-	"CubTC7gCLoVcWbTrKNPP2ZTQzvkR2mk0UcxYyKW1SqgB8EA8JhyMLNh3BARdmj6xXRMcmQ5JZhYhxlMm",
-	"NOg7FvmgeWYcwXzPpXIlaSMaURYRoSVKi8KIxKkyBFZbcOFZWNAWvMylGcu0svJ6WymqbrlJs7kzFEvC",
-	"J+IB/DphaGv/7AZho6lVwbjuoGmYSH5omQZSZ7FLQXi3DQJZ5un7XOYfamsD5i4FrIOj3VZBAPBHC9AS",
-	"YuVuhG5OlSFBmgYcy8LgUjAr7Fn7BXOI1OgzqY4Y7d7fG1+CunBCRHFpIPW7XNLhx0pERvLCk0T5lmzS",
-	"8mrX0JIsxXn/j0wMQhq5J6jbP77K/V39ofvrxbzfeXcx/7lz1J8fdI87v84hg1Omec573c6x/fHHo4N5",
-	"v9c5vT65eDc/f9c7uzyfnxydXp8dHl50+/OTzi/649vLX7u966OD+Vnv6N3R6bWxcMgJLg67vevD4867",
-	"+f5Zr9fd7x+dncq/T35syQ+97v7Z6cXlSReC6eYnF++ue913R2enYoL97vXZ6fzy9OjH6x+6v867v/SF",
-	"qg9/H50ensFOshNczPVfF/1Ory8nPbg8l+OXh+/Jdz7vdc87ve7B9Y+X3cuuflF4m458ATmLXO3o9KLf",
-	"Od2HN4Z3PO7AmKODea97fiwgfL1/fNQ97c/7/eN5p9c7+km96vnlxffXapD4e//48qLf7QEI+r+ed+fn",
-	"vbPzbq//6/XhWe/nTk/vCKY+OBLgVDDaPzvtd3/pz9+e9U7lvvqdk/P5wfGP1+pc5OFaX1gHdfF9p3dw",
-	"dPoOQDwQN0aiiACL+nRyMYebN8URobH8DLbq+QCPRnhEagWku76eS8I+l1R9Lij6XJHz+d+Pr+e/hfVa",
-	"7qnGx1cvH+zvSkURIXbzMcSzP8LXqq4xB7FlUdTvgwnPVboiyC5qNH73Ex+8+/avFTt8U0d66PA8yyXd",
-	"qlw9FH2x6T7WFIYzAfwZT/S2kun0nyvC08zKV4uhq9Z5skBqBVYZS12AGDjx8+kSGVKpbcYQS1cZJjxm",
-	"ExLVX5ecm45bw3SmhNV8ZY8YebZnXEoZyu/YiT1HWhBZPG5UspDM+NOFEKceyUaypV8LJPozntufVUru",
-	"w1NlVTiflkJRDJmwt3cgj1aZ/YWcy1WdmDRKQlmtVW0c20ZdFUpapP/cMxsVQrqPZ7UGOmXKIWSho9i0",
-	"sYsFNAais1nUeYqRC98Ix8pZGkwIqvYO99HOzs6bwh4RHhPs53eaXqXMZpdaHP9bc1UylKZQHEeR0pKq",
-	"MyOm68HAV/9KSKKcA0J+5Yk4eU6k6X4iRFAObllBAgU0S5QUFWqzcUCT1jzLA5o+dy6OYiDEf6tNKrl7",
-	"DtfhdJF12LDCLKDPqBDs42iGpumNAX+w9gBIyFWcNS1LmV0KxllmY4JDk3Hx9o3baVXKbpVJRFhh7tdZ",
-	"Bikg0pWcZbaq4p4L0F0eyw+rnN3ccBLn3wmoyArznx3lb0+1dLNWyuEyRFiYlDOKWDKVWmuRhJa6bjIw",
-	"WMhOXnBwGhljiNYyag5KaPCvhCA8jBjnlhkE3KHceJG4js4kKgja+BUFcSypbJa6U5rbb1qHu/s7nW/f",
-	"Nl8fbHdbhzud3bcv918dvO42m81m2WtthoybHvXa6GsjwQpUXoUjvUIkYFng5rfbb1or2fT6wrBZVgaQ",
-	"ZNxcHyvs1si0UztuUPo6K+VhIHurw0BSv157d7tpXIjKh5kJWVGBKOkZLQ8wLA9jKQRaVtqPiCBdHA5+",
-	"SWPp/M0ZLsXXqSfImG8M1EKCKLtDVRmFJGOSausLCZTc9bJvVXbDFSCBZkAVuSGBeCS1arnDV5y8wf0B",
-	"YyHBVAFAo8FameoFuC/ZofL7rzZTZ6eEzS65UBKzeZHkRukPRfY6hTCWDCqKzTna1gvkbjMum71pq9Km",
-	"9O4WvtkH8tmyJSb4/sQo4OJC3uEgNiNerpkHoTxrO82yHBIIlo7HFiXQirfQ5mbWjYiZ8iqa+DnlHeQk",
-	"jkOlpmyURpF5PWun24WdnrA0oQiqW0rXa2bJndaq9TLQWxZXngJG1dGUpRuzeU1AP6hgojJnKCKoCg9N",
-	"WRjW9lDT5KfiGPS5zG5bKyLQHxaj12JhRSU1Fm+OeCFQ/ATJ4tn4rzHmaEAINRjgWDpVQIdhkuqgS4C7",
-	"WDMGE4EiIqlmDOCTBmpZmeSyf1j/1ijMjnSZF3TmUqo4YBEtUxN/1iTehPxCAFMQr0/LrRTXkmzH8gw0",
-	"SANhVCaI2DGdL7hQPGVypVD/8QD2k0lmhPS2xufSPTdghTR3v9GIxFlUkfYKPLw1WTXUMT4GW45YH7yb",
-	"Zwl/oty8VyYUm+h9VcfWkts/TRqeruWbXeFn1fmiL3gmNpWqrA8r0FQFi6aBY+yO2jcmJSUruP8FkHR1",
-	"+gY6Ve8///6fLTy89RwEH6n1WUotXg1itqlRRFACGOZlEbEcwcuTuD9N5hdUybo6JvG74hTEldxduVpN",
-	"gflC1XZ9g3meqD98il28R/zocQKIAR7YuFfi+kJPwdGi6hVWsDBw8EhudQ/hUBEgSQ0zYtsSDeqlFRSS",
-	"QqoAEbucWln6Ph0mUSTU3/I4v0cEJfpW9vzyVH01Dki7TEdeBDoruahaKMXGIbSknDPmIyRXVg8ug3hn",
-	"adGICfPJqne1T+FEjF8WegnSO/EXKDqQBNIzuaR5pjxTDMmUpsPTQKasehrISi4jPqRQvBP8dnF0baY2",
-	"gMxYqehdlCZMx3h0GISq+MamYaWLKN3nDTiFE0tpZLrjbACqffJO5qqkZ2Shu4bXJpGrmULXm0avppfG",
-	"GB8GQRgGdFQavpp7o/ZLE8iqnsqAwvjm0HyOVlU/WuS065RkP6kYGL35oltM3ydTkCIJw6LbSp2hgUHG",
-	"ezWRV6xsOznaIWVUpQkh8VxNZ27RzB4Lb5r1oeldFIPnNngd6YDOv0aR1eSottHjvnXK3USBDAW7CYPR",
-	"OFYWBCmcVBOqMDlLUbM1kl7trnZVfRrN/wzR0LqypkykNc47GRy9H7LE734Qs6FBQHE0g7N2TKS0S02o",
-	"NA9GFMdJRGoN1NOFOKQCXFIF1EQS6xFhiBglDbQ6rNmli+Ka0dKwZpeuimtGy8OaXbpWXHOO86UhykvQ",
-	"TDXcsM2KIyZNFrESguoqYwrszg10LmCqG1eAsYFRW6YHRyUKyQcS8j0NYT23UbtS167U8HUQIaZCX1u+",
-	"BxRQHgvpDALebpLI1gIzF2H79UqTzicKAxvGD1uigjme0tpE2mEMl0O/tbQT2lFzAyKLj4vT8NEgZMNb",
-	"DlmV8hEhZ1mSgiWWZLj+Ci+lGrgwBH67mY2Bf7VOOPQnVxhTsoGcZRWv/hxh8xnJ/MlC5wvIlimtIwha",
-	"obSOJ75VdYo0dRBkNEdaY5aKlF4DeeJiqqeM69yYSo3tEuIyIaVVatP6hy011JNtZfDwlrK7kPgj5Xvf",
-	"ywsNKT+FV5BsteSK2ADYOH8gw2m3X62TPpDlzRvwUJsfrp94kCPSG5Cqz5qy8OqxKQv28TwmbSF3i76s",
-	"1IU+HpV7edI2MngEpb68uc4OUBV5hNw6Q5xMcSS2FOMRyHgZ2Zbca5Msrzni0UK0StbCp6PxnE+pyDNf",
-	"EMHStznEoqY5eGRtuo28r9Paa46yVcZ4BNFk8MYyO6yPR14NShCpUmrzuecoH/9UXnNVkAjhiCXUhxGl",
-	"725pOzYMmq3dzGtXXffredm7f9x2tlvfPlTR1647d905+nrJqNrXtXJQGSbVLqowj+0w5OjMEpfmjKZQ",
-	"83+j7kIooC4VwtYQc+Kg//z7f2oN1FHlTsChu7zmScDRbnPXpYXqKQsb/izv3VNQzjRzkG9VcSolL1Vx",
-	"Km8JHY4nOLrtEy6UdRlGfn1y9lP34Lr7U/e0Lx7tHh9e97sXfflsxalAmLkKMD/p/CIj1PWPBxJd9+Wr",
-	"Ko3QujC96Or9yeTq/Y//urp+f8Gv3v86uxL/X5foNDqhJVOaZ5DW9mtIi9D6jYsyfYsW5CebSp9FFxq7",
-	"iTPZo7L+jwr2sWuvDFTNqc9kUISE1Ec88nZW6hMD+R6rui9bphoM9AyStd1MQV2ks2GDjNCBp4HOsCwV",
-	"OkLMY8iF3WTT5qGzJB6yRQFXkMwl6y4pnU7cYfkEqsp3ckyJG0eXRwIT4J00D0IeLuTe6F9rq0O0ynw7",
-	"Js19selwqTCeYswFjH+ED8SpWHh35G/WiWtFCGBmYifjXympR1xm/bMuVJlwbgHgc2gU9t1+MoWicGgl",
-	"JWsJ9QM68toqFtBJs8obyJMoCiVatpAnEJX41wJXvba+bQ2XengARVCURjHG4U0aeYC5XVqE+KoUIRkF",
-	"VN5ibeF26cvmTm0PHHJDNs1UQoSmloKwwg5kAryQ8czdF7tQ9+MaAsWvJ/j+WubLqwKsZBiAxxtHEZgh",
-	"LPOHXAVy08yNlSSlaiEW3PcTfK/8sqZ2Ch/iSPWzEq/uUhNMy5my8FMhDylVCw9ConinVovkGYDhWsG7",
-	"4lQsaFecigJxxakses1S4mYpIEX5xLJ6Qc09maYBhi+v0K1NapUxayOMxozLUpqOEC3Q0fmHXVMQDojy",
-	"IMKC6xFf/PZK/+YgTFMpb8qi2EEYElvHUpFEULoTbDsqKL6128wISxHy/uIhwod4qsyHLpWx9G++tTNT",
-	"HRgHugCW9mF4BNIYZEHjgN4wIWe59CbCowmhcQMdLzPqOVClNiBRfRRhn7j0tNN30CQJ42AosGZFKYNq",
-	"GMQkEtPoGkZYZVNGhLPwgzR6mUA/DfYho5QMY17eCdKl69ZCeMGRB2bDc/lm2oTquZSTGFKIc1ZFW7bT",
-	"Pgt4ZInHIu2Mu7tME4HpvmtvbVmZMlfW5/rVx6bzavvB+rX2XdV1GxsMr31sOq8f5q77vlqVZfUPcf1G",
-	"iPO7D+3ax9cP+S/nZcO2ndcP7QW/vHporznHy4dqYaj4vrXogd0FD+wsemBnwQMLt9Ra8MDLh3lhfPnI",
-	"Vw/zdrX8p9cP83Zt3m5X3x/eXH0UK35Xbb1836y/vJq33jfru1fiqav5NvwnP7/frr+5+g4+18RRb/RA",
-	"7ePOYlC2n37tmute1SQsrgCIte+qNnI3rv+//+crN2k2W69eVGtff+Ps/bX9/27Vr+Z/sffcehBI29pt",
-	"PgC2f7dygu+WzVDeC5WTYRIF8Qzy6FXaAMERiTpJPC7lEboUZz5//QWXTH2UyCqKpmE3mJthzmzEtew5",
-	"JehucR1NRqDWIpVGR00CAyrWprHgC50pHtpV3WUWA4H8MOq7tGjEBFIppjciCUR8Qw69zBDSoY+t+3vF",
-	"MfKZZsYJrwqjQbEc7eAx8rwaDLW6HHQTqlKQ2n+njHFg3NHtuil8W4O3BvmnpGDbelXYHJ1E4dJhGBAa",
-	"p36aTCKVl8ui8Bqok6l6KOsmgM0A9hiRhJN8oXkdfCajTFWYUj4XS5yNS8HdKAMPIdDQM6K5Z7K10koA",
-	"dEjgaLpgP5ItRyVKmNrC3qImaB7y2TCZQJTimHHi0rKqw3bNYehKSnxVos1LxfSGEtMbKghdGTvCYEgo",
-	"BzFaueMlPtZbjaZVxqxiMcUPJOISxZuNbTlKNVqutCs7jWZjRzZDGMNV3BoTHMbj3yrtjw9OZWsijnDI",
-	"1V/qucYMT0L1FRS106M/bG9pVQcmG0ljqilzKjSuitBdzs2obBP9BebbdMiWbHr+4KwcqHSXh6tcc+NW",
-	"s7mkpd3GrezSukhlrWuhtb84dgMWMMLsNrcXTW32upVpfggP7ax+KO1bC5tRnptVT6lCfYI4J5MJjmbq",
-	"mKSlBkrrynBKc2gxHvGc1stlmBvjcZkh0sQUp7UNJZWo88AniN1REsH9sCY0WVlKE3CpkUlxGPJ8dTK0",
-	"TnGyhiz8krPmg8UsTiIKFXPDGYIAdSxr6oLxXj7q0rdE7JdL+VlWhYY25BzPVKnlNLfsBugWRp6uEuUp",
-	"imSXsy6K6qi60BcPrUxykQCqHI/hktqZbcoge7qF8G5zx6WZPsJAU7LXcx8MEuepxWKz+2kRd4jcuJKW",
-	"AsLjtyrk/bPePBkG9ZA1SMRRQh4K1377sy9ueaBKLr8EpJ/rhnrM5JKrWqGacWJioQLKzuy5pnglbR3A",
-	"rIEz9lVxuUxnB0ruzGVsFE5/kF+gcHxWN7yvNIQbA+bP/s9W4MNuD0hILAwqMAA/+3sWwz5CEOaiqd+R",
-	"ePG8I+vHTSbtgXNOP5q6FLOzR2WjNlnmEmL7Fm8/yf6+/tQPwByaq8m81df/C2FCPTIKwAeUQWgcpuxE",
-	"EL8g5lkb92IGlZdStj4G/oNqo0HKzJPn0jKW5UsQ+iOf8K2tRERI1iGjI8vZoepIqZ2B4W4mk8WU0U3F",
-	"/BvDm5O1MRr7Xr45S/HyHuQvVo4C7paWhiBApB6PELurHzKt6j8VH+R2EUa2RX2RKFIqfb7LEIknlwwX",
-	"NW5OKfCXAfh3JF4T6puJC4aPH4CoMNUhNzlWCkXPVUXsgIS+TI+TVnBQgjm6JWQq/g4iWRVOaJWp4KVk",
-	"LjAyLpC6wM28qLRraQSm1U5E9kLbbe6WNtUok7Mu8+T+KcUkGcq0lpj0fHdABbvn78JzMbLnvD4Sga0b",
-	"9IKr1oRpf1YWaQPNhuxrS4om9TR66dPuYKkG1wP1iBsRUi7WQIcsQq1dNGaJbi2rlDPZUM+ERysr0IAp",
-	"U5CYQ6t3LPT1fIVr0isXu54caZfL9tlGu+LFhAxiweULwcuerKQgFdmMSrwSBzMZAEuNPReZkV+0wacQ",
-	"1bvU6JMB0eNR4jObcXjuOPQxZ79fassp5sV4E+YTD8lgYAdZaTK1tgrFU3YRl2pztDLTcqv5lS5Lkc0C",
-	"FwxW29tdaqy7sopQVYWJCdSVGTmCrJRGILs0DUHey4YeM6hog7D/AdMh4SaGE6PW/b1s4q/uh0s3thmV",
-	"JTZZEAtDCLez4qNrbdNHJOAuFS+jK9KYHWN+KxveZPwMUGb5oo8KN1RyikL8NOyXq/xlAJeapSx3GZzf",
-	"Vvayk8teFiJXATdk1XwwSJn3Ux1xdPqLpqCOkcGsisSPtbpRaz2Xgpfmecxu6uUHxLM6xsnYRc+l1d3m",
-	"DlrPBpcJVv4vtcMVUxKf2Ra3ICL8mexxUh/NZ02XmbuWHOZKk9fy+Ue5AZtMLrhD2gSdFycPcwM2mfwc",
-	"J3wFbKaFIRstkEQjsnT70/yIjeyCMud+6QJRccxmSwhivhxGUXHM5tZN+/HlFs6SkZtbOZe/UVIc80ex",
-	"dj6zWqkyTNKmj3k5Y4l8VybHl5hDy0yMuaP745oZsyKbrgkpxVces6kp96IbYEDNV6iZVVsqWi+yTS6H",
-	"7NMoMosUXHvXX5adcs0bsKlMlRF2nsJgmZVZP7vF0slKxchKQs8geqEryCJT54Lmv4vNnQX0flqJ9Hcx",
-	"e65ztbTps+SK/YHNnwL5TVkZFsnurvwxLGrLSstfbnxaLJmtbXp6SoNSur1F5qQDqxKUg1joE+hwE/Ev",
-	"xshoCqqDEk7uxziBmDdJ+1ToHkTW3xErwlw5O02i8xPS8fXwbAu0ic3t62VsQ1nWsvh6XtRWngHxZMJR",
-	"CeaZMphwLH7EptMvSISL2FQZHmWGfWzXVPtkmrOlFL8nxIZemWr5FBwzVwbvQfHL/xbEg6KfEAsh5BVd",
-	"3e0Z8XC31VpnlWnEhoLSDULSpXEQQxbdy3U0yAvZE/Yy7Uf9OTQYqOCSqSMom9dXdYs7iIuuPeoqGDsy",
-	"Ht5+1itQLG4gK0iXVLIu6RSBOrrKtQq/ztR1jzBFLAHDvVdeYb0Y6e7SYvd/SB8U+Jg27ydDBgE6EkP9",
-	"ZCoj0V0aEVOOUAa3y2w8RUx1llRa5hY2R2WRPdRxqV32XPVwN4HkAc85SsCsLn7GFEkTPfR9xFCRXVdN",
-	"950yACgVolR07wxvTQXPp6FAHdMn+LmF9Vx19RJilMNBCa9nltWf3Aq123yzBpmykG2f0ZswkDm+n0So",
-	"OmnpnpKi6rJuiQysizXt1xfxE0mXvCFPSL26tveRx3hmd0zw8tXnPZneRNkduBsF6QCkkymfHGEIL/Ay",
-	"ZXg9VMXUL5QLrrVRwgkKYpfqORGjjom1UFXYBW9oIIX6CEtvonH8lVGCLoDsiYmBXORPevC/kx78QMi0",
-	"hBCkF0eG137a1adPK7ZkLv6ADNmE6JrvkPglxYhcf0Kd8hdwl0JVgio0z8XoRkYVQQc6lUCmqwUgS7zg",
-	"Q0xrjnbfK63aQ9+gbRm+IBFVFn4EqRAWvMORz/NEwHL/l1GBU/zkAoFY4k8K8L+TArwLPpSJArIqQsyK",
-	"fZjU1cGy+OenUQY18xMSh47K9U2mUBPR6uripS+LOeKMUVk5YmZapsi4GepS6IIJuaPq5T2rW4vXQEtF",
-	"j5i5tNCbpqztwJ6KDBJKS1qrhCoaE8S8II5k44HaqTQhc/WUiix0kDSqyKUxQ2P8QS4DuXv2eWYbJgiY",
-	"geMkiBUnADVJv2racUMlNhe7bahSbxkKuedCewgz0LPqJHqqRqzuti+nt0rEurRYI1ZWq7QNRl5teeFY",
-	"l7r0QNPyAIKUQoK57IXTtoquyvWh46lSCAUBEl8lsUuVhqpckdlceVAy0V1AfXbnaPNqVoN0qdVxxUGD",
-	"RKqboE2jUmVa4YVABnF0oDLjELKCxU2V2S9ZdIsa6C1BgQ5QiqEIn5WTXQUOpFrJeDUTQleopizdV7J0",
-	"PaNEhY+9cWnWMQWllupDRZ/07dBu3DELfcFmB4LyER/RZDKApPqb9HqolkR7CA+YxNPd1hvkxYzVJ5jO",
-	"6nqgp9lvj8TRrN4ReFzKQlX56SfmorkGW09s2Ct0+1jg+zJEzly36pRxQXZm0CCq9icrtVjpbmuNh/uM",
-	"nWA600XNf0/Do9qDVcL3ptTHbDX/ehTHhmv/lL6Yksi0381lDJv5YlwvFzGbWnExDjDsQDXOmzIePDYw",
-	"aUuGwj2pz6Uk1u53O3a5my8pakq2GQcZBCxPdxATH0Cb3+lUNkDd/NQ/Lb1p/cNfHP/4LCiwOuUoQ0H/",
-	"kGlH0rmijZQ45AwGSNukzjNbg2NAuD3f+gj/G/2uPsDxcKwakZVqZxeykFPaNCK1uYhHoa0nJbrBwY2O",
-	"60dQc4EHdBQSl6pyJEqkk+YX+Th4jKDh9d2YhURIsKBTxGLJNmo1t2UqidCWXLqk/pOTNqUOfLt/etEp",
-	"5lLoLZ6+0BBTVbgJFCyhGFFf5etRhnRzfHRLZo9MvqjKrBLqc5eqRJaa0GEkEKCo/y46Cd5KNcYnQ+YL",
-	"nRAqzULA20CoFq2Xr9BgFhMOwrh4aizUJ/tlq7vbO8ib4lnIsF8X8niIoxGB5Fyr9Sj4Aq1ugOR+SIhv",
-	"l7XeaTmvX71G0PkOYk9i8Rq79/c69SMt4y8nNwWW1bQzWXpZoOnZlNDO+RHaaTRRzFjIVdWXYESFquTp",
-	"J07xRKgM1XzGi8wszuWVuNSbyvbrJWklqJBVIrYoU6omARd4iZhCKF1VuwoRfPmS2nLtQoku5ecMqEsT",
-	"DpVk3kBZ9bQUpNbx1Fmg6m6rVZrboprIA05uHJEFtc7XSQZ8rjI01stsZK/c/txbIP7bNNhxYeN9RXxk",
-	"XIwpeWYTuKoiMLVcnowBaFwH6j2TfWSWpcykj5gn/mjR+2updhl1bnuNPZ3LO9Rn7FhQM/ncy3UAwJPp",
-	"FKr0nhA/wP3ZlHypASyCESsb6XazaTuCgOlpFgv9GeIomFoiQdrzc7k0sFIMEAvZ/WsUscV2xUabY1u+",
-	"GV280K7YeJIpCJnWQ9QMFwjtiOnOU+JHl4KkYfq1A0fP1IUcDslUBVNOGnmfkjKkgVjeiT1UBb7P4nEN",
-	"TfAtQbIkpGGnn5nb2ytPpPEYy9Pz8QxhYOYlzM+lWDbBXiAnLGP6KY93KTy+NotHeQ4PDvjNWDySHF6w",
-	"6seweGQ4vEsfyeLtvhmQa/oIFo9sDg/8/pEsXvfo/YMwefU6vzebN52P12H0djTbn5z9T87+X8PZLda6",
-	"nHPbtUeW5Xn07YFPXmPE+VgJxI2DbgEV0xrXqo+V3upCBezyZ3VDkPXIQbEZypOmqeRbjywte2Kf2bP6",
-	"cj5zoRT7PRxEyZ3JvNm8AO6FoMcc4bRueKZHSalImS8CXpQp9/KtlCAkaMgiX7qAMw8PGRNiJlTBpoRA",
-	"XVxokoiCGOp/BxT1iB9k2rLKFVVEojExmYYqqplIvoRhAx1A5V3lapffK3FU9xoywQKpOAnYuYeCm5Ju",
-	"KUr2NC+TKfXrZ3vT8luZeWkV20orwX1uIVcv4smIbIk9aUczCGyoyv5lJZXhVkpx+tkyKW61mCwWXS4n",
-	"o+VisktXyclrWMJcWionb2gJswrJ5Csbr5KTqUvXlHcXW7SEOL1A3n1bLJr7X1msJb/P30mUzTSeKpdi",
-	"M8TRGM2fRnB1PrEGzD5Qt1xR5iyCDAtD1qp3kW0pporBLF1oRD7HKj1FopcuFZUMetR6fyoOj1QcvlTZ",
-	"H2evd3VQLFleW1l+0P7WVC1ZVFUjX9D86aXkRYTN7kTwRZXUyAqZWln5TFWALcDZ+diFM96ShHTzGID8",
-	"AovE9JQ/tLU0C/7IVLTNFNZPRfamjHpQ3SWM7Jr6excL16oEH41NPKm27cqoQ1QVwj50ke3s94/OTrWB",
-	"WA2DMogvuElznmAhN9b2XBrcZLpjGLdvRPBwrKxDanuptK1eydrIC6Ev3NtNCaF9rwWHQEryUl4C3EhD",
-	"Ma1xhUjMstJ3Jazy97qw+0af+UMxnN+L+Etwoiq4HmzLZKpIPoLum468z0EVUBjcEkUM9gSCo2X4bQLZ",
-	"5QNlxY3LZKjfC917aduBPxH+s8TCsjBEqomr3bys2I11Gd5bLfMAqe1mee+vBNaC/q1QPonCSruyBdis",
-	"ZixzbqYO1ZjlmsTzRmqUNAbZB6fQXTrTj6MqRLqalcCibDKmUrnKIci06eCaA6acxV48A4jiBs4TLpu2",
-	"FoKLpQknMMUiArUhuxiCtU42hKy40PfQEc0RbNMPKHSRVW3R1GsG0IcwjvAwbqBThsSNIDRWl9Raydx+",
-	"LoSc/xsAAP//",
+	"7L3rdts22jB6K9j6OitSS8mS7DiNvGZ1K7aceupTZbmHCT0mRMISxxSgIcjYauS95h72PbwXNlfyLTwA",
+	"SPCgk2O7k779kRVZAgEQeM7HTxWXTaaMEhrxSudTZUywR0L4eOSRyZRFhEZ9Mg3wjHjiW49wN/Snkc9o",
+	"pVNxojAmDrobE4qisc8RpvyOhMjnKBoTxCMWEk9/yW4QpojgMPBJiELyr5jwCN350VgOxhOCkkXdWf0H",
+	"MmtUrAp3x2SCxdqExpNK50NFLFq5sirRbEoqnQqPQp+OKg8PVuWYuVhuLb/TwZggNyQ4Ih4KCWdx6JLs",
+	"7MXZ+iQKZ92biITF+S6Iy6jHUcTQHfYjNCQ3LCQoFI/4dFQ6tU8jMiJh5UFMPsUhnpBIHfZ+HHIWlm/b",
+	"oeQ+kgMccYjisKYh+eizmKMpHsF7+GL0v2ISzipWheKJWM+Vk5o7meD7Y0JH0bjSaTebZUdo3MAPZFbc",
+	"0Qm+JRze0ycccXxDUPWoNzhEXohvorpPopv6OIqmeOrXfeM2b8msLqGr1rCpeK8bP+QRat/fG1BzS6YR",
+	"qrZ30BgNZ8gjNzgOohrCVNyahEKAGJs6KXzWNYB2kITHGxYiLO8iB1+3ZAaTTfEsYNhr2PRCf3039gMC",
+	"I+XGNICGMeUdtNN820B6rIVYNCahnqVj0512u4F+IDOOcEgQd9mUeAI2xHQuDgISvuKoe34knm7YVF+Y",
+	"PJD0xnLgv/DqXr+2KhOf6r9bApyiiIRizn98sO37dqtu2/dvelfffFUpRRR/4kdi1jK4CeBHc211EZXO",
+	"66YlNuJPBCa+FhA08an8q2UV4dyqnIfMi10SHh0ABt/jyTQQY6ahd91s/e2g/cv2rzt/f93dffdm/9uD",
+	"t73mYet9+3t9PlMcjdN9+V7Fqohr8UNBjMRdm5s0jkDM/qFZf9ut/x3Xf7v61N59KD+Hi3iYAHd+izwe",
+	"PuMWxexrbXHApr5bxMM+c29JdPIjisTvHdQS4NZqv0HuGIfYFYRFEAunW/87wvXfULP+Fl2jutNAp3hC",
+	"OIo58dBwZtNkIj/iJLhBVWfw7udWs+1YyLnY/753cHncux6cnR/tX//yyy+/iK/7Jz9eX/x6cf2ff/+P",
+	"Y9nU+Uu/N+j/+hf4Ezl/OTj+ET7XABlCcgNrASLuNJvI8elHHPheHXbuoGo0JjYdMm/2iiNHfXnjk8AT",
+	"9GWGOEO+YC/ED5E8Sgs5cCriTZw9dOvTOpsSiqe+TV1MKYuQR1zmEYSRuB+UEFt0N2acqGnQGHPkUBY5",
+	"NYmT6d2zENhg6R3DDpdes4GqrfabZagqb79Zf3tdX4SqgxBTjt0yCI3unxFAo/t14PNBzManjHICjOwd",
+	"9vqScIq/XEYFgRYf8XQa+JI7b01DNgzI5Jt/csmq0/W/CslNpVP5P1upWLIlf+Vb5/IpuWiRTWp6PQwJ",
+	"vpXyh1he4AKqOgBxsLoAUQ2BYgPm3xL4aoiFiAKWYHRHhmPGbtFl/xjmHOGI3OEZmuAZEoAmqDuqJjOo",
+	"4fU4DJxao/JgVfYZvQl898XPI8dLBHf1qUB7wVmxYGvUp6Pk2KpOnlv7tB5zIt7CMuVCkIrqiVhUtkM1",
+	"essQoGCTvTCUQs5LnUOXzhSrJmJpuCcB3zhw9pAzIdGYeXXKojoOAnZHPMdSBMLpii8cJN8EBT6PJEjJ",
+	"Z+RnLUciHk+nLIy4vPBDFg59zyP0pW9cyRcowK5CABBEUNW50VtSMHnKokMWU+8ld3jKEI/dseRXqCoJ",
+	"PRz+jdiKU7PQVAkLqOroj9kB3GDXqOqYf2YHRinRFEulf5nDBJqHLI7ECRlfwwmdS9FuwNgxDkfkJQ/q",
+	"HfNmiH0kIVwhCGPiQOSG6hFj9UBsSW30goQffZdcUvwR+wEeBuRlLzUSVPbGDycgTsCWhyG7hUvkhHr1",
+	"mCYDxM30iedz5LE7cTEemRLqAcWJ0xdQBJgJGRx7M3U78PkpqZEp+/1eRJpNSQjTI48RDu8s1pxJ3cHn",
+	"GYh/xdFECDUsRDzCALYZDIAv6656FQUfA8ZOMJ31iUv8j5JHvyxXhgXQmAlxDnM0wXSGQrUb8YUfAS8V",
+	"BIHVxa91/etTXvYlxXE0ZqH/G3lpqgeCQUKcq05sbEVd0iWdhswlnAvw79HIj2a/t7hwh5WOAHI7phmN",
+	"t0RamPh8giN3nLyRYorEOyGejwcgN74sYfrbxdkpnHeylfpE7KUuhFjY54OWfQG8uu6tIbtiz/PFZDg4",
+	"DwWaRr7AnhsccGJoCp8qAK3T6HtMvUCM+FAJW42fZ3/7zfv5bzcnB4c/9A/+9utJ67b58z9/end6e7T9",
+	"42/j3tnl5V3/n4ffn9yO/F9+rFw9WJWpsUpx1uUH0c+OllK5lvE/5CdLTWds+E/iRuK+3om7OxEQKJnd",
+	"0renLCoqpD8LOCHUZZ4QK50h5mR3x5EMQXC0SSyEcyJIF/Vw6CE5QsLXVKwnzWbZcxCPiv/VkoZ+Uk2V",
+	"p2+2rj7tPNS+zn3VfvjrX+fZr7Yf/lr77is4IL1V07Iot1S5yh9gMvbKqtzXQTetdOTeHhbtuIhiE3m8",
+	"cByWIH0RuResPY5uvpU8Tx1JVZ9ebQ9YAplMo1kDiTnuxiwgaChuS0j0OEITxiO0g078d4hRlyjN1xNH",
+	"mdU7c6pb9gSWQVdPj3uwKrdkthIafxBjCueyApH1yAerEuGVWxrgUQHK4eBLYZuMfGqo0Y9AcnmplU+2",
+	"tAwceXal02o2W5ZdEVw35nalY1em2PfsykPFqrhj4t4C+1GG4kpnuwknAlLtOgYwOAWYUvwhjUDaLvHw",
+	"Jw6uhYMrEKDklsrwVsmzMJqjIXZvEWWJIyMaY+X8qO5/39v/4fro5OTy9Gjw6/Xg6KR3fXR6fdHbPzs9",
+	"uABpJjGefru7s8p8+iIYquCx7L0TdUzqxPD+YAeR9nouv6mLA+EANZsaYJ+fRCSYs2KstiYWiEpyQlZi",
+	"91tIZw4I9o5JpKTT7KuJo5lMpZOteM8ewV4XkOuGhRMcVToVT8jykT8hZcfmES+eHnklbqv0/v2ITHjp",
+	"CPUFDkMMuBNgHiWmmcJoxbUWrKYuomi2NA8xncJKDyJ56+VHuc9iKS5mz9PVX5f4HMyl5bjlSxz7vGSF",
+	"5PySD8sgyLj7wgnntiTnK9+SF0+V120pZ8pR/TGOkO8RGvk3PuHIriT+LvKR0MiugEfMi6W8Le1VIeHc",
+	"Z1TgbSkrcdRpzBwhZ+j9S06hzF7pEGOWHPLA7yXyrZzCpPvG4NyBqbEZup+MLsyc/FJK02IutBg1RBG2",
+	"jziIiXmAmMqDQ1WcjqV4QizECUFOeiNSRS236DfqV59a1u5OOeVLDyB37gpZrn3PQVXtAe0AD09cNVqS",
+	"9L095NySmdMxHJf6x1sy2zPuqKMcx8brgMXGuOhq9pqlAQL2WdtDDmWUOB3B+kohCVXJRxLO0k16JPDh",
+	"m5Bgd0ykRZJQb8p8Gu3BX9pa7ns6ZCB9MzhZDRzpoVSAwqUyCvgtGV0QEFAORgXE6xl8NvF1VoRcXskj",
+	"2/fsDjmCBQBe3IV+FBG6p19WQI+Lw1Aawljoj3yKAzScRYSb76Om1rJOCXz07iNCvUeIqj796HN/GJBE",
+	"ptltWs+kpRbXyoPzkR4hoSlgdIRuQjZBlN1l5KGd7fZqeeg5tWKr+DZloHIoCFDCLbPHoYhT/gzADgFQ",
+	"T0LkUxUWILVAFiJH2qw6p92TnmMhZ4qjcfIHuOb1XxDWkLwooDBQ9pBgz6eEA4gVICkkWFlVluOH3H0y",
+	"vuzlf1CyRc5gHXNYXVAcbiGfeuS+YA0W+wwYu42nDdTDUntVPutvTZ+1oDwsjhCfYhdMneDEY0E6BhzG",
+	"etp/Mp/KhRVrEo9xSTs0TnyQalNdKGzitRKGnvHTfrvMT/sP275vNuu2fd9u2vb9m8NSby2A85Gcfbtd",
+	"FLRO8aMsTB4J8CzBsNazYXN2HYMSNvNEUFqTsUBrPMI+NZAbC3UKLp5i93YpijdfGsXLQFrbEIsBFof7",
+	"6O3O6zdI2SaRRyLsB7yBHLAfCgBmlKiILA5KtTiQy/4Rt2l1GpIb/x454yia8s7W1m8kZAHjvOGRj9rc",
+	"ybecWsemNp0jMSWaI2lMQHM0IRjcs3Obzuv1evJPjDWd2WgOMRVz5ZCUvtzElwAWWXk52he+hxzwhXJH",
+	"ubgFc5bhFkjOnnGOZ+YHG4Ivpwailn1AhW6YT0hnHxAqwy9P8QRcz3EAGA7yJSfhR5LfgulNz8wrdVEh",
+	"1GohQ+ilamviyKu8ZkF8hxsSEOxwwIGAAh0GwxlOQlOw5wkhRi2esc/Dqi00F2KPMuFLOkxRTG8pu6MA",
+	"BPLJ1M0Kj22rzS7yywqSKKMmpaNSTpJ6ImGSHbk2uE6ls1IOy7tPk8HpsSdgQO59HiFG5dEFMRcoKqcp",
+	"8YHDTK81SMGSMAG3DA94Ormcp8RfW9h+Yk9IXjwiFFM9xQJvbmGajBO4fKpyh29hJtNLvHqinHsNZnur",
+	"D9yYSQZaaI+J8tSRxqiBQhYEYD6SRNJlk4kfCdFakhYHcSz42Nh3x2VnsmwDqSOREuJxhNE0DoLsWUWg",
+	"J0pw+0iEtA9+Ngth99YCcm0hAmKngBUxAx8DymDAEkZJTckg8hcKc3ihmIzd6CUZJa84Ero9CkAh5rUE",
+	"ZPMOPvEKbfkKQATW8xXuqdBOeYqO4RV01EqK7tfHQPjripykJKQ6JSGSPwp5RcwBD/QJj4OoocizU5MO",
+	"WaSmU09Iip/zzZYvTO6nghXBwq3cwjXkRwJSQOb0Az+aCeUIglgNPWiCZ2hI9CF4it0qKlkesJPABc4H",
+	"Wfu8LCqIR34Q6Hig1WdbDESAt9PE7vvB4FwyCoAU5Y3I+D6Ac2bjGxIiosSRRbOraV5xaeUmHkqfQdUI",
+	"jywlhPIxDsEIDgQ7HQShIa4MDSP3UQ2Re5cQL9FaX3G03bbe7L6pC51N7S4QzMEI/nqVMCxU3W5Zb3a2",
+	"pYaniEjCiKX7Ziy2cYc54iShK+o96iERcoiCkHZb81kp22r2BBenD1AscQeIDLhcPeldXHTf966Pjo97",
+	"77vHFjo6/al7fHRwfd7td096g15fI62BkkhFSQ6J3BRAVXGzHeQxFYchYMKPUEzdMaajhFEv8K3Cnb0u",
+	"kRoc0+mrBIxSWE7cycbBlIDvci+1oqH5KBQ0R68T5qzO2vM9Gc4nR6GL3unB9dkPRWRkYRL6N9QZDnul",
+	"seb5vcrdLAh5SfYk42N8jmIKdhPxq4U4ExJHfsb0FseMshh2sgDg0giaZKVEa0Q32A/EsznJEExK2A/E",
+	"dFMcRjyRzlQMHUzVBEozjEfSpBOwEchd4rOSmFFMPZJBDOTD5VSKGoh4oNTQLLe2tj3WUNNLLN4+5RGm",
+	"Zea3QXaTVRwk4cfI+aWutLf6kZfEBmLq5WhDwEa1Uk1cSvflLoDIj6S2t8Bcb7gG4tCvrDJ2wa961mTl",
+	"BQpQ4gPK2diFkH0Zlt+HSqbZxGvhexvmABRmkEHMZWfkTwiLo5MFhxtPvc02mzfZezqC2kpPxVzVPA9z",
+	"uWUHfkSn8UZ2gPQ+KlqrlP7ghhrUcNkkUTS3YHga+S2H1rmMF8zsvvO62WwWzAHm9eMgOLupdD4sR7qf",
+	"pbp22T+uPFzlbQb7OAiIh6rnZxcDC3F/RDXZvtDeaPU8V6jFazqzTJNpm5pOWNDBPOL6Qg4wJPA9yXKc",
+	"fTFWYayzp7yWNm3f38t19QAZvu40UJfOJPEkARciQgyaIhdsDlQ9p2HTLkV4yFkg1CJxC4IhwG2ABloF",
+	"/0B6Dk5tDwWMTcV+LZtOQ/8jjoiFAp/e1gPm4gDoh2RblNH6NB4Gvqs1UsLNFAqbFnMoMhpyTPOSCgKl",
+	"Dr6aNGxq4tBy49dyDDPygZpmRtB2s5k14jab1ioPXR6tlqHMU3jqEnpXwhfSTLvV5tLFbjy9wrkQYDZB",
+	"cOOMW02JkhOfms+0liHpuqj5NDCw8aUvPKef/Wh8QdyQROuTGuMW8+DAk6mKrF2QHYHgcgyqOndjTtxr",
+	"B32jQmFqDXQxlladYCbUYEnXZQYiEwp4YyW3UBsogsaVfGkzLKAUMjIXs9N8u7vIGN06lMbor78qjxIw",
+	"X//S8HyCIqRjx3Z3dE6YoDVgk9/dyaaR2TSXR9ZAdQfORMifjBquydeN7cY2qjoqlnCfUR5BcJtNTbqk",
+	"9Cfe0QZBwrWYFWAegRdEvLDharWp+g4WxlT6MBGPcBiBxAs0/frasZAzODrp9eHT0ekpfLKpc352Dl+1",
+	"LgbX52fn4uPfj68d8MH8FtQdVHUxF1K+tFo00E84iNWx4MimMtKu+Xa3zF9RcFNwVL38RqDGf/79/4sP",
+	"rUPLpuLDm8Naw6YyB5Ym554qeyGLR+OyA0BVMLpeAArYFBJu0Y6lDEZnU0K750dou9FEEWMBlzYuoQbA",
+	"A9GYcDCyYM8SJ2jT9IlWTXBk6pLMLEKMp0xo0Hcs9EDzzLiP+Z5N5UrSsjSiLCRCS5QWhRGJUmUIbL3g",
+	"+DOgoCN4mU0z9mxlG3a2UlDdsuNmc9sVS8In4sD5dYPA1P7BAqU1tSqY5C00DWLJDw3TQOpitikI76ZB",
+	"IMs8PY/LJEZtbcDcpgB1cLUtFToAf7QBLCHC7kbo5lQZEqRpwDIsDDYFs8KesV8wh0iNPpMvidHO/X3i",
+	"gVAIJ0QUm/pSv8tlLn6qhGQkEZ7EyiNlkpbdnYSWZCnOh39kIhfSeD9B3f7xVe7v6g+9Xy/mg+77i/nP",
+	"3aPB/KB33P11DmmgMld03u91j82PPx4dzAf97un1ycX7+fn7/tnl+fzk6PT67PDwojeYn3R/0R/fXf7a",
+	"618fHczP+kfvj06vEwuHnODisNe/Pjzuvp/vn/X7vf3B0dmp/Pvkx7b80O/tn51eXJ70IARvfnLx/rrf",
+	"e390diom2O9dn53OL0+Pfrz+offrvPfLQKj68PfR6eEZ7CQ7wcVc/3Ux6PYHctKDy3M5fnnQn3zn837v",
+	"vNvvHVz/eNm77OkXhbfpyheQs8jVjk4vBt3TfXhjeMfjLow5Opj3e+fH4oSv94+PeqeD+WBwPO/2+0c/",
+	"qVc9v7z4/loNEn/vH19eDHp9OILBr+e9+Xn/7LzXH/x6fXjW/7nb1zuCqQ+OxHGqM9o/Ox30fhnM3531",
+	"T+W+Bt2T8/nB8Y/X6l7k5RpfGBd18X23f3B0+h6OeCgwRoKIOBb16eRiDpg3xSGhkfwMFu75EI9GeERq",
+	"BaC7vp5Lwj6XVH0uKPpckfP534+v578F9Vruqcan3dcP5neloogQu/kYouAf4aFVaMxBbFkUK/yQBPUq",
+	"XRFkFzUav/+JD99/+9eKGfSp40N0UJ/hyG5Xrh6KHtx0H2sKw5mw/4z/uqVkOv3niqC2ZOWrxaer1nm2",
+	"8Gt1rDICu3Bi4PrPJ1lkSKW2GUMEXsWNecQmJKy/Kbk3He2G6UwJq/nyIBFyTH+6lDKUt7IbOZa0ILJo",
+	"3KhkTzLjhRdCnHokG/+Wfi2A6M8ocG9WKcGH58rFsD4v8aIYaGFu70BerTL7CzmXq2IzaWyFslqrAjum",
+	"jboqlLRQ/7mXbFQI6R6e1RrolCmHkAGOYtOJXcynERCdzWLVU4hc+EY4Ui5Wf0JQtX+4j7a3t98W9ojw",
+	"mGAvv9MUlTKbXWpx/G/NcMlQmkKFHUVKS0rXjJguKgNf/SsmsXIOCPmVx+LmOZGm+4kQQTk4cwUJFKdZ",
+	"oqSoAJ2Nw6C05lkeBvXUGTyKgRDvnTap5PAc0OF0kXU4YYXZgz6jQrCPwhmaphgD/mDtAZAnV7HWtCxl",
+	"dikYZ5mNCS5NRtObGLfdrpRhVZK+sMLcr3MT0oNIV7KW2aqKey6c7vIMAFjl7OaGkyj/TkBFVpj/zNwA",
+	"c6qlmzUSFZcBwsJUnlHI4qnUWosktNR1kzmDhezkFQenUWIM0VpGzUIx9f8VE4TdkHFumEHAHcoTLxLX",
+	"MZ1EhU4nfkVBHEvKo6XulGbrbftwZ3+7++275puDVq99uN3defd6f/fgTa/ZbDbLXmszYNz0qtcGXxMI",
+	"VoDyKhjpF+IHy8I9v229ba9k0+sLw8myMoAk4+b6VGG3iUw7NaMNpa+zUh4Gsrc6DCT163V2Ws3Ehah8",
+	"mJmQFRWIkt7R8rDE8jCWQnhmpfOIuNPFQeSXNJLO35zhUnydeoIS801yagFBlN2hqoxdkpFMtfWFBEru",
+	"+tm3KsNwdZBAM6AUnUsgHkmtWu7wFTefwP6QsYBgqg5Ag8Fa+e2Fc1+yQ+X3X22mzk4Jm12CUBKyeZHk",
+	"hukPRfY6hTCWDCiKzVna1gvkbjMum8W0VclWencL3+wjebIciwm+P0kUcIGQd9iPkhGv18yeUJ617WZZ",
+	"5gmEWEdjgxJoxVtoczMDIyKmvIpJ/JzyDnISRYFSUzZKvsi8nrHTVmGnJyxNQ4ISmdL1mllyu71qvczp",
+	"LYtGTw9GFeOU9R+z2VBAP6hgojLTKCSoCg9NWRDU9lAzyWrFEehzmd22V8StPywGr8XCikqFLGKOeCFQ",
+	"/ATJ4tn4rzHmaEgITSDAMnQqn7pBnOqgSw53sWYMJgJFRFLNGI5PGqhlPZPLwWH920RhtqTLvKAzl1LF",
+	"IQtpmZr4sybxSaAwBDD50fq03EiMLcmRLM9bg+QRRmVaSa7ejuOplEyh/uMh7CeTAglJcY2n0j03YIU0",
+	"h99oRKIsqEh7BXZvk1wcaiU+BlOOWP94N88t/ky5ea9MKE5i/lUxXENu/zxpeLqWb3aFn1Vnmb7imdhU",
+	"qnJFjEBTFSyaBo6xO2piTEpKVnD/CyDp6vaT06k6//n3/2xh99axEHykxmcptTg1iPSmiSKCYoAwJwuI",
+	"5QBenvr9eTK/oEoG6iTp4hWrIK7kcOVqNQXmC1Xb9Q3meaL+8Dl28b4Mnn+8w+HIAxv3Slhf6Ck4WlTz",
+	"wozfF3xVxfnvIRwoAiSpYUZsW6JBvTaCQtKTKpyIWZOtLOmfunEYCvW3PM7vEUGJnpFzvzzBX40D0i6T",
+	"mBcdnZGSVIVUCZOrcAgtKeeM+QjJlSWIy068u7TUxIR5ZNW7mrdwIsYvC70E6Z14CxQdSB3pJxmoeaY8",
+	"UwxJpZhUHTz1ZaKrow9ZyWXEgxSK94LfLo6uzVQUkHkuFb2L0jTrCI8O/UCV7Ng0rHQRpXvagFO4sZRG",
+	"pjvOBqCaN29lUCW9IwPc9XltErmaqZa9afRqijSJ8WHoB4FPR6Xhq7k36rxOAlnVU5mjSHxzaD5Hq2om",
+	"LXLadUtyplQMjN580S2m8SkpYxEHQdFtpe4wOYOM92oiUaxsOznaIWVUpQlBMciazveimT0W3jTrQ9O7",
+	"KAbPbfA60gGdf40iq8lR7USP+9YqdxP5MhTsJvBH40hZEKRwUo2pguQsRc1WVtrdWe2q+jya/wTR0Loe",
+	"p0y/TZx3Mjh6P2Cx1/soZkNDn+JwBndtJZHSNk1Cpbk/ojiKQ1JroL4u33GTZumZB2WlkcR6hEzYa6DV",
+	"Yc02XRTXjJaGNdt0VVwzWh7WbNO14ppznC8NUV4CZqprh2lWHDFpsoiUEFRXGVNgd26gc3GmuvsFGBsY",
+	"NWV6cFSigHwkAd/TJ6znTtSu1LUrNXwdRIip0NeW7wH5lEdCOoOAt5s4NLXADCK03qw06XymMLBh/LAh",
+	"KiTXU1rRSDuMATn0W0s7oRk1NySygrm4DQ8NA+becsiqlI8IOcuQFAyxJMP1V3gp1cCFIfCtZjYGfned",
+	"cOjPrkumZAM5yype/RRh8xnJ/NlC5wvAlinIIwhaoSCPI75V1Y00dRBkNEdaI5aKlE4DOQIx1VOJ6zwx",
+	"lSa2S4jLhJRWqU3rH7bUUEf2psHuLWV3AfFGyve+lxcaUn4KryDZagmKmAewcf5AhtO2dtdJH8jy5g14",
+	"qMkP1088yBHpDUjVk6Ys7D42ZcG8nsekLeSw6MtKXRjgUbmXJ+1Fg0dQIMyZ6+wAVcdHyK0zxMkUh2JL",
+	"ER6BjJeRbcm9NsnymiUeLUSrZC18OhrP+pw6PvMFESwDk0Ms6ryDR8amO8j5Oq3YZilbZYRHEE0Gbyyz",
+	"wwZ45NSgcJEqwDafO5by8U8lmqsyRgiHLKYejCh9d0PbMc+g2d7JvHbVtr+el737p5bVan/7UEVf2/bc",
+	"tufo6yWjal/Xyo8qYVKdogrz2DZFls4ssWnOaAqNAzZqUYR8alMhbLmYEwv959//U2ugriqSAg7d5ZVS",
+	"fI52mjs2LdRcWdg1aHkDoIJyppmDfKuKVSl5qYpVeUeoO57g8HZAuFDWZRj59cnZT72D695PvdOBeLR3",
+	"fHg96F0M5LMVqwJh5irA/KT7i4xQ1z8eSHDdl6+qNEIDYfrh1YeTydWHH/91df3hgl99+HV2Jf6/LtFp",
+	"dEJLpqDPMK0I2JAWofW7H2WaHy3IT07qgxZdaOwmymSPyqpBKtjHrNgyVJWqnsigCAmpj3jk3azUJwby",
+	"PVbVYraSGjLQeEhWhEvK8CKdDetnhA489XWGZanQEWAeQS7sJptOHjqLI5ctCriCZC5ZrUnpdAKH5ROo",
+	"Kt/JSgrjWLqoEpgA76R5EPJwIfdG/1pbHaJV5ttJ0twXmw6XCuMpxFzA+Ef4QKyKAXdH3mbtvFaEAGYm",
+	"tjL+lZIqxmXWPwOhyoRz4wCeQqMwcfvZFIrCpZUUuiXU8+nI6ahYQCvNKm8gR4IolGjZQo4AVOJdC1h1",
+	"OhrbGjZ18BCKoCiNYoyDmzTyAHOztAjxVAFDMvKpxGJt4bbp6+Z2bQ8cci6bZuonQmdMQVhhBzIBXsh4",
+	"Ce6LXSj8uIZA8esJvr+W+fKqbCtxffB44zAEM4Rh/pCrQG5agrGSpFQNwAJ8P8H3yi+b1E7hLg5VUyzx",
+	"6jZNgmk5UxZ+KuQhpWrhYUAU79RqkbwDMFyr865YFeO0K1ZFHXHFqix6zVLiZiggRfnEsHpBpT6ZpgGG",
+	"L6fQ8k1qlRHrIIzGjMsCnJYQLdDR+cedpIwcEOVhiAXXI574bVf/ZiFMUylvysLIQhgSW8dSkURQ8BNs",
+	"Oyoovr3TzAhLIXL+4iDCXTxV5kObylj6t9+amakWjANdAEv7MDwCaQyyDLJPb5iQs2x6E+LRhNCogY6X",
+	"GfUsqG3rk7A+CrFHbHraHVhoEgeR7wqoWVHKoBr4EQnFNLqGEVbZlCHhLPgojV5JoJ8+dpdRStyIl7eT",
+	"tOm6tRBeceSA2fBcvpk2oTo25SSCFOKcVdGU7bTPAh5Z4rFI2+vuLNNEYLrvOltbRqbMlfG5fvWpae22",
+	"Hoxfa99VbbuxwfDap6b15mFu2x+qVVmM/xDXb4Q4v/PQqX1685D/cl42rGW9eegs+GX3obPmHK8fqoWh",
+	"4vv2ogd2FjywveiB7QUPLNxSe8EDrx/mhfHlI3cf5p1q+U9vHuad2rzTqX44vLn6JFb8rtp+/aFZf301",
+	"b39o1neuxFNX8xb8Jz9/aNXfXn0Hn2viqjd6oPZpe/FRdp5/7ZptX9XkWVzBIda+q5rA3bj+//6fr+y4",
+	"2WzvvqrWvv7G2vtr5//dql/N/2Luuf0ggLa903wAaP9u5QTfLZuhvKEqJ24c+tEM8uhV2gDBIQm7cTQu",
+	"5RG6gGc+f/0Vl0x9FMvai0nXbzA3w5zZiGvZqUrQ3eI6moxAhUYqjY6aBPpUrE0jwRe6U+yateBlFgOB",
+	"/DDq2bRoxARSKaZPRBKI+IYcepkhpEMf2/f3imPkM80SJ7wqjAbFcrSDJ5Hn1WCo1WWhm0AVkNT+O2WM",
+	"A+OO7vlN4dsavDXIPyUF29arwmbpJAqbuoFPaJT6aTKJVE4ui8JpoG6m6qGsmwA2A9hjSGJO8uXpdfCZ",
+	"jDJVYUr5XCxxNzYFd6MMPIRAQycRzZ0kWyutBEBdAlfTA/uR7FsqQSKpSOwsap3mII+58QSiFMeME5uW",
+	"1So2KxVDa1PiqRJtTiqmN5SY3lBB6MrYEfguoRzEaOWOl/BYbzeaRhmzisEUP5KQSxBvNlpylOrWXOlU",
+	"thvNxrZsoTAGVNwaExxE498qnU8PVmVrIq7Q5eov9VxjhieB+gqK2unRH1tbWtWByUbSmJoURxUaV0Xo",
+	"LufJqGwn/gXm23TIluyc/mCtHKh0l4erXIfkdrO5pBHexg3w0rpIZf1v0RRg6iYJqeVghNlpthZNnex1",
+	"K9MyER7aXv1Q2vwWNqM8N6ueUoX6BHGOJxMcztQ1SUsNFOSV4ZTJpUV4xHNaL5dhboxHZYbIJKY4rW0o",
+	"qUSd+x5B7I6SEPDDmDDJylKagE0TmRQHAc9XJ0PrFCdryMIvOWs+WMyiOKRQZzeYIQhQx7ISLxjv5aM2",
+	"fUfEfrmUn2UtaehlzvFMFWhOc8tugG5h5OgqUY6iSGYR7KKojqoLffHQACUXCaDK8SRcUjuzk+LJju5D",
+	"vNPctmmmGTHQlCx67oNB4jy1WGyGnwZxh8iNK2kpIDx6p0LenxTzZBjUQ9YgEYUxeSigfevJFzc8UCXI",
+	"Lw/Sy/VQPWZyyVUNVJNxYmKhAsr27rlWeiXNIMCsgTP2VYFcST8ISu4SZGwUbn+YX6BwfUYPva/0CTeG",
+	"zJv9ny3fg90ekIAYEFRgAF729yyEfYIgzEVTvyfR4nlHxo+bTNoH55x+NHUpZmcPy0ZtsswlxPYt3n6c",
+	"/X39qR+AOTRXk/l3OGlo84UwoT4Z+eADygA0DlJ2IoifH/GsjXsxg8pLKVuffO9BNd8gZebJc2kZy/Il",
+	"CP2RT3jGVkIiJOuA0ZHh7FB1pNTOwHA3k8liyuimYv4Tw5uVtTEm9r18S5ci8h7kEStHAXdKS0MQIFKP",
+	"B4id1Q8l/e4/Fx7kdhFGpkV9kShSKn2+zxCJZ5cMF7V7Tinwl3Hw70m05qlvJi4kfPwARIWpDrnJsVIo",
+	"eq4qYvsk8GR6nLSCgxLM0S0hU/G3H8qqcEKrTAUvJXOBkXGB1AVu5kWlXUsjMI0mJLKD2k5zp7QVR5mc",
+	"dZkn988pJslQprXEpJfDARXsnseFl2JkL4k+EoANDHrFVUPDtKsrC7WBZkP2tSVFk3oavfR5OFiqwfVB",
+	"PeKJCCkXa6BDFqL2DhqzWDekVcqZbMOXhEcrK9CQKVOQmEOrdyzw9HwFNOmXi13PDrTLZftse17xYkIG",
+	"Mc7lC4HLvqykIBXZjEq8EgYzGQBLjT0XmZFftMGnENW71OiTOaLHg8QTm3F47jr0NWe/X2rLKebFOBPm",
+	"EQfJYGALGWkytY4KxVN2EZtqc7Qy03KjZZYuS5HNAhcMVtvbbZpYd2UVoaoKExOgKzNyBFkpjUC2aRqC",
+	"vJcNPWZQ0QZh7yOmLuFJDCdG7ft72fpf4YdNN7YZlSU2GScWBBBuZ8RH1zpJHxGf21S8jK5Ik+wY81vZ",
+	"8CbjZ4AyyxcDVMBQySkK8dOwX67yl+G41Cxlucvg/Dayl61c9rIQuQqwIavmg0Eqeb+kjZVMf9EU1Epk",
+	"MKMi8WOtbtRYz6bgpXkZs5t6+SFxjD5zMnbRsWl1p7mN1rPBZYKV/0vtcMWUxBe2xS2ICH8he5zUR/NZ",
+	"02XmriWXudLktXz+UW7AJpML7pC2TufFyYPcgE0mP8cxX3E208KQjRaIwxFZuv1pfsRGdkGZc790gbA4",
+	"ZrMlBDFffkZhcczm1k3z8eUWzpKRm1s5l79RXBzzR7F2vrBaqTJM0laReTljiXxXJseXmEPLTIy5q/vj",
+	"mhmzIpuuCSnFVx6xaVLuRTfAgJqvUDOrtlS0XmSbXH6yz6PILFJwzV1/WXbKNTFgU5kqI+w8h8EyK7M+",
+	"ucXSykrFyEhCzwB6oSvIIlPngpbBi82dBfB+Xon0dzF7roNa2vRZgmJ/YPOnAP6krAwLZXdX/hgWtWWk",
+	"5S83Pi2WzNY2PT2nQSnd3iJz0oFRCcpCLPAIdLgJ+RdjZEwKqoMSTu7HOIaYN0n7VOgeRNbfESPCXDk7",
+	"k0TnZ6Tj68HZFmgTm9vXy9iGsqxl4fW8qK28AODJhKMSyEvKYMK1eCGbTr8gES5kU2V4lBn2kVlT7bNp",
+	"zpZS/J4UGnKRB+WVy4BrU3bXKWXdOpJ4p/nWpsvb11eFbg9+Cy9DYqayyjtkYdgUKlSCiY0igP9Sg1W/",
+	"TA1+Du6eK9n3oHj7fwuSQIFSiNsQt6Qr0b0gzuw0365+wATBfQUP8HC7vc4WpyFzBUkfBqRHIz+CdMHX",
+	"66jKF7L57WXaePspVDUoVZMpmCi79Fd1Lz8IAK89CucTgzl2b58R188oJGHFQVRSsrukJQbq6nLeKs48",
+	"U8A+xBSxGDwUTnkp+WJIv00L9e1lnqQAZp+rnoIhcRlEIknw9uKpDLm3aUiSuosyil+mHSquodPB0nq+",
+	"sDkqqwmirk3N+u6qWX0SMe/znEcI/AfiZ0yR9EVAg0sMped1eXjPKjsApSuV6ihd9zYpVfo85KubNER+",
+	"aa0kV0a+hJLlYFCe1wsrJc9ubvss+vhZhKqb1igqqR4vC7TICMJIMw6NiJ9JuiSGPCP16pluVh7hmdka",
+	"wsmX2XdkHhdld+BXFaQDgE7mtnKEIY7CydQbdlAVU69QF7nWQTEnyI9squdETEorEFSiys0L3tBACvQR",
+	"lm7TxMNZRgl6cGTPTAzkIn/Sg/+d9OAHQqYlhCBFHBlH/HmoT59XbMkg/pC4bEJ0cXvIcJNiRK4Ro85t",
+	"9LlNofxCFboEY3Qjw6eg1Z7KlNNlEZAhXnAX05ql4xSU+cBB36CWjNOQgCorXIJUCAve4dDjeSJgxDmU",
+	"UYFT/OwCgVjiTwrwv5MCvPc/lokCsvxDxIoNpxTqYFnl9PMog5r5GYlDV5ki4ikUfzTa1zjpy2KOOGNU",
+	"lsiYJb1hZIAQtSm0+4QkWfXyjtGWxmmgpaJHxGxaaMJT1l9hT4VACaUlLcpCFY3xI14QR7KBT51UmpBJ",
+	"iUpFFjpIGj5l04ihMf4ol4EkRfM+s50hxJmBh8iPFCcANUm/atpaRGVwF9uKqJp2GQq5Z0MfjGSgYxSE",
+	"dFQxXNXlXE1v1MK1abEYrizLaVrGnNryCrk2temBpuU+RGMFBHPZ9KdjVJeV60NrV6UQCgIkvoojZZdC",
+	"VeVzzRYFACUT3fnUY3eWtiNnNUibGq1lLDSMpboJ2jQqVaYVXAhgEFcHKjMOIP1ZYKpM88mCW9hA7wjy",
+	"dSRWBNUGjeTzKnAg1TMHIsFkrGChbLT008ka/YwSFSe3ysKnsEP7q8cs8ASbHQrKRzxE48kQqgfcpOih",
+	"ei/tITxkEk532m+REzFWn2A6q+uBjma/fRKFs3pXwLFTbhiEB56Zi+Y6iT2zVbDQ1mSBky8hcgm6VaeM",
+	"C7Izg05YtT9Zacb4uMbDA8ZOMJ3p6u2/p+FR7cGoVXxTapE3upw9imMD2j+n06kkBO93843DZr4YH9NF",
+	"xKZGAJAFDNtXHQKnjPuPjcDakjF/z3jr/bKgwt/t2uVuvqTwMNlPHWQQsDzdQfC/D/2Mp1PZ6XXzW/+8",
+	"PK71L39xoOeLgMDq3KoMBf1D5ldJ54o2UuKAMxggbZM6oW4NjgF5BXzrE/yf6Hf1IY7cseq4VqqdXciK",
+	"VWl3jNTmIh6F/qWU6E4ONzqBAUFxCe7TUUBsququKJFOml/k4+Axgs7ed2MWEAQ+6wgi2YKgg9rNlnRm",
+	"C23JpksKXVlp923fMxvFF51iNoUm6ukLuZiqClWgYAnFiHoqMZEyxMc4hAT8WzJ7ZJZJVabPUI/bVGXs",
+	"1IQOIw8BuhfsoBP/nVRjPOIyT+iEUFIXIvuGQrVov95Fw1lEOAjj4qmxUJ/Ml63utLaRM8WzgGGvLuTx",
+	"AIcjAlnIRo9V8AUabQ/JvUuIZ9bv3m5bb3bfIGjxB0E2kXiNnft7neOS9iuQkyeVpNW0M1ljWoDp2ZTQ",
+	"7vkR2m40UcRYwFV5G39Ehark6CdO8USoDNV8ao9Moc4l0NjUUREIJfkzqJA+I7Yoc8cmPhdwiZgCKF0+",
+	"vAqhivna4XLtQi0y5ef0qU1jDiVz3kL9+LTmpdbx1F2g6k67XRoTobrlA0xuHHoGRd3XyXp8qXo7xsts",
+	"ZK9sPfUWiPcujeosaZ8ryYgiPjIAKKntZhK4qiIwtVxCUHKgUR2o90w2zFmWG5Q+kjzxR0tTWEu1y6hz",
+	"rTX2dC5xaMDYsaBm8rnX6xwAj6dTKEd8QjwfD2ZT8qUGsAhGrGykrWbTdAQB09MsFhpRRKE/NUSCtLnp",
+	"cmlgpRggFjIb9Shii83SlCbHNnwzukqjWZryJFP5Mi38qBkuENoR0y22xI82BUkjaUwPHD1TANN1yVRF",
+	"jU4aeZ+SMqSBWN6NHFQFvs+icQ1N8C1BsvZlwk6fmNubK0+k8RjL2/PwDGFg5iXMz6ZYdvteICcsY/op",
+	"j7cpPL42i0d5Dg8O+M1YPJIcXrDqx7B4lHB4mz6SxZsNQiCp9hEsHpkcHvj9I1m8bkb8B2Hy6nV+bzaf",
+	"tHheh9Gb0Wx/cvY/Oft/DWc3WOtyzm0WWVmW0DIwBz57MRXrU8UXGAdtESpJD2CjEFiK1YVS3+XP6s4n",
+	"65GDYteXZ83HyfdYWVrfxbyzF/XlPHFFGPM9LETJXZJitHml3wtBjznCaYH0TDOWUpEyX+28KFPu5XtG",
+	"QUiQy0JPuoAzD7uMCTETyn1TQqAAMHSDRH4Ehc59ivrE8zP9Z+WKKiIxMTElnWNU15R8rcYGOoASw8rV",
+	"Lr9X4qhuqpQEC6TiJEDnHvJvStrCKNkzeZlMTWMv24SX38oUU6OqWFry7qmFXL2IIyOyJfSkrdsgsKEq",
+	"G7WVlMBbKcXpZ8ukuNVislh0uZyMlovJNl0lJ69hCbNpqZy8oSXMqJiTL+G8Sk6mNl1T3l1s0RLi9AJ5",
+	"912xOvB/ZVWa/D5/J1E202GrXIrNEMfEaP48gqv1mcVu9oG65apPZwHELQxZq7BHtneaqnqzdKEReYpV",
+	"+opEL10qLBn0qPX+VBweqTh8qbI/zqJ3dViszV5bWWfR/DYpz7KofEi+cvvzS8mLCJvZcuGLqh2SFTK1",
+	"svJE5Y6NgzMTzwt3vCUJ6eYxAPkFFonpKX/oaGkW/JGpaJvpIJCK7E0Z9aDaaCSya+rvXSxcq1qDNEri",
+	"SbVtV0YdoqoQ9qFdbnd/cHR2qg3EahjUe3zFk3zuCRZyY23Ppv5Npg1I4vYNCXbHyjqktpdK2+qVjI28",
+	"EvrCvdl9EfoUG+fgS0leyksAG2kopjGuEIlZVuOvhFX+Xgi7n+gzfyiG83sRf3mcqAquB9MymSqSj6D7",
+	"Sevhl6AKKPBviSIGewLA0TL4TgLZ5QNlVZzLZKjfC9z7aX+FPwH+SWJhWRAg1a3W7NJWbDu7DO6N3oAA",
+	"1GZXwA9XAmpB/1YgH4dBpVPZAmhWM5Y5N1OHasRy3fB5IzVKJgbZB6vQRjvTeKQqRLqakcCibDJJSXaV",
+	"Q5DpR8I1B0w5i7l45iCKG4BCIGKdQnCxNOH4SaUJX23ILIZgrJMNISsu9D20frME2/R8Cu1yVf839Zo+",
+	"NFyMQuxGDXTKkMAIQiOFpMZKCfZzIeT83wAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -309,6 +309,13 @@ func TestPullMaxAttemptsThenDeadLetter(t *testing.T) {
 		t.Errorf("dead letters %+v", dls.Items)
 	}
 	expectNothing(t, g, sub, 2)
+	// Redrive would send to the push retry topic: refused, nothing hidden.
+	if res := post(t, g.URL+"/v1/subscriptions/"+sub+"/dead-letters/redrive", testenv.AdminKey, map[string]any{}); res.Status != 409 || res.problemType() != "subscription-state-conflict" {
+		t.Errorf("redrive of a pull subscription: %d %s", res.Status, res.Body)
+	}
+	if res := getAuth(t, g.URL+"/v1/subscriptions/"+sub+"/dead-letters", testenv.AdminKey); !strings.Contains(string(res.Body), sent.MessageID) {
+		t.Errorf("dead letters after a refused redrive: %s", res.Body)
+	}
 }
 
 func TestPullRefusesHostileInput(t *testing.T) {

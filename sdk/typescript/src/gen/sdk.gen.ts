@@ -350,6 +350,11 @@ export const listDeadLetters = <ThrowOnError extends boolean = false>(options: O
 
 /**
  * Deliver dead letters again (through dedup)
+ *
+ * Push subscriptions only for now: a pull subscription answers 409
+ * `subscription-state-conflict` (list its dead letters, publish them
+ * again, then purge).
+ *
  */
 export const redriveDeadLetters = <ThrowOnError extends boolean = false>(options: Options<RedriveDeadLettersData, ThrowOnError>) => (options.client ?? client).post<RedriveDeadLettersResponses, RedriveDeadLettersErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

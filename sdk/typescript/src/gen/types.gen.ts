@@ -510,7 +510,7 @@ export type Health = {
  * | `subscription-not-found` | 404 | no such subscription for this tenant |
  * | `transaction-not-found` | 404 | no such transaction for this tenant |
  * | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
- * | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
+ * | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
  * | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
  * | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
  * | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1569,6 +1569,10 @@ export type RedriveDeadLettersErrors = {
      */
     404: Problem;
     /**
+     * The operation does not apply to this subscription's mode or state (`subscription-state-conflict`).
+     */
+    409: Problem;
+    /**
      * The Idempotency-Key was used with another payload (`idempotency-key-mismatch`).
      */
     422: Problem;
@@ -1655,7 +1659,7 @@ export type ReceiveMessagesErrors = {
      */
     404: Problem;
     /**
-     * The subscription is a push subscription, or paused (`subscription-state-conflict`).
+     * The operation does not apply to this subscription's mode or state (`subscription-state-conflict`).
      */
     409: Problem;
     /**
@@ -1710,7 +1714,7 @@ export type AckMessagesErrors = {
      */
     404: Problem;
     /**
-     * The subscription is a push subscription, or paused (`subscription-state-conflict`).
+     * The operation does not apply to this subscription's mode or state (`subscription-state-conflict`).
      */
     409: Problem;
     /**
@@ -1757,7 +1761,7 @@ export type NackMessagesErrors = {
      */
     404: Problem;
     /**
-     * The subscription is a push subscription, or paused (`subscription-state-conflict`).
+     * The operation does not apply to this subscription's mode or state (`subscription-state-conflict`).
      */
     409: Problem;
     /**
@@ -1804,7 +1808,7 @@ export type ExtendMessagesErrors = {
      */
     404: Problem;
     /**
-     * The subscription is a push subscription, or paused (`subscription-state-conflict`).
+     * The operation does not apply to this subscription's mode or state (`subscription-state-conflict`).
      */
     409: Problem;
     /**
