@@ -83,6 +83,24 @@ func (e SubscriptionState) Valid() bool {
 	}
 }
 
+// Defines values for SubscriptionMode.
+const (
+	Pull SubscriptionMode = "pull"
+	Push SubscriptionMode = "push"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionMode enum.
+func (e SubscriptionMode) Valid() bool {
+	switch e {
+	case Pull:
+		return true
+	case Push:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SubscriptionWithSecretState.
 const (
 	SubscriptionWithSecretStateActive SubscriptionWithSecretState = "active"
@@ -144,6 +162,11 @@ func (e TransactionState) Valid() bool {
 	default:
 		return false
 	}
+}
+
+// AckRequest Example: {"receiptHandles":["r1.WyJzdWJfMDFKRDJYM1k0WjVBNkI3QzhEOUUwRjFHMkgiXQ"]}
+type AckRequest struct {
+	ReceiptHandles ReceiptHandles `json:"receiptHandles"`
 }
 
 // BatchMessage defines model for BatchMessage.
@@ -282,6 +305,13 @@ type DedupKeySource string
 // Encoding How `body` is written; deliveries carry the original bytes.
 type Encoding string
 
+// ExtendRequest Example: {"invisibleSeconds":60,"receiptHandles":["r1.WyJzdWJfMDFKRDJYM1k0WjVBNkI3QzhEOUUwRjFHMkgiXQ"]}
+type ExtendRequest struct {
+	// InvisibleSeconds Invisible this long from now.
+	InvisibleSeconds int            `json:"invisibleSeconds"`
+	ReceiptHandles   ReceiptHandles `json:"receiptHandles"`
+}
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field JSON pointer into the body, or `header:NAME`, `path:NAME`, `query:NAME`, or a component name for readiness.
@@ -293,6 +323,13 @@ type FieldError struct {
 //
 // Example: ["order-1001"]
 type Keys = []string
+
+// NackRequest Example: {"delaySeconds":10,"receiptHandles":["r1.WyJzdWJfMDFKRDJYM1k0WjVBNkI3QzhEOUUwRjFHMkgiXQ"]}
+type NackRequest struct {
+	// DelaySeconds Receivable again this long after the nack.
+	DelaySeconds   *int           `json:"delaySeconds,omitempty"`
+	ReceiptHandles ReceiptHandles `json:"receiptHandles"`
+}
 
 // Problem RFC 9457 problem details. `type` is one of these stable URIs
 // (prefix `https://zeroloss.dev/problems/`):
@@ -312,6 +349,10 @@ type Keys = []string
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -508,6 +549,114 @@ type PublishedMessage struct {
 	Topic       string `json:"topic"`
 }
 
+// ReceiptHandles defines model for ReceiptHandles.
+type ReceiptHandles = []string
+
+// ReceiptResult Example: {"ok":false,"problem":{"detail":"its invisibility ended; the message may be received again","status":410,"title":"The receipt handle expired","type":"https://zeroloss.dev/problems/receipt-handle-expired"},"receiptHandle":"r1.WyJzdWJfMDFKRDJYM1k0WjVBNkI3QzhEOUUwRjFHMkgiXQ"}
+type ReceiptResult struct {
+	// InvisibleUntil Until when the message is invisible now (extend, nack).
+	InvisibleUntil *time.Time `json:"invisibleUntil,omitempty"`
+
+	// NewReceiptHandle The handle that replaces it (extend).
+	NewReceiptHandle *string `json:"newReceiptHandle,omitempty"`
+	Ok               bool    `json:"ok"`
+
+	// Problem RFC 9457 problem details. `type` is one of these stable URIs
+	// (prefix `https://zeroloss.dev/problems/`):
+	//
+	// | type | status | meaning |
+	// |---|---|---|
+	// | `validation` | 400 | the request does not match this contract; `errors` names each field |
+	// | `invalid-json` | 400 | the body is not JSON |
+	// | `invalid-topic` | 400 | the topic name breaks the naming rule or is reserved |
+	// | `invalid-webhook-url` | 400 | the check or delivery URL is not http(s), has credentials, or points at a refused address |
+	// | `unauthorized` | 401 | no API key, or an unknown one |
+	// | `forbidden` | 403 | the API key lacks the scope for this action |
+	// | `not-found` | 404 | no such route |
+	// | `topic-not-found` | 404 | the topic does not exist on the cluster |
+	// | `method-not-allowed` | 405 | the route exists, the method does not |
+	// | `producer-not-found` | 404 | no such producer for this tenant |
+	// | `subscription-not-found` | 404 | no such subscription for this tenant |
+	// | `transaction-not-found` | 404 | no such transaction for this tenant |
+	// | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+	// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+	// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+	// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+	// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
+	// | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
+	// | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
+	// | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
+	// | `message-rejected` | 422 | the broker refused this message for what it is (MESSAGE_ILLEGAL, INVALID_PARAMETER), or a dead letter cannot be sent again; nothing was sent: do not retry it unchanged |
+	// | `unsupported-media-type` | 415 | the body is not `application/json` |
+	// | `idempotency-key-mismatch` | 422 | this Idempotency-Key was used with another payload |
+	// | `send-unconfirmed` | 503 | the broker did not confirm SEND_OK: the message may or may not be stored; retry with the same Idempotency-Key |
+	// | `dependency-unavailable` | 503 | Redis is unreachable, so an Idempotency-Key cannot be honoured; nothing was sent |
+	// | `not-ready` | 503 | readiness failed; `errors` names the failing parts |
+	// | `internal` | 500 | a bug; the log has the details under the request id |
+	Problem *Problem `json:"problem,omitempty"`
+
+	// ReceiptHandle The handle as sent.
+	ReceiptHandle string `json:"receiptHandle"`
+}
+
+// ReceiptResults defines model for ReceiptResults.
+type ReceiptResults struct {
+	// Results One per receipt handle sent, in the same order.
+	Results []ReceiptResult `json:"results"`
+}
+
+// ReceiveRequest Example: {"invisibleSeconds":60,"maxMessages":10,"waitSeconds":5}
+type ReceiveRequest struct {
+	// InvisibleSeconds How long the received messages stay invisible to other receives unless settled.
+	InvisibleSeconds *int `json:"invisibleSeconds,omitempty"`
+
+	// MaxMessages Most messages to answer.
+	MaxMessages *int `json:"maxMessages,omitempty"`
+
+	// WaitSeconds How long to wait for a first message when none is there (long poll); 0 answers at once.
+	WaitSeconds *int `json:"waitSeconds,omitempty"`
+}
+
+// ReceivedMessage defines model for ReceivedMessage.
+type ReceivedMessage struct {
+	// Attempt How many times this message has been received, this time included.
+	Attempt int `json:"attempt"`
+
+	// Body The body as sent, as text when it is valid UTF-8 (`utf8`), else base64 (`base64`).
+	Body string `json:"body"`
+
+	// BornAt When the producer sent it.
+	BornAt *time.Time `json:"bornAt,omitempty"`
+
+	// DedupId What duplicate suppression keys on (the subscription's `dedupKey`); absent with source `none`.
+	DedupId *string `json:"dedupId,omitempty"`
+
+	// Encoding How `body` is written; deliveries carry the original bytes.
+	Encoding Encoding `json:"encoding"`
+
+	// InvisibleUntil Until when no other receive gets this message; not acked by then, it is received again.
+	InvisibleUntil time.Time `json:"invisibleUntil"`
+	Keys           *[]string `json:"keys,omitempty"`
+
+	// MessageId The message's id (RocketMQ UNIQ_KEY); the same for every delivery of the message.
+	//
+	// Example: 0192F4C3A8B07D1E2F3A4B5C6D7E0000
+	MessageId string `json:"messageId"`
+
+	// Properties The user's properties (none of RocketMQ's or the gateway's own).
+	Properties *map[string]string `json:"properties,omitempty"`
+
+	// ReceiptHandle Settles this delivery (`…/ack`, `…/nack`, `…/extend`) on any replica until `invisibleUntil`.
+	ReceiptHandle string  `json:"receiptHandle"`
+	Tag           *string `json:"tag,omitempty"`
+	Topic         string  `json:"topic"`
+}
+
+// ReceivedMessages defines model for ReceivedMessages.
+type ReceivedMessages struct {
+	Messages []ReceivedMessage `json:"messages"`
+}
+
 // RedriveRequest Example: {"messageIds":["0192F4C3A8B07D1E2F3A4B5C6D7E0000"]}
 type RedriveRequest struct {
 	// MessageIds The dead letters to redrive; all when absent.
@@ -521,13 +670,18 @@ type Subscription struct {
 
 	// DedupKey What identifies "the same event" for duplicate suppression.
 	DedupKey DedupKey `json:"dedupKey"`
-	Endpoint string   `json:"endpoint"`
+
+	// Endpoint The delivery URL (push subscriptions only).
+	Endpoint *string `json:"endpoint,omitempty"`
 
 	// Id Example: sub_01JD2X3Y4Z5A6B7C8D9E0F1G2H
 	Id          string `json:"id"`
 	MaxAttempts int    `json:"maxAttempts"`
-	Name        string `json:"name"`
-	Ordered     bool   `json:"ordered"`
+
+	// Mode `push`: the gateway POSTs each message to `endpoint`. `pull`: the consumer receives messages over HTTP (`…/messages/receive`) and acknowledges them; no endpoint.
+	Mode    SubscriptionMode `json:"mode"`
+	Name    string           `json:"name"`
+	Ordered bool             `json:"ordered"`
 
 	// PausedReason Why it is paused (`api`, or `endpoint answered 410 Gone`).
 	PausedReason *string           `json:"pausedReason,omitempty"`
@@ -550,15 +704,19 @@ type SubscriptionInput struct {
 	DedupKey *DedupKey `json:"dedupKey,omitempty"`
 
 	// Endpoint Receives each message (POST, CloudEvents binary mode, Standard
-	// Webhooks signature). An absolute http or https URL (see
+	// Webhooks signature). Required for a push subscription, refused
+	// for a pull one. An absolute http or https URL (see
 	// `WebhookURL`); loopback, private, link-local and other
 	// non-public addresses are refused with 400 `invalid-webhook-url`
 	// unless the gateway allows them.
-	Endpoint WebhookURL `json:"endpoint"`
+	Endpoint *WebhookURL `json:"endpoint,omitempty"`
 
-	// MaxAttempts Deliveries before the message goes to the dead-letter queue. Retries wait on RocketMQ's delay levels.
-	MaxAttempts *int   `json:"maxAttempts,omitempty"`
-	Name        string `json:"name"`
+	// MaxAttempts Deliveries before the message goes to the dead-letter queue. Push retries wait on RocketMQ's delay levels; a pull message received this many times without an ack goes to the dead-letter queue instead of a further receive.
+	MaxAttempts *int `json:"maxAttempts,omitempty"`
+
+	// Mode `push`: the gateway POSTs each message to `endpoint`. `pull`: the consumer receives messages over HTTP (`…/messages/receive`) and acknowledges them; no endpoint.
+	Mode *SubscriptionMode `json:"mode,omitempty"`
+	Name string            `json:"name"`
 
 	// Ordered Deliver each queue in order; a message being retried blocks its queue only.
 	Ordered *bool `json:"ordered,omitempty"`
@@ -584,6 +742,9 @@ type SubscriptionList struct {
 	Items      []Subscription `json:"items"`
 	NextCursor *string        `json:"nextCursor,omitempty"`
 }
+
+// SubscriptionMode `push`: the gateway POSTs each message to `endpoint`. `pull`: the consumer receives messages over HTTP (`…/messages/receive`) and acknowledges them; no endpoint.
+type SubscriptionMode string
 
 // SubscriptionPatch Example: {"concurrency":16}
 type SubscriptionPatch struct {
@@ -614,13 +775,18 @@ type SubscriptionWithSecret struct {
 
 	// DedupKey What identifies "the same event" for duplicate suppression.
 	DedupKey DedupKey `json:"dedupKey"`
-	Endpoint string   `json:"endpoint"`
+
+	// Endpoint The delivery URL (push subscriptions only).
+	Endpoint *string `json:"endpoint,omitempty"`
 
 	// Id Example: sub_01JD2X3Y4Z5A6B7C8D9E0F1G2H
 	Id          string `json:"id"`
 	MaxAttempts int    `json:"maxAttempts"`
-	Name        string `json:"name"`
-	Ordered     bool   `json:"ordered"`
+
+	// Mode `push`: the gateway POSTs each message to `endpoint`. `pull`: the consumer receives messages over HTTP (`…/messages/receive`) and acknowledges them; no endpoint.
+	Mode    SubscriptionMode `json:"mode"`
+	Name    string           `json:"name"`
+	Ordered bool             `json:"ordered"`
 
 	// PausedReason Why it is paused (`api`, or `endpoint answered 410 Gone`).
 	PausedReason *string `json:"pausedReason,omitempty"`
@@ -754,6 +920,10 @@ type TransactionID = string
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -784,6 +954,10 @@ type BadRequest = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -814,6 +988,10 @@ type Conflict = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -844,6 +1022,10 @@ type Error = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -874,6 +1056,10 @@ type Forbidden = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -904,6 +1090,10 @@ type NotFound = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -934,6 +1124,10 @@ type PayloadTooLarge = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -945,6 +1139,74 @@ type PayloadTooLarge = Problem
 // | `not-ready` | 503 | readiness failed; `errors` names the failing parts |
 // | `internal` | 500 | a bug; the log has the details under the request id |
 type ServiceUnavailable = Problem
+
+// SubscriptionConflict RFC 9457 problem details. `type` is one of these stable URIs
+// (prefix `https://zeroloss.dev/problems/`):
+//
+// | type | status | meaning |
+// |---|---|---|
+// | `validation` | 400 | the request does not match this contract; `errors` names each field |
+// | `invalid-json` | 400 | the body is not JSON |
+// | `invalid-topic` | 400 | the topic name breaks the naming rule or is reserved |
+// | `invalid-webhook-url` | 400 | the check or delivery URL is not http(s), has credentials, or points at a refused address |
+// | `unauthorized` | 401 | no API key, or an unknown one |
+// | `forbidden` | 403 | the API key lacks the scope for this action |
+// | `not-found` | 404 | no such route |
+// | `topic-not-found` | 404 | the topic does not exist on the cluster |
+// | `method-not-allowed` | 405 | the route exists, the method does not |
+// | `producer-not-found` | 404 | no such producer for this tenant |
+// | `subscription-not-found` | 404 | no such subscription for this tenant |
+// | `transaction-not-found` | 404 | no such transaction for this tenant |
+// | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
+// | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
+// | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
+// | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
+// | `message-rejected` | 422 | the broker refused this message for what it is (MESSAGE_ILLEGAL, INVALID_PARAMETER), or a dead letter cannot be sent again; nothing was sent: do not retry it unchanged |
+// | `unsupported-media-type` | 415 | the body is not `application/json` |
+// | `idempotency-key-mismatch` | 422 | this Idempotency-Key was used with another payload |
+// | `send-unconfirmed` | 503 | the broker did not confirm SEND_OK: the message may or may not be stored; retry with the same Idempotency-Key |
+// | `dependency-unavailable` | 503 | Redis is unreachable, so an Idempotency-Key cannot be honoured; nothing was sent |
+// | `not-ready` | 503 | readiness failed; `errors` names the failing parts |
+// | `internal` | 500 | a bug; the log has the details under the request id |
+type SubscriptionConflict = Problem
+
+// TooManyReceives RFC 9457 problem details. `type` is one of these stable URIs
+// (prefix `https://zeroloss.dev/problems/`):
+//
+// | type | status | meaning |
+// |---|---|---|
+// | `validation` | 400 | the request does not match this contract; `errors` names each field |
+// | `invalid-json` | 400 | the body is not JSON |
+// | `invalid-topic` | 400 | the topic name breaks the naming rule or is reserved |
+// | `invalid-webhook-url` | 400 | the check or delivery URL is not http(s), has credentials, or points at a refused address |
+// | `unauthorized` | 401 | no API key, or an unknown one |
+// | `forbidden` | 403 | the API key lacks the scope for this action |
+// | `not-found` | 404 | no such route |
+// | `topic-not-found` | 404 | the topic does not exist on the cluster |
+// | `method-not-allowed` | 405 | the route exists, the method does not |
+// | `producer-not-found` | 404 | no such producer for this tenant |
+// | `subscription-not-found` | 404 | no such subscription for this tenant |
+// | `transaction-not-found` | 404 | no such transaction for this tenant |
+// | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
+// | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
+// | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
+// | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
+// | `message-rejected` | 422 | the broker refused this message for what it is (MESSAGE_ILLEGAL, INVALID_PARAMETER), or a dead letter cannot be sent again; nothing was sent: do not retry it unchanged |
+// | `unsupported-media-type` | 415 | the body is not `application/json` |
+// | `idempotency-key-mismatch` | 422 | this Idempotency-Key was used with another payload |
+// | `send-unconfirmed` | 503 | the broker did not confirm SEND_OK: the message may or may not be stored; retry with the same Idempotency-Key |
+// | `dependency-unavailable` | 503 | Redis is unreachable, so an Idempotency-Key cannot be honoured; nothing was sent |
+// | `not-ready` | 503 | readiness failed; `errors` names the failing parts |
+// | `internal` | 500 | a bug; the log has the details under the request id |
+type TooManyReceives = Problem
 
 // Unauthorized RFC 9457 problem details. `type` is one of these stable URIs
 // (prefix `https://zeroloss.dev/problems/`):
@@ -964,6 +1226,10 @@ type ServiceUnavailable = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -994,6 +1260,10 @@ type Unauthorized = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -1024,6 +1294,10 @@ type UnprocessableEntity = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
 // | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
 // | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
 // | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -1132,6 +1406,18 @@ type UpdateSubscriptionJSONRequestBody = SubscriptionPatch
 // RedriveDeadLettersJSONRequestBody defines body for RedriveDeadLetters for application/json ContentType.
 type RedriveDeadLettersJSONRequestBody = RedriveRequest
 
+// AckMessagesJSONRequestBody defines body for AckMessages for application/json ContentType.
+type AckMessagesJSONRequestBody = AckRequest
+
+// ExtendMessagesJSONRequestBody defines body for ExtendMessages for application/json ContentType.
+type ExtendMessagesJSONRequestBody = ExtendRequest
+
+// NackMessagesJSONRequestBody defines body for NackMessages for application/json ContentType.
+type NackMessagesJSONRequestBody = NackRequest
+
+// ReceiveMessagesJSONRequestBody defines body for ReceiveMessages for application/json ContentType.
+type ReceiveMessagesJSONRequestBody = ReceiveRequest
+
 // PublishBatchJSONRequestBody defines body for PublishBatch for application/json ContentType.
 type PublishBatchJSONRequestBody = PublishBatchRequest
 
@@ -1164,7 +1450,7 @@ type ServerInterface interface {
 	// ListSubscriptions List the tenant's subscriptions
 	// (GET /v1/subscriptions)
 	ListSubscriptions(w http.ResponseWriter, r *http.Request, params ListSubscriptionsParams)
-	// CreateSubscription Create a push subscription
+	// CreateSubscription Create a push or pull subscription
 	// (POST /v1/subscriptions)
 	CreateSubscription(w http.ResponseWriter, r *http.Request, params CreateSubscriptionParams)
 	// DeleteSubscription Delete a subscription (every replica stops delivering within seconds)
@@ -1185,6 +1471,18 @@ type ServerInterface interface {
 	// RedriveDeadLetters Deliver dead letters again (through dedup)
 	// (POST /v1/subscriptions/{id}/dead-letters/redrive)
 	RedriveDeadLetters(w http.ResponseWriter, r *http.Request, id SubscriptionID)
+	// AckMessages Acknowledge received messages (they are not delivered again)
+	// (POST /v1/subscriptions/{id}/messages/ack)
+	AckMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID)
+	// ExtendMessages Keep received messages invisible longer
+	// (POST /v1/subscriptions/{id}/messages/extend)
+	ExtendMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID)
+	// NackMessages Give received messages back, to be received again after a delay
+	// (POST /v1/subscriptions/{id}/messages/nack)
+	NackMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID)
+	// ReceiveMessages Receive messages of a pull subscription (long poll)
+	// (POST /v1/subscriptions/{id}/messages/receive)
+	ReceiveMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID)
 	// PauseSubscription Stop delivering, keeping the position
 	// (POST /v1/subscriptions/{id}/pause)
 	PauseSubscription(w http.ResponseWriter, r *http.Request, id SubscriptionID)
@@ -1263,7 +1561,7 @@ func (_ Unimplemented) ListSubscriptions(w http.ResponseWriter, r *http.Request,
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
-// CreateSubscription Create a push subscription
+// CreateSubscription Create a push or pull subscription
 // (POST /v1/subscriptions)
 func (_ Unimplemented) CreateSubscription(w http.ResponseWriter, r *http.Request, params CreateSubscriptionParams) {
 	w.WriteHeader(http.StatusNotImplemented)
@@ -1302,6 +1600,30 @@ func (_ Unimplemented) PurgeDeadLetters(w http.ResponseWriter, r *http.Request, 
 // RedriveDeadLetters Deliver dead letters again (through dedup)
 // (POST /v1/subscriptions/{id}/dead-letters/redrive)
 func (_ Unimplemented) RedriveDeadLetters(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// AckMessages Acknowledge received messages (they are not delivered again)
+// (POST /v1/subscriptions/{id}/messages/ack)
+func (_ Unimplemented) AckMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ExtendMessages Keep received messages invisible longer
+// (POST /v1/subscriptions/{id}/messages/extend)
+func (_ Unimplemented) ExtendMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// NackMessages Give received messages back, to be received again after a delay
+// (POST /v1/subscriptions/{id}/messages/nack)
+func (_ Unimplemented) NackMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ReceiveMessages Receive messages of a pull subscription (long poll)
+// (POST /v1/subscriptions/{id}/messages/receive)
+func (_ Unimplemented) ReceiveMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -1815,6 +2137,110 @@ func (siw *ServerInterfaceWrapper) RedriveDeadLetters(w http.ResponseWriter, r *
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.RedriveDeadLetters(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AckMessages operation middleware
+func (siw *ServerInterfaceWrapper) AckMessages(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id SubscriptionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AckMessages(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ExtendMessages operation middleware
+func (siw *ServerInterfaceWrapper) ExtendMessages(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id SubscriptionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ExtendMessages(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// NackMessages operation middleware
+func (siw *ServerInterfaceWrapper) NackMessages(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id SubscriptionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.NackMessages(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ReceiveMessages operation middleware
+func (siw *ServerInterfaceWrapper) ReceiveMessages(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id SubscriptionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ReceiveMessages(w, r, id)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2378,6 +2804,18 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/v1/subscriptions/{id}/dead-letters/purge", wrapper.PurgeDeadLetters)
 	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/subscriptions/{id}/messages/receive", wrapper.ReceiveMessages)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/subscriptions/{id}/messages/ack", wrapper.AckMessages)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/subscriptions/{id}/messages/nack", wrapper.NackMessages)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/subscriptions/{id}/messages/extend", wrapper.ExtendMessages)
+	})
 
 	return r
 }
@@ -2408,6 +2846,17 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 	Body Problem
 
 	Headers ServiceUnavailableResponseHeaders
+}
+
+type SubscriptionConflictApplicationProblemPlusJSONResponse Problem
+
+type TooManyReceivesResponseHeaders struct {
+	RetryAfter *int
+}
+type TooManyReceivesApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers TooManyReceivesResponseHeaders
 }
 
 type UnauthorizedApplicationProblemPlusJSONResponse Problem
@@ -3471,6 +3920,22 @@ func (response RedriveDeadLetters404ApplicationProblemPlusJSONResponse) VisitRed
 	return err
 }
 
+type RedriveDeadLetters409ApplicationProblemPlusJSONResponse struct {
+	SubscriptionConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RedriveDeadLetters409ApplicationProblemPlusJSONResponse) VisitRedriveDeadLettersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RedriveDeadLetters422ApplicationProblemPlusJSONResponse struct {
 	UnprocessableEntityApplicationProblemPlusJSONResponse
 }
@@ -3512,6 +3977,524 @@ type RedriveDeadLettersdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response RedriveDeadLettersdefaultApplicationProblemPlusJSONResponse) VisitRedriveDeadLettersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AckMessagesRequestObject struct {
+	Id   SubscriptionID `json:"id"`
+	Body *AckMessagesJSONRequestBody
+}
+
+type AckMessagesResponseObject interface {
+	VisitAckMessagesResponse(w http.ResponseWriter) error
+}
+
+type AckMessages200JSONResponse ReceiptResults
+
+func (response AckMessages200JSONResponse) VisitAckMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AckMessages400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AckMessages400ApplicationProblemPlusJSONResponse) VisitAckMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AckMessages401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AckMessages401ApplicationProblemPlusJSONResponse) VisitAckMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AckMessages403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response AckMessages403ApplicationProblemPlusJSONResponse) VisitAckMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AckMessages404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AckMessages404ApplicationProblemPlusJSONResponse) VisitAckMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AckMessages409ApplicationProblemPlusJSONResponse struct {
+	SubscriptionConflictApplicationProblemPlusJSONResponse
+}
+
+func (response AckMessages409ApplicationProblemPlusJSONResponse) VisitAckMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AckMessagesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AckMessagesdefaultApplicationProblemPlusJSONResponse) VisitAckMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtendMessagesRequestObject struct {
+	Id   SubscriptionID `json:"id"`
+	Body *ExtendMessagesJSONRequestBody
+}
+
+type ExtendMessagesResponseObject interface {
+	VisitExtendMessagesResponse(w http.ResponseWriter) error
+}
+
+type ExtendMessages200JSONResponse ReceiptResults
+
+func (response ExtendMessages200JSONResponse) VisitExtendMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtendMessages400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ExtendMessages400ApplicationProblemPlusJSONResponse) VisitExtendMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtendMessages401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ExtendMessages401ApplicationProblemPlusJSONResponse) VisitExtendMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtendMessages403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ExtendMessages403ApplicationProblemPlusJSONResponse) VisitExtendMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtendMessages404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ExtendMessages404ApplicationProblemPlusJSONResponse) VisitExtendMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtendMessages409ApplicationProblemPlusJSONResponse struct {
+	SubscriptionConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ExtendMessages409ApplicationProblemPlusJSONResponse) VisitExtendMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExtendMessagesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ExtendMessagesdefaultApplicationProblemPlusJSONResponse) VisitExtendMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type NackMessagesRequestObject struct {
+	Id   SubscriptionID `json:"id"`
+	Body *NackMessagesJSONRequestBody
+}
+
+type NackMessagesResponseObject interface {
+	VisitNackMessagesResponse(w http.ResponseWriter) error
+}
+
+type NackMessages200JSONResponse ReceiptResults
+
+func (response NackMessages200JSONResponse) VisitNackMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type NackMessages400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response NackMessages400ApplicationProblemPlusJSONResponse) VisitNackMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type NackMessages401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response NackMessages401ApplicationProblemPlusJSONResponse) VisitNackMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type NackMessages403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response NackMessages403ApplicationProblemPlusJSONResponse) VisitNackMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type NackMessages404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response NackMessages404ApplicationProblemPlusJSONResponse) VisitNackMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type NackMessages409ApplicationProblemPlusJSONResponse struct {
+	SubscriptionConflictApplicationProblemPlusJSONResponse
+}
+
+func (response NackMessages409ApplicationProblemPlusJSONResponse) VisitNackMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type NackMessagesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response NackMessagesdefaultApplicationProblemPlusJSONResponse) VisitNackMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveMessagesRequestObject struct {
+	Id   SubscriptionID `json:"id"`
+	Body *ReceiveMessagesJSONRequestBody
+}
+
+type ReceiveMessagesResponseObject interface {
+	VisitReceiveMessagesResponse(w http.ResponseWriter) error
+}
+
+type ReceiveMessages200JSONResponse ReceivedMessages
+
+func (response ReceiveMessages200JSONResponse) VisitReceiveMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveMessages400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveMessages400ApplicationProblemPlusJSONResponse) VisitReceiveMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveMessages401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveMessages401ApplicationProblemPlusJSONResponse) VisitReceiveMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveMessages403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveMessages403ApplicationProblemPlusJSONResponse) VisitReceiveMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveMessages404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveMessages404ApplicationProblemPlusJSONResponse) VisitReceiveMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveMessages409ApplicationProblemPlusJSONResponse struct {
+	SubscriptionConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveMessages409ApplicationProblemPlusJSONResponse) VisitReceiveMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveMessages429ApplicationProblemPlusJSONResponse struct {
+	TooManyReceivesApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveMessages429ApplicationProblemPlusJSONResponse) VisitReceiveMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveMessages503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveMessages503ApplicationProblemPlusJSONResponse) VisitReceiveMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveMessagesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ReceiveMessagesdefaultApplicationProblemPlusJSONResponse) VisitReceiveMessagesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4741,7 +5724,7 @@ type StrictServerInterface interface {
 	// ListSubscriptions List the tenant's subscriptions
 	// (GET /v1/subscriptions)
 	ListSubscriptions(ctx context.Context, request ListSubscriptionsRequestObject) (ListSubscriptionsResponseObject, error)
-	// CreateSubscription Create a push subscription
+	// CreateSubscription Create a push or pull subscription
 	// (POST /v1/subscriptions)
 	CreateSubscription(ctx context.Context, request CreateSubscriptionRequestObject) (CreateSubscriptionResponseObject, error)
 	// DeleteSubscription Delete a subscription (every replica stops delivering within seconds)
@@ -4762,6 +5745,18 @@ type StrictServerInterface interface {
 	// RedriveDeadLetters Deliver dead letters again (through dedup)
 	// (POST /v1/subscriptions/{id}/dead-letters/redrive)
 	RedriveDeadLetters(ctx context.Context, request RedriveDeadLettersRequestObject) (RedriveDeadLettersResponseObject, error)
+	// AckMessages Acknowledge received messages (they are not delivered again)
+	// (POST /v1/subscriptions/{id}/messages/ack)
+	AckMessages(ctx context.Context, request AckMessagesRequestObject) (AckMessagesResponseObject, error)
+	// ExtendMessages Keep received messages invisible longer
+	// (POST /v1/subscriptions/{id}/messages/extend)
+	ExtendMessages(ctx context.Context, request ExtendMessagesRequestObject) (ExtendMessagesResponseObject, error)
+	// NackMessages Give received messages back, to be received again after a delay
+	// (POST /v1/subscriptions/{id}/messages/nack)
+	NackMessages(ctx context.Context, request NackMessagesRequestObject) (NackMessagesResponseObject, error)
+	// ReceiveMessages Receive messages of a pull subscription (long poll)
+	// (POST /v1/subscriptions/{id}/messages/receive)
+	ReceiveMessages(ctx context.Context, request ReceiveMessagesRequestObject) (ReceiveMessagesResponseObject, error)
 	// PauseSubscription Stop delivering, keeping the position
 	// (POST /v1/subscriptions/{id}/pause)
 	PauseSubscription(ctx context.Context, request PauseSubscriptionRequestObject) (PauseSubscriptionResponseObject, error)
@@ -5236,6 +6231,141 @@ func (sh *strictHandler) RedriveDeadLetters(w http.ResponseWriter, r *http.Reque
 	}
 }
 
+// AckMessages operation middleware
+func (sh *strictHandler) AckMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	var request AckMessagesRequestObject
+
+	request.Id = id
+
+	var body AckMessagesJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AckMessages(ctx, request.(AckMessagesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AckMessages")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AckMessagesResponseObject); ok {
+		if err := validResponse.VisitAckMessagesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ExtendMessages operation middleware
+func (sh *strictHandler) ExtendMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	var request ExtendMessagesRequestObject
+
+	request.Id = id
+
+	var body ExtendMessagesJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ExtendMessages(ctx, request.(ExtendMessagesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExtendMessages")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ExtendMessagesResponseObject); ok {
+		if err := validResponse.VisitExtendMessagesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// NackMessages operation middleware
+func (sh *strictHandler) NackMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	var request NackMessagesRequestObject
+
+	request.Id = id
+
+	var body NackMessagesJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.NackMessages(ctx, request.(NackMessagesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "NackMessages")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(NackMessagesResponseObject); ok {
+		if err := validResponse.VisitNackMessagesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReceiveMessages operation middleware
+func (sh *strictHandler) ReceiveMessages(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	var request ReceiveMessagesRequestObject
+
+	request.Id = id
+
+	var body ReceiveMessagesJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ReceiveMessages(ctx, request.(ReceiveMessagesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReceiveMessages")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ReceiveMessagesResponseObject); ok {
+		if err := validResponse.VisitReceiveMessagesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // PauseSubscription operation middleware
 func (sh *strictHandler) PauseSubscription(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
 	var request PauseSubscriptionRequestObject
@@ -5524,183 +6654,224 @@ func (sh *strictHandler) RollbackTransaction(w http.ResponseWriter, r *http.Requ
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H39cuM2su+r4PJka6SEkmVZ9mTk2srV2PLEJ/6KLCeZHXpFiIQkrilAS5BjKyPd2ne473AebJ/kFBog",
-	"CX5Ispyxs5PKH1MjySAANhr98etG45PhsOmMUUJDbrQ/GROCXRLAx1OXTGcsJDTskZmP58QVv7qEO4E3",
-	"Cz1GjbZhh0FEbHQ/IRSFE48jTPk9CZDHUTghiIcsIG78IxshTBHBge+RAAXknxHhIbr3wolsjKcEJYM6",
-	"89oPZF43TIM7EzLFYmxCo6nR/mCIQY1b0wjnM2K0DR4GHh0by6VpnDEHy6nlZ9qfEOQEBIfERQHhLAoc",
-	"ku292FuPhMG8MwpJUOzvmjiMuhyFDN1jL0RDMmIBQYF4xKPj0q49GpIxCYyl6HyGAzwloSL2URRwFpRP",
-	"26bkIZQNbEFEQaxZQD56LOJohsfwHp5o/c+IBHPDNCieivEc2ak+kyl+OCN0HE6MdrPRKCOhtgI/kHlx",
-	"Ruf4jnB4T49wxPGIoMppt3+C3ACPwppHwlFtEoYzPPNqnraad2Rek9xVrVtUvNfIC3iImg8PGtfckVmI",
-	"Ks0WmqDhHLlkhCM/rCJMxapJLgSOsaid8mctZtA2kvw4YgHCci1y/HVH5tDZDM99ht26Ra/jn+8nnk+g",
-	"pZxYzKBBRHkbtRpv6ihuayIWTkgQ99K2aKvZrKMfyJwjHBDEHTYjruAN0Z2DfZ8ErzjqXJ2Kp+sWjRdM",
-	"EiRdsRz7r1y6/X3TmHo0/r4r2CkMSSD6/PsHy3po7tYs6+F19/abr4zSjeJNvVD0WsY3PvxRH1sthNHe",
-	"b5hiIt5U7MR9wUFTj8pvu2aRz03jKmBu5JDg9Bh28AOeznzRZha4g8bufx83f9l73/rbfufg7eujb4/f",
-	"dBsnu++a38f0meFwks7Lcw3TEMviBUIYibXWJ6mRQPT+oVF706n9Ddd+vf3UPFiW0+E6GibMnZ8ij4bP",
-	"OEXR+6Om2Gczzynuwx5z7kh4/iMKxd/baFew227zNXImOMCOECxCWNid2t8Qrv2KGrU3aIBqdh1d4Cnh",
-	"KOLERcO5RZOOvJATf4Qqdv/tz7uNpm0i+/ro++7xzVl30L+8Oj0a/PLLL7+In3vnPw6u318P/v2v/7FN",
-	"i9p/6XX7vfd/ga/I/svx2Y/wuQqbISAjGAs2YqvRQLZHP2Lfc2swcxtVwgmx6JC581cc2erHkUd8V8iX",
-	"OeIMeUK9EC9AkpQmsoEq4k3sQ3Tn0RqbEYpnnkUdTCkLkUsc5hKEkVgflAhbdD9hnKhu0ARzZFMW2lW5",
-	"J9O1ZwGowdI1hhmuXWZtq+42X6/bqnL1G7U3g9qqrdoPMOXYKePQ8OEZGTR8eAx/LkVvfMYoJ6DI3mK3",
-	"JwWn+OYwKgS0+IhnM9+T2nlnFrChT6bf/INLVZ2O/1VARkbb+K+d1CzZkX/lO1fyKTloUU3G8noYEHwn",
-	"7Q8xvNgLqGIDx8HogkVjDhQT0L9L5qsiFiAKuwSjezKcMHaHbnpn0OcYh+Qez9EUz5FgNCHdUSXpQTWv",
-	"RYFvV+vG0jSOGB35nvPi9MjpEqFdPSq2vdCsWKg16tFxQraKndfWHq1FnIi3MHW7EKyiWmIWlc1Qtd7R",
-	"DCiYZDcIpJHzUnTo0LlS1UQMDesk+Bv79iGypyScMLdGWVjDvs/uiWubSkDYHfGDjeSbIN/joWQp+Yz8",
-	"HNuRiEezGQtCLhf8hAVDz3UJfekVV/YF8rGjNgAYIqhij+IpKZ68YOEJi6j7kjO8YIhHzkTqK1SRgh6I",
-	"PxJTsasmmiljAVXs+GO2AdfUNarY+tdswzAVmmKo9JveTGzzgEWhoJD2M1DoSpp2fcbOcDAmL0mot8yd",
-	"I/aRBLCEYIwJgsgJ1ULGar6YkproNQk+eg65ofgj9nw89MnLLmoopOzIC6ZgTsCUhwG7g0XkhLq1iCYN",
-	"xMr0iOtx5LJ7sTAumRHqgsSJ0hdQApgJGxy7c7U68PlzSqMbiqNwwgLvV/LSGwF0RbJfK3akTUWt6w2d",
-	"BcwhnAuKdGnohfPfW4PcY2U2gimHacYJKlEgU49PcehMkjdScpK458T1cB9MiZfl1f++vrwAeidTqU3F",
-	"XGrCroF5LmNzSJkzoTM5F6sgZQB2XU90h/2rgM1IEHrC7BlhnxPToCws2uk/C1oR6jBXaFt7iDk5aNly",
-	"n4iNPo2EzUIQDzF1ceAi2ULSeCbGk2jCTBvvkyEeFf+rITWzrZLalN/s3H5qLatf535qLv/610X2p73l",
-	"X6vffQUvH09VB1zklIxbae3FtuOHtO2taTzUwGQ32nJuy1UzLrLZVJIXyGEizFFIHoTEi8LRt1IUKJJU",
-	"YupVD0E6kOksnNeR6ON+wnyChmK1hKGDQzRlPEQtdO69RYw6RDkEriBl1hzPWbRZCqxjtW7cbmkad2TO",
-	"N7X/QbQp0GUDM8ctl6YR4o1T6mPpM+iLBIRP0TI2/AdxQtHfWzL2qOZdaHb7WjZP/I94UY1PlnSYTl3L",
-	"aO82GrumZfAQhxG3jLZlzLDnWsbSMA1nQpw7EMEKPzPaew2gCCj7x+ACQAXoUnyRvnHsri3/3IOP2oMb",
-	"NkDJKpXtW6XmoTVHQ+zcIcoSfDecYIUJV46+7x79MDg9P7+5OO2/H/RPz7uD04vBdffo8uL4GjR6gil9",
-	"e9DahCq9yA5V/Fj23omVKl0FeH9wDyWMyeUvNUEQDlyzLS71/CIi2Tkb2sYgS0GoJBQyEzhkpZw5Jtg9",
-	"I6Gy0LKvJkgzncnYQ3GdXYLdDmyuEQumODTahotDUgu9KSkjm0vcaHbqlqD56fp7IZny0hbqBxwEGPaO",
-	"j3mYeKyF1kprrRhNLUQRzdGJmHZhpoRI3no9KY9YJE2mLD2d+OcSKFYfWrZbP8SZx0tGSOiXfFjHQdra",
-	"Fyicm5Lsr3xKbjRTwYi1mikn9Sc4RJ5LaOiNPMKRZSRhAPKR0NAyIFDgRtLmlG58QDj3GBX7tlSV2Ioa",
-	"c1vYGfH8paZQaEDaROslt3ng78ZtYavLLnS5rzXOEUy1zcj9pHWh5+QvpTIt4sKSV02UYPuI/YjoBMRU",
-	"Eg5VcNqW4ikxEScE2emKSDetHOis124/7ZoHrXLJlxIgR3e1WQaea6NKHBhqgw5PEOzYkvTcQ2Tfkbnd",
-	"1uI58R/vyPxQW6O2iqdprwOOrLbQlewyg1KT86weIpsySuy2UH2lnIQq5CMJ5ukkXeJ78EtAsDMhEqgh",
-	"1J0xj4aH8C0GET03jqSmbwaUjZkjJYoBEi61USCcw+iKOGk5GxU2XlfTs0kIyBB2uZHfbN+ze2QLFQD7",
-	"4j7wwpDQw/hlBfc4OAgkPsACb+xR7KPhPCRcfx/VdWzrlPDHiWD0RCpnWVxtgjzrgM8H1CUB8qiKyklv",
-	"gwXIlvhA+6Jz3rVNZM9wOEm+QGQs/gZRxUTIAauABAkIdj1KOLxKYcYBwcqDXb8OcvZJ+7L1+EHpsBxe",
-	"FHEYXXA2N5FHXfJQAGPEPH3G7qJZHXWx9JJUyOhbPWQkOJxFIeIz7IiVkhg689M2EK+Ju/0H86gcWIlA",
-	"8RiXPBq7CR+keV4TjoF4rURxZMIk364Lk/zdsh4ajZplPTQblvXw+qQ0WAJm5Knsfa9ZVOgxNlCMpZ0c",
-	"oTet/ddIYQ7IJSH2fF5HNuACgliMEhV85+AoDH2Cbnqn3KKVWUBG3gOyJ2E44+2dnV9JwHzGed0lH2MY",
-	"g+/Y1bZFLbpAoku0QNJBQgs0JRiQ+IVFF7VaLfkn2upxC7SA8NlCYc8StncZ4eAMA9IiZVMc9jhENsDe",
-	"3FbRDCFwZGQNyd4zcZBM/+AXebJr2EDZB1SUTn9C4rqwKbQQDMVTiDJEPnAT6ExOgo8kPwU9cJLpV9rX",
-	"QlHHglPY2mpqguQVXjUhlOcEBJQV9jlsVtjzAAbgJAqJXVcIZjV4BneDUXfRQohyBc3JPU9RRO8ou6fA",
-	"BPLJFFGHx/bUZFdB8GL7yQQZiUnLTlLQGTppybEBJZe4tGyWR8qTxinZEzYgDx4PEaOSdH7ExY6V3ZSE",
-	"O6Cn/ZilYEjogJtasCPtXPZTAs0Xpp/4SMmLh4RiGnexArgvdJPB+8u7Ksf2Cz3pAYHNHYm9SWqOitzJ",
-	"3t7EBNd6kjG1GAmFp1CF1Md1FDDfB5cYCz9aaI2pFwpzQYoWG3EsZObEcybxRigPvyVj43zKlMfLYnw8",
-	"9Hw/ju4dqiQYOQlbA8vteDELYQUx4G7Mz9/3+1dSFoDyUyBaBrID4ZiNViR8opTzqt5VN6+4BGeIi9Jn",
-	"UCXEY1PpND7BAWA3sCfTRhDocWSglzyEVUQeHELcxNh6xdFe03x98LomTA01O1/sfy2U+yqRSaiyt2u+",
-	"bu1Jw0TxSSJrJeo4EdO4xxxxkrCOeo9aQISmVvuq2YxFqVSVsQSChYsJKIa4Bz8lFHSsnHevrzvvuoPT",
-	"s7Puu86ZiU4vfuqcnR4Prjq9znm33+1VzXgpsIt8cK2QynkYEjkpPMYeLU62jVymoiqCJ7wQRdSZYDpO",
-	"ZPEKWBzWbL9EMdg6Xq90SCkvJ5EAjTAl7Ls+wKBERz6mhBZoP5G/itau58rgvGyFrrsXx4PLH9oZW3qK",
-	"gavjQP4wzlc8LM0cy89VzmZFACuZk4x2eRxFFMx98VcTcSaUSr7HdBUnjLIIZrKC4dJ4WDJSYoSiEfZ8",
-	"8WxO+YMnhD1fdDfDQcgTBawi4tBVAyTNMBpLT8RnY1Ct4rMyilBEXZLZGMiDxSkApPKBUnxETu3RMIJm",
-	"9ZcANR7lIaZlXmM/O8kK9pNkImT/UlOId+3UTSL9mLo52eCzcbXUsJcGXDlyFXqhRMhXoEwaohUFnrHJ",
-	"R4O/xr0mI5e5CFcadJmDhoQddROUr4dKjd0GbPPcLTP6Cj3IlKQyGnlTwqLwfAVxo5m73WTzSJMb50OZ",
-	"KVX0UXV66MOtI/gpnUVbxU7S9TBix0GGMeqqUd1h08SX2IHmaR6XbFrjMvqfmX17v9FoFPAfffmx71+O",
-	"jPaH9ZvuZ2mR3/TOjOVt3t8/wr5PXFS5urzum4h7YxqL7es4iKKe52pr8WqcJx6LaYvqsQMws13ieMIO",
-	"0IysQ6ly7CPRVu1Y+1CB7RZtPjzIceMGMhnNrqMOnUvhSXwuTIQInAEu1BxY83bdoh2K8JAzX1i+YhWE",
-	"QoDVACejArBWSge7eiic6JmYr2nRWeB9xCExke/Ru5rPHOyD/JBqizJam0VD33Nip4NwPSHSosWMyIwT",
-	"FNG8pYLAboefpnWL6ntovS+9fodp2b0NPb93r9HIxmK0jPFVwHJ+W63bMp8DYE7kXYleSPPmN6Mvq9Hn",
-	"eIQrYcBss8E1Gu825JacelR/ZnfdJn3s1vw8PLD1oq+k089eOLkmTkDCx4sabRXz7MCTroqqXYgdscFl",
-	"G1Sx7yecOAMbfaMiuNU6up5Ix92fC69YynV5noAJd62+UVuoCRRZ41a+tB7NKuWMzMK0Gm8OVmFbuycS",
-	"2/r6q/Lglv76NxpgD45QnPJw0IozvIWsAYjvoJVNCrdoLiu8jmo20ETYn4xqiPp+fa++hyq2SoE5YpSH",
-	"kJNhUV0uKf+Jt2PMh/DYzPIxDwFUFS+sRQgsqn6DgTGV0LvwoYMQLF6Q6YOBbSK7f3re7cGn04sL+GRR",
-	"++ryCn7ave4Pri6vxMe/nQ1sgHR/9Ws2qjiYCytfjMKrdfQT9iNFFhxaVCaINN4clMGfBdSTo8rNN2Jr",
-	"/Ptf/1982D0xLSo+vD6p1i0qT7TQhO6psxewaDwpIwCqAK52DVvAonB8BrVMhQlczgjtXJ2ivXoDhYz5",
-	"XMIYwg2AB8IJ4QCmYdcUFLRo+sRuVWhk6pBML8KMp0x40PcscMHzzEQ9+KFF5UghOKRjygIivESJKIxJ",
-	"mDpDAOeNAjbVtVNb6DKLZiBLBf/ZOymr7lhRo7HniCHhE7GBfh3f171/NkI48dQqgLqaaOZHUh9q0EAa",
-	"GbEoGO86IJBVnq7L5ZGEGG3A3KLAdbC0uyriBV+awJaQGDISvjlVQIKEBkwNYbAowAqH2nwBDpEefeb0",
-	"A0ath4cEZFYbTpgoFvWkf5c7h/DJCMhYbngSKYBbFy0HrUSWZCXOh79nAm5pmoqQbn//Kve98kP3/fWi",
-	"33l3vfi5c9pfHHfPOu8XcKhDnvxY9LqdM/3jj6fHi36vczE4v363uHrXu7y5WpyfXgwuT06uu/3FeeeX",
-	"+OPbm/fd3uD0eHHZO313ejFIEA7ZwfVJtzc4Oeu8Wxxd9nrdo/7p5YX8fv5jU37odY8uL65vzruQObI4",
-	"v3436HXfnV5eiA6OuoPLi8XNxemPgx+67xfdX/rC1YfvpxcnlzCTbAfXi/jbdb/T68tOj2+uZPv1uSry",
-	"na963atOr3s8+PGme9ONXxTepiNfQPYiRzu9uO53Lo7gjeEdzzrQ5vR40etenQkKD47OTrsX/UW/f7bo",
-	"9HqnP6lXvbq5/n6gGonvR2c31/1uD0jQf3/VXVz1Lq+6vf77wcll7+dOL54RdH18KsipaHR0edHv/tJf",
-	"vL3sXch59TvnV4vjsx8Hal3k4mo/aAt1/X2nd3x68Q5IPBQ7RrKIIIv6dH69gJ03wwGhofwMeOhiiMdj",
-	"PCbVAtMNBgsp2BdSqi+ERF8ocb7429lg8atfq+aeqn862F/qv5WaIsLs5hNI3nxCVpvaxhzMllUpbssk",
-	"F035imC7qNb43U98+O7bvxp6rlIc1oxzUbS4WNO4XRaTAdJ5PNIYzmSrZsJhu8qmi79uyMVIRr5dTV01",
-	"zrNlDSqyysTBAsUgkpglV05UxpgxJI4YTsRDNiVB7XXJusVJGpjOlbGaP+wbItslPp6rhDhpZaiAVCe0",
-	"TYkgsnBSN7KU1J+CoLl6JJu2kf4smOjP5EV3bpTsh+dKITZ/W75wZokL0zuWS6tgf2HncnV0XAZlNNRa",
-	"HZfXMeqKcNKC+OthMlFhpLt4Xq2jC6YCQho7ikknuJhHQxA626VYphy58o1wqKJo3pSgSu/kCO3t7b0p",
-	"zBHhCcFufqbpVspMdi3i+J+amJ2RNIXz8kqUlhxEH7P4iDj89M+IRCo4IOxXHomV50RC91NhgnJCXQQi",
-	"UFCzxElRqbRbZ1XEnmd5VsXnTjxXCoS4b2NIJbfPYTtcrEKHE1WYJfQlFYZ9GMzRLN0xpiBbHAGQlDPM",
-	"RyJLmVkKxVmGMcGiySRQfcftNY2yXZVk3W6A++OU2pQQ6UjmOqyqOOcCddcnrsIol6MRJ2H+nUCKbID/",
-	"9JRWvau1k9XO16xjhJUZ6OOARTPptRZFaGnoJkODlerkFYegUQKGxF5G1UQR9f4ZEYSdgHGuwSAQDuVJ",
-	"FInHKWJEZfwlcUUhHEuKnaThlMbum+ZJ62iv8+3bxuvj3W7zZK/Tert/dHD8uttoNBplr7UdM2671I9m",
-	"X50JNrDyJh7pETfwPpKnG/GnLtiNG6m50vo+XXX8QQvAQxmYQE71EGHfl5EOPASXXhc4azLW9jWgNbXK",
-	"CxTRK1aU5X9TJwoCwVLlsbMnBPpcLf16fa63ageqWuazlgtwd8tCG2VU66w9ObAytAg6gOiyb8iYTzAE",
-	"U2Y44sTtJQmb+XzyuQJ1ZDtUsfHMk3mhdvzCKi5FXNTabaB3jKoD9KXR40yiN3ZC7yMx4lmUZr+GeHzi",
-	"+eokxbZh01W79/MGVOMNn05V44ZskFVfRTPDuuk6aewX02yb6Gymvsu2EdqUiZMI7dDzfeFPlYVoc2/U",
-	"3k+CteqpDFUS/xMtFmjlcba1uzuJ231rlpvonoThR743noRgFikNhSoRVRTO5Njx7GGsg9ZmN+G3yYbP",
-	"EInuEYd4H+Ps1sRxkoHpI59Fbvej6A0NPYqDOZoyl5hJlNqiSZiae2OKwygg1TraHBe26KrAMFobF7bo",
-	"psAwWh8XtuijAsM5EZnGeNfwiipipjugY0Z47KUIjVdTKWeguOuop+qAQQ00RvXEO3DykE8+Ep9nuGr3",
-	"9SauemJAU5PtyeuWngyKPVjgGHgTsU3gcR3GHxJZIEW8oouGPnPuOPJCrh5h1J9rol3TIxkxvcFtUg1X",
-	"xuR3G9mg/MFj4rO/+XxfTpgnW3aTjP0cIf2MhfNsYX19lK1D+xlBvHvwmMh+VnRvIWJ1cfn4nIDc9n/+",
-	"zVeeTXDw1GwCfXmeklGQY6IvK6ugj8fl+EZa9A2P4ciZvYgD9+rETiWckDniZIYDMaUQj8EEyCTSk4f4",
-	"cBqvmuLRApCUdUVjoNz8LSd2FivApb4uK1eVuMNjbdJtZH+dngE0lW8d4jEAvfDGMnGrj8d2FY4oqSN9",
-	"i4VtKvd7Jre5OrCEcMAi6kKL0nfXjDSdBo1mK/PaFcv6elH27p92zd3mt8sK+tqyFpa1QF+vaVX9ulpO",
-	"qkRcF0jVQU+tB2jGSR8WZSNdf8sKPVvVAkQetSimc+RgTkz073/9jzCl1BEVwGfWn1PxOGo1WhYtnHhZ",
-	"WZ5vfaW9Qlgn9rXkWxmmUfJShmm8JdSZTHFw1ydc+Bgywjs4v/ypezzo/tS96ItHu2cng373ui+fNUwD",
-	"IsAq9nve+UUGj+M/Hkt2PZKvatyCTNI2TC+4/XA+vf3w4z9vBx+u+e2H9/Nb8f+gxOSNc00yx6mG6RnT",
-	"unRmH19mMFNlcEXqcHLivHjwk43CTGKnPLOlcDj9vIywj+ul0NKTcAnIFX3CI2/nZd49gbRNrM7q7CQn",
-	"eKDCnzz7mRR2QHGiqhfq51fxzIuTH0v9dx/zENJUt5l08tBlFDpsFRYKeVbyrJzyFsQelk+ginwnMzmW",
-	"ZMZH2gC9uJfIBqTIQlpM/NfqZvS0rHZFkoG+GvVYa5amHHMN7VcWVFgHamh8d+puVzdzAzqf6djMwJ0l",
-	"dTHKQAttQ5XZphoBPodBre/tZ7OnC4tWUjqBUNejY7utYHozTfiuI1uyKJye2kG2YFTiDgSv2u14t9Ut",
-	"auMhnE9S5/Yn2B8l/to95vqpH+Kqo8pk7FG5i2NwzqL7jb3qIaQdOmyWOSkNJaiFYIUZyNx0YeMle1/M",
-	"Qu2PAcRwB1P8MJCp7KoQAHE8OPuPg8AD2Zw61nIUSBtLdqwUKRWNsWC/n+OH6mH2WBN3cKCqT4pXt2gS",
-	"5+JMgZNU2EMqgIiHPlG6My4nIdcA8DZFb8M0NGobpqFIbJjGqtcsFW6aA1K0TzQ8Bc5JywwKgFTsQm3V",
-	"q8vrPkchayOMJozLo/amMC3Q6dXHVnKIF4TyMMBC6xFX/O0g/puJME2tvBkLQhNhyDmdyIRTBEf7Ic9Q",
-	"xaubrUbGWAqQ/RcbEe7gmUKXLCrD3G++1ZNGTWgHvgCWRTLgEcgwkIU1PDpiws6y6CjA4ymhYR2drYOL",
-	"TKiW4JGgNg6wSyx60embaBr5oecIrtlwyqDieyEJRDfx8UKsEh0Dwpn/UUI6yWmMmOwOo5Q4IS+v22zR",
-	"xx5TeMWRDYDUlXyzGGGzLcpJCNm9ObxKt+1iqBUeWQO0pnXsW+s8Eejuu/bOjpbEcqt9rt1+apgHu0vt",
-	"r9XvKpZV36J59VPDfL1cWNaHSkWWdzrBtZEw51vLdvXT62X+x0VZs13z9bK94i8Hy/Yj+9hfVgpNxe/N",
-	"VQ+0Vjywt+qBvRUPrJxSc8UD+8tFoX15y4Plol0p/9Pr5aJdXbTblQ8no9tPYsTvKs39D43a/u2i+aFR",
-	"a92Kp24Xu/Cf/Pxht/bm9jv4XBVLvdUD1U97q0nZfv6xq5Z1W5W0uAUiVr+r6MxdH/y///OVFTUazYNX",
-	"lerX35iHf23/353a7eIv+pybS8G0zVZjCdz+3cYOvlvXQ3nlck6cKPDCOaS4q4g+wQEJOlE4KdURcfmE",
-	"fGr5Ky6V+jgKILE8uV4DgFfoM52B2PGy/qeQu8VxYjEChSKpPOIei0CPirFpKPRCZ4YdvbqQTDAgkLpF",
-	"XYsGceBhmknxEd0nJgmUAYH0dpm8E5eIaz48KI2RTwJL4ofqzDKcY4tDB4k9rxrDMVoTjfyIT6CasQrv",
-	"KDAOwJ34cg0Kv1bhrcH+KTlL/bgD0mac32BRx/cIDZPrQLI5TnYuwcGuo06mIIE80gCYAcwxIBEn+YJH",
-	"8ZUnsoqTqpOWT5MSa2NRiEbJEkxc2Gx2YprbSSJVmqRPHQJL0wX8SBYIlyyR1IOxVxWktZHLnEhoclks",
-	"y6JllWL0OjFQQ5y46vS0nZrpdWWm11V5GgV2+J5DKAczWkURJT/WmvWGdsLY0JTiRxJwyeKN+q5spa5F",
-	"MNrGXr1R35NFuSawFXcmBPvh5Fej/WlpGjtTsYQOV9/Uc/U5nvrqJzhvHrf+uLsTuzrQ2ViCqcJHwbHH",
-	"ZQjf5Spplb3yZgV8mzbZkVeULM2NDZXvsrzNXUXQbDTWlBfeuqxwemSxrNA8XMQjlj0hC4Awrcbuqq6T",
-	"ue5kClHDQ3ubH0qrzMNkVLRo01PqDL0QztF0ioO5WiaJ1EA5lFc8fQcZseY5r5fLbBnGwzIgMin9kpYd",
-	"kFKixj2XIHZP5V1QeodJwpTyBCya2KTY93n+4DB6zLlhdctQDs0HxCyMAkpcKYAnJJDIPaMSvJePWvQt",
-	"EfPl0n6WlXzg0hCO56o8Tpr2NQK5hZEdH+C0lUTSSxAVTXVUWRnlhZJ6uRizOimXaMn4sFpSusaOC/63",
-	"GnsWzVT9B5mS3Z5HAEhcpYjFdvszd1GU3H6QpvVW5Wl/1p0nszeWWUAiDCKyLGz73c8+uBaBKtn8kpBu",
-	"rjK9fhfZurL0STvRsXABZeHxXHHmkrJvAGvgDL4qNldS+Y2S+2Qz1gurP8wPUFg+rSrzVzGF60Pmzv9r",
-	"x3NhtsfEJxoHFRSAm/17/tIzz13d9TsSru53rP1xm057EJyLH01Ditneg7JW2wxzAylJq6cfZf/++K6X",
-	"oBwam8W8dgvPF6KEemTsQQwow9DYT9WJEH5eyLMY92oFlbdSdj557lLuIsGUxf10JZGxrF6CY6jyCVeb",
-	"SkCEZe0zOtaCHeqIp5oZAHdzYQHOkQLdUERDz0cJ8GZmMcYE38sXbyxu3uP8xspJwFbpqQ0CQurpDNHa",
-	"/FByscxv5Qc5XYSRjqivMkVKrc93GSHx7Jbhqks0Ugn8ZRD+HQkfSfXtzAXtIkBhKszilJucKoV6ZKpY",
-	"lboCjsRlccEJ5uiOkJm6Dg4ObAuvMjW8lM0FIOMKqwvCzKuqrpTm9mklIGVN3lajVVoIsczOusmL++c0",
-	"k2Qq06PMpJfbAypHN78XXkqRveT2kQys7aBXXJXITu8JYEEM0GypvnakaVJLs5d+2x4s9eB64B7xxISU",
-	"g9XRCQtQs4UmLIqvOFDOmSzsnGTPKhRoyBQUJPqI3Tvmu3F/hW3SKze7np1p19v22QsfxIsJG0SjyxfC",
-	"l3BFriNDkFmXeCMPZhLE14I915mWXzTgU0hqXQv6ZEj0dJb4zDAOzy1HvMzZ31djORIYzR1uizFXrlUf",
-	"VqV+9H5lApl2u2wC1crTehWV8yX4cMpcIsENGfjNJPKHzKLJ6Rr7ML7XU/bF4OQYwu5HTB3AfGVCJkbN",
-	"hwd5M5Ridou+BABE04NAtkUhYPAyCJAi/ZDYWsFpdZeuRSutxh56HByUyZv9D4WEiod6XhgWWpGc/ELQ",
-	"kHSN8ucAy5CXNYu5EX1Z3/8412CbzoWgSu+F4cXO/VyDbTq/whHfQJtZoclWA0TBmKyd/izfYiuISp4i",
-	"XTtAUGyz3RBCeK6nUVBssz3Qpj++Hmwrabk94Lb+jaJimz8K8PbCHo467IBmEc9W6F9jYpSZkiWIXBnK",
-	"lVuyPy7Slb3cOK4YII0uHrIZT27TUeURoSIIFFGprrXuVsFj6yn7PLb0Kh9Ln/WXBZU9cgdsa0tljJzn",
-	"wMyytuqLgWYrrv5YDZwVuPR5DcrfBUB7zA6JQbSSnfIHBtL0y9EQC+QVHvwpmmZHO768HsZYbVg9GsR4",
-	"Tmgid0NjCbsca6VJTMR8l0AZ04B/MXBVUjULfGjyMMERZE9JERZflgnpzUTLVVZhM73exHOJ48fx2Q44",
-	"A9sjtWXSX2E0WX69KjobL8B48uhKCed9z+5lkTtYFjdgs9kXZIkFbKZOk8qz2qFe5Oc3y5wd5bc9Izf0",
-	"yjzD59CYubpMS6Uv/1MYD67Kgaj6SLs47gX5sNVsPmaUWcAcIemGPunS0JP3tu4/xgG8lhd/3KSXDn0O",
-	"RwSqYmQKW8FdUqgS1zGHDNvqk7YCwC7PKQlLYJ3fzWCDyXwxgu86ZDPNuTTBXYBcmAlBM8a9p3r3OxJH",
-	"elaJVwJU/W7LLmfzJUEPspIrbHI4dHEP4RCo+g+6+2mr/tvC1I9f/NXg4YuwwObQcQbT+UOGj+UZW+a7",
-	"cO4BLlgTDeTtiXG+wCM0BsSq+M4n+H+5E1+pOBTuuLrBvDRIeS0P5Ph+egxHHb4YyhtxGUxMlWwaxUEx",
-	"uLcTcY+OfWLR5IpGMGdk4FA+DjdqQk3R+wmTd9hSFgJK4vtt1Gzsyiji/YRQeSfKinM8Zlr303P1ErXF",
-	"CrUWhfKt6QulNwNCUS3iQhxQ5l1Qlrkd84mRy4roEM42WVTdSVFtI6yIAPdZFGtjm7JiAKBGQxaFqLl/",
-	"IO/HgFoi4qmJsCX0l620dvfKbh2t6oW31JEa7TqQVfd6Jld5yBs7K62Hhzhuqt9Gfwi3p6pCGZlbT4BN",
-	"i5etyOx9dQdKchU83Ktjq5itds2JBLtyQVmL2jNZ4bYkJosKIVkxRRlNn3pc8CViiqHi6igVwM/ypVHk",
-	"2IWjVurWFo9aNOJwIuANlMdZfb1mpdVslgaG9dsUtsZDoGbNY5I6Xuo4QcnVEC99qCBb/nqF5sjWhJde",
-	"aXJ0TRdwFSVgqrkgc0LQsAbSey4r462LN6ePJE/80UJfrcabzQ8cqYuf4YHdR8zpSu6hPmNnQprJ5/Yf",
-	"Q4Dkwt1z4nq4P5+RL9V9FIoYRTMoO9VopMrLk9emxyoW6myFgTfTTIL0upH11sBGM0AMlCYOJcIW6ydv",
-	"dY2duYyyePJ2Re1+Wyv4b+eq+FtUlfFXOVGg0TPnex2HzBSUOa0XrxWxqHaRA6rE94pU0RTfESSP9ibq",
-	"9DNre33kqSxYgmn2Hocy5WdRrO4IL7cT1in9VMdbFB5/tIpHeQ1v0a1VvLrlTKjqp6h4lGh4iz5Rxev1",
-	"zyBR6wkqHukaHvT9E1V8XIj/D6LkczcU/V5qPrmQ6TGKPnP5y5+a/U/N/p+i2TXVul5z6znk66Ksfb3h",
-	"s+eKm58MT+w4qPqUXqOtnXNKd3Whkkn5s3Fht8eJg2JRu2cNEudLyK1NX9fX7EVTCj5zwrv+Hiai5D6J",
-	"e29fyOBayGOOcFr/JVNrrtSkzBdzKdqUh/mSmK84CojDAhdVEiMzuR2dMWFmQjUTSgjUN2CIwDlYqOPi",
-	"UdQjrpcp3C5HBAgrqQ4HZeFkYTxVFC5/FLWOjqGCgrqgS/6uzNG4ZqQNmfW0cCLgEHmjkqp3yvYsv+rd",
-	"zVav53cyfUk7NJWe6PvcRm48iK2uLwPuSSvTTvBHsKZa0irMn/DbaMXFz5ZZcZvNZDHoejsZrTeTLbrJ",
-	"Tn4EEmbRUjt5SyRM3nBfWqFik51MLfpIe3c1oiXM6RX27tti8YP/yJMO+Xn+TqZspoBouRWbEY4JaP48",
-	"hqv5Gw9QHIF0yxXXyDKIU2jyqGTxbGlYdZJi7UBj8jlG6SkRvXaooKTRk8b703F4ouPwpdr+OLu9K8Ni",
-	"6ZnqxmOk+q9J6v+q1PR8YZrnt5JXCTa9otQXlZeeNTJjZ+UzVXPQCKdnQxbWeEcK0u1zAPIDrDLTU/3Q",
-	"jq1ZiEempm2mQFJqsjdk1oOqEpbYrmm8d7VxjZRlGSrgN4kf41AadBVh7Gv3wccAsX5f5SueJBlOsbAb",
-	"q4cW9UaZKmdJ2Dcg2JkodEhNL7W21StpE3kl/IUHvbg0XMOg0cGTlry0l4A3ZIL+G2G4pu1q8Keao4Rf",
-	"aZb+UYmq/L027FHiz/yhFM7vJfwlOVEFQg86Mpk6kk+Q+8nNCi8hFZDv3RElDA4Fg6N1/K08+Fh6lBWp",
-	"KLOhfi9276Xlo/5k+M/B8IKgSBXj14vQFqvqr+N7rfQxMLVe9PjDreBa8L8Vy0eBb7SNHeBm1WNZcDMN",
-	"qIYsd9kPXK+nQMkEkF2ahVtCMnXVKsKkq6a9xphMUnFGZuFky63xWAOmmkUfPEOI4gSu8gdGJXLjJRna",
-	"npqHnoGsdZ/NHCv2/z0UtDWFtnQ9CpcAqKq26u08Lq+6wk4IF6iLjUBoqPamNlKy6bmwbf43AAD//w==",
+	"7L3rdts22jB6K9j6OitSS8mS7DiNvGZ1K7aceupTZbmHCT0mRMISxxSgIcjYauS95h72PbwXNlfyLTwA",
+	"SPCgk2O7k779kRVZAgEQeM7HTxWXTaaMEhrxSudTZUywR0L4eOSRyZRFhEZ9Mg3wjHjiW49wN/Snkc9o",
+	"pVNxojAmDrobE4qisc8RpvyOhMjnKBoTxCMWEk9/yW4QpojgMPBJiELyr5jwCN350VgOxhOCkkXdWf0H",
+	"MmtUrAp3x2SCxdqExpNK50NFLFq5sirRbEoqnQqPQp+OKg8PVuWYuVhuLb/TwZggNyQ4Ih4KCWdx6JLs",
+	"7MXZ+iQKZ92biITF+S6Iy6jHUcTQHfYjNCQ3LCQoFI/4dFQ6tU8jMiJh5UFMPsUhnpBIHfZ+HHIWlm/b",
+	"oeQ+kgMccYjisKYh+eizmKMpHsF7+GL0v2ISzipWheKJWM+Vk5o7meD7Y0JH0bjSaTebZUdo3MAPZFbc",
+	"0Qm+JRze0ycccXxDUPWoNzhEXohvorpPopv6OIqmeOrXfeM2b8msLqGr1rCpeK8bP+QRat/fG1BzS6YR",
+	"qrZ30BgNZ8gjNzgOohrCVNyahEKAGJs6KXzWNYB2kITHGxYiLO8iB1+3ZAaTTfEsYNhr2PRCf3039gMC",
+	"I+XGNICGMeUdtNN820B6rIVYNCahnqVj0512u4F+IDOOcEgQd9mUeAI2xHQuDgISvuKoe34knm7YVF+Y",
+	"PJD0xnLgv/DqXr+2KhOf6r9bApyiiIRizn98sO37dqtu2/dvelfffFUpRRR/4kdi1jK4CeBHc211EZXO",
+	"66YlNuJPBCa+FhA08an8q2UV4dyqnIfMi10SHh0ABt/jyTQQY6ahd91s/e2g/cv2rzt/f93dffdm/9uD",
+	"t73mYet9+3t9PlMcjdN9+V7Fqohr8UNBjMRdm5s0jkDM/qFZf9ut/x3Xf7v61N59KD+Hi3iYAHd+izwe",
+	"PuMWxexrbXHApr5bxMM+c29JdPIjisTvHdQS4NZqv0HuGIfYFYRFEAunW/87wvXfULP+Fl2jutNAp3hC",
+	"OIo58dBwZtNkIj/iJLhBVWfw7udWs+1YyLnY/753cHncux6cnR/tX//yyy+/iK/7Jz9eX/x6cf2ff/+P",
+	"Y9nU+Uu/N+j/+hf4Ezl/OTj+ET7XABlCcgNrASLuNJvI8elHHPheHXbuoGo0JjYdMm/2iiNHfXnjk8AT",
+	"9GWGOEO+YC/ED5E8Sgs5cCriTZw9dOvTOpsSiqe+TV1MKYuQR1zmEYSRuB+UEFt0N2acqGnQGHPkUBY5",
+	"NYmT6d2zENhg6R3DDpdes4GqrfabZagqb79Zf3tdX4SqgxBTjt0yCI3unxFAo/t14PNBzManjHICjOwd",
+	"9vqScIq/XEYFgRYf8XQa+JI7b01DNgzI5Jt/csmq0/W/CslNpVP5P1upWLIlf+Vb5/IpuWiRTWp6PQwJ",
+	"vpXyh1he4AKqOgBxsLoAUQ2BYgPm3xL4aoiFiAKWYHRHhmPGbtFl/xjmHOGI3OEZmuAZEoAmqDuqJjOo",
+	"4fU4DJxao/JgVfYZvQl898XPI8dLBHf1qUB7wVmxYGvUp6Pk2KpOnlv7tB5zIt7CMuVCkIrqiVhUtkM1",
+	"essQoGCTvTCUQs5LnUOXzhSrJmJpuCcB3zhw9pAzIdGYeXXKojoOAnZHPMdSBMLpii8cJN8EBT6PJEjJ",
+	"Z+RnLUciHk+nLIy4vPBDFg59zyP0pW9cyRcowK5CABBEUNW50VtSMHnKokMWU+8ld3jKEI/dseRXqCoJ",
+	"PRz+jdiKU7PQVAkLqOroj9kB3GDXqOqYf2YHRinRFEulf5nDBJqHLI7ECRlfwwmdS9FuwNgxDkfkJQ/q",
+	"HfNmiH0kIVwhCGPiQOSG6hFj9UBsSW30goQffZdcUvwR+wEeBuRlLzUSVPbGDycgTsCWhyG7hUvkhHr1",
+	"mCYDxM30iedz5LE7cTEemRLqAcWJ0xdQBJgJGRx7M3U78PkpqZEp+/1eRJpNSQjTI48RDu8s1pxJ3cHn",
+	"GYh/xdFECDUsRDzCALYZDIAv6656FQUfA8ZOMJ31iUv8j5JHvyxXhgXQmAlxDnM0wXSGQrUb8YUfAS8V",
+	"BIHVxa91/etTXvYlxXE0ZqH/G3lpqgeCQUKcq05sbEVd0iWdhswlnAvw79HIj2a/t7hwh5WOAHI7phmN",
+	"t0RamPh8giN3nLyRYorEOyGejwcgN74sYfrbxdkpnHeylfpE7KUuhFjY54OWfQG8uu6tIbtiz/PFZDg4",
+	"DwWaRr7AnhsccGJoCp8qAK3T6HtMvUCM+FAJW42fZ3/7zfv5bzcnB4c/9A/+9utJ67b58z9/end6e7T9",
+	"42/j3tnl5V3/n4ffn9yO/F9+rFw9WJWpsUpx1uUH0c+OllK5lvE/5CdLTWds+E/iRuK+3om7OxEQKJnd",
+	"0renLCoqpD8LOCHUZZ4QK50h5mR3x5EMQXC0SSyEcyJIF/Vw6CE5QsLXVKwnzWbZcxCPiv/VkoZ+Uk2V",
+	"p2+2rj7tPNS+zn3VfvjrX+fZr7Yf/lr77is4IL1V07Iot1S5yh9gMvbKqtzXQTetdOTeHhbtuIhiE3m8",
+	"cByWIH0RuResPY5uvpU8Tx1JVZ9ebQ9YAplMo1kDiTnuxiwgaChuS0j0OEITxiO0g078d4hRlyjN1xNH",
+	"mdU7c6pb9gSWQVdPj3uwKrdkthIafxBjCueyApH1yAerEuGVWxrgUQHK4eBLYZuMfGqo0Y9AcnmplU+2",
+	"tAwceXal02o2W5ZdEVw35nalY1em2PfsykPFqrhj4t4C+1GG4kpnuwknAlLtOgYwOAWYUvwhjUDaLvHw",
+	"Jw6uhYMrEKDklsrwVsmzMJqjIXZvEWWJIyMaY+X8qO5/39v/4fro5OTy9Gjw6/Xg6KR3fXR6fdHbPzs9",
+	"uABpJjGefru7s8p8+iIYquCx7L0TdUzqxPD+YAeR9nouv6mLA+EANZsaYJ+fRCSYs2KstiYWiEpyQlZi",
+	"91tIZw4I9o5JpKTT7KuJo5lMpZOteM8ewV4XkOuGhRMcVToVT8jykT8hZcfmES+eHnklbqv0/v2ITHjp",
+	"CPUFDkMMuBNgHiWmmcJoxbUWrKYuomi2NA8xncJKDyJ56+VHuc9iKS5mz9PVX5f4HMyl5bjlSxz7vGSF",
+	"5PySD8sgyLj7wgnntiTnK9+SF0+V120pZ8pR/TGOkO8RGvk3PuHIriT+LvKR0MiugEfMi6W8Le1VIeHc",
+	"Z1TgbSkrcdRpzBwhZ+j9S06hzF7pEGOWHPLA7yXyrZzCpPvG4NyBqbEZup+MLsyc/FJK02IutBg1RBG2",
+	"jziIiXmAmMqDQ1WcjqV4QizECUFOeiNSRS236DfqV59a1u5OOeVLDyB37gpZrn3PQVXtAe0AD09cNVqS",
+	"9L095NySmdMxHJf6x1sy2zPuqKMcx8brgMXGuOhq9pqlAQL2WdtDDmWUOB3B+kohCVXJRxLO0k16JPDh",
+	"m5Bgd0ykRZJQb8p8Gu3BX9pa7ns6ZCB9MzhZDRzpoVSAwqUyCvgtGV0QEFAORgXE6xl8NvF1VoRcXskj",
+	"2/fsDjmCBQBe3IV+FBG6p19WQI+Lw1Aawljoj3yKAzScRYSb76Om1rJOCXz07iNCvUeIqj796HN/GJBE",
+	"ptltWs+kpRbXyoPzkR4hoSlgdIRuQjZBlN1l5KGd7fZqeeg5tWKr+DZloHIoCFDCLbPHoYhT/gzADgFQ",
+	"T0LkUxUWILVAFiJH2qw6p92TnmMhZ4qjcfIHuOb1XxDWkLwooDBQ9pBgz6eEA4gVICkkWFlVluOH3H0y",
+	"vuzlf1CyRc5gHXNYXVAcbiGfeuS+YA0W+wwYu42nDdTDUntVPutvTZ+1oDwsjhCfYhdMneDEY0E6BhzG",
+	"etp/Mp/KhRVrEo9xSTs0TnyQalNdKGzitRKGnvHTfrvMT/sP275vNuu2fd9u2vb9m8NSby2A85Gcfbtd",
+	"FLRO8aMsTB4J8CzBsNazYXN2HYMSNvNEUFqTsUBrPMI+NZAbC3UKLp5i93YpijdfGsXLQFrbEIsBFof7",
+	"6O3O6zdI2SaRRyLsB7yBHLAfCgBmlKiILA5KtTiQy/4Rt2l1GpIb/x454yia8s7W1m8kZAHjvOGRj9rc",
+	"ybecWsemNp0jMSWaI2lMQHM0IRjcs3Obzuv1evJPjDWd2WgOMRVz5ZCUvtzElwAWWXk52he+hxzwhXJH",
+	"ubgFc5bhFkjOnnGOZ+YHG4Ivpwailn1AhW6YT0hnHxAqwy9P8QRcz3EAGA7yJSfhR5LfgulNz8wrdVEh",
+	"1GohQ+ilamviyKu8ZkF8hxsSEOxwwIGAAh0GwxlOQlOw5wkhRi2esc/Dqi00F2KPMuFLOkxRTG8pu6MA",
+	"BPLJ1M0Kj22rzS7yywqSKKMmpaNSTpJ6ImGSHbk2uE6ls1IOy7tPk8HpsSdgQO59HiFG5dEFMRcoKqcp",
+	"8YHDTK81SMGSMAG3DA94Ormcp8RfW9h+Yk9IXjwiFFM9xQJvbmGajBO4fKpyh29hJtNLvHqinHsNZnur",
+	"D9yYSQZaaI+J8tSRxqiBQhYEYD6SRNJlk4kfCdFakhYHcSz42Nh3x2VnsmwDqSOREuJxhNE0DoLsWUWg",
+	"J0pw+0iEtA9+Ngth99YCcm0hAmKngBUxAx8DymDAEkZJTckg8hcKc3ihmIzd6CUZJa84Ero9CkAh5rUE",
+	"ZPMOPvEKbfkKQATW8xXuqdBOeYqO4RV01EqK7tfHQPjripykJKQ6JSGSPwp5RcwBD/QJj4OoocizU5MO",
+	"WaSmU09Iip/zzZYvTO6nghXBwq3cwjXkRwJSQOb0Az+aCeUIglgNPWiCZ2hI9CF4it0qKlkesJPABc4H",
+	"Wfu8LCqIR34Q6Hig1WdbDESAt9PE7vvB4FwyCoAU5Y3I+D6Ac2bjGxIiosSRRbOraV5xaeUmHkqfQdUI",
+	"jywlhPIxDsEIDgQ7HQShIa4MDSP3UQ2Re5cQL9FaX3G03bbe7L6pC51N7S4QzMEI/nqVMCxU3W5Zb3a2",
+	"pYaniEjCiKX7Ziy2cYc54iShK+o96iERcoiCkHZb81kp22r2BBenD1AscQeIDLhcPeldXHTf966Pjo97",
+	"77vHFjo6/al7fHRwfd7td096g15fI62BkkhFSQ6J3BRAVXGzHeQxFYchYMKPUEzdMaajhFEv8K3Cnb0u",
+	"kRoc0+mrBIxSWE7cycbBlIDvci+1oqH5KBQ0R68T5qzO2vM9Gc4nR6GL3unB9dkPRWRkYRL6N9QZDnul",
+	"seb5vcrdLAh5SfYk42N8jmIKdhPxq4U4ExJHfsb0FseMshh2sgDg0giaZKVEa0Q32A/EsznJEExK2A/E",
+	"dFMcRjyRzlQMHUzVBEozjEfSpBOwEchd4rOSmFFMPZJBDOTD5VSKGoh4oNTQLLe2tj3WUNNLLN4+5RGm",
+	"Zea3QXaTVRwk4cfI+aWutLf6kZfEBmLq5WhDwEa1Uk1cSvflLoDIj6S2t8Bcb7gG4tCvrDJ2wa961mTl",
+	"BQpQ4gPK2diFkH0Zlt+HSqbZxGvhexvmABRmkEHMZWfkTwiLo5MFhxtPvc02mzfZezqC2kpPxVzVPA9z",
+	"uWUHfkSn8UZ2gPQ+KlqrlP7ghhrUcNkkUTS3YHga+S2H1rmMF8zsvvO62WwWzAHm9eMgOLupdD4sR7qf",
+	"pbp22T+uPFzlbQb7OAiIh6rnZxcDC3F/RDXZvtDeaPU8V6jFazqzTJNpm5pOWNDBPOL6Qg4wJPA9yXKc",
+	"fTFWYayzp7yWNm3f38t19QAZvu40UJfOJPEkARciQgyaIhdsDlQ9p2HTLkV4yFkg1CJxC4IhwG2ABloF",
+	"/0B6Dk5tDwWMTcV+LZtOQ/8jjoiFAp/e1gPm4gDoh2RblNH6NB4Gvqs1UsLNFAqbFnMoMhpyTPOSCgKl",
+	"Dr6aNGxq4tBy49dyDDPygZpmRtB2s5k14jab1ioPXR6tlqHMU3jqEnpXwhfSTLvV5tLFbjy9wrkQYDZB",
+	"cOOMW02JkhOfms+0liHpuqj5NDCw8aUvPKef/Wh8QdyQROuTGuMW8+DAk6mKrF2QHYHgcgyqOndjTtxr",
+	"B32jQmFqDXQxlladYCbUYEnXZQYiEwp4YyW3UBsogsaVfGkzLKAUMjIXs9N8u7vIGN06lMbor78qjxIw",
+	"X//S8HyCIqRjx3Z3dE6YoDVgk9/dyaaR2TSXR9ZAdQfORMifjBquydeN7cY2qjoqlnCfUR5BcJtNTbqk",
+	"9Cfe0QZBwrWYFWAegRdEvLDharWp+g4WxlT6MBGPcBiBxAs0/frasZAzODrp9eHT0ekpfLKpc352Dl+1",
+	"LgbX52fn4uPfj68d8MH8FtQdVHUxF1K+tFo00E84iNWx4MimMtKu+Xa3zF9RcFNwVL38RqDGf/79/4sP",
+	"rUPLpuLDm8Naw6YyB5Ym554qeyGLR+OyA0BVMLpeAArYFBJu0Y6lDEZnU0K750dou9FEEWMBlzYuoQbA",
+	"A9GYcDCyYM8SJ2jT9IlWTXBk6pLMLEKMp0xo0Hcs9EDzzLiP+Z5N5UrSsjSiLCRCS5QWhRGJUmUIbL3g",
+	"+DOgoCN4mU0z9mxlG3a2UlDdsuNmc9sVS8In4sD5dYPA1P7BAqU1tSqY5C00DWLJDw3TQOpitikI76ZB",
+	"IMs8PY/LJEZtbcDcpgB1cLUtFToAf7QBLCHC7kbo5lQZEqRpwDIsDDYFs8KesV8wh0iNPpMvidHO/X3i",
+	"gVAIJ0QUm/pSv8tlLn6qhGQkEZ7EyiNlkpbdnYSWZCnOh39kIhfSeD9B3f7xVe7v6g+9Xy/mg+77i/nP",
+	"3aPB/KB33P11DmmgMld03u91j82PPx4dzAf97un1ycX7+fn7/tnl+fzk6PT67PDwojeYn3R/0R/fXf7a",
+	"618fHczP+kfvj06vEwuHnODisNe/Pjzuvp/vn/X7vf3B0dmp/Pvkx7b80O/tn51eXJ70IARvfnLx/rrf",
+	"e390diom2O9dn53OL0+Pfrz+offrvPfLQKj68PfR6eEZ7CQ7wcVc/3Ux6PYHctKDy3M5fnnQn3zn837v",
+	"vNvvHVz/eNm77OkXhbfpyheQs8jVjk4vBt3TfXhjeMfjLow5Opj3e+fH4oSv94+PeqeD+WBwPO/2+0c/",
+	"qVc9v7z4/loNEn/vH19eDHp9OILBr+e9+Xn/7LzXH/x6fXjW/7nb1zuCqQ+OxHGqM9o/Ox30fhnM3531",
+	"T+W+Bt2T8/nB8Y/X6l7k5RpfGBd18X23f3B0+h6OeCgwRoKIOBb16eRiDpg3xSGhkfwMFu75EI9GeERq",
+	"BaC7vp5Lwj6XVH0uKPpckfP534+v578F9Vruqcan3dcP5neloogQu/kYouAf4aFVaMxBbFkUK/yQBPUq",
+	"XRFkFzUav/+JD99/+9eKGfSp40N0UJ/hyG5Xrh6KHtx0H2sKw5mw/4z/uqVkOv3niqC2ZOWrxaer1nm2",
+	"8Gt1rDICu3Bi4PrPJ1lkSKW2GUMEXsWNecQmJKy/Kbk3He2G6UwJq/nyIBFyTH+6lDKUt7IbOZa0ILJo",
+	"3KhkTzLjhRdCnHokG/+Wfi2A6M8ocG9WKcGH58rFsD4v8aIYaGFu70BerTL7CzmXq2IzaWyFslqrAjum",
+	"jboqlLRQ/7mXbFQI6R6e1RrolCmHkAGOYtOJXcynERCdzWLVU4hc+EY4Ui5Wf0JQtX+4j7a3t98W9ojw",
+	"mGAvv9MUlTKbXWpx/G/NcMlQmkKFHUVKS0rXjJguKgNf/SsmsXIOCPmVx+LmOZGm+4kQQTk4cwUJFKdZ",
+	"oqSoAJ2Nw6C05lkeBvXUGTyKgRDvnTap5PAc0OF0kXU4YYXZgz6jQrCPwhmaphgD/mDtAZAnV7HWtCxl",
+	"dikYZ5mNCS5NRtObGLfdrpRhVZK+sMLcr3MT0oNIV7KW2aqKey6c7vIMAFjl7OaGkyj/TkBFVpj/zNwA",
+	"c6qlmzUSFZcBwsJUnlHI4qnUWosktNR1kzmDhezkFQenUWIM0VpGzUIx9f8VE4TdkHFumEHAHcoTLxLX",
+	"MZ1EhU4nfkVBHEvKo6XulGbrbftwZ3+7++275puDVq99uN3defd6f/fgTa/ZbDbLXmszYNz0qtcGXxMI",
+	"VoDyKhjpF+IHy8I9v229ba9k0+sLw8myMoAk4+b6VGG3iUw7NaMNpa+zUh4Gsrc6DCT163V2Ws3Ehah8",
+	"mJmQFRWIkt7R8rDE8jCWQnhmpfOIuNPFQeSXNJLO35zhUnydeoIS801yagFBlN2hqoxdkpFMtfWFBEru",
+	"+tm3KsNwdZBAM6AUnUsgHkmtWu7wFTefwP6QsYBgqg5Ag8Fa+e2Fc1+yQ+X3X22mzk4Jm12CUBKyeZHk",
+	"hukPRfY6hTCWDCiKzVna1gvkbjMum8W0VclWencL3+wjebIciwm+P0kUcIGQd9iPkhGv18yeUJ617WZZ",
+	"5gmEWEdjgxJoxVtoczMDIyKmvIpJ/JzyDnISRYFSUzZKvsi8nrHTVmGnJyxNQ4ISmdL1mllyu71qvczp",
+	"LYtGTw9GFeOU9R+z2VBAP6hgojLTKCSoCg9NWRDU9lAzyWrFEehzmd22V8StPywGr8XCikqFLGKOeCFQ",
+	"/ATJ4tn4rzHmaEgITSDAMnQqn7pBnOqgSw53sWYMJgJFRFLNGI5PGqhlPZPLwWH920RhtqTLvKAzl1LF",
+	"IQtpmZr4sybxSaAwBDD50fq03EiMLcmRLM9bg+QRRmVaSa7ejuOplEyh/uMh7CeTAglJcY2n0j03YIU0",
+	"h99oRKIsqEh7BXZvk1wcaiU+BlOOWP94N88t/ky5ea9MKE5i/lUxXENu/zxpeLqWb3aFn1Vnmb7imdhU",
+	"qnJFjEBTFSyaBo6xO2piTEpKVnD/CyDp6vaT06k6//n3/2xh99axEHykxmcptTg1iPSmiSKCYoAwJwuI",
+	"5QBenvr9eTK/oEoG6iTp4hWrIK7kcOVqNQXmC1Xb9Q3meaL+8Dl28b4Mnn+8w+HIAxv3Slhf6Ck4WlTz",
+	"wozfF3xVxfnvIRwoAiSpYUZsW6JBvTaCQtKTKpyIWZOtLOmfunEYCvW3PM7vEUGJnpFzvzzBX40D0i6T",
+	"mBcdnZGSVIVUCZOrcAgtKeeM+QjJlSWIy068u7TUxIR5ZNW7mrdwIsYvC70E6Z14CxQdSB3pJxmoeaY8",
+	"UwxJpZhUHTz1ZaKrow9ZyWXEgxSK94LfLo6uzVQUkHkuFb2L0jTrCI8O/UCV7Ng0rHQRpXvagFO4sZRG",
+	"pjvOBqCaN29lUCW9IwPc9XltErmaqZa9afRqijSJ8WHoB4FPR6Xhq7k36rxOAlnVU5mjSHxzaD5Hq2om",
+	"LXLadUtyplQMjN580S2m8SkpYxEHQdFtpe4wOYOM92oiUaxsOznaIWVUpQlBMciazveimT0W3jTrQ9O7",
+	"KAbPbfA60gGdf40iq8lR7USP+9YqdxP5MhTsJvBH40hZEKRwUo2pguQsRc1WVtrdWe2q+jya/wTR0Loe",
+	"p0y/TZx3Mjh6P2Cx1/soZkNDn+JwBndtJZHSNk1Cpbk/ojiKQ1JroL4u33GTZumZB2WlkcR6hEzYa6DV",
+	"Yc02XRTXjJaGNdt0VVwzWh7WbNO14ppznC8NUV4CZqprh2lWHDFpsoiUEFRXGVNgd26gc3GmuvsFGBsY",
+	"NWV6cFSigHwkAd/TJ6znTtSu1LUrNXwdRIip0NeW7wH5lEdCOoOAt5s4NLXADCK03qw06XymMLBh/LAh",
+	"KiTXU1rRSDuMATn0W0s7oRk1NySygrm4DQ8NA+becsiqlI8IOcuQFAyxJMP1V3gp1cCFIfCtZjYGfned",
+	"cOjPrkumZAM5yype/RRh8xnJ/NlC5wvAlinIIwhaoSCPI75V1Y00dRBkNEdaI5aKlE4DOQIx1VOJ6zwx",
+	"lSa2S4jLhJRWqU3rH7bUUEf2psHuLWV3AfFGyve+lxcaUn4KryDZagmKmAewcf5AhtO2dtdJH8jy5g14",
+	"qMkP1088yBHpDUjVk6Ys7D42ZcG8nsekLeSw6MtKXRjgUbmXJ+1Fg0dQIMyZ6+wAVcdHyK0zxMkUh2JL",
+	"ER6BjJeRbcm9NsnymiUeLUSrZC18OhrP+pw6PvMFESwDk0Ms6ryDR8amO8j5Oq3YZilbZYRHEE0Gbyyz",
+	"wwZ45NSgcJEqwDafO5by8U8lmqsyRgiHLKYejCh9d0PbMc+g2d7JvHbVtr+el737p5bVan/7UEVf2/bc",
+	"tufo6yWjal/Xyo8qYVKdogrz2DZFls4ssWnOaAqNAzZqUYR8alMhbLmYEwv959//U2ugriqSAg7d5ZVS",
+	"fI52mjs2LdRcWdg1aHkDoIJyppmDfKuKVSl5qYpVeUeoO57g8HZAuFDWZRj59cnZT72D695PvdOBeLR3",
+	"fHg96F0M5LMVqwJh5irA/KT7i4xQ1z8eSHDdl6+qNEIDYfrh1YeTydWHH/91df3hgl99+HV2Jf6/LtFp",
+	"dEJLpqDPMK0I2JAWofW7H2WaHy3IT07qgxZdaOwmymSPyqpBKtjHrNgyVJWqnsigCAmpj3jk3azUJwby",
+	"PVbVYraSGjLQeEhWhEvK8CKdDetnhA489XWGZanQEWAeQS7sJptOHjqLI5ctCriCZC5ZrUnpdAKH5ROo",
+	"Kt/JSgrjWLqoEpgA76R5EPJwIfdG/1pbHaJV5ttJ0twXmw6XCuMpxFzA+Ef4QKyKAXdH3mbtvFaEAGYm",
+	"tjL+lZIqxmXWPwOhyoRz4wCeQqMwcfvZFIrCpZUUuiXU8+nI6ahYQCvNKm8gR4IolGjZQo4AVOJdC1h1",
+	"OhrbGjZ18BCKoCiNYoyDmzTyAHOztAjxVAFDMvKpxGJt4bbp6+Z2bQ8cci6bZuonQmdMQVhhBzIBXsh4",
+	"Ce6LXSj8uIZA8esJvr+W+fKqbCtxffB44zAEM4Rh/pCrQG5agrGSpFQNwAJ8P8H3yi+b1E7hLg5VUyzx",
+	"6jZNgmk5UxZ+KuQhpWrhYUAU79RqkbwDMFyr865YFeO0K1ZFHXHFqix6zVLiZiggRfnEsHpBpT6ZpgGG",
+	"L6fQ8k1qlRHrIIzGjMsCnJYQLdDR+cedpIwcEOVhiAXXI574bVf/ZiFMUylvysLIQhgSW8dSkURQ8BNs",
+	"Oyoovr3TzAhLIXL+4iDCXTxV5kObylj6t9+amakWjANdAEv7MDwCaQyyDLJPb5iQs2x6E+LRhNCogY6X",
+	"GfUsqG3rk7A+CrFHbHraHVhoEgeR7wqoWVHKoBr4EQnFNLqGEVbZlCHhLPgojV5JoJ8+dpdRStyIl7eT",
+	"tOm6tRBeceSA2fBcvpk2oTo25SSCFOKcVdGU7bTPAh5Z4rFI2+vuLNNEYLrvOltbRqbMlfG5fvWpae22",
+	"Hoxfa99VbbuxwfDap6b15mFu2x+qVVmM/xDXb4Q4v/PQqX1685D/cl42rGW9eegs+GX3obPmHK8fqoWh",
+	"4vv2ogd2FjywveiB7QUPLNxSe8EDrx/mhfHlI3cf5p1q+U9vHuad2rzTqX44vLn6JFb8rtp+/aFZf301",
+	"b39o1neuxFNX8xb8Jz9/aNXfXn0Hn2viqjd6oPZpe/FRdp5/7ZptX9XkWVzBIda+q5rA3bj+//6fr+y4",
+	"2WzvvqrWvv7G2vtr5//dql/N/2Luuf0ggLa903wAaP9u5QTfLZuhvKEqJ24c+tEM8uhV2gDBIQm7cTQu",
+	"5RG6gGc+f/0Vl0x9FMvai0nXbzA3w5zZiGvZqUrQ3eI6moxAhUYqjY6aBPpUrE0jwRe6U+yateBlFgOB",
+	"/DDq2bRoxARSKaZPRBKI+IYcepkhpEMf2/f3imPkM80SJ7wqjAbFcrSDJ5Hn1WCo1WWhm0AVkNT+O2WM",
+	"A+OO7vlN4dsavDXIPyUF29arwmbpJAqbuoFPaJT6aTKJVE4ui8JpoG6m6qGsmwA2A9hjSGJO8uXpdfCZ",
+	"jDJVYUr5XCxxNzYFd6MMPIRAQycRzZ0kWyutBEBdAlfTA/uR7FsqQSKpSOwsap3mII+58QSiFMeME5uW",
+	"1So2KxVDa1PiqRJtTiqmN5SY3lBB6MrYEfguoRzEaOWOl/BYbzeaRhmzisEUP5KQSxBvNlpylOrWXOlU",
+	"thvNxrZsoTAGVNwaExxE498qnU8PVmVrIq7Q5eov9VxjhieB+gqK2unRH1tbWtWByUbSmJoURxUaV0Xo",
+	"LufJqGwn/gXm23TIluyc/mCtHKh0l4erXIfkdrO5pBHexg3w0rpIZf1v0RRg6iYJqeVghNlpthZNnex1",
+	"K9MyER7aXv1Q2vwWNqM8N6ueUoX6BHGOJxMcztQ1SUsNFOSV4ZTJpUV4xHNaL5dhboxHZYbIJKY4rW0o",
+	"qUSd+x5B7I6SEPDDmDDJylKagE0TmRQHAc9XJ0PrFCdryMIvOWs+WMyiOKRQZzeYIQhQx7ISLxjv5aM2",
+	"fUfEfrmUn2UtaehlzvFMFWhOc8tugG5h5OgqUY6iSGYR7KKojqoLffHQACUXCaDK8SRcUjuzk+LJju5D",
+	"vNPctmmmGTHQlCx67oNB4jy1WGyGnwZxh8iNK2kpIDx6p0LenxTzZBjUQ9YgEYUxeSigfevJFzc8UCXI",
+	"Lw/Sy/VQPWZyyVUNVJNxYmKhAsr27rlWeiXNIMCsgTP2VYFcST8ISu4SZGwUbn+YX6BwfUYPva/0CTeG",
+	"zJv9ny3fg90ekIAYEFRgAF729yyEfYIgzEVTvyfR4nlHxo+bTNoH55x+NHUpZmcPy0ZtsswlxPYt3n6c",
+	"/X39qR+AOTRXk/l3OGlo84UwoT4Z+eADygA0DlJ2IoifH/GsjXsxg8pLKVuffO9BNd8gZebJc2kZy/Il",
+	"CP2RT3jGVkIiJOuA0ZHh7FB1pNTOwHA3k8liyuimYv4Tw5uVtTEm9r18S5ci8h7kEStHAXdKS0MQIFKP",
+	"B4id1Q8l/e4/Fx7kdhFGpkV9kShSKn2+zxCJZ5cMF7V7Tinwl3Hw70m05qlvJi4kfPwARIWpDrnJsVIo",
+	"eq4qYvsk8GR6nLSCgxLM0S0hU/G3H8qqcEKrTAUvJXOBkXGB1AVu5kWlXUsjMI0mJLKD2k5zp7QVR5mc",
+	"dZkn988pJslQprXEpJfDARXsnseFl2JkL4k+EoANDHrFVUPDtKsrC7WBZkP2tSVFk3oavfR5OFiqwfVB",
+	"PeKJCCkXa6BDFqL2DhqzWDekVcqZbMOXhEcrK9CQKVOQmEOrdyzw9HwFNOmXi13PDrTLZftse17xYkIG",
+	"Mc7lC4HLvqykIBXZjEq8EgYzGQBLjT0XmZFftMGnENW71OiTOaLHg8QTm3F47jr0NWe/X2rLKebFOBPm",
+	"EQfJYGALGWkytY4KxVN2EZtqc7Qy03KjZZYuS5HNAhcMVtvbbZpYd2UVoaoKExOgKzNyBFkpjUC2aRqC",
+	"vJcNPWZQ0QZh7yOmLuFJDCdG7ft72fpf4YdNN7YZlSU2GScWBBBuZ8RH1zpJHxGf21S8jK5Ik+wY81vZ",
+	"8CbjZ4AyyxcDVMBQySkK8dOwX67yl+G41Cxlucvg/Dayl61c9rIQuQqwIavmg0Eqeb+kjZVMf9EU1Epk",
+	"MKMi8WOtbtRYz6bgpXkZs5t6+SFxjD5zMnbRsWl1p7mN1rPBZYKV/0vtcMWUxBe2xS2ICH8he5zUR/NZ",
+	"02XmriWXudLktXz+UW7AJpML7pC2TufFyYPcgE0mP8cxX3E208KQjRaIwxFZuv1pfsRGdkGZc790gbA4",
+	"ZrMlBDFffkZhcczm1k3z8eUWzpKRm1s5l79RXBzzR7F2vrBaqTJM0laReTljiXxXJseXmEPLTIy5q/vj",
+	"mhmzIpuuCSnFVx6xaVLuRTfAgJqvUDOrtlS0XmSbXH6yz6PILFJwzV1/WXbKNTFgU5kqI+w8h8EyK7M+",
+	"ucXSykrFyEhCzwB6oSvIIlPngpbBi82dBfB+Xon0dzF7roNa2vRZgmJ/YPOnAP6krAwLZXdX/hgWtWWk",
+	"5S83Pi2WzNY2PT2nQSnd3iJz0oFRCcpCLPAIdLgJ+RdjZEwKqoMSTu7HOIaYN0n7VOgeRNbfESPCXDk7",
+	"k0TnZ6Tj68HZFmgTm9vXy9iGsqxl4fW8qK28AODJhKMSyEvKYMK1eCGbTr8gES5kU2V4lBn2kVlT7bNp",
+	"zpZS/J4UGnKRB+WVy4BrU3bXKWXdOpJ4p/nWpsvb11eFbg9+Cy9DYqayyjtkYdgUKlSCiY0igP9Sg1W/",
+	"TA1+Du6eK9n3oHj7fwuSQIFSiNsQt6Qr0b0gzuw0365+wATBfQUP8HC7vc4WpyFzBUkfBqRHIz+CdMHX",
+	"66jKF7L57WXaePspVDUoVZMpmCi79Fd1Lz8IAK89CucTgzl2b58R188oJGHFQVRSsrukJQbq6nLeKs48",
+	"U8A+xBSxGDwUTnkp+WJIv00L9e1lnqQAZp+rnoIhcRlEIknw9uKpDLm3aUiSuosyil+mHSquodPB0nq+",
+	"sDkqqwmirk3N+u6qWX0SMe/znEcI/AfiZ0yR9EVAg0sMped1eXjPKjsApSuV6ihd9zYpVfo85KubNER+",
+	"aa0kV0a+hJLlYFCe1wsrJc9ubvss+vhZhKqb1igqqR4vC7TICMJIMw6NiJ9JuiSGPCP16pluVh7hmdka",
+	"wsmX2XdkHhdld+BXFaQDgE7mtnKEIY7CydQbdlAVU69QF7nWQTEnyI9squdETEorEFSiys0L3tBACvQR",
+	"lm7TxMNZRgl6cGTPTAzkIn/Sg/+d9OAHQqYlhCBFHBlH/HmoT59XbMkg/pC4bEJ0cXvIcJNiRK4Ro85t",
+	"9LlNofxCFboEY3Qjw6eg1Z7KlNNlEZAhXnAX05ql4xSU+cBB36CWjNOQgCorXIJUCAve4dDjeSJgxDmU",
+	"UYFT/OwCgVjiTwrwv5MCvPc/lokCsvxDxIoNpxTqYFnl9PMog5r5GYlDV5ki4ikUfzTa1zjpy2KOOGNU",
+	"lsiYJb1hZIAQtSm0+4QkWfXyjtGWxmmgpaJHxGxaaMJT1l9hT4VACaUlLcpCFY3xI14QR7KBT51UmpBJ",
+	"iUpFFjpIGj5l04ihMf4ol4EkRfM+s50hxJmBh8iPFCcANUm/atpaRGVwF9uKqJp2GQq5Z0MfjGSgYxSE",
+	"dFQxXNXlXE1v1MK1abEYrizLaVrGnNryCrk2temBpuU+RGMFBHPZ9KdjVJeV60NrV6UQCgIkvoojZZdC",
+	"VeVzzRYFACUT3fnUY3eWtiNnNUibGq1lLDSMpboJ2jQqVaYVXAhgEFcHKjMOIP1ZYKpM88mCW9hA7wjy",
+	"dSRWBNUGjeTzKnAg1TMHIsFkrGChbLT008ka/YwSFSe3ysKnsEP7q8cs8ASbHQrKRzxE48kQqgfcpOih",
+	"ei/tITxkEk532m+REzFWn2A6q+uBjma/fRKFs3pXwLFTbhiEB56Zi+Y6iT2zVbDQ1mSBky8hcgm6VaeM",
+	"C7Izg05YtT9Zacb4uMbDA8ZOMJ3p6u2/p+FR7cGoVXxTapE3upw9imMD2j+n06kkBO93843DZr4YH9NF",
+	"xKZGAJAFDNtXHQKnjPuPjcDakjF/z3jr/bKgwt/t2uVuvqTwMNlPHWQQsDzdQfC/D/2Mp1PZ6XXzW/+8",
+	"PK71L39xoOeLgMDq3KoMBf1D5ldJ54o2UuKAMxggbZM6oW4NjgF5BXzrE/yf6Hf1IY7cseq4VqqdXciK",
+	"VWl3jNTmIh6F/qWU6E4ONzqBAUFxCe7TUUBsququKJFOml/k4+Axgs7ed2MWEAQ+6wgi2YKgg9rNlnRm",
+	"C23JpksKXVlp923fMxvFF51iNoUm6ukLuZiqClWgYAnFiHoqMZEyxMc4hAT8WzJ7ZJZJVabPUI/bVGXs",
+	"1IQOIw8BuhfsoBP/nVRjPOIyT+iEUFIXIvuGQrVov95Fw1lEOAjj4qmxUJ/Ml63utLaRM8WzgGGvLuTx",
+	"AIcjAlnIRo9V8AUabQ/JvUuIZ9bv3m5bb3bfIGjxB0E2kXiNnft7neOS9iuQkyeVpNW0M1ljWoDp2ZTQ",
+	"7vkR2m40UcRYwFV5G39Ehark6CdO8USoDNV8ao9Moc4l0NjUUREIJfkzqJA+I7Yoc8cmPhdwiZgCKF0+",
+	"vAqhivna4XLtQi0y5ef0qU1jDiVz3kL9+LTmpdbx1F2g6k67XRoTobrlA0xuHHoGRd3XyXp8qXo7xsts",
+	"ZK9sPfUWiPcujeosaZ8ryYgiPjIAKKntZhK4qiIwtVxCUHKgUR2o90w2zFmWG5Q+kjzxR0tTWEu1y6hz",
+	"rTX2dC5xaMDYsaBm8rnX6xwAj6dTKEd8QjwfD2ZT8qUGsAhGrGykrWbTdAQB09MsFhpRRKE/NUSCtLnp",
+	"cmlgpRggFjIb9Shii83SlCbHNnwzukqjWZryJFP5Mi38qBkuENoR0y22xI82BUkjaUwPHD1TANN1yVRF",
+	"jU4aeZ+SMqSBWN6NHFQFvs+icQ1N8C1BsvZlwk6fmNubK0+k8RjL2/PwDGFg5iXMz6ZYdvteICcsY/op",
+	"j7cpPL42i0d5Dg8O+M1YPJIcXrDqx7B4lHB4mz6SxZsNQiCp9hEsHpkcHvj9I1m8bkb8B2Hy6nV+bzaf",
+	"tHheh9Gb0Wx/cvY/Oft/DWc3WOtyzm0WWVmW0DIwBz57MRXrU8UXGAdtESpJD2CjEFiK1YVS3+XP6s4n",
+	"65GDYteXZ83HyfdYWVrfxbyzF/XlPHFFGPM9LETJXZJitHml3wtBjznCaYH0TDOWUpEyX+28KFPu5XtG",
+	"QUiQy0JPuoAzD7uMCTETyn1TQqAAMHSDRH4Ehc59ivrE8zP9Z+WKKiIxMTElnWNU15R8rcYGOoASw8rV",
+	"Lr9X4qhuqpQEC6TiJEDnHvJvStrCKNkzeZlMTWMv24SX38oUU6OqWFry7qmFXL2IIyOyJfSkrdsgsKEq",
+	"G7WVlMBbKcXpZ8ukuNVislh0uZyMlovJNl0lJ69hCbNpqZy8oSXMqJiTL+G8Sk6mNl1T3l1s0RLi9AJ5",
+	"912xOvB/ZVWa/D5/J1E202GrXIrNEMfEaP48gqv1mcVu9oG65apPZwHELQxZq7BHtneaqnqzdKEReYpV",
+	"+opEL10qLBn0qPX+VBweqTh8qbI/zqJ3dViszV5bWWfR/DYpz7KofEi+cvvzS8mLCJvZcuGLqh2SFTK1",
+	"svJE5Y6NgzMTzwt3vCUJ6eYxAPkFFonpKX/oaGkW/JGpaJvpIJCK7E0Z9aDaaCSya+rvXSxcq1qDNEri",
+	"SbVtV0YdoqoQ9qFdbnd/cHR2qg3EahjUe3zFk3zuCRZyY23Ppv5Npg1I4vYNCXbHyjqktpdK2+qVjI28",
+	"EvrCvdl9EfoUG+fgS0leyksAG2kopjGuEIlZVuOvhFX+Xgi7n+gzfyiG83sRf3mcqAquB9MymSqSj6D7",
+	"Sevhl6AKKPBviSIGewLA0TL4TgLZ5QNlVZzLZKjfC9z7aX+FPwH+SWJhWRAg1a3W7NJWbDu7DO6N3oAA",
+	"1GZXwA9XAmpB/1YgH4dBpVPZAmhWM5Y5N1OHasRy3fB5IzVKJgbZB6vQRjvTeKQqRLqakcCibDJJSXaV",
+	"Q5DpR8I1B0w5i7l45iCKG4BCIGKdQnCxNOH4SaUJX23ILIZgrJMNISsu9D20frME2/R8Cu1yVf839Zo+",
+	"NFyMQuxGDXTKkMAIQiOFpMZKCfZzIeT83wAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -34,6 +34,7 @@ type Config struct {
 	Idempotency `koanf:",squash"`
 	Tx          `koanf:",squash"`
 	Delivery    `koanf:",squash"`
+	Pull        `koanf:",squash"`
 	Redis       Redis   `koanf:"redis"`
 	APIKeys     APIKeys `koanf:"apiKeys" help:"accepted keys (name, key, tenant, scopes); env and flags take name[@tenant]:key:scope,scope;…"`
 	Telemetry   `koanf:",squash"`
@@ -98,6 +99,21 @@ type Delivery struct {
 	DeadLetterTTL        time.Duration `koanf:"deadLetterTTL" help:"Redis keeps dead letters' errors, redrive and purge records this long"`
 	SubscriptionResync   time.Duration `koanf:"subscriptionResync" help:"every replica re-reads all subscriptions this often (besides change notices)"`
 	DeliveryLeaseWait    time.Duration `koanf:"deliveryLeaseWait" help:"longest wait for another replica's in-flight delivery of the same message"`
+}
+
+// Pull configures pull subscriptions' receives.
+type Pull struct {
+	// PullReceivesInFlight bounds the receives a replica holds at once;
+	// each holds at most one broker long poll.
+	PullReceivesInFlight int `koanf:"pullReceivesInFlight" help:"receives of pull subscriptions in flight per replica (each holds at most one broker long poll); more answer 429"`
+}
+
+// Validate checks the pull settings.
+func (p Pull) Validate() error {
+	if p.PullReceivesInFlight < 1 || p.PullReceivesInFlight > 10000 {
+		return errors.New("pullReceivesInFlight: must be 1 to 10000")
+	}
+	return nil
 }
 
 // Redis says how to reach Redis: a single node by URL, or Addrs with
@@ -179,6 +195,7 @@ func Default() Config {
 			SubscriptionResync: 5 * time.Second,
 			DeliveryLeaseWait:  time.Minute,
 		},
+		Pull:      Pull{PullReceivesInFlight: 64},
 		Redis:     Redis{URL: "redis://127.0.0.1:6379/0", PoolSize: 128},
 		Telemetry: Telemetry{LogLevel: "info"},
 	}
@@ -188,7 +205,7 @@ func Default() Config {
 // rules that span sections.
 func (c Config) Validate() error {
 	errs := []error{c.HTTP.Validate(), c.RocketMQ.Validate(), c.Send.Validate(), c.Idempotency.Validate(),
-		c.Tx.Validate(), c.Delivery.Validate(), c.Redis.Validate(), c.APIKeys.Validate(), c.Telemetry.Validate()}
+		c.Tx.Validate(), c.Delivery.Validate(), c.Pull.Validate(), c.Redis.Validate(), c.APIKeys.Validate(), c.Telemetry.Validate()}
 	if c.TxGroup != "" && c.TxGroup == c.ProducerGroup {
 		errs = append(errs, errors.New("txGroup: must differ from producerGroup"))
 	}

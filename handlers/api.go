@@ -2,12 +2,13 @@ package handlers
 
 import "github.com/zeroloss/zeroloss/api"
 
-// API is every operation of the contract: sends, transactions and
-// subscriptions.
+// API is every operation of the contract: sends, transactions,
+// subscriptions and pull consumption.
 type API struct {
 	*Messages
 	*Transactions
 	*Subscriptions
+	*Pull
 }
 
 var _ api.StrictServerInterface = API{}

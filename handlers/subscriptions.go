@@ -88,8 +88,12 @@ func (h *Subscriptions) CreateSubscription(ctx context.Context, req api.CreateSu
 				WithFields(problem.FieldError{Field: vs[0].Field, Reason: vs[0].Reason})
 		}
 	}
-	in := subscription.Input{Name: &b.Name, Topic: &b.Topic, TagFilter: b.TagFilter, Endpoint: &b.Endpoint,
+	in := subscription.Input{Name: &b.Name, Topic: &b.Topic, TagFilter: b.TagFilter, Endpoint: b.Endpoint,
 		Timeout: msDuration(b.TimeoutMs), MaxAttempts: b.MaxAttempts, Concurrency: b.Concurrency, Ordered: b.Ordered}
+	if b.Mode != nil {
+		mode := string(*b.Mode)
+		in.Mode = &mode
+	}
 	if b.DedupKey != nil {
 		src := string(b.DedupKey.Source)
 		in.DedupSource, in.DedupProp = &src, b.DedupKey.Property
@@ -247,6 +251,12 @@ func (h *Subscriptions) RedriveDeadLetters(ctx context.Context, req api.RedriveD
 	if err != nil {
 		return nil, err
 	}
+	if s.Pull() {
+		// Redrive sends to the push retry topic (%RETRY%<group>); a pull
+		// subscription reads its POP retry topic only, so the copies would
+		// never be received while the listing stopped showing them.
+		return nil, problem.New(problem.SubscriptionConflict, "redriving a pull subscription's dead letters is not supported yet: list them, publish them again, then purge")
+	}
 	var ids []string
 	if req.Body != nil && req.Body.MessageIds != nil {
 		ids = *req.Body.MessageIds
@@ -283,10 +293,15 @@ func (h *Subscriptions) PurgeDeadLetters(ctx context.Context, req api.PurgeDeadL
 }
 
 func subView(s subscription.Subscription) api.Subscription {
-	v := api.Subscription{Id: s.ID, Name: s.Name, Topic: s.Topic, TagFilter: s.TagFilter, Endpoint: s.Endpoint,
+	v := api.Subscription{Id: s.ID, Name: s.Name, Mode: api.Push, Topic: s.Topic, TagFilter: s.TagFilter,
 		TimeoutMs: int(s.Timeout.Milliseconds()), MaxAttempts: s.MaxAttempts, Concurrency: s.Concurrency, Ordered: s.Ordered,
 		DedupKey: api.DedupKey{Source: api.DedupKeySource(s.DedupSource)}, State: api.SubscriptionStateActive,
 		CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
+	if s.Pull() {
+		v.Mode = api.Pull
+	} else {
+		v.Endpoint = &s.Endpoint
+	}
 	if s.DedupProp != "" {
 		v.DedupKey.Property = &s.DedupProp
 	}
@@ -299,7 +314,7 @@ func subView(s subscription.Subscription) api.Subscription {
 
 func subWithSecret(s subscription.Subscription) api.SubscriptionWithSecret {
 	v := subView(s)
-	return api.SubscriptionWithSecret{Id: v.Id, Name: v.Name, Topic: v.Topic, TagFilter: v.TagFilter, Endpoint: v.Endpoint,
+	return api.SubscriptionWithSecret{Id: v.Id, Name: v.Name, Mode: v.Mode, Topic: v.Topic, TagFilter: v.TagFilter, Endpoint: v.Endpoint,
 		TimeoutMs: v.TimeoutMs, MaxAttempts: v.MaxAttempts, Concurrency: v.Concurrency, Ordered: v.Ordered, DedupKey: v.DedupKey,
 		State: api.SubscriptionWithSecretState(v.State), PausedReason: v.PausedReason, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
 		Secret: s.Secret}

@@ -193,8 +193,9 @@ warm_up() {
 }
 
 # run_examples URL KEY TOPIC: the README's examples, first, on the fresh
-# topic: both subscribers, then both transaction scripts; each subscriber
-# must print TAGA and TAGC of both runs (4 messages) and never TAGB.
+# topic: both subscribers and the pull consumer, then both transaction
+# scripts; each consumer must print TAGA and TAGC of both runs (4 messages)
+# and never TAGB.
 run_examples() {
 	local out="${CACHE}/examples" pids=() status=0 f
 	rm -rf "$out"
@@ -204,22 +205,25 @@ run_examples() {
 	pids+=($!)
 	timeout 150 node "${ROOT}/examples/node/subscriber.mjs" 4 >"${out}/sub-node.log" 2>&1 &
 	pids+=($!)
+	timeout 150 "${CACHE}/venv/bin/python" -u "${ROOT}/examples/python/pull.py" 4 >"${out}/pull-py.log" 2>&1 &
+	pids+=($!)
 	for _ in $(seq 1 300); do
-		grep -qs '^subscription ' "${out}/sub-py.log" && grep -qs '^subscription ' "${out}/sub-node.log" && break
+		grep -qs '^subscription ' "${out}/sub-py.log" && grep -qs '^subscription ' "${out}/sub-node.log" &&
+			grep -qs '^subscription ' "${out}/pull-py.log" && break
 		sleep 0.1
 	done
 	"${CACHE}/venv/bin/python" -u "${ROOT}/examples/python/transactions.py" >"${out}/tx-py.log" 2>&1 || status=1
 	node "${ROOT}/examples/node/transactions.mjs" >"${out}/tx-node.log" 2>&1 || status=1
 	for pid in "${pids[@]}"; do wait "$pid" || status=1; done
-	for f in sub-py sub-node; do
+	for f in sub-py sub-node pull-py; do
 		[[ $(grep -c '^TAGA: ' "${out}/${f}.log") == 2 && $(grep -c '^TAGC: ' "${out}/${f}.log") == 2 ]] || status=1
 		! grep -q '^TAGB' "${out}/${f}.log" || status=1
 	done
-	for f in tx-py tx-node sub-py sub-node; do
+	for f in tx-py tx-node sub-py sub-node pull-py; do
 		printf -- '--- examples: %s\n' "$f"
 		cat "${out}/${f}.log"
 	done
-	if ((status)); then log "examples: FAILED"; else log "examples: ok (both transaction scripts, both subscribers)"; fi
+	if ((status)); then log "examples: FAILED"; else log "examples: ok (both transaction scripts, both subscribers, the pull consumer)"; fi
 	return "$status"
 }
 

@@ -27,7 +27,9 @@ import (
 	"github.com/zeroloss/zeroloss/handlers"
 	"github.com/zeroloss/zeroloss/internal/auth"
 	"github.com/zeroloss/zeroloss/internal/broker"
+	"github.com/zeroloss/zeroloss/internal/broker/pop"
 	"github.com/zeroloss/zeroloss/internal/idempotency"
+	"github.com/zeroloss/zeroloss/internal/pull"
 	"github.com/zeroloss/zeroloss/internal/push"
 	"github.com/zeroloss/zeroloss/internal/subscription"
 	"github.com/zeroloss/zeroloss/internal/telemetry"
@@ -170,6 +172,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		<-mgrDone
 	}()
 
+	// Pull subscriptions: receives and settles over POP, from any replica.
+	popClient, err := pop.New(pop.Config{NameServers: cfg.NameServers})
+	if err != nil {
+		return err
+	}
+	defer popClient.Close()
+	puller, err := pull.New(pull.Config{MaxReceives: cfg.PullReceivesInFlight, Log: log}, popClient, popClient, dd,
+		pull.NewDeadLetters(prod, admin, dlq, cfg.Cluster), pull.NewRedisReplaced(rdb))
+	if err != nil {
+		return err
+	}
+
 	keys, err := auth.NewKeyring(cfg.APIKeys)
 	if err != nil {
 		return err
@@ -184,10 +198,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		"transactions": txProd.Check,
 		"redis":        func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 	}, cfg.HealthTimeout, func(r *http.Request) string { return middleware.GetRequestID(r.Context()) })
+	subs := handlers.NewSubscriptions(subscription.NewService(subStore, cfg.AllowPrivateWebhooks), dlq)
 	router, err := handlers.NewRouter(handlers.RouterDeps{
 		Log: log, Keys: keys, Idempotency: idem, Health: health,
 		API: handlers.API{Messages: msgs, Transactions: handlers.NewTransactions(txSvc, cfg.MaxMessageBytes, prop),
-			Subscriptions: handlers.NewSubscriptions(subscription.NewService(subStore, cfg.AllowPrivateWebhooks), dlq)},
+			Subscriptions: subs, Pull: handlers.NewPull(subs, puller)},
 		Metrics: metrics, TracerProvider: tp, Propagator: prop, MaxBodyBytes: cfg.MaxBodyBytes,
 	})
 	if err != nil {

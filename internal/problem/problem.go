@@ -42,6 +42,10 @@ var (
 	TransactionNotFound   = Kind{"transaction-not-found", "No such transaction", http.StatusNotFound}
 	TransactionConflict   = Kind{"transaction-state-conflict", "The transaction is in another state", http.StatusConflict}
 	InvalidWebhookURL     = Kind{"invalid-webhook-url", "Webhook URL refused", http.StatusBadRequest}
+	SubscriptionConflict  = Kind{"subscription-state-conflict", "The subscription is in another mode or state", http.StatusConflict}
+	TooManyReceives       = Kind{"too-many-receives", "Too many receives in flight", http.StatusTooManyRequests}
+	ReceiptInvalid        = Kind{"receipt-handle-invalid", "Not a receipt handle of this subscription", http.StatusBadRequest}
+	ReceiptExpired        = Kind{"receipt-handle-expired", "The receipt handle expired", http.StatusGone}
 	IdempotencyKeyInUse   = Kind{"idempotency-key-in-use", "A request with this Idempotency-Key is in progress", http.StatusConflict}
 	PayloadTooLarge       = Kind{"payload-too-large", "Payload too large", http.StatusRequestEntityTooLarge}
 	PropertiesTooLarge    = Kind{"properties-too-large", "Message properties too large", http.StatusRequestEntityTooLarge}

@@ -146,7 +146,7 @@ func (m *Manager) reconcile(ctx context.Context) {
 	}
 	want := map[string]bool{}
 	for _, s := range all {
-		if s.Paused {
+		if s.Paused || s.Pull() { // a pull subscription is received over HTTP (internal/pull), never pushed
 			continue
 		}
 		want[s.ID] = true

@@ -34,6 +34,7 @@ func NewService(store *Store, allowPrivate bool) *Service {
 // take the default on create).
 type Input struct {
 	Name        *string
+	Mode        *string
 	Topic       *string
 	TagFilter   *string
 	Endpoint    *string
@@ -48,6 +49,9 @@ type Input struct {
 func (sv *Service) apply(s *Subscription, in Input) error {
 	if in.Name != nil {
 		s.Name = *in.Name
+	}
+	if in.Mode != nil {
+		s.Mode = *in.Mode
 	}
 	if in.Topic != nil {
 		s.Topic = *in.Topic
@@ -80,6 +84,17 @@ func (sv *Service) apply(s *Subscription, in Input) error {
 			s.DedupProp = *in.DedupProp
 		}
 	}
+	if s.Mode == "" {
+		s.Mode = ModePush // stored before modes existed
+	}
+	switch {
+	case s.Mode != ModePush && s.Mode != ModePull:
+		return &InvalidError{"mode must be push or pull"}
+	case s.Pull() && s.Endpoint != "":
+		return &InvalidError{"a pull subscription has no endpoint"}
+	case !s.Pull() && s.Endpoint == "":
+		return &InvalidError{"a push subscription needs an endpoint"}
+	}
 	if !ValidTagFilter(s.TagFilter) {
 		return &InvalidError{"tagFilter must be * or tags joined by ||"}
 	}
@@ -92,10 +107,10 @@ func (sv *Service) apply(s *Subscription, in Input) error {
 // Create stores a new active subscription with a fresh secret.
 func (sv *Service) Create(ctx context.Context, tenant string, in Input) (Subscription, error) {
 	now := time.Now().UTC()
-	s := Subscription{ID: NewID(), Tenant: tenant, TagFilter: "*", Timeout: 10 * time.Second, MaxAttempts: 5,
+	s := Subscription{ID: NewID(), Tenant: tenant, Mode: ModePush, TagFilter: "*", Timeout: 10 * time.Second, MaxAttempts: 5,
 		Concurrency: 8, DedupSource: DedupMessageID, Secret: webhook.NewSecret(), CreatedAt: now, UpdatedAt: now}
-	if in.Endpoint == nil || in.Topic == nil || in.Name == nil {
-		return Subscription{}, &InvalidError{"name, topic and endpoint are required"}
+	if in.Topic == nil || in.Name == nil {
+		return Subscription{}, &InvalidError{"name and topic are required"}
 	}
 	if err := sv.apply(&s, in); err != nil {
 		return Subscription{}, err

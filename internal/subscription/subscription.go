@@ -25,11 +25,18 @@ const (
 	DedupNone      = "none"
 )
 
-// Subscription is one push subscription.
+// Delivery modes.
+const (
+	ModePush = "push" // the gateway POSTs each message to Endpoint
+	ModePull = "pull" // the consumer receives messages over HTTP; no endpoint
+)
+
+// Subscription is one push or pull subscription.
 type Subscription struct {
 	ID           string        `json:"id"`
 	Tenant       string        `json:"tenant"`
 	Name         string        `json:"name"`
+	Mode         string        `json:"mode"` // ModePush (also when empty: stored before modes) or ModePull
 	Topic        string        `json:"topic"`
 	TagFilter    string        `json:"tagFilter"`
 	Endpoint     string        `json:"endpoint"`
@@ -47,6 +54,10 @@ type Subscription struct {
 	CreatedAt    time.Time     `json:"createdAt"`
 	UpdatedAt    time.Time     `json:"updatedAt"`
 }
+
+// Pull reports whether the consumer pulls (ModePull): push delivery must
+// never deliver such a subscription.
+func (s Subscription) Pull() bool { return s.Mode == ModePull }
 
 // Group is the subscription's RocketMQ consumer group; its retry topic is
 // %RETRY%<group> and its dead-letter queue %DLQ%<group>.

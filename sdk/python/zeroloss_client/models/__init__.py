@@ -1,5 +1,6 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .ack_request import AckRequest
 from .batch_message import BatchMessage
 from .begin_transaction_request import BeginTransactionRequest
 from .check_request import CheckRequest
@@ -12,9 +13,11 @@ from .dead_letter_list import DeadLetterList
 from .dedup_key import DedupKey
 from .dedup_key_source import DedupKeySource
 from .encoding import Encoding
+from .extend_request import ExtendRequest
 from .field_error import FieldError
 from .health import Health
 from .health_status import HealthStatus
+from .nack_request import NackRequest
 from .problem import Problem
 from .producer import Producer
 from .producer_input import ProducerInput
@@ -27,10 +30,17 @@ from .publish_message_request import PublishMessageRequest
 from .published_batch import PublishedBatch
 from .published_batch_item import PublishedBatchItem
 from .published_message import PublishedMessage
+from .receipt_result import ReceiptResult
+from .receipt_results import ReceiptResults
+from .receive_request import ReceiveRequest
+from .received_message import ReceivedMessage
+from .received_message_properties import ReceivedMessageProperties
+from .received_messages import ReceivedMessages
 from .redrive_request import RedriveRequest
 from .subscription import Subscription
 from .subscription_input import SubscriptionInput
 from .subscription_list import SubscriptionList
+from .subscription_mode import SubscriptionMode
 from .subscription_patch import SubscriptionPatch
 from .subscription_state import SubscriptionState
 from .subscription_with_secret import SubscriptionWithSecret
@@ -40,6 +50,7 @@ from .transaction_list import TransactionList
 from .transaction_state import TransactionState
 
 __all__ = (
+    "AckRequest",
     "BatchMessage",
     "BeginTransactionRequest",
     "CheckRequest",
@@ -52,9 +63,11 @@ __all__ = (
     "DedupKey",
     "DedupKeySource",
     "Encoding",
+    "ExtendRequest",
     "FieldError",
     "Health",
     "HealthStatus",
+    "NackRequest",
     "Problem",
     "Producer",
     "ProducerInput",
@@ -67,10 +80,17 @@ __all__ = (
     "PublishedBatch",
     "PublishedBatchItem",
     "PublishedMessage",
+    "ReceiptResult",
+    "ReceiptResults",
+    "ReceiveRequest",
+    "ReceivedMessage",
+    "ReceivedMessageProperties",
+    "ReceivedMessages",
     "RedriveRequest",
     "Subscription",
     "SubscriptionInput",
     "SubscriptionList",
+    "SubscriptionMode",
     "SubscriptionPatch",
     "SubscriptionState",
     "SubscriptionWithSecret",

@@ -37,6 +37,12 @@ class Problem:
     | `transaction-not-found` | 404 | no such transaction for this tenant |
     | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail`
     says which |
+    | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack,
+    extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+    | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+    | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this
+    subscription |
+    | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
     | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
     | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
     | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.subscription_mode import SubscriptionMode
 from ..models.subscription_state import SubscriptionState
 from ..types import UNSET, Unset
 
@@ -23,9 +24,10 @@ class Subscription:
     Attributes:
         id (str):  Example: sub_01JD2X3Y4Z5A6B7C8D9E0F1G2H.
         name (str):
+        mode (SubscriptionMode): `push`: the gateway POSTs each message to `endpoint`. `pull`: the consumer receives
+            messages over HTTP (`…/messages/receive`) and acknowledges them; no endpoint.
         topic (str):
         tag_filter (str):
-        endpoint (str):
         timeout_ms (int):
         max_attempts (int):
         concurrency (int):
@@ -34,14 +36,15 @@ class Subscription:
         state (SubscriptionState):
         created_at (datetime.datetime):
         updated_at (datetime.datetime):
+        endpoint (str | Unset): The delivery URL (push subscriptions only).
         paused_reason (str | Unset): Why it is paused (`api`, or `endpoint answered 410 Gone`).
     """
 
     id: str
     name: str
+    mode: SubscriptionMode
     topic: str
     tag_filter: str
-    endpoint: str
     timeout_ms: int
     max_attempts: int
     concurrency: int
@@ -50,6 +53,7 @@ class Subscription:
     state: SubscriptionState
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    endpoint: str | Unset = UNSET
     paused_reason: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -58,11 +62,11 @@ class Subscription:
 
         name = self.name
 
+        mode = self.mode.value
+
         topic = self.topic
 
         tag_filter = self.tag_filter
-
-        endpoint = self.endpoint
 
         timeout_ms = self.timeout_ms
 
@@ -80,6 +84,8 @@ class Subscription:
 
         updated_at = self.updated_at.isoformat()
 
+        endpoint = self.endpoint
+
         paused_reason = self.paused_reason
 
         field_dict: dict[str, Any] = {}
@@ -88,9 +94,9 @@ class Subscription:
             {
                 "id": id,
                 "name": name,
+                "mode": mode,
                 "topic": topic,
                 "tagFilter": tag_filter,
-                "endpoint": endpoint,
                 "timeoutMs": timeout_ms,
                 "maxAttempts": max_attempts,
                 "concurrency": concurrency,
@@ -101,6 +107,8 @@ class Subscription:
                 "updatedAt": updated_at,
             }
         )
+        if endpoint is not UNSET:
+            field_dict["endpoint"] = endpoint
         if paused_reason is not UNSET:
             field_dict["pausedReason"] = paused_reason
 
@@ -115,11 +123,11 @@ class Subscription:
 
         name = d.pop("name")
 
+        mode = SubscriptionMode(d.pop("mode"))
+
         topic = d.pop("topic")
 
         tag_filter = d.pop("tagFilter")
-
-        endpoint = d.pop("endpoint")
 
         timeout_ms = d.pop("timeoutMs")
 
@@ -137,14 +145,16 @@ class Subscription:
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updatedAt"))
 
+        endpoint = d.pop("endpoint", UNSET)
+
         paused_reason = d.pop("pausedReason", UNSET)
 
         subscription = cls(
             id=id,
             name=name,
+            mode=mode,
             topic=topic,
             tag_filter=tag_filter,
-            endpoint=endpoint,
             timeout_ms=timeout_ms,
             max_attempts=max_attempts,
             concurrency=concurrency,
@@ -153,6 +163,7 @@ class Subscription:
             state=state,
             created_at=created_at,
             updated_at=updated_at,
+            endpoint=endpoint,
             paused_reason=paused_reason,
         )
 

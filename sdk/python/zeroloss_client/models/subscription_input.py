@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 
+from ..models.subscription_mode import SubscriptionMode
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -28,7 +29,11 @@ class SubscriptionInput:
             any case, …). A topic that does not exist on the cluster is 404
             `topic-not-found`.
              Example: orders.
-        endpoint (str): An absolute `http` or `https` URL the gateway POSTs to: a host name,
+        mode (SubscriptionMode | Unset): `push`: the gateway POSTs each message to `endpoint`. `pull`: the consumer
+            receives messages over HTTP (`…/messages/receive`) and acknowledges them; no endpoint.
+        tag_filter (str | Unset): RocketMQ tag expression: `*` (default, every tag) or tags (see `Tag`) joined by `||`,
+            with optional spaces around `||`. Example: created || paid.
+        endpoint (str | Unset): An absolute `http` or `https` URL the gateway POSTs to: a host name,
             an IPv4 address or a bracketed IPv6 address, an optional port, a
             path and a query of at most 240 characters or `%` escapes each
             (RFC 3986 characters, `%` only as an escape); no user info, no
@@ -38,11 +43,10 @@ class SubscriptionInput:
             `invalid-webhook-url` unless the gateway's `allowPrivateWebhooks`
             setting allows them.
              Example: https://hooks.example.com/zeroloss.
-        tag_filter (str | Unset): RocketMQ tag expression: `*` (default, every tag) or tags (see `Tag`) joined by `||`,
-            with optional spaces around `||`. Example: created || paid.
         timeout_ms (int | Unset):  Default: 10000.
-        max_attempts (int | Unset): Deliveries before the message goes to the dead-letter queue. Retries wait on
-            RocketMQ's delay levels. Default: 5.
+        max_attempts (int | Unset): Deliveries before the message goes to the dead-letter queue. Push retries wait on
+            RocketMQ's delay levels; a pull message received this many times without an ack goes to the dead-letter queue
+            instead of a further receive. Default: 5.
         concurrency (int | Unset): Deliveries in flight per replica (unordered subscriptions). Default: 8.
         ordered (bool | Unset): Deliver each queue in order; a message being retried blocks its queue only. Default:
             False.
@@ -51,8 +55,9 @@ class SubscriptionInput:
 
     name: str
     topic: str
-    endpoint: str
+    mode: SubscriptionMode | Unset = UNSET
     tag_filter: str | Unset = UNSET
+    endpoint: str | Unset = UNSET
     timeout_ms: int | Unset = 10000
     max_attempts: int | Unset = 5
     concurrency: int | Unset = 8
@@ -64,9 +69,13 @@ class SubscriptionInput:
 
         topic = self.topic
 
-        endpoint = self.endpoint
+        mode: str | Unset = UNSET
+        if not isinstance(self.mode, Unset):
+            mode = self.mode.value
 
         tag_filter = self.tag_filter
+
+        endpoint = self.endpoint
 
         timeout_ms = self.timeout_ms
 
@@ -86,11 +95,14 @@ class SubscriptionInput:
             {
                 "name": name,
                 "topic": topic,
-                "endpoint": endpoint,
             }
         )
+        if mode is not UNSET:
+            field_dict["mode"] = mode
         if tag_filter is not UNSET:
             field_dict["tagFilter"] = tag_filter
+        if endpoint is not UNSET:
+            field_dict["endpoint"] = endpoint
         if timeout_ms is not UNSET:
             field_dict["timeoutMs"] = timeout_ms
         if max_attempts is not UNSET:
@@ -113,9 +125,16 @@ class SubscriptionInput:
 
         topic = d.pop("topic")
 
-        endpoint = d.pop("endpoint")
+        _mode = d.pop("mode", UNSET)
+        mode: SubscriptionMode | Unset
+        if isinstance(_mode, Unset):
+            mode = UNSET
+        else:
+            mode = SubscriptionMode(_mode)
 
         tag_filter = d.pop("tagFilter", UNSET)
+
+        endpoint = d.pop("endpoint", UNSET)
 
         timeout_ms = d.pop("timeoutMs", UNSET)
 
@@ -135,8 +154,9 @@ class SubscriptionInput:
         subscription_input = cls(
             name=name,
             topic=topic,
-            endpoint=endpoint,
+            mode=mode,
             tag_filter=tag_filter,
+            endpoint=endpoint,
             timeout_ms=timeout_ms,
             max_attempts=max_attempts,
             concurrency=concurrency,

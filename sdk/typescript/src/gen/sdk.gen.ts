@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { BeginTransactionData, BeginTransactionErrors, BeginTransactionResponses, CommitTransactionData, CommitTransactionErrors, CommitTransactionResponses, CreateProducerData, CreateProducerErrors, CreateProducerResponses, CreateSubscriptionData, CreateSubscriptionErrors, CreateSubscriptionResponses, DeleteProducerData, DeleteProducerErrors, DeleteProducerResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, GetHealthData, GetHealthResponses, GetMetricsData, GetMetricsResponses, GetOpenApiData, GetOpenApiResponses, GetProducerData, GetProducerErrors, GetProducerResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSubscriptionData, GetSubscriptionErrors, GetSubscriptionResponses, GetTransactionData, GetTransactionErrors, GetTransactionResponses, ListDeadLettersData, ListDeadLettersErrors, ListDeadLettersResponses, ListProducersData, ListProducersErrors, ListProducersResponses, ListSubscriptionsData, ListSubscriptionsErrors, ListSubscriptionsResponses, ListTransactionsData, ListTransactionsErrors, ListTransactionsResponses, PauseSubscriptionData, PauseSubscriptionErrors, PauseSubscriptionResponses, PublishBatchData, PublishBatchErrors, PublishBatchResponses, PublishMessageData, PublishMessageErrors, PublishMessageResponses, PurgeDeadLettersData, PurgeDeadLettersErrors, PurgeDeadLettersResponses, RedriveDeadLettersData, RedriveDeadLettersErrors, RedriveDeadLettersResponses, ResumeSubscriptionData, ResumeSubscriptionErrors, ResumeSubscriptionResponses, RollbackTransactionData, RollbackTransactionErrors, RollbackTransactionResponses, RotateProducerSecretData, RotateProducerSecretErrors, RotateProducerSecretResponses, RotateSubscriptionSecretData, RotateSubscriptionSecretErrors, RotateSubscriptionSecretResponses, UpdateProducerData, UpdateProducerErrors, UpdateProducerResponses, UpdateSubscriptionData, UpdateSubscriptionErrors, UpdateSubscriptionResponses } from './types.gen.js';
+import type { AckMessagesData, AckMessagesErrors, AckMessagesResponses, BeginTransactionData, BeginTransactionErrors, BeginTransactionResponses, CommitTransactionData, CommitTransactionErrors, CommitTransactionResponses, CreateProducerData, CreateProducerErrors, CreateProducerResponses, CreateSubscriptionData, CreateSubscriptionErrors, CreateSubscriptionResponses, DeleteProducerData, DeleteProducerErrors, DeleteProducerResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, ExtendMessagesData, ExtendMessagesErrors, ExtendMessagesResponses, GetHealthData, GetHealthResponses, GetMetricsData, GetMetricsResponses, GetOpenApiData, GetOpenApiResponses, GetProducerData, GetProducerErrors, GetProducerResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSubscriptionData, GetSubscriptionErrors, GetSubscriptionResponses, GetTransactionData, GetTransactionErrors, GetTransactionResponses, ListDeadLettersData, ListDeadLettersErrors, ListDeadLettersResponses, ListProducersData, ListProducersErrors, ListProducersResponses, ListSubscriptionsData, ListSubscriptionsErrors, ListSubscriptionsResponses, ListTransactionsData, ListTransactionsErrors, ListTransactionsResponses, NackMessagesData, NackMessagesErrors, NackMessagesResponses, PauseSubscriptionData, PauseSubscriptionErrors, PauseSubscriptionResponses, PublishBatchData, PublishBatchErrors, PublishBatchResponses, PublishMessageData, PublishMessageErrors, PublishMessageResponses, PurgeDeadLettersData, PurgeDeadLettersErrors, PurgeDeadLettersResponses, ReceiveMessagesData, ReceiveMessagesErrors, ReceiveMessagesResponses, RedriveDeadLettersData, RedriveDeadLettersErrors, RedriveDeadLettersResponses, ResumeSubscriptionData, ResumeSubscriptionErrors, ResumeSubscriptionResponses, RollbackTransactionData, RollbackTransactionErrors, RollbackTransactionResponses, RotateProducerSecretData, RotateProducerSecretErrors, RotateProducerSecretResponses, RotateSubscriptionSecretData, RotateSubscriptionSecretErrors, RotateSubscriptionSecretResponses, UpdateProducerData, UpdateProducerErrors, UpdateProducerResponses, UpdateSubscriptionData, UpdateSubscriptionErrors, UpdateSubscriptionResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -245,12 +245,19 @@ export const listSubscriptions = <ThrowOnError extends boolean = false>(options?
 });
 
 /**
- * Create a push subscription
+ * Create a push or pull subscription
  *
- * Every gateway replica consumes the topic in the subscription's own
- * RocketMQ consumer group (clustering mode) and POSTs each message to
+ * A push subscription (`mode` `push`, the default): every gateway
+ * replica consumes the topic in the subscription's own RocketMQ
+ * consumer group (clustering mode) and POSTs each message to
  * `endpoint`; the consumer offset advances only on a 2xx. The signing
  * secret is returned only here and on rotation.
+ *
+ * A pull subscription (`mode` `pull`, no `endpoint`): nothing is
+ * POSTed; the consumer asks for messages with
+ * `POST /v1/subscriptions/{id}/messages/receive` and settles each with
+ * `…/ack`, `…/nack` or `…/extend`, on any replica. A push subscription
+ * without `endpoint`, or a pull one with it, is 400 `validation`.
  *
  * Besides what the schema says, the gateway refuses an `endpoint`
  * that points at a non-public address (400 `invalid-webhook-url`, see
@@ -291,7 +298,8 @@ export const getSubscription = <ThrowOnError extends boolean = false>(options: O
  *
  * Changes the fields sent; the others keep their value. An `endpoint`
  * pointing at a non-public address is 400 `invalid-webhook-url` (see
- * `WebhookURL`); an unknown id is 404 `subscription-not-found`.
+ * `WebhookURL`), an `endpoint` for a pull subscription 400
+ * `validation`; an unknown id is 404 `subscription-not-found`.
  *
  */
 export const updateSubscription = <ThrowOnError extends boolean = false>(options: Options<UpdateSubscriptionData, ThrowOnError>) => (options.client ?? client).patch<UpdateSubscriptionResponses, UpdateSubscriptionErrors, ThrowOnError>({
@@ -342,6 +350,11 @@ export const listDeadLetters = <ThrowOnError extends boolean = false>(options: O
 
 /**
  * Deliver dead letters again (through dedup)
+ *
+ * Push subscriptions only for now: a pull subscription answers 409
+ * `subscription-state-conflict` (list its dead letters, publish them
+ * again, then purge).
+ *
  */
 export const redriveDeadLetters = <ThrowOnError extends boolean = false>(options: Options<RedriveDeadLettersData, ThrowOnError>) => (options.client ?? client).post<RedriveDeadLettersResponses, RedriveDeadLettersErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -360,6 +373,98 @@ export const purgeDeadLetters = <ThrowOnError extends boolean = false>(options: 
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/v1/subscriptions/{id}/dead-letters/purge',
     ...options
+});
+
+/**
+ * Receive messages of a pull subscription (long poll)
+ *
+ * Answers up to `maxMessages` messages as soon as any is there, or an
+ * empty list after `waitSeconds`. Each message stays invisible to
+ * other receives until `invisibleUntil`; settle it before then with
+ * its `receiptHandle` on any replica: `…/ack` when processed, `…/nack`
+ * to have it back after a delay, `…/extend` to keep it longer. A
+ * message not acked in time is received again, with `attempt` + 1;
+ * one received `maxAttempts` times and not acked goes to the
+ * dead-letter queue (`…/dead-letters`) instead of a further receive.
+ *
+ * Delivery is at least once: a message acked once is not handed out
+ * again (within the gateway's dedup window, by the subscription's
+ * `dedupKey`), but one whose invisibility ran out before its ack may
+ * already be with another receiver. Be idempotent by `messageId` (or
+ * `dedupId`).
+ *
+ * A push subscription, or a paused one, is 409
+ * `subscription-state-conflict`. Each replica holds a bounded number
+ * of receives at once; above it 429 `too-many-receives` with
+ * `Retry-After`.
+ *
+ */
+export const receiveMessages = <ThrowOnError extends boolean = false>(options: Options<ReceiveMessagesData, ThrowOnError>) => (options.client ?? client).post<ReceiveMessagesResponses, ReceiveMessagesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/subscriptions/{id}/messages/receive',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Acknowledge received messages (they are not delivered again)
+ *
+ * One result per receipt handle, in request order. A handle whose
+ * invisibility ran out is `receipt-handle-expired`: the message may
+ * be received again (the ack is still recorded for dedup, so a
+ * redelivery after it is dropped unless `dedupKey` is `none`). A
+ * handle that is not one of this subscription's, or one an extend or
+ * a nack replaced, is `receipt-handle-invalid`.
+ *
+ */
+export const ackMessages = <ThrowOnError extends boolean = false>(options: Options<AckMessagesData, ThrowOnError>) => (options.client ?? client).post<AckMessagesResponses, AckMessagesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/subscriptions/{id}/messages/ack',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Give received messages back, to be received again after a delay
+ *
+ * Each message becomes receivable again `delaySeconds` after this
+ * call (plus a few seconds of the broker's redelivery scan), with
+ * `attempt` + 1. The handles are dead afterwards. Results as for
+ * `…/ack`.
+ *
+ */
+export const nackMessages = <ThrowOnError extends boolean = false>(options: Options<NackMessagesData, ThrowOnError>) => (options.client ?? client).post<NackMessagesResponses, NackMessagesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/subscriptions/{id}/messages/nack',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Keep received messages invisible longer
+ *
+ * Each message stays invisible `invisibleSeconds` from now. The
+ * result carries a new `receiptHandle` (and `invisibleUntil`): use it
+ * from now on, the old one is dead. Results as for `…/ack`.
+ *
+ */
+export const extendMessages = <ThrowOnError extends boolean = false>(options: Options<ExtendMessagesData, ThrowOnError>) => (options.client ?? client).post<ExtendMessagesResponses, ExtendMessagesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/subscriptions/{id}/messages/extend',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**

@@ -33,21 +33,23 @@ export type WebhookUrl = string;
 export type TagFilter = string;
 
 export type SubscriptionInput = {
+    mode?: SubscriptionMode;
     name: string;
     topic: TopicName;
     tagFilter?: TagFilter;
     /**
      * Receives each message (POST, CloudEvents binary mode, Standard
-     * Webhooks signature). An absolute http or https URL (see
+     * Webhooks signature). Required for a push subscription, refused
+     * for a pull one. An absolute http or https URL (see
      * `WebhookURL`); loopback, private, link-local and other
      * non-public addresses are refused with 400 `invalid-webhook-url`
      * unless the gateway allows them.
      *
      */
-    endpoint: WebhookUrl;
+    endpoint?: WebhookUrl;
     timeoutMs?: number;
     /**
-     * Deliveries before the message goes to the dead-letter queue. Retries wait on RocketMQ's delay levels.
+     * Deliveries before the message goes to the dead-letter queue. Push retries wait on RocketMQ's delay levels; a pull message received this many times without an ack goes to the dead-letter queue instead of a further receive.
      */
     maxAttempts?: number;
     /**
@@ -60,6 +62,11 @@ export type SubscriptionInput = {
     ordered?: boolean;
     dedupKey?: DedupKey;
 };
+
+/**
+ * `push`: the gateway POSTs each message to `endpoint`. `pull`: the consumer receives messages over HTTP (`…/messages/receive`) and acknowledges them; no endpoint.
+ */
+export type SubscriptionMode = 'push' | 'pull';
 
 /**
  * What identifies "the same event" for duplicate suppression.
@@ -86,9 +93,13 @@ export type SubscriptionPatch = {
 export type Subscription = {
     id: string;
     name: string;
+    mode: SubscriptionMode;
     topic: string;
     tagFilter: string;
-    endpoint: string;
+    /**
+     * The delivery URL (push subscriptions only).
+     */
+    endpoint?: string;
     timeoutMs: number;
     maxAttempts: number;
     concurrency: number;
@@ -138,6 +149,112 @@ export type RedriveRequest = {
 
 export type DeadLetterCount = {
     count: number;
+};
+
+export type ReceiveRequest = {
+    /**
+     * Most messages to answer.
+     */
+    maxMessages?: number;
+    /**
+     * How long to wait for a first message when none is there (long poll); 0 answers at once.
+     */
+    waitSeconds?: number;
+    /**
+     * How long the received messages stay invisible to other receives unless settled.
+     */
+    invisibleSeconds?: number;
+};
+
+export type ReceivedMessages = {
+    messages: Array<ReceivedMessage>;
+};
+
+export type ReceivedMessage = {
+    /**
+     * The message's id (RocketMQ UNIQ_KEY); the same for every delivery of the message.
+     */
+    messageId: string;
+    /**
+     * What duplicate suppression keys on (the subscription's `dedupKey`); absent with source `none`.
+     */
+    dedupId?: string;
+    topic: string;
+    /**
+     * The body as sent, as text when it is valid UTF-8 (`utf8`), else base64 (`base64`).
+     */
+    body: string;
+    encoding: Encoding;
+    tag?: string;
+    keys?: Array<string>;
+    /**
+     * The user's properties (none of RocketMQ's or the gateway's own).
+     */
+    properties?: {
+        [key: string]: string;
+    };
+    /**
+     * How many times this message has been received, this time included.
+     */
+    attempt: number;
+    /**
+     * When the producer sent it.
+     */
+    bornAt?: string;
+    /**
+     * Settles this delivery (`…/ack`, `…/nack`, `…/extend`) on any replica until `invisibleUntil`.
+     */
+    receiptHandle: string;
+    /**
+     * Until when no other receive gets this message; not acked by then, it is received again.
+     */
+    invisibleUntil: string;
+};
+
+export type ReceiptHandles = Array<string>;
+
+export type AckRequest = {
+    receiptHandles: ReceiptHandles;
+};
+
+export type NackRequest = {
+    receiptHandles: ReceiptHandles;
+    /**
+     * Receivable again this long after the nack.
+     */
+    delaySeconds?: number;
+};
+
+export type ExtendRequest = {
+    receiptHandles: ReceiptHandles;
+    /**
+     * Invisible this long from now.
+     */
+    invisibleSeconds: number;
+};
+
+export type ReceiptResults = {
+    /**
+     * One per receipt handle sent, in the same order.
+     */
+    results: Array<ReceiptResult>;
+};
+
+export type ReceiptResult = {
+    /**
+     * The handle as sent.
+     */
+    receiptHandle: string;
+    ok: boolean;
+    /**
+     * The handle that replaces it (extend).
+     */
+    newReceiptHandle?: string;
+    /**
+     * Until when the message is invisible now (extend, nack).
+     */
+    invisibleUntil?: string;
+    problem?: Problem;
 };
 
 export type ProducerInput = {
@@ -393,6 +510,10 @@ export type Health = {
  * | `subscription-not-found` | 404 | no such subscription for this tenant |
  * | `transaction-not-found` | 404 | no such transaction for this tenant |
  * | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
+ * | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+ * | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
+ * | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
+ * | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
  * | `idempotency-key-in-use` | 409 | a request with this Idempotency-Key is still running; retry after `Retry-After` |
  * | `payload-too-large` | 413 | the HTTP body or a decoded message body is over the limit |
  * | `properties-too-large` | 413 | the message's encoded properties (tag, keys, sharding key, properties, trace context) exceed RocketMQ's 32,767-byte limit less the gateway's reserve (31,743 bytes for the request); nothing was sent |
@@ -1448,6 +1569,10 @@ export type RedriveDeadLettersErrors = {
      */
     404: Problem;
     /**
+     * The operation does not apply to this subscription's mode or state (`subscription-state-conflict`).
+     */
+    409: Problem;
+    /**
      * The Idempotency-Key was used with another payload (`idempotency-key-mismatch`).
      */
     422: Problem;
@@ -1506,6 +1631,202 @@ export type PurgeDeadLettersResponses = {
 };
 
 export type PurgeDeadLettersResponse = PurgeDeadLettersResponses[keyof PurgeDeadLettersResponses];
+
+export type ReceiveMessagesData = {
+    body?: ReceiveRequest;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/v1/subscriptions/{id}/messages/receive';
+};
+
+export type ReceiveMessagesErrors = {
+    /**
+     * The request breaks the contract (`validation`, `invalid-json`, `invalid-topic`) or names a webhook URL the gateway may not call (`invalid-webhook-url`).
+     */
+    400: Problem;
+    /**
+     * No valid API key (`unauthorized`).
+     */
+    401: Problem;
+    /**
+     * The API key lacks the scope (`forbidden`).
+     */
+    403: Problem;
+    /**
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
+     */
+    404: Problem;
+    /**
+     * The operation does not apply to this subscription's mode or state (`subscription-state-conflict`).
+     */
+    409: Problem;
+    /**
+     * The replica holds as many receives as it may (`too-many-receives`).
+     */
+    429: Problem;
+    /**
+     * Not confirmed by the broker (`send-unconfirmed`), Redis down (`dependency-unavailable`) or not ready (`not-ready`).
+     */
+    503: Problem;
+    /**
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
+     */
+    default: Problem;
+};
+
+export type ReceiveMessagesError = ReceiveMessagesErrors[keyof ReceiveMessagesErrors];
+
+export type ReceiveMessagesResponses = {
+    /**
+     * The messages received (possibly none).
+     */
+    200: ReceivedMessages;
+};
+
+export type ReceiveMessagesResponse = ReceiveMessagesResponses[keyof ReceiveMessagesResponses];
+
+export type AckMessagesData = {
+    body: AckRequest;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/v1/subscriptions/{id}/messages/ack';
+};
+
+export type AckMessagesErrors = {
+    /**
+     * The request breaks the contract (`validation`, `invalid-json`, `invalid-topic`) or names a webhook URL the gateway may not call (`invalid-webhook-url`).
+     */
+    400: Problem;
+    /**
+     * No valid API key (`unauthorized`).
+     */
+    401: Problem;
+    /**
+     * The API key lacks the scope (`forbidden`).
+     */
+    403: Problem;
+    /**
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
+     */
+    404: Problem;
+    /**
+     * The operation does not apply to this subscription's mode or state (`subscription-state-conflict`).
+     */
+    409: Problem;
+    /**
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
+     */
+    default: Problem;
+};
+
+export type AckMessagesError = AckMessagesErrors[keyof AckMessagesErrors];
+
+export type AckMessagesResponses = {
+    /**
+     * One result per handle.
+     */
+    200: ReceiptResults;
+};
+
+export type AckMessagesResponse = AckMessagesResponses[keyof AckMessagesResponses];
+
+export type NackMessagesData = {
+    body: NackRequest;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/v1/subscriptions/{id}/messages/nack';
+};
+
+export type NackMessagesErrors = {
+    /**
+     * The request breaks the contract (`validation`, `invalid-json`, `invalid-topic`) or names a webhook URL the gateway may not call (`invalid-webhook-url`).
+     */
+    400: Problem;
+    /**
+     * No valid API key (`unauthorized`).
+     */
+    401: Problem;
+    /**
+     * The API key lacks the scope (`forbidden`).
+     */
+    403: Problem;
+    /**
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
+     */
+    404: Problem;
+    /**
+     * The operation does not apply to this subscription's mode or state (`subscription-state-conflict`).
+     */
+    409: Problem;
+    /**
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
+     */
+    default: Problem;
+};
+
+export type NackMessagesError = NackMessagesErrors[keyof NackMessagesErrors];
+
+export type NackMessagesResponses = {
+    /**
+     * One result per handle.
+     */
+    200: ReceiptResults;
+};
+
+export type NackMessagesResponse = NackMessagesResponses[keyof NackMessagesResponses];
+
+export type ExtendMessagesData = {
+    body: ExtendRequest;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/v1/subscriptions/{id}/messages/extend';
+};
+
+export type ExtendMessagesErrors = {
+    /**
+     * The request breaks the contract (`validation`, `invalid-json`, `invalid-topic`) or names a webhook URL the gateway may not call (`invalid-webhook-url`).
+     */
+    400: Problem;
+    /**
+     * No valid API key (`unauthorized`).
+     */
+    401: Problem;
+    /**
+     * The API key lacks the scope (`forbidden`).
+     */
+    403: Problem;
+    /**
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
+     */
+    404: Problem;
+    /**
+     * The operation does not apply to this subscription's mode or state (`subscription-state-conflict`).
+     */
+    409: Problem;
+    /**
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
+     */
+    default: Problem;
+};
+
+export type ExtendMessagesError = ExtendMessagesErrors[keyof ExtendMessagesErrors];
+
+export type ExtendMessagesResponses = {
+    /**
+     * One result per handle.
+     */
+    200: ReceiptResults;
+};
+
+export type ExtendMessagesResponse = ExtendMessagesResponses[keyof ExtendMessagesResponses];
 
 export type GetHealthData = {
     body?: never;

@@ -82,12 +82,19 @@ def sync_detailed(
     body: SubscriptionInput,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | SubscriptionWithSecret]:
-    """Create a push subscription
+    """Create a push or pull subscription
 
-     Every gateway replica consumes the topic in the subscription's own
-    RocketMQ consumer group (clustering mode) and POSTs each message to
+     A push subscription (`mode` `push`, the default): every gateway
+    replica consumes the topic in the subscription's own RocketMQ
+    consumer group (clustering mode) and POSTs each message to
     `endpoint`; the consumer offset advances only on a 2xx. The signing
     secret is returned only here and on rotation.
+
+    A pull subscription (`mode` `pull`, no `endpoint`): nothing is
+    POSTed; the consumer asks for messages with
+    `POST /v1/subscriptions/{id}/messages/receive` and settles each with
+    `…/ack`, `…/nack` or `…/extend`, on any replica. A push subscription
+    without `endpoint`, or a pull one with it, is 400 `validation`.
 
     Besides what the schema says, the gateway refuses an `endpoint`
     that points at a non-public address (400 `invalid-webhook-url`, see
@@ -125,12 +132,19 @@ def sync(
     body: SubscriptionInput,
     idempotency_key: str | Unset = UNSET,
 ) -> Problem | SubscriptionWithSecret | None:
-    """Create a push subscription
+    """Create a push or pull subscription
 
-     Every gateway replica consumes the topic in the subscription's own
-    RocketMQ consumer group (clustering mode) and POSTs each message to
+     A push subscription (`mode` `push`, the default): every gateway
+    replica consumes the topic in the subscription's own RocketMQ
+    consumer group (clustering mode) and POSTs each message to
     `endpoint`; the consumer offset advances only on a 2xx. The signing
     secret is returned only here and on rotation.
+
+    A pull subscription (`mode` `pull`, no `endpoint`): nothing is
+    POSTed; the consumer asks for messages with
+    `POST /v1/subscriptions/{id}/messages/receive` and settles each with
+    `…/ack`, `…/nack` or `…/extend`, on any replica. A push subscription
+    without `endpoint`, or a pull one with it, is 400 `validation`.
 
     Besides what the schema says, the gateway refuses an `endpoint`
     that points at a non-public address (400 `invalid-webhook-url`, see
@@ -163,12 +177,19 @@ async def asyncio_detailed(
     body: SubscriptionInput,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | SubscriptionWithSecret]:
-    """Create a push subscription
+    """Create a push or pull subscription
 
-     Every gateway replica consumes the topic in the subscription's own
-    RocketMQ consumer group (clustering mode) and POSTs each message to
+     A push subscription (`mode` `push`, the default): every gateway
+    replica consumes the topic in the subscription's own RocketMQ
+    consumer group (clustering mode) and POSTs each message to
     `endpoint`; the consumer offset advances only on a 2xx. The signing
     secret is returned only here and on rotation.
+
+    A pull subscription (`mode` `pull`, no `endpoint`): nothing is
+    POSTed; the consumer asks for messages with
+    `POST /v1/subscriptions/{id}/messages/receive` and settles each with
+    `…/ack`, `…/nack` or `…/extend`, on any replica. A push subscription
+    without `endpoint`, or a pull one with it, is 400 `validation`.
 
     Besides what the schema says, the gateway refuses an `endpoint`
     that points at a non-public address (400 `invalid-webhook-url`, see
@@ -204,12 +225,19 @@ async def asyncio(
     body: SubscriptionInput,
     idempotency_key: str | Unset = UNSET,
 ) -> Problem | SubscriptionWithSecret | None:
-    """Create a push subscription
+    """Create a push or pull subscription
 
-     Every gateway replica consumes the topic in the subscription's own
-    RocketMQ consumer group (clustering mode) and POSTs each message to
+     A push subscription (`mode` `push`, the default): every gateway
+    replica consumes the topic in the subscription's own RocketMQ
+    consumer group (clustering mode) and POSTs each message to
     `endpoint`; the consumer offset advances only on a 2xx. The signing
     secret is returned only here and on rotation.
+
+    A pull subscription (`mode` `pull`, no `endpoint`): nothing is
+    POSTed; the consumer asks for messages with
+    `POST /v1/subscriptions/{id}/messages/receive` and settles each with
+    `…/ack`, `…/nack` or `…/extend`, on any replica. A push subscription
+    without `endpoint`, or a pull one with it, is 400 `validation`.
 
     Besides what the schema says, the gateway refuses an `endpoint`
     that points at a non-public address (400 `invalid-webhook-url`, see

@@ -52,6 +52,11 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
@@ -86,6 +91,10 @@ def sync_detailed(
 ) -> Response[DeadLetterCount | Problem]:
     """Deliver dead letters again (through dedup)
 
+     Push subscriptions only for now: a pull subscription answers 409
+    `subscription-state-conflict` (list its dead letters, publish them
+    again, then purge).
+
     Args:
         id (str):
         body (RedriveRequest | Unset):  Example: {'messageIds':
@@ -119,6 +128,10 @@ def sync(
 ) -> DeadLetterCount | Problem | None:
     """Deliver dead letters again (through dedup)
 
+     Push subscriptions only for now: a pull subscription answers 409
+    `subscription-state-conflict` (list its dead letters, publish them
+    again, then purge).
+
     Args:
         id (str):
         body (RedriveRequest | Unset):  Example: {'messageIds':
@@ -146,6 +159,10 @@ async def asyncio_detailed(
     body: RedriveRequest | Unset = UNSET,
 ) -> Response[DeadLetterCount | Problem]:
     """Deliver dead letters again (through dedup)
+
+     Push subscriptions only for now: a pull subscription answers 409
+    `subscription-state-conflict` (list its dead letters, publish them
+    again, then purge).
 
     Args:
         id (str):
@@ -177,6 +194,10 @@ async def asyncio(
     body: RedriveRequest | Unset = UNSET,
 ) -> DeadLetterCount | Problem | None:
     """Deliver dead letters again (through dedup)
+
+     Push subscriptions only for now: a pull subscription answers 409
+    `subscription-state-conflict` (list its dead letters, publish them
+    again, then purge).
 
     Args:
         id (str):

@@ -82,7 +82,8 @@ def sync_detailed(
 
      Changes the fields sent; the others keep their value. An `endpoint`
     pointing at a non-public address is 400 `invalid-webhook-url` (see
-    `WebhookURL`); an unknown id is 404 `subscription-not-found`.
+    `WebhookURL`), an `endpoint` for a pull subscription 400
+    `validation`; an unknown id is 404 `subscription-not-found`.
 
     Args:
         id (str):
@@ -118,7 +119,8 @@ def sync(
 
      Changes the fields sent; the others keep their value. An `endpoint`
     pointing at a non-public address is 400 `invalid-webhook-url` (see
-    `WebhookURL`); an unknown id is 404 `subscription-not-found`.
+    `WebhookURL`), an `endpoint` for a pull subscription 400
+    `validation`; an unknown id is 404 `subscription-not-found`.
 
     Args:
         id (str):
@@ -149,7 +151,8 @@ async def asyncio_detailed(
 
      Changes the fields sent; the others keep their value. An `endpoint`
     pointing at a non-public address is 400 `invalid-webhook-url` (see
-    `WebhookURL`); an unknown id is 404 `subscription-not-found`.
+    `WebhookURL`), an `endpoint` for a pull subscription 400
+    `validation`; an unknown id is 404 `subscription-not-found`.
 
     Args:
         id (str):
@@ -183,7 +186,8 @@ async def asyncio(
 
      Changes the fields sent; the others keep their value. An `endpoint`
     pointing at a non-public address is 400 `invalid-webhook-url` (see
-    `WebhookURL`); an unknown id is 404 `subscription-not-found`.
+    `WebhookURL`), an `endpoint` for a pull subscription 400
+    `validation`; an unknown id is 404 `subscription-not-found`.
 
     Args:
         id (str):
