@@ -112,6 +112,7 @@ type TxProducer struct {
 	cfg    TxConfig
 	p      rocketmq.Producer
 	rm     *remoting
+	mux    *muxConns
 	topics *topicGuard
 	links  *checkLinks
 	check  Checker
@@ -157,7 +158,7 @@ func NewTxProducer(cfg TxConfig, check Checker) (*TxProducer, error) {
 		return nil, fmt.Errorf("broker: new transactional producer: %w", err)
 	}
 	rm := &remoting{timeout: 3 * time.Second}
-	tp := &TxProducer{lifecycle: lifecycle{client: p, what: "transactional producer"}, cfg: cfg, p: p, rm: rm,
+	tp := &TxProducer{lifecycle: lifecycle{client: p, what: "transactional producer"}, cfg: cfg, p: p, rm: rm, mux: &muxConns{},
 		topics: &topicGuard{rm: rm, nameServers: cfg.NameServers, known: cfg.Known},
 		check:  check, sem: make(chan struct{}, cfg.MaxConcurrentChecks)}
 	tp.links = newCheckLinks(rm, cfg.NameServers, cfg.Group, cfg.InstanceName+"@checks", tp.onCheck)
@@ -184,6 +185,7 @@ func (p *TxProducer) Shutdown() error {
 		<-p.done
 	}
 	p.checks.Wait()
+	p.mux.close()
 	return p.lifecycle.Shutdown()
 }
 
@@ -324,9 +326,24 @@ func (p *TxProducer) SendHalf(ctx context.Context, m Message) (Half, error) {
 // when the group could not be registered with its broker yet.
 var ErrNotRegistered = errors.New("broker: half message stored on a broker the group is not registered with yet")
 
+// ErrEndRefused means the broker's answer (or the absence of any request
+// reaching it) proves that an END_TRANSACTION did not take effect: sending
+// it again cannot make the message consumable twice. An End error that
+// does not wrap it leaves the outcome unknown (no answer): the END may
+// still land.
+var ErrEndRefused = errors.New("broker: end transaction refused")
+
 // End sends END_TRANSACTION for h to the current master of its broker
 // group (found through the name servers, so it follows a failover) and
-// waits for the broker's answer. Any process may call it.
+// waits (within ctx) for the broker's answer. Any process may call it.
+// Concurrent calls share one connection per broker, each request in
+// flight with the others.
+//
+// A broker answering anything but success did not end the transaction
+// (EndTransactionProcessor stores the final message only on the way to a
+// success answer: a slave, a wrong offset or group, a failed store, a
+// request that waited too long in its queue all answer an error code):
+// that, and a request that could not be sent at all, wraps ErrEndRefused.
 func (p *TxProducer) End(ctx context.Context, h Half, d Decision) error {
 	if d == Unknown {
 		return errors.New("broker: cannot end a transaction as unknown")
@@ -350,15 +367,24 @@ func (p *TxProducer) End(ctx context.Context, h Half, d Decision) error {
 		"bname":                h.BrokerName,
 	}
 	addr := p.master(ctx, h)
-	resp, err := p.rm.invoke(ctx, addr, codeEndTransaction, ext, nil)
-	if err != nil {
-		p.masters.Delete(h.BrokerName)
-		return fmt.Errorf("broker: end transaction %s (%s): %w", h.MessageID, d, err)
+	l, err := p.mux.get(ctx, h.BrokerName, addr)
+	if err == nil {
+		var resp *remotingCommand
+		if resp, err = l.call(ctx, codeEndTransaction, ext, nil); err == nil {
+			if resp.Code != respSuccess {
+				return fmt.Errorf("%w: %s (%s): %w", ErrEndRefused, h.MessageID, d, &remoteError{resp.Code, resp.Remark})
+			}
+			return nil
+		}
+		if !errors.Is(err, errNotSent) && ctx.Err() == nil {
+			p.mux.drop(addr, l, err) // the connection failed: a new one next time
+		}
 	}
-	if resp.Code != respSuccess {
-		return fmt.Errorf("broker: end transaction %s (%s): %w", h.MessageID, d, &remoteError{resp.Code, resp.Remark})
+	p.masters.Delete(h.BrokerName)
+	if errors.Is(err, errNotSent) {
+		return fmt.Errorf("%w: %s (%s): %w", ErrEndRefused, h.MessageID, d, err)
 	}
-	return nil
+	return fmt.Errorf("broker: end transaction %s (%s), no answer: %w", h.MessageID, d, err)
 }
 
 // master returns the current master address of h's broker group: cached,
