@@ -112,8 +112,8 @@ func TestEndClaimHeldUntilTheOutcomeIsKnown(t *testing.T) {
 	}
 
 	tests := []struct {
-		name  string
-		fault func() (endFault, func())
+		name     string
+		fault    func() (endFault, func())
 		wantSent int
 	}{
 		{"answer after the caller stopped waiting", func() (endFault, func()) {
