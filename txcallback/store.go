@@ -69,14 +69,15 @@ type Transaction struct {
 // Redis Cluster; the tenant's transaction index is a separate key written
 // after the record it points to.
 type Store struct {
-	rdb redis.UniversalClient
-	ttl time.Duration
+	rdb  redis.UniversalClient
+	ttl  time.Duration
+	pipe *sharedPipeline // the state changes of concurrent transactions
 }
 
 // NewStore returns a store whose transaction records expire ttl after they
 // were created (keep it longer than the broker's whole check window).
 func NewStore(rdb redis.UniversalClient, ttl time.Duration) *Store {
-	return &Store{rdb: rdb, ttl: ttl}
+	return &Store{rdb: rdb, ttl: ttl, pipe: &sharedPipeline{rdb: rdb, maxInFlight: 2, maxBatch: 128}}
 }
 
 func txKey(id string) string            { return "zl:tx:{" + id + "}" }
@@ -145,14 +146,19 @@ func (s *Store) CreateTx(ctx context.Context, tx Transaction, stuck, resolveIn t
 	// matters (the resolver settles what it finds decided).
 	keys := []string{txKey(tx.ID)}
 	args := []any{static, s.ttl.Milliseconds(), stuck.Milliseconds()}
-	var res *redis.Cmd
-	_, err = s.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+	var (
+		res          *redis.Cmd
+		index, sched redis.Cmder
+	)
+	if err := s.pipe.run(ctx, func(pipe redis.Pipeliner) {
 		res = createScript.EvalSha(ctx, pipe, keys, args...)
-		pipe.ZAdd(ctx, txIndexKey(tx.Tenant), redis.Z{Member: tx.ID})
-		scheduleScript.EvalSha(ctx, pipe, []string{pendingKey}, tx.ID, resolveIn.Milliseconds(), "")
-		return nil
-	})
-	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		index = pipe.ZAdd(ctx, txIndexKey(tx.Tenant), redis.Z{Member: tx.ID})
+		sched = scheduleScript.EvalSha(ctx, pipe, []string{pendingKey}, tx.ID, resolveIn.Milliseconds(), "")
+	}); err != nil {
+		return "", "", fmt.Errorf("txcallback: create transaction: %w", err)
+	}
+	err = errors.Join(res.Err(), index.Err(), sched.Err())
+	if err != nil && (redis.HasErrorPrefix(res.Err(), "NOSCRIPT") || redis.HasErrorPrefix(sched.Err(), "NOSCRIPT")) {
 		// A Redis that lost its script cache: load both, once, then
 		// the same round trip again.
 		if lerr := errors.Join(createScript.Load(ctx, s.rdb).Err(), scheduleScript.Load(ctx, s.rdb).Err()); lerr != nil {
@@ -259,7 +265,7 @@ func (s *Store) transition(ctx context.Context, id string, from []State, to Stat
 		fs += string(f)
 	}
 	args := append([]any{fs, string(to)}, toAny(fields)...)
-	res, err := transitionScript.Run(ctx, s.rdb, []string{txKey(id)}, args...).StringSlice()
+	res, err := s.pipe.eval(ctx, transitionScript, []string{txKey(id)}, args...).StringSlice()
 	if err != nil {
 		return false, "", fmt.Errorf("txcallback: transition %s: %w", id, err)
 	}
@@ -368,7 +374,7 @@ func (s *Store) ClaimEnd(ctx context.Context, id, token string, endLease time.Du
 }
 
 func (s *Store) decide(ctx context.Context, id, to, by, token string, endLease time.Duration, tx *Transaction) (string, State, error) {
-	res, err := decideScript.Run(ctx, s.rdb, []string{txKey(id)}, to, by, endLease.Milliseconds(), token).StringSlice()
+	res, err := s.pipe.eval(ctx, decideScript, []string{txKey(id)}, to, by, endLease.Milliseconds(), token).StringSlice()
 	if err != nil {
 		return "", "", fmt.Errorf("txcallback: decide %s: %w", id, err)
 	}
@@ -413,12 +419,15 @@ return 1
 // MarkEnded records that the broker acknowledged END_TRANSACTION, and
 // settles the transaction (the resolver has nothing left to do for it).
 func (s *Store) MarkEnded(ctx context.Context, id string) error {
-	_, err := s.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-		endedScript.EvalSha(ctx, pipe, []string{txKey(id)})
-		pipe.ZRem(ctx, pendingKey, id)
-		return nil
-	})
-	if redis.HasErrorPrefix(err, "NOSCRIPT") {
+	var ended, zrem redis.Cmder
+	if err := s.pipe.run(ctx, func(pipe redis.Pipeliner) {
+		ended = endedScript.EvalSha(ctx, pipe, []string{txKey(id)})
+		zrem = pipe.ZRem(ctx, pendingKey, id)
+	}); err != nil {
+		return fmt.Errorf("txcallback: mark %s ended: %w", id, err)
+	}
+	err := errors.Join(ended.Err(), zrem.Err())
+	if redis.HasErrorPrefix(ended.Err(), "NOSCRIPT") {
 		if err = endedScript.Run(ctx, s.rdb, []string{txKey(id)}).Err(); err == nil {
 			err = s.rdb.ZRem(ctx, pendingKey, id).Err()
 		}
