@@ -18,6 +18,8 @@ type sharedPipeline struct {
 	rdb         redis.UniversalClient
 	maxInFlight int
 	maxBatch    int
+	// observe, when set, gets the number of callers of each pipeline.
+	observe func(callers int)
 
 	mu       sync.Mutex
 	inFlight int
@@ -69,6 +71,9 @@ func (p *sharedPipeline) flush(batch []*pipeCall) {
 		return nil
 	})
 	cancel()
+	if p.observe != nil {
+		p.observe(len(batch))
+	}
 	for _, c := range batch {
 		close(c.done)
 	}
