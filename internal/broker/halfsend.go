@@ -85,7 +85,7 @@ type halfAttempt struct {
 }
 
 // send stores msg (its properties already final) as a half message of
-// topic. An error wraps ErrRejected (nothing stored, never will be),
+// topic, within timeout × (retries+1) in all. An error wraps ErrRejected (nothing stored, never will be),
 // ErrTopicNotFound (the route lookup says so; the caller double-checks) or
 // ErrUnconfirmed (it may be stored).
 func (s *halfSender) send(ctx context.Context, id, topic string, msg *primitive.Message) (Half, error) {
@@ -102,6 +102,14 @@ func (s *halfSender) send(ctx context.Context, id, topic string, msg *primitive.
 		"defaultTopic":          "TBW102",
 		"defaultTopicQueueNums": "4",
 		"properties":            msg.MarshallProperties(),
+	}
+	if s.timeout > 0 {
+		// All attempts and route lookups within the budget the caller
+		// plans with (txcallback's SendBudget): a record still sending
+		// after it is taken for abandoned.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.timeout*time.Duration(s.retries+1))
+		defer cancel()
 	}
 	var last halfAttempt
 	avoid := ""
