@@ -38,7 +38,7 @@ func TestBeginRetriesReuseTheTransaction(t *testing.T) {
 		t.Helper()
 		now := time.Now()
 		tx := Transaction{ID: in.ID, Tenant: in.Tenant, ProducerID: in.ProducerID, Topic: in.Topic, MessageID: in.MessageID, CreatedAt: now, State: Sending}
-		if out, _, err := e.a.store.CreateTx(ctx, tx, time.Second, now.Add(time.Second)); err != nil || out != Created {
+		if out, _, err := e.a.store.CreateTx(ctx, tx, time.Second, time.Second); err != nil || out != Created {
 			t.Fatalf("create: %s %v", out, err)
 		}
 	}

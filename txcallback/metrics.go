@@ -16,6 +16,9 @@ type Metrics struct {
 	CheckWebhookSeconds prometheus.Histogram
 	// EndFailures counts END_TRANSACTION calls the broker did not acknowledge.
 	EndFailures prometheus.Counter
+	// RedisBatch is how many state changes shared each Redis round trip
+	// of the transaction store (see sharedPipeline).
+	RedisBatch prometheus.Histogram
 }
 
 // NewMetrics registers the metrics with reg.
@@ -34,7 +37,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "zeroloss_check_webhook_duration_seconds", Help: "Check webhook latency.", Buckets: buckets}),
 		EndFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "zeroloss_end_transaction_failures_total", Help: "END_TRANSACTION calls the broker did not acknowledge."}),
+		RedisBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "zeroloss_transaction_redis_batch_size", Help: "Transaction state changes per Redis round trip.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128}}),
 	}
-	reg.MustRegister(m.Transactions, m.DecisionSeconds, m.CheckBacks, m.CheckWebhook, m.CheckWebhookSeconds, m.EndFailures)
+	reg.MustRegister(m.Transactions, m.DecisionSeconds, m.CheckBacks, m.CheckWebhook, m.CheckWebhookSeconds, m.EndFailures, m.RedisBatch)
 	return m
 }

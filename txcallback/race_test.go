@@ -29,19 +29,20 @@ import (
 )
 
 // countingBroker is the real transactional producer, counting the
-// END_TRANSACTION requests acknowledged per message id.
+// END_TRANSACTION requests sent per message id; gate, when it holds a
+// fault for a message, injects it into that message's next END.
 type countingBroker struct {
 	*broker.TxProducer
 	mu   *sync.Mutex
 	ends map[string]int
+	gate *endGate
 }
 
 func (c countingBroker) End(ctx context.Context, h broker.Half, d broker.Decision) error {
-	err := c.TxProducer.End(ctx, h, d)
 	c.mu.Lock()
 	c.ends[h.MessageID]++
 	c.mu.Unlock()
-	return err
+	return c.gate.end(ctx, h, d, c.TxProducer.End)
 }
 
 // raceEnv is two replicas (a, b) sharing one Redis and one broker.
@@ -54,11 +55,12 @@ type raceEnv struct {
 	ends     map[string]int
 	answer   atomic.Value // string: the check webhook's body
 	calls    atomic.Int64
+	gate     *endGate
 }
 
 func newRaceEnv(t *testing.T, s testenv.Stack, cfg Config, hook http.Handler) *raceEnv {
 	t.Helper()
-	e := &raceEnv{ends: map[string]int{}}
+	e := &raceEnv{ends: map[string]int{}, gate: &endGate{faults: map[string]endFault{}}}
 	e.answer.Store(`{"decision":"unknown"}`)
 	if hook == nil {
 		hook = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -87,7 +89,7 @@ func newRaceEnv(t *testing.T, s testenv.Stack, cfg Config, hook http.Handler) *r
 		if err != nil {
 			t.Fatal(err)
 		}
-		svc = New(NewStore(rdb, time.Hour), countingBroker{TxProducer: p, mu: &e.mu, ends: e.ends},
+		svc = New(NewStore(rdb, time.Hour), countingBroker{TxProducer: p, mu: &e.mu, ends: e.ends, gate: e.gate},
 			webhook.NewClient(true, "zeroloss-test-"+name), cfg, log, NewMetrics(prometheus.NewRegistry()))
 		if err := p.Start(); err != nil {
 			t.Fatal(err)

@@ -38,8 +38,8 @@ func (s *Service) Resolve(ctx context.Context) {
 
 // resolveDue handles one batch of due transactions.
 func (s *Service) resolveDue(ctx context.Context) {
-	now := time.Now()
-	ids, err := s.store.Due(ctx, now, 256)
+	// Redis's clock, not this replica's: records are stamped with it.
+	now, ids, err := s.store.Due(ctx, 256, s.cfg.ResolveRetry)
 	if err != nil {
 		s.log.Warn("txcallback: resolver: list due transactions", slog.Any("error", err))
 		return
@@ -48,9 +48,8 @@ func (s *Service) resolveDue(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		// Look again later whatever happens now; another replica's pass
-		// meanwhile skips it.
-		_ = s.store.Reschedule(ctx, id, now.Add(s.cfg.ResolveRetry))
+		// Due rescheduled it: looked at again later whatever happens now;
+		// another replica's pass meanwhile skips it.
 		s.resolveOne(ctx, id, now)
 	}
 }
@@ -65,12 +64,12 @@ func (s *Service) resolveOne(ctx context.Context, id string, now time.Time) {
 		s.log.Warn("txcallback: resolver: read transaction", slog.String("transaction", id), slog.Any("error", err))
 		return
 	}
-	age := now.Sub(tx.CreatedAt)
+	age := now.Sub(tx.BornAt) // both on Redis's clock
 	switch tx.State {
 	case Sending:
 		since := tx.SendingAt
 		if since.IsZero() { // a record written before sendingAt existed
-			since = tx.CreatedAt
+			since = tx.BornAt
 		}
 		if now.Sub(since) > s.cfg.SendBudget {
 			if moved, err := s.store.Abort(ctx, id); err == nil && moved {
@@ -93,7 +92,8 @@ func (s *Service) resolveOne(ctx context.Context, id string, now time.Time) {
 			_ = s.store.Settled(ctx, id)
 			return
 		}
-		claimed, state, err := s.store.ClaimEnd(ctx, id, s.endLease())
+		token := newToken()
+		claimed, state, err := s.store.ClaimEnd(ctx, id, token, s.endLease())
 		if err != nil || !claimed {
 			return
 		}
@@ -101,7 +101,7 @@ func (s *Service) resolveOne(ctx context.Context, id string, now time.Time) {
 		if state == RolledBack {
 			d = broker.Rollback
 		}
-		s.end(ctx, id, tx.Half, d)
+		s.end(ctx, id, token, tx.Half, d)
 	default:
 		_ = s.store.Settled(ctx, id)
 	}

@@ -25,7 +25,7 @@ func TestRetakenBeginStartsItsCheckWindowAnew(t *testing.T) {
 	first := time.Now().Add(-30 * time.Minute).UTC().Truncate(time.Millisecond)
 	tx := Transaction{ID: "tx_" + strings.ToUpper(strconv.FormatInt(time.Now().UnixNano(), 36)), Tenant: "t", ProducerID: "prd_x", Topic: "orders",
 		MessageID: "01A2RETAKE", CreatedAt: first, State: Sending}
-	if out, _, err := st.CreateTx(ctx, tx, time.Second, time.Now()); err != nil || out != "created" {
+	if out, _, err := st.CreateTx(ctx, tx, time.Second, 0); err != nil || out != "created" {
 		t.Fatalf("create: %s %v", out, err)
 	}
 	if moved, err := st.Abort(ctx, tx.ID); err != nil || !moved {
@@ -33,7 +33,7 @@ func TestRetakenBeginStartsItsCheckWindowAnew(t *testing.T) {
 	}
 	retry := tx
 	retry.CreatedAt = time.Now().UTC().Truncate(time.Millisecond)
-	out, was, err := st.CreateTx(ctx, retry, time.Second, time.Now())
+	out, was, err := st.CreateTx(ctx, retry, time.Second, 0)
 	if err != nil || out != "retaken" || was != Aborted {
 		t.Fatalf("retry: %s (was %s) %v", out, was, err)
 	}

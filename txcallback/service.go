@@ -65,8 +65,15 @@ type Config struct {
 	// check-backs and the resolver together); a call above the bound is
 	// skipped and happens at the next check-back or resolver pass.
 	MaxConcurrentChecks int
-	// EndTimeout bounds one END_TRANSACTION.
+	// EndTimeout bounds how long a commit or rollback waits for the
+	// broker's answer to END_TRANSACTION. The request itself waits longer
+	// (EndWait) in the background, so a late answer is still recorded.
 	EndTimeout time.Duration
+	// EndWait bounds one END_TRANSACTION request (4 × EndTimeout by
+	// default). Its claim is held until the answer is in, and, when none
+	// came, for EndWait + endLanding after the claim: only then can another
+	// END be sent (see endLease).
+	EndWait time.Duration
 	// AllowPrivateWebhooks lets check URLs point at loopback, private and
 	// link-local addresses (tests, single-host setups).
 	AllowPrivateWebhooks bool
@@ -122,6 +129,9 @@ func New(store *Store, mq Broker, hooks Caller, cfg Config, log *slog.Logger, m 
 	if cfg.EndTimeout <= 0 {
 		cfg.EndTimeout = 3 * time.Second
 	}
+	if cfg.EndWait < cfg.EndTimeout {
+		cfg.EndWait = 4 * cfg.EndTimeout
+	}
 	if cfg.ResolveRetry <= 0 {
 		cfg.ResolveRetry = 5 * time.Second
 	}
@@ -131,25 +141,38 @@ func New(store *Store, mq Broker, hooks Caller, cfg Config, log *slog.Logger, m 
 	if cfg.SendBudget <= 0 {
 		cfg.SendBudget = 15 * time.Second
 	}
+	if m != nil && store.pipe.observe == nil {
+		store.pipe.observe = func(n int) { m.RedisBatch.Observe(float64(n)) }
+	}
 	bg, stop := context.WithCancel(context.Background())
 	return &Service{store: store, mq: mq, hooks: hooks, cfg: cfg, log: log, metrics: m,
 		sem: make(chan struct{}, cfg.MaxConcurrentChecks), bg: bg, stop: stop, recent: newRecentTxs(8192)}
 }
 
-// endLease is how long a claim to send END_TRANSACTION keeps others off.
-func (s *Service) endLease() time.Duration { return 2 * s.cfg.EndTimeout }
+// endLanding bounds how long after its sender stopped waiting an
+// unanswered END_TRANSACTION can still take effect: a broker answers
+// SYSTEM_BUSY to, and never runs, an END that waited longer than
+// waitTimeMillsInTransactionQueue (3 s by default) in its queue
+// (BrokerFastFailure); the rest is margin for the network.
+const endLanding = 10 * time.Second
+
+// endLease is how long a claim to send END_TRANSACTION keeps others off
+// when its outcome stays unknown (no answer): the END may land until
+// then, so another one sent earlier could deliver the message twice. A
+// claim whose END was answered is settled or given back at once.
+func (s *Service) endLease() time.Duration { return s.cfg.EndWait + endLanding }
 
 // resolveAge is the age at which the resolver asks the check URL about tx.
 func (s *Service) resolveAge(tx Transaction) time.Duration {
 	return max(s.cfg.ResolveAfter, tx.CheckAfter)
 }
 
-// firstLook is when the resolver first looks at tx, begun at now.
-func (s *Service) firstLook(tx Transaction, now time.Time) time.Time {
+// firstLook is how long after begin the resolver first looks at tx.
+func (s *Service) firstLook(tx Transaction) time.Duration {
 	if s.cfg.ResolveAfter > 0 {
-		return now.Add(s.resolveAge(tx))
+		return s.resolveAge(tx)
 	}
-	return now.Add(s.cfg.SendBudget)
+	return s.cfg.SendBudget
 }
 
 // Close stops starting check webhook calls and waits (until ctx ends) for
@@ -236,7 +259,7 @@ func (s *Service) Begin(ctx context.Context, in BeginInput) (Transaction, error)
 		Keys: in.Keys, Properties: in.Properties, MessageID: in.MessageID, CreatedAt: now, State: Sending,
 		CheckAfter: in.CheckAfter,
 	}
-	out, prev, err := s.store.CreateTx(ctx, tx, s.cfg.SendBudget, s.firstLook(tx, now))
+	out, prev, err := s.store.CreateTx(ctx, tx, s.cfg.SendBudget, s.firstLook(tx))
 	if err != nil {
 		return Transaction{}, err
 	}
@@ -321,7 +344,8 @@ func (s *Service) Decide(ctx context.Context, tenant, id string, d broker.Decisi
 	if err := authorize(tx.Topic); err != nil {
 		return Transaction{}, err
 	}
-	moved, end, state, err := s.store.Decide(ctx, id, d, "api", s.endLease(), &tx)
+	token := newToken()
+	moved, end, state, err := s.store.Decide(ctx, id, d, "api", token, s.endLease(), &tx)
 	if errors.Is(err, ErrNotFound) {
 		return Transaction{}, ErrTxNotFound
 	}
@@ -333,7 +357,7 @@ func (s *Service) Decide(ctx context.Context, tenant, id string, d broker.Decisi
 		s.decided(tx, state)
 	}
 	if end {
-		tx.Ended = s.end(ctx, tx.ID, tx.Half, d)
+		tx.Ended = s.end(ctx, tx.ID, token, tx.Half, d)
 	}
 	return tx, nil
 }
@@ -343,25 +367,71 @@ func (s *Service) decided(tx Transaction, state State) {
 	s.metrics.DecisionSeconds.Observe(time.Since(tx.CreatedAt).Seconds())
 }
 
-// end sends END_TRANSACTION for h, which the caller has claimed (Decide,
-// ClaimEnd), and records the outcome: acknowledged settles the transaction;
-// on failure the claim is given back, so the next check-back or resolver
-// pass sends it again.
-func (s *Service) end(ctx context.Context, id string, h broker.Half, d broker.Decision) bool {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.EndTimeout)
+// newToken names one END claim (see Store.Decide).
+func newToken() string { return strconv.FormatUint(rand.Uint64(), 36) }
+
+// end sends END_TRANSACTION for h under the claim token (Decide,
+// ClaimEnd) and waits up to EndTimeout for the broker's answer; it reports
+// whether the broker acknowledged it by then. The request runs on in the
+// background up to EndWait, and its outcome decides what becomes of the
+// claim, whenever it comes:
+//
+//   - acknowledged: the transaction is marked ended (and settled);
+//   - refused (the broker answered an error, or nothing was sent): the END
+//     did not take effect, the claim is given back, and the next check-back
+//     or resolver pass sends it again;
+//   - no answer: the END may still land, so the claim stays held until
+//     endLease runs out (on Redis's clock); until then no other END is sent,
+//     and check-backs in the meantime answer nothing (unknown).
+func (s *Service) end(ctx context.Context, id, token string, h broker.Half, d broker.Decision) bool {
+	done := make(chan error, 1)
+	s.mu.Lock()
+	tracked := !s.closed // Close waits for it
+	if tracked {
+		s.wg.Add(1)
+	}
+	s.mu.Unlock()
+	go func() {
+		if tracked {
+			defer s.wg.Done()
+		}
+		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.EndWait)
+		defer cancel()
+		err := s.mq.End(ectx, h, d)
+		done <- err
+		s.endOutcome(id, token, d, err)
+	}()
+	t := time.NewTimer(s.cfg.EndTimeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err == nil
+	case <-t.C:
+		return false
+	}
+}
+
+// endOutcome records what became of an END_TRANSACTION sent under token.
+func (s *Service) endOutcome(id, token string, d broker.Decision, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	err := s.mq.End(ctx, h, d)
-	if err != nil {
+	var serr error
+	switch {
+	case err == nil:
+		serr = s.store.MarkEnded(ctx, id)
+	case errors.Is(err, broker.ErrEndRefused):
 		s.metrics.EndFailures.Inc()
-		s.log.Warn("txcallback: END_TRANSACTION not acknowledged; a check-back or the resolver sends it again",
+		s.log.Warn("txcallback: END_TRANSACTION refused; a check-back or the resolver sends it again",
 			slog.String("transaction", id), slog.String("decision", d.String()), slog.Any("error", err))
+		serr = s.store.EndRefused(ctx, id, token)
+	default:
+		s.metrics.EndFailures.Inc()
+		s.log.Warn("txcallback: END_TRANSACTION unanswered; it may still land, so no other is sent before its claim runs out",
+			slog.String("transaction", id), slog.String("decision", d.String()), slog.Duration("claimFor", s.endLease()), slog.Any("error", err))
 	}
-	mctx, mcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-	defer mcancel()
-	if merr := s.store.MarkEnded(mctx, id, err == nil); merr != nil {
-		s.log.Warn("txcallback: mark ended", slog.String("transaction", id), slog.Any("error", merr))
+	if serr != nil {
+		s.log.Warn("txcallback: record the END_TRANSACTION outcome", slog.String("transaction", id), slog.Any("error", serr))
 	}
-	return err == nil
 }
 
 // List returns a tenant's transactions filtered by producer and state.
@@ -405,7 +475,8 @@ func (s *Service) check(ctx context.Context, req broker.CheckRequest) string {
 		// The broker writes its "ended" marks in batches, so it may still
 		// check a half message it has just ended; a second commit would
 		// deliver it twice. Only the holder of the end claim sends.
-		claimed, state, err := s.store.ClaimEnd(ctx, id, s.endLease())
+		token := newToken()
+		claimed, state, err := s.store.ClaimEnd(ctx, id, token, s.endLease())
 		if err != nil || !claimed {
 			return "unknown"
 		}
@@ -413,7 +484,7 @@ func (s *Service) check(ctx context.Context, req broker.CheckRequest) string {
 		if state == RolledBack {
 			d = broker.Rollback
 		}
-		s.end(ctx, id, req.Half, d)
+		s.end(ctx, id, token, req.Half, d)
 		return d.String()
 	case Aborted:
 		// No client was told this transaction exists: roll the copy back
@@ -510,7 +581,8 @@ func (s *Service) callCheck(tx Transaction, checkTimes int) (broker.Decision, bo
 	if d == broker.Unknown {
 		return broker.Unknown, true
 	}
-	moved, end, state, err := s.store.Decide(ctx, tx.ID, d, "check", s.endLease(), nil)
+	token := newToken()
+	moved, end, state, err := s.store.Decide(ctx, tx.ID, d, "check", token, s.endLease(), nil)
 	if err != nil {
 		s.log.Info("txcallback: check webhook answered after the transaction was decided",
 			slog.String("transaction", tx.ID), slog.String("state", string(state)), slog.String("answer", d.String()))
@@ -520,7 +592,7 @@ func (s *Service) callCheck(tx Transaction, checkTimes int) (broker.Decision, bo
 		s.decided(tx, state)
 	}
 	if end {
-		s.end(ctx, tx.ID, tx.Half, d)
+		s.end(ctx, tx.ID, token, tx.Half, d)
 	}
 	return d, true
 }

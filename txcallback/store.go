@@ -59,6 +59,10 @@ type Transaction struct {
 	Ended       bool          `json:"-"`
 	EndingAt    time.Time     `json:"-"`
 	SendingAt   time.Time     `json:"-"`
+	// BornAt is when this record (or the retry that took it over) was
+	// created, on Redis's clock: the resolver measures ages from it, never
+	// from a replica's clock (CreatedAt is the beginning replica's).
+	BornAt time.Time `json:"-"`
 }
 
 // Store keeps producers and transactions in Redis. Every script touches one
@@ -66,14 +70,15 @@ type Transaction struct {
 // Redis Cluster; the tenant's transaction index is a separate key written
 // after the record it points to.
 type Store struct {
-	rdb redis.UniversalClient
-	ttl time.Duration
+	rdb  redis.UniversalClient
+	ttl  time.Duration
+	pipe *sharedPipeline // the state changes of concurrent transactions
 }
 
 // NewStore returns a store whose transaction records expire ttl after they
 // were created (keep it longer than the broker's whole check window).
 func NewStore(rdb redis.UniversalClient, ttl time.Duration) *Store {
-	return &Store{rdb: rdb, ttl: ttl}
+	return &Store{rdb: rdb, ttl: ttl, pipe: &sharedPipeline{rdb: rdb, maxInFlight: 2, maxBatch: 128}}
 }
 
 func txKey(id string) string            { return "zl:tx:{" + id + "}" }
@@ -95,7 +100,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then
-  redis.call('HSET', KEYS[1], 'static', ARGV[1], 'state', 'sending', 'checks', 0, 'sendingAt', now)
+  redis.call('HSET', KEYS[1], 'static', ARGV[1], 'state', 'sending', 'checks', 0, 'sendingAt', now, 'bornAt', now)
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return {'created', ''}
 end
@@ -103,7 +108,7 @@ local since = tonumber(redis.call('HGET', KEYS[1], 'sendingAt') or '0')
 if st == 'aborted' or (st == 'sending' and now - since > tonumber(ARGV[3])) then
   -- The retry's record (its createdAt) replaces the first attempt's, so the
   -- resolver measures the check window from the half message now sent.
-  redis.call('HSET', KEYS[1], 'static', ARGV[1], 'state', 'sending', 'sendingAt', now)
+  redis.call('HSET', KEYS[1], 'static', ARGV[1], 'state', 'sending', 'sendingAt', now, 'bornAt', now)
   redis.call('HDEL', KEYS[1], 'decidedAt', 'decidedBy')
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return {'retaken', st}
@@ -126,10 +131,10 @@ const (
 )
 
 // CreateTx writes a new record in state Sending, indexes it and schedules
-// the resolver to look at it at resolveAt. A record with the same id is
-// taken over when its begin failed or has been sending for longer than
-// stuck; otherwise it is left alone and its state returned.
-func (s *Store) CreateTx(ctx context.Context, tx Transaction, stuck time.Duration, resolveAt time.Time) (CreateOutcome, State, error) {
+// the resolver to look at it resolveIn from now (Redis's clock). A record
+// with the same id is taken over when its begin failed or has been sending
+// for longer than stuck; otherwise it is left alone and its state returned.
+func (s *Store) CreateTx(ctx context.Context, tx Transaction, stuck, resolveIn time.Duration) (CreateOutcome, State, error) {
 	static, err := json.Marshal(tx)
 	if err != nil {
 		return "", "", fmt.Errorf("txcallback: encode transaction: %w", err)
@@ -142,16 +147,30 @@ func (s *Store) CreateTx(ctx context.Context, tx Transaction, stuck time.Duratio
 	// matters (the resolver settles what it finds decided).
 	keys := []string{txKey(tx.ID)}
 	args := []any{static, s.ttl.Milliseconds(), stuck.Milliseconds()}
-	var res *redis.Cmd
-	_, err = s.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+	var (
+		res          *redis.Cmd
+		index, sched redis.Cmder
+	)
+	if err := s.pipe.run(ctx, func(pipe redis.Pipeliner) {
 		res = createScript.EvalSha(ctx, pipe, keys, args...)
-		pipe.ZAdd(ctx, txIndexKey(tx.Tenant), redis.Z{Member: tx.ID})
-		pipe.ZAdd(ctx, pendingKey, redis.Z{Member: tx.ID, Score: float64(resolveAt.UnixMilli())})
-		return nil
-	})
-	if err != nil && redis.HasErrorPrefix(res.Err(), "NOSCRIPT") {
-		res = createScript.Run(ctx, s.rdb, keys, args...)
-		err = res.Err()
+		index = pipe.ZAdd(ctx, txIndexKey(tx.Tenant), redis.Z{Member: tx.ID})
+		sched = scheduleScript.EvalSha(ctx, pipe, []string{pendingKey}, tx.ID, resolveIn.Milliseconds(), "")
+	}); err != nil {
+		return "", "", fmt.Errorf("txcallback: create transaction: %w", err)
+	}
+	err = errors.Join(res.Err(), index.Err(), sched.Err())
+	if err != nil && (redis.HasErrorPrefix(res.Err(), "NOSCRIPT") || redis.HasErrorPrefix(sched.Err(), "NOSCRIPT")) {
+		// A Redis that lost its script cache: load both, once, then
+		// the same round trip again.
+		if lerr := errors.Join(createScript.Load(ctx, s.rdb).Err(), scheduleScript.Load(ctx, s.rdb).Err()); lerr != nil {
+			return "", "", fmt.Errorf("txcallback: create transaction: load scripts: %w", lerr)
+		}
+		_, err = s.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+			res = createScript.EvalSha(ctx, pipe, keys, args...)
+			pipe.ZAdd(ctx, txIndexKey(tx.Tenant), redis.Z{Member: tx.ID})
+			scheduleScript.EvalSha(ctx, pipe, []string{pendingKey}, tx.ID, resolveIn.Milliseconds(), "")
+			return nil
+		})
 	}
 	if err != nil {
 		return "", "", fmt.Errorf("txcallback: create transaction: %w", err)
@@ -168,19 +187,41 @@ func (s *Store) TrimIndex(ctx context.Context, tenant string) error {
 	return s.rdb.ZRemRangeByLex(ctx, txIndexKey(tenant), "-", "("+idPrefix+ulidAt(time.Now().Add(-s.ttl))).Err()
 }
 
-// Due returns up to limit transactions the resolver should look at now.
-func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	ids, err := s.rdb.ZRangeByScore(ctx, pendingKey, &redis.ZRangeBy{
-		Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10), Count: int64(limit)}).Result()
-	if err != nil {
-		return nil, fmt.Errorf("txcallback: due transactions: %w", err)
-	}
-	return ids, nil
-}
+// scheduleScript sets when the resolver looks at ARGV[1] next: ARGV[2] ms
+// from now on Redis's clock; with ARGV[3] = 'XX' only if it is scheduled.
+var scheduleScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if ARGV[3] == 'XX' then
+  return redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
+end
+return redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+`)
 
-// Reschedule makes the resolver look at id again at when (if still due).
-func (s *Store) Reschedule(ctx context.Context, id string, when time.Time) error {
-	return s.rdb.ZAddXX(ctx, pendingKey, redis.Z{Member: id, Score: float64(when.UnixMilli())}).Err()
+// dueScript takes up to ARGV[1] transactions due now (Redis's clock) and
+// pushes each ARGV[2] ms ahead, so another replica's pass meanwhile skips
+// them; it answers the time it used, then the ids.
+var dueScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), id) end
+table.insert(ids, 1, tostring(now))
+return ids
+`)
+
+// Due takes up to limit transactions the resolver should look at now and
+// schedules their next look again after; it returns them with Redis's
+// current time, the clock every age is measured on.
+func (s *Store) Due(ctx context.Context, limit int, again time.Duration) (time.Time, []string, error) {
+	res, err := dueScript.Run(ctx, s.rdb, []string{pendingKey}, limit, again.Milliseconds()).StringSlice()
+	if err != nil {
+		return time.Time{}, nil, fmt.Errorf("txcallback: due transactions: %w", err)
+	}
+	if len(res) == 0 {
+		return time.Time{}, nil, errors.New("txcallback: due transactions: empty answer")
+	}
+	return fromMs(res[0]), res[1:], nil
 }
 
 // Settled removes id from the resolver's schedule.
@@ -189,19 +230,30 @@ func (s *Store) Settled(ctx context.Context, id string) error {
 }
 
 // transition moves a record from one of the states in from (space
-// separated) to to, setting extra fields; it answers the state found.
+// separated) to to, setting extra fields (a value of nowValue becomes
+// Redis's time in ms); it answers the state found. A missing record is
+// not recreated.
 var transitionScript = redis.NewScript(`
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return {'missing', ''} end
+local t = redis.call('TIME')
+local now = tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
 for s in string.gmatch(ARGV[1], '%S+') do
   if s == st then
     redis.call('HSET', KEYS[1], 'state', ARGV[2])
-    for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i+1]) end
+    for i = 3, #ARGV, 2 do
+      local v = ARGV[i+1]
+      if v == '` + nowValue + `' then v = now end
+      redis.call('HSET', KEYS[1], ARGV[i], v)
+    end
     return {'moved', st}
   end
 end
 return {'stayed', st}
 `)
+
+// nowValue stands for "Redis's time now" in a script's field values.
+const nowValue = "$now"
 
 // transition moves id from any of from to to; moved reports whether it did,
 // and prev is the state found.
@@ -214,7 +266,7 @@ func (s *Store) transition(ctx context.Context, id string, from []State, to Stat
 		fs += string(f)
 	}
 	args := append([]any{fs, string(to)}, toAny(fields)...)
-	res, err := transitionScript.Run(ctx, s.rdb, []string{txKey(id)}, args...).StringSlice()
+	res, err := s.pipe.eval(ctx, transitionScript, []string{txKey(id)}, args...).StringSlice()
 	if err != nil {
 		return false, "", fmt.Errorf("txcallback: transition %s: %w", id, err)
 	}
@@ -251,16 +303,18 @@ func (s *Store) SetHalf(ctx context.Context, id string, h broker.Half) error {
 // Abort marks a transaction whose half message was not confirmed (or
 // whose sender vanished); moved reports whether this call did.
 func (s *Store) Abort(ctx context.Context, id string) (bool, error) {
-	moved, _, err := s.transition(ctx, id, []State{Sending}, Aborted, "decidedAt", nowMs())
+	moved, _, err := s.transition(ctx, id, []State{Sending}, Aborted, "decidedAt", nowValue)
 	return moved, err
 }
 
 // decideScript moves a pending record to ARGV[1] and claims the right to
-// send its END_TRANSACTION (endingAt, on Redis's clock). On a record
-// already in ARGV[1] it claims that right only when no END_TRANSACTION was
-// acknowledged and the last claim is older than ARGV[3] ms (the sender
-// failed or vanished). It answers moved, claimed, same or stayed, with the
-// state found.
+// send its END_TRANSACTION (endingAt on Redis's clock, endBy = the claim's
+// token ARGV[4]). On a record already in ARGV[1] it claims that right only
+// when no END_TRANSACTION was acknowledged and no claim is held: none
+// (given back after the broker refused an END), or one older than ARGV[3]
+// ms (its END went unanswered, or its sender vanished, long enough ago that
+// it can no longer land). It answers moved, claimed, same or stayed, with
+// the state found.
 var decideScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -268,14 +322,14 @@ local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return {'missing', ''} end
 local res = 'stayed'
 if st == 'pending' and ARGV[1] ~= '' then
-  redis.call('HSET', KEYS[1], 'state', ARGV[1], 'decidedAt', now, 'decidedBy', ARGV[2], 'endingAt', now)
+  redis.call('HSET', KEYS[1], 'state', ARGV[1], 'decidedAt', now, 'decidedBy', ARGV[2], 'endingAt', now, 'endBy', ARGV[4])
   res = 'moved'
 elseif st == ARGV[1] or (ARGV[1] == '' and (st == 'committed' or st == 'rolled_back')) then
   res = 'same'
   if redis.call('HGET', KEYS[1], 'ended') ~= '1' then
     local e = tonumber(redis.call('HGET', KEYS[1], 'endingAt') or '0')
     if now - e > tonumber(ARGV[3]) then
-      redis.call('HSET', KEYS[1], 'endingAt', now)
+      redis.call('HSET', KEYS[1], 'endingAt', now, 'endBy', ARGV[4])
       res = 'claimed'
     end
   end
@@ -287,18 +341,20 @@ return {res, st, f[1], f[2], f[3], f[4], f[5], f[6]}
 
 // Decide moves a pending transaction to committed or rolled back, by "api"
 // or "check", in one step that also claims the right to send its
-// END_TRANSACTION: end is true for exactly one caller per decision (and
-// again only after that caller's END_TRANSACTION failed, see MarkEnded, or
-// its claim of endLease ran out). moved reports whether this call made the
-// decision; deciding what is already decided is not a conflict. Anything
-// else wraps ErrConflict and returns the current state. When tx is not nil
-// it gets the record's state and decision fields as the step left them.
-func (s *Store) Decide(ctx context.Context, id string, d broker.Decision, by string, endLease time.Duration, tx *Transaction) (moved, end bool, state State, err error) {
+// END_TRANSACTION under token: end is true for exactly one caller per
+// decision, and again only after that claim was given back (EndRefused)
+// or ran out (endLease after it was taken, long enough for an unanswered
+// END to have landed or never to land). moved reports whether this call
+// made the decision; deciding what is already decided is not a conflict.
+// Anything else wraps ErrConflict and returns the current state. When tx
+// is not nil it gets the record's state and decision fields as the step
+// left them.
+func (s *Store) Decide(ctx context.Context, id string, d broker.Decision, by, token string, endLease time.Duration, tx *Transaction) (moved, end bool, state State, err error) {
 	to := Committed
 	if d == broker.Rollback {
 		to = RolledBack
 	}
-	res, prev, err := s.decide(ctx, id, string(to), by, endLease, tx)
+	res, prev, err := s.decide(ctx, id, string(to), by, token, endLease, tx)
 	switch {
 	case err != nil:
 		return false, false, "", err
@@ -311,15 +367,15 @@ func (s *Store) Decide(ctx context.Context, id string, d broker.Decision, by str
 }
 
 // ClaimEnd claims the right to send a decided transaction's
-// END_TRANSACTION (see Decide); it returns the state and whether this
-// caller holds the claim.
-func (s *Store) ClaimEnd(ctx context.Context, id string, endLease time.Duration) (bool, State, error) {
-	res, prev, err := s.decide(ctx, id, "", "", endLease, nil)
+// END_TRANSACTION under token (see Decide); it returns the state and
+// whether this caller holds the claim.
+func (s *Store) ClaimEnd(ctx context.Context, id, token string, endLease time.Duration) (bool, State, error) {
+	res, prev, err := s.decide(ctx, id, "", "", token, endLease, nil)
 	return res == "claimed", prev, err
 }
 
-func (s *Store) decide(ctx context.Context, id, to, by string, endLease time.Duration, tx *Transaction) (string, State, error) {
-	res, err := decideScript.Run(ctx, s.rdb, []string{txKey(id)}, to, by, endLease.Milliseconds()).StringSlice()
+func (s *Store) decide(ctx context.Context, id, to, by, token string, endLease time.Duration, tx *Transaction) (string, State, error) {
+	res, err := s.pipe.eval(ctx, decideScript, []string{txKey(id)}, to, by, endLease.Milliseconds(), token).StringSlice()
 	if err != nil {
 		return "", "", fmt.Errorf("txcallback: decide %s: %w", id, err)
 	}
@@ -341,36 +397,77 @@ func (s *Store) decide(ctx context.Context, id, to, by string, endLease time.Dur
 // ExpireMaxChecks marks a still-pending transaction that the broker has
 // stopped checking.
 func (s *Store) ExpireMaxChecks(ctx context.Context, id string) (bool, error) {
-	moved, _, err := s.transition(ctx, id, []State{Pending}, UnknownAfterMax, "decidedAt", nowMs(), "decidedBy", "check")
+	moved, _, err := s.transition(ctx, id, []State{Pending}, UnknownAfterMax, "decidedAt", nowValue, "decidedBy", "check")
 	return moved, err
 }
 
-// MarkEnded records that the broker acknowledged END_TRANSACTION; ok false
-// gives the claim back (the next check-back or resolver pass sends it).
-func (s *Store) MarkEnded(ctx context.Context, id string, ok bool) error {
-	if ok {
-		// Settled too: the resolver has nothing left to do for it.
-		_, err := s.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-			pipe.HSet(ctx, txKey(id), "ended", 1)
-			pipe.ZRem(ctx, pendingKey, id)
-			return nil
-		})
-		return err
+// endedScript marks an existing record's END_TRANSACTION acknowledged;
+// a record that expired is not recreated (it would have no TTL).
+var endedScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'ended', 1)
+return 1
+`)
+
+// releaseScript gives back the END claim held under ARGV[1], and only that
+// claim (a later claimer's is left alone).
+var releaseScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'endBy') ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[1], 'endingAt', 'endBy')
+return 1
+`)
+
+// MarkEnded records that the broker acknowledged END_TRANSACTION, and
+// settles the transaction (the resolver has nothing left to do for it).
+func (s *Store) MarkEnded(ctx context.Context, id string) error {
+	var ended, zrem redis.Cmder
+	if err := s.pipe.run(ctx, func(pipe redis.Pipeliner) {
+		ended = endedScript.EvalSha(ctx, pipe, []string{txKey(id)})
+		zrem = pipe.ZRem(ctx, pendingKey, id)
+	}); err != nil {
+		return fmt.Errorf("txcallback: mark %s ended: %w", id, err)
 	}
-	return s.rdb.HDel(ctx, txKey(id), "endingAt").Err()
+	err := errors.Join(ended.Err(), zrem.Err())
+	if redis.HasErrorPrefix(ended.Err(), "NOSCRIPT") {
+		if err = endedScript.Run(ctx, s.rdb, []string{txKey(id)}).Err(); err == nil {
+			err = s.rdb.ZRem(ctx, pendingKey, id).Err()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("txcallback: mark %s ended: %w", id, err)
+	}
+	return nil
 }
+
+// EndRefused gives back the END claim held under token, because the
+// broker's answer proved that END_TRANSACTION did not take effect: the
+// next check-back or resolver pass sends it again at once.
+func (s *Store) EndRefused(ctx context.Context, id, token string) error {
+	if err := releaseScript.Run(ctx, s.rdb, []string{txKey(id)}, token).Err(); err != nil {
+		return fmt.Errorf("txcallback: release the end claim of %s: %w", id, err)
+	}
+	return nil
+}
+
+// recordCheckScript stores a check-back's count (ARGV[1], when > 0) and a
+// check webhook's outcome (ARGV[2], when set, stamped with Redis's time)
+// on an existing record; an expired one is not recreated.
+var recordCheckScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if tonumber(ARGV[1]) > 0 then redis.call('HSET', KEYS[1], 'checks', ARGV[1]) end
+if ARGV[2] ~= '' then
+  local t = redis.call('TIME')
+  redis.call('HSET', KEYS[1], 'lastCheck', ARGV[2], 'lastCheckAt', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+end
+return 1
+`)
 
 // RecordCheck stores a check-back's count and the check webhook's outcome.
 func (s *Store) RecordCheck(ctx context.Context, id string, count int, outcome string) error {
-	pipe := s.rdb.TxPipeline()
-	if count > 0 {
-		pipe.HSet(ctx, txKey(id), "checks", count)
+	if err := recordCheckScript.Run(ctx, s.rdb, []string{txKey(id)}, count, outcome).Err(); err != nil {
+		return fmt.Errorf("txcallback: record a check of %s: %w", id, err)
 	}
-	if outcome != "" {
-		pipe.HSet(ctx, txKey(id), "lastCheck", outcome, "lastCheckAt", nowMs())
-	}
-	_, err := pipe.Exec(ctx)
-	return err
+	return nil
 }
 
 // LockCheck takes the right to call the check webhook for id for ttl (an
@@ -412,6 +509,10 @@ func (s *Store) GetTx(ctx context.Context, id string) (Transaction, error) {
 	tx.Ended = m["ended"] == "1"
 	tx.EndingAt = fromMs(m["endingAt"])
 	tx.SendingAt = fromMs(m["sendingAt"])
+	tx.BornAt = fromMs(m["bornAt"])
+	if tx.BornAt.IsZero() { // a record written before bornAt existed
+		tx.BornAt = tx.CreatedAt
+	}
 	if h := m["half"]; h != "" {
 		if err := json.Unmarshal([]byte(h), &tx.Half); err != nil {
 			return Transaction{}, fmt.Errorf("txcallback: decode half of %s: %w", id, err)
@@ -454,8 +555,6 @@ func (s *Store) ListTx(ctx context.Context, tenant, cursor string, limit int, ke
 		max = "(" + ids[len(ids)-1]
 	}
 }
-
-func nowMs() string { return strconv.FormatInt(time.Now().UnixMilli(), 10) }
 
 func fromMs(s string) time.Time {
 	ms, err := strconv.ParseInt(s, 10, 64)

@@ -9,9 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/apache/rocketmq-client-go/v2"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
-	"github.com/apache/rocketmq-client-go/v2/producer"
 )
 
 // codeEndTransaction is RequestCode.END_TRANSACTION.
@@ -83,8 +81,14 @@ type TxConfig struct {
 	Group string
 	// InstanceName gives the half-message producer a client of its own.
 	InstanceName string
-	SendTimeout  time.Duration
-	Retries      int
+	// SendTimeout bounds one half-message request.
+	SendTimeout time.Duration
+	// Retries is how many more requests a half message gets after one
+	// whose answer proves nothing was stored (the broker busy or a slave
+	// after a failover, not writable, or no request sent at all), each on
+	// a route looked up again. After an unanswered request (maybe stored)
+	// there is no retry: the caller answers unconfirmed.
+	Retries int
 	// CheckTimeout bounds one Checker call.
 	CheckTimeout time.Duration
 	// MaxConcurrentChecks bounds check-backs handled at once; one arriving
@@ -101,17 +105,19 @@ type TxConfig struct {
 // TxProducer sends half messages, ends transactions by broker coordinates
 // (from any replica), and receives check-backs for its group.
 //
-// Half messages go out through a plain rocketmq-client-go producer of a
-// group of its own (Group + "-half") carrying the transactional properties
-// (TRAN_MSG, PGROUP = Group). The group named in PGROUP is registered with
-// every master by this producer's own connections (see checkLinks), which
-// alone receive check-backs: registered before the first half message is
-// sent, and handled concurrently up to a bound.
+// Half messages go out over the project's remoting (halfSender: one
+// attempt per request, no hidden client retries, the route looked up again
+// after a failure) carrying the transactional properties (TRAN_MSG, PGROUP
+// = Group). The group named in PGROUP is registered with every master by
+// this producer's own connections (see checkLinks), which alone receive
+// check-backs: registered before the first half message is sent, and
+// handled concurrently up to a bound.
 type TxProducer struct {
 	lifecycle
 	cfg    TxConfig
-	p      rocketmq.Producer
+	half   *halfSender
 	rm     *remoting
+	mux    *muxConns
 	topics *topicGuard
 	links  *checkLinks
 	check  Checker
@@ -123,6 +129,13 @@ type TxProducer struct {
 	// END_TRANSACTION forgets the entry.
 	masters sync.Map
 }
+
+// noClient stands for a RocketMQ client where there is none to start (the
+// transactional producer speaks remoting itself).
+type noClient struct{}
+
+func (noClient) Start() error    { return nil }
+func (noClient) Shutdown() error { return nil }
 
 type cachedAddr struct {
 	addr string
@@ -146,18 +159,13 @@ func NewTxProducer(cfg TxConfig, check Checker) (*TxProducer, error) {
 	if cfg.MaxConcurrentChecks <= 0 {
 		cfg.MaxConcurrentChecks = 64
 	}
-	p, err := rocketmq.NewProducer(
-		producer.WithNameServer(cfg.NameServers),
-		producer.WithGroupName(cfg.Group+"-half"),
-		producer.WithInstanceName(cfg.InstanceName),
-		producer.WithSendMsgTimeout(cfg.SendTimeout),
-		producer.WithRetry(cfg.Retries),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("broker: new transactional producer: %w", err)
+	if cfg.Retries < 0 {
+		cfg.Retries = 0
 	}
 	rm := &remoting{timeout: 3 * time.Second}
-	tp := &TxProducer{lifecycle: lifecycle{client: p, what: "transactional producer"}, cfg: cfg, p: p, rm: rm,
+	mux := &muxConns{}
+	tp := &TxProducer{lifecycle: lifecycle{client: noClient{}, what: "transactional producer"}, cfg: cfg, rm: rm, mux: mux,
+		half:   &halfSender{rm: rm, mux: mux, nameServers: cfg.NameServers, group: cfg.Group, retries: cfg.Retries, timeout: cfg.SendTimeout},
 		topics: &topicGuard{rm: rm, nameServers: cfg.NameServers, known: cfg.Known},
 		check:  check, sem: make(chan struct{}, cfg.MaxConcurrentChecks)}
 	tp.links = newCheckLinks(rm, cfg.NameServers, cfg.Group, cfg.InstanceName+"@checks", tp.onCheck)
@@ -184,6 +192,7 @@ func (p *TxProducer) Shutdown() error {
 		<-p.done
 	}
 	p.checks.Wait()
+	p.mux.close()
 	return p.lifecycle.Shutdown()
 }
 
@@ -288,29 +297,20 @@ func (p *TxProducer) SendHalf(ctx context.Context, m Message) (Half, error) {
 	}
 	msg.WithProperty(primitive.PropertyTransactionPrepared, "true")
 	msg.WithProperty(primitive.PropertyProducerGroup, p.cfg.Group)
-	res, err := p.p.SendSync(ctx, msg)
+	h, err := p.half.send(ctx, m.ID, m.Topic, msg)
 	switch {
-	case err != nil && rejected(err):
-		return Half{}, fmt.Errorf("%w: half message to %s: %w", ErrRejected, m.Topic, err)
+	case errors.Is(err, ErrRejected):
+		return Half{}, err
 	case err != nil && p.topics.missing(ctx, m.Topic):
+		// Said only when the name servers, the brokers and every replica's
+		// memory agree (topicGuard): a client drops a message on it.
 		return Half{}, fmt.Errorf("%w: %s", ErrTopicNotFound, m.Topic)
-	case err != nil:
+	case errors.Is(err, ErrTopicNotFound):
 		return Half{}, fmt.Errorf("%w: half message to %s: %w", ErrUnconfirmed, m.Topic, err)
-	case res == nil:
-		return Half{}, fmt.Errorf("%w: half message to %s: no result", ErrUnconfirmed, m.Topic)
-	case res.Status != primitive.SendOK:
-		return Half{}, fmt.Errorf("%w: half message to %s: broker answered %s", ErrUnconfirmed, m.Topic, statusName(res.Status))
+	case err != nil:
+		return Half{}, err
 	}
 	p.topics.seen(ctx, m.Topic)
-	id, err := primitive.UnmarshalMsgID([]byte(res.OffsetMsgID))
-	if err != nil {
-		return Half{}, fmt.Errorf("%w: half message to %s: bad offset message id %q: %w", ErrUnconfirmed, m.Topic, res.OffsetMsgID, err)
-	}
-	h := Half{
-		MessageID: m.ID, Topic: m.Topic, BrokerName: res.MessageQueue.BrokerName,
-		BrokerAddr: id.Addr + ":" + strconv.Itoa(id.Port), QueueID: res.MessageQueue.QueueId,
-		QueueOffset: res.QueueOffset, CommitLogOffset: id.Offset, TransactionID: res.TransactionID,
-	}
 	if err := p.links.ensureBroker(ctx, h.BrokerName, h.BrokerAddr); err != nil {
 		// The half message is stored; its transaction is still ended by
 		// the caller or resolved by the gateway, and the next lookup
@@ -324,9 +324,24 @@ func (p *TxProducer) SendHalf(ctx context.Context, m Message) (Half, error) {
 // when the group could not be registered with its broker yet.
 var ErrNotRegistered = errors.New("broker: half message stored on a broker the group is not registered with yet")
 
+// ErrEndRefused means the broker's answer (or the absence of any request
+// reaching it) proves that an END_TRANSACTION did not take effect: sending
+// it again cannot make the message consumable twice. An End error that
+// does not wrap it leaves the outcome unknown (no answer): the END may
+// still land.
+var ErrEndRefused = errors.New("broker: end transaction refused")
+
 // End sends END_TRANSACTION for h to the current master of its broker
 // group (found through the name servers, so it follows a failover) and
-// waits for the broker's answer. Any process may call it.
+// waits (within ctx) for the broker's answer. Any process may call it.
+// Concurrent calls share one connection per broker, each request in
+// flight with the others.
+//
+// A broker answering anything but success did not end the transaction
+// (EndTransactionProcessor stores the final message only on the way to a
+// success answer: a slave, a wrong offset or group, a failed store, a
+// request that waited too long in its queue all answer an error code):
+// that, and a request that could not be sent at all, wraps ErrEndRefused.
 func (p *TxProducer) End(ctx context.Context, h Half, d Decision) error {
 	if d == Unknown {
 		return errors.New("broker: cannot end a transaction as unknown")
@@ -350,15 +365,24 @@ func (p *TxProducer) End(ctx context.Context, h Half, d Decision) error {
 		"bname":                h.BrokerName,
 	}
 	addr := p.master(ctx, h)
-	resp, err := p.rm.invoke(ctx, addr, codeEndTransaction, ext, nil)
-	if err != nil {
-		p.masters.Delete(h.BrokerName)
-		return fmt.Errorf("broker: end transaction %s (%s): %w", h.MessageID, d, err)
+	l, err := p.mux.get(ctx, h.BrokerName, addr)
+	if err == nil {
+		var resp *remotingCommand
+		if resp, err = l.call(ctx, codeEndTransaction, ext, nil); err == nil {
+			if resp.Code != respSuccess {
+				return fmt.Errorf("%w: %s (%s): %w", ErrEndRefused, h.MessageID, d, &remoteError{resp.Code, resp.Remark})
+			}
+			return nil
+		}
+		if !errors.Is(err, errNotSent) && ctx.Err() == nil {
+			p.mux.drop(addr, l, err) // the connection failed: a new one next time
+		}
 	}
-	if resp.Code != respSuccess {
-		return fmt.Errorf("broker: end transaction %s (%s): %w", h.MessageID, d, &remoteError{resp.Code, resp.Remark})
+	p.masters.Delete(h.BrokerName)
+	if errors.Is(err, errNotSent) {
+		return fmt.Errorf("%w: %s (%s): %w", ErrEndRefused, h.MessageID, d, err)
 	}
-	return nil
+	return fmt.Errorf("broker: end transaction %s (%s), no answer: %w", h.MessageID, d, err)
 }
 
 // master returns the current master address of h's broker group: cached,

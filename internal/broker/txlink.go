@@ -313,7 +313,9 @@ func (l *link) read() {
 	}
 }
 
-// call sends a request on the link and waits for its response.
+// call sends a request on the link and waits for its response (requests
+// of several goroutines are in flight together). An error wraps errNotSent
+// when nothing was written.
 func (l *link) call(ctx context.Context, code int16, ext map[string]string, body []byte) (*remotingCommand, error) {
 	op := l.opaque.Add(1)
 	ch := make(chan *remotingCommand, 1)
@@ -321,7 +323,7 @@ func (l *link) call(ctx context.Context, code int16, ext map[string]string, body
 	if l.err != nil {
 		err := l.err
 		l.mu.Unlock()
-		return nil, err
+		return nil, errors.Join(errNotSent, err)
 	}
 	l.pending[op] = ch
 	l.mu.Unlock()
@@ -331,9 +333,8 @@ func (l *link) call(ctx context.Context, code int16, ext map[string]string, body
 		l.mu.Unlock()
 	}()
 	l.wmu.Lock()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = l.conn.SetWriteDeadline(dl)
-	}
+	dl, _ := ctx.Deadline() // none: no deadline (a caller before may have set one)
+	_ = l.conn.SetWriteDeadline(dl)
 	err := writeFrame(l.conn, remotingCommand{Code: code, Language: "GO", Version: 317, Opaque: op, ExtFields: ext}, body)
 	l.wmu.Unlock()
 	if err != nil {
