@@ -27,6 +27,7 @@ import (
 	"github.com/zeroloss/zeroloss/config"
 	"github.com/zeroloss/zeroloss/dedup"
 	"github.com/zeroloss/zeroloss/delivery"
+	"github.com/zeroloss/zeroloss/durable"
 	"github.com/zeroloss/zeroloss/handlers"
 	"github.com/zeroloss/zeroloss/idempotency"
 	"github.com/zeroloss/zeroloss/middleware"
@@ -73,7 +74,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer rdb.Close()
-	idem, err := idempotency.NewStore(rdb, idempotency.Config{TTL: cfg.IdempotencyTTL, Lease: cfg.IdempotencyLease})
+	acked, err := durable.New(rdb, durable.Config{Replicas: cfg.Redis.WaitReplicas, Timeout: cfg.Redis.WaitTimeout})
+	if err != nil {
+		return err
+	}
+	idem, err := idempotency.NewStore(rdb, idempotency.Config{TTL: cfg.IdempotencyTTL, Lease: cfg.IdempotencyLease, Writer: acked})
 	if err != nil {
 		return err
 	}
@@ -115,7 +120,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	txSvc = txcallback.New(txcallback.NewStore(rdb, cfg.TxRecordTTL), txProd,
+	txSvc = txcallback.New(txcallback.NewStore(rdb, cfg.TxRecordTTL).WithWriter(acked), txProd,
 		webhook.NewClient(cfg.AllowPrivateWebhooks, "zeroloss/"+version),
 		txcallback.Config{CheckMax: cfg.TxCheckMax, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks,
 			MaxConcurrentChecks: cfg.TxChecksInFlight, ResolveAfter: cfg.TxResolveAfter, CheckWindow: cfg.TxCheckWindow,
