@@ -282,18 +282,21 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
 	defer srv.Close()
 	hookURL := "http://" + ln.Addr().String()
 
-	gwEnv := []string{
-		"ZEROLOSS_NAMESRV=" + st.env["ZEROLOSS_NAMESRV"],
-		"ZEROLOSS_REDIS_ADDRS=" + st.env["ZEROLOSS_REDIS_ADDRS"],
-		"ZEROLOSS_REDIS_MASTER_NAME=" + st.env["ZEROLOSS_REDIS_MASTER_NAME"],
-		"ZEROLOSS_API_KEYS=ledger:" + apiKey + ":admin",
+	var gwEnv []string
+	for k, v := range st.env { // name server, sentinels, Redis WAIT replicas
+		if strings.HasPrefix(k, "ZEROLOSS_") {
+			gwEnv = append(gwEnv, k+"="+v)
+		}
+	}
+	gwEnv = append(gwEnv,
+		"ZEROLOSS_API_KEYS=ledger:"+apiKey+":admin",
 		"ZEROLOSS_ALLOW_PRIVATE_WEBHOOKS=true",
 		"ZEROLOSS_TX_CHECK_MAX=60",
 		"ZEROLOSS_DELAY_LEVELS=1s 1s 1s 1s 2s 2s 2s 2s 3s 3s 3s 3s 4s 4s 4s 4s 5s 5s",
 		"ZEROLOSS_SHUTDOWN_TIMEOUT=10s",
 		"ZEROLOSS_IDEMPOTENCY_LEASE=10s",
 		"ZEROLOSS_SEND_TIMEOUT=3s",
-	}
+	)
 	var reps []*replica
 	for i := 0; i < 2; i++ {
 		addr, err := freeAddr()
