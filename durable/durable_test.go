@@ -107,3 +107,32 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// On Redis Cluster the script and WAIT go to the master of the key's slot
+// (WAIT has no key, and a cluster client would send it to any node).
+func TestWriterOnRedisClusterWaitsOnTheKeysMaster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs redis-server (run without -short)")
+	}
+	rdb := testenv.RedisCluster(t)
+	ctx := context.Background()
+	w, err := durable.New(rdb, durable.Config{Replicas: 1, Timeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := setScript(t)
+	for i := range 8 { // keys spread over the three masters
+		key := fmt.Sprintf("zl:test:durable:{k%d}", i)
+		cmd := w.Run(ctx, script, []string{key}, "v")
+		if !errors.Is(cmd.Err(), durable.ErrNotReplicated) || cmd.Val() != "ok" {
+			t.Fatalf("%s: %v %v, want ok and ErrNotReplicated (the cluster has no replicas)", key, cmd.Val(), cmd.Err())
+		}
+		if v, err := rdb.Get(ctx, key).Result(); err != nil || v != "v" {
+			t.Fatalf("%s: %q %v", key, v, err)
+		}
+	}
+	w0, _ := durable.New(rdb, durable.Config{})
+	if err := w0.Run(ctx, script, []string{"zl:test:durable:{plain}"}, "v").Err(); err != nil {
+		t.Fatalf("without replicas: %v", err)
+	}
+}
