@@ -491,6 +491,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
 	})
 	f := b.verify(cfg.Window)
 	f.Faults = fl.String()
+	f.Times = fl.summary()
 	f.Unexpected = int(unexpected.Load())
 	if fl.failed.Load() {
 		return f, fmt.Errorf("a fault could not be injected or recovered from: %s", f.Faults)
@@ -498,11 +499,47 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
 	return f, nil
 }
 
-// faultLog collects one line per fault (and per background restart).
+// faultLog collects one line per fault (and per background restart) and
+// the recovery times measured, by what recovered.
 type faultLog struct {
 	mu     sync.Mutex
 	lines  []string
+	times  map[string][]time.Duration
+	order  []string
 	failed atomic.Bool
+}
+
+// measure records one recovery time of what (e.g. "broker election").
+func (l *faultLog) measure(what string, d time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.times == nil {
+		l.times = map[string][]time.Duration{}
+	}
+	if _, ok := l.times[what]; !ok {
+		l.order = append(l.order, what)
+	}
+	l.times[what] = append(l.times[what], d)
+}
+
+// summary is "what min–max (n)" per kind of recovery, in first-seen order.
+func (l *faultLog) summary() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var parts []string
+	for _, what := range l.order {
+		ds := l.times[what]
+		lo, hi := ds[0], ds[0]
+		for _, d := range ds {
+			lo, hi = min(lo, d), max(hi, d)
+		}
+		r := 100 * time.Millisecond
+		if lo >= 10*time.Second {
+			r = time.Second
+		}
+		parts = append(parts, fmt.Sprintf("%s %s–%s (%d)", what, lo.Round(r), hi.Round(r), len(ds)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (l *faultLog) add(line string) {
@@ -547,7 +584,13 @@ func inject(ctx context.Context, kind string, round int, st *stack, reps []*repl
 				fl.failed.Store(true)
 				return
 			}
-			fl.add(fmt.Sprintf("%s back %s after its kill", name, time.Since(t0).Round(time.Second)))
+			d := time.Since(t0)
+			fl.add(fmt.Sprintf("%s back %s after its kill", name, d.Round(time.Second)))
+			if strings.HasPrefix(name, "redis-") {
+				fl.measure("redis node back", d)
+			} else {
+				fl.measure("broker back as slave", d)
+			}
 		}()
 	}
 	switch kind {
@@ -561,6 +604,7 @@ func inject(ctx context.Context, kind string, round int, st *stack, reps []*repl
 			return err
 		}
 		fl.add(fmt.Sprintf("gateway %s killed, ready again in %s", r.addr, time.Since(t0).Round(100*time.Millisecond)))
+		fl.measure("gateway ready", time.Since(t0))
 		return nil
 	case "broker":
 		g := groups[round%len(groups)]
@@ -590,6 +634,7 @@ func inject(ctx context.Context, kind string, round int, st *stack, reps []*repl
 			time.Sleep(100 * time.Millisecond)
 		}
 		fl.add(fmt.Sprintf("%s master %s killed, new master routed after %s", g, name, time.Since(t0).Round(100*time.Millisecond)))
+		fl.measure("broker election", time.Since(t0))
 		restart(name, t0)
 		return nil
 	case "redis":
@@ -610,6 +655,7 @@ func inject(ctx context.Context, kind string, round int, st *stack, reps []*repl
 			time.Sleep(200 * time.Millisecond)
 		}
 		fl.add(fmt.Sprintf("redis master %s killed, replica promoted after %s", name, time.Since(t0).Round(100*time.Millisecond)))
+		fl.measure("redis promotion", time.Since(t0))
 		restart(name, t0)
 		return nil
 	case "webhook":

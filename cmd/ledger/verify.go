@@ -78,6 +78,7 @@ type figures struct {
 	Kills                                                   int
 	Unexpected                                              int    // answers a correct client must never get
 	Faults                                                  string // what the fault schedule did and measured
+	Times                                                   string // recovery times by kind: min–max (count)
 }
 
 // failed reports whether the figures show a loss, a leak or an
@@ -88,9 +89,9 @@ func (f figures) failed() bool {
 
 func (f figures) String() string {
 	return fmt.Sprintf("ledger: sends=%d commits=%d rollbacks=%d check-commits=%d check-rollbacks=%d uncertain=%d | "+
-		"delivered=%d lost=%d (sends %d, commits %d, check-commits %d) leaked=%d unexpected=%d | duplicates=%d (other webhook-id %d, outside a kill %d; in flight at %d kills: %d) | faults: %s",
+		"delivered=%d lost=%d (sends %d, commits %d, check-commits %d) leaked=%d unexpected=%d | duplicates=%d (other webhook-id %d, outside a kill %d; in flight at %d kills: %d) | times: %s | faults: %s",
 		f.Sends, f.Commits, f.Rollbacks, f.CheckCommits, f.CheckRollbacks, f.Uncertain,
-		f.Delivered, len(f.Lost), f.LostByKind[kindSend], f.LostByKind[kindCommit], f.LostByKind[kindCheckCommit], len(f.Leaked), f.Unexpected, f.Duplicates, len(f.DupOtherWebhookID), len(f.DupOutsideKill), f.Kills, f.InFlightAtKills, f.Faults)
+		f.Delivered, len(f.Lost), f.LostByKind[kindSend], f.LostByKind[kindCommit], f.LostByKind[kindCheckCommit], len(f.Leaked), f.Unexpected, f.Duplicates, len(f.DupOtherWebhookID), len(f.DupOutsideKill), f.Kills, f.InFlightAtKills, f.Times, f.Faults)
 }
 
 // verify computes the figures. A message counts as in flight at a kill when
