@@ -254,28 +254,34 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(status)
 }
 
-func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
+func run(ctx context.Context, cfg config, log *slog.Logger) (figures, *book, error) {
+	b := newBook()
 	st := &stack{dir: cfg.StackDir, root: cfg.RepoRoot}
 	log.Info("starting the HA stack", "dir", st.dir)
 	if err := st.up(ctx); err != nil {
-		return figures{}, err
+		return figures{}, b, err
 	}
-	work := filepath.Join(st.dir, "ledger")
+	// Outside the stack dir, which `stack.sh down` removes: the gateways'
+	// logs must outlive a run that lost something.
+	work := cfg.WorkDir
+	if work == "" {
+		work = filepath.Join(os.TempDir(), fmt.Sprintf("zl-ledger-%d", time.Now().Unix()))
+	}
+	log.Info("gateway logs", "dir", work)
 	if err := os.MkdirAll(work, 0o755); err != nil {
-		return figures{}, err
+		return figures{}, b, err
 	}
 	bin := filepath.Join(work, "gateway")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/gateway")
 	build.Dir = cfg.RepoRoot
 	if out, err := build.CombinedOutput(); err != nil {
-		return figures{}, fmt.Errorf("go build ./cmd/gateway: %w\n%s", err, out)
+		return figures{}, b, fmt.Errorf("go build ./cmd/gateway: %w\n%s", err, out)
 	}
 
-	b := newBook()
 	ep := &endpoint{book: b, failPercent: cfg.FailPercent}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return figures{}, err
+		return figures{}, b, err
 	}
 	srv := &http.Server{Handler: ep}
 	go func() { _ = srv.Serve(ln) }()
@@ -301,11 +307,11 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
 	for i := 0; i < 2; i++ {
 		addr, err := freeAddr()
 		if err != nil {
-			return figures{}, err
+			return figures{}, b, err
 		}
 		r := &replica{bin: bin, addr: addr, env: gwEnv, logPath: filepath.Join(work, fmt.Sprintf("gateway-%d.log", i))}
 		if err := r.start(ctx); err != nil {
-			return figures{}, err
+			return figures{}, b, err
 		}
 		defer r.stop()
 		reps = append(reps, r)
@@ -317,11 +323,11 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
 	err = broker.NewAdmin([]string{st.env["ZEROLOSS_NAMESRV"]}).CreateTopicOnEveryBroker(actx, "DefaultCluster", topic, 4)
 	cancel()
 	if err != nil {
-		return figures{}, err
+		return figures{}, b, err
 	}
 	status, body, err := cl.call(ctx, "/v1/producers", "", map[string]any{"name": "ledger", "checkUrl": hookURL + "/check", "timeoutMs": 2000}, time.Minute)
 	if err != nil || status != http.StatusCreated {
-		return figures{}, fmt.Errorf("create producer: %d %s %v", status, body, err)
+		return figures{}, b, fmt.Errorf("create producer: %d %s %v", status, body, err)
 	}
 	var prd struct {
 		ID string `json:"id"`
@@ -330,7 +336,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
 	status, body, err = cl.call(ctx, "/v1/subscriptions", "", map[string]any{"name": "ledger", "topic": topic,
 		"endpoint": hookURL + "/hook", "timeoutMs": 5000, "maxAttempts": 17}, time.Minute)
 	if err != nil || status != http.StatusCreated {
-		return figures{}, fmt.Errorf("create subscription: %d %s %v", status, body, err)
+		return figures{}, b, fmt.Errorf("create subscription: %d %s %v", status, body, err)
 	}
 	log.Info("load starts", "topic", topic, "replicas", []string{reps[0].addr, reps[1].addr}, "duration", cfg.Duration)
 
@@ -375,13 +381,18 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
 						continue
 					}
 					var m struct {
-						MessageID string `json:"messageId"`
+						MessageID   string `json:"messageId"`
+						BrokerName  string `json:"brokerName"`
+						QueueID     int    `json:"queueId"`
+						QueueOffset int64  `json:"queueOffset"`
 					}
 					if status != http.StatusCreated || json.Unmarshal(body, &m) != nil {
 						bad("send", status, body)
 						continue
 					}
 					b.record(m.MessageID, kindSend)
+					b.note(m.MessageID, fmt.Sprintf("send-%d 201 at %s, %s q%d@%d", n, time.Now().UTC().Format("15:04:05.000"),
+						m.BrokerName, m.QueueID, m.QueueOffset))
 					continue
 				}
 				tag, k := "C", kindCommit
@@ -408,6 +419,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
 					bad("begin", status, body)
 					continue
 				}
+				b.note(tx.MessageID, fmt.Sprintf("tx-%s-%d %s begun at %s", tag, n, tx.TransactionID, time.Now().UTC().Format("15:04:05.000")))
 				if k == kindCheckCommit || k == kindCheckRollback {
 					b.record(tx.MessageID, k)
 					if k == kindCheckRollback {
@@ -468,7 +480,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
 	// Quiescence: every process back, every expected delivery in, every
 	// check-rollback resolved.
 	if err := st.up(ctx); err != nil {
-		return figures{}, err
+		return figures{}, b, err
 	}
 	deadline := time.Now().Add(cfg.Settle)
 	for i := 0; b.pending() > 0 && time.Now().Before(deadline) && ctx.Err() == nil; i++ {
@@ -494,9 +506,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
 	f.Times = fl.summary()
 	f.Unexpected = int(unexpected.Load())
 	if fl.failed.Load() {
-		return f, fmt.Errorf("a fault could not be injected or recovered from: %s", f.Faults)
+		return f, b, fmt.Errorf("a fault could not be injected or recovered from: %s", f.Faults)
 	}
-	return f, nil
+	return f, b, nil
 }
 
 // faultLog collects one line per fault (and per background restart) and

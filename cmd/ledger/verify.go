@@ -35,9 +35,35 @@ type book struct {
 	uncertain  int             // operations given up (outcome unknown to the client)
 	deliveries []delivery
 	kills      []time.Time // kill -9 of a gateway, broker master or Redis master
+	notes      map[string]string
 }
 
-func newBook() *book { return &book{expect: map[string]kind{}} }
+func newBook() *book { return &book{expect: map[string]kind{}, notes: map[string]string{}} }
+
+// note keeps what the client saw of id (for the report of a loss).
+func (b *book) note(id, what string) {
+	b.mu.Lock()
+	b.notes[id] = what
+	b.mu.Unlock()
+}
+
+// explain describes ids: what the client saw and every attempt the
+// endpoint recorded.
+func (b *book) explain(ids []string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, id := range ids {
+		line := id + ": " + b.notes[id] + "; attempts:"
+		for _, d := range b.deliveries {
+			if d.messageID == id {
+				line += fmt.Sprintf(" %s ok=%v", d.at.UTC().Format("15:04:05.000"), d.ok)
+			}
+		}
+		out = append(out, line)
+	}
+	return out
+}
 
 func (b *book) record(id string, k kind) {
 	b.mu.Lock()
