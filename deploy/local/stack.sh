@@ -1213,7 +1213,9 @@ cmd_start() {
 	broker-*) ha_wait_brokers "$deadline" "$name" ;;
 	*)
 		until redis_ping "${HP[$name]}"; do
-			ha_running "$name" || { tail_logs "${LOG_DIR}/${name}.out"; die "${name} exited"; }
+			# Not ha_running: Redis retitles itself "127.0.0.1:PORT" only once
+			# started, which a loaded machine may delay past the first check.
+			pid_alive "${RUN_DIR}/${name}.pid" redis- || { tail_logs "${LOG_DIR}/${name}.out"; die "${name} exited"; }
 			(($(now) < deadline)) || die "TIMEOUT: ${name} not answering"
 			sleep 0.2
 		done
