@@ -100,7 +100,7 @@ contract:
 ## failover e2e tests (build tag ha) and the short ledger run. Not part of `make test` yet: see the README.
 test-ha:
 	@set -o pipefail; status=0; \
-		ZL_HA_STACK_DIR=$(TEST_HA_STACK_DIR) $(GO) test -tags ha -count=1 -timeout 40m -run '^TestHA' ./e2e/ || status=$$?; \
+		ZL_HA_STACK_DIR=$(TEST_HA_STACK_DIR) ZL_COVER_DIR=$(ZL_COVER_DIR) $(GO) test -tags ha -count=1 -timeout 40m -run '^TestHA' ./e2e/ || status=$$?; \
 		$(MAKE) --no-print-directory chaos-short CHAOS_STACK_DIR=$(TEST_HA_STACK_DIR) || status=$$?; \
 		exit $$status
 

@@ -126,6 +126,11 @@ type Redis struct {
 	Password   string   `koanf:"password" help:"password (with addrs)"`
 	DB         int      `koanf:"db" help:"database number (with addrs and Sentinel)"`
 	PoolSize   int      `koanf:"poolSize" help:"connections per node (concurrent Idempotency-Key requests and deliveries)"`
+	// WaitReplicas > 0 follows every write behind an acknowledgement
+	// (transaction records and decisions, Idempotency-Key records) with
+	// WAIT, so a Sentinel failover cannot lose it.
+	WaitReplicas int           `koanf:"waitReplicas" help:"replicas that must confirm a transaction decision or Idempotency-Key record before it is acknowledged (WAIT); 0 = none"`
+	WaitTimeout  time.Duration `koanf:"waitTimeout" help:"longest WAIT for waitReplicas; past it the request answers 503 (keep it under 3s, the read timeout)"`
 }
 
 // Telemetry configures logs and traces.
@@ -196,7 +201,7 @@ func Default() Config {
 			DeliveryLeaseWait:  time.Minute,
 		},
 		Pull:      Pull{PullReceivesInFlight: 64},
-		Redis:     Redis{URL: "redis://127.0.0.1:6379/0", PoolSize: 128},
+		Redis:     Redis{URL: "redis://127.0.0.1:6379/0", PoolSize: 128, WaitTimeout: time.Second},
 		Telemetry: Telemetry{LogLevel: "info"},
 	}
 }
@@ -360,6 +365,12 @@ func (r Redis) Validate() error {
 	}
 	if r.PoolSize < 1 {
 		p.add("redis: poolSize must be at least 1")
+	}
+	if r.WaitReplicas < 0 {
+		p.add("redis: waitReplicas must not be negative")
+	}
+	if r.WaitReplicas > 0 && (r.WaitTimeout <= 0 || r.WaitTimeout >= 3*time.Second) {
+		p.add("redis: waitTimeout must be positive and under 3s (the client's read timeout) with waitReplicas")
 	}
 	return p.err()
 }

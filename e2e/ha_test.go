@@ -447,3 +447,86 @@ func TestHARedisFailoverKeepsAcknowledgedRecords(t *testing.T) {
 		t.Fatalf("restarted %s is master again", old)
 	}
 }
+
+// TestHARedisAnswersOnlyReplicatedRecords runs the gateway with
+// redis.waitReplicas=1 (the HA default) and kills every Redis replica: a
+// send with an Idempotency-Key and a commit then answer 503 (the master
+// alone holds the records; nothing is sent, no END_TRANSACTION). With the
+// replicas back, the retries answer 201 and 200; the master killed after
+// that, the promoted replica has both: the send replays with the same
+// message id, the transaction stays committed, each message is stored once.
+func TestHARedisAnswersOnlyReplicatedRecords(t *testing.T) {
+	h := testenv.SharedHA(t)
+	g := h.StartGateway(t)
+	topic := h.GroupTopic(t, "orders-ha-wait", "broker-b", 1)
+	recv := h.Consume(t, topic)
+	hook := newCheckHook(t, func(checkCall) (int, string) { return 200, `{"decision":"unknown"}` })
+	prd := registerProducer(t, g, testenv.OrdersOpsKey, hook)
+	c := begin(t, g, testenv.OrdersKey, prd, topic, "commit me", "C")
+	url := g.URL + "/v1/topics/" + topic + "/messages"
+	body := []byte(`{"body":"pay 11 EUR"}`)
+	idem := "wait-" + topic
+
+	replicas := h.RedisReplicas(t)
+	if len(replicas) < 2 {
+		t.Fatalf("Redis replicas %v: the HA stack runs two", replicas)
+	}
+	for _, r := range replicas {
+		h.Kill(t, r)
+	}
+	if r, err := idemPost(url, testenv.AdminKey, idem, body); err != nil || r.Status != http.StatusServiceUnavailable {
+		t.Fatalf("send with no Redis replica: %v %d %s, want 503", err, r.Status, r.Body)
+	}
+	if r := decide(t, g, testenv.OrdersKey, c.TransactionID, "commit"); r.Status != http.StatusServiceUnavailable {
+		t.Fatalf("commit with no Redis replica: %d %s, want 503", r.Status, r.Body)
+	}
+	for _, r := range replicas {
+		h.Start(t, r)
+	}
+	var sent reply
+	testenv.Eventually(t, time.Minute, func() error {
+		r, err := idemPost(url, testenv.AdminKey, idem, body)
+		if err != nil || r.Status != http.StatusCreated {
+			return fmt.Errorf("send retry: %v %d %s", err, r.Status, r.Body)
+		}
+		sent = r
+		return nil
+	})
+	testenv.Eventually(t, time.Minute, func() error {
+		if r := decide(t, g, testenv.OrdersKey, c.TransactionID, "commit"); r.Status != http.StatusOK {
+			return fmt.Errorf("commit retry: %d %s", r.Status, r.Body)
+		}
+		return nil
+	})
+
+	old := h.KillRedisMaster(t)
+	testenv.Eventually(t, time.Minute, func() error {
+		if m := h.RedisMaster(t); m == old {
+			return fmt.Errorf("sentinels still name %s", m)
+		}
+		return nil
+	})
+	testenv.Eventually(t, time.Minute, func() error {
+		r, err := idemPost(url, testenv.AdminKey, idem, body)
+		if err != nil || r.Status != http.StatusCreated {
+			return fmt.Errorf("replay: %v %d %s", err, r.Status, r.Body)
+		}
+		if r.Header.Get("Idempotent-Replayed") != "true" || !bytes.Equal(r.Body, sent.Body) {
+			t.Fatalf("after the failover the same Idempotency-Key sent again: %s %s (first %s)",
+				r.Header.Get("Idempotent-Replayed"), r.Body, sent.Body)
+		}
+		return nil
+	})
+	if code, v := getTx(t, g, testenv.OrdersKey, c.TransactionID); code != http.StatusOK || v.State != "committed" {
+		t.Fatalf("committed transaction after the failover: %d %+v", code, v)
+	}
+	var m published
+	sent.json(t, &m)
+	recv.WaitForID(t, c.MessageID, time.Minute)
+	recv.WaitForID(t, m.MessageID, time.Minute)
+	sentinel(t, g, recv, topic)
+	if recv.Count(m.MessageID) != 1 || recv.Count(c.MessageID) != 1 {
+		t.Fatalf("stored: send %d, committed %d (want 1, 1)", recv.Count(m.MessageID), recv.Count(c.MessageID))
+	}
+	h.Start(t, old)
+}

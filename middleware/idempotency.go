@@ -18,6 +18,7 @@ import (
 	"github.com/zeroloss/zeroloss/internal/idempotency"
 	"github.com/zeroloss/zeroloss/internal/msgid"
 	"github.com/zeroloss/zeroloss/internal/problem"
+	"github.com/zeroloss/zeroloss/internal/durable"
 )
 
 // IdempotencyStore keeps Idempotency-Key records (idempotency.Store).
@@ -96,7 +97,16 @@ func Idempotency(store IdempotencyStore, log *slog.Logger, writeErr ErrorWriter)
 				err := store.Complete(ctx, claim, idempotency.Response{
 					Status: rec.status, ContentType: rec.header.Get("Content-Type"), Body: rec.body.Bytes()})
 				cancel()
-				if err != nil {
+				switch {
+				case errors.Is(err, durable.ErrNotReplicated):
+					// Stored on the Redis master only: a failover could
+					// lose it, so the answer is not given. The retry with
+					// this key replays it (or, after a failover, runs again
+					// with the same message ids).
+					writeErr(w, r, problem.Wrap(problem.DependencyUnavailable,
+						"the answer could not be stored durably; retry with the same Idempotency-Key", err).WithRetryAfter(1))
+					return
+				case err != nil:
 					// The request itself succeeded; a retry after the lease
 					// runs again with the same message ids.
 					log.Warn("idempotency: store answer", slog.String("request_id", GetRequestID(r.Context())), slog.Any("error", err))

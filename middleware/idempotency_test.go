@@ -1,6 +1,8 @@
 package middleware_test
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +18,7 @@ import (
 	"github.com/zeroloss/zeroloss/internal/msgid"
 	"github.com/zeroloss/zeroloss/internal/problem"
 	"github.com/zeroloss/zeroloss/internal/testenv"
+	"github.com/zeroloss/zeroloss/internal/durable"
 	"github.com/zeroloss/zeroloss/middleware"
 )
 
@@ -94,5 +97,63 @@ func TestIdempotencyMiddleware(t *testing.T) {
 	do("", `{"a":1}`)
 	if calls.Load() != 5 || seeds[3] == seeds[4] {
 		t.Fatalf("requests without a key: calls %d, ids %v", calls.Load(), seeds)
+	}
+}
+
+// unreplicated is the real store whose first Complete is stored on the
+// master only (durable.Writer's error when no replica confirmed it).
+type unreplicated struct {
+	*idempotency.Store
+	failed atomic.Bool
+}
+
+func (u *unreplicated) Complete(ctx context.Context, c idempotency.Claim, resp idempotency.Response) error {
+	if err := u.Store.Complete(ctx, c, resp); err != nil {
+		return err
+	}
+	if u.failed.CompareAndSwap(false, true) {
+		return fmt.Errorf("idempotency: complete: %w", durable.ErrNotReplicated)
+	}
+	return nil
+}
+
+// TestIdempotencyAnswerNotReplicatedIs503 checks that a 2xx whose record no
+// Redis replica confirmed is not given: 503, and the retry replays it.
+func TestIdempotencyAnswerNotReplicatedIs503(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs Redis (run without -short)")
+	}
+	base, err := idempotency.NewStore(testenv.Shared(t).Redis(t), idempotency.Config{
+		TTL: time.Hour, Lease: time.Minute, Prefix: "zl:test:mwrep:" + msgid.New(time.Now()).String() + ":"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &unreplicated{Store: base}
+	keys, _ := auth.NewKeyring([]config.APIKey{{Name: "a", Key: "secret-aaa", Scopes: []string{"admin"}}})
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	pw := problem.Writer{Log: log}
+	var calls atomic.Int32
+	h := middleware.Authenticate(keys, pw.Write)(middleware.ReadBody(1<<20, pw.Write)(
+		middleware.Idempotency(store, log, pw.Write)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			calls.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusCreated)
+			_, _ = io.WriteString(w, `{"messageId":"m1"}`)
+		}))))
+	do := func() *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/v1/things", strings.NewReader(`{"a":1}`))
+		req.Header.Set("Authorization", "Bearer secret-aaa")
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", "k-rep")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := do(); rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("answer stored on the master only: %d %s, want 503 with Retry-After", rec.Code, rec.Body)
+	}
+	rec := do()
+	if rec.Code != http.StatusCreated || rec.Header().Get("Idempotent-Replayed") != "true" || rec.Body.String() != `{"messageId":"m1"}` || calls.Load() != 1 {
+		t.Fatalf("retry: %d %q %s, calls %d; want the replay of the first answer", rec.Code, rec.Header().Get("Idempotent-Replayed"), rec.Body, calls.Load())
 	}
 }

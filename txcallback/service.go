@@ -274,6 +274,11 @@ func (s *Service) Begin(ctx context.Context, in BeginInput) (Transaction, error)
 		if got.MessageID != in.MessageID || got.ProducerID != in.ProducerID || got.Topic != in.Topic {
 			return Transaction{}, fmt.Errorf("%w: transaction %s exists with other contents", ErrConflict, id)
 		}
+		// The first attempt's record may be on the master only (its
+		// answer was a 503 when the replicas did not confirm it).
+		if err := s.store.Confirm(ctx, id); err != nil {
+			return Transaction{}, err
+		}
 		return got, nil
 	}
 	props := make(map[string]string, len(in.Properties)+2)
@@ -583,10 +588,16 @@ func (s *Service) callCheck(tx Transaction, checkTimes int) (broker.Decision, bo
 	}
 	token := newToken()
 	moved, end, state, err := s.store.Decide(ctx, tx.ID, d, "check", token, s.endLease(), nil)
-	if err != nil {
+	if errors.Is(err, ErrConflict) {
 		s.log.Info("txcallback: check webhook answered after the transaction was decided",
 			slog.String("transaction", tx.ID), slog.String("state", string(state)), slog.String("answer", d.String()))
 		return broker.Unknown, true
+	}
+	if err != nil {
+		// Not stored durably (Redis down or its replicas silent): no
+		// END_TRANSACTION; the next check-back or resolver pass asks again.
+		s.log.Warn("txcallback: store the check webhook's decision", slog.String("transaction", tx.ID), slog.Any("error", err))
+		return broker.Unknown, false
 	}
 	if moved {
 		s.decided(tx, state)

@@ -70,15 +70,73 @@ type Transaction struct {
 // Redis Cluster; the tenant's transaction index is a separate key written
 // after the record it points to.
 type Store struct {
-	rdb  redis.UniversalClient
-	ttl  time.Duration
-	pipe *sharedPipeline // the state changes of concurrent transactions
+	rdb    redis.UniversalClient
+	ttl    time.Duration
+	pipe   *sharedPipeline // the state changes of concurrent transactions
+	writer Writer
+	touch  string // "1": scripts write even when they change nothing, so WAIT covers what they report
+}
+
+// Writer runs a script whose write must reach Redis's replicas before it
+// counts (durable.Writer). Waits reports whether it waits at all.
+type Writer interface {
+	Run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd
+	Waits() bool
 }
 
 // NewStore returns a store whose transaction records expire ttl after they
 // were created (keep it longer than the broker's whole check window).
 func NewStore(rdb redis.UniversalClient, ttl time.Duration) *Store {
-	return &Store{rdb: rdb, ttl: ttl, pipe: &sharedPipeline{rdb: rdb, maxInFlight: 2, maxBatch: 128}}
+	return &Store{rdb: rdb, ttl: ttl, pipe: &sharedPipeline{rdb: rdb, maxInFlight: 2, maxBatch: 128}, touch: "0"}
+}
+
+// WithWriter makes the writes that back an answer run through w: the half
+// message's coordinates (SetHalf, behind a begin's 201), decisions and
+// claims to end (Decide, ClaimEnd: behind a commit's 200 and before any
+// END_TRANSACTION) and Confirm. durable.Writer follows each with WAIT, so a
+// Redis failover cannot lose them; its ErrNotReplicated then comes back
+// wrapped, and the caller must not acknowledge. It returns s.
+func (s *Store) WithWriter(w Writer) *Store {
+	s.writer = w
+	if w != nil && w.Waits() {
+		s.touch = "1"
+	}
+	return s
+}
+
+// run runs a state change: through the writer when it waits for replicas
+// (each change then carries its own WAIT), else in the pipeline concurrent
+// transactions share.
+func (s *Store) run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
+	if s.writer != nil && s.writer.Waits() {
+		return s.writer.Run(ctx, script, keys, args...)
+	}
+	return s.pipe.eval(ctx, script, keys, args...)
+}
+
+// confirmScript writes the record's confirmedAt (when ARGV[1] is "1"), so
+// the WAIT after it covers the record as it stands.
+var confirmScript = redis.NewScript(`
+local st = redis.call('HGET', KEYS[1], 'state')
+if not st then return 0 end
+if ARGV[1] == '1' then
+  local t = redis.call('TIME')
+  redis.call('HSET', KEYS[1], 'confirmedAt', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+end
+return 1
+`)
+
+// Confirm makes sure the record of id, as read before, is on the replicas
+// the writer waits for (a retried begin answering from the first attempt's
+// record); without a waiting writer it does nothing.
+func (s *Store) Confirm(ctx context.Context, id string) error {
+	if s.touch != "1" {
+		return nil
+	}
+	if err := s.run(ctx, confirmScript, []string{txKey(id)}, s.touch).Err(); err != nil {
+		return fmt.Errorf("txcallback: confirm %s: %w", id, err)
+	}
+	return nil
 }
 
 func txKey(id string) string            { return "zl:tx:{" + id + "}" }
@@ -266,7 +324,7 @@ func (s *Store) transition(ctx context.Context, id string, from []State, to Stat
 		fs += string(f)
 	}
 	args := append([]any{fs, string(to)}, toAny(fields)...)
-	res, err := s.pipe.eval(ctx, transitionScript, []string{txKey(id)}, args...).StringSlice()
+	res, err := s.run(ctx, transitionScript, []string{txKey(id)}, args...).StringSlice()
 	if err != nil {
 		return false, "", fmt.Errorf("txcallback: transition %s: %w", id, err)
 	}
@@ -315,6 +373,9 @@ func (s *Store) Abort(ctx context.Context, id string) (bool, error) {
 // ms (its END went unanswered, or its sender vanished, long enough ago that
 // it can no longer land). It answers moved, claimed, same or stayed, with
 // the state found.
+// With ARGV[5] = "1" a same answer writes confirmedAt: WAIT counts only its
+// own connection's writes, and the decision reported may have been written
+// on another.
 var decideScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -333,6 +394,7 @@ elseif st == ARGV[1] or (ARGV[1] == '' and (st == 'committed' or st == 'rolled_b
       res = 'claimed'
     end
   end
+  if res == 'same' and ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'confirmedAt', now) end
 end
 local f = redis.call('HMGET', KEYS[1], 'decidedAt', 'decidedBy', 'checks', 'lastCheck', 'lastCheckAt', 'ended')
 for i = 1, 6 do if not f[i] then f[i] = '' end end
@@ -375,7 +437,7 @@ func (s *Store) ClaimEnd(ctx context.Context, id, token string, endLease time.Du
 }
 
 func (s *Store) decide(ctx context.Context, id, to, by, token string, endLease time.Duration, tx *Transaction) (string, State, error) {
-	res, err := s.pipe.eval(ctx, decideScript, []string{txKey(id)}, to, by, endLease.Milliseconds(), token).StringSlice()
+	res, err := s.run(ctx, decideScript, []string{txKey(id)}, to, by, endLease.Milliseconds(), token, s.touch).StringSlice()
 	if err != nil {
 		return "", "", fmt.Errorf("txcallback: decide %s: %w", id, err)
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/zeroloss/zeroloss/internal/auth"
 	"github.com/zeroloss/zeroloss/internal/broker"
 	"github.com/zeroloss/zeroloss/internal/broker/pop"
+	"github.com/zeroloss/zeroloss/internal/durable"
 	"github.com/zeroloss/zeroloss/internal/idempotency"
 	"github.com/zeroloss/zeroloss/internal/pull"
 	"github.com/zeroloss/zeroloss/internal/push"
@@ -75,7 +76,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer rdb.Close()
-	idem, err := idempotency.NewStore(rdb, idempotency.Config{TTL: cfg.IdempotencyTTL, Lease: cfg.IdempotencyLease})
+	acked, err := durable.New(rdb, durable.Config{Replicas: cfg.Redis.WaitReplicas, Timeout: cfg.Redis.WaitTimeout})
+	if err != nil {
+		return err
+	}
+	idem, err := idempotency.NewStore(rdb, idempotency.Config{TTL: cfg.IdempotencyTTL, Lease: cfg.IdempotencyLease, Writer: acked})
 	if err != nil {
 		return err
 	}
@@ -117,7 +122,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	txSvc = txcallback.New(txcallback.NewStore(rdb, cfg.TxRecordTTL), txProd,
+	txSvc = txcallback.New(txcallback.NewStore(rdb, cfg.TxRecordTTL).WithWriter(acked), txProd,
 		webhook.NewClient(cfg.AllowPrivateWebhooks, "zeroloss/"+version),
 		txcallback.Config{CheckMax: cfg.TxCheckMax, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks,
 			MaxConcurrentChecks: cfg.TxChecksInFlight, ResolveAfter: cfg.TxResolveAfter, CheckWindow: cfg.TxCheckWindow,

@@ -42,6 +42,7 @@ type config struct {
 	RepoRoot    string
 	Faults      string // comma-separated fault kinds, in schedule order
 	Window      time.Duration
+	WorkDir     string // the gateways' binary and logs
 }
 
 func main() {
@@ -54,6 +55,7 @@ func main() {
 	flag.StringVar(&cfg.StackDir, "stack", "", "HA stack dir (ZL_STACK_DIR); default .stack/chaos; started if not running")
 	flag.StringVar(&cfg.Faults, "faults", "gateway,broker,redis,webhook", "fault kinds in schedule order, repeated")
 	flag.DurationVar(&cfg.Window, "kill-window", 15*time.Second, "a duplicate is explained when its first delivery lies this close to a kill")
+	flag.StringVar(&cfg.WorkDir, "work", "", "dir for the gateways' binary and logs (default a new dir under $TMPDIR, kept)")
 	flag.Parse()
 	wd, _ := os.Getwd()
 	cfg.RepoRoot = wd
@@ -63,7 +65,7 @@ func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	f, err := run(ctx, cfg, log)
+	f, b, err := run(ctx, cfg, log)
 	if err != nil {
 		if f.Kills > 0 {
 			fmt.Println(f)
@@ -75,6 +77,9 @@ func main() {
 	if f.failed() {
 		fmt.Fprintf(os.Stderr, "ledger: lost %s; leaked %s; duplicates outside a kill %s; other webhook-id %s\n",
 			sample(f.Lost), sample(f.Leaked), sample(f.DupOutsideKill), sample(f.DupOtherWebhookID))
+		for _, line := range b.explain(append(append(f.Lost[:min(len(f.Lost), 20):min(len(f.Lost), 20)], f.Leaked[:min(len(f.Leaked), 10)]...), f.DupOutsideKill[:min(len(f.DupOutsideKill), 10)]...)) {
+			fmt.Fprintln(os.Stderr, "ledger:   "+line)
+		}
 		os.Exit(1)
 	}
 }

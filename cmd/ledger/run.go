@@ -254,55 +254,64 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(status)
 }
 
-func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
+func run(ctx context.Context, cfg config, log *slog.Logger) (figures, *book, error) {
+	b := newBook()
 	st := &stack{dir: cfg.StackDir, root: cfg.RepoRoot}
 	log.Info("starting the HA stack", "dir", st.dir)
 	if err := st.up(ctx); err != nil {
-		return figures{}, err
+		return figures{}, b, err
 	}
-	work := filepath.Join(st.dir, "ledger")
+	// Outside the stack dir, which `stack.sh down` removes: the gateways'
+	// logs must outlive a run that lost something.
+	work := cfg.WorkDir
+	if work == "" {
+		work = filepath.Join(os.TempDir(), fmt.Sprintf("zl-ledger-%d", time.Now().Unix()))
+	}
+	log.Info("gateway logs", "dir", work)
 	if err := os.MkdirAll(work, 0o755); err != nil {
-		return figures{}, err
+		return figures{}, b, err
 	}
 	bin := filepath.Join(work, "gateway")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/gateway")
 	build.Dir = cfg.RepoRoot
 	if out, err := build.CombinedOutput(); err != nil {
-		return figures{}, fmt.Errorf("go build ./cmd/gateway: %w\n%s", err, out)
+		return figures{}, b, fmt.Errorf("go build ./cmd/gateway: %w\n%s", err, out)
 	}
 
-	b := newBook()
 	ep := &endpoint{book: b, failPercent: cfg.FailPercent}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return figures{}, err
+		return figures{}, b, err
 	}
 	srv := &http.Server{Handler: ep}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 	hookURL := "http://" + ln.Addr().String()
 
-	gwEnv := []string{
-		"ZEROLOSS_NAMESRV=" + st.env["ZEROLOSS_NAMESRV"],
-		"ZEROLOSS_REDIS_ADDRS=" + st.env["ZEROLOSS_REDIS_ADDRS"],
-		"ZEROLOSS_REDIS_MASTER_NAME=" + st.env["ZEROLOSS_REDIS_MASTER_NAME"],
-		"ZEROLOSS_API_KEYS=ledger:" + apiKey + ":admin",
+	var gwEnv []string
+	for k, v := range st.env { // name server, sentinels, Redis WAIT replicas
+		if strings.HasPrefix(k, "ZEROLOSS_") {
+			gwEnv = append(gwEnv, k+"="+v)
+		}
+	}
+	gwEnv = append(gwEnv,
+		"ZEROLOSS_API_KEYS=ledger:"+apiKey+":admin",
 		"ZEROLOSS_ALLOW_PRIVATE_WEBHOOKS=true",
 		"ZEROLOSS_TX_CHECK_MAX=60",
 		"ZEROLOSS_DELAY_LEVELS=1s 1s 1s 1s 2s 2s 2s 2s 3s 3s 3s 3s 4s 4s 4s 4s 5s 5s",
 		"ZEROLOSS_SHUTDOWN_TIMEOUT=10s",
 		"ZEROLOSS_IDEMPOTENCY_LEASE=10s",
 		"ZEROLOSS_SEND_TIMEOUT=3s",
-	}
+	)
 	var reps []*replica
 	for i := 0; i < 2; i++ {
 		addr, err := freeAddr()
 		if err != nil {
-			return figures{}, err
+			return figures{}, b, err
 		}
 		r := &replica{bin: bin, addr: addr, env: gwEnv, logPath: filepath.Join(work, fmt.Sprintf("gateway-%d.log", i))}
 		if err := r.start(ctx); err != nil {
-			return figures{}, err
+			return figures{}, b, err
 		}
 		defer r.stop()
 		reps = append(reps, r)
@@ -314,11 +323,11 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
 	err = broker.NewAdmin([]string{st.env["ZEROLOSS_NAMESRV"]}).CreateTopicOnEveryBroker(actx, "DefaultCluster", topic, 4)
 	cancel()
 	if err != nil {
-		return figures{}, err
+		return figures{}, b, err
 	}
 	status, body, err := cl.call(ctx, "/v1/producers", "", map[string]any{"name": "ledger", "checkUrl": hookURL + "/check", "timeoutMs": 2000}, time.Minute)
 	if err != nil || status != http.StatusCreated {
-		return figures{}, fmt.Errorf("create producer: %d %s %v", status, body, err)
+		return figures{}, b, fmt.Errorf("create producer: %d %s %v", status, body, err)
 	}
 	var prd struct {
 		ID string `json:"id"`
@@ -327,7 +336,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
 	status, body, err = cl.call(ctx, "/v1/subscriptions", "", map[string]any{"name": "ledger", "topic": topic,
 		"endpoint": hookURL + "/hook", "timeoutMs": 5000, "maxAttempts": 17}, time.Minute)
 	if err != nil || status != http.StatusCreated {
-		return figures{}, fmt.Errorf("create subscription: %d %s %v", status, body, err)
+		return figures{}, b, fmt.Errorf("create subscription: %d %s %v", status, body, err)
 	}
 	log.Info("load starts", "topic", topic, "replicas", []string{reps[0].addr, reps[1].addr}, "duration", cfg.Duration)
 
@@ -372,13 +381,18 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
 						continue
 					}
 					var m struct {
-						MessageID string `json:"messageId"`
+						MessageID   string `json:"messageId"`
+						BrokerName  string `json:"brokerName"`
+						QueueID     int    `json:"queueId"`
+						QueueOffset int64  `json:"queueOffset"`
 					}
 					if status != http.StatusCreated || json.Unmarshal(body, &m) != nil {
 						bad("send", status, body)
 						continue
 					}
 					b.record(m.MessageID, kindSend)
+					b.note(m.MessageID, fmt.Sprintf("send-%d 201 at %s, %s q%d@%d", n, time.Now().UTC().Format("15:04:05.000"),
+						m.BrokerName, m.QueueID, m.QueueOffset))
 					continue
 				}
 				tag, k := "C", kindCommit
@@ -405,6 +419,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
 					bad("begin", status, body)
 					continue
 				}
+				b.note(tx.MessageID, fmt.Sprintf("tx-%s-%d %s begun at %s", tag, n, tx.TransactionID, time.Now().UTC().Format("15:04:05.000")))
 				if k == kindCheckCommit || k == kindCheckRollback {
 					b.record(tx.MessageID, k)
 					if k == kindCheckRollback {
@@ -465,7 +480,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
 	// Quiescence: every process back, every expected delivery in, every
 	// check-rollback resolved.
 	if err := st.up(ctx); err != nil {
-		return figures{}, err
+		return figures{}, b, err
 	}
 	deadline := time.Now().Add(cfg.Settle)
 	for i := 0; b.pending() > 0 && time.Now().Before(deadline) && ctx.Err() == nil; i++ {
@@ -488,18 +503,55 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, error) {
 	})
 	f := b.verify(cfg.Window)
 	f.Faults = fl.String()
+	f.Times = fl.summary()
 	f.Unexpected = int(unexpected.Load())
 	if fl.failed.Load() {
-		return f, fmt.Errorf("a fault could not be injected or recovered from: %s", f.Faults)
+		return f, b, fmt.Errorf("a fault could not be injected or recovered from: %s", f.Faults)
 	}
-	return f, nil
+	return f, b, nil
 }
 
-// faultLog collects one line per fault (and per background restart).
+// faultLog collects one line per fault (and per background restart) and
+// the recovery times measured, by what recovered.
 type faultLog struct {
 	mu     sync.Mutex
 	lines  []string
+	times  map[string][]time.Duration
+	order  []string
 	failed atomic.Bool
+}
+
+// measure records one recovery time of what (e.g. "broker election").
+func (l *faultLog) measure(what string, d time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.times == nil {
+		l.times = map[string][]time.Duration{}
+	}
+	if _, ok := l.times[what]; !ok {
+		l.order = append(l.order, what)
+	}
+	l.times[what] = append(l.times[what], d)
+}
+
+// summary is "what min–max (n)" per kind of recovery, in first-seen order.
+func (l *faultLog) summary() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var parts []string
+	for _, what := range l.order {
+		ds := l.times[what]
+		lo, hi := ds[0], ds[0]
+		for _, d := range ds {
+			lo, hi = min(lo, d), max(hi, d)
+		}
+		r := 100 * time.Millisecond
+		if lo >= 10*time.Second {
+			r = time.Second
+		}
+		parts = append(parts, fmt.Sprintf("%s %s–%s (%d)", what, lo.Round(r), hi.Round(r), len(ds)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (l *faultLog) add(line string) {
@@ -544,7 +596,13 @@ func inject(ctx context.Context, kind string, round int, st *stack, reps []*repl
 				fl.failed.Store(true)
 				return
 			}
-			fl.add(fmt.Sprintf("%s back %s after its kill", name, time.Since(t0).Round(time.Second)))
+			d := time.Since(t0)
+			fl.add(fmt.Sprintf("%s back %s after its kill", name, d.Round(time.Second)))
+			if strings.HasPrefix(name, "redis-") {
+				fl.measure("redis node back", d)
+			} else {
+				fl.measure("broker back as slave", d)
+			}
 		}()
 	}
 	switch kind {
@@ -558,6 +616,7 @@ func inject(ctx context.Context, kind string, round int, st *stack, reps []*repl
 			return err
 		}
 		fl.add(fmt.Sprintf("gateway %s killed, ready again in %s", r.addr, time.Since(t0).Round(100*time.Millisecond)))
+		fl.measure("gateway ready", time.Since(t0))
 		return nil
 	case "broker":
 		g := groups[round%len(groups)]
@@ -587,6 +646,7 @@ func inject(ctx context.Context, kind string, round int, st *stack, reps []*repl
 			time.Sleep(100 * time.Millisecond)
 		}
 		fl.add(fmt.Sprintf("%s master %s killed, new master routed after %s", g, name, time.Since(t0).Round(100*time.Millisecond)))
+		fl.measure("broker election", time.Since(t0))
 		restart(name, t0)
 		return nil
 	case "redis":
@@ -607,6 +667,7 @@ func inject(ctx context.Context, kind string, round int, st *stack, reps []*repl
 			time.Sleep(200 * time.Millisecond)
 		}
 		fl.add(fmt.Sprintf("redis master %s killed, replica promoted after %s", name, time.Since(t0).Round(100*time.Millisecond)))
+		fl.measure("redis promotion", time.Since(t0))
 		restart(name, t0)
 		return nil
 	case "webhook":

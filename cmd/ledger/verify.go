@@ -35,9 +35,35 @@ type book struct {
 	uncertain  int             // operations given up (outcome unknown to the client)
 	deliveries []delivery
 	kills      []time.Time // kill -9 of a gateway, broker master or Redis master
+	notes      map[string]string
 }
 
-func newBook() *book { return &book{expect: map[string]kind{}} }
+func newBook() *book { return &book{expect: map[string]kind{}, notes: map[string]string{}} }
+
+// note keeps what the client saw of id (for the report of a loss).
+func (b *book) note(id, what string) {
+	b.mu.Lock()
+	b.notes[id] = what
+	b.mu.Unlock()
+}
+
+// explain describes ids: what the client saw and every attempt the
+// endpoint recorded.
+func (b *book) explain(ids []string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, id := range ids {
+		line := id + ": " + b.notes[id] + "; attempts:"
+		for _, d := range b.deliveries {
+			if d.messageID == id {
+				line += fmt.Sprintf(" %s ok=%v", d.at.UTC().Format("15:04:05.000"), d.ok)
+			}
+		}
+		out = append(out, line)
+	}
+	return out
+}
 
 func (b *book) record(id string, k kind) {
 	b.mu.Lock()
@@ -78,6 +104,7 @@ type figures struct {
 	Kills                                                   int
 	Unexpected                                              int    // answers a correct client must never get
 	Faults                                                  string // what the fault schedule did and measured
+	Times                                                   string // recovery times by kind: min–max (count)
 }
 
 // failed reports whether the figures show a loss, a leak or an
@@ -88,9 +115,9 @@ func (f figures) failed() bool {
 
 func (f figures) String() string {
 	return fmt.Sprintf("ledger: sends=%d commits=%d rollbacks=%d check-commits=%d check-rollbacks=%d uncertain=%d | "+
-		"delivered=%d lost=%d (sends %d, commits %d, check-commits %d) leaked=%d unexpected=%d | duplicates=%d (other webhook-id %d, outside a kill %d; in flight at %d kills: %d) | faults: %s",
+		"delivered=%d lost=%d (sends %d, commits %d, check-commits %d) leaked=%d unexpected=%d | duplicates=%d (other webhook-id %d, outside a kill %d; in flight at %d kills: %d) | times: %s | faults: %s",
 		f.Sends, f.Commits, f.Rollbacks, f.CheckCommits, f.CheckRollbacks, f.Uncertain,
-		f.Delivered, len(f.Lost), f.LostByKind[kindSend], f.LostByKind[kindCommit], f.LostByKind[kindCheckCommit], len(f.Leaked), f.Unexpected, f.Duplicates, len(f.DupOtherWebhookID), len(f.DupOutsideKill), f.Kills, f.InFlightAtKills, f.Faults)
+		f.Delivered, len(f.Lost), f.LostByKind[kindSend], f.LostByKind[kindCommit], f.LostByKind[kindCheckCommit], len(f.Leaked), f.Unexpected, f.Duplicates, len(f.DupOtherWebhookID), len(f.DupOutsideKill), f.Kills, f.InFlightAtKills, f.Times, f.Faults)
 }
 
 // verify computes the figures. A message counts as in flight at a kill when

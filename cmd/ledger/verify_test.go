@@ -82,3 +82,16 @@ func TestVerify(t *testing.T) {
 		})
 	}
 }
+
+func TestFaultLogSummary(t *testing.T) {
+	var l faultLog
+	l.measure("broker election", 700*time.Millisecond)
+	l.measure("redis promotion", 3100*time.Millisecond)
+	l.measure("broker election", 2900*time.Millisecond)
+	l.measure("broker back as slave", 65*time.Second)
+	l.measure("broker back as slave", 42*time.Second)
+	want := "broker election 700ms–2.9s (2), redis promotion 3.1s–3.1s (1), broker back as slave 42s–1m5s (2)"
+	if got := l.summary(); got != want {
+		t.Fatalf("summary = %q, want %q", got, want)
+	}
+}

@@ -12,7 +12,7 @@
 #
 # HA mode: `up --ha` starts RocketMQ in controller mode (name server with an
 # embedded controller, groups broker-a and broker-b of two brokers each) and
-# Redis with AOF under Sentinel (redis-0, redis-1, sentinel-0..2). Then:
+# Redis with AOF under Sentinel (redis-0..2, sentinel-0..2). Then:
 #        stack.sh master <group>         name of the group's master broker
 #        stack.sh kill-master <group>    kill -9 it (prints its name)
 #        stack.sh kill <process>         kill -9 one process (e.g. broker-a-1)
@@ -698,15 +698,16 @@ lock_stack() {
 #   namesrv      name server with the controller embedded (DLedger, 1 peer)
 #   broker-a-0/1 group broker-a: brokerId=-1, the controller elects the master
 #   broker-b-0/1 group broker-b (topics span both masters)
-#   redis-0/1    Redis with appendonly yes, appendfsync always; redis-1 starts
-#                as a replica of redis-0
+#   redis-0/1/2  Redis with appendonly yes, appendfsync always; redis-1 and
+#                redis-2 start as replicas of redis-0 (two replicas: the
+#                gateways' WAIT 1 still succeeds with one node down)
 #   sentinel-0/1/2 three sentinels, quorum 2, master name "zeroloss"
 # ---------------------------------------------------------------------------
 
 readonly MODE_FILE="${STACK_DIR}/mode"
 readonly HA_GROUPS=(broker-a broker-b)
 readonly HA_BROKERS=(broker-a-0 broker-a-1 broker-b-0 broker-b-1)
-readonly HA_REDIS=(redis-0 redis-1)
+readonly HA_REDIS=(redis-0 redis-1 redis-2)
 readonly HA_SENTINELS=(sentinel-0 sentinel-1 sentinel-2)
 readonly HA_MASTER_NAME=zeroloss
 # Election and failure detection timings (see deploy/local/README.md).
@@ -1066,6 +1067,7 @@ write_ha_env() {
 ZEROLOSS_NAMESRV=127.0.0.1:${HP[namesrv]}
 ZEROLOSS_REDIS_ADDRS=127.0.0.1:${HP[sentinel-0]},127.0.0.1:${HP[sentinel-1]},127.0.0.1:${HP[sentinel-2]}
 ZEROLOSS_REDIS_MASTER_NAME=${HA_MASTER_NAME}
+ZEROLOSS_REDIS_WAIT_REPLICAS=1
 ZL_CONTROLLER=127.0.0.1:${HP[controller]}
 ZL_HA=1
 ZL_STACK_DIR=${STACK_DIR}
@@ -1211,7 +1213,9 @@ cmd_start() {
 	broker-*) ha_wait_brokers "$deadline" "$name" ;;
 	*)
 		until redis_ping "${HP[$name]}"; do
-			ha_running "$name" || { tail_logs "${LOG_DIR}/${name}.out"; die "${name} exited"; }
+			# Not ha_running: Redis retitles itself "127.0.0.1:PORT" only once
+			# started, which a loaded machine may delay past the first check.
+			pid_alive "${RUN_DIR}/${name}.pid" redis- || { tail_logs "${LOG_DIR}/${name}.out"; die "${name} exited"; }
 			(($(now) < deadline)) || die "TIMEOUT: ${name} not answering"
 			sleep 0.2
 		done

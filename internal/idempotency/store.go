@@ -73,6 +73,18 @@ type Config struct {
 	Lease time.Duration
 	// Prefix starts every Redis key; default "zl:idem:".
 	Prefix string
+	// Writer, when set, runs the scripts that back an answer (Begin, whose
+	// seed fixes the message ids, and Complete): durable.Writer follows
+	// each with WAIT, so a Redis failover cannot lose a record a client
+	// relies on. Nil runs them plainly.
+	Writer Writer
+}
+
+// Writer runs a script whose write must reach Redis's replicas before it
+// counts (durable.Writer). Waits reports whether it waits at all.
+type Writer interface {
+	Run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd
+	Waits() bool
 }
 
 // Validate checks the configuration.
@@ -88,8 +100,17 @@ func (c Config) Validate() error {
 
 // Store keeps records in Redis. It is safe for concurrent use.
 type Store struct {
-	rdb redis.UniversalClient
-	cfg Config
+	rdb   redis.UniversalClient
+	cfg   Config
+	touch string // "1": a replay writes, so the WAIT after it covers the answer
+}
+
+// run runs a script through the Writer, if any.
+func (s *Store) run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
+	if s.cfg.Writer != nil {
+		return s.cfg.Writer.Run(ctx, script, keys, args...)
+	}
+	return script.Run(ctx, s.rdb, keys, args...)
 }
 
 // NewStore returns a Store on rdb.
@@ -100,11 +121,17 @@ func NewStore(rdb redis.UniversalClient, cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Store{rdb: rdb, cfg: cfg}, nil
+	st := &Store{rdb: rdb, cfg: cfg, touch: "0"}
+	if cfg.Writer != nil && cfg.Writer.Waits() {
+		st.touch = "1"
+	}
+	return st, nil
 }
 
 // beginScript claims a record. It reads the clock with TIME so replicas with
-// skewed clocks agree on leases.
+// skewed clocks agree on leases. With ARGV[6] = "1" a replay writes the
+// record's replayedAt: WAIT counts only the writes of its own connection,
+// and the answer replayed may have been written on another one.
 var beginScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -115,7 +142,10 @@ if not r[1] then
   return {'acquired', ARGV[2], '0'}
 end
 if r[2] ~= ARGV[1] then return {'mismatch'} end
-if r[1] == 'done' then return {'done', r[5], r[6], r[7]} end
+if r[1] == 'done' then
+  if ARGV[6] == '1' then redis.call('HSET', KEYS[1], 'replayedAt', now) end
+  return {'done', r[5], r[6], r[7]}
+end
 if r[1] == 'running' and tonumber(r[4]) > now then return {'running', tostring(tonumber(r[4]) - now)} end
 redis.call('HSET', KEYS[1], 'state', 'running', 'owner', ARGV[3], 'lease', now + tonumber(ARGV[4]))
 return {'acquired', r[3], '1'}
@@ -153,9 +183,15 @@ func (s *Store) Begin(ctx context.Context, scope, key, fp string) (Claim, error)
 	token := newToken()
 	rk := s.redisKey(scope, key)
 	seed := msgid.New(time.Now())
-	res, err := beginScript.Run(ctx, s.rdb, []string{rk}, fp, seed.String(), token,
-		s.cfg.Lease.Milliseconds(), s.cfg.TTL.Milliseconds()).StringSlice()
+	cmd := s.run(ctx, beginScript, []string{rk}, fp, seed.String(), token,
+		s.cfg.Lease.Milliseconds(), s.cfg.TTL.Milliseconds(), s.touch)
+	res, err := cmd.StringSlice()
 	if err != nil {
+		if v, ok := cmd.Val().([]any); ok && len(v) > 0 && v[0] == "acquired" {
+			// Claimed on the master but not confirmed by the replicas:
+			// reopen it so the client's retry need not wait for the lease.
+			_ = releaseScript.Run(context.WithoutCancel(ctx), s.rdb, []string{rk}, token).Err()
+		}
 		return Claim{}, fmt.Errorf("idempotency: begin: %w", err)
 	}
 	switch res[0] {
@@ -180,9 +216,11 @@ func (s *Store) Begin(ctx context.Context, scope, key, fp string) (Claim, error)
 	return Claim{}, fmt.Errorf("idempotency: begin: unexpected script answer %q", res[0])
 }
 
-// Complete stores resp as the key's answer.
+// Complete stores resp as the key's answer. With a waiting Writer, an
+// error wrapping durable.ErrNotReplicated means the answer is stored on the
+// master only: tell the client nothing was confirmed (its retry replays it).
 func (s *Store) Complete(ctx context.Context, c Claim, resp Response) error {
-	n, err := completeScript.Run(ctx, s.rdb, []string{c.key}, c.token, resp.Status, resp.ContentType,
+	n, err := s.run(ctx, completeScript, []string{c.key}, c.token, resp.Status, resp.ContentType,
 		resp.Body, s.cfg.TTL.Milliseconds()).Int()
 	if err != nil {
 		return fmt.Errorf("idempotency: complete: %w", err)

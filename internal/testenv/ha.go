@@ -181,6 +181,25 @@ func (h HA) RedisMaster(t testing.TB) string {
 	return h.run(t, time.Minute, "redis-master")
 }
 
+// RedisReplicas returns the process names of the Redis nodes other than
+// the master (redis-0, redis-1, ... from the stack's ports file).
+func (h HA) RedisReplicas(t testing.TB) []string {
+	t.Helper()
+	master := h.RedisMaster(t)
+	b, err := os.ReadFile(filepath.Join(h.Dir, "ports"))
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		k, _, _ := strings.Cut(line, "=")
+		if name, ok := strings.CutPrefix(k, "HA_"); ok && strings.HasPrefix(name, "redis-") && name != master {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
 // Masters returns the master address of each group as the name server
 // routes it now (a group without a master is absent).
 func (h HA) Masters(ctx context.Context) (map[string]string, error) {
@@ -218,6 +237,8 @@ func (h HA) GatewayEnv() []string {
 		"ZEROLOSS_REDIS_MASTER_NAME=" + h.MasterName,
 		// The HA brokers check a half message back up to 60 times.
 		"ZEROLOSS_TX_CHECK_MAX=60",
+		// Records behind an answer wait for a Redis replica (WAIT 1).
+		"ZEROLOSS_REDIS_WAIT_REPLICAS=1",
 	}
 }
 
