@@ -15,10 +15,10 @@ import (
 	"time"
 
 	"github.com/zeroloss/zeroloss/internal/auth"
+	"github.com/zeroloss/zeroloss/internal/durable"
 	"github.com/zeroloss/zeroloss/internal/idempotency"
 	"github.com/zeroloss/zeroloss/internal/msgid"
 	"github.com/zeroloss/zeroloss/internal/problem"
-	"github.com/zeroloss/zeroloss/internal/durable"
 )
 
 // IdempotencyStore keeps Idempotency-Key records (idempotency.Store).

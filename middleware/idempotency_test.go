@@ -14,11 +14,11 @@ import (
 
 	"github.com/zeroloss/zeroloss/config"
 	"github.com/zeroloss/zeroloss/internal/auth"
+	"github.com/zeroloss/zeroloss/internal/durable"
 	"github.com/zeroloss/zeroloss/internal/idempotency"
 	"github.com/zeroloss/zeroloss/internal/msgid"
 	"github.com/zeroloss/zeroloss/internal/problem"
 	"github.com/zeroloss/zeroloss/internal/testenv"
-	"github.com/zeroloss/zeroloss/internal/durable"
 	"github.com/zeroloss/zeroloss/middleware"
 )
 
