@@ -32,11 +32,13 @@ package push
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 
+	"github.com/zeroloss/zeroloss/internal/msgid"
 	"github.com/zeroloss/zeroloss/internal/subscription"
 	"github.com/zeroloss/zeroloss/internal/webhook"
 )
@@ -119,7 +121,59 @@ func DedupID(s subscription.Subscription, m *primitive.MessageExt) string {
 			return "prop:" + v
 		}
 	}
-	return MessageID(m)
+	return DefaultDedupID(m)
+}
+
+// propOrigin carries a message's default dedup id on the copies the
+// gateway makes of it (dead letters, and the redrives made from them),
+// whose own born time differs.
+const propOrigin = "ZL_ORIGIN_ID"
+
+// gatewayIDSkew bounds how far a gateway message id's time (msgid: when
+// the request's id seed was drawn) may lie from the message's born time:
+// an idempotent retry reuses its seed within the idempotency TTL (24 h by
+// default).
+const gatewayIDSkew = 7 * 24 * time.Hour
+
+// DefaultDedupID is the dedup id of a message for the message_id source:
+// one id per produced message, the same for every redelivery of it.
+//
+// Why not the message id (UNIQ_KEY) alone: RocketMQ clients make it from
+// the host, the process, the second and a 16-bit counter, so one native
+// producer above 65,536 messages a second repeats ids, and distinct
+// messages would be suppressed as duplicates. Why not the broker's
+// coordinates (broker, queue, offset): a POP retry is a new message in the
+// group's retry topic, re-put by the broker's revive service with the
+// body and properties but not the original coordinates, so a retried
+// message would get a new id. What survives a revive is the properties
+// and the born timestamp (the producer's clock at the send), so:
+//
+//   - an id the gateway issued (msgid: its first 48 bits are the time the
+//     request's seed was drawn, within gatewayIDSkew of the born time) is
+//     unique by construction and stays the same across the idempotent
+//     retries of a send: it is used alone, so that a message the broker
+//     stored twice after an unconfirmed send is delivered once;
+//   - any other id gets the born timestamp appended ("id.bornMs"): two
+//     messages of a native producer that share an id are 65,536 messages
+//     apart, so at any rate below 65 million a second they were born in
+//     different milliseconds.
+//
+// A dead letter carries the id it had (ZL_ORIGIN_ID), so that its
+// redrive is deduplicated with the original.
+func DefaultDedupID(m *primitive.MessageExt) string {
+	if v := m.GetProperty(propOrigin); v != "" {
+		return v
+	}
+	id := MessageID(m)
+	if at, ok := msgid.IssuedAt(id); ok && m.BornTimestamp > 0 {
+		if d := time.UnixMilli(m.BornTimestamp).Sub(at); d < gatewayIDSkew && d > -gatewayIDSkew {
+			return id
+		}
+	}
+	if m.BornTimestamp <= 0 {
+		return id
+	}
+	return id + "." + strconv.FormatInt(m.BornTimestamp, 10)
 }
 
 // MessageID is the message's gateway id (UNIQ_KEY).

@@ -25,6 +25,25 @@ const (
 	DedupNone      = "none"
 )
 
+// Delivery modes: push delivers to the endpoint; pull waits for the client
+// to receive. An empty or unknown mode is push.
+const (
+	ModePush = "push"
+	ModePull = "pull"
+)
+
+// What an ordered subscription does after a message of a queue is
+// dead-lettered.
+const (
+	// AfterDeadLetterContinue stores the dead-letter copy and delivers the
+	// queue's next message (the default).
+	AfterDeadLetterContinue = "continue"
+	// AfterDeadLetterBlock keeps the message at the head of its queue,
+	// retried at the schedule's last delay, until it is delivered: order
+	// is never broken, the queue waits.
+	AfterDeadLetterBlock = "block"
+)
+
 // Subscription is one push subscription.
 type Subscription struct {
 	ID           string        `json:"id"`
@@ -37,6 +56,19 @@ type Subscription struct {
 	MaxAttempts  int           `json:"maxAttempts"`
 	Concurrency  int           `json:"concurrency"`
 	Ordered      bool          `json:"ordered"`
+	// Mode is ModePush or ModePull; empty means push.
+	Mode string `json:"mode,omitempty"`
+	// RetryDelays is an explicit retry schedule: the wait before the
+	// second, third … attempt; its last entry repeats. Empty: exponential
+	// from RetryInitial up to RetryMax, with jitter.
+	RetryDelays  []time.Duration `json:"retryDelays,omitempty"`
+	RetryInitial time.Duration   `json:"retryInitial,omitempty"`
+	RetryMax     time.Duration   `json:"retryMax,omitempty"`
+	// AfterDeadLetter is what an ordered subscription does after a dead
+	// letter: AfterDeadLetterContinue (empty) or AfterDeadLetterBlock.
+	AfterDeadLetter string `json:"afterDeadLetter,omitempty"`
+	// RateLimit bounds deliveries per second on each replica; 0 = none.
+	RateLimit float64 `json:"rateLimit,omitempty"`
 	DedupSource  string        `json:"dedupSource"`
 	DedupProp    string        `json:"dedupProperty,omitempty"`
 	Paused       bool          `json:"paused"`
@@ -47,6 +79,10 @@ type Subscription struct {
 	CreatedAt    time.Time     `json:"createdAt"`
 	UpdatedAt    time.Time     `json:"updatedAt"`
 }
+
+// Push reports whether the subscription is delivered by push (ModePush,
+// or a mode this version does not know).
+func (s Subscription) Push() bool { return s.Mode != ModePull }
 
 // Group is the subscription's RocketMQ consumer group; its retry topic is
 // %RETRY%<group> and its dead-letter queue %DLQ%<group>.
