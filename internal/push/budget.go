@@ -9,14 +9,14 @@ import "sync"
 // made only while the bytes held are under the limit (it may exceed it by
 // one batch).
 type budget struct {
-	mu                 sync.Mutex
-	maxMsgs            int
-	maxBytes           int64
-	msgs               int
-	bytes              int64
-	waiters            []func() // called once when something is released
-	peakMsgs           int
-	peakBytes          int64
+	mu        sync.Mutex
+	maxMsgs   int
+	maxBytes  int64
+	msgs      int
+	bytes     int64
+	waiters   []func() // called once when something is released
+	peakMsgs  int
+	peakBytes int64
 }
 
 func newBudget(maxMsgs int, maxBytes int64) *budget {

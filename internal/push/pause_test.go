@@ -56,4 +56,3 @@ func TestPauser(t *testing.T) {
 		})
 	}
 }
-

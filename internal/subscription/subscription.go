@@ -46,16 +46,16 @@ const (
 
 // Subscription is one push subscription.
 type Subscription struct {
-	ID           string        `json:"id"`
-	Tenant       string        `json:"tenant"`
-	Name         string        `json:"name"`
-	Topic        string        `json:"topic"`
-	TagFilter    string        `json:"tagFilter"`
-	Endpoint     string        `json:"endpoint"`
-	Timeout      time.Duration `json:"timeout"`
-	MaxAttempts  int           `json:"maxAttempts"`
-	Concurrency  int           `json:"concurrency"`
-	Ordered      bool          `json:"ordered"`
+	ID          string        `json:"id"`
+	Tenant      string        `json:"tenant"`
+	Name        string        `json:"name"`
+	Topic       string        `json:"topic"`
+	TagFilter   string        `json:"tagFilter"`
+	Endpoint    string        `json:"endpoint"`
+	Timeout     time.Duration `json:"timeout"`
+	MaxAttempts int           `json:"maxAttempts"`
+	Concurrency int           `json:"concurrency"`
+	Ordered     bool          `json:"ordered"`
 	// Mode is ModePush or ModePull; empty means push.
 	Mode string `json:"mode,omitempty"`
 	// RetryDelays is an explicit retry schedule: the wait before the
@@ -68,16 +68,16 @@ type Subscription struct {
 	// letter: AfterDeadLetterContinue (empty) or AfterDeadLetterBlock.
 	AfterDeadLetter string `json:"afterDeadLetter,omitempty"`
 	// RateLimit bounds deliveries per second on each replica; 0 = none.
-	RateLimit float64 `json:"rateLimit,omitempty"`
-	DedupSource  string        `json:"dedupSource"`
-	DedupProp    string        `json:"dedupProperty,omitempty"`
-	Paused       bool          `json:"paused"`
-	PausedReason string        `json:"pausedReason,omitempty"`
-	Secret       string        `json:"secret"`
-	PrevSecret   string        `json:"prevSecret,omitempty"`
-	PrevUntil    time.Time     `json:"prevUntil,omitempty"`
-	CreatedAt    time.Time     `json:"createdAt"`
-	UpdatedAt    time.Time     `json:"updatedAt"`
+	RateLimit    float64   `json:"rateLimit,omitempty"`
+	DedupSource  string    `json:"dedupSource"`
+	DedupProp    string    `json:"dedupProperty,omitempty"`
+	Paused       bool      `json:"paused"`
+	PausedReason string    `json:"pausedReason,omitempty"`
+	Secret       string    `json:"secret"`
+	PrevSecret   string    `json:"prevSecret,omitempty"`
+	PrevUntil    time.Time `json:"prevUntil,omitempty"`
+	CreatedAt    time.Time `json:"createdAt"`
+	UpdatedAt    time.Time `json:"updatedAt"`
 }
 
 // Push reports whether the subscription is delivered by push (ModePush,
