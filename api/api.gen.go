@@ -23,6 +23,24 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for AfterDeadLetter.
+const (
+	Block    AfterDeadLetter = "block"
+	Continue AfterDeadLetter = "continue"
+)
+
+// Valid indicates whether the value is a known member of the AfterDeadLetter enum.
+func (e AfterDeadLetter) Valid() bool {
+	switch e {
+	case Block:
+		return true
+	case Continue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DedupKeySource.
 const (
 	Key       DedupKeySource = "key"
@@ -145,6 +163,16 @@ func (e TransactionState) Valid() bool {
 		return false
 	}
 }
+
+// AfterDeadLetter Ordered subscriptions only: what a queue does once one of its
+// messages used up its attempts (or was refused with a 4xx).
+// `continue`: the message goes to the dead-letter queue and the
+// queue's next message is delivered (order is kept among the
+// delivered ones). `block`: the message is never dead-lettered; it
+// stays at the head of its queue, retried at the schedule's last
+// wait, and the queue's later messages wait until it is delivered
+// (or the subscription is changed to `continue`).
+type AfterDeadLetter string
 
 // BatchMessage defines model for BatchMessage.
 type BatchMessage struct {
@@ -508,16 +536,45 @@ type PublishedMessage struct {
 	Topic       string `json:"topic"`
 }
 
+// RateLimit Most deliveries per second per replica (fractions allowed); 0 or absent is unlimited. Deliveries above it wait; none fails for it.
+type RateLimit = float32
+
 // RedriveRequest Example: {"messageIds":["0192F4C3A8B07D1E2F3A4B5C6D7E0000"]}
 type RedriveRequest struct {
 	// MessageIds The dead letters to redrive; all when absent.
 	MessageIds *[]string `json:"messageIds,omitempty"`
 }
 
+// RetrySchedule The waits between attempts: an explicit list (`delaysSeconds`, the
+// wait before the 2nd, 3rd … attempt; its last entry repeats), or
+// exponential (`initialDelaySeconds` doubled per attempt up to
+// `maxDelaySeconds`, each wait drawn at random between half and all
+// of it, so a burst of failures spreads out). Not both. Default: the
+// list 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. A `Retry-After` from
+// the endpoint (on 408, 429, 5xx) makes the next wait longer when it
+// asks for more (capped by the gateway's `retryAfterMax`, 1 h by
+// default). After `maxAttempts` the message is dead-lettered.
+//
+// Example: {"delaysSeconds":[5,300,1800,7200,18000,36000,36000]}
+type RetrySchedule struct {
+	DelaysSeconds       *[]int `json:"delaysSeconds,omitempty"`
+	InitialDelaySeconds *int   `json:"initialDelaySeconds,omitempty"`
+	MaxDelaySeconds     *int   `json:"maxDelaySeconds,omitempty"`
+}
+
 // Subscription defines model for Subscription.
 type Subscription struct {
-	Concurrency int       `json:"concurrency"`
-	CreatedAt   time.Time `json:"createdAt"`
+	// AfterDeadLetter Ordered subscriptions only: what a queue does once one of its
+	// messages used up its attempts (or was refused with a 4xx).
+	// `continue`: the message goes to the dead-letter queue and the
+	// queue's next message is delivered (order is kept among the
+	// delivered ones). `block`: the message is never dead-lettered; it
+	// stays at the head of its queue, retried at the schedule's last
+	// wait, and the queue's later messages wait until it is delivered
+	// (or the subscription is changed to `continue`).
+	AfterDeadLetter AfterDeadLetter `json:"afterDeadLetter"`
+	Concurrency     int             `json:"concurrency"`
+	CreatedAt       time.Time       `json:"createdAt"`
 
 	// DedupKey What identifies "the same event" for duplicate suppression.
 	DedupKey DedupKey `json:"dedupKey"`
@@ -530,12 +587,29 @@ type Subscription struct {
 	Ordered     bool   `json:"ordered"`
 
 	// PausedReason Why it is paused (`api`, or `endpoint answered 410 Gone`).
-	PausedReason *string           `json:"pausedReason,omitempty"`
-	State        SubscriptionState `json:"state"`
-	TagFilter    string            `json:"tagFilter"`
-	TimeoutMs    int               `json:"timeoutMs"`
-	Topic        string            `json:"topic"`
-	UpdatedAt    time.Time         `json:"updatedAt"`
+	PausedReason *string `json:"pausedReason,omitempty"`
+
+	// RateLimitPerSecond Deliveries per second per replica; absent when unlimited.
+	RateLimitPerSecond *float32 `json:"rateLimitPerSecond,omitempty"`
+
+	// Retry The waits between attempts: an explicit list (`delaysSeconds`, the
+	// wait before the 2nd, 3rd … attempt; its last entry repeats), or
+	// exponential (`initialDelaySeconds` doubled per attempt up to
+	// `maxDelaySeconds`, each wait drawn at random between half and all
+	// of it, so a burst of failures spreads out). Not both. Default: the
+	// list 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. A `Retry-After` from
+	// the endpoint (on 408, 429, 5xx) makes the next wait longer when it
+	// asks for more (capped by the gateway's `retryAfterMax`, 1 h by
+	// default). After `maxAttempts` the message is dead-lettered.
+	//
+	//
+	// Example: {"delaysSeconds":[5,300,1800,7200,18000,36000,36000]}
+	Retry     RetrySchedule     `json:"retry"`
+	State     SubscriptionState `json:"state"`
+	TagFilter string            `json:"tagFilter"`
+	TimeoutMs int               `json:"timeoutMs"`
+	Topic     string            `json:"topic"`
+	UpdatedAt time.Time         `json:"updatedAt"`
 }
 
 // SubscriptionState defines model for Subscription.State.
@@ -543,7 +617,17 @@ type SubscriptionState string
 
 // SubscriptionInput Example: {"endpoint":"https://billing.example.com/zeroloss","maxAttempts":5,"name":"billing","tagFilter":"created || paid","topic":"orders"}
 type SubscriptionInput struct {
-	// Concurrency Deliveries in flight per replica (unordered subscriptions).
+	// AfterDeadLetter Ordered subscriptions only: what a queue does once one of its
+	// messages used up its attempts (or was refused with a 4xx).
+	// `continue`: the message goes to the dead-letter queue and the
+	// queue's next message is delivered (order is kept among the
+	// delivered ones). `block`: the message is never dead-lettered; it
+	// stays at the head of its queue, retried at the schedule's last
+	// wait, and the queue's later messages wait until it is delivered
+	// (or the subscription is changed to `continue`).
+	AfterDeadLetter *AfterDeadLetter `json:"afterDeadLetter,omitempty"`
+
+	// Concurrency Deliveries in progress per replica (for an ordered subscription, queues delivered at once).
 	Concurrency *int `json:"concurrency,omitempty"`
 
 	// DedupKey What identifies "the same event" for duplicate suppression.
@@ -556,12 +640,29 @@ type SubscriptionInput struct {
 	// unless the gateway allows them.
 	Endpoint WebhookURL `json:"endpoint"`
 
-	// MaxAttempts Deliveries before the message goes to the dead-letter queue. Retries wait on RocketMQ's delay levels.
+	// MaxAttempts Attempts in all before the message goes to the dead-letter queue; the waits between them are `retry`. With the default schedule, 8 attempts span about 27.6 h.
 	MaxAttempts *int   `json:"maxAttempts,omitempty"`
 	Name        string `json:"name"`
 
-	// Ordered Deliver each queue in order; a message being retried blocks its queue only.
+	// Ordered Deliver each queue in order; a message being retried blocks its queue only, on the retry schedule.
 	Ordered *bool `json:"ordered,omitempty"`
+
+	// RateLimitPerSecond Most deliveries per second per replica (fractions allowed); 0 or absent is unlimited. Deliveries above it wait; none fails for it.
+	RateLimitPerSecond *RateLimit `json:"rateLimitPerSecond,omitempty"`
+
+	// Retry The waits between attempts: an explicit list (`delaysSeconds`, the
+	// wait before the 2nd, 3rd … attempt; its last entry repeats), or
+	// exponential (`initialDelaySeconds` doubled per attempt up to
+	// `maxDelaySeconds`, each wait drawn at random between half and all
+	// of it, so a burst of failures spreads out). Not both. Default: the
+	// list 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. A `Retry-After` from
+	// the endpoint (on 408, 429, 5xx) makes the next wait longer when it
+	// asks for more (capped by the gateway's `retryAfterMax`, 1 h by
+	// default). After `maxAttempts` the message is dead-lettered.
+	//
+	//
+	// Example: {"delaysSeconds":[5,300,1800,7200,18000,36000,36000]}
+	Retry *RetrySchedule `json:"retry,omitempty"`
 
 	// TagFilter RocketMQ tag expression: `*` (default, every tag) or tags (see `Tag`) joined by `||`, with optional spaces around `||`.
 	//
@@ -587,7 +688,16 @@ type SubscriptionList struct {
 
 // SubscriptionPatch Example: {"concurrency":16}
 type SubscriptionPatch struct {
-	Concurrency *int `json:"concurrency,omitempty"`
+	// AfterDeadLetter Ordered subscriptions only: what a queue does once one of its
+	// messages used up its attempts (or was refused with a 4xx).
+	// `continue`: the message goes to the dead-letter queue and the
+	// queue's next message is delivered (order is kept among the
+	// delivered ones). `block`: the message is never dead-lettered; it
+	// stays at the head of its queue, retried at the schedule's last
+	// wait, and the queue's later messages wait until it is delivered
+	// (or the subscription is changed to `continue`).
+	AfterDeadLetter *AfterDeadLetter `json:"afterDeadLetter,omitempty"`
+	Concurrency     *int             `json:"concurrency,omitempty"`
 
 	// Endpoint An absolute `http` or `https` URL the gateway POSTs to: a host name,
 	// an IPv4 address or a bracketed IPv6 address, an optional port, a
@@ -604,13 +714,39 @@ type SubscriptionPatch struct {
 	Endpoint    *WebhookURL `json:"endpoint,omitempty"`
 	MaxAttempts *int        `json:"maxAttempts,omitempty"`
 	Name        *string     `json:"name,omitempty"`
-	TimeoutMs   *int        `json:"timeoutMs,omitempty"`
+
+	// RateLimitPerSecond Most deliveries per second per replica (fractions allowed); 0 or absent is unlimited. Deliveries above it wait; none fails for it.
+	RateLimitPerSecond *RateLimit `json:"rateLimitPerSecond,omitempty"`
+
+	// Retry The waits between attempts: an explicit list (`delaysSeconds`, the
+	// wait before the 2nd, 3rd … attempt; its last entry repeats), or
+	// exponential (`initialDelaySeconds` doubled per attempt up to
+	// `maxDelaySeconds`, each wait drawn at random between half and all
+	// of it, so a burst of failures spreads out). Not both. Default: the
+	// list 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. A `Retry-After` from
+	// the endpoint (on 408, 429, 5xx) makes the next wait longer when it
+	// asks for more (capped by the gateway's `retryAfterMax`, 1 h by
+	// default). After `maxAttempts` the message is dead-lettered.
+	//
+	//
+	// Example: {"delaysSeconds":[5,300,1800,7200,18000,36000,36000]}
+	Retry     *RetrySchedule `json:"retry,omitempty"`
+	TimeoutMs *int           `json:"timeoutMs,omitempty"`
 }
 
 // SubscriptionWithSecret defines model for SubscriptionWithSecret.
 type SubscriptionWithSecret struct {
-	Concurrency int       `json:"concurrency"`
-	CreatedAt   time.Time `json:"createdAt"`
+	// AfterDeadLetter Ordered subscriptions only: what a queue does once one of its
+	// messages used up its attempts (or was refused with a 4xx).
+	// `continue`: the message goes to the dead-letter queue and the
+	// queue's next message is delivered (order is kept among the
+	// delivered ones). `block`: the message is never dead-lettered; it
+	// stays at the head of its queue, retried at the schedule's last
+	// wait, and the queue's later messages wait until it is delivered
+	// (or the subscription is changed to `continue`).
+	AfterDeadLetter AfterDeadLetter `json:"afterDeadLetter"`
+	Concurrency     int             `json:"concurrency"`
+	CreatedAt       time.Time       `json:"createdAt"`
 
 	// DedupKey What identifies "the same event" for duplicate suppression.
 	DedupKey DedupKey `json:"dedupKey"`
@@ -624,6 +760,23 @@ type SubscriptionWithSecret struct {
 
 	// PausedReason Why it is paused (`api`, or `endpoint answered 410 Gone`).
 	PausedReason *string `json:"pausedReason,omitempty"`
+
+	// RateLimitPerSecond Deliveries per second per replica; absent when unlimited.
+	RateLimitPerSecond *float32 `json:"rateLimitPerSecond,omitempty"`
+
+	// Retry The waits between attempts: an explicit list (`delaysSeconds`, the
+	// wait before the 2nd, 3rd … attempt; its last entry repeats), or
+	// exponential (`initialDelaySeconds` doubled per attempt up to
+	// `maxDelaySeconds`, each wait drawn at random between half and all
+	// of it, so a burst of failures spreads out). Not both. Default: the
+	// list 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. A `Retry-After` from
+	// the endpoint (on 408, 429, 5xx) makes the next wait longer when it
+	// asks for more (capped by the gateway's `retryAfterMax`, 1 h by
+	// default). After `maxAttempts` the message is dead-lettered.
+	//
+	//
+	// Example: {"delaysSeconds":[5,300,1800,7200,18000,36000,36000]}
+	Retry RetrySchedule `json:"retry"`
 
 	// Secret The signing secret (`whsec_` + base64). Shown only on create and rotate.
 	Secret    string                      `json:"secret"`
@@ -5524,183 +5677,197 @@ func (sh *strictHandler) RollbackTransaction(w http.ResponseWriter, r *http.Requ
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H39cuM2su+r4PJka6SEkmVZ9mTk2srV2PLEJ/6KLCeZHXpFiIQkrilAS5BjKyPd2ne473AebJ/kFBog",
-	"CX5Ispyxs5PKH1MjySAANhr98etG45PhsOmMUUJDbrQ/GROCXRLAx1OXTGcsJDTskZmP58QVv7qEO4E3",
-	"Cz1GjbZhh0FEbHQ/IRSFE48jTPk9CZDHUTghiIcsIG78IxshTBHBge+RAAXknxHhIbr3wolsjKcEJYM6",
-	"89oPZF43TIM7EzLFYmxCo6nR/mCIQY1b0wjnM2K0DR4GHh0by6VpnDEHy6nlZ9qfEOQEBIfERQHhLAoc",
-	"ku292FuPhMG8MwpJUOzvmjiMuhyFDN1jL0RDMmIBQYF4xKPj0q49GpIxCYyl6HyGAzwloSL2URRwFpRP",
-	"26bkIZQNbEFEQaxZQD56LOJohsfwHp5o/c+IBHPDNCieivEc2ak+kyl+OCN0HE6MdrPRKCOhtgI/kHlx",
-	"Ruf4jnB4T49wxPGIoMppt3+C3ACPwppHwlFtEoYzPPNqnraad2Rek9xVrVtUvNfIC3iImg8PGtfckVmI",
-	"Ks0WmqDhHLlkhCM/rCJMxapJLgSOsaid8mctZtA2kvw4YgHCci1y/HVH5tDZDM99ht26Ra/jn+8nnk+g",
-	"pZxYzKBBRHkbtRpv6ihuayIWTkgQ99K2aKvZrKMfyJwjHBDEHTYjruAN0Z2DfZ8ErzjqXJ2Kp+sWjRdM",
-	"EiRdsRz7r1y6/X3TmHo0/r4r2CkMSSD6/PsHy3po7tYs6+F19/abr4zSjeJNvVD0WsY3PvxRH1sthNHe",
-	"b5hiIt5U7MR9wUFTj8pvu2aRz03jKmBu5JDg9Bh28AOeznzRZha4g8bufx83f9l73/rbfufg7eujb4/f",
-	"dBsnu++a38f0meFwks7Lcw3TEMviBUIYibXWJ6mRQPT+oVF706n9Ddd+vf3UPFiW0+E6GibMnZ8ij4bP",
-	"OEXR+6Om2Gczzynuwx5z7kh4/iMKxd/baFew227zNXImOMCOECxCWNid2t8Qrv2KGrU3aIBqdh1d4Cnh",
-	"KOLERcO5RZOOvJATf4Qqdv/tz7uNpm0i+/ro++7xzVl30L+8Oj0a/PLLL7+In3vnPw6u318P/v2v/7FN",
-	"i9p/6XX7vfd/ga/I/svx2Y/wuQqbISAjGAs2YqvRQLZHP2Lfc2swcxtVwgmx6JC581cc2erHkUd8V8iX",
-	"OeIMeUK9EC9AkpQmsoEq4k3sQ3Tn0RqbEYpnnkUdTCkLkUsc5hKEkVgflAhbdD9hnKhu0ARzZFMW2lW5",
-	"J9O1ZwGowdI1hhmuXWZtq+42X6/bqnL1G7U3g9qqrdoPMOXYKePQ8OEZGTR8eAx/LkVvfMYoJ6DI3mK3",
-	"JwWn+OYwKgS0+IhnM9+T2nlnFrChT6bf/INLVZ2O/1VARkbb+K+d1CzZkX/lO1fyKTloUU3G8noYEHwn",
-	"7Q8xvNgLqGIDx8HogkVjDhQT0L9L5qsiFiAKuwSjezKcMHaHbnpn0OcYh+Qez9EUz5FgNCHdUSXpQTWv",
-	"RYFvV+vG0jSOGB35nvPi9MjpEqFdPSq2vdCsWKg16tFxQraKndfWHq1FnIi3MHW7EKyiWmIWlc1Qtd7R",
-	"DCiYZDcIpJHzUnTo0LlS1UQMDesk+Bv79iGypyScMLdGWVjDvs/uiWubSkDYHfGDjeSbIN/joWQp+Yz8",
-	"HNuRiEezGQtCLhf8hAVDz3UJfekVV/YF8rGjNgAYIqhij+IpKZ68YOEJi6j7kjO8YIhHzkTqK1SRgh6I",
-	"PxJTsasmmiljAVXs+GO2AdfUNarY+tdswzAVmmKo9JveTGzzgEWhoJD2M1DoSpp2fcbOcDAmL0mot8yd",
-	"I/aRBLCEYIwJgsgJ1ULGar6YkproNQk+eg65ofgj9nw89MnLLmoopOzIC6ZgTsCUhwG7g0XkhLq1iCYN",
-	"xMr0iOtx5LJ7sTAumRHqgsSJ0hdQApgJGxy7c7U68PlzSqMbiqNwwgLvV/LSGwF0RbJfK3akTUWt6w2d",
-	"BcwhnAuKdGnohfPfW4PcY2U2gimHacYJKlEgU49PcehMkjdScpK458T1cB9MiZfl1f++vrwAeidTqU3F",
-	"XGrCroF5LmNzSJkzoTM5F6sgZQB2XU90h/2rgM1IEHrC7BlhnxPToCws2uk/C1oR6jBXaFt7iDk5aNly",
-	"n4iNPo2EzUIQDzF1ceAi2ULSeCbGk2jCTBvvkyEeFf+rITWzrZLalN/s3H5qLatf535qLv/610X2p73l",
-	"X6vffQUvH09VB1zklIxbae3FtuOHtO2taTzUwGQ32nJuy1UzLrLZVJIXyGEizFFIHoTEi8LRt1IUKJJU",
-	"YupVD0E6kOksnNeR6ON+wnyChmK1hKGDQzRlPEQtdO69RYw6RDkEriBl1hzPWbRZCqxjtW7cbmkad2TO",
-	"N7X/QbQp0GUDM8ctl6YR4o1T6mPpM+iLBIRP0TI2/AdxQtHfWzL2qOZdaHb7WjZP/I94UY1PlnSYTl3L",
-	"aO82GrumZfAQhxG3jLZlzLDnWsbSMA1nQpw7EMEKPzPaew2gCCj7x+ACQAXoUnyRvnHsri3/3IOP2oMb",
-	"NkDJKpXtW6XmoTVHQ+zcIcoSfDecYIUJV46+7x79MDg9P7+5OO2/H/RPz7uD04vBdffo8uL4GjR6gil9",
-	"e9DahCq9yA5V/Fj23omVKl0FeH9wDyWMyeUvNUEQDlyzLS71/CIi2Tkb2sYgS0GoJBQyEzhkpZw5Jtg9",
-	"I6Gy0LKvJkgzncnYQ3GdXYLdDmyuEQumODTahotDUgu9KSkjm0vcaHbqlqD56fp7IZny0hbqBxwEGPaO",
-	"j3mYeKyF1kprrRhNLUQRzdGJmHZhpoRI3no9KY9YJE2mLD2d+OcSKFYfWrZbP8SZx0tGSOiXfFjHQdra",
-	"Fyicm5Lsr3xKbjRTwYi1mikn9Sc4RJ5LaOiNPMKRZSRhAPKR0NAyIFDgRtLmlG58QDj3GBX7tlSV2Ioa",
-	"c1vYGfH8paZQaEDaROslt3ng78ZtYavLLnS5rzXOEUy1zcj9pHWh5+QvpTIt4sKSV02UYPuI/YjoBMRU",
-	"Eg5VcNqW4ikxEScE2emKSDetHOis124/7ZoHrXLJlxIgR3e1WQaea6NKHBhqgw5PEOzYkvTcQ2Tfkbnd",
-	"1uI58R/vyPxQW6O2iqdprwOOrLbQlewyg1KT86weIpsySuy2UH2lnIQq5CMJ5ukkXeJ78EtAsDMhEqgh",
-	"1J0xj4aH8C0GET03jqSmbwaUjZkjJYoBEi61USCcw+iKOGk5GxU2XlfTs0kIyBB2uZHfbN+ze2QLFQD7",
-	"4j7wwpDQw/hlBfc4OAgkPsACb+xR7KPhPCRcfx/VdWzrlPDHiWD0RCpnWVxtgjzrgM8H1CUB8qiKyklv",
-	"gwXIlvhA+6Jz3rVNZM9wOEm+QGQs/gZRxUTIAauABAkIdj1KOLxKYcYBwcqDXb8OcvZJ+7L1+EHpsBxe",
-	"FHEYXXA2N5FHXfJQAGPEPH3G7qJZHXWx9JJUyOhbPWQkOJxFIeIz7IiVkhg689M2EK+Ju/0H86gcWIlA",
-	"8RiXPBq7CR+keV4TjoF4rURxZMIk364Lk/zdsh4ajZplPTQblvXw+qQ0WAJm5Knsfa9ZVOgxNlCMpZ0c",
-	"oTet/ddIYQ7IJSH2fF5HNuACgliMEhV85+AoDH2Cbnqn3KKVWUBG3gOyJ2E44+2dnV9JwHzGed0lH2MY",
-	"g+/Y1bZFLbpAoku0QNJBQgs0JRiQ+IVFF7VaLfkn2upxC7SA8NlCYc8StncZ4eAMA9IiZVMc9jhENsDe",
-	"3FbRDCFwZGQNyd4zcZBM/+AXebJr2EDZB1SUTn9C4rqwKbQQDMVTiDJEPnAT6ExOgo8kPwU9cJLpV9rX",
-	"QlHHglPY2mpqguQVXjUhlOcEBJQV9jlsVtjzAAbgJAqJXVcIZjV4BneDUXfRQohyBc3JPU9RRO8ou6fA",
-	"BPLJFFGHx/bUZFdB8GL7yQQZiUnLTlLQGTppybEBJZe4tGyWR8qTxinZEzYgDx4PEaOSdH7ExY6V3ZSE",
-	"O6Cn/ZilYEjogJtasCPtXPZTAs0Xpp/4SMmLh4RiGnexArgvdJPB+8u7Ksf2Cz3pAYHNHYm9SWqOitzJ",
-	"3t7EBNd6kjG1GAmFp1CF1Md1FDDfB5cYCz9aaI2pFwpzQYoWG3EsZObEcybxRigPvyVj43zKlMfLYnw8",
-	"9Hw/ju4dqiQYOQlbA8vteDELYQUx4G7Mz9/3+1dSFoDyUyBaBrID4ZiNViR8opTzqt5VN6+4BGeIi9Jn",
-	"UCXEY1PpND7BAWA3sCfTRhDocWSglzyEVUQeHELcxNh6xdFe03x98LomTA01O1/sfy2U+yqRSaiyt2u+",
-	"bu1Jw0TxSSJrJeo4EdO4xxxxkrCOeo9aQISmVvuq2YxFqVSVsQSChYsJKIa4Bz8lFHSsnHevrzvvuoPT",
-	"s7Puu86ZiU4vfuqcnR4Prjq9znm33+1VzXgpsIt8cK2QynkYEjkpPMYeLU62jVymoiqCJ7wQRdSZYDpO",
-	"ZPEKWBzWbL9EMdg6Xq90SCkvJ5EAjTAl7Ls+wKBERz6mhBZoP5G/itau58rgvGyFrrsXx4PLH9oZW3qK",
-	"gavjQP4wzlc8LM0cy89VzmZFACuZk4x2eRxFFMx98VcTcSaUSr7HdBUnjLIIZrKC4dJ4WDJSYoSiEfZ8",
-	"8WxO+YMnhD1fdDfDQcgTBawi4tBVAyTNMBpLT8RnY1Ct4rMyilBEXZLZGMiDxSkApPKBUnxETu3RMIJm",
-	"9ZcANR7lIaZlXmM/O8kK9pNkImT/UlOId+3UTSL9mLo52eCzcbXUsJcGXDlyFXqhRMhXoEwaohUFnrHJ",
-	"R4O/xr0mI5e5CFcadJmDhoQddROUr4dKjd0GbPPcLTP6Cj3IlKQyGnlTwqLwfAVxo5m73WTzSJMb50OZ",
-	"KVX0UXV66MOtI/gpnUVbxU7S9TBix0GGMeqqUd1h08SX2IHmaR6XbFrjMvqfmX17v9FoFPAfffmx71+O",
-	"jPaH9ZvuZ2mR3/TOjOVt3t8/wr5PXFS5urzum4h7YxqL7es4iKKe52pr8WqcJx6LaYvqsQMws13ieMIO",
-	"0IysQ6ly7CPRVu1Y+1CB7RZtPjzIceMGMhnNrqMOnUvhSXwuTIQInAEu1BxY83bdoh2K8JAzX1i+YhWE",
-	"QoDVACejArBWSge7eiic6JmYr2nRWeB9xCExke/Ru5rPHOyD/JBqizJam0VD33Nip4NwPSHSosWMyIwT",
-	"FNG8pYLAboefpnWL6ntovS+9fodp2b0NPb93r9HIxmK0jPFVwHJ+W63bMp8DYE7kXYleSPPmN6Mvq9Hn",
-	"eIQrYcBss8E1Gu825JacelR/ZnfdJn3s1vw8PLD1oq+k089eOLkmTkDCx4sabRXz7MCTroqqXYgdscFl",
-	"G1Sx7yecOAMbfaMiuNU6up5Ix92fC69YynV5noAJd62+UVuoCRRZ41a+tB7NKuWMzMK0Gm8OVmFbuycS",
-	"2/r6q/Lglv76NxpgD45QnPJw0IozvIWsAYjvoJVNCrdoLiu8jmo20ETYn4xqiPp+fa++hyq2SoE5YpSH",
-	"kJNhUV0uKf+Jt2PMh/DYzPIxDwFUFS+sRQgsqn6DgTGV0LvwoYMQLF6Q6YOBbSK7f3re7cGn04sL+GRR",
-	"++ryCn7ave4Pri6vxMe/nQ1sgHR/9Ws2qjiYCytfjMKrdfQT9iNFFhxaVCaINN4clMGfBdSTo8rNN2Jr",
-	"/Ptf/1982D0xLSo+vD6p1i0qT7TQhO6psxewaDwpIwCqAK52DVvAonB8BrVMhQlczgjtXJ2ivXoDhYz5",
-	"XMIYwg2AB8IJ4QCmYdcUFLRo+sRuVWhk6pBML8KMp0x40PcscMHzzEQ9+KFF5UghOKRjygIivESJKIxJ",
-	"mDpDAOeNAjbVtVNb6DKLZiBLBf/ZOymr7lhRo7HniCHhE7GBfh3f171/NkI48dQqgLqaaOZHUh9q0EAa",
-	"GbEoGO86IJBVnq7L5ZGEGG3A3KLAdbC0uyriBV+awJaQGDISvjlVQIKEBkwNYbAowAqH2nwBDpEefeb0",
-	"A0ath4cEZFYbTpgoFvWkf5c7h/DJCMhYbngSKYBbFy0HrUSWZCXOh79nAm5pmoqQbn//Kve98kP3/fWi",
-	"33l3vfi5c9pfHHfPOu8XcKhDnvxY9LqdM/3jj6fHi36vczE4v363uHrXu7y5WpyfXgwuT06uu/3FeeeX",
-	"+OPbm/fd3uD0eHHZO313ejFIEA7ZwfVJtzc4Oeu8Wxxd9nrdo/7p5YX8fv5jU37odY8uL65vzruQObI4",
-	"v3436HXfnV5eiA6OuoPLi8XNxemPgx+67xfdX/rC1YfvpxcnlzCTbAfXi/jbdb/T68tOj2+uZPv1uSry",
-	"na963atOr3s8+PGme9ONXxTepiNfQPYiRzu9uO53Lo7gjeEdzzrQ5vR40etenQkKD47OTrsX/UW/f7bo",
-	"9HqnP6lXvbq5/n6gGonvR2c31/1uD0jQf3/VXVz1Lq+6vf77wcll7+dOL54RdH18KsipaHR0edHv/tJf",
-	"vL3sXch59TvnV4vjsx8Hal3k4mo/aAt1/X2nd3x68Q5IPBQ7RrKIIIv6dH69gJ03wwGhofwMeOhiiMdj",
-	"PCbVAtMNBgsp2BdSqi+ERF8ocb7429lg8atfq+aeqn862F/qv5WaIsLs5hNI3nxCVpvaxhzMllUpbssk",
-	"F035imC7qNb43U98+O7bvxp6rlIc1oxzUbS4WNO4XRaTAdJ5PNIYzmSrZsJhu8qmi79uyMVIRr5dTV01",
-	"zrNlDSqyysTBAsUgkpglV05UxpgxJI4YTsRDNiVB7XXJusVJGpjOlbGaP+wbItslPp6rhDhpZaiAVCe0",
-	"TYkgsnBSN7KU1J+CoLl6JJu2kf4smOjP5EV3bpTsh+dKITZ/W75wZokL0zuWS6tgf2HncnV0XAZlNNRa",
-	"HZfXMeqKcNKC+OthMlFhpLt4Xq2jC6YCQho7ikknuJhHQxA626VYphy58o1wqKJo3pSgSu/kCO3t7b0p",
-	"zBHhCcFufqbpVspMdi3i+J+amJ2RNIXz8kqUlhxEH7P4iDj89M+IRCo4IOxXHomV50RC91NhgnJCXQQi",
-	"UFCzxElRqbRbZ1XEnmd5VsXnTjxXCoS4b2NIJbfPYTtcrEKHE1WYJfQlFYZ9GMzRLN0xpiBbHAGQlDPM",
-	"RyJLmVkKxVmGMcGiySRQfcftNY2yXZVk3W6A++OU2pQQ6UjmOqyqOOcCddcnrsIol6MRJ2H+nUCKbID/",
-	"9JRWvau1k9XO16xjhJUZ6OOARTPptRZFaGnoJkODlerkFYegUQKGxF5G1UQR9f4ZEYSdgHGuwSAQDuVJ",
-	"FInHKWJEZfwlcUUhHEuKnaThlMbum+ZJ62iv8+3bxuvj3W7zZK/Tert/dHD8uttoNBplr7UdM2671I9m",
-	"X50JNrDyJh7pETfwPpKnG/GnLtiNG6m50vo+XXX8QQvAQxmYQE71EGHfl5EOPASXXhc4azLW9jWgNbXK",
-	"CxTRK1aU5X9TJwoCwVLlsbMnBPpcLf16fa63ageqWuazlgtwd8tCG2VU66w9ObAytAg6gOiyb8iYTzAE",
-	"U2Y44sTtJQmb+XzyuQJ1ZDtUsfHMk3mhdvzCKi5FXNTabaB3jKoD9KXR40yiN3ZC7yMx4lmUZr+GeHzi",
-	"+eokxbZh01W79/MGVOMNn05V44ZskFVfRTPDuuk6aewX02yb6Gymvsu2EdqUiZMI7dDzfeFPlYVoc2/U",
-	"3k+CteqpDFUS/xMtFmjlcba1uzuJ231rlpvonoThR743noRgFikNhSoRVRTO5Njx7GGsg9ZmN+G3yYbP",
-	"EInuEYd4H+Ps1sRxkoHpI59Fbvej6A0NPYqDOZoyl5hJlNqiSZiae2OKwygg1TraHBe26KrAMFobF7bo",
-	"psAwWh8XtuijAsM5EZnGeNfwiipipjugY0Z47KUIjVdTKWeguOuop+qAQQ00RvXEO3DykE8+Ep9nuGr3",
-	"9SauemJAU5PtyeuWngyKPVjgGHgTsU3gcR3GHxJZIEW8oouGPnPuOPJCrh5h1J9rol3TIxkxvcFtUg1X",
-	"xuR3G9mg/MFj4rO/+XxfTpgnW3aTjP0cIf2MhfNsYX19lK1D+xlBvHvwmMh+VnRvIWJ1cfn4nIDc9n/+",
-	"zVeeTXDw1GwCfXmeklGQY6IvK6ugj8fl+EZa9A2P4ciZvYgD9+rETiWckDniZIYDMaUQj8EEyCTSk4f4",
-	"cBqvmuLRApCUdUVjoNz8LSd2FivApb4uK1eVuMNjbdJtZH+dngE0lW8d4jEAvfDGMnGrj8d2FY4oqSN9",
-	"i4VtKvd7Jre5OrCEcMAi6kKL0nfXjDSdBo1mK/PaFcv6elH27p92zd3mt8sK+tqyFpa1QF+vaVX9ulpO",
-	"qkRcF0jVQU+tB2jGSR8WZSNdf8sKPVvVAkQetSimc+RgTkz073/9jzCl1BEVwGfWn1PxOGo1WhYtnHhZ",
-	"WZ5vfaW9Qlgn9rXkWxmmUfJShmm8JdSZTHFw1ydc+Bgywjs4v/ypezzo/tS96ItHu2cng373ui+fNUwD",
-	"IsAq9nve+UUGj+M/Hkt2PZKvatyCTNI2TC+4/XA+vf3w4z9vBx+u+e2H9/Nb8f+gxOSNc00yx6mG6RnT",
-	"unRmH19mMFNlcEXqcHLivHjwk43CTGKnPLOlcDj9vIywj+ul0NKTcAnIFX3CI2/nZd49gbRNrM7q7CQn",
-	"eKDCnzz7mRR2QHGiqhfq51fxzIuTH0v9dx/zENJUt5l08tBlFDpsFRYKeVbyrJzyFsQelk+ginwnMzmW",
-	"ZMZH2gC9uJfIBqTIQlpM/NfqZvS0rHZFkoG+GvVYa5amHHMN7VcWVFgHamh8d+puVzdzAzqf6djMwJ0l",
-	"dTHKQAttQ5XZphoBPodBre/tZ7OnC4tWUjqBUNejY7utYHozTfiuI1uyKJye2kG2YFTiDgSv2u14t9Ut",
-	"auMhnE9S5/Yn2B8l/to95vqpH+Kqo8pk7FG5i2NwzqL7jb3qIaQdOmyWOSkNJaiFYIUZyNx0YeMle1/M",
-	"Qu2PAcRwB1P8MJCp7KoQAHE8OPuPg8AD2Zw61nIUSBtLdqwUKRWNsWC/n+OH6mH2WBN3cKCqT4pXt2gS",
-	"5+JMgZNU2EMqgIiHPlG6My4nIdcA8DZFb8M0NGobpqFIbJjGqtcsFW6aA1K0TzQ8Bc5JywwKgFTsQm3V",
-	"q8vrPkchayOMJozLo/amMC3Q6dXHVnKIF4TyMMBC6xFX/O0g/puJME2tvBkLQhNhyDmdyIRTBEf7Ic9Q",
-	"xaubrUbGWAqQ/RcbEe7gmUKXLCrD3G++1ZNGTWgHvgCWRTLgEcgwkIU1PDpiws6y6CjA4ymhYR2drYOL",
-	"TKiW4JGgNg6wSyx60embaBr5oecIrtlwyqDieyEJRDfx8UKsEh0Dwpn/UUI6yWmMmOwOo5Q4IS+v22zR",
-	"xx5TeMWRDYDUlXyzGGGzLcpJCNm9ObxKt+1iqBUeWQO0pnXsW+s8Eejuu/bOjpbEcqt9rt1+apgHu0vt",
-	"r9XvKpZV36J59VPDfL1cWNaHSkWWdzrBtZEw51vLdvXT62X+x0VZs13z9bK94i8Hy/Yj+9hfVgpNxe/N",
-	"VQ+0Vjywt+qBvRUPrJxSc8UD+8tFoX15y4Plol0p/9Pr5aJdXbTblQ8no9tPYsTvKs39D43a/u2i+aFR",
-	"a92Kp24Xu/Cf/Pxht/bm9jv4XBVLvdUD1U97q0nZfv6xq5Z1W5W0uAUiVr+r6MxdH/y///OVFTUazYNX",
-	"lerX35iHf23/353a7eIv+pybS8G0zVZjCdz+3cYOvlvXQ3nlck6cKPDCOaS4q4g+wQEJOlE4KdURcfmE",
-	"fGr5Ky6V+jgKILE8uV4DgFfoM52B2PGy/qeQu8VxYjEChSKpPOIei0CPirFpKPRCZ4YdvbqQTDAgkLpF",
-	"XYsGceBhmknxEd0nJgmUAYH0dpm8E5eIaz48KI2RTwJL4ofqzDKcY4tDB4k9rxrDMVoTjfyIT6CasQrv",
-	"KDAOwJ34cg0Kv1bhrcH+KTlL/bgD0mac32BRx/cIDZPrQLI5TnYuwcGuo06mIIE80gCYAcwxIBEn+YJH",
-	"8ZUnsoqTqpOWT5MSa2NRiEbJEkxc2Gx2YprbSSJVmqRPHQJL0wX8SBYIlyyR1IOxVxWktZHLnEhoclks",
-	"y6JllWL0OjFQQ5y46vS0nZrpdWWm11V5GgV2+J5DKAczWkURJT/WmvWGdsLY0JTiRxJwyeKN+q5spa5F",
-	"MNrGXr1R35NFuSawFXcmBPvh5Fej/WlpGjtTsYQOV9/Uc/U5nvrqJzhvHrf+uLsTuzrQ2ViCqcJHwbHH",
-	"ZQjf5Spplb3yZgV8mzbZkVeULM2NDZXvsrzNXUXQbDTWlBfeuqxwemSxrNA8XMQjlj0hC4Awrcbuqq6T",
-	"ue5kClHDQ3ubH0qrzMNkVLRo01PqDL0QztF0ioO5WiaJ1EA5lFc8fQcZseY5r5fLbBnGwzIgMin9kpYd",
-	"kFKixj2XIHZP5V1QeodJwpTyBCya2KTY93n+4DB6zLlhdctQDs0HxCyMAkpcKYAnJJDIPaMSvJePWvQt",
-	"EfPl0n6WlXzg0hCO56o8Tpr2NQK5hZEdH+C0lUTSSxAVTXVUWRnlhZJ6uRizOimXaMn4sFpSusaOC/63",
-	"GnsWzVT9B5mS3Z5HAEhcpYjFdvszd1GU3H6QpvVW5Wl/1p0nszeWWUAiDCKyLGz73c8+uBaBKtn8kpBu",
-	"rjK9fhfZurL0STvRsXABZeHxXHHmkrJvAGvgDL4qNldS+Y2S+2Qz1gurP8wPUFg+rSrzVzGF60Pmzv9r",
-	"x3NhtsfEJxoHFRSAm/17/tIzz13d9TsSru53rP1xm057EJyLH01Ditneg7JW2wxzAylJq6cfZf/++K6X",
-	"oBwam8W8dgvPF6KEemTsQQwow9DYT9WJEH5eyLMY92oFlbdSdj557lLuIsGUxf10JZGxrF6CY6jyCVeb",
-	"SkCEZe0zOtaCHeqIp5oZAHdzYQHOkQLdUERDz0cJ8GZmMcYE38sXbyxu3uP8xspJwFbpqQ0CQurpDNHa",
-	"/FByscxv5Qc5XYSRjqivMkVKrc93GSHx7Jbhqks0Ugn8ZRD+HQkfSfXtzAXtIkBhKszilJucKoV6ZKpY",
-	"lboCjsRlccEJ5uiOkJm6Dg4ObAuvMjW8lM0FIOMKqwvCzKuqrpTm9mklIGVN3lajVVoIsczOusmL++c0",
-	"k2Qq06PMpJfbAypHN78XXkqRveT2kQys7aBXXJXITu8JYEEM0GypvnakaVJLs5d+2x4s9eB64B7xxISU",
-	"g9XRCQtQs4UmLIqvOFDOmSzsnGTPKhRoyBQUJPqI3Tvmu3F/hW3SKze7np1p19v22QsfxIsJG0SjyxfC",
-	"l3BFriNDkFmXeCMPZhLE14I915mWXzTgU0hqXQv6ZEj0dJb4zDAOzy1HvMzZ31djORIYzR1uizFXrlUf",
-	"VqV+9H5lApl2u2wC1crTehWV8yX4cMpcIsENGfjNJPKHzKLJ6Rr7ML7XU/bF4OQYwu5HTB3AfGVCJkbN",
-	"hwd5M5Ridou+BABE04NAtkUhYPAyCJAi/ZDYWsFpdZeuRSutxh56HByUyZv9D4WEiod6XhgWWpGc/ELQ",
-	"kHSN8ucAy5CXNYu5EX1Z3/8412CbzoWgSu+F4cXO/VyDbTq/whHfQJtZoclWA0TBmKyd/izfYiuISp4i",
-	"XTtAUGyz3RBCeK6nUVBssz3Qpj++Hmwrabk94Lb+jaJimz8K8PbCHo467IBmEc9W6F9jYpSZkiWIXBnK",
-	"lVuyPy7Slb3cOK4YII0uHrIZT27TUeURoSIIFFGprrXuVsFj6yn7PLb0Kh9Ln/WXBZU9cgdsa0tljJzn",
-	"wMyytuqLgWYrrv5YDZwVuPR5DcrfBUB7zA6JQbSSnfIHBtL0y9EQC+QVHvwpmmZHO768HsZYbVg9GsR4",
-	"Tmgid0NjCbsca6VJTMR8l0AZ04B/MXBVUjULfGjyMMERZE9JERZflgnpzUTLVVZhM73exHOJ48fx2Q44",
-	"A9sjtWXSX2E0WX69KjobL8B48uhKCed9z+5lkTtYFjdgs9kXZIkFbKZOk8qz2qFe5Oc3y5wd5bc9Izf0",
-	"yjzD59CYubpMS6Uv/1MYD67Kgaj6SLs47gX5sNVsPmaUWcAcIemGPunS0JP3tu4/xgG8lhd/3KSXDn0O",
-	"RwSqYmQKW8FdUqgS1zGHDNvqk7YCwC7PKQlLYJ3fzWCDyXwxgu86ZDPNuTTBXYBcmAlBM8a9p3r3OxJH",
-	"elaJVwJU/W7LLmfzJUEPspIrbHI4dHEP4RCo+g+6+2mr/tvC1I9f/NXg4YuwwObQcQbT+UOGj+UZW+a7",
-	"cO4BLlgTDeTtiXG+wCM0BsSq+M4n+H+5E1+pOBTuuLrBvDRIeS0P5Ph+egxHHb4YyhtxGUxMlWwaxUEx",
-	"uLcTcY+OfWLR5IpGMGdk4FA+DjdqQk3R+wmTd9hSFgJK4vtt1Gzsyiji/YRQeSfKinM8Zlr303P1ErXF",
-	"CrUWhfKt6QulNwNCUS3iQhxQ5l1Qlrkd84mRy4roEM42WVTdSVFtI6yIAPdZFGtjm7JiAKBGQxaFqLl/",
-	"IO/HgFoi4qmJsCX0l620dvfKbh2t6oW31JEa7TqQVfd6Jld5yBs7K62Hhzhuqt9Gfwi3p6pCGZlbT4BN",
-	"i5etyOx9dQdKchU83Ktjq5itds2JBLtyQVmL2jNZ4bYkJosKIVkxRRlNn3pc8CViiqHi6igVwM/ypVHk",
-	"2IWjVurWFo9aNOJwIuANlMdZfb1mpdVslgaG9dsUtsZDoGbNY5I6Xuo4QcnVEC99qCBb/nqF5sjWhJde",
-	"aXJ0TRdwFSVgqrkgc0LQsAbSey4r462LN6ePJE/80UJfrcabzQ8cqYuf4YHdR8zpSu6hPmNnQprJ5/Yf",
-	"Q4Dkwt1z4nq4P5+RL9V9FIoYRTMoO9VopMrLk9emxyoW6myFgTfTTIL0upH11sBGM0AMlCYOJcIW6ydv",
-	"dY2duYyyePJ2Re1+Wyv4b+eq+FtUlfFXOVGg0TPnex2HzBSUOa0XrxWxqHaRA6rE94pU0RTfESSP9ibq",
-	"9DNre33kqSxYgmn2Hocy5WdRrO4IL7cT1in9VMdbFB5/tIpHeQ1v0a1VvLrlTKjqp6h4lGh4iz5Rxev1",
-	"zyBR6wkqHukaHvT9E1V8XIj/D6LkczcU/V5qPrmQ6TGKPnP5y5+a/U/N/p+i2TXVul5z6znk66Ksfb3h",
-	"s+eKm58MT+w4qPqUXqOtnXNKd3Whkkn5s3Fht8eJg2JRu2cNEudLyK1NX9fX7EVTCj5zwrv+Hiai5D6J",
-	"e29fyOBayGOOcFr/JVNrrtSkzBdzKdqUh/mSmK84CojDAhdVEiMzuR2dMWFmQjUTSgjUN2CIwDlYqOPi",
-	"UdQjrpcp3C5HBAgrqQ4HZeFkYTxVFC5/FLWOjqGCgrqgS/6uzNG4ZqQNmfW0cCLgEHmjkqp3yvYsv+rd",
-	"zVav53cyfUk7NJWe6PvcRm48iK2uLwPuSSvTTvBHsKZa0irMn/DbaMXFz5ZZcZvNZDHoejsZrTeTLbrJ",
-	"Tn4EEmbRUjt5SyRM3nBfWqFik51MLfpIe3c1oiXM6RX27tti8YP/yJMO+Xn+TqZspoBouRWbEY4JaP48",
-	"hqv5Gw9QHIF0yxXXyDKIU2jyqGTxbGlYdZJi7UBj8jlG6SkRvXaooKTRk8b703F4ouPwpdr+OLu9K8Ni",
-	"6ZnqxmOk+q9J6v+q1PR8YZrnt5JXCTa9otQXlZeeNTJjZ+UzVXPQCKdnQxbWeEcK0u1zAPIDrDLTU/3Q",
-	"jq1ZiEempm2mQFJqsjdk1oOqEpbYrmm8d7VxjZRlGSrgN4kf41AadBVh7Gv3wccAsX5f5SueJBlOsbAb",
-	"q4cW9UaZKmdJ2Dcg2JkodEhNL7W21StpE3kl/IUHvbg0XMOg0cGTlry0l4A3ZIL+G2G4pu1q8Keao4Rf",
-	"aZb+UYmq/L027FHiz/yhFM7vJfwlOVEFQg86Mpk6kk+Q+8nNCi8hFZDv3RElDA4Fg6N1/K08+Fh6lBWp",
-	"KLOhfi9276Xlo/5k+M/B8IKgSBXj14vQFqvqr+N7rfQxMLVe9PjDreBa8L8Vy0eBb7SNHeBm1WNZcDMN",
-	"qIYsd9kPXK+nQMkEkF2ahVtCMnXVKsKkq6a9xphMUnFGZuFky63xWAOmmkUfPEOI4gSu8gdGJXLjJRna",
-	"npqHnoGsdZ/NHCv2/z0UtDWFtnQ9CpcAqKq26u08Lq+6wk4IF6iLjUBoqPamNlKy6bmwbf43AAD//w==",
+	"7L37diI31jd8K/rqyayGpMAYY3c3XrPy0Tbu+IlPwTiH6fJQghJQ40JiSlVtk8bvmnt472EubK7kXdqS",
+	"qlQHwHbaznRW/kgag0pSSVv78NsHfbJGbDZnlNCIW+1P1pRgj4Tw8dgjszmLCI16ZB7gBfHEtx7ho9Cf",
+	"Rz6jVttyozAmLrqdEoqiqc8RpvyWhMjnKJoSxCMWEk9/ycYIU0RwGPgkRCH5Z0x4hG79aCob4xlByaCj",
+	"Re17sqhbtsVHUzLDYmxC45nV/mCJQa1r24oWc2K1LR6FPp1Y9/e2dcJGWE4tP9P+lKBRSHBEPBQSzuJw",
+	"RLK9F3vrkShcdMYRCYv9XZIRox5HEUO32I/QkIxZSFAoHvHppLRrn0ZkQkLrXnQ+xyGekUgt9kEcchaW",
+	"T9ul5C6SDVyxiGKx5iH56LOYozmewHv4ovU/YxIuLNuieCbGG8lOzZnM8N0JoZNoarWbjUbZEho78D1Z",
+	"FGd0im8Ih/f0CUccjwmqHHf7R8gL8Tiq+SQa16ZRNMdzv+Ybu3lDFjVJXdW6Q8V7jf2QR6h5d2dQzQ2Z",
+	"R6jSbKEpGi6QR8Y4DqIqwlTsmqRCoBiHuil91jSBtpGkxzELEZZ7kaOvG7KAzuZ4ETDs1R16qb++nfoB",
+	"gZZyYppAw5jyNmo13taRbmsjFk1JqHtpO7TVbNbR92TBEQ4J4iM2J56gDdHdCAcBCV9x1Lk4Fk/XHao3",
+	"TC5IumM58l+5dbu7tjXzqf57W5BTFJFQ9Pn3D45z19yuOc7d6+71N19ZpQfFn/mR6LWMbgL40RxbbYTV",
+	"3m3YYiL+TJzEXUFBM5/Kv7btIp3b1kXIvHhEwuNDOMF3eDYPRJt56A0a2/972Px555fW33Y7e+9eH7w5",
+	"fNttHG2/b36n12eOo2k6L9+zbEtsix8KZiT22pyksQSi9w+N2ttO7W+49uv1p+beffk6XMbDhLjzU+Tx",
+	"8BmnKHp/0BT7bO6Piuewx0Y3JDr9AUXi9zbaFuS23XyNRlMc4pFgLIJZuJ3a3xCu/YoatbdogGpuHZ3h",
+	"GeEo5sRDw4VDk478iJNgjCpu/91P242mayP38uC77uHVSXfQP784Phj8/PPPP4uve6c/DC5/uRz851//",
+	"dm2Hun/pdfu9X/4CfyL3L4cnP8DnKhyGkIxhLDiIrUYDuT79iAPfq8HMXVSJpsShQ+YtXnHkqi/HPgk8",
+	"wV8WiDPkC/FC/BDJpbSRC6si3sTdRzc+rbE5oXjuO3SEKWUR8siIeQRhJPYHJcwW3U4ZJ6obNMUcuZRF",
+	"blWeyXTvWQhisHSPYYZrt9k4qtvN1+uOqtz9Ru3toLbqqPZDTDkelVFodPeMBBrdPYQ+70VvfM4oJyDI",
+	"3mGvJxmn+GvEqGDQ4iOezwNfSueteciGAZl98w8uRXU6/lchGVtt63+2UrVkS/7Kty7kU3LQopjU/HoY",
+	"Enwj9Q8xvDgLqOICxcHogkQ1BYoJmH9L4qsiFiIKpwSjWzKcMnaDrnon0OcER+QWL9AML5AgNMHdUSXp",
+	"QTWvxWHgVuvWvW0dMDoO/NGLr0dOlgjp6lNx7IVkxUKsUZ9OkmWruHlp7dNazIl4C9vUC0ErqiVqUdkM",
+	"VestQ4GCSXbDUCo5L7UOHbpQopqIoWGfBH3jwN1H7oxEU+bVKItqOAjYLfFcWzEItyO+cJF8ExT4PJIk",
+	"JZ+Rn7UeiXg8n7Mw4nLDj1g49D2P0JfecaVfoACP1AEARQRV3LGekqLJMxYdsZh6LznDM4Z4PJpKeYUq",
+	"ktHD4o/FVNyqjeZKWUAVV3/MNuCGuEYV1/wz2zBKmaYYKv3LbCaOecjiSKyQ8TWs0IVU7fqMneBwQl5y",
+	"od4xb4HYRxLCFoIyJhZETqgWMVYLxJTURC9J+NEfkSuKP2I/wMOAvOymRoLLjv1wBuoETHkYshvYRE6o",
+	"V4tp0kDsTI94PkceuxUb45E5oR5wnDh9AcWAmdDBsbdQuwOfPyc3uqI4jqYs9H8lL30QQFYk57XixsZU",
+	"1L5e0XnIRoRzsSJdGvnR4veWILdYqY2gymGaMYJKBMjM5zMcjabJGyk+SbxT4vm4D6rEy9Lq/16en8F6",
+	"J1OpzcRcakKvgXnea3UIyAvI5ZBg74RECQ6gbCGYuE9jYuVHOhfaI/Ey7IojRoNFG91OcYQw+mdMYoI8",
+	"RsT3I4IYJUJd9yPu0JnY9YnW0eO5+BYJxWw2jziqsBB2IqNXY9S6uxNarKsn5baVvIK+0ESMpAxSj2Cv",
+	"FsALqXkIkxi0cPjzFUeU3EXJs+K8ksD/CO9UAdU4sdXxjNGJfDZtwyjh1TpyhwEb3eQm4ovOBXMzZkG8",
+	"feRHDuURFhZ0BA+IY6uWRM7SVqiDp1uIffLiQMw3wDxy6C32I1u/DNLvEmDxosmiAlwT08gPkB9l3s2h",
+	"Ym2hZ1PO+FzYVHQiLfp0gbXRoFApgxrgvUsQKtt6J87DqZwKELzn+WIQHFyEbE7CyBdq9BgHnNgWZVHR",
+	"7vtJbDehI+YJ7c0dYk72Wq7ku0JwzGKhAxPEI0w9HHpItpBkMhfjSXRqboz3yRKPin/VkIYZUEltlG+2",
+	"rj+17qtf575q3v/1r8vsVzv3f61++xUcJj1VE8CTU7KupfWgbZEPadtr27qrgQloteXc7lfNuMi2NKWJ",
+	"FjbCHEWCmCtuHI3fSNGilqSiV6+6D9JGnK9FHYk+bqcsIGgodkvsP47QjPEItdCp/04eWGlgemIps+Zd",
+	"Yc/NFVjHurq63b1t3ZAF39T+e9GmsC4bmKNueW9bEd44pT6WNqi5SbDwKW2z4T/IKALaJhOfGtaqYQeu",
+	"JfPEntWban1ypAF+7DlWe7vR2LYdi0c4irljtR1rjn3Pse4t2xpNyegGeLTCY632TgNWBJTHh+BMsArQ",
+	"pfhDYi3a/L//8ww+6AxuOAAlu1R2bpXaCK05GuLRDaIs8RdEU6x8DJWD77oH3w+OT0+vzo77vwz6x6fd",
+	"wfHZ4LJ7cH52eAkaYoJRvtlrbUIpX+SEKnose+/E6pGmJ7w/wA0SFufym5pYEA5U81ic8/lZRHJyNrTV",
+	"oF2BqSQrZCfw2ko+k1XHsq+mtaQyr4vQ0rDXgcM1ZuEMCx3OwxGpRf6MlC2bR7x4fuyVeIfS/fcjMuOl",
+	"LdQXOAwxnB2hoyQISKG1klorRlMbUUQHzUVMu7DThUjeev1SHrBYquDZ9Rzpr0ugfXNo2W79ECc+Lxkh",
+	"Wb/kwzoKMva+sMK5Kcn+yqfkxXPl3FormXJcX2juvkdo5I99wpFjJW4l8pHQyLHA8eTF0oaRsFBIOPcZ",
+	"Fee2VJS4ajUWrtAz9PylpFDoUtrE6CV3eOB367pw1GUXJt83GucWTLXN8P2kdaHn5JdSnhZzYRmqJoqx",
+	"fcRBTMwFxFQuHKrgtC3FM2IjTghy0x2RZn85cF6vXX/atvda5ZwvXYDcuqvDMvA9F1W0o1GaKolHJLFZ",
+	"vH3k3pCFMmWkf1D/eEMW+8YetZV/1ngdAEaMja5ktxmEmpxndR+5lFFhvFFWTkmoIqynRTpJZb4sUEjw",
+	"aEok8EeoN2c+jfbhLw1K+572zKdvBiuriSNdFAs4XKqjgHuQ0RV+93IyKhy8riFnUzNa6OUFE/o7dotc",
+	"IQLgXNyGfhQRuq9fVlDPCIehxJtY6E98igM0XESEm++juta6Tgl9HAlCT7hylsTVIciTDmAIsLrCDqbK",
+	"qJbWBguRK/Gm9lnntOvayJ3jaJr8AZ5W/Rd4qRMmB6QCHCQk2PMp4fAqhRmHBCtEZP0+yNkn7cv243sl",
+	"w3L4Y8xhdEHZ3EY+9chdAdwT8wwYu4nnddTF0kpSLsg3pgtSUDiLI8TneCR2SvpkWJC2Af+f7vYfzKdy",
+	"YMUCxWNc0qg2Ez5I9bwmDAPxWongyLjd3qxzu/3dce4ajZrj3DUbjnP3+qjU+QZq5LHsfadZFOgaayr6",
+	"Zo8O0NvW7mukMCzkkQj7Aa8jF3AmsVgK8ImmhIOhMAwIuuodc4dW5iEZ+3fInUbRnLe3tn4lIQsY53WP",
+	"fNSwGN9yq22HOnSJRJdoiaSBhJZoRjB4dpYOXdZqteQ/0db0g6EluGOXypch3UCASAljGJA7yZu0G20f",
+	"ueBG4a7yjgmGIz21SPae8atl+ge7yJddwwHKPqC8vuYT0k8Ah8Jw6VE8A69VHAA1gczkJPxI8lMwHXGZ",
+	"fqV+LQS1ZpxC11ZTE0te4VUbXMOjkICwwgGHwwpnHsAAnKBv2PMEY1aDZ3BcGHUbLQUrV1CvPPMUxfSG",
+	"slsKRCCfTD008NiOmuwql84YgCqfI+XjkJ2kTgzopCXHBq+L9HPIZnnPS9I4XfaEDMidzyPEqFy6IObi",
+	"xMpuStxn0NOuJikYEjrgtuE8SzuX/ZS4egrTT2yk5MUjQjHVXaxwBBW6yeB65V2V+4oKPZkOps0dibNJ",
+	"aiPlCZa9vdULbvQkfbQaWYenUIXUJ3UUsiAAkxgLO1pIjZkfCXVBshYXcSx45tQfTfVBKHfnJmPjfAie",
+	"z8t8xjzyg0B7i/dVUJWchGs4X1y9mQU3lRhwW9Pzd/3+heQFIPwUiJaB7IA5Zr1fCZ0o4byqd9XNKy7B",
+	"GeKh9BlUifDEVjKNT3EI2A2cybQROA5HMnCA3EVVRO5GhHiJsvWKo52m/XrvdU2oGmp2gTj/RmjAq4Qn",
+	"ocrOtv26tSMVE0UnCa+VqONUTOMWc8RJQjrqPWohEZJanatmU7NSKSo1B4KN0wsohgAPg4S2K6fdy8vO",
+	"++7g+OSk+75zYqPjsx87J8eHg4tOr3Pa7Xd7VVtvBfaQcgqoGJohkZPCE+zT4mTbyGPKSydoAlB1DZRr",
+	"dljqZoE92y0RDK7p/1EypJSWE8+SsTAl5LveYaVYR95HiZZoN+G/aq0935PBHrIVuuyeHQ7Ov896NmYY",
+	"qFoHhgx1/Ot+aSRifq5yNiscosmcpPfU5yimoO6LX23EmRAq+R7TXZwyymKYyQqCS/2ryUiJEorG2A/E",
+	"sznhD5YQ9gPR3RyHEU8EsIqwgK4awGmG8URaIgGbgGiVbihQilBMPZI5GMiHzSkApPKBUnxETu3BMIKh",
+	"9ZcANT7lEaZlVmM/O8kKDpLgNOT+XFOId+3YSyJHtDMq5Q0Bm1RLFXupwJUjV5EfSYR8BcpkIFpx6Fub",
+	"bDT4VfeajFxmIlwY0GUOGhJ61FVYvh8q1PoxYJvvPTJCtNCDDHErWyN/Rlgcna5Y3HjuPW6yeaTJ0/F1",
+	"droq5qjmepjDrVvwYzqPH+U7SffD0oaDdGPUVaP6iM0SW2ILmqdxgbJpjctokszs27uNRqOA/5jbj4Pg",
+	"fGy1P6w/dD9Jjfyqd2LdX+ft/QMcBMRDlYvzy76NuD+hmm1faieKep6ro8WrOu9As2mHmr4DULM9MvKF",
+	"HmAoWftS5LgHoq06se6+Atsd2ry7k+PqBjK40a2jDl1I5kkCLlSEGIwBLsQcaPNu3aEdivCQs0BovmIX",
+	"hECA3QAjowKwVroObnVfGNFzMV/bofPQ/4gjYqPApze1gI1wAPxDii3KaG0eDwN/pI0Ows0AW4cWI2wz",
+	"RlBM85oKAr0dvprVHWqeofW29PoTZkSLN8x48Z1GI+uLMTIQVgHL+WO17sh8DoA54XclciHNw9iMvqxG",
+	"n/UIF0KBecwBN9Z4uyGP5Myn5jPb6w7pQ4/m56GBR2/6ynX6yY+ml2QUkujhrMbYxTw58KSromgXbEcc",
+	"cNkGVdzbKSejgYu+UR7cah1dTqXhHiyEVSz5usxPYcJcq2+UFmoCRdK4li9terNKKSOzMa3G271V2Nb2",
+	"kcS2vv6q3Lllvv6VAdiDIaRDHvZaOmNA8BqA+PZa2SQDh+ayDOqo5sKaCP2TUQNR363v1HdQxVUhMAeM",
+	"8ghiMhxq8iVlP/G2xnwI12pWgHkEoKp4YcND4FD1HQyMqYTehQ0dRqDxAk8fDFwbuf3j024PPh2fncEn",
+	"h7oX5xfw1fZlf3BxfiE+/u1k4AKk+2tQc1FlhLnQ8sUovFpHP+IgVsuCI4fKAJHG270y+LOAenJUufpG",
+	"HI3//Ov/ig/bR7ZDxYfXR9W6Q2WGFE3WPTX2QhZPpmULgCqAq13CEXAopGOhlq0wgfM5oZ2LY7RTb6CI",
+	"sYBLGEOYAfBANCUcwDTsQQSVQ9MntqtCItMRyfQi1HjKhAV9y0IPLM+M14PvO1SOFIFBOqEsJMJKlIjC",
+	"hESpMQRw3jhkM1M6tYUsc2gGslTwn7uVkuqWEzcaOyMxJHwiLqxfJwhM65+NEU4stQqgrjaaB7GUhwY0",
+	"kHpGHArKuwkIZIWn53GZ4qLRBswdClQHW7utPF7wRxPIEgJDxsI2pwpIkNCAbSAMDgVYYd+YL8Ah0qIv",
+	"Rv0lILM6cEJFcagv7btcXssnKyQTeeBJrABuk7XstRJekuU4H/6ecbilYSqCu/39q9zfle+7v1wu+533",
+	"l8ufOsf95WH3pPPLEpKEZCbRstftnJgffzg+XPZ7nbPB6eX75cX73vnVxfL0+GxwfnR02e0vTzs/64/v",
+	"rn7p9gbHh8vz3vH747NBgnDIDi6Pur3B0Unn/fLgvNfrHvSPz8/k36c/NOWHXvfg/Ozy6rQLkSPL08v3",
+	"g173/fH5mejgoDs4P1tenR3/MPi++8uy+3NfmPrw9/HZ0TnMJNvB5VL/ddnv9Pqy08OrC9l+fayKfOeL",
+	"Xvei0+seDn646l519YvC23TkC8he5GjHZ5f9ztkBvDG840kH2hwfLnvdixOxwoODk+PuWX/Z758sO73e",
+	"8Y/qVS+uLr8bqEbi74OTq8t+twdL0P/loru86J1fdHv9XwZH572fOj09I+j68Fgsp1qjg/Ozfvfn/vLd",
+	"ee9MzqvfOb1YHp78MFD7IjfX+MLYqMvvOr3D47P3sMRDcWIkiYhlUZ9OL5dw8uY4JDSSnwEPXQ7xZIIn",
+	"pFogusFgKRn7UnL1peDoS8XOl387GSx/DWrV3FP1T3u79+Z3paqIULv5FII3nxDVpkNPQW1ZFeJ2n8Si",
+	"KVsRdBfVGr//kQ/fv/mrZcYqabemjkUx/GJN6/q+GAyQzuOBynAmWjXjDttWOp3+c0MsRjLy9erVVeM8",
+	"W9SgWlYZOFhYMfAkZpcrxyo1ZgyBI9Yo5hGbkbD2umTfdJAGpgulrOaTxyPkeiTACxUQJ7UM5ZDqRK4t",
+	"EUQWTetWdiXNp8Bprh7Jhm2kXwsi+jN40VtYJefhuUKI7d8WL5zZ4sL0DuXWKthf6LlclSKQThkDtVbl",
+	"F0yMuiKMtCQYfj+ZqFDSPbyo1tEZUw4hgxzFpBNczKcRMJ3HhVimFLnyjSCq3+dITBFVekcHaGdn521h",
+	"jghPCfbyM02PUmayaxHH/9bA7AynKdRfSPIYCoUNJkxneMBXKmmCM4gyoTwWO8+JhO5nQgXlhHoIWKBY",
+	"zRIjRYXSPjqqQlue5VEVnzvwXAkQ4r3TkErunMNxOFuFDieiMJfEQ4ViH4ULNE9PjC2WTXsA5MpZ9gOR",
+	"pcwsheAsw5hg02QQqHnidppW2alKom43wP06pDZdiHQkex1WVZxzYXXXB67CKOfjMSdR/p2Ai2yA/8yQ",
+	"VrOrtZM18mvWEcLKCPRJyOK5tFqLLLTUdZNZg5Xi5BUHp1EChmgro2qjmPr/jAnCo5BxbsAg4A7liReJ",
+	"6xAxoiL+Er+iYI4lxXNSd0pj+23zqHWw03nzrvH6cLvbPNrptN7tHuwdvu42Go1G2Ws9jhgfu9UPJl+T",
+	"CDaQ8iYa6eGIJLVPcoxVyBgjvnAO3FLIFPio9gJVxqH0I3Ckol6q+6gBPvQheFTBOQsmPPHq6DDtEA/Z",
+	"RwBAbrEw76nYsjF4QMWO+lEmbwEQXlOqpqgpjWdDuX494oX+R/J0k+TYAy14I22stCWOVyVzGOEEkHcY",
+	"yqnui0WTfhu5XBn2uSb+bteAjVMbo7i/4kRcqrzAR8Z3Q94X9iOOhiS6JWKKKoi+DaHKd4IA/AiKAUDu",
+	"coAXXGsdtsyBNGtBiQPbpJ6NdkIP/edf/9bd7UNKI+CYUr6EZE5wxCESw6HkTkoOH8u6Er74dJgxFjwW",
+	"DwMi6VJ1igTHYg51Z/gu09iWUXowMS/Et+KtUIipx2bJe05xMJawaRA4FHIuld4wjEMh6MZAqHFIOOLz",
+	"kGCPIxZHSgcDMwUdSqdPW64DrNEu4jbaRTOf2minIf9toqn4bmqj7Yb+fx11crFE45DNJCKsA5lRhVHU",
+	"aryxUav51ka7d3dVNINSVIAQC/UcXjFgdAKpNIRCSinmN/J8zcSWVEZ4Pk9jWVOnvBsmyeGn+M610TZU",
+	"oHKojgyvo46MeZrhu44iCzef2JpJaS1AbxmCsdofdu2dRsPeftNo2K+b6lPD3tlL/n+9Kv8sR3uJeDBJ",
+	"RxXQIXejIPaIJAJwJJZalDw1KUsormBcGg/cF6M0Mq/5KROf+wiLIT37b9+uxRrKp/yU8X5LB2XcyKwu",
+	"VZKrVMwtX6c/5lPR721rxOgoDkMh8MsjG54QhuEZyTHrM3FUOzCk5CEtV6+9R5bVKpMCnbV5XSsDP5hM",
+	"xDd+GzIWEAyu7jmOOfF6STh9PttnoSB32Q5VXDz3ZdS+m3AlGTVAPNTabqD3jKpyOcWgfa13XOgkyJV2",
+	"8GrdY1+rGMDdUiXDKlENgJ9t2sOstFQhSJlsIaHqfCSWXqzSFIoIT478QFHwY2NvVqmAnzcqR2uN6VQN",
+	"os1G6pjEppcxe9JSsrILZ9g4P3o1HxP8kylH99gAoPQUJgFAQz8IfDopjQDKvWt7N4kFUk9l1iuBN9Fy",
+	"iVZmSz8zg0sCS97Yq8+OT9E8ZBOIys8q7jL2npUU57AlWGLWucAR4HbZbOK91mac67exz88QStUjI+J/",
+	"1OkZCfInI6sOAhZ73Y+iNzT0KQ4XaMY8YidhVg5N4qy4P6E4ikMitJ+NgU0OXRXZhNYGNjl0U2QTWh/Y",
+	"5NAHRTblpMhqWtKtIBQ/CEx1/kHVVFTOXcaSAMRNvJJUNN06+knDd2oiSTUTG71Ji73wORYLz+IINV/X",
+	"99A0byRuoscnxvIYgjNZqFKjSYO3QGuymIyvzpjpwR4SWWtO1m+B+ig8rewC4TS2zjKRqIZeDkO6GbK7",
+	"XJ6ulXWJ5f9k6ZgRdBvQS9VwZWjcdiMbG7f3kDCp35xmnxOHCePZJIs+R2RdRhl+tug6c5RHR9hlxM32",
+	"3gMC7D67iHuEqDHFxsOD+3Js8AV4ye9zVkuDEfeeGoxoktVTAhJzxP9lBSX28aTcPZLWIMYTyFh3lzru",
+	"TyX8VqIpWSBO5lhQgWgHYjWTh0fudG47r9ri0YIfKotkaz+7/VsSfpcrfFN9k8evqriMJ8ak28j9Oi0h",
+	"YCtoPsIT8BPDG8u47z6euFXIcFYVAZZL11bo/VyyJ5XvjHDIYupBi9J3N5Rwcw0azVbmtSuO8/Wy7N0/",
+	"bdvbzTf3FfS14ywdZ4m+XtOq+nW1fKkSMVNYqg56anlqW8eMAg5p5N3JgpGPKk2NfOpQTBdohDmx0X/+",
+	"9W+hyKoMV3DvrE9z9TlqNVoOLSTMrqwWvb7wcyEqRFvZ8q0s2yp5Kcu23hE6ms5weNMnXNiQMkBscHr+",
+	"Y/dw0P2xe9YXj3ZPjgb97mVfPmvZFgSQqdCx087PMvZM/6jg2gP5qtY18CTjwPTC6w+ns+sPP/zzevDh",
+	"kl9/+GVxLf4dlBgcOlQ1k409TEtU1CXa8vCq15mi1ysyj5KCNcW6EWwcZfJCZMq3cuOZ6bbCOqmXeqae",
+	"BJxBqskTHnm3KIOfCGR9YJXqu5UkAEPBaVk6IqkLhXSei/QiJejN3Ne5E6XITYB5BFkuj5l08tB5HI3Y",
+	"KlcquDdkqr2y1V6Bz0A8gSrynewkq9nWGfEAr91K6A0ybCCqVv9a3ex8LSt9lSSwlabckY3qdEoxl9B+",
+	"ZT2mdXCWQXfH3uPKuG9w7mc6tjPe0pKyWmWglHGgynRqYwE+hyFgnu1nswMKm1ZSeYlQz6cTt628/Haa",
+	"L1ZHriRRSL7eQq4gVOINBK26bX3a6g518RDSm1XZH3CkaZv3FnMzaZh4qtIJmfhUnmKNHjt0t7FT3Yes",
+	"hRGbZwqtQJVVwVhhBjK1Teh4ydkXs1DnYwDmyGCG7wYyE07VESIjH0oH4TD0gTeniIYcBaLOkxMrWUrF",
+	"ICw476f4rrqfzYrmIxyqYuji1ZPSteA9lOi5LPYq44/wMCDZoqlqDwBhVett2Zax2pZtqSW2bGvVa5Yy",
+	"N8PsKeonBpoFZVZkACYAWm6h1P/F+WWfo4i1EUZTxmWlHluoFuj44mMrqQECTHkYYiH1iCd+29O/2YA8",
+	"ai1vzsLIRhhSVqbS8YqgMhCkKahwt2arkVGWQuT+xUWEj/BcYXsOlVFyb9+YOSc2tANbAMsaW/AIBCjK",
+	"ulw+HTOhZzl0HOLJjNCojk7WgXU2FFvySVibhNgjDj3r9G00i4PIHwmq2ZCkWAn8iISiG12dAKs8iZBw",
+	"FnyUWFqSzKmXfcQoJaOIl18j4tCHZjm+4sgFOPBCvpnGN12HchJBclAOLTR1Ow2lwyNrgPT0WqXWOksE",
+	"uvu2vbVlxMBeG59r158a9t72vfFr9duK49Qf0bz6qWG/vl86zodKRVaHPMK1sVDnW/ft6qfX9/kvl2XN",
+	"tu3X9+0Vv+zdtx/Yx+59pdBUfN9c9UBrxQM7qx7YWfHAyik1Vzywe78stC9vuXe/bFfKf3p9v2xXl+12",
+	"5cPR+PqTGPHbSnP3Q6O2e71sfmjUWtfiqevlNvwjP3/Yrr29/hY+V8VWP+qB6qed1UvZfv6xq45zXZVr",
+	"cQ2LWP22YhJ3ffB//r+vnLjRaO69qlS//sbe/2v7/9+qXS//Ys65eS+Ittlq3AO1f7uxg2/X9VB+kQ4n",
+	"ozj0I4CJZiogkOCQhJ04mpbKCF19KZ+Z9opLoT6JQ8hLS257A5Qa+kxnIE68LEcv+G5xHM1GoM40lRVy",
+	"NAv0qRibQgROZ45HZnFCGZ9IIPKbeg4NtdtnlokQFt0nKglUEYPsOBn7qyvMNu/ulMTIx5AnDm5V8gTS",
+	"4LXjJtHnVWOowmGjcRDzKVyuoVxvCowDcEff9Ubh2yq8Neg/JaVYHlZfxU7L148Cn9AouZ0uGyLt5uIj",
+	"3TrqZOoZyYxIwAxgjiGJOcnXS9Q38MkikMpRk4+yFnvjUPAFygqOXOhsbqKau0kcdprjR0cEtqYL+JG8",
+	"r0aSRFJOzl11P4KLPDaKZzI2gHHi0LJCc2aZOYhiI54qvuKmanpdqel1Vd1OgR2BPyKUgxqtvMSSHmvN",
+	"esMoUGIZQvEjCbkk8UZ9W7ZSt3RZbWun3qjvyJqeUziKW1OCg2j6q9X+dG9bWzOxhSOu/lLP1Rd4Fqiv",
+	"oFyNbv1xe0ubOtDZRIKpwkbB2uKyhO1ykbTK3sC4Ar5Nm2xpPHpjQ2W73F/nbsZqNhprbrt49C0XacWD",
+	"snuP4F5Ise3JsgAI02psr+o6metW5l4UeGhn80PppUcwGeXl2vSUKsEjmHM8m+FwobZJIjVQTe0VT99B",
+	"RiTwnNXLZXgq41EZEJlUjkurFkkuUeO+RxC7pfJqUrPDJKBOWQIOTXRSHAQ8X3cEPaTsiLr0MofmA2IW",
+	"xSGFWzOCBZqSUCL3jErwXj7q0HdEzJdL/VnffjHDUPfNRtnk+THwLYxcXf/BVRzJrGBYVNVRZaWPHSry",
+	"5jz8KtE+kZI61z2pfOfq+6dajR2HZi6hAp6SPZ4HAEhcpIjF485n7t5SefwgLvqdSvP6rCdPRufcZwGJ",
+	"KIzJfeHYb3/2wQ0PVMnhlwvp5S5KMq/GXXdLUtJOdCxMQHmtX+5uh5KqsQBr4Ay+Kg5XEmxLyW1yGOuF",
+	"3R/mByhsn3Gpw1d6hetD5i3+Z8v3YLaHJCAGBRUEgJf9PX8Hr++t7vo9iVb3OzF+fEynPXDO6UdTl2K2",
+	"97Cs1WOGuYKQs9XTj7O/P7zrexAOjc1s3rgU8gsRQj0y8cEHlCFoHKTiRDA/P+JZjHu1gMprKVuffO9e",
+	"hUuTMnjyQiJjWbkEVSzkE54xlZAIzVqFvmtnh6oQoWYGwN1CaIALpEA3dQlSArzZWYwxwffytZ+Lh/cw",
+	"f7ByHLBVGuxKgEk9nSBamx9K7jn8rfQgp4swMhH1VapIqfb5PsMknl0zXHWnW8qBv4yFf0+iB67649QF",
+	"415qoSrMdahQTpRCOVNV61LdSEx0VX0wgjm6IWSubieGei+QzZIoXkrnApBxhdYFbuZVRdtKIyuNCtKy",
+	"pH+r0Sqto1ymZ13l2f1zqkkyBOtBatLLnQEVg50/Cy8lyF7y+EgCNk7QK65u2EivGWKhBmgeKb62pGpS",
+	"S6OXftsZLLXgemAe8USFlIPV0RELUbOFpizWNyQp40zeC5HELisUaMgUFCT60OYdCzzdX+GY9MrVrmcn",
+	"2vW6ffa+KPFiQgcx1uULocsemQd4JF2QWZN4Iw1mLtVcC/ZcZlp+0YBPIRh3LeiTWaKnk8RnhnF4bjv0",
+	"Nme/X43lSGA0lxuvMVduXF6gKgWa/coAMocm6HkC1cpk/4qK+RJ0OGMekeCGdPxm0iggx1ZH3rr7+pp5",
+	"2ReDxHOEvY+YjghPAjIxat7dyYslFbE79CUAIJpmqrkOBYfByyBAaumHxDXuq5BhdK5DK63GDnoYHJSJ",
+	"m/0vhYSKSVsvDAutCE5+IWhImkb5VNcy5GXNZm5EX9b3P8k1eEznglGlIfm82HmQa/CYzi9wzDeszbzQ",
+	"5FEDxOGErJ3+PN/iURCVLNuwdoCw2OZxQwjmuX6NwmKbxwNt5uPrwbaSlo8H3Na/UVxs80cB3l7YwlHJ",
+	"Dmge8+wFP2tUjDJVsgSRK0O5clv2x0W6MjkaFV1wSCpdPGLzJFlWV1eGgmJQO6G6VrtbBY+tX9nn0aVX",
+	"2VjmrL8sqOyBJ+CxulRGyXkOzCyrq74YaLbi5rDVwFmBSp9XofxdALSHnBANopWclD8wkJYpScRCeQMY",
+	"f4qk2TLyxtfDGKsVqweDGM8JTeQueC4hl0OjFpiNWOARqIIe8i8GrkqKboINTe6mOIboKcnCkmx9FqJb",
+	"YsQqK7eZWWnkudjxw+hsC4yBxyO1ZdxfYTRZer0oGhsvQHgydaWE8r5jt7JGLmyLF7L5/AvSxEI2V9mk",
+	"MkM8Mqvq/Waes6Xstmekhl6ZZfgcEjNXCPFeycv/FsKDok3gVR8b986+IB22ms2HjDIP2UhwumFAujTy",
+	"5bXvuw8xAC/lvWFX6Z2Fn8MQgcoimUqScBUlquhrUCDCtvqkowCwy3NywhJY53dT2GAyXwzju4zY3DAu",
+	"bTAXIBZmStCccf+p1v2WxJGeleOVAFW/27bL2XxJ0IMsBA+HHJIubsEdApcGgex+2q7/Njf1wzd/NXj4",
+	"IiSw2XWcwXT+kO5jmWPLAg/yHuB+VtFA1oDV8QIPkBjgq+Jbn+Df+y19I/NQmONyF8udlJcyIScI0jQc",
+	"lXwxlBfqM5iYKns11k4xqDWGuE8nAXFocsMzqDPScSgfhwu5oST57ZTJK/ApiwAlCYI2aja2pRfxdkqo",
+	"LKC7Io/HTsuG+55Z4b5Y4N6hUP09faH0YmGo9Uo88APKuAvKMpdrP9FzWREdQm6TQ9WVVtU2wmoR4Dqs",
+	"4tUatqwYAKiRrJi2uyev14JaIuKpqdAlzJettLZ3yi4tr5rFy1RKjXGb2KprwZObwOSF35XW3Z32mxo3",
+	"tUHnSaGMzKVpQKbFu9pk9L66Qk1fhL6Aa/lc5bM1bkmTYFfOKetQdy4L5Jf4ZFHBJSumKL3pM58LukRM",
+	"EZSujlIB/CxfGkWOXUi1Upe++dShMYeMgLdQHmf17dyVVrNZ6hg2L2N6NB4CNWseEtTxUukEJTdLvXRS",
+	"Qfb2jBWSI3uljLRKk9Q1k8FVFIOp5pzMyYJGNeDeC+Jt8jenjyRP/NFcX63G280PHDA6DnxZ16K1/YA5",
+	"Xcgz1GfsRHAz+dzuQxYgua//lHg+7i/m5Es1H4UglkXx0XajkQovn4LQ0yIW6mxFoT83VIL0trL12sBG",
+	"NUAMlAYOJcwWm5m3psTO3GVdzLxdcfWPa9wX5OYuAXKougVIxUSBRM/k945GZK6gzFm9eCuZQ417oFBF",
+	"X0smi+8jmdqbiNPPLO3NkWeyYAmm2WugyoSfQ7G8yWyFnrBO6Kcy3qHw+INFPMpLeIc+WsSrS1KFqH6K",
+	"iEeJhHfoE0W8Wf8MArWeIOKRKeFB3j9RxOt7fP4gQj53weHvJeaT+xwfIugzd8f9Kdn/lOz/LZLdEK3r",
+	"JbcZQ77Oy9o3Gz57rLj9yfLFiYOqT1ZSed/Ic0pPdaGSSfmzurDbw9hBsajdszqJ8yXk1oavm3v2oiEF",
+	"nzng3XwPG1Fym/i9H1/I4FLwY45wWv8lU2uuVKXMF3Mp6pT7+ZKYrzgKyYiFHqokSqZ+eMSYUDOhmgkl",
+	"BOobMEQgDxbquPgU9Yjnc7O+nBwRIKykOhyUhZOF8VRRuHwqah0dQgUFdb+n/F6po7pmpAuR9bSQEbCP",
+	"/HFJ1TuleyYvkynZ4GXvDuA3MnzJSJpKM/o+t5KrB3HV7adAPWll2in+CNpUS2qF+Qy/jVqcfrZMi9us",
+	"JotB1+vJaL2a7NBNevIDkDCHlurJj0TCHLqyQsUmPZk69IH67mpES6jTK/Tdd8XiB/+VmQ75ef5Oqmym",
+	"gGi5Fpthjglo/jyKq/0bEygOgLvlimtkCWRUaPKgYPFsaViVSbF2oAn5HKP0FIteO1RY0uhJ4/1pODzR",
+	"cPhSdX+cPd6VYbH0THVjGqn5bRL6vyo0PV+Y5vm15FWMzawo9UXFpWeVTG2sfKZqDsbCmdGQhT3ekoz0",
+	"8TEA+QFWqempfGhrbRb8kalqmymQlKrsDRn1oKqEJbpr6u9drVwjpVlGCvhN/MfqCjNUEco+3AbQOegf",
+	"n59pgNi87voVT4IMZ1jojdV9h/rjTJWzxO0bEjyaKnRITS/VttUrGRN5xeUFrUbNatTJrIMvNXmpLwFt",
+	"yAD9t0JxTdvV4KfaSDG/0ij9gxJR+Xsd2IPEnvlDCZzfi/nL5UQVcD2YyGRqSD6B7yc3K7wEV0CBf0MU",
+	"M9gXBI7W0bey4DX3KCtSUaZD/V7k3kvLR/1J8J+D4MWCIlWMP3vTdL6q/jq6N0ofA1GbRY8/XAuqBftb",
+	"kXwcBlbb2gJqVj2WOTdTh2rEcpf98HoKSiaA7L1duCUkU1etIlS6atqrxmSSijMyCidbbo1rCZhKFnPw",
+	"zEIUJ3CRTxiVyI2fRGj7ah5mBLLRfTZyrNj/d1DQ1hbS0vMpXAKgqtqqt/O5vOoKj6I6OmNIHARCI3U2",
+	"jZGSQ8+FbvP/AgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

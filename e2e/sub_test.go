@@ -129,7 +129,10 @@ type subView struct {
 
 func createSub(t *testing.T, g *testenv.Gateway, r *receiver, topic string, extra map[string]any) subView {
 	t.Helper()
-	body := map[string]any{"name": "test", "topic": topic, "endpoint": r.srv.URL + "/hook", "timeoutMs": 2000, "maxAttempts": 3}
+	// Retries a second apart (plus the broker's revive, a few seconds), so
+	// the tests do not wait for the default schedule.
+	body := map[string]any{"name": "test", "topic": topic, "endpoint": r.srv.URL + "/hook", "timeoutMs": 2000, "maxAttempts": 3,
+		"retry": map[string]any{"delaysSeconds": []int{1}}}
 	for k, v := range extra {
 		body[k] = v
 	}

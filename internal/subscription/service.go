@@ -43,6 +43,17 @@ type Input struct {
 	Ordered     *bool
 	DedupSource *string
 	DedupProp   *string
+	// Retry replaces the whole retry schedule.
+	Retry           *Retry
+	AfterDeadLetter *string
+	RateLimit       *float64
+}
+
+// Retry is a retry schedule: explicit Delays, or exponential from Initial
+// up to Max. The zero value is the default schedule.
+type Retry struct {
+	Delays       []time.Duration
+	Initial, Max time.Duration
 }
 
 func (sv *Service) apply(s *Subscription, in Input) error {
@@ -73,6 +84,24 @@ func (sv *Service) apply(s *Subscription, in Input) error {
 	if in.Ordered != nil {
 		s.Ordered = *in.Ordered
 	}
+	if in.Retry != nil {
+		if len(in.Retry.Delays) > 0 && in.Retry.Initial > 0 {
+			return &InvalidError{"retry: delaysSeconds and initialDelaySeconds exclude each other"}
+		}
+		if in.Retry.Max > 0 && in.Retry.Initial <= 0 && len(in.Retry.Delays) == 0 {
+			return &InvalidError{"retry: maxDelaySeconds needs initialDelaySeconds"}
+		}
+		if in.Retry.Max > 0 && in.Retry.Max < in.Retry.Initial {
+			return &InvalidError{"retry: maxDelaySeconds below initialDelaySeconds"}
+		}
+		s.RetryDelays, s.RetryInitial, s.RetryMax = in.Retry.Delays, in.Retry.Initial, in.Retry.Max
+	}
+	if in.AfterDeadLetter != nil {
+		s.AfterDeadLetter = *in.AfterDeadLetter
+	}
+	if in.RateLimit != nil {
+		s.RateLimit = *in.RateLimit
+	}
 	if in.DedupSource != nil {
 		s.DedupSource = *in.DedupSource
 		s.DedupProp = ""
@@ -92,7 +121,7 @@ func (sv *Service) apply(s *Subscription, in Input) error {
 // Create stores a new active subscription with a fresh secret.
 func (sv *Service) Create(ctx context.Context, tenant string, in Input) (Subscription, error) {
 	now := time.Now().UTC()
-	s := Subscription{ID: NewID(), Tenant: tenant, TagFilter: "*", Timeout: 10 * time.Second, MaxAttempts: 5,
+	s := Subscription{ID: NewID(), Tenant: tenant, TagFilter: "*", Timeout: 10 * time.Second, MaxAttempts: 8,
 		Concurrency: 8, DedupSource: DedupMessageID, Secret: webhook.NewSecret(), CreatedAt: now, UpdatedAt: now}
 	if in.Endpoint == nil || in.Topic == nil || in.Name == nil {
 		return Subscription{}, &InvalidError{"name, topic and endpoint are required"}
