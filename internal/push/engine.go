@@ -48,7 +48,9 @@ type Lagger interface {
 // Subscriptions is where the engine reads subscriptions and records a
 // pause (subscription.Store).
 type Subscriptions interface {
-	All(ctx context.Context) ([]subscription.Subscription, error)
+	// Snapshot returns every subscription and the store's version they
+	// are the state of; a later snapshot never has a lower version.
+	Snapshot(ctx context.Context) (int64, []subscription.Subscription, error)
 	SetPaused(ctx context.Context, id, reason string) error
 	Watch(ctx context.Context, interval time.Duration, changed func())
 }
@@ -155,6 +157,7 @@ type Engine struct {
 	mu      sync.Mutex
 	runs    map[string]*subRun
 	closed  bool
+	seen    int64 // the store's version of the newest snapshot acted on
 	routes  map[string]route // topic → its brokers
 	lagNext int              // where the next lag round starts
 }
@@ -247,13 +250,21 @@ func (e *Engine) Run(ctx context.Context) {
 func (e *Engine) reconcile(ctx context.Context) {
 	e.recMu.Lock()
 	defer e.recMu.Unlock()
-	all, err := e.subs.All(ctx)
+	version, all, err := e.subs.Snapshot(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			e.log.Warn("delivery: read subscriptions", slog.Any("error", err))
 		}
 		return
 	}
+	if version < e.seen {
+		// Older than what was acted on (a replica of Redis behind its
+		// master): acting on it could restart a paused or deleted
+		// subscription.
+		e.log.Warn("delivery: stale subscriptions ignored", slog.Int64("version", version), slog.Int64("seen", e.seen))
+		return
+	}
+	e.seen = version
 	want := map[string]subscription.Subscription{}
 	for _, s := range all {
 		if !s.Paused && s.Push() {

@@ -129,7 +129,7 @@ func (sv *Service) Create(ctx context.Context, tenant string, in Input) (Subscri
 	if err := sv.apply(&s, in); err != nil {
 		return Subscription{}, err
 	}
-	return s, sv.store.Put(ctx, s)
+	return sv.store.Create(ctx, s)
 }
 
 // Get returns a tenant's subscription.
@@ -176,14 +176,14 @@ func (sv *Service) Delete(ctx context.Context, tenant, id string) error {
 	return sv.store.Delete(ctx, tenant, id)
 }
 
+// change applies f to the tenant's subscription in one compare-and-set:
+// a concurrent change is never lost, a deleted subscription stays deleted.
 func (sv *Service) change(ctx context.Context, tenant, id string, f func(*Subscription) error) (Subscription, error) {
-	s, err := sv.store.Get(ctx, tenant, id)
-	if err != nil {
-		return Subscription{}, err
-	}
-	if err := f(&s); err != nil {
-		return Subscription{}, err
-	}
-	s.UpdatedAt = time.Now().UTC()
-	return s, sv.store.Put(ctx, s)
+	return sv.store.Change(ctx, id, func(s Subscription) bool { return s.Tenant == tenant }, func(s *Subscription) error {
+		if err := f(s); err != nil {
+			return err
+		}
+		s.UpdatedAt = time.Now().UTC()
+		return nil
+	})
 }
