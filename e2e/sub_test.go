@@ -33,6 +33,8 @@ type receiver struct {
 	times     map[string][]time.Time // every attempt
 	badSig    int
 	fixed     bool // "always-fail" succeeds once fixed
+	downUntil time.Time     // answers 503 to everything before then
+	slow      time.Duration // each answer takes this long
 }
 
 type delivered struct {
@@ -68,11 +70,14 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	}
 	r.attempts[id]++
 	r.times[id] = append(r.times[id], time.Now())
-	n, fixed := r.attempts[id], r.fixed
+	n, fixed, down, slow := r.attempts[id], r.fixed, time.Now().Before(r.downUntil), r.slow
 	r.mu.Unlock()
+	time.Sleep(slow)
 
 	status := 200
 	switch {
+	case down:
+		status = 503
 	case strings.HasPrefix(string(body), "retry-after-3") && n == 1:
 		w.Header().Set("Retry-After", "3")
 		status = 503

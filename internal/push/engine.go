@@ -369,6 +369,7 @@ func (e *Engine) maintain(ctx context.Context) {
 		e.metrics.InFlight.Set(float64(st.InFlight))
 		e.metrics.InFlightBytes.Set(float64(st.InFlightBytes))
 		e.metrics.Running.Set(float64(st.Subscriptions))
+		e.metrics.Tasks.Set(float64(st.Tasks))
 		if n%30 == 0 {
 			e.refreshRoutes(ctx)
 		} else if n%5 == 0 {

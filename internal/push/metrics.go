@@ -22,6 +22,8 @@ type Metrics struct {
 	// InFlight and InFlightBytes are the messages popped and not settled
 	// (the global budget in use); Running the subscriptions delivered.
 	InFlight, InFlightBytes, Running prometheus.Gauge
+	// Tasks are the (subscription, broker) pop tasks scheduled.
+	Tasks prometheus.Gauge
 }
 
 // NewMetrics registers the metrics with reg.
@@ -46,7 +48,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Name: "zeroloss_delivery_in_flight_bytes", Help: "Bytes of the messages popped and not yet settled on this replica."})
 	m.Running = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "zeroloss_delivery_subscriptions", Help: "Push subscriptions this replica delivers."})
-	reg.MustRegister(m.Deliveries, m.Seconds, m.DeadLetters, m.DedupErrors, m.Lag, m.InFlight, m.InFlightBytes, m.Running)
+	m.Tasks = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "zeroloss_delivery_tasks", Help: "Pop tasks (subscription, broker) waiting for a poller on this replica."})
+	reg.MustRegister(m.Deliveries, m.Seconds, m.DeadLetters, m.DedupErrors, m.Lag, m.InFlight, m.InFlightBytes, m.Running, m.Tasks)
 	return m
 }
 
