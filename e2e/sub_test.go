@@ -32,7 +32,7 @@ type receiver struct {
 	at        map[string]time.Time   // first successful processing
 	times     map[string][]time.Time // every attempt
 	badSig    int
-	fixed     bool // "always-fail" succeeds once fixed
+	fixed     bool          // "always-fail" succeeds once fixed
 	downUntil time.Time     // answers 503 to everything before then
 	slow      time.Duration // each answer takes this long
 }

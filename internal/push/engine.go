@@ -157,7 +157,7 @@ type Engine struct {
 	mu      sync.Mutex
 	runs    map[string]*subRun
 	closed  bool
-	seen    int64 // the store's version of the newest snapshot acted on
+	seen    int64            // the store's version of the newest snapshot acted on
 	routes  map[string]route // topic → its brokers
 	lagNext int              // where the next lag round starts
 }
