@@ -41,6 +41,14 @@ func (b *budget) reserve(n int, wake func()) int {
 	return k
 }
 
+// force takes n more message slots, over the limit if need be.
+func (b *budget) force(n int) {
+	b.mu.Lock()
+	b.msgs += n
+	b.peakMsgs = max(b.peakMsgs, b.msgs)
+	b.mu.Unlock()
+}
+
 // weigh adds the bytes of popped messages.
 func (b *budget) weigh(bytes int64) {
 	b.mu.Lock()

@@ -76,6 +76,13 @@ func (e *Engine) runTask(t *task, pollTime time.Duration) {
 		return
 	}
 	t.errs = 0
+	if extra := len(res.Messages) - k; extra > 0 {
+		// More than asked for: count them all, the budget is a bound on
+		// what is held, not on what was asked.
+		e.log.Warn("delivery: broker returned more messages than asked", slog.Int("asked", k), slog.Int("got", len(res.Messages)))
+		e.budget.force(extra)
+		r.force(extra)
+	}
 	for _, m := range res.Messages {
 		size := int64(len(m.Body))
 		e.budget.weigh(size)

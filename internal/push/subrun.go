@@ -135,6 +135,13 @@ func (r *subRun) reserve(t *task, n int) int {
 	return k
 }
 
+// force counts n more messages held, over its room if need be.
+func (r *subRun) force(n int) {
+	r.mu.Lock()
+	r.held += n
+	r.mu.Unlock()
+}
+
 // release gives back n messages of r's room and wakes r's tasks: a
 // parked task may pop again, a task waiting for its next idle pop pops
 // now (an orderly queue is unlocked by the ack just made).
