@@ -1,5 +1,6 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .after_dead_letter import AfterDeadLetter
 from .batch_message import BatchMessage
 from .begin_transaction_request import BeginTransactionRequest
 from .check_request import CheckRequest
@@ -28,6 +29,7 @@ from .published_batch import PublishedBatch
 from .published_batch_item import PublishedBatchItem
 from .published_message import PublishedMessage
 from .redrive_request import RedriveRequest
+from .retry_schedule import RetrySchedule
 from .subscription import Subscription
 from .subscription_input import SubscriptionInput
 from .subscription_list import SubscriptionList
@@ -40,6 +42,7 @@ from .transaction_list import TransactionList
 from .transaction_state import TransactionState
 
 __all__ = (
+    "AfterDeadLetter",
     "BatchMessage",
     "BeginTransactionRequest",
     "CheckRequest",
@@ -68,6 +71,7 @@ __all__ = (
     "PublishedBatchItem",
     "PublishedMessage",
     "RedriveRequest",
+    "RetrySchedule",
     "Subscription",
     "SubscriptionInput",
     "SubscriptionList",
