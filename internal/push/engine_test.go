@@ -300,3 +300,44 @@ func TestStaleMessagesAreSkipped(t *testing.T) {
 		})
 	}
 }
+
+// TestRateLimitDelaysAndNeverFails: a subscription limited to 20
+// deliveries a second delivers all of its backlog, none failed for the
+// limit, and no sooner than the limit allows (a lower bound: a slow
+// machine only makes it later).
+func TestRateLimitDelaysAndNeverFails(t *testing.T) {
+	const (
+		n     = 30
+		limit = 20.0
+	)
+	b := newMemBroker()
+	s := subscription.Subscription{ID: "s", Topic: "t", Concurrency: 8, MaxAttempts: 3, RateLimit: limit,
+		CreatedAt: time.Now().Add(-time.Hour)}
+	b.add(s.Group(), n)
+	subs := &memSubs{all: []subscription.Subscription{s}, version: 1, changed: make(chan struct{}, 1)}
+	var delivered atomic.Int64
+	e := testEngine(t, Config{}, b, subs, func(context.Context, *Delivery) Result {
+		delivered.Add(1)
+		return Result{Outcome: Delivered}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	start := time.Now()
+	go func() { defer close(done); e.Run(ctx) }()
+	eventually(t, 30*time.Second, func() bool { return b.acks() == n })
+	elapsed := time.Since(start)
+	cancel()
+	<-done
+	if delivered.Load() != n {
+		t.Fatalf("%d attempts for %d messages", delivered.Load(), n)
+	}
+	burst := max(1, int(limit/10))
+	if min := time.Duration(float64(n-burst) / limit * float64(time.Second)); elapsed < min {
+		t.Fatalf("%d deliveries in %v at %v/s: faster than the limit (at least %v)", n, elapsed, limit, min)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.hidden) != 0 {
+		t.Fatalf("messages sent back for the limit: %v", b.hidden)
+	}
+}
