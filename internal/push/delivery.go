@@ -1,15 +1,20 @@
-// Package delivery pushes consumed messages to subscribers' webhooks.
+// Package push delivers consumed messages to subscribers' webhooks.
 //
-// Every gateway replica runs one RocketMQ push consumer per active
-// subscription, in clustering mode with the subscription's own consumer
-// group, so RocketMQ spreads the queues over the replicas and hands a dead
-// replica's queues to the living. A message is acknowledged to RocketMQ only
-// after the endpoint answered 2xx (or the dedup store says it already did);
-// a crash before that re-delivers it. Failures go back to RocketMQ's retry
-// topic (its delay levels are the backoff), and after the subscription's
-// max attempts to its dead-letter queue %DLQ%<group>. Non-retryable 4xx
-// answers go to the dead-letter queue at once; 410 Gone pauses the
-// subscription.
+// The Engine (engine.go) consumes with RocketMQ 5's POP: each subscription
+// is a consumer group, every replica pops for every active subscription,
+// and the broker hands a message to one replica at a time, hidden for an
+// invisible time. A fixed set of pollers pops for all subscriptions in turn
+// within a global in-flight budget (sched.go, budget.go), so memory
+// follows the messages in flight, not the number of subscriptions. A
+// message is acknowledged only after the endpoint answered 2xx (or the
+// dedup store says it already did, or its dead-letter copy is stored); a
+// failure hides it for the subscription's retry schedule (schedule.go,
+// Retry-After honoured); after the schedule it is dead-lettered to
+// %DLQ%<group> by the gateway (the broker never dead-letters a popped
+// message). An un-acknowledged message — its replica died, its
+// subscription stopped — comes back after its invisible time. Ordered
+// subscriptions pop with orderly POP: a failing message blocks its queue
+// only. 410 Gone pauses the subscription.
 //
 // # The chain
 //
@@ -24,9 +29,9 @@
 //	Latency         observes the endpoint's latency           (metrics.go)
 //	Post            the signed POST, classified by Classify   (post.go, classify.go)
 //
-// The runner (runner.go) turns the Result into RocketMQ's answer through
-// Decide (decide.go): acknowledge, retry at a delay level, dead-letter, or
-// pause on 410 (pause.go).
+// The engine (deliver.go) turns the Result into what it tells RocketMQ
+// through Decide (decide.go): acknowledge, hide for a retry, dead-letter,
+// or pause on 410 (pause.go).
 package push
 
 import (
@@ -47,8 +52,9 @@ import (
 type Delivery struct {
 	Sub subscription.Subscription
 	Msg *primitive.MessageExt
-	// Stop closes when the runner starts to stop: a unit that waits (for
-	// the dedup store) gives up with ErrStopping, having sent nothing.
+	// Stop closes when the subscription stops on this replica: a unit
+	// that waits (for the dedup store) gives up with ErrStopping, having
+	// sent nothing.
 	Stop <-chan struct{}
 	// Request is the webhook call: Encode builds it, Post sends it.
 	Request webhook.Request
@@ -87,7 +93,7 @@ type Result struct {
 	// flight: nothing was sent.
 	Busy bool
 	// Err means nothing was attempted and the message must stay
-	// unacknowledged: the runner stops (ErrStopping) or ctx ended.
+	// unacknowledged: the subscription stops (ErrStopping) or ctx ended.
 	Err error
 }
 
@@ -106,7 +112,8 @@ func Chain(h Handler, ms ...Middleware) Handler {
 	return h
 }
 
-// ErrStopping means the runner stops; the message stays unacknowledged.
+// ErrStopping means the subscription stops; the message stays
+// unacknowledged.
 var ErrStopping = errors.New("delivery: stopping")
 
 // DedupID is the id that identifies "the same event" for s.
