@@ -486,9 +486,7 @@ func receivedAt(r *receiver, id string) time.Time {
 }
 
 // TestRetryAfterIsHonoured: a 503 with Retry-After: 3 brings the next
-// attempt no sooner than the first delay level of at least 3 s (the test
-// broker's levels are 1 s … 5 s; without the header the retry would come
-// after 1 s).
+// attempt no sooner than 3 s later (the subscription's schedule says 1 s).
 func TestRetryAfterIsHonoured(t *testing.T) {
 	s := stack(t)
 	g := testenv.StartGateway(t, s)
