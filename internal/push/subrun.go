@@ -32,6 +32,7 @@ type subRun struct {
 	tasks   []*task
 	held    int     // messages popped and not settled
 	room    int     // most messages it may hold
+	minPop  int     // a pop waits until at least this much room is free
 	waiting []*task // tasks parked until it holds fewer
 	limiter *rate.Limiter
 }
@@ -49,6 +50,12 @@ func newSubRun(e *Engine, s subscription.Subscription) *subRun {
 		// Messages waiting for a slot are popped ahead (at most one batch
 		// more than the slots), so that a delivery never waits for a pop.
 		room: 2 * conc}
+	// Pop in batches: waking for every single ack would make a pop per
+	// message. An ordered subscription pops one message at a time anyway.
+	r.minPop = max(1, min(maxBatch, r.room/4))
+	if s.Ordered {
+		r.minPop = 1
+	}
 	r.sub.Store(&s)
 	r.setRate(s.RateLimit)
 	return r
@@ -127,7 +134,7 @@ func (r *subRun) reserve(t *task, n int) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	k := min(n, r.room-r.held)
-	if k <= 0 {
+	if k < min(n, r.minPop) {
 		r.waiting = append(r.waiting, t)
 		return 0
 	}
@@ -148,6 +155,10 @@ func (r *subRun) force(n int) {
 func (r *subRun) release(n int) {
 	r.mu.Lock()
 	r.held -= n
+	if r.room-r.held < r.minPop {
+		r.mu.Unlock()
+		return
+	}
 	ts := append([]*task(nil), r.tasks...)
 	r.waiting = nil
 	r.mu.Unlock()
