@@ -3,7 +3,6 @@ package push
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -153,13 +152,14 @@ type Engine struct {
 	cancelDeliver context.CancelFunc
 	deliveries    sync.WaitGroup
 
-	recMu   sync.Mutex // one reconcile at a time
-	mu      sync.Mutex
-	runs    map[string]*subRun
-	closed  bool
-	seen    int64            // the store's version of the newest snapshot acted on
-	routes  map[string]route // topic → its brokers
-	lagNext int              // where the next lag round starts
+	recMu    sync.Mutex // one reconcile at a time
+	mu       sync.Mutex
+	runs     map[string]*subRun
+	closed   bool
+	seen     int64            // the store's version of the newest snapshot acted on
+	staleRun int              // snapshots older than seen read in a row
+	routes   map[string]route // topic → its brokers
+	lagNext  int              // where the next lag round starts
 }
 
 type route struct {
@@ -257,13 +257,16 @@ func (e *Engine) reconcile(ctx context.Context) {
 		}
 		return
 	}
-	if version < e.seen {
-		// Older than what was acted on (a replica of Redis behind its
+	if version < e.seen && e.staleRun < maxStaleSnapshots {
+		// Older than what was acted on (a Redis replica behind its
 		// master): acting on it could restart a paused or deleted
-		// subscription.
+		// subscription. Only a store whose version went back for good
+		// (its data lost) is accepted, after several reads in a row.
+		e.staleRun++
 		e.log.Warn("delivery: stale subscriptions ignored", slog.Int64("version", version), slog.Int64("seen", e.seen))
 		return
 	}
+	e.staleRun = 0
 	e.seen = version
 	want := map[string]subscription.Subscription{}
 	for _, s := range all {
@@ -472,5 +475,7 @@ func (e *Engine) pause(ctx context.Context, s subscription.Subscription, reason 
 	return p.pause(ctx, s, reason)
 }
 
-// errStopped is returned inside the engine when a subscription stopped.
-var errStopped = fmt.Errorf("%w: subscription stopped", ErrStopping)
+// maxStaleSnapshots is how many snapshots older than the last acted on
+// are ignored in a row before the store is believed to have gone back.
+const maxStaleSnapshots = 5
+

@@ -129,7 +129,15 @@ func (m *memSubs) Watch(ctx context.Context, _ time.Duration, changed func()) {
 
 func (m *memSubs) set(all ...subscription.Subscription) {
 	m.mu.Lock()
-	m.version++
+	v := m.version + 1
+	m.mu.Unlock()
+	m.setAt(v, all...)
+}
+
+// setAt serves all as the state of version v (which may go back).
+func (m *memSubs) setAt(v int64, all ...subscription.Subscription) {
+	m.mu.Lock()
+	m.version = v
 	m.all = all
 	m.mu.Unlock()
 	m.changed <- struct{}{}
@@ -339,5 +347,32 @@ func TestRateLimitDelaysAndNeverFails(t *testing.T) {
 	defer b.mu.Unlock()
 	if len(b.hidden) != 0 {
 		t.Fatalf("messages sent back for the limit: %v", b.hidden)
+	}
+}
+
+// TestReconcileIgnoresOlderSnapshots: a snapshot older than the last one
+// acted on (a lagging Redis replica) neither stops a subscription it does
+// not show nor restarts one it shows; a newer one is acted on.
+func TestReconcileIgnoresOlderSnapshots(t *testing.T) {
+	b := newMemBroker()
+	s := subscription.Subscription{ID: "s", Topic: "t", Concurrency: 1, MaxAttempts: 3, CreatedAt: time.Now()}
+	subs := &memSubs{all: []subscription.Subscription{s}, version: 5, changed: make(chan struct{})}
+	e := testEngine(t, Config{}, b, subs, func(context.Context, *Delivery) Result { return Result{Outcome: Delivered} })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go e.Run(ctx)
+	eventually(t, 5*time.Second, func() bool { return e.Stats().Subscriptions == 1 })
+
+	subs.setAt(3) // older, without s: s stays
+	subs.setAt(4) // the change notices are handled one at a time: 3 was read
+	if n := e.Stats().Subscriptions; n != 1 {
+		t.Fatalf("an older snapshot stopped the subscription: %d running", n)
+	}
+	subs.setAt(6) // newer, without s: s stops
+	eventually(t, 5*time.Second, func() bool { return e.Stats().Subscriptions == 0 })
+	subs.setAt(5, s) // older again, with s: not restarted
+	subs.setAt(5, s)
+	if n := e.Stats().Subscriptions; n != 0 {
+		t.Fatalf("an older snapshot restarted a deleted subscription: %d running", n)
 	}
 }
