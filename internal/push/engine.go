@@ -478,4 +478,3 @@ func (e *Engine) pause(ctx context.Context, s subscription.Subscription, reason 
 // maxStaleSnapshots is how many snapshots older than the last acted on
 // are ignored in a row before the store is believed to have gone back.
 const maxStaleSnapshots = 5
-
