@@ -85,16 +85,22 @@ func (sv *Service) apply(s *Subscription, in Input) error {
 		s.Ordered = *in.Ordered
 	}
 	if in.Retry != nil {
-		if len(in.Retry.Delays) > 0 && in.Retry.Initial > 0 {
-			return &InvalidError{"retry: delaysSeconds and initialDelaySeconds exclude each other"}
+		// Every combination the contract allows is accepted: a list with
+		// maxDelaySeconds is capped by it; maxDelaySeconds alone is
+		// exponential from 1 s; an initial wait above the maximum is
+		// capped by it (Schedule).
+		r := *in.Retry
+		if len(r.Delays) > 0 && r.Max > 0 {
+			capped := make([]time.Duration, len(r.Delays))
+			for i, d := range r.Delays {
+				capped[i] = min(d, r.Max)
+			}
+			r.Delays, r.Max = capped, 0
 		}
-		if in.Retry.Max > 0 && in.Retry.Initial <= 0 && len(in.Retry.Delays) == 0 {
-			return &InvalidError{"retry: maxDelaySeconds needs initialDelaySeconds"}
+		if len(r.Delays) == 0 && r.Initial <= 0 && r.Max > 0 {
+			r.Initial = time.Second
 		}
-		if in.Retry.Max > 0 && in.Retry.Max < in.Retry.Initial {
-			return &InvalidError{"retry: maxDelaySeconds below initialDelaySeconds"}
-		}
-		s.RetryDelays, s.RetryInitial, s.RetryMax = in.Retry.Delays, in.Retry.Initial, in.Retry.Max
+		s.RetryDelays, s.RetryInitial, s.RetryMax = r.Delays, r.Initial, r.Max
 	}
 	if in.AfterDeadLetter != nil {
 		s.AfterDeadLetter = *in.AfterDeadLetter

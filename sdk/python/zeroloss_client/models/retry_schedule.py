@@ -16,7 +16,9 @@ class RetrySchedule:
     wait before the 2nd, 3rd … attempt; its last entry repeats), or
     exponential (`initialDelaySeconds` doubled per attempt up to
     `maxDelaySeconds`, each wait drawn at random between half and all
-    of it, so a burst of failures spreads out). Not both. Default: the
+    of it, so a burst of failures spreads out). Not both;
+    `maxDelaySeconds` alone is exponential from 1 s, and with a list it
+    caps the list's waits. Default: the
     list 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. A `Retry-After` from
     the endpoint (on 408, 429, 5xx) makes the next wait longer when it
     asks for more (capped by the gateway's `retryAfterMax`, 1 h by
