@@ -328,10 +328,13 @@ func (e *Engine) brokersOf(ctx context.Context, topic string, refresh bool) []po
 	defer cancel()
 	bs, err := e.src.Brokers(lctx, topic)
 	if err != nil {
-		e.log.Warn("delivery: route of topic", slog.String("topic", topic), slog.Any("error", err))
 		if ok {
+			e.log.Warn("delivery: route of topic", slog.String("topic", topic), slog.Any("error", err))
 			return rt.brokers
 		}
+		// A subscription to a topic not created yet: asked again every 5 s,
+		// not worth a warning each time.
+		e.log.Debug("delivery: route of topic", slog.String("topic", topic), slog.Any("error", err))
 		return nil
 	}
 	e.mu.Lock()
