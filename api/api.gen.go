@@ -23,6 +23,24 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for AfterDeadLetter.
+const (
+	Block    AfterDeadLetter = "block"
+	Continue AfterDeadLetter = "continue"
+)
+
+// Valid indicates whether the value is a known member of the AfterDeadLetter enum.
+func (e AfterDeadLetter) Valid() bool {
+	switch e {
+	case Block:
+		return true
+	case Continue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DedupKeySource.
 const (
 	Key       DedupKeySource = "key"
@@ -168,6 +186,16 @@ func (e TransactionState) Valid() bool {
 type AckRequest struct {
 	ReceiptHandles ReceiptHandles `json:"receiptHandles"`
 }
+
+// AfterDeadLetter Ordered subscriptions only: what a queue does once one of its
+// messages used up its attempts (or was refused with a 4xx).
+// `continue`: the message goes to the dead-letter queue and the
+// queue's next message is delivered (order is kept among the
+// delivered ones). `block`: the message is never dead-lettered; it
+// stays at the head of its queue, retried at the schedule's last
+// wait, and the queue's later messages wait until it is delivered
+// (or the subscription is changed to `continue`).
+type AfterDeadLetter string
 
 // BatchMessage defines model for BatchMessage.
 type BatchMessage struct {
@@ -549,6 +577,9 @@ type PublishedMessage struct {
 	Topic       string `json:"topic"`
 }
 
+// RateLimit Most deliveries per second per replica (fractions allowed); 0 or absent is unlimited. Deliveries above it wait; none fails for it.
+type RateLimit = float32
+
 // ReceiptHandles defines model for ReceiptHandles.
 type ReceiptHandles = []string
 
@@ -663,10 +694,38 @@ type RedriveRequest struct {
 	MessageIds *[]string `json:"messageIds,omitempty"`
 }
 
+// RetrySchedule The waits between attempts: an explicit list (`delaysSeconds`, the
+// wait before the 2nd, 3rd … attempt; its last entry repeats), or
+// exponential (`initialDelaySeconds` doubled per attempt up to
+// `maxDelaySeconds`, each wait drawn at random between half and all
+// of it, so a burst of failures spreads out). Not both;
+// `maxDelaySeconds` alone is exponential from 1 s, and with a list it
+// caps the list's waits. Default: the
+// list 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. A `Retry-After` from
+// the endpoint (on 408, 429, 5xx) makes the next wait longer when it
+// asks for more (capped by the gateway's `retryAfterMax`, 1 h by
+// default). After `maxAttempts` the message is dead-lettered.
+//
+// Example: {"delaysSeconds":[5,300,1800,7200,18000,36000,36000]}
+type RetrySchedule struct {
+	DelaysSeconds       *[]int `json:"delaysSeconds,omitempty"`
+	InitialDelaySeconds *int   `json:"initialDelaySeconds,omitempty"`
+	MaxDelaySeconds     *int   `json:"maxDelaySeconds,omitempty"`
+}
+
 // Subscription defines model for Subscription.
 type Subscription struct {
-	Concurrency int       `json:"concurrency"`
-	CreatedAt   time.Time `json:"createdAt"`
+	// AfterDeadLetter Ordered subscriptions only: what a queue does once one of its
+	// messages used up its attempts (or was refused with a 4xx).
+	// `continue`: the message goes to the dead-letter queue and the
+	// queue's next message is delivered (order is kept among the
+	// delivered ones). `block`: the message is never dead-lettered; it
+	// stays at the head of its queue, retried at the schedule's last
+	// wait, and the queue's later messages wait until it is delivered
+	// (or the subscription is changed to `continue`).
+	AfterDeadLetter AfterDeadLetter `json:"afterDeadLetter"`
+	Concurrency     int             `json:"concurrency"`
+	CreatedAt       time.Time       `json:"createdAt"`
 
 	// DedupKey What identifies "the same event" for duplicate suppression.
 	DedupKey DedupKey `json:"dedupKey"`
@@ -684,12 +743,31 @@ type Subscription struct {
 	Ordered bool             `json:"ordered"`
 
 	// PausedReason Why it is paused (`api`, or `endpoint answered 410 Gone`).
-	PausedReason *string           `json:"pausedReason,omitempty"`
-	State        SubscriptionState `json:"state"`
-	TagFilter    string            `json:"tagFilter"`
-	TimeoutMs    int               `json:"timeoutMs"`
-	Topic        string            `json:"topic"`
-	UpdatedAt    time.Time         `json:"updatedAt"`
+	PausedReason *string `json:"pausedReason,omitempty"`
+
+	// RateLimitPerSecond Deliveries per second per replica; absent when unlimited.
+	RateLimitPerSecond *float32 `json:"rateLimitPerSecond,omitempty"`
+
+	// Retry The waits between attempts: an explicit list (`delaysSeconds`, the
+	// wait before the 2nd, 3rd … attempt; its last entry repeats), or
+	// exponential (`initialDelaySeconds` doubled per attempt up to
+	// `maxDelaySeconds`, each wait drawn at random between half and all
+	// of it, so a burst of failures spreads out). Not both;
+	// `maxDelaySeconds` alone is exponential from 1 s, and with a list it
+	// caps the list's waits. Default: the
+	// list 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. A `Retry-After` from
+	// the endpoint (on 408, 429, 5xx) makes the next wait longer when it
+	// asks for more (capped by the gateway's `retryAfterMax`, 1 h by
+	// default). After `maxAttempts` the message is dead-lettered.
+	//
+	//
+	// Example: {"delaysSeconds":[5,300,1800,7200,18000,36000,36000]}
+	Retry     RetrySchedule     `json:"retry"`
+	State     SubscriptionState `json:"state"`
+	TagFilter string            `json:"tagFilter"`
+	TimeoutMs int               `json:"timeoutMs"`
+	Topic     string            `json:"topic"`
+	UpdatedAt time.Time         `json:"updatedAt"`
 }
 
 // SubscriptionState defines model for Subscription.State.
@@ -697,7 +775,17 @@ type SubscriptionState string
 
 // SubscriptionInput Example: {"endpoint":"https://billing.example.com/zeroloss","maxAttempts":5,"name":"billing","tagFilter":"created || paid","topic":"orders"}
 type SubscriptionInput struct {
-	// Concurrency Deliveries in flight per replica (unordered subscriptions).
+	// AfterDeadLetter Ordered subscriptions only: what a queue does once one of its
+	// messages used up its attempts (or was refused with a 4xx).
+	// `continue`: the message goes to the dead-letter queue and the
+	// queue's next message is delivered (order is kept among the
+	// delivered ones). `block`: the message is never dead-lettered; it
+	// stays at the head of its queue, retried at the schedule's last
+	// wait, and the queue's later messages wait until it is delivered
+	// (or the subscription is changed to `continue`).
+	AfterDeadLetter *AfterDeadLetter `json:"afterDeadLetter,omitempty"`
+
+	// Concurrency Deliveries in progress per replica (for an ordered subscription, queues delivered at once).
 	Concurrency *int `json:"concurrency,omitempty"`
 
 	// DedupKey What identifies "the same event" for duplicate suppression.
@@ -711,15 +799,34 @@ type SubscriptionInput struct {
 	// unless the gateway allows them.
 	Endpoint *WebhookURL `json:"endpoint,omitempty"`
 
-	// MaxAttempts Deliveries before the message goes to the dead-letter queue. Push retries wait on RocketMQ's delay levels; a pull message received this many times without an ack goes to the dead-letter queue instead of a further receive.
+	// MaxAttempts Attempts in all before the message goes to the dead-letter queue; for push the waits between them are `retry` (with the default schedule, 8 attempts span about 27.6 h); a pull message received this many times without an ack goes to the dead-letter queue instead of a further receive.
 	MaxAttempts *int `json:"maxAttempts,omitempty"`
 
 	// Mode `push`: the gateway POSTs each message to `endpoint`. `pull`: the consumer receives messages over HTTP (`…/messages/receive`) and acknowledges them; no endpoint.
 	Mode *SubscriptionMode `json:"mode,omitempty"`
 	Name string            `json:"name"`
 
-	// Ordered Deliver each queue in order; a message being retried blocks its queue only.
+	// Ordered Deliver each queue in order; a message being retried blocks its queue only, on the retry schedule.
 	Ordered *bool `json:"ordered,omitempty"`
+
+	// RateLimitPerSecond Most deliveries per second per replica (fractions allowed); 0 or absent is unlimited. Deliveries above it wait; none fails for it.
+	RateLimitPerSecond *RateLimit `json:"rateLimitPerSecond,omitempty"`
+
+	// Retry The waits between attempts: an explicit list (`delaysSeconds`, the
+	// wait before the 2nd, 3rd … attempt; its last entry repeats), or
+	// exponential (`initialDelaySeconds` doubled per attempt up to
+	// `maxDelaySeconds`, each wait drawn at random between half and all
+	// of it, so a burst of failures spreads out). Not both;
+	// `maxDelaySeconds` alone is exponential from 1 s, and with a list it
+	// caps the list's waits. Default: the
+	// list 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. A `Retry-After` from
+	// the endpoint (on 408, 429, 5xx) makes the next wait longer when it
+	// asks for more (capped by the gateway's `retryAfterMax`, 1 h by
+	// default). After `maxAttempts` the message is dead-lettered.
+	//
+	//
+	// Example: {"delaysSeconds":[5,300,1800,7200,18000,36000,36000]}
+	Retry *RetrySchedule `json:"retry,omitempty"`
 
 	// TagFilter RocketMQ tag expression: `*` (default, every tag) or tags (see `Tag`) joined by `||`, with optional spaces around `||`.
 	//
@@ -748,7 +855,16 @@ type SubscriptionMode string
 
 // SubscriptionPatch Example: {"concurrency":16}
 type SubscriptionPatch struct {
-	Concurrency *int `json:"concurrency,omitempty"`
+	// AfterDeadLetter Ordered subscriptions only: what a queue does once one of its
+	// messages used up its attempts (or was refused with a 4xx).
+	// `continue`: the message goes to the dead-letter queue and the
+	// queue's next message is delivered (order is kept among the
+	// delivered ones). `block`: the message is never dead-lettered; it
+	// stays at the head of its queue, retried at the schedule's last
+	// wait, and the queue's later messages wait until it is delivered
+	// (or the subscription is changed to `continue`).
+	AfterDeadLetter *AfterDeadLetter `json:"afterDeadLetter,omitempty"`
+	Concurrency     *int             `json:"concurrency,omitempty"`
 
 	// Endpoint An absolute `http` or `https` URL the gateway POSTs to: a host name,
 	// an IPv4 address or a bracketed IPv6 address, an optional port, a
@@ -765,13 +881,41 @@ type SubscriptionPatch struct {
 	Endpoint    *WebhookURL `json:"endpoint,omitempty"`
 	MaxAttempts *int        `json:"maxAttempts,omitempty"`
 	Name        *string     `json:"name,omitempty"`
-	TimeoutMs   *int        `json:"timeoutMs,omitempty"`
+
+	// RateLimitPerSecond Most deliveries per second per replica (fractions allowed); 0 or absent is unlimited. Deliveries above it wait; none fails for it.
+	RateLimitPerSecond *RateLimit `json:"rateLimitPerSecond,omitempty"`
+
+	// Retry The waits between attempts: an explicit list (`delaysSeconds`, the
+	// wait before the 2nd, 3rd … attempt; its last entry repeats), or
+	// exponential (`initialDelaySeconds` doubled per attempt up to
+	// `maxDelaySeconds`, each wait drawn at random between half and all
+	// of it, so a burst of failures spreads out). Not both;
+	// `maxDelaySeconds` alone is exponential from 1 s, and with a list it
+	// caps the list's waits. Default: the
+	// list 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. A `Retry-After` from
+	// the endpoint (on 408, 429, 5xx) makes the next wait longer when it
+	// asks for more (capped by the gateway's `retryAfterMax`, 1 h by
+	// default). After `maxAttempts` the message is dead-lettered.
+	//
+	//
+	// Example: {"delaysSeconds":[5,300,1800,7200,18000,36000,36000]}
+	Retry     *RetrySchedule `json:"retry,omitempty"`
+	TimeoutMs *int           `json:"timeoutMs,omitempty"`
 }
 
 // SubscriptionWithSecret defines model for SubscriptionWithSecret.
 type SubscriptionWithSecret struct {
-	Concurrency int       `json:"concurrency"`
-	CreatedAt   time.Time `json:"createdAt"`
+	// AfterDeadLetter Ordered subscriptions only: what a queue does once one of its
+	// messages used up its attempts (or was refused with a 4xx).
+	// `continue`: the message goes to the dead-letter queue and the
+	// queue's next message is delivered (order is kept among the
+	// delivered ones). `block`: the message is never dead-lettered; it
+	// stays at the head of its queue, retried at the schedule's last
+	// wait, and the queue's later messages wait until it is delivered
+	// (or the subscription is changed to `continue`).
+	AfterDeadLetter AfterDeadLetter `json:"afterDeadLetter"`
+	Concurrency     int             `json:"concurrency"`
+	CreatedAt       time.Time       `json:"createdAt"`
 
 	// DedupKey What identifies "the same event" for duplicate suppression.
 	DedupKey DedupKey `json:"dedupKey"`
@@ -790,6 +934,25 @@ type SubscriptionWithSecret struct {
 
 	// PausedReason Why it is paused (`api`, or `endpoint answered 410 Gone`).
 	PausedReason *string `json:"pausedReason,omitempty"`
+
+	// RateLimitPerSecond Deliveries per second per replica; absent when unlimited.
+	RateLimitPerSecond *float32 `json:"rateLimitPerSecond,omitempty"`
+
+	// Retry The waits between attempts: an explicit list (`delaysSeconds`, the
+	// wait before the 2nd, 3rd … attempt; its last entry repeats), or
+	// exponential (`initialDelaySeconds` doubled per attempt up to
+	// `maxDelaySeconds`, each wait drawn at random between half and all
+	// of it, so a burst of failures spreads out). Not both;
+	// `maxDelaySeconds` alone is exponential from 1 s, and with a list it
+	// caps the list's waits. Default: the
+	// list 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. A `Retry-After` from
+	// the endpoint (on 408, 429, 5xx) makes the next wait longer when it
+	// asks for more (capped by the gateway's `retryAfterMax`, 1 h by
+	// default). After `maxAttempts` the message is dead-lettered.
+	//
+	//
+	// Example: {"delaysSeconds":[5,300,1800,7200,18000,36000,36000]}
+	Retry RetrySchedule `json:"retry"`
 
 	// Secret The signing secret (`whsec_` + base64). Shown only on create and rotate.
 	Secret    string                      `json:"secret"`
@@ -6654,224 +6817,238 @@ func (sh *strictHandler) RollbackTransaction(w http.ResponseWriter, r *http.Requ
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rdts22jB6K9j6OitSS8mS7DiNvGZ1K7aceupTZbmHCT0mRMISxxSgIcjYauS95h72PbwXNlfyLTwA",
-	"SPCgk2O7k779kRVZAgEQeM7HTxWXTaaMEhrxSudTZUywR0L4eOSRyZRFhEZ9Mg3wjHjiW49wN/Snkc9o",
-	"pVNxojAmDrobE4qisc8RpvyOhMjnKBoTxCMWEk9/yW4QpojgMPBJiELyr5jwCN350VgOxhOCkkXdWf0H",
-	"MmtUrAp3x2SCxdqExpNK50NFLFq5sirRbEoqnQqPQp+OKg8PVuWYuVhuLb/TwZggNyQ4Ih4KCWdx6JLs",
-	"7MXZ+iQKZ92biITF+S6Iy6jHUcTQHfYjNCQ3LCQoFI/4dFQ6tU8jMiJh5UFMPsUhnpBIHfZ+HHIWlm/b",
-	"oeQ+kgMccYjisKYh+eizmKMpHsF7+GL0v2ISzipWheKJWM+Vk5o7meD7Y0JH0bjSaTebZUdo3MAPZFbc",
-	"0Qm+JRze0ycccXxDUPWoNzhEXohvorpPopv6OIqmeOrXfeM2b8msLqGr1rCpeK8bP+QRat/fG1BzS6YR",
-	"qrZ30BgNZ8gjNzgOohrCVNyahEKAGJs6KXzWNYB2kITHGxYiLO8iB1+3ZAaTTfEsYNhr2PRCf3039gMC",
-	"I+XGNICGMeUdtNN820B6rIVYNCahnqVj0512u4F+IDOOcEgQd9mUeAI2xHQuDgISvuKoe34knm7YVF+Y",
-	"PJD0xnLgv/DqXr+2KhOf6r9bApyiiIRizn98sO37dqtu2/dvelfffFUpRRR/4kdi1jK4CeBHc211EZXO",
-	"66YlNuJPBCa+FhA08an8q2UV4dyqnIfMi10SHh0ABt/jyTQQY6ahd91s/e2g/cv2rzt/f93dffdm/9uD",
-	"t73mYet9+3t9PlMcjdN9+V7Fqohr8UNBjMRdm5s0jkDM/qFZf9ut/x3Xf7v61N59KD+Hi3iYAHd+izwe",
-	"PuMWxexrbXHApr5bxMM+c29JdPIjisTvHdQS4NZqv0HuGIfYFYRFEAunW/87wvXfULP+Fl2jutNAp3hC",
-	"OIo58dBwZtNkIj/iJLhBVWfw7udWs+1YyLnY/753cHncux6cnR/tX//yyy+/iK/7Jz9eX/x6cf2ff/+P",
-	"Y9nU+Uu/N+j/+hf4Ezl/OTj+ET7XABlCcgNrASLuNJvI8elHHPheHXbuoGo0JjYdMm/2iiNHfXnjk8AT",
-	"9GWGOEO+YC/ED5E8Sgs5cCriTZw9dOvTOpsSiqe+TV1MKYuQR1zmEYSRuB+UEFt0N2acqGnQGHPkUBY5",
-	"NYmT6d2zENhg6R3DDpdes4GqrfabZagqb79Zf3tdX4SqgxBTjt0yCI3unxFAo/t14PNBzManjHICjOwd",
-	"9vqScIq/XEYFgRYf8XQa+JI7b01DNgzI5Jt/csmq0/W/CslNpVP5P1upWLIlf+Vb5/IpuWiRTWp6PQwJ",
-	"vpXyh1he4AKqOgBxsLoAUQ2BYgPm3xL4aoiFiAKWYHRHhmPGbtFl/xjmHOGI3OEZmuAZEoAmqDuqJjOo",
-	"4fU4DJxao/JgVfYZvQl898XPI8dLBHf1qUB7wVmxYGvUp6Pk2KpOnlv7tB5zIt7CMuVCkIrqiVhUtkM1",
-	"essQoGCTvTCUQs5LnUOXzhSrJmJpuCcB3zhw9pAzIdGYeXXKojoOAnZHPMdSBMLpii8cJN8EBT6PJEjJ",
-	"Z+RnLUciHk+nLIy4vPBDFg59zyP0pW9cyRcowK5CABBEUNW50VtSMHnKokMWU+8ld3jKEI/dseRXqCoJ",
-	"PRz+jdiKU7PQVAkLqOroj9kB3GDXqOqYf2YHRinRFEulf5nDBJqHLI7ECRlfwwmdS9FuwNgxDkfkJQ/q",
-	"HfNmiH0kIVwhCGPiQOSG6hFj9UBsSW30goQffZdcUvwR+wEeBuRlLzUSVPbGDycgTsCWhyG7hUvkhHr1",
-	"mCYDxM30iedz5LE7cTEemRLqAcWJ0xdQBJgJGRx7M3U78PkpqZEp+/1eRJpNSQjTI48RDu8s1pxJ3cHn",
-	"GYh/xdFECDUsRDzCALYZDIAv6656FQUfA8ZOMJ31iUv8j5JHvyxXhgXQmAlxDnM0wXSGQrUb8YUfAS8V",
-	"BIHVxa91/etTXvYlxXE0ZqH/G3lpqgeCQUKcq05sbEVd0iWdhswlnAvw79HIj2a/t7hwh5WOAHI7phmN",
-	"t0RamPh8giN3nLyRYorEOyGejwcgN74sYfrbxdkpnHeylfpE7KUuhFjY54OWfQG8uu6tIbtiz/PFZDg4",
-	"DwWaRr7AnhsccGJoCp8qAK3T6HtMvUCM+FAJW42fZ3/7zfv5bzcnB4c/9A/+9utJ67b58z9/end6e7T9",
-	"42/j3tnl5V3/n4ffn9yO/F9+rFw9WJWpsUpx1uUH0c+OllK5lvE/5CdLTWds+E/iRuK+3om7OxEQKJnd",
-	"0renLCoqpD8LOCHUZZ4QK50h5mR3x5EMQXC0SSyEcyJIF/Vw6CE5QsLXVKwnzWbZcxCPiv/VkoZ+Uk2V",
-	"p2+2rj7tPNS+zn3VfvjrX+fZr7Yf/lr77is4IL1V07Iot1S5yh9gMvbKqtzXQTetdOTeHhbtuIhiE3m8",
-	"cByWIH0RuResPY5uvpU8Tx1JVZ9ebQ9YAplMo1kDiTnuxiwgaChuS0j0OEITxiO0g078d4hRlyjN1xNH",
-	"mdU7c6pb9gSWQVdPj3uwKrdkthIafxBjCueyApH1yAerEuGVWxrgUQHK4eBLYZuMfGqo0Y9AcnmplU+2",
-	"tAwceXal02o2W5ZdEVw35nalY1em2PfsykPFqrhj4t4C+1GG4kpnuwknAlLtOgYwOAWYUvwhjUDaLvHw",
-	"Jw6uhYMrEKDklsrwVsmzMJqjIXZvEWWJIyMaY+X8qO5/39v/4fro5OTy9Gjw6/Xg6KR3fXR6fdHbPzs9",
-	"uABpJjGefru7s8p8+iIYquCx7L0TdUzqxPD+YAeR9nouv6mLA+EANZsaYJ+fRCSYs2KstiYWiEpyQlZi",
-	"91tIZw4I9o5JpKTT7KuJo5lMpZOteM8ewV4XkOuGhRMcVToVT8jykT8hZcfmES+eHnklbqv0/v2ITHjp",
-	"CPUFDkMMuBNgHiWmmcJoxbUWrKYuomi2NA8xncJKDyJ56+VHuc9iKS5mz9PVX5f4HMyl5bjlSxz7vGSF",
-	"5PySD8sgyLj7wgnntiTnK9+SF0+V120pZ8pR/TGOkO8RGvk3PuHIriT+LvKR0MiugEfMi6W8Le1VIeHc",
-	"Z1TgbSkrcdRpzBwhZ+j9S06hzF7pEGOWHPLA7yXyrZzCpPvG4NyBqbEZup+MLsyc/FJK02IutBg1RBG2",
-	"jziIiXmAmMqDQ1WcjqV4QizECUFOeiNSRS236DfqV59a1u5OOeVLDyB37gpZrn3PQVXtAe0AD09cNVqS",
-	"9L095NySmdMxHJf6x1sy2zPuqKMcx8brgMXGuOhq9pqlAQL2WdtDDmWUOB3B+kohCVXJRxLO0k16JPDh",
-	"m5Bgd0ykRZJQb8p8Gu3BX9pa7ns6ZCB9MzhZDRzpoVSAwqUyCvgtGV0QEFAORgXE6xl8NvF1VoRcXskj",
-	"2/fsDjmCBQBe3IV+FBG6p19WQI+Lw1Aawljoj3yKAzScRYSb76Om1rJOCXz07iNCvUeIqj796HN/GJBE",
-	"ptltWs+kpRbXyoPzkR4hoSlgdIRuQjZBlN1l5KGd7fZqeeg5tWKr+DZloHIoCFDCLbPHoYhT/gzADgFQ",
-	"T0LkUxUWILVAFiJH2qw6p92TnmMhZ4qjcfIHuOb1XxDWkLwooDBQ9pBgz6eEA4gVICkkWFlVluOH3H0y",
-	"vuzlf1CyRc5gHXNYXVAcbiGfeuS+YA0W+wwYu42nDdTDUntVPutvTZ+1oDwsjhCfYhdMneDEY0E6BhzG",
-	"etp/Mp/KhRVrEo9xSTs0TnyQalNdKGzitRKGnvHTfrvMT/sP275vNuu2fd9u2vb9m8NSby2A85Gcfbtd",
-	"FLRO8aMsTB4J8CzBsNazYXN2HYMSNvNEUFqTsUBrPMI+NZAbC3UKLp5i93YpijdfGsXLQFrbEIsBFof7",
-	"6O3O6zdI2SaRRyLsB7yBHLAfCgBmlKiILA5KtTiQy/4Rt2l1GpIb/x454yia8s7W1m8kZAHjvOGRj9rc",
-	"ybecWsemNp0jMSWaI2lMQHM0IRjcs3Obzuv1evJPjDWd2WgOMRVz5ZCUvtzElwAWWXk52he+hxzwhXJH",
-	"ubgFc5bhFkjOnnGOZ+YHG4Ivpwailn1AhW6YT0hnHxAqwy9P8QRcz3EAGA7yJSfhR5LfgulNz8wrdVEh",
-	"1GohQ+ilamviyKu8ZkF8hxsSEOxwwIGAAh0GwxlOQlOw5wkhRi2esc/Dqi00F2KPMuFLOkxRTG8pu6MA",
-	"BPLJ1M0Kj22rzS7yywqSKKMmpaNSTpJ6ImGSHbk2uE6ls1IOy7tPk8HpsSdgQO59HiFG5dEFMRcoKqcp",
-	"8YHDTK81SMGSMAG3DA94Ormcp8RfW9h+Yk9IXjwiFFM9xQJvbmGajBO4fKpyh29hJtNLvHqinHsNZnur",
-	"D9yYSQZaaI+J8tSRxqiBQhYEYD6SRNJlk4kfCdFakhYHcSz42Nh3x2VnsmwDqSOREuJxhNE0DoLsWUWg",
-	"J0pw+0iEtA9+Ngth99YCcm0hAmKngBUxAx8DymDAEkZJTckg8hcKc3ihmIzd6CUZJa84Ero9CkAh5rUE",
-	"ZPMOPvEKbfkKQATW8xXuqdBOeYqO4RV01EqK7tfHQPjripykJKQ6JSGSPwp5RcwBD/QJj4OoocizU5MO",
-	"WaSmU09Iip/zzZYvTO6nghXBwq3cwjXkRwJSQOb0Az+aCeUIglgNPWiCZ2hI9CF4it0qKlkesJPABc4H",
-	"Wfu8LCqIR34Q6Hig1WdbDESAt9PE7vvB4FwyCoAU5Y3I+D6Ac2bjGxIiosSRRbOraV5xaeUmHkqfQdUI",
-	"jywlhPIxDsEIDgQ7HQShIa4MDSP3UQ2Re5cQL9FaX3G03bbe7L6pC51N7S4QzMEI/nqVMCxU3W5Zb3a2",
-	"pYaniEjCiKX7Ziy2cYc54iShK+o96iERcoiCkHZb81kp22r2BBenD1AscQeIDLhcPeldXHTf966Pjo97",
-	"77vHFjo6/al7fHRwfd7td096g15fI62BkkhFSQ6J3BRAVXGzHeQxFYchYMKPUEzdMaajhFEv8K3Cnb0u",
-	"kRoc0+mrBIxSWE7cycbBlIDvci+1oqH5KBQ0R68T5qzO2vM9Gc4nR6GL3unB9dkPRWRkYRL6N9QZDnul",
-	"seb5vcrdLAh5SfYk42N8jmIKdhPxq4U4ExJHfsb0FseMshh2sgDg0giaZKVEa0Q32A/EsznJEExK2A/E",
-	"dFMcRjyRzlQMHUzVBEozjEfSpBOwEchd4rOSmFFMPZJBDOTD5VSKGoh4oNTQLLe2tj3WUNNLLN4+5RGm",
-	"Zea3QXaTVRwk4cfI+aWutLf6kZfEBmLq5WhDwEa1Uk1cSvflLoDIj6S2t8Bcb7gG4tCvrDJ2wa961mTl",
-	"BQpQ4gPK2diFkH0Zlt+HSqbZxGvhexvmABRmkEHMZWfkTwiLo5MFhxtPvc02mzfZezqC2kpPxVzVPA9z",
-	"uWUHfkSn8UZ2gPQ+KlqrlP7ghhrUcNkkUTS3YHga+S2H1rmMF8zsvvO62WwWzAHm9eMgOLupdD4sR7qf",
-	"pbp22T+uPFzlbQb7OAiIh6rnZxcDC3F/RDXZvtDeaPU8V6jFazqzTJNpm5pOWNDBPOL6Qg4wJPA9yXKc",
-	"fTFWYayzp7yWNm3f38t19QAZvu40UJfOJPEkARciQgyaIhdsDlQ9p2HTLkV4yFkg1CJxC4IhwG2ABloF",
-	"/0B6Dk5tDwWMTcV+LZtOQ/8jjoiFAp/e1gPm4gDoh2RblNH6NB4Gvqs1UsLNFAqbFnMoMhpyTPOSCgKl",
-	"Dr6aNGxq4tBy49dyDDPygZpmRtB2s5k14jab1ioPXR6tlqHMU3jqEnpXwhfSTLvV5tLFbjy9wrkQYDZB",
-	"cOOMW02JkhOfms+0liHpuqj5NDCw8aUvPKef/Wh8QdyQROuTGuMW8+DAk6mKrF2QHYHgcgyqOndjTtxr",
-	"B32jQmFqDXQxlladYCbUYEnXZQYiEwp4YyW3UBsogsaVfGkzLKAUMjIXs9N8u7vIGN06lMbor78qjxIw",
-	"X//S8HyCIqRjx3Z3dE6YoDVgk9/dyaaR2TSXR9ZAdQfORMifjBquydeN7cY2qjoqlnCfUR5BcJtNTbqk",
-	"9Cfe0QZBwrWYFWAegRdEvLDharWp+g4WxlT6MBGPcBiBxAs0/frasZAzODrp9eHT0ekpfLKpc352Dl+1",
-	"LgbX52fn4uPfj68d8MH8FtQdVHUxF1K+tFo00E84iNWx4MimMtKu+Xa3zF9RcFNwVL38RqDGf/79/4sP",
-	"rUPLpuLDm8Naw6YyB5Ym554qeyGLR+OyA0BVMLpeAArYFBJu0Y6lDEZnU0K750dou9FEEWMBlzYuoQbA",
-	"A9GYcDCyYM8SJ2jT9IlWTXBk6pLMLEKMp0xo0Hcs9EDzzLiP+Z5N5UrSsjSiLCRCS5QWhRGJUmUIbL3g",
-	"+DOgoCN4mU0z9mxlG3a2UlDdsuNmc9sVS8In4sD5dYPA1P7BAqU1tSqY5C00DWLJDw3TQOpitikI76ZB",
-	"IMs8PY/LJEZtbcDcpgB1cLUtFToAf7QBLCHC7kbo5lQZEqRpwDIsDDYFs8KesV8wh0iNPpMvidHO/X3i",
-	"gVAIJ0QUm/pSv8tlLn6qhGQkEZ7EyiNlkpbdnYSWZCnOh39kIhfSeD9B3f7xVe7v6g+9Xy/mg+77i/nP",
-	"3aPB/KB33P11DmmgMld03u91j82PPx4dzAf97un1ycX7+fn7/tnl+fzk6PT67PDwojeYn3R/0R/fXf7a",
-	"618fHczP+kfvj06vEwuHnODisNe/Pjzuvp/vn/X7vf3B0dmp/Pvkx7b80O/tn51eXJ70IARvfnLx/rrf",
-	"e390diom2O9dn53OL0+Pfrz+offrvPfLQKj68PfR6eEZ7CQ7wcVc/3Ux6PYHctKDy3M5fnnQn3zn837v",
-	"vNvvHVz/eNm77OkXhbfpyheQs8jVjk4vBt3TfXhjeMfjLow5Opj3e+fH4oSv94+PeqeD+WBwPO/2+0c/",
-	"qVc9v7z4/loNEn/vH19eDHp9OILBr+e9+Xn/7LzXH/x6fXjW/7nb1zuCqQ+OxHGqM9o/Ox30fhnM3531",
-	"T+W+Bt2T8/nB8Y/X6l7k5RpfGBd18X23f3B0+h6OeCgwRoKIOBb16eRiDpg3xSGhkfwMFu75EI9GeERq",
-	"BaC7vp5Lwj6XVH0uKPpckfP534+v578F9Vruqcan3dcP5neloogQu/kYouAf4aFVaMxBbFkUK/yQBPUq",
-	"XRFkFzUav/+JD99/+9eKGfSp40N0UJ/hyG5Xrh6KHtx0H2sKw5mw/4z/uqVkOv3niqC2ZOWrxaer1nm2",
-	"8Gt1rDICu3Bi4PrPJ1lkSKW2GUMEXsWNecQmJKy/Kbk3He2G6UwJq/nyIBFyTH+6lDKUt7IbOZa0ILJo",
-	"3KhkTzLjhRdCnHokG/+Wfi2A6M8ocG9WKcGH58rFsD4v8aIYaGFu70BerTL7CzmXq2IzaWyFslqrAjum",
-	"jboqlLRQ/7mXbFQI6R6e1RrolCmHkAGOYtOJXcynERCdzWLVU4hc+EY4Ui5Wf0JQtX+4j7a3t98W9ojw",
-	"mGAvv9MUlTKbXWpx/G/NcMlQmkKFHUVKS0rXjJguKgNf/SsmsXIOCPmVx+LmOZGm+4kQQTk4cwUJFKdZ",
-	"oqSoAJ2Nw6C05lkeBvXUGTyKgRDvnTap5PAc0OF0kXU4YYXZgz6jQrCPwhmaphgD/mDtAZAnV7HWtCxl",
-	"dikYZ5mNCS5NRtObGLfdrpRhVZK+sMLcr3MT0oNIV7KW2aqKey6c7vIMAFjl7OaGkyj/TkBFVpj/zNwA",
-	"c6qlmzUSFZcBwsJUnlHI4qnUWosktNR1kzmDhezkFQenUWIM0VpGzUIx9f8VE4TdkHFumEHAHcoTLxLX",
-	"MZ1EhU4nfkVBHEvKo6XulGbrbftwZ3+7++275puDVq99uN3defd6f/fgTa/ZbDbLXmszYNz0qtcGXxMI",
-	"VoDyKhjpF+IHy8I9v229ba9k0+sLw8myMoAk4+b6VGG3iUw7NaMNpa+zUh4Gsrc6DCT163V2Ws3Ehah8",
-	"mJmQFRWIkt7R8rDE8jCWQnhmpfOIuNPFQeSXNJLO35zhUnydeoIS801yagFBlN2hqoxdkpFMtfWFBEru",
-	"+tm3KsNwdZBAM6AUnUsgHkmtWu7wFTefwP6QsYBgqg5Ag8Fa+e2Fc1+yQ+X3X22mzk4Jm12CUBKyeZHk",
-	"hukPRfY6hTCWDCiKzVna1gvkbjMum8W0VclWencL3+wjebIciwm+P0kUcIGQd9iPkhGv18yeUJ617WZZ",
-	"5gmEWEdjgxJoxVtoczMDIyKmvIpJ/JzyDnISRYFSUzZKvsi8nrHTVmGnJyxNQ4ISmdL1mllyu71qvczp",
-	"LYtGTw9GFeOU9R+z2VBAP6hgojLTKCSoCg9NWRDU9lAzyWrFEehzmd22V8StPywGr8XCikqFLGKOeCFQ",
-	"/ATJ4tn4rzHmaEgITSDAMnQqn7pBnOqgSw53sWYMJgJFRFLNGI5PGqhlPZPLwWH920RhtqTLvKAzl1LF",
-	"IQtpmZr4sybxSaAwBDD50fq03EiMLcmRLM9bg+QRRmVaSa7ejuOplEyh/uMh7CeTAglJcY2n0j03YIU0",
-	"h99oRKIsqEh7BXZvk1wcaiU+BlOOWP94N88t/ky5ea9MKE5i/lUxXENu/zxpeLqWb3aFn1Vnmb7imdhU",
-	"qnJFjEBTFSyaBo6xO2piTEpKVnD/CyDp6vaT06k6//n3/2xh99axEHykxmcptTg1iPSmiSKCYoAwJwuI",
-	"5QBenvr9eTK/oEoG6iTp4hWrIK7kcOVqNQXmC1Xb9Q3meaL+8Dl28b4Mnn+8w+HIAxv3Slhf6Ck4WlTz",
-	"wozfF3xVxfnvIRwoAiSpYUZsW6JBvTaCQtKTKpyIWZOtLOmfunEYCvW3PM7vEUGJnpFzvzzBX40D0i6T",
-	"mBcdnZGSVIVUCZOrcAgtKeeM+QjJlSWIy068u7TUxIR5ZNW7mrdwIsYvC70E6Z14CxQdSB3pJxmoeaY8",
-	"UwxJpZhUHTz1ZaKrow9ZyWXEgxSK94LfLo6uzVQUkHkuFb2L0jTrCI8O/UCV7Ng0rHQRpXvagFO4sZRG",
-	"pjvOBqCaN29lUCW9IwPc9XltErmaqZa9afRqijSJ8WHoB4FPR6Xhq7k36rxOAlnVU5mjSHxzaD5Hq2om",
-	"LXLadUtyplQMjN580S2m8SkpYxEHQdFtpe4wOYOM92oiUaxsOznaIWVUpQlBMciazveimT0W3jTrQ9O7",
-	"KAbPbfA60gGdf40iq8lR7USP+9YqdxP5MhTsJvBH40hZEKRwUo2pguQsRc1WVtrdWe2q+jya/wTR0Loe",
-	"p0y/TZx3Mjh6P2Cx1/soZkNDn+JwBndtJZHSNk1Cpbk/ojiKQ1JroL4u33GTZumZB2WlkcR6hEzYa6DV",
-	"Yc02XRTXjJaGNdt0VVwzWh7WbNO14ppznC8NUV4CZqprh2lWHDFpsoiUEFRXGVNgd26gc3GmuvsFGBsY",
-	"NWV6cFSigHwkAd/TJ6znTtSu1LUrNXwdRIip0NeW7wH5lEdCOoOAt5s4NLXADCK03qw06XymMLBh/LAh",
-	"KiTXU1rRSDuMATn0W0s7oRk1NySygrm4DQ8NA+becsiqlI8IOcuQFAyxJMP1V3gp1cCFIfCtZjYGfned",
-	"cOjPrkumZAM5yype/RRh8xnJ/NlC5wvAlinIIwhaoSCPI75V1Y00dRBkNEdaI5aKlE4DOQIx1VOJ6zwx",
-	"lSa2S4jLhJRWqU3rH7bUUEf2psHuLWV3AfFGyve+lxcaUn4KryDZagmKmAewcf5AhtO2dtdJH8jy5g14",
-	"qMkP1088yBHpDUjVk6Ys7D42ZcG8nsekLeSw6MtKXRjgUbmXJ+1Fg0dQIMyZ6+wAVcdHyK0zxMkUh2JL",
-	"ER6BjJeRbcm9NsnymiUeLUSrZC18OhrP+pw6PvMFESwDk0Ms6ryDR8amO8j5Oq3YZilbZYRHEE0Gbyyz",
-	"wwZ45NSgcJEqwDafO5by8U8lmqsyRgiHLKYejCh9d0PbMc+g2d7JvHbVtr+el737p5bVan/7UEVf2/bc",
-	"tufo6yWjal/Xyo8qYVKdogrz2DZFls4ssWnOaAqNAzZqUYR8alMhbLmYEwv959//U2ugriqSAg7d5ZVS",
-	"fI52mjs2LdRcWdg1aHkDoIJyppmDfKuKVSl5qYpVeUeoO57g8HZAuFDWZRj59cnZT72D695PvdOBeLR3",
-	"fHg96F0M5LMVqwJh5irA/KT7i4xQ1z8eSHDdl6+qNEIDYfrh1YeTydWHH/91df3hgl99+HV2Jf6/LtFp",
-	"dEJLpqDPMK0I2JAWofW7H2WaHy3IT07qgxZdaOwmymSPyqpBKtjHrNgyVJWqnsigCAmpj3jk3azUJwby",
-	"PVbVYraSGjLQeEhWhEvK8CKdDetnhA489XWGZanQEWAeQS7sJptOHjqLI5ctCriCZC5ZrUnpdAKH5ROo",
-	"Kt/JSgrjWLqoEpgA76R5EPJwIfdG/1pbHaJV5ttJ0twXmw6XCuMpxFzA+Ef4QKyKAXdH3mbtvFaEAGYm",
-	"tjL+lZIqxmXWPwOhyoRz4wCeQqMwcfvZFIrCpZUUuiXU8+nI6ahYQCvNKm8gR4IolGjZQo4AVOJdC1h1",
-	"OhrbGjZ18BCKoCiNYoyDmzTyAHOztAjxVAFDMvKpxGJt4bbp6+Z2bQ8cci6bZuonQmdMQVhhBzIBXsh4",
-	"Ce6LXSj8uIZA8esJvr+W+fKqbCtxffB44zAEM4Rh/pCrQG5agrGSpFQNwAJ8P8H3yi+b1E7hLg5VUyzx",
-	"6jZNgmk5UxZ+KuQhpWrhYUAU79RqkbwDMFyr865YFeO0K1ZFHXHFqix6zVLiZiggRfnEsHpBpT6ZpgGG",
-	"L6fQ8k1qlRHrIIzGjMsCnJYQLdDR+cedpIwcEOVhiAXXI574bVf/ZiFMUylvysLIQhgSW8dSkURQ8BNs",
-	"Oyoovr3TzAhLIXL+4iDCXTxV5kObylj6t9+amakWjANdAEv7MDwCaQyyDLJPb5iQs2x6E+LRhNCogY6X",
-	"GfUsqG3rk7A+CrFHbHraHVhoEgeR7wqoWVHKoBr4EQnFNLqGEVbZlCHhLPgojV5JoJ8+dpdRStyIl7eT",
-	"tOm6tRBeceSA2fBcvpk2oTo25SSCFOKcVdGU7bTPAh5Z4rFI2+vuLNNEYLrvOltbRqbMlfG5fvWpae22",
-	"Hoxfa99VbbuxwfDap6b15mFu2x+qVVmM/xDXb4Q4v/PQqX1685D/cl42rGW9eegs+GX3obPmHK8fqoWh",
-	"4vv2ogd2FjywveiB7QUPLNxSe8EDrx/mhfHlI3cf5p1q+U9vHuad2rzTqX44vLn6JFb8rtp+/aFZf301",
-	"b39o1neuxFNX8xb8Jz9/aNXfXn0Hn2viqjd6oPZpe/FRdp5/7ZptX9XkWVzBIda+q5rA3bj+//6fr+y4",
-	"2WzvvqrWvv7G2vtr5//dql/N/2Luuf0ggLa903wAaP9u5QTfLZuhvKEqJ24c+tEM8uhV2gDBIQm7cTQu",
-	"5RG6gGc+f/0Vl0x9FMvai0nXbzA3w5zZiGvZqUrQ3eI6moxAhUYqjY6aBPpUrE0jwRe6U+yateBlFgOB",
-	"/DDq2bRoxARSKaZPRBKI+IYcepkhpEMf2/f3imPkM80SJ7wqjAbFcrSDJ5Hn1WCo1WWhm0AVkNT+O2WM",
-	"A+OO7vlN4dsavDXIPyUF29arwmbpJAqbuoFPaJT6aTKJVE4ui8JpoG6m6qGsmwA2A9hjSGJO8uXpdfCZ",
-	"jDJVYUr5XCxxNzYFd6MMPIRAQycRzZ0kWyutBEBdAlfTA/uR7FsqQSKpSOwsap3mII+58QSiFMeME5uW",
-	"1So2KxVDa1PiqRJtTiqmN5SY3lBB6MrYEfguoRzEaOWOl/BYbzeaRhmzisEUP5KQSxBvNlpylOrWXOlU",
-	"thvNxrZsoTAGVNwaExxE498qnU8PVmVrIq7Q5eov9VxjhieB+gqK2unRH1tbWtWByUbSmJoURxUaV0Xo",
-	"LufJqGwn/gXm23TIluyc/mCtHKh0l4erXIfkdrO5pBHexg3w0rpIZf1v0RRg6iYJqeVghNlpthZNnex1",
-	"K9MyER7aXv1Q2vwWNqM8N6ueUoX6BHGOJxMcztQ1SUsNFOSV4ZTJpUV4xHNaL5dhboxHZYbIJKY4rW0o",
-	"qUSd+x5B7I6SEPDDmDDJylKagE0TmRQHAc9XJ0PrFCdryMIvOWs+WMyiOKRQZzeYIQhQx7ISLxjv5aM2",
-	"fUfEfrmUn2UtaehlzvFMFWhOc8tugG5h5OgqUY6iSGYR7KKojqoLffHQACUXCaDK8SRcUjuzk+LJju5D",
-	"vNPctmmmGTHQlCx67oNB4jy1WGyGnwZxh8iNK2kpIDx6p0LenxTzZBjUQ9YgEYUxeSigfevJFzc8UCXI",
-	"Lw/Sy/VQPWZyyVUNVJNxYmKhAsr27rlWeiXNIMCsgTP2VYFcST8ISu4SZGwUbn+YX6BwfUYPva/0CTeG",
-	"zJv9ny3fg90ekIAYEFRgAF729yyEfYIgzEVTvyfR4nlHxo+bTNoH55x+NHUpZmcPy0ZtsswlxPYt3n6c",
-	"/X39qR+AOTRXk/l3OGlo84UwoT4Z+eADygA0DlJ2IoifH/GsjXsxg8pLKVuffO9BNd8gZebJc2kZy/Il",
-	"CP2RT3jGVkIiJOuA0ZHh7FB1pNTOwHA3k8liyuimYv4Tw5uVtTEm9r18S5ci8h7kEStHAXdKS0MQIFKP",
-	"B4id1Q8l/e4/Fx7kdhFGpkV9kShSKn2+zxCJZ5cMF7V7Tinwl3Hw70m05qlvJi4kfPwARIWpDrnJsVIo",
-	"eq4qYvsk8GR6nLSCgxLM0S0hU/G3H8qqcEKrTAUvJXOBkXGB1AVu5kWlXUsjMI0mJLKD2k5zp7QVR5mc",
-	"dZkn988pJslQprXEpJfDARXsnseFl2JkL4k+EoANDHrFVUPDtKsrC7WBZkP2tSVFk3oavfR5OFiqwfVB",
-	"PeKJCCkXa6BDFqL2DhqzWDekVcqZbMOXhEcrK9CQKVOQmEOrdyzw9HwFNOmXi13PDrTLZftse17xYkIG",
-	"Mc7lC4HLvqykIBXZjEq8EgYzGQBLjT0XmZFftMGnENW71OiTOaLHg8QTm3F47jr0NWe/X2rLKebFOBPm",
-	"EQfJYGALGWkytY4KxVN2EZtqc7Qy03KjZZYuS5HNAhcMVtvbbZpYd2UVoaoKExOgKzNyBFkpjUC2aRqC",
-	"vJcNPWZQ0QZh7yOmLuFJDCdG7ft72fpf4YdNN7YZlSU2GScWBBBuZ8RH1zpJHxGf21S8jK5Ik+wY81vZ",
-	"8CbjZ4AyyxcDVMBQySkK8dOwX67yl+G41Cxlucvg/Dayl61c9rIQuQqwIavmg0Eqeb+kjZVMf9EU1Epk",
-	"MKMi8WOtbtRYz6bgpXkZs5t6+SFxjD5zMnbRsWl1p7mN1rPBZYKV/0vtcMWUxBe2xS2ICH8he5zUR/NZ",
-	"02XmriWXudLktXz+UW7AJpML7pC2TufFyYPcgE0mP8cxX3E208KQjRaIwxFZuv1pfsRGdkGZc790gbA4",
-	"ZrMlBDFffkZhcczm1k3z8eUWzpKRm1s5l79RXBzzR7F2vrBaqTJM0laReTljiXxXJseXmEPLTIy5q/vj",
-	"mhmzIpuuCSnFVx6xaVLuRTfAgJqvUDOrtlS0XmSbXH6yz6PILFJwzV1/WXbKNTFgU5kqI+w8h8EyK7M+",
-	"ucXSykrFyEhCzwB6oSvIIlPngpbBi82dBfB+Xon0dzF7roNa2vRZgmJ/YPOnAP6krAwLZXdX/hgWtWWk",
-	"5S83Pi2WzNY2PT2nQSnd3iJz0oFRCcpCLPAIdLgJ+RdjZEwKqoMSTu7HOIaYN0n7VOgeRNbfESPCXDk7",
-	"k0TnZ6Tj68HZFmgTm9vXy9iGsqxl4fW8qK28AODJhKMSyEvKYMK1eCGbTr8gES5kU2V4lBn2kVlT7bNp",
-	"zpZS/J4UGnKRB+WVy4BrU3bXKWXdOpJ4p/nWpsvb11eFbg9+Cy9DYqayyjtkYdgUKlSCiY0igP9Sg1W/",
-	"TA1+Du6eK9n3oHj7fwuSQIFSiNsQt6Qr0b0gzuw0365+wATBfQUP8HC7vc4WpyFzBUkfBqRHIz+CdMHX",
-	"66jKF7L57WXaePspVDUoVZMpmCi79Fd1Lz8IAK89CucTgzl2b58R188oJGHFQVRSsrukJQbq6nLeKs48",
-	"U8A+xBSxGDwUTnkp+WJIv00L9e1lnqQAZp+rnoIhcRlEIknw9uKpDLm3aUiSuosyil+mHSquodPB0nq+",
-	"sDkqqwmirk3N+u6qWX0SMe/znEcI/AfiZ0yR9EVAg0sMped1eXjPKjsApSuV6ihd9zYpVfo85KubNER+",
-	"aa0kV0a+hJLlYFCe1wsrJc9ubvss+vhZhKqb1igqqR4vC7TICMJIMw6NiJ9JuiSGPCP16pluVh7hmdka",
-	"wsmX2XdkHhdld+BXFaQDgE7mtnKEIY7CydQbdlAVU69QF7nWQTEnyI9squdETEorEFSiys0L3tBACvQR",
-	"lm7TxMNZRgl6cGTPTAzkIn/Sg/+d9OAHQqYlhCBFHBlH/HmoT59XbMkg/pC4bEJ0cXvIcJNiRK4Ro85t",
-	"9LlNofxCFboEY3Qjw6eg1Z7KlNNlEZAhXnAX05ql4xSU+cBB36CWjNOQgCorXIJUCAve4dDjeSJgxDmU",
-	"UYFT/OwCgVjiTwrwv5MCvPc/lokCsvxDxIoNpxTqYFnl9PMog5r5GYlDV5ki4ikUfzTa1zjpy2KOOGNU",
-	"lsiYJb1hZIAQtSm0+4QkWfXyjtGWxmmgpaJHxGxaaMJT1l9hT4VACaUlLcpCFY3xI14QR7KBT51UmpBJ",
-	"iUpFFjpIGj5l04ihMf4ol4EkRfM+s50hxJmBh8iPFCcANUm/atpaRGVwF9uKqJp2GQq5Z0MfjGSgYxSE",
-	"dFQxXNXlXE1v1MK1abEYrizLaVrGnNryCrk2temBpuU+RGMFBHPZ9KdjVJeV60NrV6UQCgIkvoojZZdC",
-	"VeVzzRYFACUT3fnUY3eWtiNnNUibGq1lLDSMpboJ2jQqVaYVXAhgEFcHKjMOIP1ZYKpM88mCW9hA7wjy",
-	"dSRWBNUGjeTzKnAg1TMHIsFkrGChbLT008ka/YwSFSe3ysKnsEP7q8cs8ASbHQrKRzxE48kQqgfcpOih",
-	"ei/tITxkEk532m+REzFWn2A6q+uBjma/fRKFs3pXwLFTbhiEB56Zi+Y6iT2zVbDQ1mSBky8hcgm6VaeM",
-	"C7Izg05YtT9Zacb4uMbDA8ZOMJ3p6u2/p+FR7cGoVXxTapE3upw9imMD2j+n06kkBO93843DZr4YH9NF",
-	"xKZGAJAFDNtXHQKnjPuPjcDakjF/z3jr/bKgwt/t2uVuvqTwMNlPHWQQsDzdQfC/D/2Mp1PZ6XXzW/+8",
-	"PK71L39xoOeLgMDq3KoMBf1D5ldJ54o2UuKAMxggbZM6oW4NjgF5BXzrE/yf6Hf1IY7cseq4VqqdXciK",
-	"VWl3jNTmIh6F/qWU6E4ONzqBAUFxCe7TUUBsququKJFOml/k4+Axgs7ed2MWEAQ+6wgi2YKgg9rNlnRm",
-	"C23JpksKXVlp923fMxvFF51iNoUm6ukLuZiqClWgYAnFiHoqMZEyxMc4hAT8WzJ7ZJZJVabPUI/bVGXs",
-	"1IQOIw8BuhfsoBP/nVRjPOIyT+iEUFIXIvuGQrVov95Fw1lEOAjj4qmxUJ/Ml63utLaRM8WzgGGvLuTx",
-	"AIcjAlnIRo9V8AUabQ/JvUuIZ9bv3m5bb3bfIGjxB0E2kXiNnft7neOS9iuQkyeVpNW0M1ljWoDp2ZTQ",
-	"7vkR2m40UcRYwFV5G39Ehark6CdO8USoDNV8ao9Moc4l0NjUUREIJfkzqJA+I7Yoc8cmPhdwiZgCKF0+",
-	"vAqhivna4XLtQi0y5ef0qU1jDiVz3kL9+LTmpdbx1F2g6k67XRoTobrlA0xuHHoGRd3XyXp8qXo7xsts",
-	"ZK9sPfUWiPcujeosaZ8ryYgiPjIAKKntZhK4qiIwtVxCUHKgUR2o90w2zFmWG5Q+kjzxR0tTWEu1y6hz",
-	"rTX2dC5xaMDYsaBm8rnX6xwAj6dTKEd8QjwfD2ZT8qUGsAhGrGykrWbTdAQB09MsFhpRRKE/NUSCtLnp",
-	"cmlgpRggFjIb9Shii83SlCbHNnwzukqjWZryJFP5Mi38qBkuENoR0y22xI82BUkjaUwPHD1TANN1yVRF",
-	"jU4aeZ+SMqSBWN6NHFQFvs+icQ1N8C1BsvZlwk6fmNubK0+k8RjL2/PwDGFg5iXMz6ZYdvteICcsY/op",
-	"j7cpPL42i0d5Dg8O+M1YPJIcXrDqx7B4lHB4mz6SxZsNQiCp9hEsHpkcHvj9I1m8bkb8B2Hy6nV+bzaf",
-	"tHheh9Gb0Wx/cvY/Oft/DWc3WOtyzm0WWVmW0DIwBz57MRXrU8UXGAdtESpJD2CjEFiK1YVS3+XP6s4n",
-	"65GDYteXZ83HyfdYWVrfxbyzF/XlPHFFGPM9LETJXZJitHml3wtBjznCaYH0TDOWUpEyX+28KFPu5XtG",
-	"QUiQy0JPuoAzD7uMCTETyn1TQqAAMHSDRH4Ehc59ivrE8zP9Z+WKKiIxMTElnWNU15R8rcYGOoASw8rV",
-	"Lr9X4qhuqpQEC6TiJEDnHvJvStrCKNkzeZlMTWMv24SX38oUU6OqWFry7qmFXL2IIyOyJfSkrdsgsKEq",
-	"G7WVlMBbKcXpZ8ukuNVislh0uZyMlovJNl0lJ69hCbNpqZy8oSXMqJiTL+G8Sk6mNl1T3l1s0RLi9AJ5",
-	"912xOvB/ZVWa/D5/J1E202GrXIrNEMfEaP48gqv1mcVu9oG65apPZwHELQxZq7BHtneaqnqzdKEReYpV",
-	"+opEL10qLBn0qPX+VBweqTh8qbI/zqJ3dViszV5bWWfR/DYpz7KofEi+cvvzS8mLCJvZcuGLqh2SFTK1",
-	"svJE5Y6NgzMTzwt3vCUJ6eYxAPkFFonpKX/oaGkW/JGpaJvpIJCK7E0Z9aDaaCSya+rvXSxcq1qDNEri",
-	"SbVtV0YdoqoQ9qFdbnd/cHR2qg3EahjUe3zFk3zuCRZyY23Ppv5Npg1I4vYNCXbHyjqktpdK2+qVjI28",
-	"EvrCvdl9EfoUG+fgS0leyksAG2kopjGuEIlZVuOvhFX+Xgi7n+gzfyiG83sRf3mcqAquB9MymSqSj6D7",
-	"Sevhl6AKKPBviSIGewLA0TL4TgLZ5QNlVZzLZKjfC9z7aX+FPwH+SWJhWRAg1a3W7NJWbDu7DO6N3oAA",
-	"1GZXwA9XAmpB/1YgH4dBpVPZAmhWM5Y5N1OHasRy3fB5IzVKJgbZB6vQRjvTeKQqRLqakcCibDJJSXaV",
-	"Q5DpR8I1B0w5i7l45iCKG4BCIGKdQnCxNOH4SaUJX23ILIZgrJMNISsu9D20frME2/R8Cu1yVf839Zo+",
-	"NFyMQuxGDXTKkMAIQiOFpMZKCfZzIeT83wAAAP//",
+	"7L35ViPH+TB8K/Xp55yRnJYQYpkZcXL8aUCMidkswEumCV3qLqQOrSqlq3tAHvGe3MN7D7mwXMl76qml",
+	"qxdJwMA49s9/2COk2uupZ18+1Xw2mTJKaMJr3U+1McEBieHjQUAmU5YQmgzINMIzEohvA8L9OJwmIaO1",
+	"bs1L4pR46HZMKErGIUeY8lsSo5CjZEwQT1hMAv0lu0aYIoLjKCQxisk/U8ITdBsmY9kYTwgyk/qz5ndk",
+	"1qo5Ne6PyQSLuQlNJ7Xuh5qYtHbp1JLZlNS6NZ7EIR3V7u+d2iHzsVxacaXnY4L8mOCEBCgmnKWxT/Kj",
+	"l0cbkCSe9a4TEpfHOyM+owFHCUO3OEzQkFyzmKBYdAnpqHLokCZkROLavRh8imM8IYk67N005iyuXrZH",
+	"yV0iG3jiEMVhTWPyMWQpR1M8gn2EovU/UxLPak6N4omYz5eD2iuZ4LtDQkfJuNbttNtVR2jdwHdkVl7R",
+	"Eb4hHPYZEo44viaoftA/30dBjK+TZkiS6+Y4SaZ4GjZD6zZvyKwpoavRcqnY13UY8wR17u4sqLkh0wTV",
+	"O5tojIYzFJBrnEZJA2Eqbk1CIUCMS70MPpsaQLtIwuM1ixGWd1GArxsyg8GmeBYxHLRceqa/vh2HEYGW",
+	"cmEaQOOU8i7abL9tId3WQSwZk1iP0nXpZqfTQt+RGUc4Joj7bEoCARtiOB9HEYlfcdQ7PRC9Wy7VFyYP",
+	"JLuxAvgvvLqtLac2Can+e12AU5KQWIz59w+ue9dZb7ru3ev+5Z+/qlU+lHASJmLUKriJ4Ed7bnURte5W",
+	"2xELCSfiJW4JCJqEVP617pTh3KmdxixIfRIf7MELvsOTaSTaTOPgqr3+173OTxs/b/5tq7f97vXum723",
+	"/fb++vvOt/p8pjgZZ+sKg5pTE9cSxgIZibu2F2kdgRj9Q7v5ttf8G27+cvmps31ffQ5n6dAAd3GJPB2+",
+	"4BLF6A9a4jmbhn75HQ6Yf0OSo+9RIn7vonUBbuud18gf4xj7ArEIZOH1mn9DuPkLajffoivU9FroGE8I",
+	"RyknARrOXGoGChNOomtU987f/bje7ngO8s52v+3vXRz2r85PTg92r3766aefxNeDo++vzn4+u/rPv/7t",
+	"OS71/jTonw9+/hP8ibw/7R1+D58b8Bhicg1zwUPcbLeRF9KPOAqDJqzcQ/VkTFw6ZMHsFUee+vI6JFEg",
+	"8MsMcYZCQV5IGCN5lA7y4FTETrwddBPSJpsSiqehS31MKUtQQHwWEISRuB9kkC26HTNO1DBojDnyKEu8",
+	"hnyT2d2zGMhg5R3DCpdes/VU1zuvlz1Vefvt5tur5qKneh5jyrFfBaHJ3QsCaHL3EPi8F6PxKaOcACF7",
+	"h4OBRJziL59RgaDFRzydRqGkzmvTmA0jMvnzP7gk1dn8X8Xkutat/c9axpasyV/52qnsJSctk0mNr4cx",
+	"wTeS/xDTi7eA6h5AHMwuQFRDoFiA/bcEvgZiMaLwSjC6JcMxYzfoYnAIY45wQm7xDE3wDAlAE9gd1c0I",
+	"qnkzjSOv0ardO7VdRq+j0P/i51GgJYK6hlQ8e0FZsSBrNKQjc2x1r0itQ9pMORG7cGy+ELiipmGLqlao",
+	"Wq9ZDBQssh/Hksn5UufQozNFqomYGu5JwDeOvB3kTUgyZkGTsqSJo4jdksBzFILweuILD8mdoCjkiQQp",
+	"2Ud+1nwk4ul0yuKEywvfZ/EwDAJCv/SNK/4CRdhXDwAYEVT3rvWSFEwes2SfpTT4kis8Zoin/ljSK1SX",
+	"iB4O/1osxWs4aKqYBVT39Md8A26Ra1T37D/zDZMMaYqpsr/sZuKZxyxNxAlZX8MJnUrW7pyxQxyPyJc8",
+	"qHcsmCH2kcRwhcCMiQORC2omjDUjsSS10DMSfwx9ckHxRxxGeBiRL3upicCy12E8AXYCljyM2Q1cIic0",
+	"aKbUNBA3MyBByFHAbsXFBGRKaAAYJ802oBAwEzw4DmbqduDzc2Ijm/f7tZA0m5IYhkcBIxz2LOacSdkh",
+	"5DmIf8XRRDA1LEY8wQC2uRcAXzZ9tRUFH+eMHWE6GxCfhB8ljf6yVBkmQGMm2DnM0QTTGYrVasQXYQK0",
+	"VCAE1hS/NvWvz3nZFxSnyZjF4S/kS2M9YAwMcq57qbUUdUkXdBozn3AuwL9PkzCZ/drswi1WMgLw7Zjm",
+	"JN4KbmES8glO/LHZkSKKJDgiQYjPgW/8sojpr2cnx3DeZinNiVhLUzCxsM57zfsCePX8G4t3xUEQisFw",
+	"dBqLZ5qE4vVc44gTS1L4VANonSbfYhpEosWHWrze+nH211+CH/96fbS3/91g768/H63ftH/8xw/vjm8O",
+	"Nr7/Zdw/ubi4Hfxj/9ujm1H40/e1y3unNrVmKY+6/CAG+daSK9c8/ofiYJnqjA3/QfxE3Bc8lT2Cg0OS",
+	"GIWXEvrh0kKaklrxlE+EmESCHJbiiNFo1kW3Y5wgjP6ZkpRI7MaoTxCjRMilYcJdOhEQP9LCaDoV3yIh",
+	"gUymCUd1FgMU5gRIjDbv7oS45ulFeV3FmMFYaCRmUpqXgOCgGcGG1DowDRCIm/DnK44ouUtMX0GYSBR+",
+	"hD3VQQY0Sik8YXQk+2ZtGCW80ULeMGL+TWEhoRhcUHFrFSTYQWHiUp7gmdgpdBAoSx2JXKWj1GuBbiGu",
+	"OUgjsd4I88SltzhMHL0ZpPcSYbFRc6igl0xpEkYCx9p7c6k4WxjZZqhCjvwxpiOpusoOWEvHSv1qQQPs",
+	"u0IV69TeCVxwJJey8jVRlpQVHD+K6ybUZ4EQU7wh5mR705MMhuCQJqkQ9ogghTTAcYBkCwkmUzGfVMPm",
+	"35XoKv5VU1rybj0Txv+8dvlp877xdeGrzv1f/jLPf7Vx/5fGN1/Bg9NLtTXVckm1y+KDNG0vndpdE3Qd",
+	"ta5c2/2iFZdRtoY00cIRpDQRwFz30uT6jeSh1JHU9ek1doDFEO9r1kJijNsxiwgaitsS948TNGE8QZvo",
+	"KHwnH6zUpATiKPN6jNKd2yewDFv1dbt7p3ZDZiux23eiTelcVhAG3fLeqSV45ZLO8aiENeHgq3DlOzIK",
+	"qaWWeQLRkJda++RKTdNB4Na66+32uuPWBBeXcrfWdWtTHAZu7b7m1Pwx8W8ARyvDQ6270YYTASnpIQpV",
+	"OAUYUvwhlYpaz3X/xxt80Btc8QAqbqnq3Sr5CFpzNMT+DaLMGMaSMVbGtPrut/3d764Ojo4ujg/Of746",
+	"PzjqXx0cX531d0+O986AOzbK+Dfbm6vU8V/khSp4rNq3Ee+ljgX2D3o1af/h8pumOBAOUPNYhf7Lowjz",
+	"cla01drpElIxJ+QYPfJCPJNnx/Jb01xSlXlRcGk46MHjumbxBAseLhCyYRJOSNWxBSRIpwdBhRk0u/8w",
+	"IRNe2UJ9geMYw9sRPIpR9ZVaK6q1YDZ1EWU1uH2I2RBOdhBm18uPcpelUvzIn6evv66wYdlTy3bLpzgM",
+	"ecUM5vzMh2UQZN196YQLS5LjVS8pSKfKiruUMhWwvuDcw4DQJLwOCUduzdhPyUdCE7cGFtYglfKb1H/G",
+	"hPOQUfFuK0mJp05j5gk+Q69fUgqlRs2aWKMUHg/8XiEvySFsvG81LhyYapvD+6Z1aWTzSyVOS7mQilUT",
+	"hdg+4igl9gFiKg8O1XHWluIJcRAnBHnZjUiVR7WFqNW8/LTubG9WY77sAArnrh7LVRh4qK4t6lJUMaY/",
+	"I7MEO8i7ITMlykhDuP7xhsx2rDvqKkcEazugAbQuup6/ZqnQgnU2dpBHGRXCG2XVkITqQnqaZYtU4ssM",
+	"xQT7YyI13IQGUxbSZAf+0taXMNAuKNnO4GQ1cGSHUgMMl/EoYAdndIGDSTUYlR5e36KzmRgt+PKSCP0t",
+	"u0WeIAHwLm7jMEkI3dGbFdDj4ziWilUWh6OQ4ggNZwnh9n7U0JrXqYCP/l1CaPAEVjWkH0MeDiNieJrt",
+	"tvNCWo/yXEVwPtAtJDRFQii/jtkEUXab44c2Nzqr+aGX1LI45d1Ugcq+QECGWuaPQyGn4hmAXgugnsQo",
+	"pErZIaVAFiNP6kC7x72jvucgb4qTsfkDXD30X+AmYzYKTxgwe0xwEFLCAcRKkBQTrLR0y9+HXL1pX7X5",
+	"7xRvUTCApBxmFxiHOyikAbkrWRfEOiPGbtJpC/WxlF6VD8Qb2wdCYB6WJohPsQ+qczAKsyhrAw4Ieth/",
+	"sJDKiRVpEt24xB36TXyQYlNTCGxiW4ag5+z+b5bZ/f/uunftdtN17zpt1717vV9p/QdwPpCjb3TKjNYx",
+	"fpLGMiARnpkXtv5irzk/j4UJ20UkKK0TWDxrPMIhtR43FuIUXDzF/s3SJ97+0k+8CqS1TrrssLO/i95u",
+	"br1GSteNApLgMOIt5IE+WgCwUo4mY8JBqBYHcjE44C6tT2NyHd4hb5wkU95dW/uFxCxinLcC8lGrz/ma",
+	"1+i61KVzJIZEcySVCWiOJgSDuX/u0nmz2TT/iba2cwSag4/OXBm4pW+AsU2Bhl9ejvat2EEe2Na5p1wm",
+	"BHGW7jtIjp5ztsiNDzqEUA4NSC3fQbkC2T2k8RgQleXnQfEEXBnSCF448JecxB9JcQm2d0ZuXCmLCqZW",
+	"MxlCLlVLE0de5w0H/IX8mABjhyMOCBTwMCjOsNFU4yAQTIyaPGfvgVnX0VywPcokJPEwRSm9oeyWAhDI",
+	"npnZHrptqMUusvNfg1I35EgZvuUgmWUbBtmUc4MpXhq/ZbOiOd40zo7dgAG5C3mCGJVHF6VcPFE5TIVP",
+	"BYy0pUEKpoQBuGN5VGSDy3Eq7P+l5Rt9gtl4QiimeogF3gGlYXI68Oqhqh0ISiPZXgerByqYa2G0t/rA",
+	"rZGk4462wCnLL2mNWihmUQTqI4kkfTaZhIlgrSVq8RDHgo6NQ39cdSbLFpAZpikhAUcYTdMoyp9VAnKi",
+	"BLePRHD7YLd1EPZvHEDXDiLAdgpYESPwMTwZDK+EUdJQPIj8hcIYQSwGY9d6SkbJKw5GFCSNKLxhQLZo",
+	"MBZb6MgtABJ4mO15R7kKy1P0LCuzp2ZSeL85BsTfVOgkQyH1KYmR/FHwK2IM6DAgPI2SlkLPXkMa+JEa",
+	"TvWQGL9g66+emNxNBSmCidcLEzfAgKR4zjAKk5kQjsAp2pKDJniGhkQfQqDIrcKS1Q5gBi5w0Wk/5FVe",
+	"ZjwJo0j7l60+27JjC+xOI7tvz89PJaEASFHWiJztAyhn3l/GIBHFjiwaXQ3zikstNwlQ1gfVEzxyFBPK",
+	"xzgGJTgg7KwRuBr50tWQ3CUNRO58QgIjtb7iaKPjvN5+3RQym1pdJIiD5Uz4yhAsVN9Yd15vbkgJTyER",
+	"Q4il+WYslnGLOeLE4BW1j2ZMBB+iIKTT0XRW8raaPMHF6QMUU4CpVtoI60f9s7Pe+/7VweFh/33v0EEH",
+	"xz/0Dg/2rk57g95R/7w/0I/WepJIed0OiVwUQFV5sV0UMOXXI2ACzJPa4qhpZaWtHu5sq4Jr8GwnAsVg",
+	"VMKycU+wDqYCfJd7PSgcWvRqQnO0ZYizOusgDKR7qGyFzvrHe1cn35UfI4uNK+lQR8zsVMYuFNcqV7PA",
+	"hcqsSfpbhRylFPQm4lcHcSY4juKI2S2OGWUprGQBwGUeWWYmIzWiaxxGom+BMwSVEg4jMdwUxwk33Jny",
+	"yYSh2oBphulIqnQiNgK+S9rzgWNGKQ1I7mGgEC6nVpZARIdKRbNc2oP1sZaYXqHxDilPMK1Sv53nF1nH",
+	"kXFnR95PTSW9NQ8C42uqrfoZbojYqFEpiUvuvtoEkISJlPYWqOst00Aah7VVyi74VY9qZl4gABkbUEHH",
+	"Lpjsi7j6PlRw1mOsFmHwyJiS0gjSKb7qjMIJYWlytOBw02nwuMUWVfaB9sh3slOxZ7XPw55u2YEf0Gn6",
+	"KD1Adh81LVVKe3BLNWr5bGIEzTVonkUSyKZNLv1Pc6vvbrXb7ZI6wL5+HEUn17Xuh+WP7kcprl0MDmv3",
+	"l0WdwS6OIhKg+unJ2bmDeDiiGm2faWu06s/V0+INHamo0bRLbSMsyGAB8UPBB1gc+I4kOd6uaKterLej",
+	"rJYu7dzdyXl1AxkO4bVQj84k8iQRFyxCCpIiF2QORD2v5dIeRXjIWSTEInELgiDAbYAEWgf7QHYOXmMH",
+	"RYxNxXodl07j8CNOiIOikN40I+bjCPCHJFuU0eY0HUahryVSwu2QHJeWY3JyEnJKi5wKAqEOvpq0XGq/",
+	"oeXKr+UvzIova9sRZhvtdl6J2247qyx0xWe17Mk8h6XO4LsKupBFbq5Wly424+kZTgUD85gHbp3xels+",
+	"yUlI7T7ryx7pQ5/m88DAoy994Tn9GCbjM+LHJHk4qrFusQgO3AxVJu0C7YgHLtugunc75sS/8tCflStM",
+	"o4XOxlKrE82EGCzxuoxoZUIAb62kFmoBZdC4lJu23QIqISN3MZvtt9uLlNHr+1IZ/fVX1V4C9vYvLMsn",
+	"CELad2x7U8cYClwDOvntzXxYoksLcYkt1PTgTAT/yahlmtxqbbQ2UN1TvoS7jPIEnNtcauMlJT/xrlYI",
+	"Eq7ZrAjzBKwgYsOWqdWl6juYGFNpw0Q8wXECHC/g9Ksrz0He+cFRfwCfDo6P4ZNLvdOTU/hq/ez86vTk",
+	"VHz82+GVBzaYX6Kmh+o+5oLLl1qLFvoBR6k6Fpy4VHratd9uV9krSmYKjuoXfxZP4z//+r/iw/q+41Lx",
+	"4fV+o+VSGVNNzblnwl7M0tG46gBQHZSuZ/AEXAoB3GjTUQqjkymhvdMDtNFqo4SxiEsdlxADoEMyJhyU",
+	"LDgAV1SXZj3WG4IiU5/kRhFsPGVCgr5lcQCSZ858zHdcKmeSmqURZTERUqLUKIxIkglDoOsFw58FBV1B",
+	"y1ya02cr3bC3loHqmpu22xu+mBI+EQ/OrxdFtvQPGigtqdVBJe+gaZRKemipBjITs0uBebcVAnniGQRc",
+	"BsVqbQPmLgWog6tdV64D8EcHwBI87K6FbE6VIkGqBhxLw+BSUCvsWOsFdYiU6Mvu08YCoR6cYFFcGkr5",
+	"rhAJ+6kWk5F88CRVFikbtWxvGlySxzgf/p7zXMj8/QR2+/tXhb/r3/V/Ppuf996fzX/sHZzP9/qHvZ/n",
+	"EFYsY4/ng37v0P74/cHe/HzQO746Ons/P30/OLk4nR8dHF+d7O+f9c/nR72f9Md3Fz/3B1cHe/OTwcH7",
+	"g+Mro+GQA5zt9wdX+4e99/Pdk8Ggv3t+cHIs/z76viM/DPq7J8dnF0d9cMGbH529vxr03x+cHIsBdvtX",
+	"J8fzi+OD76++6/887/90LkR9+PvgeP8EVpIf4Gyu/zo77w3O5aB7F6ey/XKnP7nn00H/tDfo7119f9G/",
+	"6OuNwm56cgNyFDnbwfHZee94F3YMezzsQZuDvfmgf3ooTvhq9/Cgf3w+Pz8/nPcGg4Mf1FZPL86+vVKN",
+	"xN+7hxdn5/0BHMH5z6f9+eng5LQ/OP/5av9k8GNvoFcEQ+8diONUZ7R7cnze/+l8/u5kcCzXdd47Op3v",
+	"HX5/pe5FXq71hXVRZ9/2BnsHx+/hiIfixUgQEceiPh2dzeHlTXFMaCI/g4Z7PsSjER6RRgnorq7mErHP",
+	"JVafC4w+V+h8/rfDq/kvUbNR6NX6tL11b39XyYoItpuPwQv+CRZa7cMPbMsiX+F749SrZEXgXVRr/P4H",
+	"Pnz/5i812+lT+4dopz7LkN2pXd6XLbjZOh7IDOfc/nP263XF0+k/Vzi1mZkvF5+umufF3K/VsUoP7NKJ",
+	"gem/GLSTQ5VaZwweeDU/5QmbkLj5uuLetLcbpjPFrBbTzSTIs+3pkstQ1spe4jlSg8iScauWP8mcFV4w",
+	"capL3v8t+1oA0R9e4MGsVvEeXioWw/m8wIuyo4W9vD15tUrtL/hcrpIXZb4VSmutEjbZOuq6ENJMVNGO",
+	"Wahg0gM8a7TQMVMGIQscxaKNXiykCSCdx/mqZxC5cEcQHhVyJJaI6oP9XbSxsfG2tEaExwQHxZVmTym3",
+	"2KUax//WCJccpillbDIBYaVUSCOmQ+XgKxV9xhm4hVGeipvnRKruJ4IF5WDMFShQnGaFkKIcdB7tBqUl",
+	"z2o3qOeO4FEEhATvtEql8M7hORwv0g4bUliIhqSCsU/iGZpmLwbswdoCIE+u5jxQs5RbpSCcVTomuDTp",
+	"TW+/uI1OrepVmfCFFep+HZuQHUQ2k7NMV1Vec+l0l0cAwCwn19ecJMU9ARZZof6zYwPsoZYu1gpUXAYI",
+	"C0N5RjFLp1JqLaPQStNN7gwWkpNXHIxGRhmipYyGg1Ia/jMlCPsx49xSg4A5lBsrEtc+nUS5Thu7okCO",
+	"Fen2MnNKe/1tZ39zd6P35l379d56v7O/0dt8t7W7vfe6326321XbehwwPvaqHwy+NhCsAOVVMDLACTHZ",
+	"0gqIVdAYy1F7CthS0BT4qN1P6textCNwpFyiGjuoDTb0IVhUwTgLIjwJWmgvGxAP2UdQgNxiId5TcWXX",
+	"YAEVNxomOW9I0PBWu0PSdDKU5zcoeUNWOa++WX/bWcl0PJy1N9NKd5ic0e5Tjd0YDn1q+05Ky22t2qll",
+	"Z7VTS2al7G6ut41BVFlkcw44yq0mg7jlTpbVTjklZ9Na9wletItd4i9oIk3ZBTUsBHgbu5YVfW56Ispu",
+	"UV16Ykm/rMbDWR5Kbgf5XVXhK3WQgAEhUaNPwLtKzVptvhY3b17ykLGIYKoOQIPBg7I/lM59yQqVF8Nq",
+	"pXt+SFhsJXqwIZuXCUic/VBmFiSWyIGiWJyjNdeAvB/HM+Rf2qrQMb26hTv7SJ4tYmSC746MOkE8SIHU",
+	"TIutB8aCKDvhRrsqjiZSKRoyTGCSIfAEz6wXkTBlIzXegMrWyUmSREroelQoSW571krXSysFsmEWljBl",
+	"SM5NudFZNV/u9Jb51mcHo1LVyuyo+dguwB9AX2TcVExQHTpNWRQBudIxujgB6TS32s4KL/z7xeC1mPVS",
+	"gZ3llyM2BGKsQFk87802xhwNCaEGAhxLQgypH6WZRL3kcBfL+aDwUEgkk/Ph+KS6XWb7uTjfb74x4r8j",
+	"HQBKGoBKrDhkMa0Sen/UKN64PUvmIXk4LrfCfCsiPquj8CAUhlEZJFPIRuUFKsDUa+xoZiYX0Akhfq3n",
+	"kqQfQQpp4X2jEUnyoCK1L9i/MZFF1DEWE5uPePjxPj5S+jOlgJ0qFt9EMKhU0ZYU8nm8/fRBluYVVmMd",
+	"M/uK5zxtqYp8sdxmletr5gbHbqn9YjJUsoL6nwFKV7dvTqfu/edf/17D/o3nIPhIrc+Sa/Ea4LdOjVil",
+	"sul4eUCsBvDqQPbPk2AEVrKejgl+rzkldqXwVi5XY2C+UFB/uPq/iNTvP0fLP5ChAE83nxwEoLFfCesL",
+	"7R4HizJ42NEIgq6qqIUdIeBJBCSxYY5tWyJBbVkuLtlJVZxIEs/OVDKoRwb1Q7IfLKSpIUluBYnUmRO6",
+	"EJ9+JyA8TCDVKWRmjPCMaw2pIxNf2ZnuxdvsCHliIw7Qf/71bz3cDoQhgM+F1IXFZEpwwsFr3KXkTsJM",
+	"iGXW3FB82ssZNgKWDiMiZWg1KEqnKGEu9Sb4LtfYkeFmsLAgxrdiVyjGNGATs88xjq6li0cUuRQSbSkd",
+	"5zAVPBC7BqE6jQWbOI0JDjhiaaL0xUOWjHcqZkY4UuySvSXwSFhHXCbnUiZ3ONIwcamPp1wFKfDklczQ",
+	"xYXED7xbVx4ytN4SQ2yhSUgdtNGW/3bQWHw3dtB6W/+/hXqFoAqxAukao0PjUZ1RtNl+46DNzlsHbd3d",
+	"NdAEsviDqwzwL+L8BL8HyVmAl3Ep5jdS0TAR91338XSaReFmaNmLTarFI3znOWgdkve7VOcaaKGeDP6Y",
+	"4LuegjmvKKzmkqSVfBBy0FjrfthyNtptZ/1Nu+287qhPbWdj2/z/clFGowJgGz1Z7hJl7nFyB+yihDDg",
+	"JipNazyzrVWAc8nKZnWoDpjlFldvK2ceYTrJEMvbtys0M1VLfsp8nzNAFaqzk7NWyAblbIXLyFIxueG9",
+	"U/MZ9dM4JtSfVbt4P8EfPbDSrSzP7aLaAR8sH+kiOmNFo9YhSq6carFajCg6x6+sZlBFnnpLswxNWEBW",
+	"7dW+xyPRfpnXPZPpJBdohSBqcGCSDxQlmJni3lV0Yd3D01DmOPAMJpRCLAkgeu69EE6qDy/WSt9Tncpr",
+	"oRFyseI3E4kERs00vLUKvSzg0NXclU3+VfxHLueNjMSs6cOqTASS4NF+GKlX89jAh0Xc6/OGRABgZXxv",
+	"tuJ8iIQNoPoI8y87AymnhDOs96pP8jFRF7nKIY+NvMhevVE1D8MoCumoMvSisNfulgnCUL1yh2T8StB8",
+	"jlbl+1vkcNKriPdV/pt68WWXDo0QTAqmNIrKLhfqds0Z5CjkROKIquUUkJ/USCgmAxJjN3SsMs2tsbTT",
+	"vP+HXkXZ8fsR25HOU8VtlAWLZydcRu/3xlmMn0IqhO0R5CTIW6Zk5gFWkcbXkd4AdkZcpfrL5x3c3lzt",
+	"yPF5ZPEZYoV09nPJyxnXFhk6tBuxNOh/FKOhYUhxPANockwckUtNIBEPRxQnaUwaLTTQya2usxj2/Ama",
+	"OBvdQoazt9DqoB+XLor6QUuDfly6KuoHLQ/6cemDon4KzMFiMNStIIdBFNni44NSNu9IP3FxuElJhAW3",
+	"FLE3KYR4qG58XDRi0LmTHfQmSy3Np1jcAEsT1Hnd2kbjxo6+H70oowTM3Kakvlk76IsR/JsV+aZDyhOV",
+	"3hmj6zS2dZJF6+1KLvsz2a1HBudYzJi53UrNgvbGgrelty1xiu2SPiSy3IzMbA2Zo3mW8xo4WUfnFJFu",
+	"CvrqLI7J4gerebSl/JMx5T+Z48oxTyvckVTDhbFu6+18sNv2Q+KePjsBqWKx5CirGJvniI/LSXIvFiNX",
+	"Avxc5j2BPkqZ9zzxrUpjqBGdoAgFKpGwTIDwWsgTWEL1Mj5yxopozHoQgAG5K6SiWf+wppp6sqgh9m8o",
+	"u41IMFJOdjtFDitjPmALkgepeK72ATw6UDDHVKxvPyBO8NkZmUcwFDZz8PAYxQLFegzmfSIG/XUwVGVM",
+	"5fZTYyptsHpKXGXh9f+2YivP8ajacSMrvohHkMHUm+vwRZVoUAgnM8TJFAsoEO2AA8oJMOROW1l5wxFd",
+	"S+60eaOdDhdwPifR4HyBi+25TdkWlZrEI2vRXeR9naWUdZT5McEjcHeHHcvw9XM88hqQWVFliJ3PPUc5",
+	"IU4lelJ5FhGOWUoDaFG5d0uktc+g3dnMbbvuul/Pq/b+ad1Z77y5r6OvXXfuunP09ZJWja8b1UdliGu3",
+	"LKc+tS6no0NfwURh20GhUtajanKikLpUcKw+5sRB//nXvxst1FNZ3MBHa3kqt5CjzfamS0tJ4RaWyVxe",
+	"8bIkgWuiJndVc2oVm6o5tXeE+uMJjm/OCU9qTk3GuV0dnfzQ37vq/9A/Phdd+4f7V+f9s3PZt+bUIA5O",
+	"RcAd9X6SIXT6R2Vs2ZVbVWK/9WAG8eWHo8nlh+//eXn14Yxffvh5din+vaoQK3XEbS7j4DBLWdySesuH",
+	"l/vMVftckEDFJDAve8Ww6ySX3kKmNVTeyHZKuaFKpflMam/ImPGELu9mlW4uICRhlc5uzSS5g0qbMmWt",
+	"qROAdLqOMMcs4WmoU0BUMksR5gkk63jMok2nkzTx2SKPcLB8ynSSSqx+BeZE0QPV5Z4ck7nP0VkfQVF9",
+	"K5XYkCgEgoP1r43VPuRV7homD09l5qCVwqQFi2fQ/gluDU7NgruD4HH1a1fEKOQGdnIuExVlFqpUvNaD",
+	"qhIqrAN4DknIftsvJgiVLq0iEz+hQUhHXlcFKzhZ2psW8iSIQg65NeQJQCXBlYBVr6tfW8ulHh5CljYl",
+	"CYGN3TgTYm7nPiOByrBMRiGVr1jbYVy61d5o7ICPjc+muQTPUHVLIFZYgczQI3g88/bFKtT7uAJx5GqC",
+	"765kQh+VV574ITix4TgGXY6lfJKzQPC8ebESpdQtwIL3foTvlKuVSe7GfRyrKrBi66aUGTgWSDuULP4l",
+	"RUQ8jEi+iJa6A7BXqPOuOTXrtGtOTR1xzakt2mYlcrPEnjJ/YikeIZWwjCMF3aNXqnEspeGEdRFGY8Zl",
+	"hnBHsBbo4PTjpslzC0h5GGNB9UggftvWvzmgX9Zc3pTFiYMwZN4YSwEYQUZyUJCpqL3OZjvHLMXI+5OH",
+	"CPfxVGlwXSqD/d6+sVNnONAOZAEsjQDQBeIsZZ2GkF4zwWe59DrGowmhSQsdLtOrOpB8PyRxcxTjgLj0",
+	"uHfuoEkaJaEvoGZFrqV6FCYkFsPoJItYpXuICWfRR6k5NL77+th9RinxE15dP92lD03W9IojDzS3p3Jn",
+	"WovtuZSTBHKcFBS7Nm+nDVPQZYlZSvN5nfbmMkkEhvumu7ZmhfJeWp+bl5/azvb6vfVr45u667Ye0bzx",
+	"qe28vp+77od6XVYL2sfNa8HOb953G59e3xe/nFc1W3de33cX/LJ9333gGFv39VJT8X1nUYfNBR02FnXY",
+	"WNBh4ZI6Czps3c9L7atbbt/Pu/Xqn17fz7uNebdb/7B/fflJzPhNvbP1od3cupx3PrSbm5ei1+V8Hf6R",
+	"nz+sN99efgOfG+KqH9Wh8Wlj8VF2X37uhuteNuRZXMIhNr6p28Dduvo//99Xbtpud7Zf1Rtf/9nZ+Uv3",
+	"/19rXs7/ZK+5cy+AtrPZvgdo/2blAN8sG+GrSqaJEz+NwwTURBMV10hwTOJemowraYTOMF5MsPOKS6I+",
+	"SmVyaMGWAncDunkYMx9EJUuzCrxbnkejEUghTaWyVKPAkIq5KTjn9abYt4vVyDBLAgHsNHBpWfkKqFIM",
+	"b1gSCOKCJD8yhFlHM3Tu7hTFKIbCG1cRlbkVsvlpG5vh51VjSCbqoOtIZbjWBlaljAPljhwQQnvCCWnA",
+	"roH/qcgo+7A0sU5WztSPQkITZV0pRnp7hTBPr4V6ubTMMrET6AxgjTFJOSnWz9H+5DJwRJnSisHi4m5c",
+	"ChZfGUsAsQOeYc09E06epSqiPoGr6YP+SBbqlyBhSiZ4i2oFeyhgfjqRXjaME5dWFVOwSymA7yUJVA5Z",
+	"L2PTW4pNb6m4MqXsiEKfUA5stPK5kPDY7LTaVp7VmkUUP5KYSxBvt9ZlKzYlVAil3dpGq93akDWexvAU",
+	"18YER8n4l1r3071TW5uIK/S5+kv1a83wJFJfQdZd3frj+poWdWCwkVSmmuztQuKqCdnl1LQSU8d4QhLo",
+	"skB9mzVZ0/rolQ2V7HJ/KUQVmQMT1tRpt5dUfn50xecscWNF2ecemgJMXZsoGQ5KmM32+qKhzVrXcjXC",
+	"odPG6k77ukaD1Gsoi9OqXiqTsEDO6WSC45m6JqmpgYoBMkLCXFqCR7wg9XLpuc54UqWINGFCWfJliSWa",
+	"PAwIYreUxPA+rAGNO6ySBFxqeFIcRbyYPhU9JHtqS2amK2jzQWOWpDGFQgDRDEHMGZalAkB5L7u69B0R",
+	"6+WSf9bVkCcYahs4KJ8D8BrwFkaeTmPpKYxkV+kos+qovtAdAiq0FZwxVL5AQyW1R4Cp7uCpghz1zfaG",
+	"S60yHqqScv557oJC4jTTWDzufVrIHZxnLqWmgPDknYpie9aXJ33d7vMKiSROyX3p2a8/++SWBari8cuD",
+	"BAdLlfBXjHvI5JSL5lBN10w7MbAQAaF3sdZvRbUqUGvgnH5VPC7jKk/JrXmMrdLtD4sTlK7PKvL7lT7h",
+	"1pAFs/9ZCwNY7R6JiAVBJQIQ5H/PQ9gncBVeNPR7kiwed2T9+JhBB2Cc010zk2J+9Liq1WOmuQAHzsXL",
+	"T/O/P3zoeyAO7dVo/h02Ffd+I0RoQEYh2IByAI2jjJwI5BcmPK/jXkygilzK2qcwuFfBDqRKPXkqNWN5",
+	"ugT+U7JHYC0lJoKzVoEr2tihom7UykBxN5Px30rppsL4jOLNyesYjX6vWHOu/Hj3ig+rgAE3K93GCSCp",
+	"pwPE5upOxyzZZykNPhse5HIRRrZGfRErUsl9vs8hiRfnDKsIg118+rdy8O9J8sBTfxy7YOj4HrAKU+0q",
+	"VCClUJVFleyQ4VCc6CqrIARzdEPIVPwdxjJtLcSiGcZL8VygZFzAdYGZeVHu+UonWKtKmizxutnerKwV",
+	"VsVnXRTR/UuySdIF60Fs0pd7AyqiofgWvhQh+5LPRwKw9YJecVVxOSs7z2KtoHkk+VqTrEkz8176vDdY",
+	"KcENQDzihoWUk7XQPotRZxONWaor5ivhTNYJNh7qSgs0ZEoVJMbQ4h2LAj1e6ZkMqtmuFwfa5by9jcLl",
+	"xgQPYp3LbwQuBzI5khRkcyLxShjMRf4tVfac5Vr+phU+JW/kpUqf3BE9HSSeWY3DC9ehrzn//VJdTjn4",
+	"yZuwgHhIOjE7dshDo6tc8ZRexKVaHa3UtNyq6akzTeUTuwgCq/XtLjXaXZnmsK7cxAToyrArgVYqPadd",
+	"mrlO7+Rdphmk3EM4+IipT7jx4cSoc3fXQpbKyKWP1hlVRa9ZJxZF4G5n+XU3uqbQWchdKjajk8yZFWfx",
+	"8LadAepAnJ2j0guVlKLk9w3r5SoliUxeIEepSkcCxm8rIYlTSEgiWK4SbMiyPqCQMvszdTZlBJLGoI7h",
+	"waySCU/VulFrPpeClebLqN3U5ofEswrhSt9Fz6X1zfYGepgOLues/F+qhyvHnX5hXdwCj/AvpI+T8mgx",
+	"O0CVumvJZa5UeS0ff1Ro8JjBBXXI4iB4efCo0OAxg5/ilK84m2mpyaMmSOMRWbr8abHFo/SCMo3O0gni",
+	"cpvHTSGQ+fIzisttHq/dtLsv13BWtHy8lnP5jtJym9+LtvMLi5UqwiSrZV3kM5bwd1V8fIU6tErFWLi6",
+	"36+aMc+y6aTVkn3lCZuaeHRdoQuS0kPamcZS1nqRbnL5yb6MILNIwLVX/dvSUz7wBTyWp8oxOy+hsMzz",
+	"rM+usXTyXDGy8gDkAL1UtmyRqjNXv/8h6s4SeL8sR/qrqD0f8rS06rPiif2O1Z+5NHAsluXn+VNI1JqV",
+	"22C58mkxZ/Zg1dNLKpSy5S1SJ+1ZyR0dxKKAQAm+mP9mlIym4gsI4eRujFPweZO4z2TBYDG6JZaHuTJ2",
+	"mvDqF8TjD4OzNZAmHq9fryIbSrOWh9fTsrTyBQBPBhxVQJ7JbA3XEsRsOv0NsXAxmyrFo4zrT+w0qZ+N",
+	"c9aU4Pes0FDwPKjOrwdUm7LbbiXp1p7Em+23Ls3TZ4g4a/qMXkehn3iorhKB8lz+WAdNZRkaiMJwKSSd",
+	"BhUbRQD/lQqrQZUY/BLUvZCF917R9v+WRwIJ9sBvQ9ySzpf4Bd/MZvvt6g42CO4qeIDOnc5DljiNmS9Q",
+	"+jAifZqECYQLbj1EVD6T1fkvKP6Iw0gM8ByiGqT7yeVABqBFdV1sGBzAG09680Zhjv2bF3zrJxSCsNIo",
+	"qajCUVGzC/V0hQ7lZ56rSRNjilgKFgqvujpM2aXfpaWSNTJOUgBzyFXR45j4DDyRJHgH6VS63Ls0JiY7",
+	"qPTil2GHimrocLAsRT8sjsqcl6jnUrtkS8hN4W3wmA95wSIE9gPxM6SKTmQVOJdiqCajK74ETtUBKFmp",
+	"Ukbp+Tcm+/jLoK+ef2Ohri8plRQqw1RgsgIMyvP6wkLJi6vbPgs/fhai6mW5lSoKwsgELdKDMLGTHIqH",
+	"+JmoS76QF8RefdvMyhM8s6s9ecXKOTIpuGBhwK4qUAcAnYxt5QiDH4WXKyHgoTqmQanUQaOLUk4gPbge",
+	"EzHJrYBTiUqJLmhDCynQR1iaTY2FswoT9OHIXhgZyEn+wAf/O/HBd4RMKxBB9nCkH/HnPX36smxL7uEP",
+	"ic8mRNergQg3yUYUKkXr2MaQuxTSL9SnUSqe/bV0n4JawCpSTqdFQBZ7wX1MG472U1DqAw/9Ga1LPw0J",
+	"qDLJKHCFMOEtjgNeRAKWn0MVFjjGL84QiCn+wAD/OzHA+/BjFSsg0z8krFxDUj0dCD3As8/DDGrkF0QO",
+	"PaWKgGIpUG5DvyUv2yzmiDNGZYqMmSn3Jh2EqEuhHrksWSI371mV5rwWWsp6JMylpbp6VSWTdpQLFMoV",
+	"lKEKx4QJL7EjecenbsZNyKBEJSILGSRzn3JpwtAYyxqqMkjRvs98sSdxZmAhMqVQQEzSW82qhakI7nKl",
+	"MJXTLochd1wobWUaFoqgQEZhmThQD28lFHZpOaOwTCdqa8a8xvI0wy516Z7G5SF4Y0UEc5nMu2tl6JXz",
+	"Q+15JRAKBCS+ShOll5IJlkNaSAoAQia6DWnAbh2tR85LkC61qsU5aJhKcROkaVQpTCu4EMAgrg5EZhxB",
+	"+LN4qTLMJw9ucQu9IyjUnlgJZBu0gs/rQIFUGTzwBJO+gqXM3dJOJytJMEqUn9wqDZ96HdpePWZRIMjs",
+	"UGA+EiBZ7gHy+5nnoXKq72S1fjc7b5GXMNacYDpr6oaeJr92sZ9qxSB0eGEqWigO+sJawVKlsgVGPoPk",
+	"zHOrTxkXaGcGxS0bf5DSnPLxAZ3PGTvCdKYT6P+aike1BivH8nWlRt4qXPokig3P/iWNThUueL+abRwW",
+	"85uxMZ0lbGo5ADlAsENV9HfKePhUD6w16fP3grc+qHIq/NWuXa7mt+QeBjYHyYOA5ukWnP/DBLzCprJ4",
+	"++Nv/fPiuB5++YsdPb8ICKyOrcph0N9lfJU0rmglJY44gwZSN6kD6h5AMSCugK99gn+NfNcc4sQfqyKq",
+	"ldLZmcxYlZUYyXQuoiuUJKdEV8O41gEMUDcF8ZCOIuJSlXdFsXRS/SK7g8WIxSQQLHVEENisE/Bki6Iu",
+	"6rTXpTFbSEuyPuSCRFc6MzeFpE9TEmc5oIpGMZe+g7nNhnxMVYYqELCEYEQDFZhIGeJjHEMA/g2ZPTHK",
+	"pC7DZ2jAXaoidhpChpGHAFUXNtFR+E6KMQHxWSBkQkipC559sujL1jYazhLCgRkXvcZCfLI3W99c30De",
+	"FM8ihoOm4McjHI8IRCFbZdPBFmhVMiZ3PiGBnb97o+O83n6NoGovONkkYhubd3c6xiWrsyAHN5mk1bAz",
+	"mWNagOnJlNDe6QHaaLVRwljEVXqbcESFqOTpHsd4IkSGejG0R4ZQFwJoXOopD4SK+BlUCp8RS5SxY5OQ",
+	"C7hETAGUTh9eB1fFYu5wOXcpF5myc4bUpSmHlDlvIX98lvNSy3jqLlB9s9Op9Ik4lbsAmHy06xkkdX9I",
+	"1OOXyrdjbeZR+sr1514CCd5lXp0VFfElGlHIRzoAmdxuNoKrKwTTKAQEmQNNmoC9ZyRYFRuUdTE9fm9h",
+	"Cg8S7XLi3PoD1nQq39A5Y4cCm8l+Ww85AJ5Op5CO+IgEIT6fTclv1YFFEGKlI11vt21DEBA9TWKhEEUS",
+	"h1OLJcjqlS/nBlayAWIiu8CQQrbYTk1pU2zLNqOzNNqpKY9ymS+zxI+a4AKiHTFdp0z86FLgNBwdAQwU",
+	"PZcA0/fJVHmNTlpFm5JSpAFb3ks8VKeqVrasLY1k7ktDTp+Z2tszT6TyGMvbC/AMYSDmFcTPpRgNWTBb",
+	"xCcsI/oZjXcpdH8wiUdFCg8G+MeReCQpvCDVTyHxyFB4lz6RxNsFQiCo9gkkHtkUHuj9E0m8gvffC5FX",
+	"2/m1ybw+1QcRetub7Q/K/gdl/6+h7BZpXU657SQrywJazu2GL55MxflUC8WLg7IINVPo2UoElr3qUqrv",
+	"6r668snD0EG56suLxuMUa6wsze9i39kXteU8c0YYex8OouTWhBg9PtPvmcDHHOEsQXquGEslS1nMdl7m",
+	"KXeKNaPAJchncWDV2NWdfcYEmwnpvikhkAAYqliiMIFE5yFFAxKE3C7AImdUHolGxWQqx6iqKcVcjS20",
+	"BymGlaldfq/YUV1UyTgLZOykKsgfXleUhVG8p9lMLqdxkK+DzG9kiKmVVSxLeffcTK6exJMe2RJ6stJt",
+	"4NhQl4XaKlLgreTidN8qLm41mywmXc4no+VssktX8ckP0IS5tJJPfqQmzMqYU0zhvIpPpi59IL+7WKMl",
+	"2OkF/O67cnbg/8qsNMV1/kqsbK7CVjUXm0OORmn+Moyr85nJbnYBuxWyT+cBxC81eVBij3ztNJX1ZulE",
+	"I/IcswwUil46VVzR6Enz/SE4PFFw+K3y/jj/vOvDcm72xso8i/a3Jj3LovQhxcztL88lL0JsdsmF31Tu",
+	"kDyTqYWVZ0p3bB2cHXheuuM1iUgf7wNQnGARm57Rh67mZsEembG2uQoCGcvell4PqoyG4V0ze+9i5lrl",
+	"GqSJ8SfVul3pdYjqgtmHcrm93fODk2OtIFbNIN/jK27iuSdY8I2NHZeG17kyIMbsGxPsj5V2SC0v47bV",
+	"lqyFvBLywp1dfRHqFFvnEEpOXvJLABuZK6bVruSJWZXjr4JU/loPdtfIM78rgvNrIX95nKgOpgdbM5kJ",
+	"kk/A+6b08JfACigKb4hCBjsCwNEy+DaO7LJDVRbnKh7q1wL3QVZf4Q+AfxZfWBZFSFWrtau0lcvOLoN7",
+	"qzYgALVdFfDDpYBakL8VyKdxVOvW1gCa1YhVxs3MoJqwQjV83sqUkkYhe++UymjnCo/UBUvXsAJYlE7G",
+	"pGRXMQS5eiRcU8CMstiT5w6ivABIBCLmKTkXSxVOaDJNhGpBdjIEa568C1l5om+h9JsjyGYQUiiXq+q/",
+	"qW2GUHAxibGftNAxQ+JFEJqoR2rNZF4/F0zO/wsAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

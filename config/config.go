@@ -56,7 +56,6 @@ type HTTP struct {
 type RocketMQ struct {
 	NameServers []string `koanf:"nameServers" env:"NAMESRV" help:"RocketMQ name servers, host:port (comma-separated in env and flags)"`
 	Cluster     string   `koanf:"cluster" help:"cluster where subscriptions' retry and dead-letter topics are created"`
-	DelayLevels string   `koanf:"delayLevels" help:"the brokers' messageDelayLevel (to honour Retry-After)"`
 }
 
 // Send configures the send path.
@@ -99,6 +98,15 @@ type Delivery struct {
 	DeadLetterTTL        time.Duration `koanf:"deadLetterTTL" help:"Redis keeps dead letters' errors, redrive and purge records this long"`
 	SubscriptionResync   time.Duration `koanf:"subscriptionResync" help:"every replica re-reads all subscriptions this often (besides change notices)"`
 	DeliveryLeaseWait    time.Duration `koanf:"deliveryLeaseWait" help:"longest wait for another replica's in-flight delivery of the same message"`
+	// The delivery engine's bounds: memory follows the messages in
+	// flight, not the number of subscriptions.
+	DeliveryInFlight      int           `koanf:"deliveryInFlight" help:"messages popped and not yet settled, per replica, all subscriptions together (the in-flight budget)"`
+	DeliveryInFlightBytes int64         `koanf:"deliveryInFlightBytes" help:"bytes of the messages in flight per replica; a pop waits while more are held"`
+	DeliveryPollers       int           `koanf:"deliveryPollers" help:"goroutines that pop messages for every subscription in turn"`
+	DeliveryPollTime      time.Duration `koanf:"deliveryPollTime" help:"longest long poll of a pop (shorter when another subscription is due)"`
+	DeliveryIdlePoll      time.Duration `koanf:"deliveryIdlePoll" help:"longest wait between two pops of a quiet subscription (its delivery latency when subscriptions outnumber pollers)"`
+	DeliveryInvisibleTime time.Duration `koanf:"deliveryInvisibleTime" help:"a popped message stays hidden from other replicas this long (renewed while its delivery lasts); a dead replica's messages come back after it"`
+	RetryAfterMax         time.Duration `koanf:"retryAfterMax" help:"longest wait an endpoint's Retry-After may ask for before the next attempt"`
 }
 
 // Pull configures pull subscriptions' receives.
@@ -182,7 +190,6 @@ func Default() Config {
 		RocketMQ: RocketMQ{
 			NameServers: []string{"127.0.0.1:9876"},
 			Cluster:     "DefaultCluster",
-			DelayLevels: "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h",
 		},
 		Send: Send{
 			ProducerGroup:   "zeroloss-gateway",
@@ -195,10 +202,17 @@ func Default() Config {
 		Tx: Tx{TxGroup: "zeroloss-tx", TxCheckMax: 15, TxRecordTTL: 7 * 24 * time.Hour,
 			TxResolveAfter: 3 * time.Second, TxCheckWindow: 10 * time.Minute, TxChecksInFlight: 64},
 		Delivery: Delivery{
-			DedupWindow:        24 * time.Hour,
-			DeadLetterTTL:      14 * 24 * time.Hour,
-			SubscriptionResync: 5 * time.Second,
-			DeliveryLeaseWait:  time.Minute,
+			DedupWindow:           24 * time.Hour,
+			DeadLetterTTL:         14 * 24 * time.Hour,
+			SubscriptionResync:    5 * time.Second,
+			DeliveryLeaseWait:     time.Minute,
+			DeliveryInFlight:      1024,
+			DeliveryInFlightBytes: 64 << 20,
+			DeliveryPollers:       8,
+			DeliveryPollTime:      10 * time.Second,
+			DeliveryIdlePoll:      time.Second,
+			DeliveryInvisibleTime: 30 * time.Second,
+			RetryAfterMax:         time.Hour,
 		},
 		Pull:      Pull{PullReceivesInFlight: 64},
 		Redis:     Redis{URL: "redis://127.0.0.1:6379/0", PoolSize: 128, WaitTimeout: time.Second},
@@ -268,11 +282,6 @@ func (r RocketMQ) Validate() error {
 	}
 	if r.Cluster == "" {
 		p.add("cluster: must not be empty")
-	}
-	for _, f := range strings.Fields(r.DelayLevels) {
-		if _, err := time.ParseDuration(f); err != nil {
-			p.add("delayLevels: %q is not a duration", f)
-		}
 	}
 	return p.err()
 }
@@ -345,6 +354,27 @@ func (d Delivery) Validate() error {
 	}
 	if d.DeliveryLeaseWait <= 0 {
 		p.add("deliveryLeaseWait: must be positive")
+	}
+	if d.DeliveryInFlight < 1 {
+		p.add("deliveryInFlight: must be at least 1")
+	}
+	if d.DeliveryInFlightBytes < 1<<20 {
+		p.add("deliveryInFlightBytes: must be at least 1 MiB")
+	}
+	if d.DeliveryPollers < 1 || d.DeliveryPollers > 1024 {
+		p.add("deliveryPollers: must be 1 to 1024")
+	}
+	if d.DeliveryPollTime < 0 || d.DeliveryPollTime > time.Minute {
+		p.add("deliveryPollTime: must be 0 to 1m")
+	}
+	if d.DeliveryIdlePoll < 10*time.Millisecond || d.DeliveryIdlePoll > time.Minute {
+		p.add("deliveryIdlePoll: must be 10ms to 1m")
+	}
+	if d.DeliveryInvisibleTime < 2*time.Second || d.DeliveryInvisibleTime > 12*time.Hour {
+		p.add("deliveryInvisibleTime: must be 2s to 12h")
+	}
+	if d.RetryAfterMax < time.Second || d.RetryAfterMax > 24*time.Hour {
+		p.add("retryAfterMax: must be 1s to 24h")
 	}
 	return p.err()
 }

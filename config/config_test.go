@@ -244,7 +244,7 @@ func TestLegacyNamesKept(t *testing.T) {
 		"ZEROLOSS_IDEMPOTENCY_TTL", "ZEROLOSS_IDEMPOTENCY_LEASE", "ZEROLOSS_SHUTDOWN_TIMEOUT", "ZEROLOSS_REDIS_URL",
 		"ZEROLOSS_REDIS_ADDRS", "ZEROLOSS_REDIS_MASTER_NAME", "ZEROLOSS_REDIS_USERNAME", "ZEROLOSS_REDIS_PASSWORD",
 		"ZEROLOSS_REDIS_POOL_SIZE", "ZEROLOSS_TX_GROUP", "ZEROLOSS_TX_CHECK_MAX", "ZEROLOSS_TX_RECORD_TTL",
-		"ZEROLOSS_ALLOW_PRIVATE_WEBHOOKS", "ZEROLOSS_DEDUP_WINDOW", "ZEROLOSS_CLUSTER", "ZEROLOSS_DELAY_LEVELS",
+		"ZEROLOSS_ALLOW_PRIVATE_WEBHOOKS", "ZEROLOSS_DEDUP_WINDOW", "ZEROLOSS_CLUSTER",
 		"ZEROLOSS_OTLP_ENDPOINT", "ZEROLOSS_PPROF_LISTEN", "ZEROLOSS_LOG_LEVEL", "ZEROLOSS_API_KEYS",
 	} {
 		if !envs[name] {
@@ -280,7 +280,9 @@ func TestSectionValidate(t *testing.T) {
 		{"pprof", func(c *config.Config) { c.PprofListen = "6060" }, "pprofListen"},
 		{"no name server", func(c *config.Config) { c.NameServers = nil }, "at least one name server"},
 		{"cluster", func(c *config.Config) { c.Cluster = "" }, "cluster"},
-		{"delay levels", func(c *config.Config) { c.DelayLevels = "1s soon" }, `"soon" is not a duration`},
+		{"in-flight budget", func(c *config.Config) { c.DeliveryInFlight = 0 }, "deliveryInFlight: must be at least 1"},
+		{"invisible time", func(c *config.Config) { c.DeliveryInvisibleTime = time.Second }, "deliveryInvisibleTime: must be 2s to 12h"},
+		{"pollers", func(c *config.Config) { c.DeliveryPollers = 0 }, "deliveryPollers: must be 1 to 1024"},
 		{"send timeout", func(c *config.Config) { c.SendTimeout = 0 }, "sendTimeout"},
 		{"retries", func(c *config.Config) { c.SendRetries = 11 }, "sendRetries"},
 		{"message size", func(c *config.Config) { c.MaxMessageBytes = 5 << 20 }, "maxMessageBytes"},

@@ -32,7 +32,9 @@ type receiver struct {
 	at        map[string]time.Time   // first successful processing
 	times     map[string][]time.Time // every attempt
 	badSig    int
-	fixed     bool // "always-fail" succeeds once fixed
+	fixed     bool          // "always-fail" succeeds once fixed
+	downUntil time.Time     // answers 503 to everything before then
+	slow      time.Duration // each answer takes this long
 }
 
 type delivered struct {
@@ -68,11 +70,14 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	}
 	r.attempts[id]++
 	r.times[id] = append(r.times[id], time.Now())
-	n, fixed := r.attempts[id], r.fixed
+	n, fixed, down, slow := r.attempts[id], r.fixed, time.Now().Before(r.downUntil), r.slow
 	r.mu.Unlock()
+	time.Sleep(slow)
 
 	status := 200
 	switch {
+	case down:
+		status = 503
 	case strings.HasPrefix(string(body), "retry-after-3") && n == 1:
 		w.Header().Set("Retry-After", "3")
 		status = 503
@@ -129,7 +134,10 @@ type subView struct {
 
 func createSub(t *testing.T, g *testenv.Gateway, r *receiver, topic string, extra map[string]any) subView {
 	t.Helper()
-	body := map[string]any{"name": "test", "topic": topic, "endpoint": r.srv.URL + "/hook", "timeoutMs": 2000, "maxAttempts": 3}
+	// Retries a second apart (plus the broker's revive, a few seconds), so
+	// the tests do not wait for the default schedule.
+	body := map[string]any{"name": "test", "topic": topic, "endpoint": r.srv.URL + "/hook", "timeoutMs": 2000, "maxAttempts": 3,
+		"retry": map[string]any{"delaysSeconds": []int{1}}}
 	for k, v := range extra {
 		body[k] = v
 	}
@@ -478,9 +486,7 @@ func receivedAt(r *receiver, id string) time.Time {
 }
 
 // TestRetryAfterIsHonoured: a 503 with Retry-After: 3 brings the next
-// attempt no sooner than the first delay level of at least 3 s (the test
-// broker's levels are 1 s … 5 s; without the header the retry would come
-// after 1 s).
+// attempt no sooner than 3 s later (the subscription's schedule says 1 s).
 func TestRetryAfterIsHonoured(t *testing.T) {
 	s := stack(t)
 	g := testenv.StartGateway(t, s)

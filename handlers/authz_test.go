@@ -115,7 +115,7 @@ func newAuthzEnv(t *testing.T) *authzEnv {
 		API: handlers.API{
 			Messages:      handlers.NewMessages(prod, handlers.MessagesConfig{MaxMessageBytes: 4096, SendBudget: 10 * time.Second}, prop),
 			Transactions:  handlers.NewTransactions(txSvc, 4096, prop),
-			Subscriptions: handlers.NewSubscriptions(e.subs, push.NewDeadLetters(rdb, broker.NewAdmin([]string{st.NameServer}), prod, time.Hour)),
+			Subscriptions: handlers.NewSubscriptions(e.subs, push.NewDeadLetters(rdb, broker.NewAdmin([]string{st.NameServer}), prod, broker.NewAdmin([]string{st.NameServer}), "DefaultCluster", time.Hour)),
 		},
 		Health:  handlers.NewHealth(map[string]handlers.Check{}, time.Second, func(*http.Request) string { return "" }),
 		Metrics: metrics, TracerProvider: noop.NewTracerProvider(), Propagator: prop, MaxBodyBytes: 1 << 20,

@@ -89,7 +89,8 @@ func (h *Subscriptions) CreateSubscription(ctx context.Context, req api.CreateSu
 		}
 	}
 	in := subscription.Input{Name: &b.Name, Topic: &b.Topic, TagFilter: b.TagFilter, Endpoint: b.Endpoint,
-		Timeout: msDuration(b.TimeoutMs), MaxAttempts: b.MaxAttempts, Concurrency: b.Concurrency, Ordered: b.Ordered}
+		Timeout: msDuration(b.TimeoutMs), MaxAttempts: b.MaxAttempts, Concurrency: b.Concurrency, Ordered: b.Ordered,
+		Retry: retryIn(b.Retry), AfterDeadLetter: (*string)(b.AfterDeadLetter), RateLimit: rateIn(b.RateLimitPerSecond)}
 	if b.Mode != nil {
 		mode := string(*b.Mode)
 		in.Mode = &mode
@@ -161,7 +162,8 @@ func (h *Subscriptions) UpdateSubscription(ctx context.Context, req api.UpdateSu
 	}
 	b := req.Body
 	s, err := h.svc.Update(ctx, principal(ctx).Tenant, req.Id, subscription.Input{Name: b.Name, Endpoint: b.Endpoint,
-		Timeout: msDuration(b.TimeoutMs), MaxAttempts: b.MaxAttempts, Concurrency: b.Concurrency})
+		Timeout: msDuration(b.TimeoutMs), MaxAttempts: b.MaxAttempts, Concurrency: b.Concurrency,
+		Retry: retryIn(b.Retry), AfterDeadLetter: (*string)(b.AfterDeadLetter), RateLimit: rateIn(b.RateLimitPerSecond)})
 	if err != nil {
 		return nil, subProblem(err)
 	}
@@ -292,15 +294,77 @@ func (h *Subscriptions) PurgeDeadLetters(ctx context.Context, req api.PurgeDeadL
 	return api.PurgeDeadLetters200JSONResponse{Count: n}, nil
 }
 
+// retryIn converts the contract's retry schedule.
+func retryIn(r *api.RetrySchedule) *subscription.Retry {
+	if r == nil {
+		return nil
+	}
+	out := &subscription.Retry{}
+	if r.DelaysSeconds != nil {
+		for _, d := range *r.DelaysSeconds {
+			out.Delays = append(out.Delays, time.Duration(d)*time.Second)
+		}
+	}
+	if r.InitialDelaySeconds != nil {
+		out.Initial = time.Duration(*r.InitialDelaySeconds) * time.Second
+	}
+	if r.MaxDelaySeconds != nil {
+		out.Max = time.Duration(*r.MaxDelaySeconds) * time.Second
+	}
+	return out
+}
+
+func rateIn(r *api.RateLimit) *float64 {
+	if r == nil {
+		return nil
+	}
+	v := float64(*r)
+	return &v
+}
+
+// retryView is s's retry schedule as the contract shows it: the default
+// schedule spelled out when s has none of its own.
+func retryView(s subscription.Subscription) api.RetrySchedule {
+	var v api.RetrySchedule
+	delays := s.RetryDelays
+	if len(delays) == 0 && s.RetryInitial > 0 {
+		i := int(s.RetryInitial / time.Second)
+		v.InitialDelaySeconds = &i
+		if s.RetryMax > 0 {
+			m := int(s.RetryMax / time.Second)
+			v.MaxDelaySeconds = &m
+		}
+		return v
+	}
+	if len(delays) == 0 {
+		delays = push.DefaultRetryDelays
+	}
+	ds := make([]int, len(delays))
+	for i, d := range delays {
+		ds[i] = int(d / time.Second)
+	}
+	v.DelaysSeconds = &ds
+	return v
+}
+
 func subView(s subscription.Subscription) api.Subscription {
+	after := api.Continue
+	if s.AfterDeadLetter == subscription.AfterDeadLetterBlock {
+		after = api.Block
+	}
 	v := api.Subscription{Id: s.ID, Name: s.Name, Mode: api.Push, Topic: s.Topic, TagFilter: s.TagFilter,
-		TimeoutMs: int(s.Timeout.Milliseconds()), MaxAttempts: s.MaxAttempts, Concurrency: s.Concurrency, Ordered: s.Ordered,
+		TimeoutMs: int(s.Timeout.Milliseconds()), MaxAttempts: s.MaxAttempts, Retry: retryView(s), Concurrency: s.Concurrency,
+		Ordered: s.Ordered, AfterDeadLetter: after,
 		DedupKey: api.DedupKey{Source: api.DedupKeySource(s.DedupSource)}, State: api.SubscriptionStateActive,
 		CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
 	if s.Pull() {
 		v.Mode = api.Pull
 	} else {
 		v.Endpoint = &s.Endpoint
+	}
+	if s.RateLimit > 0 {
+		r := float32(s.RateLimit)
+		v.RateLimitPerSecond = &r
 	}
 	if s.DedupProp != "" {
 		v.DedupKey.Property = &s.DedupProp
@@ -315,7 +379,8 @@ func subView(s subscription.Subscription) api.Subscription {
 func subWithSecret(s subscription.Subscription) api.SubscriptionWithSecret {
 	v := subView(s)
 	return api.SubscriptionWithSecret{Id: v.Id, Name: v.Name, Mode: v.Mode, Topic: v.Topic, TagFilter: v.TagFilter, Endpoint: v.Endpoint,
-		TimeoutMs: v.TimeoutMs, MaxAttempts: v.MaxAttempts, Concurrency: v.Concurrency, Ordered: v.Ordered, DedupKey: v.DedupKey,
+		TimeoutMs: v.TimeoutMs, MaxAttempts: v.MaxAttempts, Retry: v.Retry, Concurrency: v.Concurrency, Ordered: v.Ordered,
+		AfterDeadLetter: v.AfterDeadLetter, RateLimitPerSecond: v.RateLimitPerSecond, DedupKey: v.DedupKey,
 		State: api.SubscriptionWithSecretState(v.State), PausedReason: v.PausedReason, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
 		Secret: s.Secret}
 }

@@ -16,19 +16,15 @@ package main
 //     fast as the native producer can (or at -drate) and measure from the
 //     first send to the last first receipt. Latency is a message's first
 //     receipt minus the bench's clock when its batch was handed to SendSync.
-//     The gateway starts a new subscription's consumer from the last
-//     offset (internal/push/runner.go), hence the warm-up.
-//   - prefill: send the -dn messages first, then create the subscription,
-//     and measure from the first receipt to the last: the gateway drains a
-//     backlog. It works although consumers start from the last offset
-//     because the broker (5.x) answers a group without an offset with 0
-//     while the queue's first message is still in memory; if that does not
-//     hold, the mode times out. No latency: every message waited for the
-//     subscription.
+//     The warm-up makes sure every queue is being popped before measuring.
+//   - prefill: create the subscription and pause it, send the -dn
+//     messages, resume it, and measure from the first receipt to the last:
+//     the gateway drains a backlog. No latency: every message waited for
+//     the subscription.
 //
 // Messages are sent in batches with a UNIQ_KEY of the bench's own (batch
-// members get none from the client). It is the webhook-id in both modes;
-// the endpoint counts distinct webhook-ids, and repeated ones as duplicates.
+// members get none from the client). It is the ce-id in both modes; the
+// endpoint counts distinct ce-ids, and repeated ones as duplicates.
 
 import (
 	"context"
@@ -150,7 +146,9 @@ func newEndpoint(ids []string) *endpoint {
 func (e *endpoint) serve(w http.ResponseWriter, r *http.Request) {
 	now := time.Now().UnixNano()
 	_, _ = io.Copy(io.Discard, r.Body)
-	id := r.Header.Get("webhook-id")
+	// The message id (ce-id): the webhook-id of a native producer's
+	// message is its id and born time (push.DefaultDedupID).
+	id := r.Header.Get("ce-id")
 	if i, ok := e.index[id]; ok {
 		if e.recvAt[i].CompareAndSwap(0, now) {
 			if e.got.Add(1) == int64(len(e.recvAt)) {
@@ -282,15 +280,21 @@ func deliverMode(ctx context.Context, s settings, gw *gateway, key string, p roc
 		}
 		r.sendTime = time.Since(start)
 	default: // prefill
+		if err := subscribe(); err != nil {
+			return nil, err
+		}
+		if err := post(ctx, setup, gw.url+"/v1/subscriptions/"+r.subID+"/pause", key, nil, http.StatusOK, nil); err != nil {
+			return nil, fmt.Errorf("pause subscription: %w", err)
+		}
 		t0 := time.Now()
 		if err := sendAll(ctx, p, topic, ids, body, d, sentAt); err != nil {
 			return nil, err
 		}
 		r.sendTime = time.Since(t0)
-		if err := subscribe(); err != nil {
-			return nil, err
-		}
 		start = time.Now()
+		if err := post(ctx, setup, gw.url+"/v1/subscriptions/"+r.subID+"/resume", key, nil, http.StatusOK, nil); err != nil {
+			return nil, fmt.Errorf("resume subscription: %w", err)
+		}
 	}
 
 	timer := time.NewTimer(d.timeout)

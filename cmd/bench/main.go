@@ -5,13 +5,17 @@
 // against the gateway's begin + commit, each until a native push consumer
 // received the message (see tx.go). With -deliver it measures push
 // deliveries from RocketMQ through the gateway to a webhook in this process,
-// with the dedup store on and off (see deliver.go).
+// with the dedup store on and off (see deliver.go). With -fleet it measures
+// what many subscriptions cost the gateway process: a backlog on each of
+// 100, 1,000 idle ones, and what deleting them leaves (see fleet.go).
 //
 //	make bench                        # starts a stack, builds the gateway, runs this
 //	go run ./bench -c 1,16,64 -d 10s  # against ZEROLOSS_NAMESRV / ZEROLOSS_REDIS_URL
 //	go run ./bench -tx -send=false    # transactions only
 //	go run ./bench -send=false -deliver -dn 20000  # deliveries only
 //	make bench BENCH_ARGS='-tx -txc 1,16 -d 5s'
+//	make bench BENCH_ARGS='-send=false -deliver -dmethod prefill'   # one subscription, dedup on and off
+//	make bench BENCH_ARGS='-send=false -fleet'                       # 100 × 5k backlog, 1,000 idle, after deleting
 package main
 
 import (
@@ -101,6 +105,9 @@ type settings struct {
 
 	deliver bool
 	dl      deliverSettings
+
+	fleet bool
+	fl    fleetSettings
 }
 
 func run(ctx context.Context) error {
@@ -118,13 +125,20 @@ func run(ctx context.Context) error {
 	flag.DurationVar(&s.txWait, "txwait", 30*time.Second, "how long a committed transaction's message may take to be consumed before it counts as an error")
 	flag.BoolVar(&s.deliver, "deliver", false, "measure push deliveries: RocketMQ → gateway → a local webhook, dedup on and off")
 	s.dl.register(flag.CommandLine)
+	flag.BoolVar(&s.fleet, "fleet", false, "measure many subscriptions: a backlog on each of -fsubs, -fidle idle ones, and what deleting them leaves (RSS, goroutines); run with -send=false")
+	s.fl.register(flag.CommandLine)
 	flag.Parse()
 	s.namesrv, s.redisURL = os.Getenv("ZEROLOSS_NAMESRV"), os.Getenv("ZEROLOSS_REDIS_URL")
 	if s.namesrv == "" || s.redisURL == "" {
 		return errors.New("set ZEROLOSS_NAMESRV and ZEROLOSS_REDIS_URL (make bench does)")
 	}
-	if !s.send && !s.tx && !s.deliver {
-		return errors.New("nothing to measure: -send=false without -tx or -deliver")
+	if !s.send && !s.tx && !s.deliver && !s.fleet {
+		return errors.New("nothing to measure: -send=false without -tx, -deliver or -fleet")
+	}
+	if s.fleet {
+		if err := s.fl.validate(); err != nil {
+			return err
+		}
 	}
 	if s.deliver {
 		if err := s.dl.validate(); err != nil {
@@ -160,6 +174,11 @@ func run(ctx context.Context) error {
 	if s.deliver {
 		if err := benchDeliver(ctx, s, gw, key); err != nil {
 			return fmt.Errorf("delivery benchmark: %w", err)
+		}
+	}
+	if s.fleet {
+		if err := benchFleet(ctx, s, gw, key); err != nil {
+			return fmt.Errorf("fleet benchmark: %w", err)
 		}
 	}
 	return nil

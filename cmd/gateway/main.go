@@ -161,20 +161,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	go func() { defer close(batchDone); batcher.Run(batchCtx) }()
 	defer func() { stopBatcher(); <-batchDone }()
 	admin := broker.NewAdmin(cfg.NameServers)
-	dlq := push.NewDeadLetters(rdb, admin, prod, cfg.DeadLetterTTL)
-	mgr := push.NewManager(push.Config{
-		NameServers: cfg.NameServers, Cluster: cfg.Cluster, DelayLevels: cfg.DelayLevels, DrainTimeout: cfg.ShutdownTimeout,
-		Resync: cfg.SubscriptionResync, LeaseWait: cfg.DeliveryLeaseWait,
-	}, subStore, admin, batcher, webhook.NewClient(cfg.AllowPrivateWebhooks, "zeroloss/"+version), dlq,
+	dlq := push.NewDeadLetters(rdb, admin, prod, admin, cfg.Cluster, cfg.DeadLetterTTL)
+	// Push delivery on POP consumption: memory bounded by the messages in
+	// flight, whatever the number of subscriptions.
+	popper, err := pop.New(pop.Config{NameServers: cfg.NameServers})
+	if err != nil {
+		return err
+	}
+	defer popper.Close()
+	engine, err := push.NewEngine(push.Config{
+		Resync: cfg.SubscriptionResync, LeaseWait: cfg.DeliveryLeaseWait, DrainTimeout: cfg.ShutdownTimeout,
+		MaxInFlight: cfg.DeliveryInFlight, MaxInFlightBytes: cfg.DeliveryInFlightBytes, Pollers: cfg.DeliveryPollers,
+		PollTime: cfg.DeliveryPollTime, IdlePoll: cfg.DeliveryIdlePoll, InvisibleTime: cfg.DeliveryInvisibleTime,
+		RetryAfterMax: cfg.RetryAfterMax,
+	}, subStore, popper, popper, dlq, admin, batcher, webhook.NewClient(cfg.AllowPrivateWebhooks, "zeroloss/"+version), dlq,
 		tp, telemetry.Propagator(), log, push.NewMetrics(metrics.Registry()))
-	mgrCtx, stopDeliveries := context.WithCancel(context.Background())
-	mgrDone := make(chan struct{})
-	go func() { defer close(mgrDone); mgr.Run(mgrCtx) }()
+	if err != nil {
+		return err
+	}
+	engineCtx, stopDeliveries := context.WithCancel(context.Background())
+	engineDone := make(chan struct{})
+	go func() { defer close(engineDone); engine.Run(engineCtx) }()
 	defer func() {
-		// After HTTP has drained: finish in-flight deliveries, persist
-		// offsets, stop the consumers; producers and Redis close after.
+		// After HTTP has drained: finish in-flight deliveries (acks and
+		// retries settled; the rest comes back after its invisible time),
+		// stop the pollers; producers and Redis close after.
 		stopDeliveries()
-		<-mgrDone
+		<-engineDone
 	}()
 
 	// Pull subscriptions: receives and settles over POP, from any replica.

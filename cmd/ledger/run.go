@@ -298,7 +298,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, *book, err
 		"ZEROLOSS_API_KEYS=ledger:"+apiKey+":admin",
 		"ZEROLOSS_ALLOW_PRIVATE_WEBHOOKS=true",
 		"ZEROLOSS_TX_CHECK_MAX=60",
-		"ZEROLOSS_DELAY_LEVELS=1s 1s 1s 1s 2s 2s 2s 2s 3s 3s 3s 3s 4s 4s 4s 4s 5s 5s",
+		"ZEROLOSS_DELIVERY_INVISIBLE_TIME=5s",
 		"ZEROLOSS_SHUTDOWN_TIMEOUT=10s",
 		"ZEROLOSS_IDEMPOTENCY_LEASE=10s",
 		"ZEROLOSS_SEND_TIMEOUT=3s",

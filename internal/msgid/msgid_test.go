@@ -2,6 +2,7 @@ package msgid_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,5 +52,29 @@ func TestContext(t *testing.T) {
 	a, b := msgid.FromContext(context.Background()), msgid.FromContext(context.Background())
 	if a == b {
 		t.Fatal("a request without a seed must get a fresh one each time")
+	}
+}
+
+func TestIssuedAt(t *testing.T) {
+	now := time.UnixMilli(1764150000123)
+	tests := []struct {
+		name string
+		id   string
+		want time.Time
+		ok   bool
+	}{
+		{"a gateway id", msgid.New(now).ID(7), now, true},
+		{"lower case", strings.ToLower(msgid.New(now).ID(1)), now, true},
+		{"a RocketMQ client id reads as another time", "7F0000010D2A1B2C3D4E00000001000A", time.UnixMilli(0x7F0000010D2A), true},
+		{"too short", "ABC", time.Time{}, false},
+		{"not hex", strings.Repeat("Z", 32), time.Time{}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := msgid.IssuedAt(tc.id)
+			if ok != tc.ok || !got.Equal(tc.want) {
+				t.Errorf("IssuedAt(%q) = %v, %v; want %v, %v", tc.id, got, ok, tc.want, tc.ok)
+			}
+		})
 	}
 }

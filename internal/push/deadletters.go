@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apache/rocketmq-client-go/v2/primitive"
@@ -21,6 +22,11 @@ import (
 type Queues interface {
 	Positions(ctx context.Context, topic string) ([]broker.Position, error)
 	Browse(ctx context.Context, topic string, positions []broker.Position, from func(broker.Position) int64, limit int) ([]*primitive.MessageExt, error)
+}
+
+// TopicCreator creates a topic on a cluster's masters (broker.Admin).
+type TopicCreator interface {
+	CreateTopic(ctx context.Context, cluster, topic string, queues int) error
 }
 
 // Sender sends a message (broker.Producer).
@@ -53,15 +59,67 @@ func (e *NotRedrivableError) Is(target error) bool { return target == ErrNotRedr
 // was purged, and each message's last delivery error. It also is the
 // ErrorLog of deliveries.
 type DeadLetters struct {
-	rdb    redis.UniversalClient
-	queues Queues
-	send   Sender
-	ttl    time.Duration
+	rdb     redis.UniversalClient
+	queues  Queues
+	send    Sender
+	topics  TopicCreator
+	cluster string
+	ttl     time.Duration
+	created sync.Map // topics this process created
 }
 
-// NewDeadLetters returns a DeadLetters keeping its Redis records for ttl.
-func NewDeadLetters(rdb redis.UniversalClient, queues Queues, send Sender, ttl time.Duration) *DeadLetters {
-	return &DeadLetters{rdb: rdb, queues: queues, send: send, ttl: ttl}
+// NewDeadLetters returns a DeadLetters keeping its Redis records for ttl;
+// it creates dead-letter and retry topics on cluster's masters.
+func NewDeadLetters(rdb redis.UniversalClient, queues Queues, send Sender, topics TopicCreator, cluster string, ttl time.Duration) *DeadLetters {
+	return &DeadLetters{rdb: rdb, queues: queues, send: send, topics: topics, cluster: cluster, ttl: ttl}
+}
+
+// DeadLetterTopic is s's dead-letter queue. The broker never
+// dead-letters a popped message: the gateway stores the copy there.
+func DeadLetterTopic(s subscription.Subscription) string { return "%DLQ%" + s.Group() }
+
+// RetryTopic is the topic the broker keeps s's retries in (POP's
+// %RETRY%{group}_{topic}); s's pops read it besides s's topic, so a
+// message sent there is delivered to s alone.
+func RetryTopic(s subscription.Subscription) string { return "%RETRY%" + s.Group() + "_" + s.Topic }
+
+// ensure creates topic (one queue) once per process. The broker's own
+// dead-letter topics are write-only; this one is readable, so dead
+// letters can be listed.
+func (d *DeadLetters) ensure(ctx context.Context, topic string) error {
+	if _, ok := d.created.Load(topic); ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := d.topics.CreateTopic(ctx, d.cluster, topic, 1); err != nil {
+		return fmt.Errorf("delivery: create %s: %w", topic, err)
+	}
+	d.created.Store(topic, true)
+	return nil
+}
+
+// Store keeps a copy of m in s's dead-letter queue, with its message id,
+// tag, keys, body and properties (RocketMQ's own aside), and returns once
+// the broker stored it (SEND_OK): only then may m be acknowledged. A
+// failure to store leaves m to the caller (keep it, try later).
+func (d *DeadLetters) Store(ctx context.Context, s subscription.Subscription, m *primitive.MessageExt) error {
+	topic := DeadLetterTopic(s)
+	if err := d.ensure(ctx, topic); err != nil {
+		return err
+	}
+	props := map[string]string{}
+	for k, v := range m.GetProperties() {
+		if !brokertext.System(k) {
+			props[k] = v
+		}
+	}
+	props[propOrigin] = DefaultDedupID(m)
+	if _, err := d.send.Send(ctx, broker.Message{ID: MessageID(m), Topic: topic, Body: m.Body, Tag: m.GetTags(),
+		Keys: strings.Fields(m.GetKeys()), Properties: props}); err != nil {
+		return fmt.Errorf("delivery: dead-letter %s of %s: %w", MessageID(m), s.ID, err)
+	}
+	return nil
 }
 
 // DeadLetter is one message in a dead-letter queue.
@@ -103,7 +161,7 @@ func (d *DeadLetters) RecordFailure(ctx context.Context, sub, messageID, reason 
 
 // List returns up to limit current dead letters of s, oldest first.
 func (d *DeadLetters) List(ctx context.Context, s subscription.Subscription, limit int) ([]DeadLetter, error) {
-	topic := "%DLQ%" + s.Group()
+	topic := DeadLetterTopic(s)
 	pos, err := d.queues.Positions(ctx, topic)
 	if err != nil {
 		return nil, fmt.Errorf("delivery: dead letters of %s: %w", s.ID, err)
@@ -143,7 +201,7 @@ func (d *DeadLetters) List(ctx context.Context, s subscription.Subscription, lim
 }
 
 // Redrive sends the dead letters with the given message ids (all when ids
-// is empty) back to the subscription's retry topic, with their ids and
+// is empty) back to the subscription's retry topic (RetryTopic), with their ids and
 // properties, so they are delivered again (through dedup) with a fresh
 // attempt count. It returns how many it sent.
 func (d *DeadLetters) Redrive(ctx context.Context, s subscription.Subscription, ids []string) (int, error) {
@@ -177,8 +235,10 @@ func (d *DeadLetters) Redrive(ctx context.Context, s subscription.Subscription, 
 		if vs := brokertext.Check("", brokertext.Message{Tag: dl.Tag, Keys: dl.Keys, Properties: user}); len(vs) > 0 {
 			return n, &NotRedrivableError{MessageID: dl.MessageID, Reason: vs[0].Field + " " + vs[0].Reason}
 		}
-		props[primitive.PropertyRetryTopic] = s.Topic
-		if _, err := d.send.Send(ctx, broker.Message{ID: dl.MessageID, Topic: "%RETRY%" + s.Group(), Body: dl.msg.Body,
+		if err := d.ensure(ctx, RetryTopic(s)); err != nil {
+			return n, err
+		}
+		if _, err := d.send.Send(ctx, broker.Message{ID: dl.MessageID, Topic: RetryTopic(s), Body: dl.msg.Body,
 			Tag: dl.Tag, Keys: dl.Keys, Properties: props}); err != nil {
 			return n, fmt.Errorf("delivery: redrive %s: %w", dl.MessageID, err)
 		}

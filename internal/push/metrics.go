@@ -19,6 +19,11 @@ type Metrics struct {
 	DedupErrors prometheus.Counter
 	// Lag is the messages a subscription has not acknowledged yet.
 	Lag *prometheus.GaugeVec
+	// InFlight and InFlightBytes are the messages popped and not settled
+	// (the global budget in use); Running the subscriptions delivered.
+	InFlight, InFlightBytes, Running prometheus.Gauge
+	// Tasks are the (subscription, broker) pop tasks scheduled.
+	Tasks prometheus.Gauge
 }
 
 // NewMetrics registers the metrics with reg.
@@ -37,8 +42,26 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	m.Lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "zeroloss_subscription_lag", Help: "Messages of the topic the subscription has not acknowledged (every 15 s)."}, []string{"subscription"})
-	reg.MustRegister(m.Deliveries, m.Seconds, m.DeadLetters, m.DedupErrors, m.Lag)
+	m.InFlight = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "zeroloss_delivery_in_flight_messages", Help: "Messages popped and not yet settled on this replica (the in-flight budget used)."})
+	m.InFlightBytes = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "zeroloss_delivery_in_flight_bytes", Help: "Bytes of the messages popped and not yet settled on this replica."})
+	m.Running = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "zeroloss_delivery_subscriptions", Help: "Push subscriptions this replica delivers."})
+	m.Tasks = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "zeroloss_delivery_tasks", Help: "Pop tasks (subscription, broker) waiting for a poller on this replica."})
+	reg.MustRegister(m.Deliveries, m.Seconds, m.DeadLetters, m.DedupErrors, m.Lag, m.InFlight, m.InFlightBytes, m.Running, m.Tasks)
 	return m
+}
+
+// forget drops the series of a subscription no longer delivered here, so
+// that created and deleted subscriptions leave nothing behind.
+func (m *Metrics) forget(id string) {
+	l := prometheus.Labels{"subscription": id}
+	m.Deliveries.DeletePartialMatch(l)
+	m.Seconds.DeletePartialMatch(l)
+	m.DeadLetters.DeletePartialMatch(l)
+	m.Lag.DeletePartialMatch(l)
 }
 
 // Count counts each attempt's result in Deliveries by outcome ("busy" for

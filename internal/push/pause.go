@@ -38,19 +38,3 @@ func (p pauser) pause(ctx context.Context, s subscription.Subscription, reason s
 	}
 	return true
 }
-
-// park holds the callback of a message whose subscription was just paused
-// until the runner is stopped (its answer is then ignored and the message
-// is delivered after the resume) or hold fires. The hold keeps a callback
-// (and, for an ordered subscription, its queue) from waiting forever when
-// the runner is not stopped: the pause was undone before this replica
-// read it, or reading it kept failing. It reports whether the runner
-// stopped.
-func park(stopped <-chan struct{}, hold <-chan time.Time) bool {
-	select {
-	case <-stopped:
-		return true
-	case <-hold:
-		return false
-	}
-}

@@ -44,6 +44,17 @@ type Input struct {
 	Ordered     *bool
 	DedupSource *string
 	DedupProp   *string
+	// Retry replaces the whole retry schedule.
+	Retry           *Retry
+	AfterDeadLetter *string
+	RateLimit       *float64
+}
+
+// Retry is a retry schedule: explicit Delays, or exponential from Initial
+// up to Max. The zero value is the default schedule.
+type Retry struct {
+	Delays       []time.Duration
+	Initial, Max time.Duration
 }
 
 func (sv *Service) apply(s *Subscription, in Input) error {
@@ -77,6 +88,30 @@ func (sv *Service) apply(s *Subscription, in Input) error {
 	if in.Ordered != nil {
 		s.Ordered = *in.Ordered
 	}
+	if in.Retry != nil {
+		// Every combination the contract allows is accepted: a list with
+		// maxDelaySeconds is capped by it; maxDelaySeconds alone is
+		// exponential from 1 s; an initial wait above the maximum is
+		// capped by it (Schedule).
+		r := *in.Retry
+		if len(r.Delays) > 0 && r.Max > 0 {
+			capped := make([]time.Duration, len(r.Delays))
+			for i, d := range r.Delays {
+				capped[i] = min(d, r.Max)
+			}
+			r.Delays, r.Max = capped, 0
+		}
+		if len(r.Delays) == 0 && r.Initial <= 0 && r.Max > 0 {
+			r.Initial = time.Second
+		}
+		s.RetryDelays, s.RetryInitial, s.RetryMax = r.Delays, r.Initial, r.Max
+	}
+	if in.AfterDeadLetter != nil {
+		s.AfterDeadLetter = *in.AfterDeadLetter
+	}
+	if in.RateLimit != nil {
+		s.RateLimit = *in.RateLimit
+	}
 	if in.DedupSource != nil {
 		s.DedupSource = *in.DedupSource
 		s.DedupProp = ""
@@ -107,7 +142,7 @@ func (sv *Service) apply(s *Subscription, in Input) error {
 // Create stores a new active subscription with a fresh secret.
 func (sv *Service) Create(ctx context.Context, tenant string, in Input) (Subscription, error) {
 	now := time.Now().UTC()
-	s := Subscription{ID: NewID(), Tenant: tenant, Mode: ModePush, TagFilter: "*", Timeout: 10 * time.Second, MaxAttempts: 5,
+	s := Subscription{ID: NewID(), Tenant: tenant, Mode: ModePush, TagFilter: "*", Timeout: 10 * time.Second, MaxAttempts: 8,
 		Concurrency: 8, DedupSource: DedupMessageID, Secret: webhook.NewSecret(), CreatedAt: now, UpdatedAt: now}
 	if in.Topic == nil || in.Name == nil {
 		return Subscription{}, &InvalidError{"name and topic are required"}
@@ -115,7 +150,7 @@ func (sv *Service) Create(ctx context.Context, tenant string, in Input) (Subscri
 	if err := sv.apply(&s, in); err != nil {
 		return Subscription{}, err
 	}
-	return s, sv.store.Put(ctx, s)
+	return sv.store.Create(ctx, s)
 }
 
 // Get returns a tenant's subscription.
@@ -162,14 +197,14 @@ func (sv *Service) Delete(ctx context.Context, tenant, id string) error {
 	return sv.store.Delete(ctx, tenant, id)
 }
 
+// change applies f to the tenant's subscription in one compare-and-set:
+// a concurrent change is never lost, a deleted subscription stays deleted.
 func (sv *Service) change(ctx context.Context, tenant, id string, f func(*Subscription) error) (Subscription, error) {
-	s, err := sv.store.Get(ctx, tenant, id)
-	if err != nil {
-		return Subscription{}, err
-	}
-	if err := f(&s); err != nil {
-		return Subscription{}, err
-	}
-	s.UpdatedAt = time.Now().UTC()
-	return s, sv.store.Put(ctx, s)
+	return sv.store.Change(ctx, id, func(s Subscription) bool { return s.Tenant == tenant }, func(s *Subscription) error {
+		if err := f(s); err != nil {
+			return err
+		}
+		s.UpdatedAt = time.Now().UTC()
+		return nil
+	})
 }

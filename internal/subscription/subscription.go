@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -25,35 +26,67 @@ const (
 	DedupNone      = "none"
 )
 
-// Delivery modes.
+// Delivery modes: push delivers to the endpoint; pull waits for the client
+// to receive. An empty or unknown mode is push.
 const (
-	ModePush = "push" // the gateway POSTs each message to Endpoint
-	ModePull = "pull" // the consumer receives messages over HTTP; no endpoint
+	ModePush = "push"
+	ModePull = "pull"
+)
+
+// What an ordered subscription does after a message of a queue is
+// dead-lettered.
+const (
+	// AfterDeadLetterContinue stores the dead-letter copy and delivers the
+	// queue's next message (the default).
+	AfterDeadLetterContinue = "continue"
+	// AfterDeadLetterBlock keeps the message at the head of its queue,
+	// retried at the schedule's last delay, until it is delivered: order
+	// is never broken, the queue waits.
+	AfterDeadLetterBlock = "block"
 )
 
 // Subscription is one push or pull subscription.
 type Subscription struct {
-	ID           string        `json:"id"`
-	Tenant       string        `json:"tenant"`
-	Name         string        `json:"name"`
-	Mode         string        `json:"mode"` // ModePush (also when empty: stored before modes) or ModePull
-	Topic        string        `json:"topic"`
-	TagFilter    string        `json:"tagFilter"`
-	Endpoint     string        `json:"endpoint"`
-	Timeout      time.Duration `json:"timeout"`
-	MaxAttempts  int           `json:"maxAttempts"`
-	Concurrency  int           `json:"concurrency"`
-	Ordered      bool          `json:"ordered"`
-	DedupSource  string        `json:"dedupSource"`
-	DedupProp    string        `json:"dedupProperty,omitempty"`
-	Paused       bool          `json:"paused"`
-	PausedReason string        `json:"pausedReason,omitempty"`
-	Secret       string        `json:"secret"`
-	PrevSecret   string        `json:"prevSecret,omitempty"`
-	PrevUntil    time.Time     `json:"prevUntil,omitempty"`
-	CreatedAt    time.Time     `json:"createdAt"`
-	UpdatedAt    time.Time     `json:"updatedAt"`
+	ID          string        `json:"id"`
+	Tenant      string        `json:"tenant"`
+	Name        string        `json:"name"`
+	Topic       string        `json:"topic"`
+	TagFilter   string        `json:"tagFilter"`
+	Endpoint    string        `json:"endpoint"`
+	Timeout     time.Duration `json:"timeout"`
+	MaxAttempts int           `json:"maxAttempts"`
+	Concurrency int           `json:"concurrency"`
+	Ordered     bool          `json:"ordered"`
+	// Mode is ModePush or ModePull; empty means push.
+	Mode string `json:"mode,omitempty"`
+	// RetryDelays is an explicit retry schedule: the wait before the
+	// second, third … attempt; its last entry repeats. Empty: exponential
+	// from RetryInitial up to RetryMax, with jitter.
+	RetryDelays  []time.Duration `json:"retryDelays,omitempty"`
+	RetryInitial time.Duration   `json:"retryInitial,omitempty"`
+	RetryMax     time.Duration   `json:"retryMax,omitempty"`
+	// AfterDeadLetter is what an ordered subscription does after a dead
+	// letter: AfterDeadLetterContinue (empty) or AfterDeadLetterBlock.
+	AfterDeadLetter string `json:"afterDeadLetter,omitempty"`
+	// RateLimit bounds deliveries per second on each replica; 0 = none.
+	RateLimit    float64   `json:"rateLimit,omitempty"`
+	DedupSource  string    `json:"dedupSource"`
+	DedupProp    string    `json:"dedupProperty,omitempty"`
+	Paused       bool      `json:"paused"`
+	PausedReason string    `json:"pausedReason,omitempty"`
+	Secret       string    `json:"secret"`
+	PrevSecret   string    `json:"prevSecret,omitempty"`
+	PrevUntil    time.Time `json:"prevUntil,omitempty"`
+	CreatedAt    time.Time `json:"createdAt"`
+	UpdatedAt    time.Time `json:"updatedAt"`
+	// Version is the store's version of the last change (not stored in
+	// the document): a change is stored only if it is still the latest.
+	Version int64 `json:"-"`
 }
+
+// Push reports whether the subscription is delivered by push (ModePush,
+// or a mode this version does not know).
+func (s Subscription) Push() bool { return s.Mode != ModePull }
 
 // Pull reports whether the consumer pulls (ModePull): push delivery must
 // never deliver such a subscription.
@@ -77,11 +110,19 @@ func NewID() string { return "sub_" + ulid.Make().String() }
 // ErrNotFound means no such subscription (for this tenant).
 var ErrNotFound = errors.New("subscription: not found")
 
-// Store keeps subscriptions in one Redis hash (id → JSON) and publishes
-// each change on a channel.
+// Store keeps subscriptions in Redis: one hash of JSON documents (id →
+// JSON), one hash of their versions (id → version) and one counter, the
+// store's version, which every change increments. Every change is one
+// Lua script that compares the version the caller read and sets the new
+// one (compare-and-set), so concurrent changes on several replicas never
+// lose one another and a change made from a stale read — a delete
+// included — fails instead of undoing a newer one. Each change is
+// published on a channel.
 type Store struct {
 	rdb     redis.UniversalClient
 	key     string
+	vers    string
+	counter string
 	channel string
 }
 
@@ -90,58 +131,126 @@ func NewStore(rdb redis.UniversalClient, prefix string) *Store {
 	if prefix == "" {
 		prefix = "zl:"
 	}
-	return &Store{rdb: rdb, key: prefix + "{subs}", channel: prefix + "subs:changed"}
+	// One hash tag ({subs}): the scripts touch the three keys at once,
+	// also on Redis Cluster.
+	return &Store{rdb: rdb, key: prefix + "{subs}", vers: prefix + "{subs}:versions", counter: prefix + "{subs}:version",
+		channel: prefix + "subs:changed"}
 }
 
-// Put creates or replaces s and notifies the replicas.
-func (st *Store) Put(ctx context.Context, s Subscription) error {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("subscription: encode: %w", err)
-	}
-	if err := st.rdb.HSet(ctx, st.key, s.ID, b).Err(); err != nil {
-		return fmt.Errorf("subscription: store %s: %w", s.ID, err)
-	}
-	st.notify(ctx, s.ID)
-	return nil
-}
+// ErrConflict means the subscription changed since it was read.
+var ErrConflict = errors.New("subscription: changed meanwhile")
 
-// setPausedScript pauses a stored subscription in place (its JSON), so a
-// pause never writes back an older copy nor brings back a deleted one.
-var setPausedScript = redis.NewScript(`
-local v = redis.call('HGET', KEYS[1], ARGV[1])
-if not v then return 0 end
-local s = cjson.decode(v)
-s['paused'] = true
-s['pausedReason'] = ARGV[2]
-redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(s))
-return 1
+// casScript writes a subscription if its version is still ARGV[2]
+// ("new": it must not exist yet; "0": stored before versions existed)
+// and returns its new version; -1 if it does not exist (deleted), -2 if
+// its version differs. ARGV[3] empty deletes it.
+var casScript = redis.NewScript(`
+local exists = redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1
+local cur = redis.call('HGET', KEYS[2], ARGV[1]) or '0'
+if ARGV[2] == 'new' then
+  if exists then return -2 end
+else
+  if not exists then return -1 end
+  if cur ~= ARGV[2] then return -2 end
+end
+local v = redis.call('INCR', KEYS[3])
+if ARGV[3] == '' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+else
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+  redis.call('HSET', KEYS[2], ARGV[1], v)
+end
+return v
 `)
 
-// SetPaused pauses subscription id with reason and notifies the replicas;
-// a deleted subscription stays deleted.
-func (st *Store) SetPaused(ctx context.Context, id, reason string) error {
-	n, err := setPausedScript.Run(ctx, st.rdb, []string{st.key}, id, reason).Int()
-	if err != nil {
-		return fmt.Errorf("subscription: pause %s: %w", id, err)
+// cas writes s (nil deletes) if its stored version is still version
+// ("new": absent), and returns the new version.
+func (st *Store) cas(ctx context.Context, id string, version string, s *Subscription) (int64, error) {
+	doc := ""
+	if s != nil {
+		b, err := json.Marshal(s)
+		if err != nil {
+			return 0, fmt.Errorf("subscription: encode: %w", err)
+		}
+		doc = string(b)
 	}
-	if n == 0 {
-		return ErrNotFound
+	v, err := casScript.Run(ctx, st.rdb, []string{st.key, st.vers, st.counter}, id, version, doc).Int64()
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("subscription: store %s: %w", id, err)
+	case v == -1:
+		return 0, ErrNotFound
+	case v == -2:
+		return 0, ErrConflict
 	}
 	st.notify(ctx, id)
-	return nil
+	return v, nil
 }
 
-// Delete removes a tenant's subscription and notifies the replicas.
+// Create stores a new subscription; ErrConflict if its id exists.
+func (st *Store) Create(ctx context.Context, s Subscription) (Subscription, error) {
+	v, err := st.cas(ctx, s.ID, "new", &s)
+	if err != nil {
+		return Subscription{}, err
+	}
+	s.Version = v
+	return s, nil
+}
+
+// Change applies f to the stored subscription id and stores the result
+// if nothing changed it meanwhile; on a conflict it reads again and
+// applies f again (f must be safe to call more than once). keep, when not
+// nil, decides on the read copy whether the caller may see it (tenant
+// check): ErrNotFound otherwise.
+func (st *Store) Change(ctx context.Context, id string, keep func(Subscription) bool, f func(*Subscription) error) (Subscription, error) {
+	for {
+		s, err := st.get(ctx, id)
+		if err != nil {
+			return Subscription{}, err
+		}
+		if keep != nil && !keep(s) {
+			return Subscription{}, ErrNotFound
+		}
+		if err := f(&s); err != nil {
+			return Subscription{}, err
+		}
+		v, err := st.cas(ctx, id, strconv.FormatInt(s.Version, 10), &s)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return Subscription{}, err
+		}
+		s.Version = v
+		return s, nil
+	}
+}
+
+// SetPaused pauses subscription id with reason and notifies the replicas;
+// a deleted subscription stays deleted (ErrNotFound).
+func (st *Store) SetPaused(ctx context.Context, id, reason string) error {
+	_, err := st.Change(ctx, id, nil, func(s *Subscription) error {
+		s.Paused, s.PausedReason = true, reason
+		return nil
+	})
+	return err
+}
+
+// Delete removes a tenant's subscription and notifies the replicas. A
+// change from a copy read before the delete fails (ErrNotFound): nothing
+// brings a deleted subscription back.
 func (st *Store) Delete(ctx context.Context, tenant, id string) error {
-	if _, err := st.Get(ctx, tenant, id); err != nil {
-		return err
+	for {
+		s, err := st.Get(ctx, tenant, id)
+		if err != nil {
+			return err
+		}
+		_, err = st.cas(ctx, id, strconv.FormatInt(s.Version, 10), nil)
+		if !errors.Is(err, ErrConflict) {
+			return err
+		}
 	}
-	if err := st.rdb.HDel(ctx, st.key, id).Err(); err != nil {
-		return fmt.Errorf("subscription: delete %s: %w", id, err)
-	}
-	st.notify(ctx, id)
-	return nil
 }
 
 func (st *Store) notify(ctx context.Context, id string) {
@@ -149,9 +258,14 @@ func (st *Store) notify(ctx context.Context, id string) {
 	_ = st.rdb.Publish(ctx, st.channel, id).Err()
 }
 
-// Get returns a tenant's subscription.
-func (st *Store) Get(ctx context.Context, tenant, id string) (Subscription, error) {
-	b, err := st.rdb.HGet(ctx, st.key, id).Bytes()
+func (st *Store) get(ctx context.Context, id string) (Subscription, error) {
+	pipe := st.rdb.TxPipeline()
+	doc := pipe.HGet(ctx, st.key, id)
+	ver := pipe.HGet(ctx, st.vers, id)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return Subscription{}, fmt.Errorf("subscription: get %s: %w", id, err)
+	}
+	b, err := doc.Bytes()
 	if errors.Is(err, redis.Nil) {
 		return Subscription{}, ErrNotFound
 	}
@@ -162,6 +276,17 @@ func (st *Store) Get(ctx context.Context, tenant, id string) (Subscription, erro
 	if err := json.Unmarshal(b, &s); err != nil {
 		return Subscription{}, fmt.Errorf("subscription: decode %s: %w", id, err)
 	}
+	// A subscription stored before versions existed has version 0.
+	s.Version, _ = ver.Int64()
+	return s, nil
+}
+
+// Get returns a tenant's subscription.
+func (st *Store) Get(ctx context.Context, tenant, id string) (Subscription, error) {
+	s, err := st.get(ctx, id)
+	if err != nil {
+		return Subscription{}, err
+	}
 	if s.Tenant != tenant {
 		return Subscription{}, ErrNotFound
 	}
@@ -170,20 +295,34 @@ func (st *Store) Get(ctx context.Context, tenant, id string) (Subscription, erro
 
 // All returns every subscription of every tenant.
 func (st *Store) All(ctx context.Context) ([]Subscription, error) {
-	m, err := st.rdb.HGetAll(ctx, st.key).Result()
-	if err != nil {
-		return nil, fmt.Errorf("subscription: read all: %w", err)
+	_, all, err := st.Snapshot(ctx)
+	return all, err
+}
+
+// Snapshot returns every subscription and the store's version they are
+// the state of, read in one atomic step: a later snapshot never has a
+// lower version.
+func (st *Store) Snapshot(ctx context.Context) (int64, []Subscription, error) {
+	pipe := st.rdb.TxPipeline()
+	ver := pipe.Get(ctx, st.counter)
+	docs := pipe.HGetAll(ctx, st.key)
+	vers := pipe.HGetAll(ctx, st.vers)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return 0, nil, fmt.Errorf("subscription: read all: %w", err)
 	}
-	out := make([]Subscription, 0, len(m))
-	for id, v := range m {
+	version, _ := ver.Int64()
+	vs := vers.Val()
+	out := make([]Subscription, 0, len(docs.Val()))
+	for id, v := range docs.Val() {
 		var s Subscription
 		if err := json.Unmarshal([]byte(v), &s); err != nil {
-			return nil, fmt.Errorf("subscription: decode %s: %w", id, err)
+			return 0, nil, fmt.Errorf("subscription: decode %s: %w", id, err)
 		}
+		s.Version, _ = strconv.ParseInt(vs[id], 10, 64)
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
+	return version, out, nil
 }
 
 // List returns a page of a tenant's subscriptions after the id cursor.

@@ -95,7 +95,7 @@ func StartGateway(t testing.TB, s Stack, extraEnv ...string) *Gateway {
 		// transactions back at most 5 times (deploy/local/stack.sh).
 		"ZEROLOSS_ALLOW_PRIVATE_WEBHOOKS=true",
 		"ZEROLOSS_TX_CHECK_MAX=5",
-		"ZEROLOSS_DELAY_LEVELS=1s 1s 1s 1s 2s 2s 2s 2s 3s 3s 3s 3s 4s 4s 4s 4s 5s 5s",
+		"ZEROLOSS_DELIVERY_INVISIBLE_TIME=5s",
 	)
 	if root := os.Getenv(CoverDirEnv); root != "" {
 		if err := os.MkdirAll(root, 0o755); err != nil {

@@ -71,21 +71,11 @@
 // points, so its in-flight messages are dropped, not revived. Pausing a
 // subscription must keep its group.
 //
-// # What remains for the engine (issue 11, item 1)
+// # The engine
 //
-//   - A global in-flight budget (messages and bytes) per gateway: size
-//     MaxMessages of each POP to what the budget has left, release on Ack or
-//     on a dead-letter copy.
-//   - A bounded set of pollers, whatever the number of subscriptions: one
-//     long poll per (broker, topic, group) in flight at most, fed by a
-//     scheduler; ErrPollingFull and errors back off.
-//   - Per-subscription concurrency and backoff: ChangeInvisibleTime with the
-//     retry delay (Retry-After), and renewal of the invisible time of a
-//     delivery that outlasts it.
-//   - Subscription wiring: a subscription is a consumer group; pause and
-//     delete stop its pops and release its budget (un-acked messages come
-//     back after their invisible time); orderly subscriptions pop with
-//     Orderly and an AttemptID per batch.
-//   - Routes: refresh Brokers periodically and after failures; a popped
-//     handle must be acked on the broker named in it.
+// internal/push's Engine builds on this client: a global in-flight budget
+// sizes each POP, a bounded set of pollers pops for every subscription,
+// ChangeInvisibleTime is the retry delay and the renewal of a long
+// delivery, a dead-letter copy is stored before the Ack, and ordered
+// subscriptions pop with Orderly.
 package pop

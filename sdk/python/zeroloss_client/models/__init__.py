@@ -1,6 +1,7 @@
 """Contains all the data models used in inputs/outputs"""
 
 from .ack_request import AckRequest
+from .after_dead_letter import AfterDeadLetter
 from .batch_message import BatchMessage
 from .begin_transaction_request import BeginTransactionRequest
 from .check_request import CheckRequest
@@ -37,6 +38,7 @@ from .received_message import ReceivedMessage
 from .received_message_properties import ReceivedMessageProperties
 from .received_messages import ReceivedMessages
 from .redrive_request import RedriveRequest
+from .retry_schedule import RetrySchedule
 from .subscription import Subscription
 from .subscription_input import SubscriptionInput
 from .subscription_list import SubscriptionList
@@ -51,6 +53,7 @@ from .transaction_state import TransactionState
 
 __all__ = (
     "AckRequest",
+    "AfterDeadLetter",
     "BatchMessage",
     "BeginTransactionRequest",
     "CheckRequest",
@@ -87,6 +90,7 @@ __all__ = (
     "ReceivedMessageProperties",
     "ReceivedMessages",
     "RedriveRequest",
+    "RetrySchedule",
     "Subscription",
     "SubscriptionInput",
     "SubscriptionList",

@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.after_dead_letter import AfterDeadLetter
 from ..models.subscription_mode import SubscriptionMode
 from ..models.subscription_state import SubscriptionState
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.dedup_key import DedupKey
+    from ..models.retry_schedule import RetrySchedule
 
 
 T = TypeVar("T", bound="SubscriptionWithSecret")
@@ -30,14 +32,35 @@ class SubscriptionWithSecret:
         tag_filter (str):
         timeout_ms (int):
         max_attempts (int):
+        retry (RetrySchedule): The waits between attempts: an explicit list (`delaysSeconds`, the
+            wait before the 2nd, 3rd … attempt; its last entry repeats), or
+            exponential (`initialDelaySeconds` doubled per attempt up to
+            `maxDelaySeconds`, each wait drawn at random between half and all
+            of it, so a burst of failures spreads out). Not both;
+            `maxDelaySeconds` alone is exponential from 1 s, and with a list it
+            caps the list's waits. Default: the
+            list 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. A `Retry-After` from
+            the endpoint (on 408, 429, 5xx) makes the next wait longer when it
+            asks for more (capped by the gateway's `retryAfterMax`, 1 h by
+            default). After `maxAttempts` the message is dead-lettered.
+             Example: {'delaysSeconds': [5, 300, 1800, 7200, 18000, 36000, 36000]}.
         concurrency (int):
         ordered (bool):
+        after_dead_letter (AfterDeadLetter): Ordered subscriptions only: what a queue does once one of its
+            messages used up its attempts (or was refused with a 4xx).
+            `continue`: the message goes to the dead-letter queue and the
+            queue's next message is delivered (order is kept among the
+            delivered ones). `block`: the message is never dead-lettered; it
+            stays at the head of its queue, retried at the schedule's last
+            wait, and the queue's later messages wait until it is delivered
+            (or the subscription is changed to `continue`).
         dedup_key (DedupKey): What identifies "the same event" for duplicate suppression.
         state (SubscriptionState):
         created_at (datetime.datetime):
         updated_at (datetime.datetime):
         secret (str): The signing secret (`whsec_` + base64). Shown only on create and rotate.
         endpoint (str | Unset): The delivery URL (push subscriptions only).
+        rate_limit_per_second (float | Unset): Deliveries per second per replica; absent when unlimited.
         paused_reason (str | Unset): Why it is paused (`api`, or `endpoint answered 410 Gone`).
     """
 
@@ -48,14 +71,17 @@ class SubscriptionWithSecret:
     tag_filter: str
     timeout_ms: int
     max_attempts: int
+    retry: RetrySchedule
     concurrency: int
     ordered: bool
+    after_dead_letter: AfterDeadLetter
     dedup_key: DedupKey
     state: SubscriptionState
     created_at: datetime.datetime
     updated_at: datetime.datetime
     secret: str
     endpoint: str | Unset = UNSET
+    rate_limit_per_second: float | Unset = UNSET
     paused_reason: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -74,9 +100,13 @@ class SubscriptionWithSecret:
 
         max_attempts = self.max_attempts
 
+        retry = self.retry.to_dict()
+
         concurrency = self.concurrency
 
         ordered = self.ordered
+
+        after_dead_letter = self.after_dead_letter.value
 
         dedup_key = self.dedup_key.to_dict()
 
@@ -89,6 +119,8 @@ class SubscriptionWithSecret:
         secret = self.secret
 
         endpoint = self.endpoint
+
+        rate_limit_per_second = self.rate_limit_per_second
 
         paused_reason = self.paused_reason
 
@@ -103,8 +135,10 @@ class SubscriptionWithSecret:
                 "tagFilter": tag_filter,
                 "timeoutMs": timeout_ms,
                 "maxAttempts": max_attempts,
+                "retry": retry,
                 "concurrency": concurrency,
                 "ordered": ordered,
+                "afterDeadLetter": after_dead_letter,
                 "dedupKey": dedup_key,
                 "state": state,
                 "createdAt": created_at,
@@ -114,6 +148,8 @@ class SubscriptionWithSecret:
         )
         if endpoint is not UNSET:
             field_dict["endpoint"] = endpoint
+        if rate_limit_per_second is not UNSET:
+            field_dict["rateLimitPerSecond"] = rate_limit_per_second
         if paused_reason is not UNSET:
             field_dict["pausedReason"] = paused_reason
 
@@ -122,6 +158,7 @@ class SubscriptionWithSecret:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.dedup_key import DedupKey
+        from ..models.retry_schedule import RetrySchedule
 
         d = dict(src_dict)
         id = d.pop("id")
@@ -138,9 +175,13 @@ class SubscriptionWithSecret:
 
         max_attempts = d.pop("maxAttempts")
 
+        retry = RetrySchedule.from_dict(d.pop("retry"))
+
         concurrency = d.pop("concurrency")
 
         ordered = d.pop("ordered")
+
+        after_dead_letter = AfterDeadLetter(d.pop("afterDeadLetter"))
 
         dedup_key = DedupKey.from_dict(d.pop("dedupKey"))
 
@@ -154,6 +195,8 @@ class SubscriptionWithSecret:
 
         endpoint = d.pop("endpoint", UNSET)
 
+        rate_limit_per_second = d.pop("rateLimitPerSecond", UNSET)
+
         paused_reason = d.pop("pausedReason", UNSET)
 
         subscription_with_secret = cls(
@@ -164,14 +207,17 @@ class SubscriptionWithSecret:
             tag_filter=tag_filter,
             timeout_ms=timeout_ms,
             max_attempts=max_attempts,
+            retry=retry,
             concurrency=concurrency,
             ordered=ordered,
+            after_dead_letter=after_dead_letter,
             dedup_key=dedup_key,
             state=state,
             created_at=created_at,
             updated_at=updated_at,
             secret=secret,
             endpoint=endpoint,
+            rate_limit_per_second=rate_limit_per_second,
             paused_reason=paused_reason,
         )
 

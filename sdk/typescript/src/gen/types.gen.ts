@@ -49,17 +49,20 @@ export type SubscriptionInput = {
     endpoint?: WebhookUrl;
     timeoutMs?: number;
     /**
-     * Deliveries before the message goes to the dead-letter queue. Push retries wait on RocketMQ's delay levels; a pull message received this many times without an ack goes to the dead-letter queue instead of a further receive.
+     * Attempts in all before the message goes to the dead-letter queue; for push the waits between them are `retry` (with the default schedule, 8 attempts span about 27.6 h); a pull message received this many times without an ack goes to the dead-letter queue instead of a further receive.
      */
     maxAttempts?: number;
+    retry?: RetrySchedule;
     /**
-     * Deliveries in flight per replica (unordered subscriptions).
+     * Deliveries in progress per replica (for an ordered subscription, queues delivered at once).
      */
     concurrency?: number;
     /**
-     * Deliver each queue in order; a message being retried blocks its queue only.
+     * Deliver each queue in order; a message being retried blocks its queue only, on the retry schedule.
      */
     ordered?: boolean;
+    afterDeadLetter?: AfterDeadLetter;
+    rateLimitPerSecond?: RateLimit;
     dedupKey?: DedupKey;
 };
 
@@ -67,6 +70,44 @@ export type SubscriptionInput = {
  * `push`: the gateway POSTs each message to `endpoint`. `pull`: the consumer receives messages over HTTP (`…/messages/receive`) and acknowledges them; no endpoint.
  */
 export type SubscriptionMode = 'push' | 'pull';
+
+/**
+ * The waits between attempts: an explicit list (`delaysSeconds`, the
+ * wait before the 2nd, 3rd … attempt; its last entry repeats), or
+ * exponential (`initialDelaySeconds` doubled per attempt up to
+ * `maxDelaySeconds`, each wait drawn at random between half and all
+ * of it, so a burst of failures spreads out). Not both;
+ * `maxDelaySeconds` alone is exponential from 1 s, and with a list it
+ * caps the list's waits. Default: the
+ * list 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. A `Retry-After` from
+ * the endpoint (on 408, 429, 5xx) makes the next wait longer when it
+ * asks for more (capped by the gateway's `retryAfterMax`, 1 h by
+ * default). After `maxAttempts` the message is dead-lettered.
+ *
+ */
+export type RetrySchedule = {
+    delaysSeconds?: Array<number>;
+    initialDelaySeconds?: number;
+    maxDelaySeconds?: number;
+};
+
+/**
+ * Ordered subscriptions only: what a queue does once one of its
+ * messages used up its attempts (or was refused with a 4xx).
+ * `continue`: the message goes to the dead-letter queue and the
+ * queue's next message is delivered (order is kept among the
+ * delivered ones). `block`: the message is never dead-lettered; it
+ * stays at the head of its queue, retried at the schedule's last
+ * wait, and the queue's later messages wait until it is delivered
+ * (or the subscription is changed to `continue`).
+ *
+ */
+export type AfterDeadLetter = 'continue' | 'block';
+
+/**
+ * Most deliveries per second per replica (fractions allowed); 0 or absent is unlimited. Deliveries above it wait; none fails for it.
+ */
+export type RateLimit = number;
 
 /**
  * What identifies "the same event" for duplicate suppression.
@@ -87,7 +128,10 @@ export type SubscriptionPatch = {
     endpoint?: WebhookUrl;
     timeoutMs?: number;
     maxAttempts?: number;
+    retry?: RetrySchedule;
     concurrency?: number;
+    afterDeadLetter?: AfterDeadLetter;
+    rateLimitPerSecond?: RateLimit;
 };
 
 export type Subscription = {
@@ -102,8 +146,14 @@ export type Subscription = {
     endpoint?: string;
     timeoutMs: number;
     maxAttempts: number;
+    retry: RetrySchedule;
     concurrency: number;
     ordered: boolean;
+    afterDeadLetter: AfterDeadLetter;
+    /**
+     * Deliveries per second per replica; absent when unlimited.
+     */
+    rateLimitPerSecond?: number;
     dedupKey: DedupKey;
     state: 'active' | 'paused';
     /**

@@ -1,0 +1,188 @@
+package push
+
+import (
+	"container/heap"
+	"context"
+	"sync"
+	"time"
+
+	"github.com/zeroloss/zeroloss/internal/broker/pop"
+)
+
+// task is one subscription's pops from one broker. It is in the
+// scheduler's heap while it waits for its due time, out of it while a
+// poller pops for it, and parked (out of the heap) while its subscription
+// or the global budget has no room; a release puts it back.
+type task struct {
+	run    *subRun
+	broker pop.Broker
+	due    time.Time
+	idx    int           // index in the heap; -1 when not in it
+	idle   time.Duration // current wait between empty pops
+	errs   time.Duration // current wait after failed pops
+	parked bool
+	dead   bool // its subscription stopped: never scheduled again
+}
+
+// taskHeap orders tasks by due time.
+type taskHeap []*task
+
+func (h taskHeap) Len() int           { return len(h) }
+func (h taskHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
+func (h taskHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].idx, h[j].idx = i, j
+}
+func (h *taskHeap) Push(x any) {
+	t := x.(*task)
+	t.idx = len(*h)
+	*h = append(*h, t)
+}
+func (h *taskHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	t.idx = -1
+	return t
+}
+
+// scheduler hands due tasks to a fixed set of pollers.
+type scheduler struct {
+	mu   sync.Mutex
+	h    taskHeap
+	wake chan struct{} // a task became due earlier than the pollers know
+}
+
+func newScheduler() *scheduler { return &scheduler{wake: make(chan struct{}, 1)} }
+
+// put schedules t at due (again). A dead task is dropped.
+func (s *scheduler) put(t *task, due time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.putLocked(t, due)
+}
+
+func (s *scheduler) putLocked(t *task, due time.Time) {
+	if t.dead {
+		return
+	}
+	t.parked = false
+	t.due = due
+	if t.idx >= 0 {
+		heap.Fix(&s.h, t.idx)
+	} else {
+		heap.Push(&s.h, t)
+	}
+	if t.idx == 0 {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// park takes t out of the schedule until unpark.
+func (s *scheduler) park(t *task) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t.idx >= 0 {
+		heap.Remove(&s.h, t.idx)
+	}
+	t.parked = true
+}
+
+// unpark schedules a parked t now; a task not parked is left alone.
+func (s *scheduler) unpark(t *task) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t.parked && !t.dead {
+		s.putLocked(t, time.Now())
+	}
+}
+
+// resume is called by the poller running t when, after parking it, it
+// got room after all: t is taken out of the heap again if a release put
+// it there meanwhile, so that it never runs twice at once.
+func (s *scheduler) resume(t *task) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t.idx >= 0 {
+		heap.Remove(&s.h, t.idx)
+	}
+	t.parked = false
+}
+
+// kill removes t for good.
+func (s *scheduler) kill(t *task) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t.dead = true
+	if t.idx >= 0 {
+		heap.Remove(&s.h, t.idx)
+	}
+}
+
+// len is the number of tasks scheduled (not running, not parked).
+func (s *scheduler) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.h)
+}
+
+// take waits for the earliest due task and returns it with how long its
+// pop may long-poll: up to maxPoll, but no longer than until the next
+// task is due, so that a long poll never makes another task late. It
+// returns nil when ctx ends.
+func (s *scheduler) take(ctx context.Context, maxPoll time.Duration) (*task, time.Duration) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		var wait time.Duration = time.Hour
+		if len(s.h) > 0 {
+			now := time.Now()
+			if t := s.h[0]; !t.due.After(now) {
+				heap.Pop(&s.h)
+				poll := maxPoll
+				if len(s.h) > 0 {
+					poll = min(poll, s.h[0].due.Sub(now))
+					if poll <= 0 {
+						// The next is due too: wake another poller for it.
+						select {
+						case s.wake <- struct{}{}:
+						default:
+						}
+					}
+				}
+				s.mu.Unlock()
+				if poll < 200*time.Millisecond {
+					poll = 0
+				}
+				return t, poll
+			}
+			wait = s.h[0].due.Sub(now)
+		}
+		s.mu.Unlock()
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return nil, 0
+		case <-s.wake:
+			// Another poller may also be waiting: pass the news on.
+		case <-timer.C:
+		}
+	}
+}
+
+// expedite makes t due now: a parked task is scheduled again, a task
+// waiting in the heap for later moves to the front; a task being run is
+// left alone.
+func (s *scheduler) expedite(t *task) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	if !t.dead && (t.parked || (t.idx >= 0 && t.due.After(now))) {
+		s.putLocked(t, now)
+	}
+}

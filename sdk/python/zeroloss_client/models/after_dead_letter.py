@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+
+class AfterDeadLetter(StrEnum):
+    BLOCK = "block"
+    CONTINUE = "continue"
+
+    def __str__(self) -> str:
+        return str(self.value)
