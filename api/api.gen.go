@@ -248,9 +248,18 @@ type BeginTransactionRequest struct {
 
 // DeadLetter defines model for DeadLetter.
 type DeadLetter struct {
-	Attempts  int       `json:"attempts"`
+	Attempts int `json:"attempts"`
+
+	// Body The first 4 KiB of the body, as text (`utf8`) or, when that is not valid UTF-8, base64 (`base64`).
+	Body *string `json:"body,omitempty"`
+
+	// BodyBytes The body's whole size in bytes.
+	BodyBytes *int      `json:"bodyBytes,omitempty"`
 	DeadAt    time.Time `json:"deadAt"`
 	DedupId   *string   `json:"dedupId,omitempty"`
+
+	// Encoding How `body` is written; deliveries carry the original bytes.
+	Encoding  *Encoding `json:"encoding,omitempty"`
 	Keys      *[]string `json:"keys,omitempty"`
 	LastError *string   `json:"lastError,omitempty"`
 	MessageId string    `json:"messageId"`
@@ -293,6 +302,15 @@ type FieldError struct {
 //
 // Example: ["order-1001"]
 type Keys = []string
+
+// OpsSummary defines model for OpsSummary.
+type OpsSummary struct {
+	Deliveries      []RatePoint `json:"deliveries"`
+	IntervalSeconds int         `json:"intervalSeconds"`
+	Readiness       []Readiness `json:"readiness"`
+	Replicas        []Replica   `json:"replicas"`
+	Sends           []RatePoint `json:"sends"`
+}
 
 // Problem RFC 9457 problem details. `type` is one of these stable URIs
 // (prefix `https://zeroloss.dev/problems/`):
@@ -508,10 +526,40 @@ type PublishedMessage struct {
 	Topic       string `json:"topic"`
 }
 
+// RatePoint defines model for RatePoint.
+type RatePoint struct {
+	// At Start of the interval.
+	At time.Time `json:"at"`
+
+	// FailedPerSecond Sends not confirmed, or delivery attempts that failed (retried, dead-lettered, 410).
+	FailedPerSecond float64 `json:"failedPerSecond"`
+
+	// OkPerSecond Sends answered SEND_OK, or deliveries acknowledged (2xx or a suppressed duplicate).
+	OkPerSecond float64 `json:"okPerSecond"`
+}
+
+// Readiness defines model for Readiness.
+type Readiness struct {
+	// Part `rocketmq`, `transactions` or `redis`.
+	Part  string `json:"part"`
+	Ready bool   `json:"ready"`
+}
+
 // RedriveRequest Example: {"messageIds":["0192F4C3A8B07D1E2F3A4B5C6D7E0000"]}
 type RedriveRequest struct {
 	// MessageIds The dead letters to redrive; all when absent.
 	MessageIds *[]string `json:"messageIds,omitempty"`
+
+	// Since Only dead letters that died at or after this time (with `messageIds`, both must hold).
+	Since *time.Time `json:"since,omitempty"`
+}
+
+// Replica defines model for Replica.
+type Replica struct {
+	Id         string    `json:"id"`
+	LastSeenAt time.Time `json:"lastSeenAt"`
+	StartedAt  time.Time `json:"startedAt"`
+	Version    string    `json:"version"`
 }
 
 // Subscription defines model for Subscription.
@@ -605,6 +653,16 @@ type SubscriptionPatch struct {
 	MaxAttempts *int        `json:"maxAttempts,omitempty"`
 	Name        *string     `json:"name,omitempty"`
 	TimeoutMs   *int        `json:"timeoutMs,omitempty"`
+}
+
+// SubscriptionStats defines model for SubscriptionStats.
+type SubscriptionStats struct {
+	Deliveries      []RatePoint `json:"deliveries"`
+	IntervalSeconds int         `json:"intervalSeconds"`
+
+	// Lag Messages not acknowledged yet; absent when the broker did not answer.
+	Lag            *int64 `json:"lag,omitempty"`
+	SubscriptionId string `json:"subscriptionId"`
 }
 
 // SubscriptionWithSecret defines model for SubscriptionWithSecret.
@@ -1143,6 +1201,9 @@ type BeginTransactionJSONRequestBody = BeginTransactionRequest
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetOpsSummary Replicas seen, readiness, send and delivery rates
+	// (GET /v1/ops/summary)
+	GetOpsSummary(w http.ResponseWriter, r *http.Request)
 	// ListProducers List the tenant's producers
 	// (GET /v1/producers)
 	ListProducers(w http.ResponseWriter, r *http.Request, params ListProducersParams)
@@ -1194,6 +1255,9 @@ type ServerInterface interface {
 	// RotateSubscriptionSecret Replace the signing secret (the old one also signs for 24 hours)
 	// (POST /v1/subscriptions/{id}/rotate-secret)
 	RotateSubscriptionSecret(w http.ResponseWriter, r *http.Request, id SubscriptionID)
+	// GetSubscriptionStats Lag now and delivery rates over the last minutes
+	// (GET /v1/subscriptions/{id}/stats)
+	GetSubscriptionStats(w http.ResponseWriter, r *http.Request, id SubscriptionID)
 	// PublishBatch Send up to 100 messages in one broker round trip
 	// (POST /v1/topics/{topic}/message-batches)
 	PublishBatch(w http.ResponseWriter, r *http.Request, topic Topic, params PublishBatchParams)
@@ -1220,6 +1284,12 @@ type ServerInterface interface {
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
 
 type Unimplemented struct{}
+
+// GetOpsSummary Replicas seen, readiness, send and delivery rates
+// (GET /v1/ops/summary)
+func (_ Unimplemented) GetOpsSummary(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
 
 // ListProducers List the tenant's producers
 // (GET /v1/producers)
@@ -1323,6 +1393,12 @@ func (_ Unimplemented) RotateSubscriptionSecret(w http.ResponseWriter, r *http.R
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// GetSubscriptionStats Lag now and delivery rates over the last minutes
+// (GET /v1/subscriptions/{id}/stats)
+func (_ Unimplemented) GetSubscriptionStats(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // PublishBatch Send up to 100 messages in one broker round trip
 // (POST /v1/topics/{topic}/message-batches)
 func (_ Unimplemented) PublishBatch(w http.ResponseWriter, r *http.Request, topic Topic, params PublishBatchParams) {
@@ -1373,6 +1449,20 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
+
+// GetOpsSummary operation middleware
+func (siw *ServerInterfaceWrapper) GetOpsSummary(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetOpsSummary(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
 
 // ListProducers operation middleware
 func (siw *ServerInterfaceWrapper) ListProducers(w http.ResponseWriter, r *http.Request) {
@@ -1902,6 +1992,32 @@ func (siw *ServerInterfaceWrapper) RotateSubscriptionSecret(w http.ResponseWrite
 	handler.ServeHTTP(w, r)
 }
 
+// GetSubscriptionStats operation middleware
+func (siw *ServerInterfaceWrapper) GetSubscriptionStats(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id SubscriptionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetSubscriptionStats(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // PublishBatch operation middleware
 func (siw *ServerInterfaceWrapper) PublishBatch(w http.ResponseWriter, r *http.Request) {
 
@@ -2378,6 +2494,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/v1/subscriptions/{id}/dead-letters/purge", wrapper.PurgeDeadLetters)
 	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/subscriptions/{id}/stats", wrapper.GetSubscriptionStats)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/ops/summary", wrapper.GetOpsSummary)
+	})
 
 	return r
 }
@@ -2415,6 +2537,60 @@ type UnauthorizedApplicationProblemPlusJSONResponse Problem
 type UnprocessableEntityApplicationProblemPlusJSONResponse Problem
 
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+
+type GetOpsSummaryRequestObject struct {
+}
+
+type GetOpsSummaryResponseObject interface {
+	VisitGetOpsSummaryResponse(w http.ResponseWriter) error
+}
+
+type GetOpsSummary200JSONResponse OpsSummary
+
+func (response GetOpsSummary200JSONResponse) VisitGetOpsSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpsSummary401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetOpsSummary401ApplicationProblemPlusJSONResponse) VisitGetOpsSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpsSummarydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetOpsSummarydefaultApplicationProblemPlusJSONResponse) VisitGetOpsSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type ListProducersRequestObject struct {
 	Params ListProducersParams
@@ -3736,6 +3912,77 @@ func (response RotateSubscriptionSecretdefaultApplicationProblemPlusJSONResponse
 	return err
 }
 
+type GetSubscriptionStatsRequestObject struct {
+	Id SubscriptionID `json:"id"`
+}
+
+type GetSubscriptionStatsResponseObject interface {
+	VisitGetSubscriptionStatsResponse(w http.ResponseWriter) error
+}
+
+type GetSubscriptionStats200JSONResponse SubscriptionStats
+
+func (response GetSubscriptionStats200JSONResponse) VisitGetSubscriptionStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubscriptionStats401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSubscriptionStats401ApplicationProblemPlusJSONResponse) VisitGetSubscriptionStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubscriptionStats404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetSubscriptionStats404ApplicationProblemPlusJSONResponse) VisitGetSubscriptionStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubscriptionStatsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetSubscriptionStatsdefaultApplicationProblemPlusJSONResponse) VisitGetSubscriptionStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PublishBatchRequestObject struct {
 	Topic  Topic `json:"topic"`
 	Params PublishBatchParams
@@ -4720,6 +4967,9 @@ func (response RollbackTransactiondefaultApplicationProblemPlusJSONResponse) Vis
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetOpsSummary Replicas seen, readiness, send and delivery rates
+	// (GET /v1/ops/summary)
+	GetOpsSummary(ctx context.Context, request GetOpsSummaryRequestObject) (GetOpsSummaryResponseObject, error)
 	// ListProducers List the tenant's producers
 	// (GET /v1/producers)
 	ListProducers(ctx context.Context, request ListProducersRequestObject) (ListProducersResponseObject, error)
@@ -4771,6 +5021,9 @@ type StrictServerInterface interface {
 	// RotateSubscriptionSecret Replace the signing secret (the old one also signs for 24 hours)
 	// (POST /v1/subscriptions/{id}/rotate-secret)
 	RotateSubscriptionSecret(ctx context.Context, request RotateSubscriptionSecretRequestObject) (RotateSubscriptionSecretResponseObject, error)
+	// GetSubscriptionStats Lag now and delivery rates over the last minutes
+	// (GET /v1/subscriptions/{id}/stats)
+	GetSubscriptionStats(ctx context.Context, request GetSubscriptionStatsRequestObject) (GetSubscriptionStatsResponseObject, error)
 	// PublishBatch Send up to 100 messages in one broker round trip
 	// (POST /v1/topics/{topic}/message-batches)
 	PublishBatch(ctx context.Context, request PublishBatchRequestObject) (PublishBatchResponseObject, error)
@@ -4831,6 +5084,30 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictHTTPServerOptions
+}
+
+// GetOpsSummary operation middleware
+func (sh *strictHandler) GetOpsSummary(w http.ResponseWriter, r *http.Request) {
+	var request GetOpsSummaryRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOpsSummary(ctx, request.(GetOpsSummaryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOpsSummary")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetOpsSummaryResponseObject); ok {
+		if err := validResponse.VisitGetOpsSummaryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // ListProducers operation middleware
@@ -5314,6 +5591,32 @@ func (sh *strictHandler) RotateSubscriptionSecret(w http.ResponseWriter, r *http
 	}
 }
 
+// GetSubscriptionStats operation middleware
+func (sh *strictHandler) GetSubscriptionStats(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	var request GetSubscriptionStatsRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSubscriptionStats(ctx, request.(GetSubscriptionStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSubscriptionStats")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetSubscriptionStatsResponseObject); ok {
+		if err := validResponse.VisitGetSubscriptionStatsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // PublishBatch operation middleware
 func (sh *strictHandler) PublishBatch(w http.ResponseWriter, r *http.Request, topic Topic, params PublishBatchParams) {
 	var request PublishBatchRequestObject
@@ -5524,183 +5827,198 @@ func (sh *strictHandler) RollbackTransaction(w http.ResponseWriter, r *http.Requ
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H39cuM2su+r4PJka6SEkmVZ9mTk2srV2PLEJ/6KLCeZHXpFiIQkrilAS5BjKyPd2ne473AebJ/kFBog",
-	"CX5Ispyxs5PKH1MjySAANhr98etG45PhsOmMUUJDbrQ/GROCXRLAx1OXTGcsJDTskZmP58QVv7qEO4E3",
-	"Cz1GjbZhh0FEbHQ/IRSFE48jTPk9CZDHUTghiIcsIG78IxshTBHBge+RAAXknxHhIbr3wolsjKcEJYM6",
-	"89oPZF43TIM7EzLFYmxCo6nR/mCIQY1b0wjnM2K0DR4GHh0by6VpnDEHy6nlZ9qfEOQEBIfERQHhLAoc",
-	"ku292FuPhMG8MwpJUOzvmjiMuhyFDN1jL0RDMmIBQYF4xKPj0q49GpIxCYyl6HyGAzwloSL2URRwFpRP",
-	"26bkIZQNbEFEQaxZQD56LOJohsfwHp5o/c+IBHPDNCieivEc2ak+kyl+OCN0HE6MdrPRKCOhtgI/kHlx",
-	"Ruf4jnB4T49wxPGIoMppt3+C3ACPwppHwlFtEoYzPPNqnraad2Rek9xVrVtUvNfIC3iImg8PGtfckVmI",
-	"Ks0WmqDhHLlkhCM/rCJMxapJLgSOsaid8mctZtA2kvw4YgHCci1y/HVH5tDZDM99ht26Ra/jn+8nnk+g",
-	"pZxYzKBBRHkbtRpv6ihuayIWTkgQ99K2aKvZrKMfyJwjHBDEHTYjruAN0Z2DfZ8ErzjqXJ2Kp+sWjRdM",
-	"EiRdsRz7r1y6/X3TmHo0/r4r2CkMSSD6/PsHy3po7tYs6+F19/abr4zSjeJNvVD0WsY3PvxRH1sthNHe",
-	"b5hiIt5U7MR9wUFTj8pvu2aRz03jKmBu5JDg9Bh28AOeznzRZha4g8bufx83f9l73/rbfufg7eujb4/f",
-	"dBsnu++a38f0meFwks7Lcw3TEMviBUIYibXWJ6mRQPT+oVF706n9Ddd+vf3UPFiW0+E6GibMnZ8ij4bP",
-	"OEXR+6Om2Gczzynuwx5z7kh4/iMKxd/baFew227zNXImOMCOECxCWNid2t8Qrv2KGrU3aIBqdh1d4Cnh",
-	"KOLERcO5RZOOvJATf4Qqdv/tz7uNpm0i+/ro++7xzVl30L+8Oj0a/PLLL7+In3vnPw6u318P/v2v/7FN",
-	"i9p/6XX7vfd/ga/I/svx2Y/wuQqbISAjGAs2YqvRQLZHP2Lfc2swcxtVwgmx6JC581cc2erHkUd8V8iX",
-	"OeIMeUK9EC9AkpQmsoEq4k3sQ3Tn0RqbEYpnnkUdTCkLkUsc5hKEkVgflAhbdD9hnKhu0ARzZFMW2lW5",
-	"J9O1ZwGowdI1hhmuXWZtq+42X6/bqnL1G7U3g9qqrdoPMOXYKePQ8OEZGTR8eAx/LkVvfMYoJ6DI3mK3",
-	"JwWn+OYwKgS0+IhnM9+T2nlnFrChT6bf/INLVZ2O/1VARkbb+K+d1CzZkX/lO1fyKTloUU3G8noYEHwn",
-	"7Q8xvNgLqGIDx8HogkVjDhQT0L9L5qsiFiAKuwSjezKcMHaHbnpn0OcYh+Qez9EUz5FgNCHdUSXpQTWv",
-	"RYFvV+vG0jSOGB35nvPi9MjpEqFdPSq2vdCsWKg16tFxQraKndfWHq1FnIi3MHW7EKyiWmIWlc1Qtd7R",
-	"DCiYZDcIpJHzUnTo0LlS1UQMDesk+Bv79iGypyScMLdGWVjDvs/uiWubSkDYHfGDjeSbIN/joWQp+Yz8",
-	"HNuRiEezGQtCLhf8hAVDz3UJfekVV/YF8rGjNgAYIqhij+IpKZ68YOEJi6j7kjO8YIhHzkTqK1SRgh6I",
-	"PxJTsasmmiljAVXs+GO2AdfUNarY+tdswzAVmmKo9JveTGzzgEWhoJD2M1DoSpp2fcbOcDAmL0mot8yd",
-	"I/aRBLCEYIwJgsgJ1ULGar6YkproNQk+eg65ofgj9nw89MnLLmoopOzIC6ZgTsCUhwG7g0XkhLq1iCYN",
-	"xMr0iOtx5LJ7sTAumRHqgsSJ0hdQApgJGxy7c7U68PlzSqMbiqNwwgLvV/LSGwF0RbJfK3akTUWt6w2d",
-	"BcwhnAuKdGnohfPfW4PcY2U2gimHacYJKlEgU49PcehMkjdScpK458T1cB9MiZfl1f++vrwAeidTqU3F",
-	"XGrCroF5LmNzSJkzoTM5F6sgZQB2XU90h/2rgM1IEHrC7BlhnxPToCws2uk/C1oR6jBXaFt7iDk5aNly",
-	"n4iNPo2EzUIQDzF1ceAi2ULSeCbGk2jCTBvvkyEeFf+rITWzrZLalN/s3H5qLatf535qLv/610X2p73l",
-	"X6vffQUvH09VB1zklIxbae3FtuOHtO2taTzUwGQ32nJuy1UzLrLZVJIXyGEizFFIHoTEi8LRt1IUKJJU",
-	"YupVD0E6kOksnNeR6ON+wnyChmK1hKGDQzRlPEQtdO69RYw6RDkEriBl1hzPWbRZCqxjtW7cbmkad2TO",
-	"N7X/QbQp0GUDM8ctl6YR4o1T6mPpM+iLBIRP0TI2/AdxQtHfWzL2qOZdaHb7WjZP/I94UY1PlnSYTl3L",
-	"aO82GrumZfAQhxG3jLZlzLDnWsbSMA1nQpw7EMEKPzPaew2gCCj7x+ACQAXoUnyRvnHsri3/3IOP2oMb",
-	"NkDJKpXtW6XmoTVHQ+zcIcoSfDecYIUJV46+7x79MDg9P7+5OO2/H/RPz7uD04vBdffo8uL4GjR6gil9",
-	"e9DahCq9yA5V/Fj23omVKl0FeH9wDyWMyeUvNUEQDlyzLS71/CIi2Tkb2sYgS0GoJBQyEzhkpZw5Jtg9",
-	"I6Gy0LKvJkgzncnYQ3GdXYLdDmyuEQumODTahotDUgu9KSkjm0vcaHbqlqD56fp7IZny0hbqBxwEGPaO",
-	"j3mYeKyF1kprrRhNLUQRzdGJmHZhpoRI3no9KY9YJE2mLD2d+OcSKFYfWrZbP8SZx0tGSOiXfFjHQdra",
-	"Fyicm5Lsr3xKbjRTwYi1mikn9Sc4RJ5LaOiNPMKRZSRhAPKR0NAyIFDgRtLmlG58QDj3GBX7tlSV2Ioa",
-	"c1vYGfH8paZQaEDaROslt3ng78ZtYavLLnS5rzXOEUy1zcj9pHWh5+QvpTIt4sKSV02UYPuI/YjoBMRU",
-	"Eg5VcNqW4ikxEScE2emKSDetHOis124/7ZoHrXLJlxIgR3e1WQaea6NKHBhqgw5PEOzYkvTcQ2Tfkbnd",
-	"1uI58R/vyPxQW6O2iqdprwOOrLbQlewyg1KT86weIpsySuy2UH2lnIQq5CMJ5ukkXeJ78EtAsDMhEqgh",
-	"1J0xj4aH8C0GET03jqSmbwaUjZkjJYoBEi61USCcw+iKOGk5GxU2XlfTs0kIyBB2uZHfbN+ze2QLFQD7",
-	"4j7wwpDQw/hlBfc4OAgkPsACb+xR7KPhPCRcfx/VdWzrlPDHiWD0RCpnWVxtgjzrgM8H1CUB8qiKyklv",
-	"gwXIlvhA+6Jz3rVNZM9wOEm+QGQs/gZRxUTIAauABAkIdj1KOLxKYcYBwcqDXb8OcvZJ+7L1+EHpsBxe",
-	"FHEYXXA2N5FHXfJQAGPEPH3G7qJZHXWx9JJUyOhbPWQkOJxFIeIz7IiVkhg689M2EK+Ju/0H86gcWIlA",
-	"8RiXPBq7CR+keV4TjoF4rURxZMIk364Lk/zdsh4ajZplPTQblvXw+qQ0WAJm5Knsfa9ZVOgxNlCMpZ0c",
-	"oTet/ddIYQ7IJSH2fF5HNuACgliMEhV85+AoDH2Cbnqn3KKVWUBG3gOyJ2E44+2dnV9JwHzGed0lH2MY",
-	"g+/Y1bZFLbpAoku0QNJBQgs0JRiQ+IVFF7VaLfkn2upxC7SA8NlCYc8StncZ4eAMA9IiZVMc9jhENsDe",
-	"3FbRDCFwZGQNyd4zcZBM/+AXebJr2EDZB1SUTn9C4rqwKbQQDMVTiDJEPnAT6ExOgo8kPwU9cJLpV9rX",
-	"QlHHglPY2mpqguQVXjUhlOcEBJQV9jlsVtjzAAbgJAqJXVcIZjV4BneDUXfRQohyBc3JPU9RRO8ou6fA",
-	"BPLJFFGHx/bUZFdB8GL7yQQZiUnLTlLQGTppybEBJZe4tGyWR8qTxinZEzYgDx4PEaOSdH7ExY6V3ZSE",
-	"O6Cn/ZilYEjogJtasCPtXPZTAs0Xpp/4SMmLh4RiGnexArgvdJPB+8u7Ksf2Cz3pAYHNHYm9SWqOitzJ",
-	"3t7EBNd6kjG1GAmFp1CF1Md1FDDfB5cYCz9aaI2pFwpzQYoWG3EsZObEcybxRigPvyVj43zKlMfLYnw8",
-	"9Hw/ju4dqiQYOQlbA8vteDELYQUx4G7Mz9/3+1dSFoDyUyBaBrID4ZiNViR8opTzqt5VN6+4BGeIi9Jn",
-	"UCXEY1PpND7BAWA3sCfTRhDocWSglzyEVUQeHELcxNh6xdFe03x98LomTA01O1/sfy2U+yqRSaiyt2u+",
-	"bu1Jw0TxSSJrJeo4EdO4xxxxkrCOeo9aQISmVvuq2YxFqVSVsQSChYsJKIa4Bz8lFHSsnHevrzvvuoPT",
-	"s7Puu86ZiU4vfuqcnR4Prjq9znm33+1VzXgpsIt8cK2QynkYEjkpPMYeLU62jVymoiqCJ7wQRdSZYDpO",
-	"ZPEKWBzWbL9EMdg6Xq90SCkvJ5EAjTAl7Ls+wKBERz6mhBZoP5G/itau58rgvGyFrrsXx4PLH9oZW3qK",
-	"gavjQP4wzlc8LM0cy89VzmZFACuZk4x2eRxFFMx98VcTcSaUSr7HdBUnjLIIZrKC4dJ4WDJSYoSiEfZ8",
-	"8WxO+YMnhD1fdDfDQcgTBawi4tBVAyTNMBpLT8RnY1Ct4rMyilBEXZLZGMiDxSkApPKBUnxETu3RMIJm",
-	"9ZcANR7lIaZlXmM/O8kK9pNkImT/UlOId+3UTSL9mLo52eCzcbXUsJcGXDlyFXqhRMhXoEwaohUFnrHJ",
-	"R4O/xr0mI5e5CFcadJmDhoQddROUr4dKjd0GbPPcLTP6Cj3IlKQyGnlTwqLwfAVxo5m73WTzSJMb50OZ",
-	"KVX0UXV66MOtI/gpnUVbxU7S9TBix0GGMeqqUd1h08SX2IHmaR6XbFrjMvqfmX17v9FoFPAfffmx71+O",
-	"jPaH9ZvuZ2mR3/TOjOVt3t8/wr5PXFS5urzum4h7YxqL7es4iKKe52pr8WqcJx6LaYvqsQMws13ieMIO",
-	"0IysQ6ly7CPRVu1Y+1CB7RZtPjzIceMGMhnNrqMOnUvhSXwuTIQInAEu1BxY83bdoh2K8JAzX1i+YhWE",
-	"QoDVACejArBWSge7eiic6JmYr2nRWeB9xCExke/Ru5rPHOyD/JBqizJam0VD33Nip4NwPSHSosWMyIwT",
-	"FNG8pYLAboefpnWL6ntovS+9fodp2b0NPb93r9HIxmK0jPFVwHJ+W63bMp8DYE7kXYleSPPmN6Mvq9Hn",
-	"eIQrYcBss8E1Gu825JacelR/ZnfdJn3s1vw8PLD1oq+k089eOLkmTkDCx4sabRXz7MCTroqqXYgdscFl",
-	"G1Sx7yecOAMbfaMiuNU6up5Ix92fC69YynV5noAJd62+UVuoCRRZ41a+tB7NKuWMzMK0Gm8OVmFbuycS",
-	"2/r6q/Lglv76NxpgD45QnPJw0IozvIWsAYjvoJVNCrdoLiu8jmo20ETYn4xqiPp+fa++hyq2SoE5YpSH",
-	"kJNhUV0uKf+Jt2PMh/DYzPIxDwFUFS+sRQgsqn6DgTGV0LvwoYMQLF6Q6YOBbSK7f3re7cGn04sL+GRR",
-	"++ryCn7ave4Pri6vxMe/nQ1sgHR/9Ws2qjiYCytfjMKrdfQT9iNFFhxaVCaINN4clMGfBdSTo8rNN2Jr",
-	"/Ptf/1982D0xLSo+vD6p1i0qT7TQhO6psxewaDwpIwCqAK52DVvAonB8BrVMhQlczgjtXJ2ivXoDhYz5",
-	"XMIYwg2AB8IJ4QCmYdcUFLRo+sRuVWhk6pBML8KMp0x40PcscMHzzEQ9+KFF5UghOKRjygIivESJKIxJ",
-	"mDpDAOeNAjbVtVNb6DKLZiBLBf/ZOymr7lhRo7HniCHhE7GBfh3f171/NkI48dQqgLqaaOZHUh9q0EAa",
-	"GbEoGO86IJBVnq7L5ZGEGG3A3KLAdbC0uyriBV+awJaQGDISvjlVQIKEBkwNYbAowAqH2nwBDpEefeb0",
-	"A0ath4cEZFYbTpgoFvWkf5c7h/DJCMhYbngSKYBbFy0HrUSWZCXOh79nAm5pmoqQbn//Kve98kP3/fWi",
-	"33l3vfi5c9pfHHfPOu8XcKhDnvxY9LqdM/3jj6fHi36vczE4v363uHrXu7y5WpyfXgwuT06uu/3FeeeX",
-	"+OPbm/fd3uD0eHHZO313ejFIEA7ZwfVJtzc4Oeu8Wxxd9nrdo/7p5YX8fv5jU37odY8uL65vzruQObI4",
-	"v3436HXfnV5eiA6OuoPLi8XNxemPgx+67xfdX/rC1YfvpxcnlzCTbAfXi/jbdb/T68tOj2+uZPv1uSry",
-	"na963atOr3s8+PGme9ONXxTepiNfQPYiRzu9uO53Lo7gjeEdzzrQ5vR40etenQkKD47OTrsX/UW/f7bo",
-	"9HqnP6lXvbq5/n6gGonvR2c31/1uD0jQf3/VXVz1Lq+6vf77wcll7+dOL54RdH18KsipaHR0edHv/tJf",
-	"vL3sXch59TvnV4vjsx8Hal3k4mo/aAt1/X2nd3x68Q5IPBQ7RrKIIIv6dH69gJ03wwGhofwMeOhiiMdj",
-	"PCbVAtMNBgsp2BdSqi+ERF8ocb7429lg8atfq+aeqn862F/qv5WaIsLs5hNI3nxCVpvaxhzMllUpbssk",
-	"F035imC7qNb43U98+O7bvxp6rlIc1oxzUbS4WNO4XRaTAdJ5PNIYzmSrZsJhu8qmi79uyMVIRr5dTV01",
-	"zrNlDSqyysTBAsUgkpglV05UxpgxJI4YTsRDNiVB7XXJusVJGpjOlbGaP+wbItslPp6rhDhpZaiAVCe0",
-	"TYkgsnBSN7KU1J+CoLl6JJu2kf4smOjP5EV3bpTsh+dKITZ/W75wZokL0zuWS6tgf2HncnV0XAZlNNRa",
-	"HZfXMeqKcNKC+OthMlFhpLt4Xq2jC6YCQho7ikknuJhHQxA626VYphy58o1wqKJo3pSgSu/kCO3t7b0p",
-	"zBHhCcFufqbpVspMdi3i+J+amJ2RNIXz8kqUlhxEH7P4iDj89M+IRCo4IOxXHomV50RC91NhgnJCXQQi",
-	"UFCzxElRqbRbZ1XEnmd5VsXnTjxXCoS4b2NIJbfPYTtcrEKHE1WYJfQlFYZ9GMzRLN0xpiBbHAGQlDPM",
-	"RyJLmVkKxVmGMcGiySRQfcftNY2yXZVk3W6A++OU2pQQ6UjmOqyqOOcCddcnrsIol6MRJ2H+nUCKbID/",
-	"9JRWvau1k9XO16xjhJUZ6OOARTPptRZFaGnoJkODlerkFYegUQKGxF5G1UQR9f4ZEYSdgHGuwSAQDuVJ",
-	"FInHKWJEZfwlcUUhHEuKnaThlMbum+ZJ62iv8+3bxuvj3W7zZK/Tert/dHD8uttoNBplr7UdM2671I9m",
-	"X50JNrDyJh7pETfwPpKnG/GnLtiNG6m50vo+XXX8QQvAQxmYQE71EGHfl5EOPASXXhc4azLW9jWgNbXK",
-	"CxTRK1aU5X9TJwoCwVLlsbMnBPpcLf16fa63ageqWuazlgtwd8tCG2VU66w9ObAytAg6gOiyb8iYTzAE",
-	"U2Y44sTtJQmb+XzyuQJ1ZDtUsfHMk3mhdvzCKi5FXNTabaB3jKoD9KXR40yiN3ZC7yMx4lmUZr+GeHzi",
-	"+eokxbZh01W79/MGVOMNn05V44ZskFVfRTPDuuk6aewX02yb6Gymvsu2EdqUiZMI7dDzfeFPlYVoc2/U",
-	"3k+CteqpDFUS/xMtFmjlcba1uzuJ231rlpvonoThR743noRgFikNhSoRVRTO5Njx7GGsg9ZmN+G3yYbP",
-	"EInuEYd4H+Ps1sRxkoHpI59Fbvej6A0NPYqDOZoyl5hJlNqiSZiae2OKwygg1TraHBe26KrAMFobF7bo",
-	"psAwWh8XtuijAsM5EZnGeNfwiipipjugY0Z47KUIjVdTKWeguOuop+qAQQ00RvXEO3DykE8+Ep9nuGr3",
-	"9SauemJAU5PtyeuWngyKPVjgGHgTsU3gcR3GHxJZIEW8oouGPnPuOPJCrh5h1J9rol3TIxkxvcFtUg1X",
-	"xuR3G9mg/MFj4rO/+XxfTpgnW3aTjP0cIf2MhfNsYX19lK1D+xlBvHvwmMh+VnRvIWJ1cfn4nIDc9n/+",
-	"zVeeTXDw1GwCfXmeklGQY6IvK6ugj8fl+EZa9A2P4ciZvYgD9+rETiWckDniZIYDMaUQj8EEyCTSk4f4",
-	"cBqvmuLRApCUdUVjoNz8LSd2FivApb4uK1eVuMNjbdJtZH+dngE0lW8d4jEAvfDGMnGrj8d2FY4oqSN9",
-	"i4VtKvd7Jre5OrCEcMAi6kKL0nfXjDSdBo1mK/PaFcv6elH27p92zd3mt8sK+tqyFpa1QF+vaVX9ulpO",
-	"qkRcF0jVQU+tB2jGSR8WZSNdf8sKPVvVAkQetSimc+RgTkz073/9jzCl1BEVwGfWn1PxOGo1WhYtnHhZ",
-	"WZ5vfaW9Qlgn9rXkWxmmUfJShmm8JdSZTHFw1ydc+Bgywjs4v/ypezzo/tS96ItHu2cng373ui+fNUwD",
-	"IsAq9nve+UUGj+M/Hkt2PZKvatyCTNI2TC+4/XA+vf3w4z9vBx+u+e2H9/Nb8f+gxOSNc00yx6mG6RnT",
-	"unRmH19mMFNlcEXqcHLivHjwk43CTGKnPLOlcDj9vIywj+ul0NKTcAnIFX3CI2/nZd49gbRNrM7q7CQn",
-	"eKDCnzz7mRR2QHGiqhfq51fxzIuTH0v9dx/zENJUt5l08tBlFDpsFRYKeVbyrJzyFsQelk+ginwnMzmW",
-	"ZMZH2gC9uJfIBqTIQlpM/NfqZvS0rHZFkoG+GvVYa5amHHMN7VcWVFgHamh8d+puVzdzAzqf6djMwJ0l",
-	"dTHKQAttQ5XZphoBPodBre/tZ7OnC4tWUjqBUNejY7utYHozTfiuI1uyKJye2kG2YFTiDgSv2u14t9Ut",
-	"auMhnE9S5/Yn2B8l/to95vqpH+Kqo8pk7FG5i2NwzqL7jb3qIaQdOmyWOSkNJaiFYIUZyNx0YeMle1/M",
-	"Qu2PAcRwB1P8MJCp7KoQAHE8OPuPg8AD2Zw61nIUSBtLdqwUKRWNsWC/n+OH6mH2WBN3cKCqT4pXt2gS",
-	"5+JMgZNU2EMqgIiHPlG6My4nIdcA8DZFb8M0NGobpqFIbJjGqtcsFW6aA1K0TzQ8Bc5JywwKgFTsQm3V",
-	"q8vrPkchayOMJozLo/amMC3Q6dXHVnKIF4TyMMBC6xFX/O0g/puJME2tvBkLQhNhyDmdyIRTBEf7Ic9Q",
-	"xaubrUbGWAqQ/RcbEe7gmUKXLCrD3G++1ZNGTWgHvgCWRTLgEcgwkIU1PDpiws6y6CjA4ymhYR2drYOL",
-	"TKiW4JGgNg6wSyx60embaBr5oecIrtlwyqDieyEJRDfx8UKsEh0Dwpn/UUI6yWmMmOwOo5Q4IS+v22zR",
-	"xx5TeMWRDYDUlXyzGGGzLcpJCNm9ObxKt+1iqBUeWQO0pnXsW+s8Eejuu/bOjpbEcqt9rt1+apgHu0vt",
-	"r9XvKpZV36J59VPDfL1cWNaHSkWWdzrBtZEw51vLdvXT62X+x0VZs13z9bK94i8Hy/Yj+9hfVgpNxe/N",
-	"VQ+0Vjywt+qBvRUPrJxSc8UD+8tFoX15y4Plol0p/9Pr5aJdXbTblQ8no9tPYsTvKs39D43a/u2i+aFR",
-	"a92Kp24Xu/Cf/Pxht/bm9jv4XBVLvdUD1U97q0nZfv6xq5Z1W5W0uAUiVr+r6MxdH/y///OVFTUazYNX",
-	"lerX35iHf23/353a7eIv+pybS8G0zVZjCdz+3cYOvlvXQ3nlck6cKPDCOaS4q4g+wQEJOlE4KdURcfmE",
-	"fGr5Ky6V+jgKILE8uV4DgFfoM52B2PGy/qeQu8VxYjEChSKpPOIei0CPirFpKPRCZ4YdvbqQTDAgkLpF",
-	"XYsGceBhmknxEd0nJgmUAYH0dpm8E5eIaz48KI2RTwJL4ofqzDKcY4tDB4k9rxrDMVoTjfyIT6CasQrv",
-	"KDAOwJ34cg0Kv1bhrcH+KTlL/bgD0mac32BRx/cIDZPrQLI5TnYuwcGuo06mIIE80gCYAcwxIBEn+YJH",
-	"8ZUnsoqTqpOWT5MSa2NRiEbJEkxc2Gx2YprbSSJVmqRPHQJL0wX8SBYIlyyR1IOxVxWktZHLnEhoclks",
-	"y6JllWL0OjFQQ5y46vS0nZrpdWWm11V5GgV2+J5DKAczWkURJT/WmvWGdsLY0JTiRxJwyeKN+q5spa5F",
-	"MNrGXr1R35NFuSawFXcmBPvh5Fej/WlpGjtTsYQOV9/Uc/U5nvrqJzhvHrf+uLsTuzrQ2ViCqcJHwbHH",
-	"ZQjf5Spplb3yZgV8mzbZkVeULM2NDZXvsrzNXUXQbDTWlBfeuqxwemSxrNA8XMQjlj0hC4Awrcbuqq6T",
-	"ue5kClHDQ3ubH0qrzMNkVLRo01PqDL0QztF0ioO5WiaJ1EA5lFc8fQcZseY5r5fLbBnGwzIgMin9kpYd",
-	"kFKixj2XIHZP5V1QeodJwpTyBCya2KTY93n+4DB6zLlhdctQDs0HxCyMAkpcKYAnJJDIPaMSvJePWvQt",
-	"EfPl0n6WlXzg0hCO56o8Tpr2NQK5hZEdH+C0lUTSSxAVTXVUWRnlhZJ6uRizOimXaMn4sFpSusaOC/63",
-	"GnsWzVT9B5mS3Z5HAEhcpYjFdvszd1GU3H6QpvVW5Wl/1p0nszeWWUAiDCKyLGz73c8+uBaBKtn8kpBu",
-	"rjK9fhfZurL0STvRsXABZeHxXHHmkrJvAGvgDL4qNldS+Y2S+2Qz1gurP8wPUFg+rSrzVzGF60Pmzv9r",
-	"x3NhtsfEJxoHFRSAm/17/tIzz13d9TsSru53rP1xm057EJyLH01Ditneg7JW2wxzAylJq6cfZf/++K6X",
-	"oBwam8W8dgvPF6KEemTsQQwow9DYT9WJEH5eyLMY92oFlbdSdj557lLuIsGUxf10JZGxrF6CY6jyCVeb",
-	"SkCEZe0zOtaCHeqIp5oZAHdzYQHOkQLdUERDz0cJ8GZmMcYE38sXbyxu3uP8xspJwFbpqQ0CQurpDNHa",
-	"/FByscxv5Qc5XYSRjqivMkVKrc93GSHx7Jbhqks0Ugn8ZRD+HQkfSfXtzAXtIkBhKszilJucKoV6ZKpY",
-	"lboCjsRlccEJ5uiOkJm6Dg4ObAuvMjW8lM0FIOMKqwvCzKuqrpTm9mklIGVN3lajVVoIsczOusmL++c0",
-	"k2Qq06PMpJfbAypHN78XXkqRveT2kQys7aBXXJXITu8JYEEM0GypvnakaVJLs5d+2x4s9eB64B7xxISU",
-	"g9XRCQtQs4UmLIqvOFDOmSzsnGTPKhRoyBQUJPqI3Tvmu3F/hW3SKze7np1p19v22QsfxIsJG0SjyxfC",
-	"l3BFriNDkFmXeCMPZhLE14I915mWXzTgU0hqXQv6ZEj0dJb4zDAOzy1HvMzZ31djORIYzR1uizFXrlUf",
-	"VqV+9H5lApl2u2wC1crTehWV8yX4cMpcIsENGfjNJPKHzKLJ6Rr7ML7XU/bF4OQYwu5HTB3AfGVCJkbN",
-	"hwd5M5Ridou+BABE04NAtkUhYPAyCJAi/ZDYWsFpdZeuRSutxh56HByUyZv9D4WEiod6XhgWWpGc/ELQ",
-	"kHSN8ucAy5CXNYu5EX1Z3/8412CbzoWgSu+F4cXO/VyDbTq/whHfQJtZoclWA0TBmKyd/izfYiuISp4i",
-	"XTtAUGyz3RBCeK6nUVBssz3Qpj++Hmwrabk94Lb+jaJimz8K8PbCHo467IBmEc9W6F9jYpSZkiWIXBnK",
-	"lVuyPy7Slb3cOK4YII0uHrIZT27TUeURoSIIFFGprrXuVsFj6yn7PLb0Kh9Ln/WXBZU9cgdsa0tljJzn",
-	"wMyytuqLgWYrrv5YDZwVuPR5DcrfBUB7zA6JQbSSnfIHBtL0y9EQC+QVHvwpmmZHO768HsZYbVg9GsR4",
-	"Tmgid0NjCbsca6VJTMR8l0AZ04B/MXBVUjULfGjyMMERZE9JERZflgnpzUTLVVZhM73exHOJ48fx2Q44",
-	"A9sjtWXSX2E0WX69KjobL8B48uhKCed9z+5lkTtYFjdgs9kXZIkFbKZOk8qz2qFe5Oc3y5wd5bc9Izf0",
-	"yjzD59CYubpMS6Uv/1MYD67Kgaj6SLs47gX5sNVsPmaUWcAcIemGPunS0JP3tu4/xgG8lhd/3KSXDn0O",
-	"RwSqYmQKW8FdUqgS1zGHDNvqk7YCwC7PKQlLYJ3fzWCDyXwxgu86ZDPNuTTBXYBcmAlBM8a9p3r3OxJH",
-	"elaJVwJU/W7LLmfzJUEPspIrbHI4dHEP4RCo+g+6+2mr/tvC1I9f/NXg4YuwwObQcQbT+UOGj+UZW+a7",
-	"cO4BLlgTDeTtiXG+wCM0BsSq+M4n+H+5E1+pOBTuuLrBvDRIeS0P5Ph+egxHHb4YyhtxGUxMlWwaxUEx",
-	"uLcTcY+OfWLR5IpGMGdk4FA+DjdqQk3R+wmTd9hSFgJK4vtt1Gzsyiji/YRQeSfKinM8Zlr303P1ErXF",
-	"CrUWhfKt6QulNwNCUS3iQhxQ5l1Qlrkd84mRy4roEM42WVTdSVFtI6yIAPdZFGtjm7JiAKBGQxaFqLl/",
-	"IO/HgFoi4qmJsCX0l620dvfKbh2t6oW31JEa7TqQVfd6Jld5yBs7K62Hhzhuqt9Gfwi3p6pCGZlbT4BN",
-	"i5etyOx9dQdKchU83Ktjq5itds2JBLtyQVmL2jNZ4bYkJosKIVkxRRlNn3pc8CViiqHi6igVwM/ypVHk",
-	"2IWjVurWFo9aNOJwIuANlMdZfb1mpdVslgaG9dsUtsZDoGbNY5I6Xuo4QcnVEC99qCBb/nqF5sjWhJde",
-	"aXJ0TRdwFSVgqrkgc0LQsAbSey4r462LN6ePJE/80UJfrcabzQ8cqYuf4YHdR8zpSu6hPmNnQprJ5/Yf",
-	"Q4Dkwt1z4nq4P5+RL9V9FIoYRTMoO9VopMrLk9emxyoW6myFgTfTTIL0upH11sBGM0AMlCYOJcIW6ydv",
-	"dY2duYyyePJ2Re1+Wyv4b+eq+FtUlfFXOVGg0TPnex2HzBSUOa0XrxWxqHaRA6rE94pU0RTfESSP9ibq",
-	"9DNre33kqSxYgmn2Hocy5WdRrO4IL7cT1in9VMdbFB5/tIpHeQ1v0a1VvLrlTKjqp6h4lGh4iz5Rxev1",
-	"zyBR6wkqHukaHvT9E1V8XIj/D6LkczcU/V5qPrmQ6TGKPnP5y5+a/U/N/p+i2TXVul5z6znk66Ksfb3h",
-	"s+eKm58MT+w4qPqUXqOtnXNKd3Whkkn5s3Fht8eJg2JRu2cNEudLyK1NX9fX7EVTCj5zwrv+Hiai5D6J",
-	"e29fyOBayGOOcFr/JVNrrtSkzBdzKdqUh/mSmK84CojDAhdVEiMzuR2dMWFmQjUTSgjUN2CIwDlYqOPi",
-	"UdQjrpcp3C5HBAgrqQ4HZeFkYTxVFC5/FLWOjqGCgrqgS/6uzNG4ZqQNmfW0cCLgEHmjkqp3yvYsv+rd",
-	"zVav53cyfUk7NJWe6PvcRm48iK2uLwPuSSvTTvBHsKZa0irMn/DbaMXFz5ZZcZvNZDHoejsZrTeTLbrJ",
-	"Tn4EEmbRUjt5SyRM3nBfWqFik51MLfpIe3c1oiXM6RX27tti8YP/yJMO+Xn+TqZspoBouRWbEY4JaP48",
-	"hqv5Gw9QHIF0yxXXyDKIU2jyqGTxbGlYdZJi7UBj8jlG6SkRvXaooKTRk8b703F4ouPwpdr+OLu9K8Ni",
-	"6ZnqxmOk+q9J6v+q1PR8YZrnt5JXCTa9otQXlZeeNTJjZ+UzVXPQCKdnQxbWeEcK0u1zAPIDrDLTU/3Q",
-	"jq1ZiEempm2mQFJqsjdk1oOqEpbYrmm8d7VxjZRlGSrgN4kf41AadBVh7Gv3wccAsX5f5SueJBlOsbAb",
-	"q4cW9UaZKmdJ2Dcg2JkodEhNL7W21StpE3kl/IUHvbg0XMOg0cGTlry0l4A3ZIL+G2G4pu1q8Keao4Rf",
-	"aZb+UYmq/L027FHiz/yhFM7vJfwlOVEFQg86Mpk6kk+Q+8nNCi8hFZDv3RElDA4Fg6N1/K08+Fh6lBWp",
-	"KLOhfi9276Xlo/5k+M/B8IKgSBXj14vQFqvqr+N7rfQxMLVe9PjDreBa8L8Vy0eBb7SNHeBm1WNZcDMN",
-	"qIYsd9kPXK+nQMkEkF2ahVtCMnXVKsKkq6a9xphMUnFGZuFky63xWAOmmkUfPEOI4gSu8gdGJXLjJRna",
-	"npqHnoGsdZ/NHCv2/z0UtDWFtnQ9CpcAqKq26u08Lq+6wk4IF6iLjUBoqPamNlKy6bmwbf43AAD//w==",
+	"7L37ciK3tjD+KvpxsmsgaTC2GU8G1678PDae+MS3YJzLnvamBS2gjxuJtNS2yeCvzjt873Ae7DzJV1qS",
+	"utUXMPaMnUwqf0wNYLWkXlo3revHypBNZ4wSKnil/bEyIdgnEXw88sl0xgShoktmIZ4TX/7qEz6MgpkI",
+	"GK20K56IYuKh2wmhSEwCjjDltyRCAUdiQhAXLCK++ZGNEKaI4CgMSIQi8ltMuEC3gZiowXhKULLocF7/",
+	"gcwbFafChxMyxXJtQuNppf2hIhetXDkVMZ+RSrvCRRTQceX+3qkcsyFWW8vvtDchaBgRLIiPIsJZHA1J",
+	"dvbibF0iovneSJCoON8FGTLqcyQYusWBQAMyYhFBkXwkoOPSqQMqyJhElXs5+QxHeEqEBvZ+HHEWlW/b",
+	"o+ROqAGeBKIE1iwiNwGLOZrhMbxHIEf/FpNoXnEqFE/lekM1qb2TKb47JnQsJpX2VrNZBkLrBH4g8+KO",
+	"TvA14fCeAeGI4xFB1aNO7xD5ER6JekDEqD4RYoZnQT2wTvOazOsKu2oNl8r3GgURF2jr7s7CmmsyE6i6",
+	"1UITNJgjn4xwHIoawlSemsJCwBiXeil+1g2CtpHCxxGLEFZnkcOvazKHyWZ4HjLsN1x6YX6+nQQhgZFq",
+	"YwZBo5jyNmo13zaQGesgJiYkMrO0Xdra2mqgH8icIxwRxIdsRnyJG3K6IQ5DEr3iaO/8SD7dcKk5MAWQ",
+	"9MRy6L/06F6/dirTgJrvmxKdhCCRnPPfH1z3bmuz7rp3bzpX33xVKSWUYBoIOWsZ3oTwR3ttfRCV9uum",
+	"IzcSTCUlvpYYNA2o+rbpFPHcqZxHzI+HJDo6AAq+w9NZKMfMIr/f3PzPg61ftn9t/ev13s67N/vfHrzt",
+	"NA833299b+Azw2KS7ivwK05FHksQSWYkz9repAUCOfuHZv3tXv1fuP771cetnftyOFzEgwS581vk8eAZ",
+	"tyhnX2uLPTYLhkU67LLhNREnPyIh/95GmxLdNrfeoOEER3goGYtkFt5e/V8I139Hzfpb1Ed1r4FO8ZRw",
+	"FHPio8HcpclEgeAkHKGq13v382Zzy3OQd7H/fefg8rjT752dH+33f/nll1/kz92TH/sXv170//e//8dz",
+	"XOr9o9vpdX/9B3xF3j8Ojn+EzzUghoiMYC0gxFazibyA3uAw8Ouwcw9VxYS4dMD8+SuOPP3jKCChL/nL",
+	"HHGGAileSBAhBUoHeQAV+SbeLroOaJ3NCMWzwKVDTCkTyCdD5hOEkTwflDBbdDthnOhp0ARz5FEmvJqi",
+	"yfTsWQRisPSMYYcrj9ki1c2tN6tIVZ1+s/62X19Gqr0IU46HZRgq7p4RQcXdOvh5L2fjM0Y5AUH2Dvtd",
+	"xTjltyGjkkHLj3g2CwMlnTdmERuEZPrNf3ElqtP1v4rIqNKu/MdGqpZsqL/yjXP1lFq0KCYNvx5EBF8r",
+	"/UMuL2kBVT3AOFhdoqjBQLkB+7tCvhpiEaJAJRjdksGEsWt02T2GOcdYkFs8R1M8RxLRJHdH1WQGPbwe",
+	"R6FXa1Tunco+o6MwGL44PHKyRErXgEqyl5IVS7FGAzpOwFb18tI6oPWYE/kWjq0XglZUT9Sish3q0RuW",
+	"AgWb7ESRUnJeCg57dK5FNZFLwzlJ/Maht4u8KRET5tcpE3UchuyW+J6jGYS3J3/wkHoTFAZcKJRSz6jP",
+	"Ro9EPJ7NWCS4OvBDFg0C3yf0pU9c6xcoxENNAKCIoKo3MlvSOHnKxCGLqf+SOzxliMfDiZJXqKoYPQB/",
+	"JLfi1Rw008oCqnrmY3YAt8Q1qnr21+xAkTJNuVT6zR4myTxisZAQsn4GCJ0r1a7H2DGOxuQlAfWO+XPE",
+	"bkgERwjKmASI2lBdMFYP5Zb0Ri9IdBMMySXFNzgI8SAkL3uoQnLZURBNQZ2ALQ8idg2HyAn16zFNBsiT",
+	"6RI/4Mhnt/JgfDIj1AeOE6cvoBkwkzo49uf6dODz5+RGlxTHYsKi4Hfy0oQAsiKh16oXW1vR53pJZxEb",
+	"Es4lRDpUBGL+R0uQW6zVRlDlMM1cgkoEyDTgUyyGk+SNNJ8k/gnxA9wDVeJlcfU/L85OAd7JVupTuZe6",
+	"1Gtgn/dGHdLqjBhOTuQpKB6AfT+Q0+HwPGIzEolAqj0jHHLiVCgTRT39ZwkrQofMl9LWG2BOdlqeohNJ",
+	"6NNY6iwEcYGpjyMfqREKxjO5nrImzKz1Plbko/J/vaSltlVTnfKbjauPrfva17mftu7/+c9F9qft+3/W",
+	"vvsKXt5s1Ta4qC1VrpS2Z3THD+nYK6dyVweVvdJWe7tftuMimk0VeAEcDsIcCXInOV4sRt8qVqBBUjXQ",
+	"q+0CdyDTmZg3kJzjdsJCggbytKSigwWaMi5QC50E7xCjQ6IvBL4EZVYdz2m0WQisQrWOGXfvVK7JnD80",
+	"/gc5pgCXB5DZjLx3KgI/uKUeVncG+5AA8Km1jA3+iwyFnO8dGQfUul1YevtKNE/uH+ZQKx9ddWE68t1K",
+	"e7PZ3HTcChdYxNyttN3KDAe+W7mvOJXhhAyvgQVr+1mlvd0EiICwX8cuAFCAKeUXdTc217X7v2lwLRp8",
+	"gABKTqmMbrWYh9EcDfDwGlGW2HfFBGubcHX/+87+D/2jk5PL06Per/3e0Umnf3Tav+jsn50eXIBET2xK",
+	"3+60HrIqvQiFanwse+9ES1VXBXh/uB4qMyZXv9QlQDhgzWPtUs/PIhLKeWCsMbIUmEoCIScxhyzlMwcE",
+	"+8dEaA0t+2oSNNOZ8j0Uz3m5zFAm2hb6QbL3UULJpeLDMf4JLKRskJJD6V+XvcP6t05RujTKjkRO/24u",
+	"yDJiUOYrJYd48DuRl+2BHG/NZr2aT7C/B3xjxKIpFpV2xceC1EUwJWXL+8SPZ0d+iaPi08ghEGTKS2fV",
+	"P+AowsBKQsxFcoEvjNZCfMkONV4WjVs2TqVTOCleJJBajVn7LFYaZBa9hubnEsu0vbQat3qJ44CXrJDA",
+	"L/mw6gQsUihAOLclNV/5lvx4pn0zKwV1TggC/vuEimAUEI7cSuIVITeECrcCfhM/Viq4smpEhPOAUYnD",
+	"pZLV09CYe5K0zP6V4NTGkXSINUuOl8DfK1cFzqemsMWgNTgHMD02IwaT0YWZk7+UUnPM5cVGD9F8/gaH",
+	"MbEBiKkCHKridCzFU+IgTgjy0hNRLKXc7tuoX33cdHZa5YIgBUAO7ppY+oHvoarxk7WBESYGfaNYB/4u",
+	"8q7J3Gtb7i3zx2sy37XOqK3di9brwL3eOuhq9phBxqt91naRRxklXltqAqWYhKrkhkTzdJM+CQP4JSJ4",
+	"OCHKbkWoP2MBFbvwzdhUA984ltM3A8ga5EiBUgEOl6ps4N1idInbuByNCoTXsfhs4hGrSDlTyRPb9+wW",
+	"eVImAF3cRoEQhO6al5XYM8RRpMwlLArGAcVhKi7M++ipjepXgh+HEtETrpxFcU0EedSBKzBAl0QooNpJ",
+	"qaQni5CnzCXt072Tjucgb4bFJPkCjkLzDZysCZMDVAEOEhHsB5RwXipHI4L1hX71OajdJ+PLzuMHLcNy",
+	"5rOYw+oSs7mDAuqTu4JtSu4zZOw6njVQB6tLo/agfWt70CSGs1ggPsNDeVLKpcDCdAy4r8y0/8UCqhbW",
+	"LFA+xhWOmlvTB3Vbqct7knytRHBkvEbfrvIa/dt175rNuuvebTVd9+7NYanvCLTqIzX79lZRoJ/N+EU8",
+	"neJoXsSdFFHXlm1dLMi5RKsy5QGw7QaH1oWiqBMliLP+mskTJWtGBPjPY2aDB8rm4kTv+lNBkcPyZI/2",
+	"2xfBZTbg2AdTRhLG/FV0Fx/uo7et12+QNqshnwgchLyBPDB9SQJglGhlmsNdeBASdNk94i6tziIyCu6Q",
+	"NxFixtsbG7+TiIWM84ZPboyljm94tbZLXbpAckq0QMoGgBZoSjA4mxYuXdTr9eSfHGu75tACPMQL7V5R",
+	"nimfEaW1gzFRyRvj2dtFHnh2uKcddlKIKOcxUrNnXH2Z+eHqry8EwBSzD2hHtP2Ecl0Ao7O8jBRPwZEW",
+	"h8AhQA/iJLoh+S3YvsHMvOoKKZUvIwzldVJvTYK8ymsOeKuHEQEFBIccGDDwcbB34cTRjn1fClu9eMa0",
+	"DKtuooUUz9r6rPg4RTG9puyWAhKoJ1OnETy2rTe7zMskWaqKAVNuFzVJ6leBSVpqbXAEKdeLGpZ3BiWD",
+	"U7AnaEDuAi4Qowp0YcwlF1bTlHj0YKbXBqVgSZiAO5Y/L51czVPifSpsPzEDJC8uCMXUTLHEN1WYJuPS",
+	"Kp+q3H1VmMn2eT08kaRNUh9q57Sa7a0BuDWTchsbYz88haqkMW6giIUhWH3wSJ7AkE2ngZAqoGItHuJY",
+	"ysFJMJwYQij3MCdr43xUYMDL3NhcBGFoHNi7Os5LbcKz/EGeOcyC50wuuGnw+fte71zxAlBotJ04Y5UG",
+	"5ph1yCV4ooXmstn1NK+4sj8SH6XPoKrAY0frKXyCIzBPAk2mg8CXOVSxDORO1BC5GxLiJwr0K462t5w3",
+	"O2/qUn3Uuwsl/VvRCq8SnoSq25vOm9a2UjY1niS8VhnWJ3Ibt5gjThLU0e9Rj4gUNZqutrYMK1Xqj+FA",
+	"cHAGgHKJW7h7gvmletK5uNh73+kfHR933u8dO+jo9Ke946OD/vled++k0+t0a445CuyjEK7LSIf1DIja",
+	"FB7jgBY320Y+045DiROBQDEdTjAdJ7x4iecHzux1iWDwbJeUliGluJw4uyzAlKDvah+aZh15tylaoNcJ",
+	"/9Ww9gNfxZ+oUeiic3rQP/uhnbkfTTFgtYlVGZiQ3N3S4Mj8XtVulvhokz0ph27AUUzhCif/6iDOpFDJ",
+	"z5ie4oRRFsNOliBc6vJNVko0JDTCQSifzQl/uN3iIJTTzXAkeCKAddAHTNUETjOIx+p2GbIxiFb5WStF",
+	"KKY+yRAGCuBwCj4A9UC5VQ62trbOaN3kSvVnLjAtswT0spus4jCJl0PeL3Xt1Kkf+UkwC6Z+jjeEbFxu",
+	"9FQKXLm2LgKhnEBLLIeWZTOOgspD9274q5k1WXmJjptY53PmPqlHXUbl56Gjvx9jdA38RwatFmZQUXdl",
+	"MAqmhMXiZAlw45n/uM3mrYe+CflzUqjYq9rwsJdbBfAjOosf5R5Mz6NiLg7KU9fQgxpDNk3uEhswPA1V",
+	"VEPrXAW4ZHbfft1sNgs2Pfv4cRiejSrtD6uJ7melkV92jyv3V3kbzj4OQ+Kj6vnZRc9BPBhTw7YvjJ9Q",
+	"P881afGacTUYNu1S2z0GarZPhoHUAywla1eJHG9fjtUU6+1qf5JLt+7u1LpmgIq39Bpoj84V8yQhlypC",
+	"DJcBLsUcaPNew6V7FOEBZ6HUfOUpSIEApwGXjCqYKlM4eLVdFDI2k/t1XDqLghssiIPCgF7XQzbEIfAP",
+	"JbYoo/VZPAiDobl0EG7H/Lq0GPSbuQTFNK+pINDb4adpw6U2Da22j6ymMCuAvWmHsG83m1l3o5UUscxZ",
+	"kCerVSTzOZwGCb8rkQtpasjDFrXlHgWzwrlUYB5D4BaMN5uKJKcBtZ/ZXEWk65Lm58GBRx/6Ujj9HIjJ",
+	"BRlGRKzPaqxTzKMDT6YqinbJdiSBqzGo6t1OOBn2PfSN9lvWGuhioi7u4VzeihVfVykzTF7XGg9KC72B",
+	"ImpcqZe2HbalmJE5mFbz7c4ye+XmobJXfv1VuZPTfv1LywkDFyET1bPTMkkMkteA2Xanlc17cGku8aGB",
+	"6h7AROqfjFpekteN7cY2qno6ymufUS7Ab+xSmy/p+xNvG5sP4UbNCjEXYCiXL2x5fVyqf4OFMVXuFHmH",
+	"jgRovMDT+33PQV7v6KTThU9Hp6fwyaXe+dk5/LR50eufn53Lj/867ntgpv89rHuoOsRcavlyFV5roJ9w",
+	"GGuwYOFSFQPVfLtTZtIuWLI5ql5+I0njf//7/8oPm4eOS+WHN4e1hktV0hZN4J5e9iIWjydlAEBVsKtd",
+	"AAm4FDLEUMvRNoGzGaF750dou9FEgrGQKzOGvAbAA2JCOBjTsO9ICLo0fWKzJiUyHZLMLFKNp0zeoG9Z",
+	"5MPNM+PJ4rsuVSupYIAxZRGRt0RlURgTkV6GwJw3itjUlk5tKctcmjFZavOft5Gi6oYbN5vbQ7kkfCIe",
+	"wG8vDO3bPxshnNzUqmB1ddAsjJU8tEwDqbfLpaC82waBrPD0fa6yboy1AXOXAtbB0W5qLyZ82QK0hNin",
+	"kbybU21IUKYBx7IwuBTMCrvWfsEcom70mQQfjFp3d4mRWROcVFFcGqj7XS7V5mMlImNF8CTWTgubtey0",
+	"El6S5Tgf/p1xoqaRWJK7/fur3PfqD51fLxa9vfcXi5/3jnqLg87x3q8LyFtSyU2Lbmfv2P7449HBotfd",
+	"O+2fXLxfnL/vnl2eL06OTvtnh4cXnd7iZO8X8/Hd5a+dbv/oYHHWPXp/dNpPLBxqgovDTrd/eLz3frF/",
+	"1u129ntHZ6fq+8mPW+pDt7N/dnpxedKB4KjFycX7frfz/ujsVE6w3+mfnS4uT49+7P/Q+XXR+aUnr/rw",
+	"/ej08Ax2kp3gYmG+XfT2uj016cHluRq/OhxLvfN5t3O+1+0c9H+87Fx2zIvC2+ypF1CzqNWOTi96e6f7",
+	"8Mbwjsd7MOboYNHtnB9LCPf3j486p71Fr3e82Ot2j37Sr3p+efF9Xw+S3/ePLy96nS6AoPfreWdx3j07",
+	"73R7v/YPz7o/73XNjmDqgyMJTg2j/bPTXueX3uLdWfdU7au3d3K+ODj+sa/PRR2u9YN1UBff73UPjk7f",
+	"A4gHkmIUikiw6E8nFwugvBmOCBXqM9hDFwM8HuMxqRWQrt9fKMa+UFx9ITn6QrPzxb+O+4vfw3ot91Tj",
+	"487re/u3UlVEqt18AvHJTwjc1GTMQW1ZFsV5n4Rb6rsi6C56NH7/Ex+8//afFTv+yLiqTXyR5evcqlzd",
+	"FwM80n2sqQxnArIzLs5NrdOZrw943pKVr5ZDV6/zbIGxGqwqNrYAMfAOZ8GVY5XGZgzBQJVhzAWbkqj+",
+	"puTcTOANpnOtrObz2QXyfBLiufY5Ki1DO6T2hOcoCyITk0YlC0n7qdRDqWwJaShO+rNEor/jc/15pYQe",
+	"nitK3vm0kPjMERe2d6COVpv9pZ7LdXUE5ZSxrNa6IoRto67KS1pkvu4mG5VKuo/ntQY6ZdohZKGj3HRi",
+	"FwuoAKbzuCjiFCOXvhEW2osWTAmqdg/30fb29tvCHhGeEOznd5qSUmazKy2Of9bcgwynKZSE0Ky0pNbC",
+	"mJkqCPDTbzGJtXNA6q88lifPiTLdT6UKygn1EbBACc2SS4qOFn90pIy5eZZHynzu3AotQIj/zphUcnQO",
+	"5HC6zDqciMIsoM+oVOxFNEezlGIcCTbjAVCQqzhrWpYyu5SCs8zGBIemAnttitveKg1sTgLLHzD3m6jx",
+	"FBDpSs4qW1VxzwXorg5GhlXORiNORP6dgIs8YP6zw5TtqVZu1kohW4UIS5MsxhGLZ+rWWmShpa6bDAyW",
+	"ipNXHJxGiTHE3DJqDopp8FtMEB5GjHPLDKIClhIvEjdhf0RHcSZ+RckcS+r5pO6U5ubbrcPW/vbet++a",
+	"bw42O1uH23utd6/3dw7edJrNZrPstR6HjI896rXR10aCB1D5IRxJg8VKsiNKCg8JHAmT82DixNYXMMpz",
+	"em5Se8oKG0nBTe28XicTmmRC8xU2qvlQVRUE8h1w2teV015+bW02a9ndsXgQWluj8XSgQM+uH9yW8ogQ",
+	"33i77Z1BSPbwmrLbkPhjuaetuzsVSGDij4mfBiWvt6vcsWNRye6zCNDSI7YDG3Nx6DgqC6uPgCCnv3lO",
+	"JmpHa+UR8QOlVZSF1yoNUv9lwFhIMC0m8Mh1zfDyPftRcEOefrc88uE68yCRL70UHi1LPLPiQqAAV6S2",
+	"uotwGCoHHB6ApcmWgyuCY19b9v804jModbef0XCe24AkAz8gvtQKJbppnTdRG5VCmL6U58A1St1qJiz0",
+	"a+uS733pOamg1aKTqVz6hZiLC0LoY/zgYLF+nOv8hkQ8WCfOGzzVZrS9VGarZRhq124qS/2hwziKpOQp",
+	"d7E/IR7AtzJvVqf56HGg0atUhnI9z39kyakyLN5bmUO3NAIBVEXil/EKqUPHnPjdJFY/n0o017ZfNQ5V",
+	"PTwLVEqAZ144ZdatzSZ6zyjxlgeZZHJ8JK+7IRWzi9LEB4HHh0GocwofG12xTMh/3rgLoxekW7WwIRuL",
+	"YZ+ik0Hd9Jws9DMwe0wQR6bS2WMDOVIkTgI5BkEYBnRcGsmRe6P26ySmQz+VgUpipkKLBVqa2L2SuhP3",
+	"/rdO+U0+UN66URiMJwJuT1qRRdWYaghnQnF5Ni15p/WwNeHTeMNnCFjpkiEJbkwQfGJfUfEr+yGL/c6N",
+	"nA0NAoqjOZoynzhJMItLk2gWHowpFnFEag30cPiIS5fFj6CV4SMufSh+BK0OH3HpWvEjORaZhoKswBVd",
+	"ztO2U40Z4caYYSm5yqbRQF1dEROqgTJqx+eCLQiF5IaEPINVm28ewqonxj1YvD153dKkUGPoAoyBN5Fk",
+	"Ao/b3r4BUaXCQMdHg5ANrzkKBNePMBrOLdZuyZEMm37AuqIHLg3d2WxmY3d21gnj+ORM9xwzT0j2IR77",
+	"OSJ/MhrOs0X/2Ks8OgIow4g3d9YJAMqy7kewWJtdrh86lCP/5ye+8qCjnacGHdnHcyGw4H+SbL0Qj1eY",
+	"gikT2dv4nIhdfS/LB0kmsexKYyw17RfXt6V1qaUvH+SUHV+WZPdAcp19Ek8JAcuR85cVBtYrO+4zO5BK",
+	"4DHkfXsLE2ml02arYkLmiJMZjuSWBB6DMpbJfCJ3JkOc1xz5aMHyn7UdGs+m8ylps4sl3oCeLbWWld3F",
+	"Y2vTbeR9nSbiO9oYKvAYPHPwxirStofHXg3yhHVe/WLhOdpeOlMMV2cNIxyxmPowovTdLXXZhkFzq5V5",
+	"7arrfr0oe/ePm87m1rf3VfS16y5cd4G+XjGq9nWtHFSJ4CyAag89tUaxY6L0XMpGtialqgY+qj4xCqhL",
+	"MZ2jIebEQf/73/8jlVqdU6hsNysTCwOOWs2WSwspiktLBq+u/lvww5tbr3qrilMpeamKU3lH6HAyxdF1",
+	"j3B521MhOf2Ts586B/3OT53Tnny0c3zY73UueurZilOBkB0drHOy94uK9jF/PFDouq9etXIFPMkimG50",
+	"9eFkevXhx9+u+h8u+NWHX+dX8v9+yeXDBAdm8l8HaaGHhjIrrF/6OFP5eEmuR1L2pVh9gY1EVsjAA9px",
+	"Yic4yptKeY2eJ1mIILj/CY+8m5fZWQjE2WOdXLmRpFxC1WFVgCEpNoVMZkEg7CISeBaYaPVSS0qIuYC8",
+	"gsdsOnnoLBZDtsx5BYGxKrlZ39skDasnUFW9k5PkkTomBxnsSLfKxgQ5DRDHaP5ae9jdVVZPK0kZWm5/",
+	"WnlBSDHmAsYvrWq0yrxk4d2R/7ha3g+4UzMTOxn/VEmtrjLzkUVQZcqPBYDPcbWxafvZbjaFQyupX0So",
+	"H9Cx19Z+VSfN0GkgT6EopLtuIE8iKvH7Ele9tqG2hks9PICEUl08Z4LDUXJzvsU5Z5quF0LGAVVUbMyk",
+	"Ln3d3K7tQpz4kM0y5UqgLYZkrLADlUwkdbyE9uUuNH30wQHRn+K7vso90tV4yDCAAjw4igLgzamJQ60C",
+	"cb4JxSqWUrUQC+j9BN/VdrO6Ox/iSFfElq/u0iQwgTNtJqZSH9IRH3gQEi07TU0ndQZg+dTwrjgVC9oV",
+	"p6JBXHEqy16zlLlZV8GifmJZtqCwhXKugXHLK9R7Pz+76HEkWBthNGFc1btxpGqBjs5vWknVBWDKgwhL",
+	"qUd8+bcd8zcHYZpqeTMWCQdhSBKYqAwBBPV1IDBcBxhttZoZZSlC3j88RPgQz7Sdz6UqLuntt3aUvwPj",
+	"4C6AVaUqeARCwlR1q4COmNSzXDqK8HhKqGig41WGOwdKFgUkqo8j7BOXnu71HDSNQxEMJdY8kBZWDQNB",
+	"IjmNyQfHOjI9IpyFN8q4ltwMDdiHjFIyFLy8l4RL180re8WRB6bBc/VmxtbpuZQTAekYOcuhrdsZozc8",
+	"ssLknfbWaa26icB037U3Nqyowyvrc/3qY9PZ2by3/lr7ruq6jUcMr31sOm/uF677oVpVJScPcX0k1fnW",
+	"fbv28c19/sdF2bBN5819e8lfdu7ba87x+r5aGCp/31r2QGvJA9vLHthe8sDSLW0teeD1/aIwvnzkzv2i",
+	"XS3/05v7Rbu2aLerHw5HVx/lit9Vt15/aNZfXy22PjTrrSv51NViE/5Tnz9s1t9efQefa/KoH/VA7eP2",
+	"clC2n3/tmute1RQsrgCIte+qNnI3+v/n//vKjZvNrZ1X1drX3zi7/2z//xv1q8U/7D1v3Uuk3Wo17wHb",
+	"v3twgu9WzVDeTYWTYRwFYg45SToEi+CIRHuxmJTKCFPvJp8L9IoroT6OI8gESlp+gQkc5kx3ICle1SSX",
+	"fLe4jmEjULyaqpokhgUGVK5NIehnb4aHdok/FRGmY2N8l0bGBTTNxGTK6ROVBOo2QT6SirY0ZWshXAYk",
+	"Rj5qNx92A4nHxomT6PN6MNQ9cNAojPkEOixoR5s2i4JxxzT8ovBrDd4a9J+S4hfrVbRwTECaS4dhQKhI",
+	"WpRlg1K9XESa10B7mQoyKgcNbAawx4jEnOSrDpr4K1VKUUdE5eNa5dm4FPyCKuSIS50tDQTxksjXNKuK",
+	"DgkcTQfsR6ppiUKJpICXt6xIvod8NoynysDKOHFpWWkvu7AX9DUhvi534aVqekOr6Q1dT0wbO8JgSCgH",
+	"NVr7cxU+1rcaTaskRMUSikkcSKXZ2FSjdKumSruy3Wg2tlVlzAmQ4saE4FBMfq+0P947lY2pPMIh19/0",
+	"c405nob6JwhfMqNvNjfYjG/wtKbduMycCnVQdXcgzkLyStX2uQnILeITdsshuv4/L85OG8gz4Y4eqB+A",
+	"XoYsdXsGwnV90AnBkRgQLEyJy5GcUNmWIUYXCqVIXFdkSsWunF9HhnmqtCUYT2DJVxzBltgIHG1JFZaA",
+	"SOIFMtG7MqH1wAVm8EkuagxZcOfjmdJdUzx36UzFpiLBdpPAekjalHMm0X6aurMTjxQkVG2pVzzrOIeV",
+	"9CoSw3dVtJM8FuKrvEGAj4QCvKkD2KliRuQqXs4w7zmIhT6BNMWI6/xBefPE5h5deU+EVc0w15Jqq9lc",
+	"0Wbice0lrFWWNM3Q6AfmrlZzc9mEyQ43Mm1IYErt73zoQV0sBlwhGuVNNBiXgKdOWjHHMazetwquSpak",
+	"IjEgUk8jtkphkdRkDAfcoqUs3I8DLs6TUdmmlkucIemQDdWE8N55cKC2BNxfPePJZio2lLWSglabEvcT",
+	"sDz9jFvN7YcfSvtIfSpWyHdSvMBQ7Mw6NHP+dpypispkXJSZ9ZPKd2nVJSVz6zzwCWK3VHV7tSdM4sX1",
+	"vTrlo0MchrzgElynbIruI5rzjQELFXFEJbeR6syERMoPxqhyhalHXfqOyP1ydRtVhQyhLSDHc10dMI16",
+	"H4EWgJFn6ld4Wr7bFRiLF19UXRq9AlWic7EzulBAwqhNrn4SA+yZll6t5rZLM329StjiPpj3zlP73+Po",
+	"M9cKVpEfhAO/02lqn5XyVFTafda8J6KY3BfIfvOzL275c0uIXwHSz/WesrsNr2o8lYyTE4cBvVathXLt",
+	"V0oqGYOREGe8FZK4kmLGlNwmxNgonP4gv0Dh+Ky+K18ZCDcGzJ//x0bgw24PSEgsDCoIAD/793xb48Bf",
+	"PvV7IpbPO7b++JhJu+DqNo+mDvrs7FHZqMcscwmhlsu3H2f/vv7U9yAcmg+zeavP5hcihLpkHIBHNYPQ",
+	"OEzFiWR+UtfNeIyWC6i8lrLxMfDvdTgMKTP2nys7c1YuQRUO9YRvbSUi8p4aMjq2XIe6woXeGZjB5/I+",
+	"NUfahI1iKoIQJWZsJ2uxT6zl+XrkReI9yBNWjgO2SpNWCTCppyNE6+GHktaRn4oParsII9s/tUwVKdU+",
+	"32eYxLNrhss0/pQDfxmAf0/EmlB/nLpgtfqWqsLMhBLmRCmUY9W1OnWTZ2I6PYBJiaNrQma64TPUq2mg",
+	"PUvx0joXmOyXaF0QtLGs6FxpzLJVAVu1mWg1W6V1oMv0rMs8u39ONUmFaK6lJr0cDejcgzwtvJQge0ny",
+	"UQhsUdArrru+pJ3AWGTMnY8UXxtKNamnsYCfRoOlN7guXI94okKqxRrokEVoq4UmLDZNzPTlTPUqSbIC",
+	"tE0VzDpmDnO9Y6Fv5iuQSbdc7Xp2pF2t22dbuskXkzqIBZcvBC+7ZBbioXLoZ6/ED+Jgxn630thzkRn5",
+	"RRt8CsH6K40+GRD9Qca9ohmH547DHHP29+W2HOVmyOX2Gw8Gt5ov6EqH9rwqHNOliS8qcXyoYgVVHUEp",
+	"8XDKfKKMGyqMIpOgJJhLk6xBbzexzcNcDBLnEfZvMB2CB0WFN2O0dXener9qZHfpSxiAaJrg6LkU3G8v",
+	"YwHSoB8Qz+q3oYJSPZdWW81ttJ45KBOF/ic1CRWTFV/YLLQk1P+FTEPqapTPby6zvKw4zAetL6vnH+cG",
+	"PGZyyajSVoe8OHmYG/CYyc9xzB+Azaww5FELxNGYrNz+LD/iUSYqVa1g5QJRcczjlpDMczWMouKYxxva",
+	"MrlJK41tJSMfb3Bb/UZxccxfxfD2wjccnTqEZjHPNihaoWKUqZIlFrkyK1fuyP66lq5MxlPVFExSShcX",
+	"bMaTWja6OjQURAMneG2ldrfMPLYass+jSy93jKdjvixT2ZoU8FhdKqPkPIfNLKurvpjRbEnns+WGswKW",
+	"Pq9C+YcY0NahEGNEK6GUv7Ahze73i1ikOpjxp0iaDassw2ozxnLFam0jxnOaJnJNx0vQ5cCqQJULj/pC",
+	"Tj/JFIc7NLmb4BhiERULS4rMsQjdEivyX7vN7Do6z8WO18OzDbgMPN5SW8b9tY0mi6/nxcvGCyCeSgQr",
+	"wbzv2a2q8QvH4kdsNvuCNLGIzXRutqpBIexabp/Mczb0ve0ZsaFbdjN8DomZq/93r+XlnwXxoI4EeNVH",
+	"VnHKF8TD1tbWOqvoKGE8CEmHikBAduPrdS6AF6rv2WXac/FzXESg2k+mfiG00kRV08YF4tVrTyIFMLs8",
+	"JycsMev8YQobbOaLYXwXgs2sy6UD1wWIhZkQNGM8eOrtfkPZkZ6V45UYqv6wY1e7+ZJMD6qQPRA5pDDd",
+	"gjsEmh6B7H7aqX+am3r9w19uPHwRFHjYdZyx6fwl3ccqY52FPuRpQH9ZOUA1jzbxAk+TGNzUsyrN1PFC",
+	"PPaQbgGW5t/pCHFGlRsRkuirSb6bznICx5jq4JZzWubclBNcLFZV21V56y5dr2BVMX8GItxXJdE4xYSY",
+	"1BQIuRtQ/mbtrBhUvc3lNUE2uOC1JfkyxbJiL0RSarE1qOkVRyEeqwpWWBD+pVDSMR4jym5Lkm2sJvKY",
+	"CzQNaJxNwXmuO6zKAdv4CP/fb5hm7gMshhNdh7w0PkBXXQ9DlKcveBQJBjxBV4EcGX80grB1HtBxSFya",
+	"NIeHm4Ty2avHoZc/dDO4nUiMZZGiKiGXbKOt5qZy4EvyU7S8JCHVSTsOBL7dHKPYG8Ol0DgifaG0JznU",
+	"6SQqS0qFPFGW6cv/xKCBqpwQ0vNcqrvh1doIayAAThS78jiq9A0YbAcsFmjr9Y7qzAdFseRTE8kW7Zet",
+	"tja3kaebydcFY/UQR2MCptq0IonKDbUaEZK7ISG+XWdLNwI0TQRhWVRt3d2ZkAWrySNMnlR8yvRbBAlR",
+	"bPOoEmd090XPPAEdPT0dLmE1WFR25lw8hEs9nb9YEg6BCtEQcosqkGUacImXiGmEMmW+qmC6ztf4UmsX",
+	"coZ1v8iAujTmkIzzFuq8LW/sX21tbZVyYruP26NNkVB8bZ14qpfK5ClpSvfS+TzZxjtLxEy2G5WSvkkO",
+	"ts3gqprB1HLxHQlARR0Up7kqtrsq1CN9JHnir+Z1bjXfPvzAPqOjMFAFmlqba+zpXNFQj7Fjyc3Uc6/X",
+	"AQCPZzMoG3RC/AD35jPypVpupCBG8QzqJzabqfAKKAg9I2KhYKSIgpmlU6SNDu9XagMPqgFyoTRmL2G2",
+	"2C4hYUvsTBv8YgmJJV3DPKvVmJfrH+ZS3UBMhyOCRM8UqhgOyUx7EaaNYkNDl1ot5FDVdDSsoSm+JkjV",
+	"qEjE6WeW9vbKU1V5C9NsB7ky4edSrJogLtETVgn9VMa7FB5fW8SjvIR36aNFvO6vLEX1U0Q8SiS8S58o",
+	"4u1CnhAj+QQRj2wJD/L+iSLetAD7iwj5XG/UP0rMJ61g1xH0mbaTf0v2vyX7n0WyW6J1teS20zdWBTj0",
+	"7IHPnqbhfKwEkuKgfGElafZipRimVF0oyVX+rKlQuh47KFZnfdb4jHwt1JWZI/aZvWg0z2fONbHfw0GU",
+	"3Ca2x8fXELmQ/JgjnBYyyxRNLVUp81XJijrlbr628yuOIjJkka+bsNkPDxmTaiaY5SghUFqEIQIp6FCQ",
+	"zFRssgulGntvb0KSMqdQ31RVeNXVTfNZ4A10AMVLdGtg9btWR03xYw+SWmghGWcXBaOS8q1a90xeJlMt",
+	"xc82xOHXKnLQyldMk2k/t5JrFvF0BzzAnrTE+gTfgDbVUlphPrn2QS3OPFumxT2sJstFV+vJaLWa7NKH",
+	"9OQ1LGEuLdWTH2kJc+nS4jAP6cnUpWvqu8stWlKdXqLvvivWHflTJhnl9/kHqbKZStjlWmyGOSZG8+dR",
+	"XJ1PzF3aB+6Wq2uTRZBhYchaeRrZGuc6iWnlQmPyOVbpaha9cqmoZNCT1vv74vDEi8OXqvvjLHlXB8Wq",
+	"T7UHM7jtX5Osm2VZIfmaUM+vJS9jbHYxty8qJSSrZJrLymcqpGIBLuPEzZ/xhmKkjw+/yS+wTE1P5UPb",
+	"aLPgj0xV20xtslRlb6qAI12gL9FdU3/vcuUaac1SaMNv4j/GQil0VansQ1ubvf3e0dmpMRDbnfJf8SS+",
+	"d4ql3ljbdWkwyhQYTNy+EcHDibYO6e2l2rZ+JWsjr+R94c7ukgD9hCw4BEqTV/oS4IbKjXkrFdd0XB3+",
+	"VB9q5leaILNfIir/KILdT+4zfymB80cxfwVOVAXXg22ZTC+ST+D7SYugl+AKKAyuiWYGuxLB0Sr81jd4",
+	"wz3K6sOU6VB/FLp308ptfyP850B4CVCku8rY1dSL7WFW4b1Vwx+Q2q7e/+FKYi3cvzXKx1FYaVc2AJv1",
+	"jGXOzdShKliuax107NVGycQge+8U2l1lShpWpUpXS2c1Npmk2JOuGZ6pdMiNBEwli714BhDFDZznc7WV",
+	"5SZIkiMCvQ87+N+aPht6VvKCmc4Hpi66VWI6DdRzwAJhefQKsYmFmus1ayemDnVxD99DdfhMWWtdIl5D",
+	"OOCqbyQeigY6ZUgSI6FC8wdrjYTxcKlf/b8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

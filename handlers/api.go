@@ -8,6 +8,7 @@ type API struct {
 	*Messages
 	*Transactions
 	*Subscriptions
+	*Stats
 }
 
 var _ api.StrictServerInterface = API{}

@@ -15,6 +15,7 @@ from .encoding import Encoding
 from .field_error import FieldError
 from .health import Health
 from .health_status import HealthStatus
+from .ops_summary import OpsSummary
 from .problem import Problem
 from .producer import Producer
 from .producer_input import ProducerInput
@@ -27,12 +28,16 @@ from .publish_message_request import PublishMessageRequest
 from .published_batch import PublishedBatch
 from .published_batch_item import PublishedBatchItem
 from .published_message import PublishedMessage
+from .rate_point import RatePoint
+from .readiness import Readiness
 from .redrive_request import RedriveRequest
+from .replica import Replica
 from .subscription import Subscription
 from .subscription_input import SubscriptionInput
 from .subscription_list import SubscriptionList
 from .subscription_patch import SubscriptionPatch
 from .subscription_state import SubscriptionState
+from .subscription_stats import SubscriptionStats
 from .subscription_with_secret import SubscriptionWithSecret
 from .transaction import Transaction
 from .transaction_decided_by import TransactionDecidedBy
@@ -55,6 +60,7 @@ __all__ = (
     "FieldError",
     "Health",
     "HealthStatus",
+    "OpsSummary",
     "Problem",
     "Producer",
     "ProducerInput",
@@ -67,12 +73,16 @@ __all__ = (
     "PublishedBatch",
     "PublishedBatchItem",
     "PublishedMessage",
+    "RatePoint",
+    "Readiness",
     "RedriveRequest",
+    "Replica",
     "Subscription",
     "SubscriptionInput",
     "SubscriptionList",
     "SubscriptionPatch",
     "SubscriptionState",
+    "SubscriptionStats",
     "SubscriptionWithSecret",
     "Transaction",
     "TransactionDecidedBy",
