@@ -251,6 +251,19 @@ func TestConsole(t *testing.T) {
 	var tx txView
 	res.json(t, &tx)
 
+	// The endpoints the console reads apply scopes as any other: another
+	// tenant's key does not see the subscription's stats.
+	if res := getAuth(t, g.URL+"/v1/subscriptions/"+sub.ID+"/stats", testenv.OtherKey); res.Status != http.StatusNotFound {
+		t.Errorf("stats for another tenant's key: %d %s", res.Status, res.Body)
+	}
+	if res := getAuth(t, g.URL+"/v1/subscriptions/"+sub.ID+"/stats", testenv.AdminKey); res.Status != http.StatusOK ||
+		!strings.Contains(string(res.Body), `"lag":0`) {
+		t.Errorf("stats: %d %s", res.Status, res.Body)
+	}
+	if res := get(t, g.URL+"/v1/ops/summary"); res.Status != http.StatusUnauthorized {
+		t.Errorf("summary without a key: %d", res.Status)
+	}
+
 	p := browser
 	p.do("open the console", chromedp.Navigate(g.URL+"/console"))
 
