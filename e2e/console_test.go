@@ -256,10 +256,13 @@ func TestConsole(t *testing.T) {
 	if res := getAuth(t, g.URL+"/v1/subscriptions/"+sub.ID+"/stats", testenv.OtherKey); res.Status != http.StatusNotFound {
 		t.Errorf("stats for another tenant's key: %d %s", res.Status, res.Body)
 	}
-	if res := getAuth(t, g.URL+"/v1/subscriptions/"+sub.ID+"/stats", testenv.AdminKey); res.Status != http.StatusOK ||
-		!strings.Contains(string(res.Body), `"lag":0`) {
-		t.Errorf("stats: %d %s", res.Status, res.Body)
-	}
+	testenv.Eventually(t, 30*time.Second, func() error {
+		if res := getAuth(t, g.URL+"/v1/subscriptions/"+sub.ID+"/stats", testenv.AdminKey); res.Status != http.StatusOK ||
+			!strings.Contains(string(res.Body), `"lag":0`) {
+			return fmt.Errorf("stats: %d %s", res.Status, res.Body)
+		}
+		return nil
+	})
 	if res := get(t, g.URL+"/v1/ops/summary"); res.Status != http.StatusUnauthorized {
 		t.Errorf("summary without a key: %d", res.Status)
 	}
