@@ -225,6 +225,22 @@ func (p *page) shot(name string) {
 	}
 }
 
+// waitChart waits until the "ok" line of the chart in sel (height px
+// high) leaves its baseline, 2 px above the bottom: a rate above 0.
+func (p *page) waitChart(sel string, height int) {
+	p.t.Helper()
+	baseline := fmt.Sprintf(",%d.0", height-2)
+	testenv.Eventually(p.t, 90*time.Second, func() error {
+		pts := eval[string](p, fmt.Sprintf(`document.querySelector(%q)?.getAttribute("points") ?? ""`, sel+" polyline.ok"))
+		for _, xy := range strings.Fields(pts) {
+			if !strings.HasSuffix(xy, baseline) {
+				return nil
+			}
+		}
+		return fmt.Errorf("the chart in %s is flat: %q", sel, pts)
+	})
+}
+
 func (p *page) viewport(w, h int64) {
 	p.t.Helper()
 	p.do(fmt.Sprintf("viewport %dx%d", w, h), chromedp.EmulateViewport(w, h))
@@ -286,7 +302,6 @@ func TestConsole(t *testing.T) {
 	if got := p.text("#readiness"); strings.Contains(got, "not ready") {
 		t.Errorf("readiness: %q", got)
 	}
-	p.shot("overview-laptop")
 
 	// Subscriptions: the test's subscription with its lag; pause, send
 	// three messages, the lag moves to 3; resume, they are delivered and
@@ -379,16 +394,13 @@ func TestConsole(t *testing.T) {
 
 	// The subscriptions view again, its chart showing the deliveries.
 	p.view("subscriptions", "#sub-"+sub.ID)
-	testenv.Eventually(t, 90*time.Second, func() error {
-		pts := eval[string](p, fmt.Sprintf(`document.querySelector("#rate-%s polyline.ok")?.getAttribute("points") ?? ""`, sub.ID))
-		for _, xy := range strings.Fields(pts) {
-			if !strings.HasSuffix(xy, ",34.0") { // the baseline: 0/s
-				return nil
-			}
-		}
-		return fmt.Errorf("the delivery chart is flat: %q", pts)
-	})
+	p.waitChart("#rate-"+sub.ID, 36)
 	p.shot("subscriptions-laptop")
+	// The overview: deliveries and sends over the last minutes.
+	p.view("overview", "#deliveries-chart")
+	p.waitChart("#deliveries-chart", 120)
+	p.waitChart("#sends-chart", 120)
+	p.shot("overview-laptop")
 
 	// Accessibility: every control has a name; from a fresh load the first
 	// Tab reaches the skip link, focus is drawn, Enter on a link works.
