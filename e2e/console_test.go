@@ -411,7 +411,7 @@ func TestConsole(t *testing.T) {
 		t.Errorf("controls without a label: %v", unlabeled)
 	}
 	p.do("reload", chromedp.Reload())
-	p.waitExists("#sub-"+sub.ID, nil)
+	p.waitExists("#replica-count", nil) // the overview, shown last
 	p.do("tab to the skip link", chromedp.KeyEvent("\t"))
 	if got := eval[string](p, `document.activeElement.className`); got != "skip" {
 		t.Errorf("the first Tab focuses %q, want the skip link", got)

@@ -95,6 +95,7 @@ func (h *Stats) GetOpsSummary(ctx context.Context, _ api.GetOpsSummaryRequestObj
 	}
 	out := api.GetOpsSummary200JSONResponse{
 		Replicas:        make([]api.Replica, 0, len(v.Replicas)),
+		Readiness:       []api.Readiness{},
 		IntervalSeconds: int(v.Interval / time.Second),
 		Sends:           ratePoints(v.Sends(func(topic string) bool { return p.Allows("publish", topic) })),
 		Deliveries:      ratePoints(v.Deliveries(func(id string) bool { return mine[id] })),
