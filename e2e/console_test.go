@@ -452,5 +452,3 @@ func TestConsole(t *testing.T) {
 	}
 	t.Logf("screenshots in %s", p.out)
 }
-
-
