@@ -200,6 +200,9 @@ func (p *page) confirm(wantTitle string) {
 	if !eval[bool](p, `document.getElementById("confirm").open`) {
 		p.t.Fatal("the confirmation dialog is not open")
 	}
+	if got := eval[string](p, `document.activeElement.id`); got != "confirm-cancel" {
+		p.t.Errorf("the confirmation dialog opens with focus on %q, want Cancel", got)
+	}
 	p.click("#confirm-ok")
 }
 
@@ -248,7 +251,7 @@ func (p *page) viewport(w, h int64) {
 
 func TestConsole(t *testing.T) {
 	s := stack(t)
-	browser := openBrowser(t) // first: no Chromium fails before the stack work
+	browser := openBrowser(t)
 	g := testenv.StartGateway(t, s)
 	topic := s.Topic(t, "console", 2)
 
