@@ -19,7 +19,7 @@ DEV_LISTEN ?= 127.0.0.1:8080
 DEV_TOPIC ?= orders
 # Coverage of `make test`: unit test binaries and every e2e gateway process
 # (built with -cover by testenv) write counters here; `make cover` totals them
-# over every package those binaries hold (all but bench/, which runs in no test), less *.gen.go.
+# over every package those binaries hold (all but cmd/bench, which runs in no test), less *.gen.go.
 COVER_DIR ?= $(CURDIR)/.cover
 # The examples serve their webhooks on loopback; the dev broker checks
 # transactions back at most 5 times (deploy/local/stack.sh).
@@ -132,7 +132,7 @@ e2e:
 bench: build
 	@ZL_STACK_DIR=$(CURDIR)/.stack/bench bash $(STACK) up >/dev/null
 	@status=0; set -a; source $(CURDIR)/.stack/bench/env; set +a; \
-		$(GO) run ./bench $(BENCH_ARGS) || status=$$?; \
+		$(GO) run ./cmd/bench $(BENCH_ARGS) || status=$$?; \
 		ZL_STACK_DIR=$(CURDIR)/.stack/bench bash $(STACK) down >/dev/null 2>&1 || true; exit $$status
 
 lint:

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zeroloss/zeroloss/testenv"
+	"github.com/zeroloss/zeroloss/internal/testenv"
 )
 
 // TestBrokerDownThenBack kills the broker of a private stack: sends answer

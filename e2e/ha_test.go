@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zeroloss/zeroloss/testenv"
+	"github.com/zeroloss/zeroloss/internal/testenv"
 )
 
 // The tests in this file run on the HA stack (deploy/local/stack.sh up

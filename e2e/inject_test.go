@@ -15,7 +15,7 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 	"github.com/apache/rocketmq-client-go/v2/producer"
 
-	"github.com/zeroloss/zeroloss/testenv"
+	"github.com/zeroloss/zeroloss/internal/testenv"
 )
 
 // forgeries are system properties a control character in broker text would

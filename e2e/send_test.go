@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zeroloss/zeroloss/testenv"
+	"github.com/zeroloss/zeroloss/internal/testenv"
 )
 
 func stack(t *testing.T) testenv.Stack {

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zeroloss/zeroloss/testenv"
+	"github.com/zeroloss/zeroloss/internal/testenv"
 )
 
 // receiver is a test subscriber endpoint. It verifies each delivery's

@@ -3,7 +3,7 @@ package handlers
 import (
 	"context"
 
-	"github.com/zeroloss/zeroloss/problem"
+	"github.com/zeroloss/zeroloss/internal/problem"
 )
 
 // Authorization per resource. A key sees its tenant's resources only, and

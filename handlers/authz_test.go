@@ -17,18 +17,18 @@ import (
 
 	"go.opentelemetry.io/otel/trace/noop"
 
-	"github.com/zeroloss/zeroloss/auth"
-	"github.com/zeroloss/zeroloss/broker"
 	"github.com/zeroloss/zeroloss/config"
-	"github.com/zeroloss/zeroloss/delivery"
 	"github.com/zeroloss/zeroloss/handlers"
-	"github.com/zeroloss/zeroloss/idempotency"
-	"github.com/zeroloss/zeroloss/problem"
-	"github.com/zeroloss/zeroloss/subscription"
-	"github.com/zeroloss/zeroloss/telemetry"
-	"github.com/zeroloss/zeroloss/testenv"
+	"github.com/zeroloss/zeroloss/internal/auth"
+	"github.com/zeroloss/zeroloss/internal/broker"
+	"github.com/zeroloss/zeroloss/internal/idempotency"
+	"github.com/zeroloss/zeroloss/internal/problem"
+	"github.com/zeroloss/zeroloss/internal/push"
+	"github.com/zeroloss/zeroloss/internal/subscription"
+	"github.com/zeroloss/zeroloss/internal/telemetry"
+	"github.com/zeroloss/zeroloss/internal/testenv"
+	"github.com/zeroloss/zeroloss/internal/webhook"
 	"github.com/zeroloss/zeroloss/txcallback"
-	"github.com/zeroloss/zeroloss/webhook"
 )
 
 // The principals of the authorization matrix. "scoped" may subscribe to
@@ -115,7 +115,7 @@ func newAuthzEnv(t *testing.T) *authzEnv {
 		API: handlers.API{
 			Messages:      handlers.NewMessages(prod, handlers.MessagesConfig{MaxMessageBytes: 4096, SendBudget: 10 * time.Second}, prop),
 			Transactions:  handlers.NewTransactions(txSvc, 4096, prop),
-			Subscriptions: handlers.NewSubscriptions(e.subs, delivery.NewDeadLetters(rdb, broker.NewAdmin([]string{st.NameServer}), prod, time.Hour)),
+			Subscriptions: handlers.NewSubscriptions(e.subs, push.NewDeadLetters(rdb, broker.NewAdmin([]string{st.NameServer}), prod, time.Hour)),
 		},
 		Health:  handlers.NewHealth(map[string]handlers.Check{}, time.Second, func(*http.Request) string { return "" }),
 		Metrics: metrics, TracerProvider: noop.NewTracerProvider(), Propagator: prop, MaxBodyBytes: 1 << 20,

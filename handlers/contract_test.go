@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/zeroloss/zeroloss/api"
-	"github.com/zeroloss/zeroloss/problem"
+	"github.com/zeroloss/zeroloss/internal/problem"
 )
 
 // TestContractRefusals: requests api/openapi.yaml excludes are refused with

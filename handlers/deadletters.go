@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zeroloss/zeroloss/api"
-	"github.com/zeroloss/zeroloss/subscription"
+	"github.com/zeroloss/zeroloss/internal/subscription"
 )
 
 // bodyPreviewBytes bounds the body a dead-letter listing shows.

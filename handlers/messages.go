@@ -6,7 +6,6 @@ package handlers
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -14,11 +13,11 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/zeroloss/zeroloss/api"
-	"github.com/zeroloss/zeroloss/auth"
-	"github.com/zeroloss/zeroloss/broker"
-	"github.com/zeroloss/zeroloss/brokertext"
-	"github.com/zeroloss/zeroloss/msgid"
-	"github.com/zeroloss/zeroloss/problem"
+	"github.com/zeroloss/zeroloss/internal/auth"
+	"github.com/zeroloss/zeroloss/internal/broker"
+	"github.com/zeroloss/zeroloss/internal/brokertext"
+	"github.com/zeroloss/zeroloss/internal/msgid"
+	"github.com/zeroloss/zeroloss/internal/problem"
 )
 
 // Sender sends messages to the broker (broker.Producer). Send and SendBatch
@@ -255,34 +254,6 @@ func injectTrace(ctx context.Context, prop propagation.TextMapPropagator, props 
 	}
 	prop.Inject(ctx, propagation.MapCarrier(out))
 	return out
-}
-
-// textProblem maps the broker package's refusals of a message for what it
-// is; ok is false for any other error.
-func textProblem(err error) (_ error, ok bool) {
-	switch {
-	case errors.Is(err, brokertext.ErrSeparator):
-		return problem.Wrap(problem.Validation, "a tag, key, sharding key or property holds a control character; nothing was sent", err), true
-	case errors.Is(err, brokertext.ErrTooLarge):
-		return problem.Wrap(problem.PropertiesTooLarge, "the encoded properties are over the broker's limit; nothing was sent", err), true
-	case errors.Is(err, broker.ErrRejected):
-		return problem.Wrap(problem.MessageRejected, "the broker refused this message for what it is; nothing was stored and sending it again cannot succeed", err), true
-	}
-	return nil, false
-}
-
-func sendProblem(err error) error {
-	if pe, ok := textProblem(err); ok {
-		return pe
-	}
-	switch {
-	case errors.Is(err, broker.ErrTopicNotFound):
-		return problem.Wrap(problem.TopicNotFound, "the topic does not exist on the cluster; nothing was stored", err)
-	default:
-		return problem.Wrap(problem.SendUnconfirmed,
-			"the broker did not confirm the send: the message may or may not be stored; retry with the same Idempotency-Key", err).
-			WithRetryAfter(1)
-	}
 }
 
 // batchOverhead estimates a batch member's encoded size beyond body and

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/zeroloss/zeroloss/api"
-	"github.com/zeroloss/zeroloss/problem"
+	"github.com/zeroloss/zeroloss/internal/problem"
 )
 
 // Check is one readiness check: nil when the part is usable.

@@ -12,9 +12,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/zeroloss/zeroloss/api"
+	"github.com/zeroloss/zeroloss/internal/problem"
+	"github.com/zeroloss/zeroloss/internal/telemetry"
 	"github.com/zeroloss/zeroloss/middleware"
-	"github.com/zeroloss/zeroloss/problem"
-	"github.com/zeroloss/zeroloss/telemetry"
 )
 
 // RouterDeps is what the router is built from.

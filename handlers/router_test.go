@@ -18,14 +18,14 @@ import (
 
 	"go.opentelemetry.io/otel/trace/noop"
 
-	"github.com/zeroloss/zeroloss/auth"
-	"github.com/zeroloss/zeroloss/broker"
-	"github.com/zeroloss/zeroloss/brokertext"
 	"github.com/zeroloss/zeroloss/config"
 	"github.com/zeroloss/zeroloss/handlers"
-	"github.com/zeroloss/zeroloss/idempotency"
-	"github.com/zeroloss/zeroloss/problem"
-	"github.com/zeroloss/zeroloss/telemetry"
+	"github.com/zeroloss/zeroloss/internal/auth"
+	"github.com/zeroloss/zeroloss/internal/broker"
+	"github.com/zeroloss/zeroloss/internal/brokertext"
+	"github.com/zeroloss/zeroloss/internal/idempotency"
+	"github.com/zeroloss/zeroloss/internal/problem"
+	"github.com/zeroloss/zeroloss/internal/telemetry"
 )
 
 // recordingSender is a fake of the broker boundary for pure request logic:

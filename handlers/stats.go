@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/zeroloss/zeroloss/api"
+	"github.com/zeroloss/zeroloss/internal/problem"
 	"github.com/zeroloss/zeroloss/internal/rates"
-	"github.com/zeroloss/zeroloss/problem"
 )
 
 // RateReader reads the send and delivery rates every replica published

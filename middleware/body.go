@@ -8,7 +8,7 @@ import (
 	"mime"
 	"net/http"
 
-	"github.com/zeroloss/zeroloss/problem"
+	"github.com/zeroloss/zeroloss/internal/problem"
 )
 
 // ReadBody reads the whole request body, at most max bytes (413 beyond),

@@ -14,10 +14,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/zeroloss/zeroloss/auth"
-	"github.com/zeroloss/zeroloss/idempotency"
-	"github.com/zeroloss/zeroloss/msgid"
-	"github.com/zeroloss/zeroloss/problem"
+	"github.com/zeroloss/zeroloss/internal/auth"
+	"github.com/zeroloss/zeroloss/internal/idempotency"
+	"github.com/zeroloss/zeroloss/internal/msgid"
+	"github.com/zeroloss/zeroloss/internal/problem"
 )
 
 // IdempotencyStore keeps Idempotency-Key records (idempotency.Store).

@@ -10,13 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zeroloss/zeroloss/auth"
 	"github.com/zeroloss/zeroloss/config"
-	"github.com/zeroloss/zeroloss/idempotency"
+	"github.com/zeroloss/zeroloss/internal/auth"
+	"github.com/zeroloss/zeroloss/internal/idempotency"
+	"github.com/zeroloss/zeroloss/internal/msgid"
+	"github.com/zeroloss/zeroloss/internal/problem"
+	"github.com/zeroloss/zeroloss/internal/testenv"
 	"github.com/zeroloss/zeroloss/middleware"
-	"github.com/zeroloss/zeroloss/msgid"
-	"github.com/zeroloss/zeroloss/problem"
-	"github.com/zeroloss/zeroloss/testenv"
 )
 
 // TestIdempotencyMiddleware runs the middleware over the real Redis store.

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/zeroloss/zeroloss/problem"
+	"github.com/zeroloss/zeroloss/internal/problem"
 )
 
 // AccessLog logs one line per request with its id, status and duration.

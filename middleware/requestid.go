@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/zeroloss/zeroloss/msgid"
+	"github.com/zeroloss/zeroloss/internal/msgid"
 )
 
 type requestIDKey struct{}

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zeroloss/zeroloss/broker"
-	"github.com/zeroloss/zeroloss/msgid"
-	"github.com/zeroloss/zeroloss/testenv"
+	"github.com/zeroloss/zeroloss/internal/broker"
+	"github.com/zeroloss/zeroloss/internal/msgid"
+	"github.com/zeroloss/zeroloss/internal/testenv"
 )
 
 // TestBeginRetriesReuseTheTransaction: a begin retried with the same

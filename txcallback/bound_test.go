@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zeroloss/zeroloss/testenv"
+	"github.com/zeroloss/zeroloss/internal/testenv"
 )
 
 // TestCheckCallsStayBoundedWithASlowCheckURL: with a check URL that takes

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/zeroloss/zeroloss/broker"
-	"github.com/zeroloss/zeroloss/webhook"
+	"github.com/zeroloss/zeroloss/internal/broker"
+	"github.com/zeroloss/zeroloss/internal/webhook"
 )
 
 func TestParseCheckAnswer(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 
 	"github.com/oklog/ulid/v2"
 
-	"github.com/zeroloss/zeroloss/msgid"
+	"github.com/zeroloss/zeroloss/internal/msgid"
 )
 
 const (

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/zeroloss/zeroloss/webhook"
+	"github.com/zeroloss/zeroloss/internal/webhook"
 )
 
 // ErrInvalidURL wraps why a check URL was refused.

@@ -22,10 +22,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/zeroloss/zeroloss/broker"
-	"github.com/zeroloss/zeroloss/msgid"
-	"github.com/zeroloss/zeroloss/testenv"
-	"github.com/zeroloss/zeroloss/webhook"
+	"github.com/zeroloss/zeroloss/internal/broker"
+	"github.com/zeroloss/zeroloss/internal/msgid"
+	"github.com/zeroloss/zeroloss/internal/testenv"
+	"github.com/zeroloss/zeroloss/internal/webhook"
 )
 
 // countingBroker is the real transactional producer, counting the

@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/zeroloss/zeroloss/broker"
+	"github.com/zeroloss/zeroloss/internal/broker"
 )
 
 // Resolve runs the resolver until ctx ends: every interval it takes the

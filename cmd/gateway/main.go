@@ -22,20 +22,20 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/rlog"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/zeroloss/zeroloss/auth"
-	"github.com/zeroloss/zeroloss/broker"
 	"github.com/zeroloss/zeroloss/config"
 	"github.com/zeroloss/zeroloss/dedup"
-	"github.com/zeroloss/zeroloss/delivery"
 	"github.com/zeroloss/zeroloss/handlers"
-	"github.com/zeroloss/zeroloss/idempotency"
+	"github.com/zeroloss/zeroloss/internal/auth"
+	"github.com/zeroloss/zeroloss/internal/broker"
 	"github.com/zeroloss/zeroloss/internal/console"
+	"github.com/zeroloss/zeroloss/internal/idempotency"
+	"github.com/zeroloss/zeroloss/internal/push"
 	"github.com/zeroloss/zeroloss/internal/rates"
+	"github.com/zeroloss/zeroloss/internal/subscription"
+	"github.com/zeroloss/zeroloss/internal/telemetry"
+	"github.com/zeroloss/zeroloss/internal/webhook"
 	"github.com/zeroloss/zeroloss/middleware"
-	"github.com/zeroloss/zeroloss/subscription"
-	"github.com/zeroloss/zeroloss/telemetry"
 	"github.com/zeroloss/zeroloss/txcallback"
-	"github.com/zeroloss/zeroloss/webhook"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -156,12 +156,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	go func() { defer close(batchDone); batcher.Run(batchCtx) }()
 	defer func() { stopBatcher(); <-batchDone }()
 	admin := broker.NewAdmin(cfg.NameServers)
-	dlq := delivery.NewDeadLetters(rdb, admin, prod, cfg.DeadLetterTTL)
-	mgr := delivery.NewManager(delivery.Config{
+	dlq := push.NewDeadLetters(rdb, admin, prod, cfg.DeadLetterTTL)
+	mgr := push.NewManager(push.Config{
 		NameServers: cfg.NameServers, Cluster: cfg.Cluster, DelayLevels: cfg.DelayLevels, DrainTimeout: cfg.ShutdownTimeout,
 		Resync: cfg.SubscriptionResync, LeaseWait: cfg.DeliveryLeaseWait,
 	}, subStore, admin, batcher, webhook.NewClient(cfg.AllowPrivateWebhooks, "zeroloss/"+version), dlq,
-		tp, telemetry.Propagator(), log, delivery.NewMetrics(metrics.Registry()))
+		tp, telemetry.Propagator(), log, push.NewMetrics(metrics.Registry()))
 	mgrCtx, stopDeliveries := context.WithCancel(context.Background())
 	mgrDone := make(chan struct{})
 	go func() { defer close(mgrDone); mgr.Run(mgrCtx) }()

@@ -20,7 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/zeroloss/zeroloss/broker"
+	"github.com/zeroloss/zeroloss/internal/broker"
 )
 
 const apiKey = "ledger-key"
