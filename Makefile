@@ -172,3 +172,18 @@ sdk-test: build sdk-deps
 test: SDK_STACK_DIR = $(TEST_STACK_DIR)
 test: SDK_KEEP_STACK = 1
 test: sdk-check sdk-test
+
+## console-deps: Debian's chromium, which the console's browser test (e2e/console_test.go) drives;
+## installed with apt-get only when missing.
+.PHONY: console-deps
+console-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "console-deps: chromium missing: installing it with apt-get" >&2; \
+		sudo=; [ "$$(id -u)" -eq 0 ] || sudo="sudo -n"; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 update >&2 && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get -qq -y -o DPkg::Lock::Timeout=300 -o Dpkg::Use-Pty=0 \
+			install chromium >&2 && command -v chromium >/dev/null; }
+
+# The console test needs Chromium: `make test` and `make e2e` install it first.
+test: console-deps
+e2e: console-deps

@@ -299,9 +299,18 @@ type BeginTransactionRequest struct {
 
 // DeadLetter defines model for DeadLetter.
 type DeadLetter struct {
-	Attempts  int       `json:"attempts"`
+	Attempts int `json:"attempts"`
+
+	// Body The first 4 KiB of the body, as text (`utf8`) or, when that is not valid UTF-8, base64 (`base64`).
+	Body *string `json:"body,omitempty"`
+
+	// BodyBytes The body's whole size in bytes.
+	BodyBytes *int      `json:"bodyBytes,omitempty"`
 	DeadAt    time.Time `json:"deadAt"`
 	DedupId   *string   `json:"dedupId,omitempty"`
+
+	// Encoding How `body` is written; deliveries carry the original bytes.
+	Encoding  *Encoding `json:"encoding,omitempty"`
 	Keys      *[]string `json:"keys,omitempty"`
 	LastError *string   `json:"lastError,omitempty"`
 	MessageId string    `json:"messageId"`
@@ -357,6 +366,15 @@ type NackRequest struct {
 	// DelaySeconds Receivable again this long after the nack.
 	DelaySeconds   *int           `json:"delaySeconds,omitempty"`
 	ReceiptHandles ReceiptHandles `json:"receiptHandles"`
+}
+
+// OpsSummary defines model for OpsSummary.
+type OpsSummary struct {
+	Deliveries      []RatePoint `json:"deliveries"`
+	IntervalSeconds int         `json:"intervalSeconds"`
+	Readiness       []Readiness `json:"readiness"`
+	Replicas        []Replica   `json:"replicas"`
+	Sends           []RatePoint `json:"sends"`
 }
 
 // Problem RFC 9457 problem details. `type` is one of these stable URIs
@@ -580,6 +598,25 @@ type PublishedMessage struct {
 // RateLimit Most deliveries per second per replica (fractions allowed); 0 or absent is unlimited. Deliveries above it wait; none fails for it.
 type RateLimit = float32
 
+// RatePoint defines model for RatePoint.
+type RatePoint struct {
+	// At Start of the interval.
+	At time.Time `json:"at"`
+
+	// FailedPerSecond Sends not confirmed, or delivery attempts that failed (retried, dead-lettered, 410).
+	FailedPerSecond float64 `json:"failedPerSecond"`
+
+	// OkPerSecond Sends answered SEND_OK, or deliveries acknowledged (2xx or a suppressed duplicate).
+	OkPerSecond float64 `json:"okPerSecond"`
+}
+
+// Readiness defines model for Readiness.
+type Readiness struct {
+	// Part `rocketmq`, `transactions` or `redis`.
+	Part  string `json:"part"`
+	Ready bool   `json:"ready"`
+}
+
 // ReceiptHandles defines model for ReceiptHandles.
 type ReceiptHandles = []string
 
@@ -692,6 +729,17 @@ type ReceivedMessages struct {
 type RedriveRequest struct {
 	// MessageIds The dead letters to redrive; all when absent.
 	MessageIds *[]string `json:"messageIds,omitempty"`
+
+	// Since Only dead letters that died at or after this time (with `messageIds`, both must hold).
+	Since *time.Time `json:"since,omitempty"`
+}
+
+// Replica defines model for Replica.
+type Replica struct {
+	Id         string    `json:"id"`
+	LastSeenAt time.Time `json:"lastSeenAt"`
+	StartedAt  time.Time `json:"startedAt"`
+	Version    string    `json:"version"`
 }
 
 // RetrySchedule The waits between attempts: an explicit list (`delaysSeconds`, the
@@ -901,6 +949,16 @@ type SubscriptionPatch struct {
 	// Example: {"delaysSeconds":[5,300,1800,7200,18000,36000,36000]}
 	Retry     *RetrySchedule `json:"retry,omitempty"`
 	TimeoutMs *int           `json:"timeoutMs,omitempty"`
+}
+
+// SubscriptionStats defines model for SubscriptionStats.
+type SubscriptionStats struct {
+	Deliveries      []RatePoint `json:"deliveries"`
+	IntervalSeconds int         `json:"intervalSeconds"`
+
+	// Lag Messages not acknowledged yet; absent when the broker did not answer.
+	Lag            *int64 `json:"lag,omitempty"`
+	SubscriptionId string `json:"subscriptionId"`
 }
 
 // SubscriptionWithSecret defines model for SubscriptionWithSecret.
@@ -1592,6 +1650,9 @@ type BeginTransactionJSONRequestBody = BeginTransactionRequest
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetOpsSummary Replicas seen, readiness, send and delivery rates
+	// (GET /v1/ops/summary)
+	GetOpsSummary(w http.ResponseWriter, r *http.Request)
 	// ListProducers List the tenant's producers
 	// (GET /v1/producers)
 	ListProducers(w http.ResponseWriter, r *http.Request, params ListProducersParams)
@@ -1655,6 +1716,9 @@ type ServerInterface interface {
 	// RotateSubscriptionSecret Replace the signing secret (the old one also signs for 24 hours)
 	// (POST /v1/subscriptions/{id}/rotate-secret)
 	RotateSubscriptionSecret(w http.ResponseWriter, r *http.Request, id SubscriptionID)
+	// GetSubscriptionStats Lag now and delivery rates over the last minutes
+	// (GET /v1/subscriptions/{id}/stats)
+	GetSubscriptionStats(w http.ResponseWriter, r *http.Request, id SubscriptionID)
 	// PublishBatch Send up to 100 messages in one broker round trip
 	// (POST /v1/topics/{topic}/message-batches)
 	PublishBatch(w http.ResponseWriter, r *http.Request, topic Topic, params PublishBatchParams)
@@ -1681,6 +1745,12 @@ type ServerInterface interface {
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
 
 type Unimplemented struct{}
+
+// GetOpsSummary Replicas seen, readiness, send and delivery rates
+// (GET /v1/ops/summary)
+func (_ Unimplemented) GetOpsSummary(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
 
 // ListProducers List the tenant's producers
 // (GET /v1/producers)
@@ -1808,6 +1878,12 @@ func (_ Unimplemented) RotateSubscriptionSecret(w http.ResponseWriter, r *http.R
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// GetSubscriptionStats Lag now and delivery rates over the last minutes
+// (GET /v1/subscriptions/{id}/stats)
+func (_ Unimplemented) GetSubscriptionStats(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // PublishBatch Send up to 100 messages in one broker round trip
 // (POST /v1/topics/{topic}/message-batches)
 func (_ Unimplemented) PublishBatch(w http.ResponseWriter, r *http.Request, topic Topic, params PublishBatchParams) {
@@ -1858,6 +1934,20 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
+
+// GetOpsSummary operation middleware
+func (siw *ServerInterfaceWrapper) GetOpsSummary(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetOpsSummary(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
 
 // ListProducers operation middleware
 func (siw *ServerInterfaceWrapper) ListProducers(w http.ResponseWriter, r *http.Request) {
@@ -2491,6 +2581,32 @@ func (siw *ServerInterfaceWrapper) RotateSubscriptionSecret(w http.ResponseWrite
 	handler.ServeHTTP(w, r)
 }
 
+// GetSubscriptionStats operation middleware
+func (siw *ServerInterfaceWrapper) GetSubscriptionStats(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id SubscriptionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetSubscriptionStats(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // PublishBatch operation middleware
 func (siw *ServerInterfaceWrapper) PublishBatch(w http.ResponseWriter, r *http.Request) {
 
@@ -2979,6 +3095,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/v1/subscriptions/{id}/messages/extend", wrapper.ExtendMessages)
 	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/subscriptions/{id}/stats", wrapper.GetSubscriptionStats)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/ops/summary", wrapper.GetOpsSummary)
+	})
 
 	return r
 }
@@ -3027,6 +3149,60 @@ type UnauthorizedApplicationProblemPlusJSONResponse Problem
 type UnprocessableEntityApplicationProblemPlusJSONResponse Problem
 
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+
+type GetOpsSummaryRequestObject struct {
+}
+
+type GetOpsSummaryResponseObject interface {
+	VisitGetOpsSummaryResponse(w http.ResponseWriter) error
+}
+
+type GetOpsSummary200JSONResponse OpsSummary
+
+func (response GetOpsSummary200JSONResponse) VisitGetOpsSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpsSummary401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetOpsSummary401ApplicationProblemPlusJSONResponse) VisitGetOpsSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpsSummarydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetOpsSummarydefaultApplicationProblemPlusJSONResponse) VisitGetOpsSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type ListProducersRequestObject struct {
 	Params ListProducersParams
@@ -4374,23 +4550,6 @@ func (response ExtendMessages409ApplicationProblemPlusJSONResponse) VisitExtendM
 	return err
 }
 
-type ExtendMessagesdefaultApplicationProblemPlusJSONResponse struct {
-	Body       Problem
-	StatusCode int
-}
-
-func (response ExtendMessagesdefaultApplicationProblemPlusJSONResponse) VisitExtendMessagesResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(response.StatusCode)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type NackMessagesRequestObject struct {
 	Id   SubscriptionID `json:"id"`
 	Body *NackMessagesJSONRequestBody
@@ -4871,6 +5030,77 @@ type RotateSubscriptionSecretdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response RotateSubscriptionSecretdefaultApplicationProblemPlusJSONResponse) VisitRotateSubscriptionSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubscriptionStatsRequestObject struct {
+	Id SubscriptionID `json:"id"`
+}
+
+type GetSubscriptionStatsResponseObject interface {
+	VisitGetSubscriptionStatsResponse(w http.ResponseWriter) error
+}
+
+type GetSubscriptionStats200JSONResponse SubscriptionStats
+
+func (response GetSubscriptionStats200JSONResponse) VisitGetSubscriptionStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubscriptionStats401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSubscriptionStats401ApplicationProblemPlusJSONResponse) VisitGetSubscriptionStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubscriptionStats404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetSubscriptionStats404ApplicationProblemPlusJSONResponse) VisitGetSubscriptionStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubscriptionStatsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetSubscriptionStatsdefaultApplicationProblemPlusJSONResponse) VisitGetSubscriptionStatsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -5866,6 +6096,9 @@ func (response RollbackTransactiondefaultApplicationProblemPlusJSONResponse) Vis
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetOpsSummary Replicas seen, readiness, send and delivery rates
+	// (GET /v1/ops/summary)
+	GetOpsSummary(ctx context.Context, request GetOpsSummaryRequestObject) (GetOpsSummaryResponseObject, error)
 	// ListProducers List the tenant's producers
 	// (GET /v1/producers)
 	ListProducers(ctx context.Context, request ListProducersRequestObject) (ListProducersResponseObject, error)
@@ -5929,6 +6162,9 @@ type StrictServerInterface interface {
 	// RotateSubscriptionSecret Replace the signing secret (the old one also signs for 24 hours)
 	// (POST /v1/subscriptions/{id}/rotate-secret)
 	RotateSubscriptionSecret(ctx context.Context, request RotateSubscriptionSecretRequestObject) (RotateSubscriptionSecretResponseObject, error)
+	// GetSubscriptionStats Lag now and delivery rates over the last minutes
+	// (GET /v1/subscriptions/{id}/stats)
+	GetSubscriptionStats(ctx context.Context, request GetSubscriptionStatsRequestObject) (GetSubscriptionStatsResponseObject, error)
 	// PublishBatch Send up to 100 messages in one broker round trip
 	// (POST /v1/topics/{topic}/message-batches)
 	PublishBatch(ctx context.Context, request PublishBatchRequestObject) (PublishBatchResponseObject, error)
@@ -5989,6 +6225,30 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictHTTPServerOptions
+}
+
+// GetOpsSummary operation middleware
+func (sh *strictHandler) GetOpsSummary(w http.ResponseWriter, r *http.Request) {
+	var request GetOpsSummaryRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOpsSummary(ctx, request.(GetOpsSummaryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOpsSummary")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetOpsSummaryResponseObject); ok {
+		if err := validResponse.VisitGetOpsSummaryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // ListProducers operation middleware
@@ -6607,6 +6867,32 @@ func (sh *strictHandler) RotateSubscriptionSecret(w http.ResponseWriter, r *http
 	}
 }
 
+// GetSubscriptionStats operation middleware
+func (sh *strictHandler) GetSubscriptionStats(w http.ResponseWriter, r *http.Request, id SubscriptionID) {
+	var request GetSubscriptionStatsRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSubscriptionStats(ctx, request.(GetSubscriptionStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSubscriptionStats")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetSubscriptionStatsResponseObject); ok {
+		if err := validResponse.VisitGetSubscriptionStatsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // PublishBatch operation middleware
 func (sh *strictHandler) PublishBatch(w http.ResponseWriter, r *http.Request, topic Topic, params PublishBatchParams) {
 	var request PublishBatchRequestObject
@@ -6817,238 +7103,252 @@ func (sh *strictHandler) RollbackTransaction(w http.ResponseWriter, r *http.Requ
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35ViPH+TB8K/Xp55yRnJYQYpkZcXL8aUCMidkswEumCV3qLqQOrSqlq3tAHvGe3MN7D7mwXMl76qml",
-	"qxdJwMA49s9/2COk2uupZ18+1Xw2mTJKaMJr3U+1McEBieHjQUAmU5YQmgzINMIzEohvA8L9OJwmIaO1",
-	"bs1L4pR46HZMKErGIUeY8lsSo5CjZEwQT1hMAv0lu0aYIoLjKCQxisk/U8ITdBsmY9kYTwgyk/qz5ndk",
-	"1qo5Ne6PyQSLuQlNJ7Xuh5qYtHbp1JLZlNS6NZ7EIR3V7u+d2iHzsVxacaXnY4L8mOCEBCgmnKWxT/Kj",
-	"l0cbkCSe9a4TEpfHOyM+owFHCUO3OEzQkFyzmKBYdAnpqHLokCZkROLavRh8imM8IYk67N005iyuXrZH",
-	"yV0iG3jiEMVhTWPyMWQpR1M8gn2EovU/UxLPak6N4omYz5eD2iuZ4LtDQkfJuNbttNtVR2jdwHdkVl7R",
-	"Eb4hHPYZEo44viaoftA/30dBjK+TZkiS6+Y4SaZ4GjZD6zZvyKwpoavRcqnY13UY8wR17u4sqLkh0wTV",
-	"O5tojIYzFJBrnEZJA2Eqbk1CIUCMS70MPpsaQLtIwuM1ixGWd1GArxsyg8GmeBYxHLRceqa/vh2HEYGW",
-	"cmEaQOOU8i7abL9tId3WQSwZk1iP0nXpZqfTQt+RGUc4Joj7bEoCARtiOB9HEYlfcdQ7PRC9Wy7VFyYP",
-	"JLuxAvgvvLqtLac2Can+e12AU5KQWIz59w+ue9dZb7ru3ev+5Z+/qlU+lHASJmLUKriJ4Ed7bnURte5W",
-	"2xELCSfiJW4JCJqEVP617pTh3KmdxixIfRIf7MELvsOTaSTaTOPgqr3+173OTxs/b/5tq7f97vXum723",
-	"/fb++vvOt/p8pjgZZ+sKg5pTE9cSxgIZibu2F2kdgRj9Q7v5ttf8G27+cvmps31ffQ5n6dAAd3GJPB2+",
-	"4BLF6A9a4jmbhn75HQ6Yf0OSo+9RIn7vonUBbuud18gf4xj7ArEIZOH1mn9DuPkLajffoivU9FroGE8I",
-	"RyknARrOXGoGChNOomtU987f/bje7ngO8s52v+3vXRz2r85PTg92r3766aefxNeDo++vzn4+u/rPv/7t",
-	"OS71/jTonw9+/hP8ibw/7R1+D58b8Bhicg1zwUPcbLeRF9KPOAqDJqzcQ/VkTFw6ZMHsFUee+vI6JFEg",
-	"8MsMcYZCQV5IGCN5lA7y4FTETrwddBPSJpsSiqehS31MKUtQQHwWEISRuB9kkC26HTNO1DBojDnyKEu8",
-	"hnyT2d2zGMhg5R3DCpdes/VU1zuvlz1Vefvt5tur5qKneh5jyrFfBaHJ3QsCaHL3EPi8F6PxKaOcACF7",
-	"h4OBRJziL59RgaDFRzydRqGkzmvTmA0jMvnzP7gk1dn8X8Xkutat/c9axpasyV/52qnsJSctk0mNr4cx",
-	"wTeS/xDTi7eA6h5AHMwuQFRDoFiA/bcEvgZiMaLwSjC6JcMxYzfoYnAIY45wQm7xDE3wDAlAE9gd1c0I",
-	"qnkzjSOv0ardO7VdRq+j0P/i51GgJYK6hlQ8e0FZsSBrNKQjc2x1r0itQ9pMORG7cGy+ELiipmGLqlao",
-	"Wq9ZDBQssh/Hksn5UufQozNFqomYGu5JwDeOvB3kTUgyZkGTsqSJo4jdksBzFILweuILD8mdoCjkiQQp",
-	"2Ud+1nwk4ul0yuKEywvfZ/EwDAJCv/SNK/4CRdhXDwAYEVT3rvWSFEwes2SfpTT4kis8Zoin/ljSK1SX",
-	"iB4O/1osxWs4aKqYBVT39Md8A26Ra1T37D/zDZMMaYqpsr/sZuKZxyxNxAlZX8MJnUrW7pyxQxyPyJc8",
-	"qHcsmCH2kcRwhcCMiQORC2omjDUjsSS10DMSfwx9ckHxRxxGeBiRL3upicCy12E8AXYCljyM2Q1cIic0",
-	"aKbUNBA3MyBByFHAbsXFBGRKaAAYJ802oBAwEzw4DmbqduDzc2Ijm/f7tZA0m5IYhkcBIxz2LOacSdkh",
-	"5DmIf8XRRDA1LEY8wQC2uRcAXzZ9tRUFH+eMHWE6GxCfhB8ljf6yVBkmQGMm2DnM0QTTGYrVasQXYQK0",
-	"VCAE1hS/NvWvz3nZFxSnyZjF4S/kS2M9YAwMcq57qbUUdUkXdBozn3AuwL9PkzCZ/drswi1WMgLw7Zjm",
-	"JN4KbmES8glO/LHZkSKKJDgiQYjPgW/8sojpr2cnx3DeZinNiVhLUzCxsM57zfsCePX8G4t3xUEQisFw",
-	"dBqLZ5qE4vVc44gTS1L4VANonSbfYhpEosWHWrze+nH211+CH/96fbS3/91g768/H63ftH/8xw/vjm8O",
-	"Nr7/Zdw/ubi4Hfxj/9ujm1H40/e1y3unNrVmKY+6/CAG+daSK9c8/ofiYJnqjA3/QfxE3Bc8lT2Cg0OS",
-	"GIWXEvrh0kKaklrxlE+EmESCHJbiiNFo1kW3Y5wgjP6ZkpRI7MaoTxCjRMilYcJdOhEQP9LCaDoV3yIh",
-	"gUymCUd1FgMU5gRIjDbv7oS45ulFeV3FmMFYaCRmUpqXgOCgGcGG1DowDRCIm/DnK44ouUtMX0GYSBR+",
-	"hD3VQQY0Sik8YXQk+2ZtGCW80ULeMGL+TWEhoRhcUHFrFSTYQWHiUp7gmdgpdBAoSx2JXKWj1GuBbiGu",
-	"OUgjsd4I88SltzhMHL0ZpPcSYbFRc6igl0xpEkYCx9p7c6k4WxjZZqhCjvwxpiOpusoOWEvHSv1qQQPs",
-	"u0IV69TeCVxwJJey8jVRlpQVHD+K6ybUZ4EQU7wh5mR705MMhuCQJqkQ9ogghTTAcYBkCwkmUzGfVMPm",
-	"35XoKv5VU1rybj0Txv+8dvlp877xdeGrzv1f/jLPf7Vx/5fGN1/Bg9NLtTXVckm1y+KDNG0vndpdE3Qd",
-	"ta5c2/2iFZdRtoY00cIRpDQRwFz30uT6jeSh1JHU9ek1doDFEO9r1kJijNsxiwgaitsS948TNGE8QZvo",
-	"KHwnH6zUpATiKPN6jNKd2yewDFv1dbt7p3ZDZiux23eiTelcVhAG3fLeqSV45ZLO8aiENeHgq3DlOzIK",
-	"qaWWeQLRkJda++RKTdNB4Na66+32uuPWBBeXcrfWdWtTHAZu7b7m1Pwx8W8ARyvDQ6270YYTASnpIQpV",
-	"OAUYUvwhlYpaz3X/xxt80Btc8QAqbqnq3Sr5CFpzNMT+DaLMGMaSMVbGtPrut/3d764Ojo4ujg/Of746",
-	"PzjqXx0cX531d0+O986AOzbK+Dfbm6vU8V/khSp4rNq3Ee+ljgX2D3o1af/h8pumOBAOUPNYhf7Lowjz",
-	"cla01drpElIxJ+QYPfJCPJNnx/Jb01xSlXlRcGk46MHjumbxBAseLhCyYRJOSNWxBSRIpwdBhRk0u/8w",
-	"IRNe2UJ9geMYw9sRPIpR9ZVaK6q1YDZ1EWU1uH2I2RBOdhBm18uPcpelUvzIn6evv66wYdlTy3bLpzgM",
-	"ecUM5vzMh2UQZN196YQLS5LjVS8pSKfKiruUMhWwvuDcw4DQJLwOCUduzdhPyUdCE7cGFtYglfKb1H/G",
-	"hPOQUfFuK0mJp05j5gk+Q69fUgqlRs2aWKMUHg/8XiEvySFsvG81LhyYapvD+6Z1aWTzSyVOS7mQilUT",
-	"hdg+4igl9gFiKg8O1XHWluIJcRAnBHnZjUiVR7WFqNW8/LTubG9WY77sAArnrh7LVRh4qK4t6lJUMaY/",
-	"I7MEO8i7ITMlykhDuP7xhsx2rDvqKkcEazugAbQuup6/ZqnQgnU2dpBHGRXCG2XVkITqQnqaZYtU4ssM",
-	"xQT7YyI13IQGUxbSZAf+0taXMNAuKNnO4GQ1cGSHUgMMl/EoYAdndIGDSTUYlR5e36KzmRgt+PKSCP0t",
-	"u0WeIAHwLm7jMEkI3dGbFdDj4ziWilUWh6OQ4ggNZwnh9n7U0JrXqYCP/l1CaPAEVjWkH0MeDiNieJrt",
-	"tvNCWo/yXEVwPtAtJDRFQii/jtkEUXab44c2Nzqr+aGX1LI45d1Ugcq+QECGWuaPQyGn4hmAXgugnsQo",
-	"pErZIaVAFiNP6kC7x72jvucgb4qTsfkDXD30X+AmYzYKTxgwe0xwEFLCAcRKkBQTrLR0y9+HXL1pX7X5",
-	"7xRvUTCApBxmFxiHOyikAbkrWRfEOiPGbtJpC/WxlF6VD8Qb2wdCYB6WJohPsQ+qczAKsyhrAw4Ieth/",
-	"sJDKiRVpEt24xB36TXyQYlNTCGxiW4ag5+z+b5bZ/f/uunftdtN17zpt1717vV9p/QdwPpCjb3TKjNYx",
-	"fpLGMiARnpkXtv5irzk/j4UJ20UkKK0TWDxrPMIhtR43FuIUXDzF/s3SJ97+0k+8CqS1TrrssLO/i95u",
-	"br1GSteNApLgMOIt5IE+WgCwUo4mY8JBqBYHcjE44C6tT2NyHd4hb5wkU95dW/uFxCxinLcC8lGrz/ma",
-	"1+i61KVzJIZEcySVCWiOJgSDuX/u0nmz2TT/iba2cwSag4/OXBm4pW+AsU2Bhl9ejvat2EEe2Na5p1wm",
-	"BHGW7jtIjp5ztsiNDzqEUA4NSC3fQbkC2T2k8RgQleXnQfEEXBnSCF448JecxB9JcQm2d0ZuXCmLCqZW",
-	"MxlCLlVLE0de5w0H/IX8mABjhyMOCBTwMCjOsNFU4yAQTIyaPGfvgVnX0VywPcokJPEwRSm9oeyWAhDI",
-	"npnZHrptqMUusvNfg1I35EgZvuUgmWUbBtmUc4MpXhq/ZbOiOd40zo7dgAG5C3mCGJVHF6VcPFE5TIVP",
-	"BYy0pUEKpoQBuGN5VGSDy3Eq7P+l5Rt9gtl4QiimeogF3gGlYXI68Oqhqh0ISiPZXgerByqYa2G0t/rA",
-	"rZGk4462wCnLL2mNWihmUQTqI4kkfTaZhIlgrSVq8RDHgo6NQ39cdSbLFpAZpikhAUcYTdMoyp9VAnKi",
-	"BLePRHD7YLd1EPZvHEDXDiLAdgpYESPwMTwZDK+EUdJQPIj8hcIYQSwGY9d6SkbJKw5GFCSNKLxhQLZo",
-	"MBZb6MgtABJ4mO15R7kKy1P0LCuzp2ZSeL85BsTfVOgkQyH1KYmR/FHwK2IM6DAgPI2SlkLPXkMa+JEa",
-	"TvWQGL9g66+emNxNBSmCidcLEzfAgKR4zjAKk5kQjsAp2pKDJniGhkQfQqDIrcKS1Q5gBi5w0Wk/5FVe",
-	"ZjwJo0j7l60+27JjC+xOI7tvz89PJaEASFHWiJztAyhn3l/GIBHFjiwaXQ3zikstNwlQ1gfVEzxyFBPK",
-	"xzgGJTgg7KwRuBr50tWQ3CUNRO58QgIjtb7iaKPjvN5+3RQym1pdJIiD5Uz4yhAsVN9Yd15vbkgJTyER",
-	"Q4il+WYslnGLOeLE4BW1j2ZMBB+iIKTT0XRW8raaPMHF6QMUU4CpVtoI60f9s7Pe+/7VweFh/33v0EEH",
-	"xz/0Dg/2rk57g95R/7w/0I/WepJIed0OiVwUQFV5sV0UMOXXI2ACzJPa4qhpZaWtHu5sq4Jr8GwnAsVg",
-	"VMKycU+wDqYCfJd7PSgcWvRqQnO0ZYizOusgDKR7qGyFzvrHe1cn35UfI4uNK+lQR8zsVMYuFNcqV7PA",
-	"hcqsSfpbhRylFPQm4lcHcSY4juKI2S2OGWUprGQBwGUeWWYmIzWiaxxGom+BMwSVEg4jMdwUxwk33Jny",
-	"yYSh2oBphulIqnQiNgK+S9rzgWNGKQ1I7mGgEC6nVpZARIdKRbNc2oP1sZaYXqHxDilPMK1Sv53nF1nH",
-	"kXFnR95PTSW9NQ8C42uqrfoZbojYqFEpiUvuvtoEkISJlPYWqOst00Aah7VVyi74VY9qZl4gABkbUEHH",
-	"Lpjsi7j6PlRw1mOsFmHwyJiS0gjSKb7qjMIJYWlytOBw02nwuMUWVfaB9sh3slOxZ7XPw55u2YEf0Gn6",
-	"KD1Adh81LVVKe3BLNWr5bGIEzTVonkUSyKZNLv1Pc6vvbrXb7ZI6wL5+HEUn17Xuh+WP7kcprl0MDmv3",
-	"l0WdwS6OIhKg+unJ2bmDeDiiGm2faWu06s/V0+INHamo0bRLbSMsyGAB8UPBB1gc+I4kOd6uaKterLej",
-	"rJYu7dzdyXl1AxkO4bVQj84k8iQRFyxCCpIiF2QORD2v5dIeRXjIWSTEInELgiDAbYAEWgf7QHYOXmMH",
-	"RYxNxXodl07j8CNOiIOikN40I+bjCPCHJFuU0eY0HUahryVSwu2QHJeWY3JyEnJKi5wKAqEOvpq0XGq/",
-	"oeXKr+UvzIova9sRZhvtdl6J2247qyx0xWe17Mk8h6XO4LsKupBFbq5Wly424+kZTgUD85gHbp3xels+",
-	"yUlI7T7ryx7pQ5/m88DAoy994Tn9GCbjM+LHJHk4qrFusQgO3AxVJu0C7YgHLtugunc75sS/8tCflStM",
-	"o4XOxlKrE82EGCzxuoxoZUIAb62kFmoBZdC4lJu23QIqISN3MZvtt9uLlNHr+1IZ/fVX1V4C9vYvLMsn",
-	"CELad2x7U8cYClwDOvntzXxYoksLcYkt1PTgTAT/yahlmtxqbbQ2UN1TvoS7jPIEnNtcauMlJT/xrlYI",
-	"Eq7ZrAjzBKwgYsOWqdWl6juYGFNpw0Q8wXECHC/g9Ksrz0He+cFRfwCfDo6P4ZNLvdOTU/hq/ez86vTk",
-	"VHz82+GVBzaYX6Kmh+o+5oLLl1qLFvoBR6k6Fpy4VHratd9uV9krSmYKjuoXfxZP4z//+r/iw/q+41Lx",
-	"4fV+o+VSGVNNzblnwl7M0tG46gBQHZSuZ/AEXAoB3GjTUQqjkymhvdMDtNFqo4SxiEsdlxADoEMyJhyU",
-	"LDgAV1SXZj3WG4IiU5/kRhFsPGVCgr5lcQCSZ858zHdcKmeSmqURZTERUqLUKIxIkglDoOsFw58FBV1B",
-	"y1ya02cr3bC3loHqmpu22xu+mBI+EQ/OrxdFtvQPGigtqdVBJe+gaZRKemipBjITs0uBebcVAnniGQRc",
-	"BsVqbQPmLgWog6tdV64D8EcHwBI87K6FbE6VIkGqBhxLw+BSUCvsWOsFdYiU6Mvu08YCoR6cYFFcGkr5",
-	"rhAJ+6kWk5F88CRVFikbtWxvGlySxzgf/p7zXMj8/QR2+/tXhb/r3/V/Ppuf996fzX/sHZzP9/qHvZ/n",
-	"EFYsY4/ng37v0P74/cHe/HzQO746Ons/P30/OLk4nR8dHF+d7O+f9c/nR72f9Md3Fz/3B1cHe/OTwcH7",
-	"g+Mro+GQA5zt9wdX+4e99/Pdk8Ggv3t+cHIs/z76viM/DPq7J8dnF0d9cMGbH529vxr03x+cHIsBdvtX",
-	"J8fzi+OD76++6/887/90LkR9+PvgeP8EVpIf4Gyu/zo77w3O5aB7F6ey/XKnP7nn00H/tDfo7119f9G/",
-	"6OuNwm56cgNyFDnbwfHZee94F3YMezzsQZuDvfmgf3ooTvhq9/Cgf3w+Pz8/nPcGg4Mf1FZPL86+vVKN",
-	"xN+7hxdn5/0BHMH5z6f9+eng5LQ/OP/5av9k8GNvoFcEQ+8diONUZ7R7cnze/+l8/u5kcCzXdd47Op3v",
-	"HX5/pe5FXq71hXVRZ9/2BnsHx+/hiIfixUgQEceiPh2dzeHlTXFMaCI/g4Z7PsSjER6RRgnorq7mErHP",
-	"JVafC4w+V+h8/rfDq/kvUbNR6NX6tL11b39XyYoItpuPwQv+CRZa7cMPbMsiX+F749SrZEXgXVRr/P4H",
-	"Pnz/5i812+lT+4dopz7LkN2pXd6XLbjZOh7IDOfc/nP263XF0+k/Vzi1mZkvF5+umufF3K/VsUoP7NKJ",
-	"gem/GLSTQ5VaZwweeDU/5QmbkLj5uuLetLcbpjPFrBbTzSTIs+3pkstQ1spe4jlSg8iScauWP8mcFV4w",
-	"capL3v8t+1oA0R9e4MGsVvEeXioWw/m8wIuyo4W9vD15tUrtL/hcrpIXZb4VSmutEjbZOuq6ENJMVNGO",
-	"Wahg0gM8a7TQMVMGIQscxaKNXiykCSCdx/mqZxC5cEcQHhVyJJaI6oP9XbSxsfG2tEaExwQHxZVmTym3",
-	"2KUax//WCJccpillbDIBYaVUSCOmQ+XgKxV9xhm4hVGeipvnRKruJ4IF5WDMFShQnGaFkKIcdB7tBqUl",
-	"z2o3qOeO4FEEhATvtEql8M7hORwv0g4bUliIhqSCsU/iGZpmLwbswdoCIE+u5jxQs5RbpSCcVTomuDTp",
-	"TW+/uI1OrepVmfCFFep+HZuQHUQ2k7NMV1Vec+l0l0cAwCwn19ecJMU9ARZZof6zYwPsoZYu1gpUXAYI",
-	"C0N5RjFLp1JqLaPQStNN7gwWkpNXHIxGRhmipYyGg1Ia/jMlCPsx49xSg4A5lBsrEtc+nUS5Thu7okCO",
-	"Fen2MnNKe/1tZ39zd6P35l379d56v7O/0dt8t7W7vfe6326321XbehwwPvaqHwy+NhCsAOVVMDLACTHZ",
-	"0gqIVdAYy1F7CthS0BT4qN1P6textCNwpFyiGjuoDTb0IVhUwTgLIjwJWmgvGxAP2UdQgNxiId5TcWXX",
-	"YAEVNxomOW9I0PBWu0PSdDKU5zcoeUNWOa++WX/bWcl0PJy1N9NKd5ic0e5Tjd0YDn1q+05Ky22t2qll",
-	"Z7VTS2al7G6ut41BVFlkcw44yq0mg7jlTpbVTjklZ9Na9wletItd4i9oIk3ZBTUsBHgbu5YVfW56Ispu",
-	"UV16Ykm/rMbDWR5Kbgf5XVXhK3WQgAEhUaNPwLtKzVptvhY3b17ykLGIYKoOQIPBg7I/lM59yQqVF8Nq",
-	"pXt+SFhsJXqwIZuXCUic/VBmFiSWyIGiWJyjNdeAvB/HM+Rf2qrQMb26hTv7SJ4tYmSC746MOkE8SIHU",
-	"TIutB8aCKDvhRrsqjiZSKRoyTGCSIfAEz6wXkTBlIzXegMrWyUmSREroelQoSW571krXSysFsmEWljBl",
-	"SM5NudFZNV/u9Jb51mcHo1LVyuyo+dguwB9AX2TcVExQHTpNWRQBudIxujgB6TS32s4KL/z7xeC1mPVS",
-	"gZ3llyM2BGKsQFk87802xhwNCaEGAhxLQgypH6WZRL3kcBfL+aDwUEgkk/Ph+KS6XWb7uTjfb74x4r8j",
-	"HQBKGoBKrDhkMa0Sen/UKN64PUvmIXk4LrfCfCsiPquj8CAUhlEZJFPIRuUFKsDUa+xoZiYX0Akhfq3n",
-	"kqQfQQpp4X2jEUnyoCK1L9i/MZFF1DEWE5uPePjxPj5S+jOlgJ0qFt9EMKhU0ZYU8nm8/fRBluYVVmMd",
-	"M/uK5zxtqYp8sdxmletr5gbHbqn9YjJUsoL6nwFKV7dvTqfu/edf/17D/o3nIPhIrc+Sa/Ea4LdOjVil",
-	"sul4eUCsBvDqQPbPk2AEVrKejgl+rzkldqXwVi5XY2C+UFB/uPq/iNTvP0fLP5ChAE83nxwEoLFfCesL",
-	"7R4HizJ42NEIgq6qqIUdIeBJBCSxYY5tWyJBbVkuLtlJVZxIEs/OVDKoRwb1Q7IfLKSpIUluBYnUmRO6",
-	"EJ9+JyA8TCDVKWRmjPCMaw2pIxNf2ZnuxdvsCHliIw7Qf/71bz3cDoQhgM+F1IXFZEpwwsFr3KXkTsJM",
-	"iGXW3FB82ssZNgKWDiMiZWg1KEqnKGEu9Sb4LtfYkeFmsLAgxrdiVyjGNGATs88xjq6li0cUuRQSbSkd",
-	"5zAVPBC7BqE6jQWbOI0JDjhiaaL0xUOWjHcqZkY4UuySvSXwSFhHXCbnUiZ3ONIwcamPp1wFKfDklczQ",
-	"xYXED7xbVx4ytN4SQ2yhSUgdtNGW/3bQWHw3dtB6W/+/hXqFoAqxAukao0PjUZ1RtNl+46DNzlsHbd3d",
-	"NdAEsviDqwzwL+L8BL8HyVmAl3Ep5jdS0TAR91338XSaReFmaNmLTarFI3znOWgdkve7VOcaaKGeDP6Y",
-	"4LuegjmvKKzmkqSVfBBy0FjrfthyNtptZ/1Nu+287qhPbWdj2/z/clFGowJgGz1Z7hJl7nFyB+yihDDg",
-	"JipNazyzrVWAc8nKZnWoDpjlFldvK2ceYTrJEMvbtys0M1VLfsp8nzNAFaqzk7NWyAblbIXLyFIxueG9",
-	"U/MZ9dM4JtSfVbt4P8EfPbDSrSzP7aLaAR8sH+kiOmNFo9YhSq6carFajCg6x6+sZlBFnnpLswxNWEBW",
-	"7dW+xyPRfpnXPZPpJBdohSBqcGCSDxQlmJni3lV0Yd3D01DmOPAMJpRCLAkgeu69EE6qDy/WSt9Tncpr",
-	"oRFyseI3E4kERs00vLUKvSzg0NXclU3+VfxHLueNjMSs6cOqTASS4NF+GKlX89jAh0Xc6/OGRABgZXxv",
-	"tuJ8iIQNoPoI8y87AymnhDOs96pP8jFRF7nKIY+NvMhevVE1D8MoCumoMvSisNfulgnCUL1yh2T8StB8",
-	"jlbl+1vkcNKriPdV/pt68WWXDo0QTAqmNIrKLhfqds0Z5CjkROKIquUUkJ/USCgmAxJjN3SsMs2tsbTT",
-	"vP+HXkXZ8fsR25HOU8VtlAWLZydcRu/3xlmMn0IqhO0R5CTIW6Zk5gFWkcbXkd4AdkZcpfrL5x3c3lzt",
-	"yPF5ZPEZYoV09nPJyxnXFhk6tBuxNOh/FKOhYUhxPANockwckUtNIBEPRxQnaUwaLTTQya2usxj2/Ama",
-	"OBvdQoazt9DqoB+XLor6QUuDfly6KuoHLQ/6cemDon4KzMFiMNStIIdBFNni44NSNu9IP3FxuElJhAW3",
-	"FLE3KYR4qG58XDRi0LmTHfQmSy3Np1jcAEsT1Hnd2kbjxo6+H70oowTM3Kakvlk76IsR/JsV+aZDyhOV",
-	"3hmj6zS2dZJF6+1KLvsz2a1HBudYzJi53UrNgvbGgrelty1xiu2SPiSy3IzMbA2Zo3mW8xo4WUfnFJFu",
-	"CvrqLI7J4gerebSl/JMx5T+Z48oxTyvckVTDhbFu6+18sNv2Q+KePjsBqWKx5CirGJvniI/LSXIvFiNX",
-	"Avxc5j2BPkqZ9zzxrUpjqBGdoAgFKpGwTIDwWsgTWEL1Mj5yxopozHoQgAG5K6SiWf+wppp6sqgh9m8o",
-	"u41IMFJOdjtFDitjPmALkgepeK72ATw6UDDHVKxvPyBO8NkZmUcwFDZz8PAYxQLFegzmfSIG/XUwVGVM",
-	"5fZTYyptsHpKXGXh9f+2YivP8ajacSMrvohHkMHUm+vwRZVoUAgnM8TJFAsoEO2AA8oJMOROW1l5wxFd",
-	"S+60eaOdDhdwPifR4HyBi+25TdkWlZrEI2vRXeR9naWUdZT5McEjcHeHHcvw9XM88hqQWVFliJ3PPUc5",
-	"IU4lelJ5FhGOWUoDaFG5d0uktc+g3dnMbbvuul/Pq/b+ad1Z77y5r6OvXXfuunP09ZJWja8b1UdliGu3",
-	"LKc+tS6no0NfwURh20GhUtajanKikLpUcKw+5sRB//nXvxst1FNZ3MBHa3kqt5CjzfamS0tJ4RaWyVxe",
-	"8bIkgWuiJndVc2oVm6o5tXeE+uMJjm/OCU9qTk3GuV0dnfzQ37vq/9A/Phdd+4f7V+f9s3PZt+bUIA5O",
-	"RcAd9X6SIXT6R2Vs2ZVbVWK/9WAG8eWHo8nlh+//eXn14Yxffvh5din+vaoQK3XEbS7j4DBLWdySesuH",
-	"l/vMVftckEDFJDAve8Ww6ySX3kKmNVTeyHZKuaFKpflMam/ImPGELu9mlW4uICRhlc5uzSS5g0qbMmWt",
-	"qROAdLqOMMcs4WmoU0BUMksR5gkk63jMok2nkzTx2SKPcLB8ynSSSqx+BeZE0QPV5Z4ck7nP0VkfQVF9",
-	"K5XYkCgEgoP1r43VPuRV7homD09l5qCVwqQFi2fQ/gluDU7NgruD4HH1a1fEKOQGdnIuExVlFqpUvNaD",
-	"qhIqrAN4DknIftsvJgiVLq0iEz+hQUhHXlcFKzhZ2psW8iSIQg65NeQJQCXBlYBVr6tfW8ulHh5CljYl",
-	"CYGN3TgTYm7nPiOByrBMRiGVr1jbYVy61d5o7ICPjc+muQTPUHVLIFZYgczQI3g88/bFKtT7uAJx5GqC",
-	"765kQh+VV574ITix4TgGXY6lfJKzQPC8ebESpdQtwIL3foTvlKuVSe7GfRyrKrBi66aUGTgWSDuULP4l",
-	"RUQ8jEi+iJa6A7BXqPOuOTXrtGtOTR1xzakt2mYlcrPEnjJ/YikeIZWwjCMF3aNXqnEspeGEdRFGY8Zl",
-	"hnBHsBbo4PTjpslzC0h5GGNB9UggftvWvzmgX9Zc3pTFiYMwZN4YSwEYQUZyUJCpqL3OZjvHLMXI+5OH",
-	"CPfxVGlwXSqD/d6+sVNnONAOZAEsjQDQBeIsZZ2GkF4zwWe59DrGowmhSQsdLtOrOpB8PyRxcxTjgLj0",
-	"uHfuoEkaJaEvoGZFrqV6FCYkFsPoJItYpXuICWfRR6k5NL77+th9RinxE15dP92lD03W9IojDzS3p3Jn",
-	"WovtuZSTBHKcFBS7Nm+nDVPQZYlZSvN5nfbmMkkEhvumu7ZmhfJeWp+bl5/azvb6vfVr45u667Ye0bzx",
-	"qe28vp+77od6XVYL2sfNa8HOb953G59e3xe/nFc1W3de33cX/LJ9333gGFv39VJT8X1nUYfNBR02FnXY",
-	"WNBh4ZI6Czps3c9L7atbbt/Pu/Xqn17fz7uNebdb/7B/fflJzPhNvbP1od3cupx3PrSbm5ei1+V8Hf6R",
-	"nz+sN99efgOfG+KqH9Wh8Wlj8VF2X37uhuteNuRZXMIhNr6p28Dduvo//99Xbtpud7Zf1Rtf/9nZ+Uv3",
-	"/19rXs7/ZK+5cy+AtrPZvgdo/2blAN8sG+GrSqaJEz+NwwTURBMV10hwTOJemowraYTOMF5MsPOKS6I+",
-	"SmVyaMGWAncDunkYMx9EJUuzCrxbnkejEUghTaWyVKPAkIq5KTjn9abYt4vVyDBLAgHsNHBpWfkKqFIM",
-	"b1gSCOKCJD8yhFlHM3Tu7hTFKIbCG1cRlbkVsvlpG5vh51VjSCbqoOtIZbjWBlaljAPljhwQQnvCCWnA",
-	"roH/qcgo+7A0sU5WztSPQkITZV0pRnp7hTBPr4V6ubTMMrET6AxgjTFJOSnWz9H+5DJwRJnSisHi4m5c",
-	"ChZfGUsAsQOeYc09E06epSqiPoGr6YP+SBbqlyBhSiZ4i2oFeyhgfjqRXjaME5dWFVOwSymA7yUJVA5Z",
-	"L2PTW4pNb6m4MqXsiEKfUA5stPK5kPDY7LTaVp7VmkUUP5KYSxBvt9ZlKzYlVAil3dpGq93akDWexvAU",
-	"18YER8n4l1r3071TW5uIK/S5+kv1a83wJFJfQdZd3frj+poWdWCwkVSmmuztQuKqCdnl1LQSU8d4QhLo",
-	"skB9mzVZ0/rolQ2V7HJ/KUQVmQMT1tRpt5dUfn50xecscWNF2ecemgJMXZsoGQ5KmM32+qKhzVrXcjXC",
-	"odPG6k77ukaD1Gsoi9OqXiqTsEDO6WSC45m6JqmpgYoBMkLCXFqCR7wg9XLpuc54UqWINGFCWfJliSWa",
-	"PAwIYreUxPA+rAGNO6ySBFxqeFIcRbyYPhU9JHtqS2amK2jzQWOWpDGFQgDRDEHMGZalAkB5L7u69B0R",
-	"6+WSf9bVkCcYahs4KJ8D8BrwFkaeTmPpKYxkV+kos+qovtAdAiq0FZwxVL5AQyW1R4Cp7uCpghz1zfaG",
-	"S60yHqqScv557oJC4jTTWDzufVrIHZxnLqWmgPDknYpie9aXJ33d7vMKiSROyX3p2a8/++SWBari8cuD",
-	"BAdLlfBXjHvI5JSL5lBN10w7MbAQAaF3sdZvRbUqUGvgnH5VPC7jKk/JrXmMrdLtD4sTlK7PKvL7lT7h",
-	"1pAFs/9ZCwNY7R6JiAVBJQIQ5H/PQ9gncBVeNPR7kiwed2T9+JhBB2Cc010zk2J+9Liq1WOmuQAHzsXL",
-	"T/O/P3zoeyAO7dVo/h02Ffd+I0RoQEYh2IByAI2jjJwI5BcmPK/jXkygilzK2qcwuFfBDqRKPXkqNWN5",
-	"ugT+U7JHYC0lJoKzVoEr2tihom7UykBxN5Px30rppsL4jOLNyesYjX6vWHOu/Hj3ig+rgAE3K93GCSCp",
-	"pwPE5upOxyzZZykNPhse5HIRRrZGfRErUsl9vs8hiRfnDKsIg118+rdy8O9J8sBTfxy7YOj4HrAKU+0q",
-	"VCClUJVFleyQ4VCc6CqrIARzdEPIVPwdxjJtLcSiGcZL8VygZFzAdYGZeVHu+UonWKtKmizxutnerKwV",
-	"VsVnXRTR/UuySdIF60Fs0pd7AyqiofgWvhQh+5LPRwKw9YJecVVxOSs7z2KtoHkk+VqTrEkz8176vDdY",
-	"KcENQDzihoWUk7XQPotRZxONWaor5ivhTNYJNh7qSgs0ZEoVJMbQ4h2LAj1e6ZkMqtmuFwfa5by9jcLl",
-	"xgQPYp3LbwQuBzI5khRkcyLxShjMRf4tVfac5Vr+phU+JW/kpUqf3BE9HSSeWY3DC9ehrzn//VJdTjn4",
-	"yZuwgHhIOjE7dshDo6tc8ZRexKVaHa3UtNyq6akzTeUTuwgCq/XtLjXaXZnmsK7cxAToyrArgVYqPadd",
-	"mrlO7+Rdphmk3EM4+IipT7jx4cSoc3fXQpbKyKWP1hlVRa9ZJxZF4G5n+XU3uqbQWchdKjajk8yZFWfx",
-	"8LadAepAnJ2j0guVlKLk9w3r5SoliUxeIEepSkcCxm8rIYlTSEgiWK4SbMiyPqCQMvszdTZlBJLGoI7h",
-	"waySCU/VulFrPpeClebLqN3U5ofEswrhSt9Fz6X1zfYGepgOLues/F+qhyvHnX5hXdwCj/AvpI+T8mgx",
-	"O0CVumvJZa5UeS0ff1Ro8JjBBXXI4iB4efCo0OAxg5/ilK84m2mpyaMmSOMRWbr8abHFo/SCMo3O0gni",
-	"cpvHTSGQ+fIzisttHq/dtLsv13BWtHy8lnP5jtJym9+LtvMLi5UqwiSrZV3kM5bwd1V8fIU6tErFWLi6",
-	"36+aMc+y6aTVkn3lCZuaeHRdoQuS0kPamcZS1nqRbnL5yb6MILNIwLVX/dvSUz7wBTyWp8oxOy+hsMzz",
-	"rM+usXTyXDGy8gDkAL1UtmyRqjNXv/8h6s4SeL8sR/qrqD0f8rS06rPiif2O1Z+5NHAsluXn+VNI1JqV",
-	"22C58mkxZ/Zg1dNLKpSy5S1SJ+1ZyR0dxKKAQAm+mP9mlIym4gsI4eRujFPweZO4z2TBYDG6JZaHuTJ2",
-	"mvDqF8TjD4OzNZAmHq9fryIbSrOWh9fTsrTyBQBPBhxVQJ7JbA3XEsRsOv0NsXAxmyrFo4zrT+w0qZ+N",
-	"c9aU4Pes0FDwPKjOrwdUm7LbbiXp1p7Em+23Ls3TZ4g4a/qMXkehn3iorhKB8lz+WAdNZRkaiMJwKSSd",
-	"BhUbRQD/lQqrQZUY/BLUvZCF917R9v+WRwIJ9sBvQ9ySzpf4Bd/MZvvt6g42CO4qeIDOnc5DljiNmS9Q",
-	"+jAifZqECYQLbj1EVD6T1fkvKP6Iw0gM8ByiGqT7yeVABqBFdV1sGBzAG09680Zhjv2bF3zrJxSCsNIo",
-	"qajCUVGzC/V0hQ7lZ56rSRNjilgKFgqvujpM2aXfpaWSNTJOUgBzyFXR45j4DDyRJHgH6VS63Ls0JiY7",
-	"qPTil2GHimrocLAsRT8sjsqcl6jnUrtkS8hN4W3wmA95wSIE9gPxM6SKTmQVOJdiqCajK74ETtUBKFmp",
-	"Ukbp+Tcm+/jLoK+ef2Ohri8plRQqw1RgsgIMyvP6wkLJi6vbPgs/fhai6mW5lSoKwsgELdKDMLGTHIqH",
-	"+JmoS76QF8RefdvMyhM8s6s9ecXKOTIpuGBhwK4qUAcAnYxt5QiDH4WXKyHgoTqmQanUQaOLUk4gPbge",
-	"EzHJrYBTiUqJLmhDCynQR1iaTY2FswoT9OHIXhgZyEn+wAf/O/HBd4RMKxBB9nCkH/HnPX36smxL7uEP",
-	"ic8mRNergQg3yUYUKkXr2MaQuxTSL9SnUSqe/bV0n4JawCpSTqdFQBZ7wX1MG472U1DqAw/9Ga1LPw0J",
-	"qDLJKHCFMOEtjgNeRAKWn0MVFjjGL84QiCn+wAD/OzHA+/BjFSsg0z8krFxDUj0dCD3As8/DDGrkF0QO",
-	"PaWKgGIpUG5DvyUv2yzmiDNGZYqMmSn3Jh2EqEuhHrksWSI371mV5rwWWsp6JMylpbp6VSWTdpQLFMoV",
-	"lKEKx4QJL7EjecenbsZNyKBEJSILGSRzn3JpwtAYyxqqMkjRvs98sSdxZmAhMqVQQEzSW82qhakI7nKl",
-	"MJXTLochd1wobWUaFoqgQEZhmThQD28lFHZpOaOwTCdqa8a8xvI0wy516Z7G5SF4Y0UEc5nMu2tl6JXz",
-	"Q+15JRAKBCS+ShOll5IJlkNaSAoAQia6DWnAbh2tR85LkC61qsU5aJhKcROkaVQpTCu4EMAgrg5EZhxB",
-	"+LN4qTLMJw9ucQu9IyjUnlgJZBu0gs/rQIFUGTzwBJO+gqXM3dJOJytJMEqUn9wqDZ96HdpePWZRIMjs",
-	"UGA+EiBZ7gHy+5nnoXKq72S1fjc7b5GXMNacYDpr6oaeJr92sZ9qxSB0eGEqWigO+sJawVKlsgVGPoPk",
-	"zHOrTxkXaGcGxS0bf5DSnPLxAZ3PGTvCdKYT6P+aike1BivH8nWlRt4qXPokig3P/iWNThUueL+abRwW",
-	"85uxMZ0lbGo5ADlAsENV9HfKePhUD6w16fP3grc+qHIq/NWuXa7mt+QeBjYHyYOA5ukWnP/DBLzCprJ4",
-	"++Nv/fPiuB5++YsdPb8ICKyOrcph0N9lfJU0rmglJY44gwZSN6kD6h5AMSCugK99gn+NfNcc4sQfqyKq",
-	"ldLZmcxYlZUYyXQuoiuUJKdEV8O41gEMUDcF8ZCOIuJSlXdFsXRS/SK7g8WIxSQQLHVEENisE/Bki6Iu",
-	"6rTXpTFbSEuyPuSCRFc6MzeFpE9TEmc5oIpGMZe+g7nNhnxMVYYqELCEYEQDFZhIGeJjHEMA/g2ZPTHK",
-	"pC7DZ2jAXaoidhpChpGHAFUXNtFR+E6KMQHxWSBkQkipC559sujL1jYazhLCgRkXvcZCfLI3W99c30De",
-	"FM8ihoOm4McjHI8IRCFbZdPBFmhVMiZ3PiGBnb97o+O83n6NoGovONkkYhubd3c6xiWrsyAHN5mk1bAz",
-	"mWNagOnJlNDe6QHaaLVRwljEVXqbcESFqOTpHsd4IkSGejG0R4ZQFwJoXOopD4SK+BlUCp8RS5SxY5OQ",
-	"C7hETAGUTh9eB1fFYu5wOXcpF5myc4bUpSmHlDlvIX98lvNSy3jqLlB9s9Op9Ik4lbsAmHy06xkkdX9I",
-	"1OOXyrdjbeZR+sr1514CCd5lXp0VFfElGlHIRzoAmdxuNoKrKwTTKAQEmQNNmoC9ZyRYFRuUdTE9fm9h",
-	"Cg8S7XLi3PoD1nQq39A5Y4cCm8l+Ww85AJ5Op5CO+IgEIT6fTclv1YFFEGKlI11vt21DEBA9TWKhEEUS",
-	"h1OLJcjqlS/nBlayAWIiu8CQQrbYTk1pU2zLNqOzNNqpKY9ymS+zxI+a4AKiHTFdp0z86FLgNBwdAQwU",
-	"PZcA0/fJVHmNTlpFm5JSpAFb3ks8VKeqVrasLY1k7ktDTp+Z2tszT6TyGMvbC/AMYSDmFcTPpRgNWTBb",
-	"xCcsI/oZjXcpdH8wiUdFCg8G+MeReCQpvCDVTyHxyFB4lz6RxNsFQiCo9gkkHtkUHuj9E0m8gvffC5FX",
-	"2/m1ybw+1QcRetub7Q/K/gdl/6+h7BZpXU657SQrywJazu2GL55MxflUC8WLg7IINVPo2UoElr3qUqrv",
-	"6r668snD0EG56suLxuMUa6wsze9i39kXteU8c0YYex8OouTWhBg9PtPvmcDHHOEsQXquGEslS1nMdl7m",
-	"KXeKNaPAJchncWDV2NWdfcYEmwnpvikhkAAYqliiMIFE5yFFAxKE3C7AImdUHolGxWQqx6iqKcVcjS20",
-	"BymGlaldfq/YUV1UyTgLZOykKsgfXleUhVG8p9lMLqdxkK+DzG9kiKmVVSxLeffcTK6exJMe2RJ6stJt",
-	"4NhQl4XaKlLgreTidN8qLm41mywmXc4no+VssktX8ckP0IS5tJJPfqQmzMqYU0zhvIpPpi59IL+7WKMl",
-	"2OkF/O67cnbg/8qsNMV1/kqsbK7CVjUXm0OORmn+Moyr85nJbnYBuxWyT+cBxC81eVBij3ztNJX1ZulE",
-	"I/IcswwUil46VVzR6Enz/SE4PFFw+K3y/jj/vOvDcm72xso8i/a3Jj3LovQhxcztL88lL0JsdsmF31Tu",
-	"kDyTqYWVZ0p3bB2cHXheuuM1iUgf7wNQnGARm57Rh67mZsEembG2uQoCGcvell4PqoyG4V0ze+9i5lrl",
-	"GqSJ8SfVul3pdYjqgtmHcrm93fODk2OtIFbNIN/jK27iuSdY8I2NHZeG17kyIMbsGxPsj5V2SC0v47bV",
-	"lqyFvBLywp1dfRHqFFvnEEpOXvJLABuZK6bVruSJWZXjr4JU/loPdtfIM78rgvNrIX95nKgOpgdbM5kJ",
-	"kk/A+6b08JfACigKb4hCBjsCwNEy+DaO7LJDVRbnKh7q1wL3QVZf4Q+AfxZfWBZFSFWrtau0lcvOLoN7",
-	"qzYgALVdFfDDpYBakL8VyKdxVOvW1gCa1YhVxs3MoJqwQjV83sqUkkYhe++UymjnCo/UBUvXsAJYlE7G",
-	"pGRXMQS5eiRcU8CMstiT5w6ivABIBCLmKTkXSxVOaDJNhGpBdjIEa568C1l5om+h9JsjyGYQUiiXq+q/",
-	"qW2GUHAxibGftNAxQ+JFEJqoR2rNZF4/F0zO/wsAAP//",
+	"7H35duO2+eir4OrXnpESSpZlzyafnlyNLU/ceItsN0mHrgmJsMSaAlSCsq2MfE/f4b5DH6xPcg++DyDB",
+	"RYs940mnN38kI0sgAALfvn6sDMR4Ijjjsay0P1ZGjPosgo8HPhtPRMx43GOTkM6Yr771mRxEwSQOBK+0",
+	"K14cTZlH7kaMk3gUSEK5vGMRCSSJR4zIWETMN1+Ka0I5YTQKAxaRiP1jymRM7oJ4hIPpmJFk0cGs/gOb",
+	"NSpORQ5GbEzV2oxPx5X2h4patHLpVOLZhFXaFRlHAR9WHh6cyqEYUNxafqfnI0YGEaMx80nEpJhGA5ad",
+	"vThbj8XRrHMds6g43xkbCO5LEgtyR4OY9Nm1iBiJ1CMBH5ZOHfCYDVlUeVCTT2hExyzWh707jaSIyrft",
+	"cXYf4wBPHaI6rEnEbgMxlWRCh/AegRr9jymLZhWnwulYrTfASe2djOn9IePDeFRpt5rNsiO0buAHNivu",
+	"6IjeMAnvGTBJJL1mpHrQPd8nfkSv43rA4uv6KI4ndBLUA+s2b9isjtBVa7hcvdd1EMmYtO7vLai5YZOY",
+	"VFvbZET6M+KzazoN4xqhXN0aQiFAjMu9FD7rBkDbBOHxWkSE4l3k4OuGzWCyCZ2FgvoNl5+Zr+9GQchg",
+	"JG7MAGg05bJNtptvG8SMdYiIRywys7Rdvt1qNcgPbCYJjRiRAzFhvoINNd2AhiGLXkjSOT1QTzdcbi4M",
+	"DyS9sRz4L7y6ly+dyjjg5u9NBU5xzCI1598+uO59a7Puuvevu5ff/qFSiijBOIjVrGVwE8KP9tr6Iirt",
+	"l01HbSQYK0x8qSBoHHD8a9MpwrlTOY2EPx2w6GAPMPiejiehGjOJ/Kvm5p/3Wj9v/bL915edV+9e777Z",
+	"e9tt7m++b31vzmdC41G6r8CvOBV1LUGkiJG6a3uT1hGo2T8062879b/S+q+XH1uvHsrP4WzaT4A7v0U5",
+	"7T/jFtXsa23xXEyCQREPe2Jww+KjH0msfm+TTQVum63XZDCiER0owqKIhdep/5XQ+q+kWX9Lrkjda5Bj",
+	"OmaSTCXzSX/m8mSiIJYsvCZV7/zdT5vNlucQ72z3++7exWH36vzk9GD36ueff/5Zfd07+vHq7Jezq3//",
+	"81+e43Lvj73uee+XP8KfxPvj3uGP8LkGyBCxa1gLEHG72SRewG9pGPh12LlHqvGIubwv/NkLSTz95XXA",
+	"Ql/RlxmRggSKvbAgIniUDvHgVNSbeDvkJuB1MWGcTgKXDyjnIiY+GwifEUrU/ZCE2JK7kZBMT0NGVBKP",
+	"i9irIU6mdy8iYIOldww7XHrNFqputl4vQ1W8/Wb97VV9EaqeR5RLOiiD0Pj+GQE0vl8HPh/UbHIiuGTA",
+	"yN5Rv4eEU/01EFwRaPWRTiZhgNx5YxKJfsjG3/5dIqtO1/9DxK4r7cr/bKRiyQb+KjdO8SlctMgmDb3u",
+	"R4zeoPyhlle4QKoeQBysrkDUQKDagP03Al+NiIhwwBJK7lh/JMQNuegdwpxDGrM7OiNjOiMK0BR1J9Vk",
+	"Bj28Po1Cr9aoPDiVXcGvw2Dwxc8jx0sUdw24QnvFWaliazzgw+TYql6eWwe8PpVMvYVjy4UgFdUTsahs",
+	"h3r0hiVAwSa7UYRCzpc6hw6faVbN1NJwTwq+aejtEG/M4pHw61zEdRqG4o75nqMJhNdRX3gE34SEgYwR",
+	"pPAZ/GzkSCKnk4mIYokXvi+ifuD7jH/pG9fyBQnpQCMACCKk6l2bLWmYPBbxvphy/0vu8FgQOR2MkF+R",
+	"KhJ6OPxrtRWv5pCJFhZI1TMfswOkxa5J1bP/zA6MU6Kplkr/socpNI/ENFYnZH0NJ3SKot25EIc0GrIv",
+	"eVDvhD8j4pZFcIUgjKkDwQ3VYyHqodqS3ugZi26DAbvg9JYGIe2H7Mteaqyo7HUQjUGcgC33I3EDlygZ",
+	"9+tTngxQN9NjfiCJL+7UxfhswrgPFGeavoAmwELJ4NSf6duBz5+TGtmy329FpMWERTA98QWT8M5qzRnq",
+	"DoHMQPwLScZKqBERkTEFsM1gAHxZH+hX0fBxLsQR5bMeG7DgFnn0l+XKsAAZCSXOUUnGlM9IpHejvghi",
+	"4KWKIIi6+rVufv2cl33B6TQeiSj4lX1pqgeCQUKcq97U2oq+pAs+icSASanAv8vjIJ791uLCHdU6Asjt",
+	"lGc03hJpYRzIMY0Ho+SNNFNk/hHzA3oOcuOXJUx/Pjs5hvNOtlIfq73UlRAL+3wwsi+AV2dwY8mu1PcD",
+	"NRkNTyOFpnGgsOeahpJZmsLHCkDrJP6ecj9UIz5Uos3GT7M//+r/9Ofro739H3p7f/7laPOm+dPf//Lu",
+	"+OZg68dfR92Ti4u73t/3vz+6GQY//1i5fHAqE2uV4qzLD6KXHY1SuZHxP+QnS01nov93NojVfQGq7DHq",
+	"H7I4MXhppR8uLeBTVsmf8olSk5ifoVKSCB7O2uRuRGNCyT+mbMqQugk+YERwpvTSIJYuHyuIHxpldDpR",
+	"3xKlgYwnsSRVEQEUZhRISrbv75W65plNeW0tmMFcZKhW0pYXn1G/HsIL6X1Q7hNQN+HPF5Jwdh8nzyrG",
+	"xMLgFt6pCjpgYpSiY8GH+Gw6RnAmaw3i9UMxuMltJFCTKy5u7YL5OySIXS5jOlNvCg8okqWPBHfpaPOa",
+	"b0aoa/anodpvSGXs8jsaxI55GWLeJaTqRZNDBbvklMdBqGis/W4uV2cLM9sCVSDJYET5EE1X6QEb7Vib",
+	"Xy1ogPcuMcU6lXeKFhzhVlZiExdx0cDxk7puxgfCV2qK16eSvdr2UMBQEtJ4qpQ9plgh92nkExyBYDJR",
+	"66EZNotX6lH1r17S0nerqTL+7cblx+2H2je5r1oPf/rTPPvV1sOfat/9ARDObNW2VOOWKpd5hEzGXjqV",
+	"+zrYOipt3NvDoh0XSbaBNDXCUaw0VsBc9abx9RuUofSRVM3p1XZAxFD4NWsQNcfdSISM9NVtqfunMRkL",
+	"GZNtchS8Q4RFS4qvjjJrxyjcuX0Cy6hV14x7cCo3bLaSuv2gxhTOZQVjMCMfnEpMV27pnA4LVBMOvoxW",
+	"vmPDgFtmmScwDbzUykcXLU0Hvltpbzabm45bUVLcVLqVtluZ0MB3Kw8VpzIYscEN0GjteKi0t5pwIqAl",
+	"rWNQhVOAKdUfaFQ0dq6H33FwLRxcgQAlt1SGt1o/gtGS9OnghnCROMbiEdXOtOru993dH64Ojo4ujg/O",
+	"f7k6PzjqXh0cX511d0+O985AOk6M8W9eba8yx38RDNXwWPbeiXqPNhZ4f7Crof9H4jd1dSASoOaxBv3n",
+	"JxEJ5qwYa6zTBaKSnJCT2JEX0pmsOJZ9NSMllbkXnSU8A31b2+QHRd6vE0wuZR+OcexSEB8U50Bd5uJ8",
+	"v/7GKXKXRtmVqOnfzWK2CBnQ7o98SAa/MhJw0lfjrdmsV1PSVAfoxrWIxlSJp75Se+NgzMqW95k/nRz4",
+	"JR7eT0OHIGZjWTqr/oJGEQVSokS2xPJZGK2Z+IIdargsegVsmEqncFK4SE5qOWTtiilqY1nwGpivS1x6",
+	"9tI4bvkSh4EsWSE5v+TDshuwUKFwwrkt4XzlW/KnE+3UXsqoc0wQ4N9nPA6uAyaJW0ncyeyW8ditgMPZ",
+	"n6I6i+bgiEkZCK5guJSzevo0Zp5CLbN/ZJzaqpwOsWbJ0RL4vUR9xClsNmgNzh2YHpthg8nowszJL6XY",
+	"PJUsImaIpvO3NJwy+wApx4MjVZqO5XTMHCIZI156I0hSyh1mjfrlx03n1XY5I0gPIHfuGlmuAt8jVRNg",
+	"gJpb4glNVDh/h3g3bKY1O6Sd5scbNtux7qit4zKs1wGDqHXR1ew1o30P9lnbIR4XXOmyXJRDEqkqZXKW",
+	"blJrczMSMToYMTT4M+5PRMDjHfjLOKMC30TkpG8GJ2uAIz2UClC4VGSDsADBF8TblINRAfG6Fp1NrQqK",
+	"zxQsCt+LO+IpngB4cRcFccz4jnlZBT0DGkVoZxZRMAw4DVN2Yd5HT21EvxL46N7HjPtPkNwDfhvIoB+y",
+	"RMR71XSeyQhUXCsPzgdmBEJTKPiQXEdiTLi4y4iH21ut1eLhcxqdnOLblIHKviJACbfMHocmTvkzADMf",
+	"QD2LSMC17QelGhERD03C7ePOUddziDeh8Sj5AyJfzF8QNZS8KKAwUPaIUT/gTMpS+SZiVBstl+MH7j4Z",
+	"X/byP2jZIucPmkpYXVEc6ZCA++y+4GxR+wyFuJlOGqRLUZnXISFv7JAQRXnENCZyQgfgSQAfuQjTMRCP",
+	"Yab9uwg4LqxZk3pMIu0wOPEBtci60l/VayUMPRMG8WZZGMTfXPe+2ay77n2r6br3r/dLgyEAnA9w9q1W",
+	"UdA6pk8y4PospLMEwzafDZuz61iUsJknguisoQqt6ZAG3EJuqrRLuHhOBzdLUbz5pVG8DKRPJvJsOh7T",
+	"aFbE55Sory0H9mjMThWqlwnaQAFuaWidcdkBaGRef83kiZI1tX/rMbPBA2VzSaZ3/alHUbgmvUf77YvH",
+	"ZTbg2BdTdqfG7VKMSdvfJW+3X74m2p1DfBbTIJQN4oHLRRElbf+PR0yC3UgB+UXvQLq8OonYdXBPvFEc",
+	"T2R7Y+NXFolQSNnw2a3xEMkNr9Z2ucvnRE1J5gTtZWROxoxCRMvc5fN6vZ78p8ba8T9kDmFocx3DgeEv",
+	"ifsVnFiIcCZ8aId4ED4iPR0VpAQujFAjOHsmnigzP5jJtPIMjCr7gI52s5/A+AhgPlYoE6djiNaZhkC1",
+	"QWeQLLpl+S3YAUiZedHcohQVIzhe9A7N1tSRV2XNgZC4QcRAWKehBKYIvBVswzRxxlDfV4KpXjzj0oRV",
+	"N8lcibLa64m8lZMpv+HijgMQ4JNpZAo8tqU3uyiU5Rr8FoEkOrYDJ0mDN2CSbVwbok0wvgOH5SNOksHp",
+	"sSdgwO4DGRPB8ejCqVRkF6cpCRuCmV4akIIlYQLpWEFD6eQ4T0mIS2H7icksefGYccrNFAsCYArTZNw8",
+	"5VOVx8gUZrIDa1ZPlItIgNnemgO3ZsLYNONk1sENrDFskEiEIVhIkfENxHgcxEpdQtLiEUmVbDIKBqOy",
+	"M1m2gTT2gjPmS0LJZBqG2bMyti+1z1umNDgITXAIHdw4wIIdwkCVULCiZpAjQBkKWCI4q2m5En/hMIcf",
+	"qcnEtVlScPZCgp+QoJ9Q1hKQzcdEqFdo4SsAEVgvvGJHR8PjKXpWIIWnV9K8vD4CZl7X5CQlIdUJiwj+",
+	"qGRQNQc80GNyGsYNTZ69GsawED2dfgIpfi6cpXxhdj9RfAsW3swtXAMfqdYjgjCIZ0rhhbh/S7cd0xnp",
+	"M3MIvhahNJUsj3FM4ILm81ICWRZIKeMgDE0I5eqzLcZuwdsZYvf9+fkpMgqAFO1wy7j3gHNmQ8ISIqIl",
+	"qkWz62leSHTkMJ+kz5BqTIeOVizkiEbg5wGCnQ6CaLoBRtOy+7hG2P2AMT+xRLyQZKvlvH71uq70cL27",
+	"UDEHK172RcKwSHVr03m9vYVauyYiCSNGD+VIbeOOSiJZQlf0e9QjpuQQDSGtluGzqK8Y9gQXZw5QLQHR",
+	"COgGrx51z84677tXB4eH3fedQ4ccHP+lc3iwd3Xa6XWOuufdnkFaCyWJDizvM9wUQFVxs23iCx26pmAC",
+	"PPDGqW54ZWk4CtzZyxKpwbPjZLSAUQrLSQSOdTAl4Ls8sEfT0HzgHpmTlwlz1mftBz5GQOMoctY93rs6",
+	"+aGIjCJKoqX7JilspzQ9J79X3M2CKMFkTxhSGEgy5WALU786RAolceRnTG9xJLiYwk4WAFwadJislIjP",
+	"5JoGoXo2JxmCmZAGoZpuQqNYJtKZDjuGqZpAafrTIZrpQjEEuQtDVkBiJlPuswxikAAup1LUKtUD5e4N",
+	"2NraCoVleilVrmRMeZlJ9Ty7ySoNk4wN4v1c1xp5/cBPwqlN4EpKG0IxLPceoXRfrsrFQYwa/AIXjOUi",
+	"mkZBZZUBE341syYrL1CAEjdnzm+ihOyLqPw+dP7hY7xXgf/ItKnCDJj3UXZGwZiJaXy04HCnE/9xm827",
+	"YXyTdOKkp2Kvap+HvdyyAz/gk+mjbDvpfVSMVokhDw09qDEQ40TR3IDhabIMDq1LDLHO7L79stlsFkw8",
+	"9vXTMDy5rrQ/LEe6n1Bdu+gdVh4u83agXRqGzCfV05Ozc4fIYMgN2T4zARf6ealRS9aMz9aQaZfbcQag",
+	"g/lsECg5wJLAd5DleLtqrMZYb0c75l3eur/Hdc0AzPjxGqTDZ0g8WSiViDAFTVEqNgeqntdweYcT2pci",
+	"VGqRugXFEOA2QAOtgs8nPQevtkNCISZqv47LJ1FwS2PmkDDgN/VQDGgI9APZFhe8Ppn2w2BgNFIm7awz",
+	"lxfTzjIa8pTnJRUCSh18NW643Mah5QbN5RhmpVA27STKrWYza5hvNp1VXtc8Wi1Dmc/hfU3oXQlfSJOT",
+	"V5vAF7tmzQqnSoB5DIJbZ7zZRJQcB9x+ZnMZkq6Lmp8HBh596QvP6acgHp2xQcTi9UmNdYt5cJDJVEXW",
+	"rsiOQnAcQ6re3UiywZVHvtUBILUGORuhVSecKTUY6TombQulgDdWcgu9gSJoXOJL25EvpZCRuZjt5ttX",
+	"ixwMm/voYPjmD+XRIvbrX1jebFCETHjkq22TRqtoDfhZXm1nM29dnku9bZC6B2ei5E/BLXfzy8ZWY4tU",
+	"PR0uuyu4jCEAx+U2XdL6k2wbgyCTRswKqYzBs6Ve2HKfu1x/BwtTjn5pImMaxSDxAk2/uvIc4p0fHHV7",
+	"8Ong+Bg+udw7PTmFrzbPzq9OT07Vx78eXnngV/s1rHukOqBSSflotWiQv9Bwqo+Fxi7HYNLm21dlPqiC",
+	"60mS6sW3CjX+/c//qz5s7jsuVx9e79caLseyATw591TZi8R0OCo7AFIFo+sZoIDLoUYB2Xa0wehkwnjn",
+	"9IBsNZokFiKUaONSagA8EI+YBCML9SHa2uXpE5s1xZH5gGVmUWI8F0qDvhORD5pnJiRA7rgcV0LL0pCL",
+	"iCktES0KQxanyhDYesGZa0FBW/Eyl2fs2do27G2koLrhTpvNrYFaEj4xD86vE4a29g8WKKOpVcEk75BJ",
+	"OEV+aJkG0rABl4PwbhsEsszT9yXmfRtrA5UuB6iDq93U4SDwRwvAEoJIr5VuzrUhAU0DjmVhcDmYFXas",
+	"/YI5BDX6YoZA4oHQCKdEFJcHqN/lkr0/ViI2RIRnU+1ltEnLq+2ElmQpzoe/ZaJR0pBWRd3+9ofc39Uf",
+	"ur+czc8778/mP3UOzud73cPOL3PInMf0+nmv2zm0P/54sDc/73WOr47O3s9P3/dOLk7nRwfHVyf7+2fd",
+	"8/lR52fz8d3FL93e1cHe/KR38P7g+CqxcOAEZ/vd3tX+Yef9fPek1+vunh+cHOPfRz+28EOvu3tyfHZx",
+	"1IUo0/nR2furXvf9wcmxmmC3e3VyPL84Pvjx6ofuL/Puz+dK1Ye/D473T2An2QnO5uavs/NO7xwn3bs4",
+	"xfHL41rxnU973dNOr7t39eNF96JrXhTepoMvgLPgagfHZ+ed4114Y3jHww6MOdib97qnh+qEr3YPD7rH",
+	"5/Pz88N5p9c7+It+1dOLs++v9CD19+7hxdl5twdHcP7LaXd+2js57fbOf7naP+n91OmZHcHUewfqOPUZ",
+	"7Z4cn3d/Pp+/O+kd477OO0en873DH6/0veDlWl9YF3X2fae3d3D8Ho64rzAGQUQdi/50dDYHzJvQiPEY",
+	"P4OFe96nwyEdsloB6K6u5kjY50jV54qizzU5n//18Gr+a1iv5Z5qfHz18sH+rlQUUWK3HEGixxO87iZN",
+	"BcSWReHwD0ncutYVQXbRo+n7v8j++zd/qtiBnCbmxwRqWsEJrcrlQ9Ern+5jTWE4k9mSiUnY1DKd+XOF",
+	"WzZZ+XLx6ep1ni3DQB8rJhkUTgzCOfJ5aRlSaWzGEFVZGUxlLMYsqr8uuTcTwUj5TAur+YpKMfHsGAmU",
+	"MrS3shN7DloQRTxqVLInmYmsSNzXaEtIYxrTrxUQ/Z7o4M8qJfjwXOlGzqflFhWDZ+zt7eHVarO/knOl",
+	"rs+Vxstoq7WuSWbbqKtKSUsS53aSjSoh3aezWoMcC+0QssBRbTqxiwU8BqLzuHSMFCIXvhFkAAaSqC2S",
+	"am9/l2xtbb0t7JHQEaN+fqcpKmU2u9Ti+J+axJWhNIWiZEnOY6Ha11CYbFD4SidYSgGhflxO1c1Lhqb7",
+	"sRJBJThzFQlUp1mipOigq0eHthnNszy07XMnqWkGwvx3xqSSw3NAh+NF1uGEFeYSfrkS7ONoRiYpxoA/",
+	"2HgA8OQqzpqWpcwuFeMsszHBpWGGhI1xW63SDJEkQ2eFud+k36QHka7kLLNVFfdcON3lWR2wysn1tWRx",
+	"/p2Aiqww/9n5HvZUSzdr5eIuA4SF2WrDSEwnqLUWSWip6yZzBgvZyQsJTqPEGGK0jJpDpjz4x5QROoiE",
+	"lJYZBKPZEi+SNHG6TIfDJ35FRRxLKkqm7pTm5tvW/vbuVufNu+brvc1ua3+rs/3u5e6rvdfdZrPZLHut",
+	"xwHjY696bfC1gWAFKK+CkR6NWVIQMEdYFY+xgu8nQC0VT4GPJvykeh2hH0ESHRJV2yFN8KH3waMKzllQ",
+	"4ZnfIHvphLQvbsEAckeVes/VlV2DB1TdaBBnIlzBwlse4sqn4z6eXxoXWZI0V1LIM6ZRbFLhTEjk+uwS",
+	"/cCnJuOzrFCoEkO4XSfHyUThJfUOALdwPlLVFQCcbPUAh2xvNmvZ3YlpP7S2lh6EuFm5LfTvMN/47u2d",
+	"we0Mbri4C5k/VHtq3d9jWIRJS2F+mquy3q5yQEzjSnafxQMtBVg7hjeXnkSjsmyrCMjL+B+ekwlQ0zpG",
+	"xPwAZaSy6H6Uh/UvfSFCRnkxr1Ota4aX7zkfeF0WJ/9m821rpSy8vsaZLItRWhlf8seKuEkUx4kd0osB",
+	"BZXyWKud1bFWqfO8vb3ZTPz0OlAgExemo73Sk18e+1seK1aIa6+0nxCwvzj75oLHGGGR8w5AaY3E3WrV",
+	"/UieJFzckSoGCGK4YG190sLZXS/7VmVsVB8kEA8okTtgEPSnVy2PqlA3XwTpDBisVXencO5LdqiDa1b7",
+	"grJTwmaXIBRCdgkliNIfijIsMq8MKKrNOcahAjLF40TZLKatjsnH3S18s1v22ZLTxvT+KLFyKYRUvDYZ",
+	"8XLNtDPtvt5qlqXshbo4TkoJkjI0MqYzCyNioV33SZCqdsFLFsehtgU8Kmst83rWTjcLOwVpJtlYLDT/",
+	"yyy51Vq1Xub0lqXxpAeji4RjXepsGinQDxB7MEUzYqQKD01EGIIUZaoj0BiMJpndtlYk/DwsBq/FGoGW",
+	"SIqYo14IrCuKZMlskOWIStJnjCcQ4FiGi4APwmlq6FlyuIvNT2CH00QkNT/B8aEXyKpNkFilHIxLWbdS",
+	"QcTLbDE/GRKfROOjTBuvT8utKgQlyeXlCb+QdSc45uPl6gB6vs5l92o7RsbO5I5DNnHjcxl4HsEKeQ6/",
+	"yZDFWVBBoyAd3CRJjNxJHHm2HLH+8T6+KMMnKqc7ZZpnItJrbcJSjj9N5ZysFQCxIpjBpOe/kJkAcK4T",
+	"sqxobh2RnUZnijtuY0xKSlZw/zMg6fr2k9Opev/+57826OBGCePqI7c+o9Ti1SCdgifavq5j5mUBsRzA",
+	"y2tmfJpiraiShTpJnY2KUxBXcrhyuZoCy4X2o8ekFWaJ+sOnOJ96mKHydK/egQ+OpJWwvtAdd7CodpKd",
+	"JKP4qk6m2SE01AQIqWFGbFuiQb20Iq/SRMygNND5hIez3AaAeutKfYq5a29DYrBHU3z6Up4DDiz0J41E",
+	"6K+tD5RzcswlLYb3ldsdQyrjM8b4YyKQIVbocUHLtyySwTop8RAjbEbbS2W2Wg6hcTQ702URH1nPBcre",
+	"UaXd9ll8p0QWY4JpQ2mSe3WoQQxFv6FGcUhn0jhSHCwBafd8UbSypfS7rcgn//7nv8x0O5CtBKFZaDKP",
+	"2ITRWEJyicvZPeJwQLF+fKA+7WX8n2hFQVObnpRMJyQWLvfG9D4z2MGsVNiYH9E79VYkotwX4+Q9RzS8",
+	"xkiwMHQ5lJzUrpD+VMmk4hrsT9NIie2TiFFfEjGNtVtJAe5OycqEhlp8tV8JApc2icQylToyB440iF0+",
+	"oBOpc5lk/AJrVcoG2UNZuo2HDKNfqileknHAHbLVxH9bZKS+Gzlks2n+3yCdXO6V2gFG0JmqKKQqONlu",
+	"vnHIduutQ17e39fIGPrZQEQdyJPq/JT8DWXKQLZ0OZU3aI8cq/uuDuhkkhZgSNmkFyVFh4/oveeQTWhj",
+	"43JTZqZBOpgjNqb3HQ1zXt54kDH4FUKVMtBYaX946Ww1m87mm2bTed3Sn5rO1qvk/5eLavvlADsxp2cu",
+	"EbtwsHsQ3xHCQLor9cDL1AVfAs4FZ7z1QHmtBGlpWbax7BEe1pTQv327wlJWtuWnrPcpE5QRebtMeYmu",
+	"Vqzbu0xMyJf5fXAqA8EH0yhifDArzwR5QtqKb1XaWl7WS48DvQSRdBHft5LWq5BMWyw6XK7W5XNoVvb1",
+	"KRMXOkvr7Y2Fz1a9q32PR2r8suQcgYWVF1jpILm4l9SdyWuUM61N6STkqkcnAZa38RJKmFj+tzeb5L1S",
+	"FssPLzK+oSW+hL1V/qFURVUUNXUElXktgIaulnZt9q/TxDLlzjBhu2IOq7QGVEyH+0Goseax+VGLtInP",
+	"mzkFgJXqIemOs5lUNoCaI8xidgpSToFmWPhqTvIxyVmZHlqPTdBKsT4x/feDMAz4sDRDK/eu7ZdJrpZ+",
+	"KnNISfgZmc/Jqsq3i+LSOiVlAXSYt9l8MfLLEISk+t40DIuRWfp2kzPIcMgx0oiy7eSIH1qItJABLSJq",
+	"pqQBz+yx8KbZMDGzi2J+yCNeB2Ms869RVPQ+O+NK7LBvnMX0KeBkEokhlC7JOrCxQIkoKWjvYNCQXRte",
+	"m2KzFXhfba+O9/o0tvgZUgpNHxCU5ZIIOMww3A3F1O/eqtlIP+A0mgE0OUm6ocuTfEMZDDmNpxGrNUjP",
+	"1DW8TktdZE8wScczI7DqRYOszg10+aLkQLI0N9Dlq5IDyfLcQJevlRyYEw4Wg6EZBaVOwtBWH9dqXrCD",
+	"6STqcOOCCgvRa+rdUAnxtOnBJgymi4BD3qRBB3JC1Q2IaUxarxuvyKi2Y+7HbCoxyqbRlWj/N3k8aobB",
+	"zYrOCwGXsW50QMn1NLJtxPkgj5VS9ieKW4/M4bOEseR2Sy0LJmgTcMu8NtIUO3Olz7DxGvZ4gB4KMu3+",
+	"AJKsY0oPYTSTuTpLYrLkwXIZbVXtMIz4ebLElRGeVkQt6oELU2I3m9mc2FfrpEd+ciluLWLhLKsEm8+R",
+	"RpvR5J4tlbYA+Jmiq4p8FIqueupbXcHWEDrFEXJcIhapAuE1iKeohH4qCaVNvLqJmxXytKDEDRr+zQ8b",
+	"eqiH7X2tUCMkrzt5CSsVPuAVUAYpQVf7AB6dT5wRKjZfrZFO/NkFmUcIFLZwsH4qc45jPYbyPpGC/jYU",
+	"qjT1+tVTU69tsDqLaVnIyW9S0DKkwyUB8drVmkbxzVicVcdLKvqkYRFrxKvagl5pvHM+1Ts7vqwO5Yr6",
+	"k/ZNPCURPkeHv65k+POy6z6x08ljOoQy4t7c5Jvrar9KTZwRySZU4aMaB7JoRpVk9yb+QNYc9Wgh/yHr",
+	"zjb5Xc6nVPudL8iJOLdljEXtr+nQ2nSbeN+kdd0d7ZiP6RDyk+CNsd7IOR16NShvrMu0z+eeo6PGJ8go",
+	"dLFjQiMx5T6MKH13y7hgn0GztZ157arrfjMve/ePm85m681DlXzjunPXnZNvloyqfVMrP6pEzGkXLQZP",
+	"7RXumFoF4CyyIwSge+ej+oSTgLtc6Q4DKplD/v3Pf9UapKPLbqIfdWntzUCS7ea2ywtVPBe27l7ehbtg",
+	"CzHiBb5VxamUvFTFqbxjfDAa0+jmnMm44lQwMfnq6OQv3b2r7l+6x+fq0e7h/tV59+wcn604FUhc1inL",
+	"R52fMefZ/KjdXrv4qtoAYyFML7r8cDS+/PDjPy6vPpzJyw+/zC7Vv1clCr4pkZApEdtP+wY00IK8fgvy",
+	"TAfyBRWvki4ixXgxcR1nmQw8oNNH7BqgfV3P+jM5IKDE0RMeeTcrDQADdZXq+qMbSVVS6P6NdeOT3kXE",
+	"1FcKMmIrnQSmZk+p2BpSGUN1pcdsOnnoZBoPxKIUHvBBY/1fbeB4AY5d9QSp4js5SalVx5TpBZfBHboT",
+	"oLITVHMwv9ZWJ/2UBTIlhdNKS72tVOstWDyD8U8I+HEqFtwd+I/rqb8iqSwzsZMJJipp/VRmbLcQqkz4",
+	"sQ7gc+ikNm4/m0pauLSSdjiM+wEfem2dXeakdcoaxEMQhaKfG8RTgMr8KwWrXttgW8PlHu1DWU2tk0K0",
+	"QxJmS3NJOLrNARsGHLHYeMRc/rK5VduB6LOBmGS6LEAnUEVYYQdYUk3JeAnuq11o/LgCxfBqTO+vsAKb",
+	"bu7CBgGEd9IoAquaZQbEVaDaSYKxSFKqFmABvh/Rex2EmMjuckAj3ZlevXrSXhVCPNAjiA1JUVmn/ZBl",
+	"G3vqOwDPkT7vilOxTrviVPQRV5zKotcsJW6WAlqUTywTMNR+x6QcsAJ7YAYu2iVi0SaUjITENh2OEi3I",
+	"wentdlKYHIhyP6KK6zFf/fbK/OaApd9IeRMRxQ6hUCpphKYIAm1BwFSp06xb282MsBQR748eYXJAJ9qW",
+	"7nLMzn77xq515MA40AUoumPgEUiMx2ZJAb8WSs5y+XVEh2PG4wY5XGbhdqADTsCi+jCiPnP5cefcIeNp",
+	"GAcDBTUriuNVwyBmkZrGVMWluj5PxKQIb9GGm2iG5tgHgnM2iHVtn7wB3eXrVtd7IYkHNvRTfDPjT/Bc",
+	"LlkMRalyJnZbtjMuQnhkiYPQyHmt5vYyTQSm+669sWHVXri0PtcvPzadV5sP1q+176qu23jE8NrHpvP6",
+	"Ye66H6pV7GC4T+vXSpzffmjXPr5+yH85Lxu26bx+aC/45dVDe805Xj5UC0PV961FD2wveGBr0QNbCx5Y",
+	"uKXWggdePswL48tHvnqYt6vlP71+mLdr83a7+mH/+vKjWvG7auvlh2b95eW89aFZ375UT13ON+Ef/Pxh",
+	"s/728jv4XFNX/agHah+3Fh9l+/nXrrnuZQ3P4hIOsfZd1QbuxtX/+V9/cKfNZuvVi2rtm2+dnT+1//dG",
+	"/XL+R3vPrQcFtK3t5gNA+3crJ/hu2Qx/KBWaJBtMoyAGg91YJ6IzGrGoM41HpTzCtITIV0R7IZGpD6dY",
+	"zV+JpSDdgJcE5symF2K7eEV3i+sYMgI1/zmarQ0JDLham0OYZGdCB3bHOMyL1zm1vsuLZnAglWr6RCSB",
+	"9EaoyoY1J0yeD6TZAsfI1y7Jp+tC+VXj7UzkeT0Yqj875DrULQmMq1ubRcG4gxNC0lswZjV4a5B/SkqA",
+	"r1fX20lbrA/CgPFY+7nypTm8XF6+1yCdTB19rMQHNgPYY8SmkuWb2JlMC0yp0k7NfHUPdTcuB987ZtlA",
+	"Vk0alO0l9T/S2nJ8wOBqumA/gqPUIJH0uMnUZdeJk99ifXZfDKZjNLAKyVxe1v3G7n0DUbDM10W/vVRM",
+	"b2gxvaEzLrWxIwwGjEsQo3X0C8JjvdVoWoWxKxZTTGKyK83GJo4SE8aVUtqubDWajS1stDgCVNwYMRrG",
+	"o18r7Y8PTmVjrK5wIPVf+rnGjI5D/RWkPZvRt5sbYiI3ZNr2acjiBZlPxnckoLm9uGXRbcDuiByJOwlJ",
+	"Xn8+OzluEM8UffBA/ADwMmg5icQARRtsNzliNIr7jMamY+K1mhBty5DfCeXiFawjmvJ4R82vM8o9TMNL",
+	"W2u8kAS2pBv0J7XoA6aQF9BE78oUGAIqYAXCaUMW6Hwy091mTGcun2CFDhKLnaS8EJSuVHOmKUWI3dmJ",
+	"r/EksP3KC5mLiFQr6VUUhO9g5oG6FuajVw7OR50CvKkD0InhgWoVL2eY9xwiQp9BscZI6iqKSRMVpUdX",
+	"3rPYavil1EMsFA1A1Wo2tYctZjqeJdfZAKzvAPGr1FZrFaDmJZZ6/BnMXdvNzUUTJjvcuLB6GKE9SPtM",
+	"Vz2oS+aDK0SDvMnMkOrgIfxFg5djSL1v9e9UJAnj1iBrRgM2xlcpbDKGA2nhUvbcDwMZnyajFCJHdMxi",
+	"eGSBMyQdsmH8bCsHakvAw+Uz3mymbnXJ3XbIBCj0dZKNKZ9+x9vNrdUP7ZsWVZ8MFeqdkBYYjJ1Yl2bu",
+	"365PgRlSQsZlZv0kHTXtPYE8ty4DnxFxx1kERMKaMAnz13p1SkcHNAxlwSW4TvH4BhbmzfnGgITG04hD",
+	"H6RwRiC3mSJBBFcYPuryd0ztV6I2ir2+FCxAayeHZEsgX4MUQIlnqnh7mr/bTcqKii+pLgzzgqbDuSAz",
+	"XS45IdQm0impHeLpfmTV7eaWy60uZrUysrgL5r3T1P73OPy0RCUICrxEuxuT8TudLf1ZMQ9jeB+y5r04",
+	"mrKHAtpvfvbFLX9uCfLjQULguO53oOY9FLjkojX00I1knJo4DPgNPP2ODQOec3HkGrCCkZBmvBUKuZIU",
+	"IM7uEmRsFG6/n1+gcH2pWVztH0+40Rf+7H82Ah92u8dCZkFQgQH42d+zEIb5gIumfs/ixfMOrR8fM2kP",
+	"XN3m0dRBn509Khv1mGUuIDB98fan2d/Xn/oBmENzNZl/R5Mm0l8JE+qxYQAe1QxA0zBlJ4r4KVk34zFa",
+	"zKDyUsrGx8B/0OEwrMzYf4p25ixfgrhQfMK3thIxpafqhDzjOtTZhHpnYAafYZ0RbcLW6eKJGdvJWuwT",
+	"a3m+jXIReffyiJWjgNul6TAMiNTTAWJ79UPHIt4XU/7poipul1Bi+6cWiSKl0uf7DJF4dslwkcSfUuCv",
+	"4+Dfs3jNU3+cuJDw8T0QFSYmBDLHSqEpne5YhmmeEnRhaI0Zj1gkyQ1jE/V3EGHVfsixTQQvLXOByX6B",
+	"1AVBG4ta75QG91tNYgNfB32Utkotk7Mu8uT+OcUkDC1dS0z6cjigM7XyuPClGNmXRB8EYAuDXkj0BWq+",
+	"pRQcERlz5yPZ1waKJvU0FvDTcLBUg+uBeiQTERIXa5B9EZHWNhmJaWSYMCpnAxpFszTzRttUwaxj5jDq",
+	"nQh9M18BTXrlYtezA+1y2d4m4fhiSgaxzuUrgcseFuFDRTajEq+EwYz9bqmx5ywz8qs2+BSyLJYafTJH",
+	"9BsZ94pmHJm7DnPN2e+X2nKKSZ3eWPjMI5ic4dipXLW2DmzVdpHEhGucHtJqaW4qGmYLiCkGa7xXLk98",
+	"JVjluaqDLhXoYjqpIiulGSEuT1NCdrKpIAIqDhPq31I+YDKJiKakdX/fIJbJyOWPthmVZeVaJxaGELxq",
+	"5avU2kmf10C6XL2MKWaa7Dit82F77aAN1tk5KWAocopCPgvsV+rSV1iUBWcpK3sFoSRW4SsnV/hKiVwF",
+	"2MCuhmCQSt4vaTOOmZWGgjqJDGZ1jHqq1Y1b67kcfJ5fxuymX77PjN1NXRJGAnsur243t8h6NrhM6P9/",
+	"qB2umE//hW1xC/IrvpA9DvXRfNWTMnPXkstcafJaPv8wN+AxkyvukOZ3yeLkYW7AYyY/pVO54mwmhSGP",
+	"WmAaDdnS7U/yIx5lF8RybUsXiIpjHreEIubLzygqjnm8dTOTELbUwlky8vFWzuVvNC2O+W+xdn5htVLn",
+	"ayHXhYT7nJyxRL4rk+NLzKFlJsbc1f33mhmzIpvp2YHiq4zFJKmzYRqUQk8eiECoLRWtF9kml5/s8ygy",
+	"i6MS0jFfl51yTQx4rEyVEXaew2CZlVk/u8XSyUrFxKpvkgH0QtfWRaZO+6m1zJ0F8H5eifQ3MXuug1rG",
+	"9FmCYv/F5s9MeUsRESitJp/Cojasmi3LjU+LJbO1TU/PaVBKt7fInLRn1fDNBbV9Jbef5PeDEs7uR3QK",
+	"EaRI+5LqPiIid8zK19DOzqRsxDPS8fXgbAO0icfb18vYhrasZeH1tKitfAHAw/S9EshLOijAtfiRmEy+",
+	"IhEuEhNteMR6JbFdDfuTac6GVvw+KzTkIg/K64YC1+birl3Kuk1c/nbzrcuz/BnyN+sDwa/DYBB7pKoL",
+	"HMtMmXCHJDG+IzZ2OTQ3ABMbJwD/pQarXpka/BzcPVft/UHz9v8UJIFKJRC3cW21TfuCOLPdfLv6ARsE",
+	"dzU8wMOt1jpb1EHstB+yLo+DGJJvX66jKp+x6DYYsAtOb2kQqgk+h6oGZcwype4BaEk1HkViOhwRSKeo",
+	"PQnnE4M5Hdw8I66fcEhpnIZxSbenkpalpGM6QemsjUzvs4hyIqbgofDKu5AVE2RcXmiNhlnHCpgDSWQc",
+	"hKEaICASCcHbn04wgcXlEUubBEJODCbxaq5hkivTVjCwOY61fEnH5XZrsECaWh6YNhDInEcI/AfqZyiB",
+	"H2MTXJdT6FpmOov5TtkBaF2pVEfpDG6SLhfPQ746gxuLdH1JrSTXgayEkuVgEM/rCyslz25u+yT6+EmE",
+	"qpMWtippPIbljjCCMLaLtypE/ETShRjyjNSra7tZZUxndldBL9+hDZsdKBEG/KqKdADQYaa4JBTiKLxM",
+	"qxqPVCn3Cy11am0ylQzaHpg5iUBpBYJKdKsHxRsaRIM+oeg2TTycZZSgC0f2zMQAF/mdHnyl9CCD3T8w",
+	"NilB6xQNMCr40xCZP68QkkHjPsMUPnwnyP5EoSDbq9/qIuRyKE1SnYRThcRWJqPJIjUlQ4glLMgB5TXH",
+	"RB1oY4BHviWbGHWBYCd1giH1ccE7Gvkyj9JW1EIZTh/TZ2fvaonf8fn/T/7+PrgtY+xYGiUWxc7DGnUg",
+	"kYDOPo0y6JmfkTh0tGEBWjpBUyCDS176slQSKQTH8jGzpEkohvtwlyvcnmFjJXx5z+pP6jXIUkEiFi4v",
+	"dGMta7S3owOaSKbtFdc0JohlQbjIhjG1U9kAUwxN1rZvB0O5PBZkRLEhPKYc2veZbRGozgz8PUnDJlB6",
+	"zKumPSZ1dYNif0ld7zFDIXdcaIiYDMy1aoK651hU00xvlT13ebHuORY9tu1cXm15MXSXu3zP0PIAYqtC",
+	"RiW2HGhbdcRxffWtUe8UAVJfTWNtZcIy8AHPFcwAlZHcBdwXd46xCmf1QZdbPUYd0p+i8og59qWqsYYL",
+	"BQzq6kABpiGUBlCYikk7WXCLGuQdI4GJq4qhEqdVmKEKHEg3T4W4Loz8K/QXQK8b9rsRnOmot1X2Oo0d",
+	"xvs8EqGv2GxfUT7mE2xKA7UvE/TQnR92CO0LhNPt1lvixULUx5TP6magZ9iv3ZKs3MwHDzwzF821lH5m",
+	"G1+hv+UCl11C5BJ0q06EVGRnBi2Ra7+z0owpcY2Hz4U4onxm2nz8lmZEvQerEvx1qX3danf9JI4NaP+c",
+	"LqSSgLrfzNMNm/lqPEZnsZhY4TwOMOxAt4qfCBk8NZ5qAyP4nvHWe2Uhgr/ZteNuvqZgL/AgoAwCdqQ7",
+	"COUPYojxmkAFySfc+qdlZa1/+YvDNr8ICKzOlMpQ0P/KbCl0lRiTIw2lgAFoaTTpcU/jGNK0bygtTOWF",
+	"dOihtkD9tNycLogiOOZ0oGHG5m1Jyg02nc0l3ORSbEa02JuhtoMeHpev15+hWC5K6yCLa0Y5xfpPafAl",
+	"lCqCau9rF4Ei1btcGS8ofhrL2oLyUMUuGl8IpXCxNbDphSQhHWLDBhoz+bVg0iEdgrG+WFsKLzs2hcDH",
+	"AZ9mK049V/APljzb+Aj/JqaVep/Gg5Huel9qGDnDQoppD7LU3KkeVdq2ogm6Xda1yQSCxmpEBnwYMpdr",
+	"nNHaFFo+8XFwvYqI+UqbDRmB4I8YQkLDsE1azU2MClHoh7i8oP6iaRjBoRahQpekNGHeu+zyd7B28kID",
+	"ynXhRLBtMCwKhhm+XBA5ohFUsrhhsyema1UxD4370uU69a3WVuotbARgYpscBe/QguCzgfCZ72CldwiR",
+	"xa5wL1+R/ixmEvRg9dRIkUX7Zavbm1vEm9BZKKhfV6pwSKMhg3T+tAA3OtXTWuWE3Q8Y8+22Elst5/Wr",
+	"14Rx2AouS6rb9/cmWSxtxISTJw0O9LQzbH2gOMTJhPHO6QHZajRJLEQodZ2oYMhFxKCkADxxTMeKelbz",
+	"OXJYiyCXieZyT4fylCSikUIemtoiJmGOA6ngkggNUKarRRVifvMtLXDtQolMHTAQcJdPJdSeegttTdJS",
+	"zMa8ou+CVLdbrVJKfIpvATD56BhO6DWyTvrwlypcZb3Mo1wFm597C8x/l4ZHF9mMqRCJxAe5b1Jy1CZw",
+	"VU1garnMuuRA4zoITjPmr0qySx9Jnvhvy/dZy6qSsaRsrrGnU8ShcyEOFTXD516ucwByOplAlfwj5gf0",
+	"fDZhX2skmGLE2j2x2WzaPlhgeobFQn+kOAomlkxhxqaCeLk0sFIMUAvZHQg1saV2xWSbY1sCsykebFdM",
+	"PsoUZE7rERuGC4R2KEwjU/Wjy0HScEwqPXD0TF3mwYBNdPj1uJF352obNkhkndgjVeD7Ih7VyJjeMIIl",
+	"mRN2+pm5vb3yGP02FG/PpzNCgZmXMD+XU9IX/myRnLCM6ac83uXw+NosnuQ5PESyPI7FE+TwilU/hcWT",
+	"hMO7/Iks3u5bBdnpT2DxxObwwO+fyOI1vP+3MHn9Or81mzenuhajt8NCf+fsv3P2/xjObrHW5Zzbrla0",
+	"LDPs3B747FWJnI+VQGEcdOupmOa0dp+tFKsLHSjKnzUNudYjB8VmZM+a2JZv/bW0UJJ9Z1/UjfqZSyvZ",
+	"7+EQzu4S2+PjS2afKXosCU37dmR6hJWKlPkmHEWZciffyhCi8QYi8q0m/ObhgRBKzASzHGcMKmlDm2sS",
+	"xNB/wzQosPuCGXsvhPYmJqakoZlu5pUvetoge1CrW0e54PdaHDW9/pI4nVScBOjcIcF1SbcyLXsmL5Mp",
+	"Du5n5FKopRRbNd1eSKt25OcWcs0iHqY2IPSkHUUhpqiK/UNLakmulOLMs2VS3GoxWS26XE4my8Vkl6+S",
+	"k9ewhLm8VE5+pCXMKj2Vr4W+Sk7mLl9T3l1s0VLi9AJ5912xzPZ/ZHmn/D5/I1E20/ixXIrNEMfEaP48",
+	"gqvziVWjdoG65cq4ZwFkUBiyVoWcbEtPXT5q6UJD9jlW6WkSvXSpqGTQk9b7XXF4ouLwtcr+NIve1X6x",
+	"yUFtZcFS+9ukztGiOjz5FgjPLyUvImx275KvqghPVsg0yspnqhtuHVzGiZu/4w0kpI8Pv8kvsEhMT/lD",
+	"20iz4I9MRdtMK45UZG9iwJHuR5PIrqm/d7FwrYt28jgJ5Ta2XQz4JVUl7EMX987u+cHJsTEQ62EQ1fFC",
+	"JoURxlTJjbUdlwfXmX46ids3YnQw0tYhvb1U2tavZG3khdIX7u2mwNA+3zqHACV5lJcANtIoaGtcIQi6",
+	"rFhmCav8rRB2N9Fn/qsYzm9F/PE4SRVcD7ZlMlUkn0D3k474X4IqkDC4YZoY7CgAJ8vgO8khwQfKyqGX",
+	"yVC/Fbj30kYlvwP8ZwlDF2FIdBN1u3losRv6Mri3WtYCUNvNaj9cKqgF/VuD/DQKK+3KBkCznrHMuZk6",
+	"VGNh9ZIFP2kjNUomBtkHJz/LeaaDT1WJdDUrd0zbZJLeBjp9J9PYRxoOmHIWe/HMQRQ3ABV11DqFuH40",
+	"4QRJyZZAb8iuKmKtk41BK3nTTAKT6QdqtVZMI/YcrMKXuvYKQYqFXqM1ayem/2JxD99DV9RMO0fdGlUf",
+	"dQBxnnFEB3GDHAuisJLxWBMKa42EAkklaP2/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -9,6 +9,7 @@ type API struct {
 	*Transactions
 	*Subscriptions
 	*Pull
+	*Stats
 }
 
 var _ api.StrictServerInterface = API{}

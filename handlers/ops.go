@@ -37,30 +37,17 @@ func (h *Health) Live(w http.ResponseWriter, _ *http.Request) {
 // Ready runs every check concurrently; 503 not-ready names each failing
 // part. Check errors are logged by the problem writer's caller, not shown.
 func (h *Health) Ready(w http.ResponseWriter, r *http.Request) {
-	var (
-		mu     sync.Mutex
-		failed []problem.FieldError
-		wg     sync.WaitGroup
-	)
-	for name, check := range h.checks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
-			defer cancel()
-			if err := check(ctx); err != nil {
-				reason := readinessReason(name)
-				var r interface{ Reason() string }
-				if errors.As(err, &r) {
-					reason = r.Reason() // written to be shown (e.g. the brokers missing)
-				}
-				mu.Lock()
-				failed = append(failed, problem.FieldError{Field: name, Reason: reason})
-				mu.Unlock()
+	var failed []problem.FieldError
+	for name, err := range h.run(r.Context()) {
+		if err != nil {
+			reason := readinessReason(name)
+			var r interface{ Reason() string }
+			if errors.As(err, &r) {
+				reason = r.Reason() // written to be shown (e.g. the brokers missing)
 			}
-		}()
+			failed = append(failed, problem.FieldError{Field: name, Reason: reason})
+		}
 	}
-	wg.Wait()
 	if len(failed) == 0 {
 		writeJSON(w, http.StatusOK, healthBody{Status: "ok"})
 		return
@@ -68,6 +55,30 @@ func (h *Health) Ready(w http.ResponseWriter, r *http.Request) {
 	sort.Slice(failed, func(i, j int) bool { return failed[i].Field < failed[j].Field })
 	pe := problem.New(problem.NotReady, "a dependency is not usable; see errors").WithFields(failed...).WithRetryAfter(1)
 	problem.Render(w, pe, h.instance(r))
+}
+
+// run runs every check concurrently, each within the timeout, and returns
+// each part's error (nil when usable).
+func (h *Health) run(ctx context.Context) map[string]error {
+	var (
+		mu  sync.Mutex
+		out = make(map[string]error, len(h.checks))
+		wg  sync.WaitGroup
+	)
+	for name, check := range h.checks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, h.timeout)
+			defer cancel()
+			err := check(cctx)
+			mu.Lock()
+			out[name] = err
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 func readinessReason(name string) string {

@@ -28,6 +28,8 @@ type RouterDeps struct {
 	TracerProvider trace.TracerProvider
 	Propagator     propagation.TextMapPropagator
 	MaxBodyBytes   int64
+	// Console is the web console, served under /console/ when set.
+	Console http.Handler
 }
 
 // NewRouter assembles the gateway's HTTP handler: operational endpoints
@@ -61,6 +63,10 @@ func NewRouter(d RouterDeps) (http.Handler, error) {
 	r.Get("/readyz", d.Health.Ready)
 	r.Get("/openapi.yaml", Spec)
 	r.Method(http.MethodGet, "/metrics", d.Metrics.Handler())
+	if d.Console != nil {
+		r.Get("/console", http.RedirectHandler("/console/", http.StatusMovedPermanently).ServeHTTP)
+		r.Method(http.MethodGet, "/console/*", http.StripPrefix("/console", d.Console))
+	}
 
 	v1 := r.With(
 		middleware.Authenticate(d.Keys, pw.Write),

@@ -242,6 +242,7 @@ func (h *Subscriptions) ListDeadLetters(ctx context.Context, req api.ListDeadLet
 		if dl.LastError != "" {
 			v.LastError = &dl.LastError
 		}
+		v.Body, v.Encoding, v.BodyBytes = bodyPreview(dl.Body())
 		out.Items = append(out.Items, v)
 	}
 	return out, nil
@@ -265,6 +266,14 @@ func (h *Subscriptions) RedriveDeadLetters(ctx context.Context, req api.RedriveD
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
+	if req.Body != nil && req.Body.Since != nil {
+		if ids, err = h.diedSince(rctx, s, *req.Body.Since, ids); err != nil {
+			return nil, err
+		}
+		if len(ids) == 0 {
+			return api.RedriveDeadLetters200JSONResponse{Count: 0}, nil // none: an empty list would mean all
+		}
+	}
 	n, err := h.dlq.Redrive(rctx, s, ids)
 	var nr *push.NotRedrivableError
 	if errors.As(err, &nr) {

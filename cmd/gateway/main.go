@@ -29,9 +29,11 @@ import (
 	"github.com/zeroloss/zeroloss/internal/broker"
 	"github.com/zeroloss/zeroloss/internal/broker/pop"
 	"github.com/zeroloss/zeroloss/internal/durable"
+	"github.com/zeroloss/zeroloss/internal/console"
 	"github.com/zeroloss/zeroloss/internal/idempotency"
 	"github.com/zeroloss/zeroloss/internal/pull"
 	"github.com/zeroloss/zeroloss/internal/push"
+	"github.com/zeroloss/zeroloss/internal/rates"
 	"github.com/zeroloss/zeroloss/internal/subscription"
 	"github.com/zeroloss/zeroloss/internal/telemetry"
 	"github.com/zeroloss/zeroloss/internal/webhook"
@@ -216,12 +218,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		"transactions": txProd.Check,
 		"redis":        func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 	}, cfg.HealthTimeout, func(r *http.Request) string { return middleware.GetRequestID(r.Context()) })
+	// Rates and heartbeat for the console: this replica's counters, shared
+	// through Redis.
+	recorder, err := rates.NewRecorder(rates.Config{Replica: replicaName(), Version: version}, metrics.Registry(), rdb, log)
+	if err != nil {
+		return err
+	}
+	ratesCtx, stopRates := context.WithCancel(context.Background())
+	ratesDone := make(chan struct{})
+	go func() { defer close(ratesDone); recorder.Run(ratesCtx) }()
+	defer func() { stopRates(); <-ratesDone }()
 	subs := handlers.NewSubscriptions(subscription.NewService(subStore, cfg.AllowPrivateWebhooks), dlq)
 	router, err := handlers.NewRouter(handlers.RouterDeps{
 		Log: log, Keys: keys, Idempotency: idem, Health: health,
 		API: handlers.API{Messages: msgs, Transactions: handlers.NewTransactions(txSvc, cfg.MaxMessageBytes, prop),
-			Subscriptions: subs, Pull: handlers.NewPull(subs, puller)},
+			Subscriptions: subs, Pull: handlers.NewPull(subs, puller), Stats: handlers.NewStats(subs, admin, recorder, health)},
 		Metrics: metrics, TracerProvider: tp, Propagator: prop, MaxBodyBytes: cfg.MaxBodyBytes,
+		Console: console.Handler(),
 	})
 	if err != nil {
 		return err
@@ -307,6 +320,16 @@ func (k knownTopics) Remember(ctx context.Context, topic string) error {
 
 func (k knownTopics) Known(ctx context.Context, topic string) (bool, error) {
 	return k.rdb.SIsMember(ctx, "zl:{topics}", topic).Result()
+}
+
+// replicaName names this process among the gateway's replicas: host name
+// and process id.
+func replicaName() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "gateway"
+	}
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
 }
 
 // pprofMux serves the runtime profiles on their own listener.

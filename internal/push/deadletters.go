@@ -141,6 +141,14 @@ type DeadLetter struct {
 // included; purge moves the marks past what it dropped.
 const maxBrowse = 20000
 
+// Body returns the dead letter's body as the broker stored it.
+func (dl DeadLetter) Body() []byte {
+	if dl.msg == nil {
+		return nil
+	}
+	return dl.msg.Body
+}
+
 func dlqKey(sub string) string { return "zl:dlq:{" + sub + "}" }
 
 type failure struct {

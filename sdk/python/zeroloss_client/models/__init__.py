@@ -19,6 +19,7 @@ from .field_error import FieldError
 from .health import Health
 from .health_status import HealthStatus
 from .nack_request import NackRequest
+from .ops_summary import OpsSummary
 from .problem import Problem
 from .producer import Producer
 from .producer_input import ProducerInput
@@ -31,6 +32,8 @@ from .publish_message_request import PublishMessageRequest
 from .published_batch import PublishedBatch
 from .published_batch_item import PublishedBatchItem
 from .published_message import PublishedMessage
+from .rate_point import RatePoint
+from .readiness import Readiness
 from .receipt_result import ReceiptResult
 from .receipt_results import ReceiptResults
 from .receive_request import ReceiveRequest
@@ -38,6 +41,7 @@ from .received_message import ReceivedMessage
 from .received_message_properties import ReceivedMessageProperties
 from .received_messages import ReceivedMessages
 from .redrive_request import RedriveRequest
+from .replica import Replica
 from .retry_schedule import RetrySchedule
 from .subscription import Subscription
 from .subscription_input import SubscriptionInput
@@ -45,6 +49,7 @@ from .subscription_list import SubscriptionList
 from .subscription_mode import SubscriptionMode
 from .subscription_patch import SubscriptionPatch
 from .subscription_state import SubscriptionState
+from .subscription_stats import SubscriptionStats
 from .subscription_with_secret import SubscriptionWithSecret
 from .transaction import Transaction
 from .transaction_decided_by import TransactionDecidedBy
@@ -71,6 +76,7 @@ __all__ = (
     "Health",
     "HealthStatus",
     "NackRequest",
+    "OpsSummary",
     "Problem",
     "Producer",
     "ProducerInput",
@@ -83,6 +89,8 @@ __all__ = (
     "PublishedBatch",
     "PublishedBatchItem",
     "PublishedMessage",
+    "RatePoint",
+    "Readiness",
     "ReceiptResult",
     "ReceiptResults",
     "ReceiveRequest",
@@ -90,6 +98,7 @@ __all__ = (
     "ReceivedMessageProperties",
     "ReceivedMessages",
     "RedriveRequest",
+    "Replica",
     "RetrySchedule",
     "Subscription",
     "SubscriptionInput",
@@ -97,6 +106,7 @@ __all__ = (
     "SubscriptionMode",
     "SubscriptionPatch",
     "SubscriptionState",
+    "SubscriptionStats",
     "SubscriptionWithSecret",
     "Transaction",
     "TransactionDecidedBy",

@@ -7,6 +7,7 @@ from typing import Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.encoding import Encoding
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="DeadLetter")
@@ -23,6 +24,10 @@ class DeadLetter:
         tag (str | Unset):
         keys (list[str] | Unset):
         last_error (str | Unset):
+        body (str | Unset): The first 4 KiB of the body, as text (`utf8`) or, when that is not valid UTF-8, base64
+            (`base64`).
+        encoding (Encoding | Unset): How `body` is written; deliveries carry the original bytes.
+        body_bytes (int | Unset): The body's whole size in bytes.
     """
 
     message_id: str
@@ -32,6 +37,9 @@ class DeadLetter:
     tag: str | Unset = UNSET
     keys: list[str] | Unset = UNSET
     last_error: str | Unset = UNSET
+    body: str | Unset = UNSET
+    encoding: Encoding | Unset = UNSET
+    body_bytes: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -51,6 +59,14 @@ class DeadLetter:
 
         last_error = self.last_error
 
+        body = self.body
+
+        encoding: str | Unset = UNSET
+        if not isinstance(self.encoding, Unset):
+            encoding = self.encoding.value
+
+        body_bytes = self.body_bytes
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -68,6 +84,12 @@ class DeadLetter:
             field_dict["keys"] = keys
         if last_error is not UNSET:
             field_dict["lastError"] = last_error
+        if body is not UNSET:
+            field_dict["body"] = body
+        if encoding is not UNSET:
+            field_dict["encoding"] = encoding
+        if body_bytes is not UNSET:
+            field_dict["bodyBytes"] = body_bytes
 
         return field_dict
 
@@ -88,6 +110,17 @@ class DeadLetter:
 
         last_error = d.pop("lastError", UNSET)
 
+        body = d.pop("body", UNSET)
+
+        _encoding = d.pop("encoding", UNSET)
+        encoding: Encoding | Unset
+        if isinstance(_encoding, Unset):
+            encoding = UNSET
+        else:
+            encoding = Encoding(_encoding)
+
+        body_bytes = d.pop("bodyBytes", UNSET)
+
         dead_letter = cls(
             message_id=message_id,
             attempts=attempts,
@@ -96,6 +129,9 @@ class DeadLetter:
             tag=tag,
             keys=keys,
             last_error=last_error,
+            body=body,
+            encoding=encoding,
+            body_bytes=body_bytes,
         )
 
         dead_letter.additional_properties = d

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import Any, Self, TypeVar, cast
 
@@ -18,20 +19,29 @@ class RedriveRequest:
 
     Attributes:
         message_ids (list[str] | Unset): The dead letters to redrive; all when absent.
+        since (datetime.datetime | Unset): Only dead letters that died at or after this time (with `messageIds`, both
+            must hold).
     """
 
     message_ids: list[str] | Unset = UNSET
+    since: datetime.datetime | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         message_ids: list[str] | Unset = UNSET
         if not isinstance(self.message_ids, Unset):
             message_ids = self.message_ids
 
+        since: str | Unset = UNSET
+        if not isinstance(self.since, Unset):
+            since = self.since.isoformat()
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update({})
         if message_ids is not UNSET:
             field_dict["messageIds"] = message_ids
+        if since is not UNSET:
+            field_dict["since"] = since
 
         return field_dict
 
@@ -40,8 +50,16 @@ class RedriveRequest:
         d = dict(src_dict)
         message_ids = cast(list[str], d.pop("messageIds", UNSET))
 
+        _since = d.pop("since", UNSET)
+        since: datetime.datetime | Unset
+        if isinstance(_since, Unset):
+            since = UNSET
+        else:
+            since = datetime.datetime.fromisoformat(_since)
+
         redrive_request = cls(
             message_ids=message_ids,
+            since=since,
         )
 
         return redrive_request

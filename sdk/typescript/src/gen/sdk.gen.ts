@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AckMessagesData, AckMessagesErrors, AckMessagesResponses, BeginTransactionData, BeginTransactionErrors, BeginTransactionResponses, CommitTransactionData, CommitTransactionErrors, CommitTransactionResponses, CreateProducerData, CreateProducerErrors, CreateProducerResponses, CreateSubscriptionData, CreateSubscriptionErrors, CreateSubscriptionResponses, DeleteProducerData, DeleteProducerErrors, DeleteProducerResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, ExtendMessagesData, ExtendMessagesErrors, ExtendMessagesResponses, GetHealthData, GetHealthResponses, GetMetricsData, GetMetricsResponses, GetOpenApiData, GetOpenApiResponses, GetProducerData, GetProducerErrors, GetProducerResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSubscriptionData, GetSubscriptionErrors, GetSubscriptionResponses, GetTransactionData, GetTransactionErrors, GetTransactionResponses, ListDeadLettersData, ListDeadLettersErrors, ListDeadLettersResponses, ListProducersData, ListProducersErrors, ListProducersResponses, ListSubscriptionsData, ListSubscriptionsErrors, ListSubscriptionsResponses, ListTransactionsData, ListTransactionsErrors, ListTransactionsResponses, NackMessagesData, NackMessagesErrors, NackMessagesResponses, PauseSubscriptionData, PauseSubscriptionErrors, PauseSubscriptionResponses, PublishBatchData, PublishBatchErrors, PublishBatchResponses, PublishMessageData, PublishMessageErrors, PublishMessageResponses, PurgeDeadLettersData, PurgeDeadLettersErrors, PurgeDeadLettersResponses, ReceiveMessagesData, ReceiveMessagesErrors, ReceiveMessagesResponses, RedriveDeadLettersData, RedriveDeadLettersErrors, RedriveDeadLettersResponses, ResumeSubscriptionData, ResumeSubscriptionErrors, ResumeSubscriptionResponses, RollbackTransactionData, RollbackTransactionErrors, RollbackTransactionResponses, RotateProducerSecretData, RotateProducerSecretErrors, RotateProducerSecretResponses, RotateSubscriptionSecretData, RotateSubscriptionSecretErrors, RotateSubscriptionSecretResponses, UpdateProducerData, UpdateProducerErrors, UpdateProducerResponses, UpdateSubscriptionData, UpdateSubscriptionErrors, UpdateSubscriptionResponses } from './types.gen.js';
+import type { AckMessagesData, AckMessagesErrors, AckMessagesResponses, BeginTransactionData, BeginTransactionErrors, BeginTransactionResponses, CommitTransactionData, CommitTransactionErrors, CommitTransactionResponses, CreateProducerData, CreateProducerErrors, CreateProducerResponses, CreateSubscriptionData, CreateSubscriptionErrors, CreateSubscriptionResponses, DeleteProducerData, DeleteProducerErrors, DeleteProducerResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, ExtendMessagesData, ExtendMessagesErrors, ExtendMessagesResponses, GetHealthData, GetHealthResponses, GetMetricsData, GetMetricsResponses, GetOpenApiData, GetOpenApiResponses, GetOpsSummaryData, GetOpsSummaryErrors, GetOpsSummaryResponses, GetProducerData, GetProducerErrors, GetProducerResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSubscriptionData, GetSubscriptionErrors, GetSubscriptionResponses, GetSubscriptionStatsData, GetSubscriptionStatsErrors, GetSubscriptionStatsResponses, GetTransactionData, GetTransactionErrors, GetTransactionResponses, ListDeadLettersData, ListDeadLettersErrors, ListDeadLettersResponses, ListProducersData, ListProducersErrors, ListProducersResponses, ListSubscriptionsData, ListSubscriptionsErrors, ListSubscriptionsResponses, ListTransactionsData, ListTransactionsErrors, ListTransactionsResponses, NackMessagesData, NackMessagesErrors, NackMessagesResponses, PauseSubscriptionData, PauseSubscriptionErrors, PauseSubscriptionResponses, PublishBatchData, PublishBatchErrors, PublishBatchResponses, PublishMessageData, PublishMessageErrors, PublishMessageResponses, PurgeDeadLettersData, PurgeDeadLettersErrors, PurgeDeadLettersResponses, ReceiveMessagesData, ReceiveMessagesErrors, ReceiveMessagesResponses, RedriveDeadLettersData, RedriveDeadLettersErrors, RedriveDeadLettersResponses, ResumeSubscriptionData, ResumeSubscriptionErrors, ResumeSubscriptionResponses, RollbackTransactionData, RollbackTransactionErrors, RollbackTransactionResponses, RotateProducerSecretData, RotateProducerSecretErrors, RotateProducerSecretResponses, RotateSubscriptionSecretData, RotateSubscriptionSecretErrors, RotateSubscriptionSecretResponses, UpdateProducerData, UpdateProducerErrors, UpdateProducerResponses, UpdateSubscriptionData, UpdateSubscriptionErrors, UpdateSubscriptionResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -465,6 +465,40 @@ export const extendMessages = <ThrowOnError extends boolean = false>(options: Op
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * Lag now and delivery rates over the last minutes
+ *
+ * `lag` is read from the broker on each call (messages of the topic
+ * the subscription's consumer group has not acknowledged); it is
+ * absent when the broker did not answer. `deliveries` are the
+ * delivery outcomes per second, summed over every replica seen, one
+ * point per `intervalSeconds`, oldest first (what the console charts).
+ *
+ */
+export const getSubscriptionStats = <ThrowOnError extends boolean = false>(options: Options<GetSubscriptionStatsData, ThrowOnError>) => (options.client ?? client).get<GetSubscriptionStatsResponses, GetSubscriptionStatsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/subscriptions/{id}/stats',
+    ...options
+});
+
+/**
+ * Replicas seen, readiness, send and delivery rates
+ *
+ * What the console's overview shows, as JSON. `replicas` are the
+ * gateway processes whose heartbeat (every few seconds, in Redis) is
+ * recent; `readiness` is this replica's view of its dependencies.
+ * `sends` are broker sends per second on the topics the API key may
+ * publish to; `deliveries` are delivery outcomes per second of the
+ * tenant's subscriptions the key may see; both summed over every
+ * replica, one point per `intervalSeconds`, oldest first.
+ *
+ */
+export const getOpsSummary = <ThrowOnError extends boolean = false>(options?: Options<GetOpsSummaryData, ThrowOnError>) => (options?.client ?? client).get<GetOpsSummaryResponses, GetOpsSummaryErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/ops/summary',
+    ...options
 });
 
 /**

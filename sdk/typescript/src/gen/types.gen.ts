@@ -184,6 +184,15 @@ export type DeadLetter = {
     attempts: number;
     lastError?: string;
     deadAt: string;
+    /**
+     * The first 4 KiB of the body, as text (`utf8`) or, when that is not valid UTF-8, base64 (`base64`).
+     */
+    body?: string;
+    encoding?: Encoding;
+    /**
+     * The body's whole size in bytes.
+     */
+    bodyBytes?: number;
 };
 
 export type DeadLetterList = {
@@ -195,6 +204,58 @@ export type RedriveRequest = {
      * The dead letters to redrive; all when absent.
      */
     messageIds?: Array<string>;
+    /**
+     * Only dead letters that died at or after this time (with `messageIds`, both must hold).
+     */
+    since?: string;
+};
+
+export type RatePoint = {
+    /**
+     * Start of the interval.
+     */
+    at: string;
+    /**
+     * Sends answered SEND_OK, or deliveries acknowledged (2xx or a suppressed duplicate).
+     */
+    okPerSecond: number;
+    /**
+     * Sends not confirmed, or delivery attempts that failed (retried, dead-lettered, 410).
+     */
+    failedPerSecond: number;
+};
+
+export type SubscriptionStats = {
+    subscriptionId: string;
+    /**
+     * Messages not acknowledged yet; absent when the broker did not answer.
+     */
+    lag?: number;
+    intervalSeconds: number;
+    deliveries: Array<RatePoint>;
+};
+
+export type Replica = {
+    id: string;
+    version: string;
+    startedAt: string;
+    lastSeenAt: string;
+};
+
+export type Readiness = {
+    /**
+     * `rocketmq`, `transactions` or `redis`.
+     */
+    part: string;
+    ready: boolean;
+};
+
+export type OpsSummary = {
+    replicas: Array<Replica>;
+    readiness: Array<Readiness>;
+    intervalSeconds: number;
+    sends: Array<RatePoint>;
+    deliveries: Array<RatePoint>;
 };
 
 export type DeadLetterCount = {
@@ -1861,10 +1922,6 @@ export type ExtendMessagesErrors = {
      * The operation does not apply to this subscription's mode or state (`subscription-state-conflict`).
      */
     409: Problem;
-    /**
-     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
-     */
-    default: Problem;
 };
 
 export type ExtendMessagesError = ExtendMessagesErrors[keyof ExtendMessagesErrors];
@@ -1877,6 +1934,70 @@ export type ExtendMessagesResponses = {
 };
 
 export type ExtendMessagesResponse = ExtendMessagesResponses[keyof ExtendMessagesResponses];
+
+export type GetSubscriptionStatsData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/v1/subscriptions/{id}/stats';
+};
+
+export type GetSubscriptionStatsErrors = {
+    /**
+     * No valid API key (`unauthorized`).
+     */
+    401: Problem;
+    /**
+     * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
+     */
+    404: Problem;
+    /**
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
+     */
+    default: Problem;
+};
+
+export type GetSubscriptionStatsError = GetSubscriptionStatsErrors[keyof GetSubscriptionStatsErrors];
+
+export type GetSubscriptionStatsResponses = {
+    /**
+     * The subscription's lag and rates.
+     */
+    200: SubscriptionStats;
+};
+
+export type GetSubscriptionStatsResponse = GetSubscriptionStatsResponses[keyof GetSubscriptionStatsResponses];
+
+export type GetOpsSummaryData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/ops/summary';
+};
+
+export type GetOpsSummaryErrors = {
+    /**
+     * No valid API key (`unauthorized`).
+     */
+    401: Problem;
+    /**
+     * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
+     */
+    default: Problem;
+};
+
+export type GetOpsSummaryError = GetOpsSummaryErrors[keyof GetOpsSummaryErrors];
+
+export type GetOpsSummaryResponses = {
+    /**
+     * The summary.
+     */
+    200: OpsSummary;
+};
+
+export type GetOpsSummaryResponse = GetOpsSummaryResponses[keyof GetOpsSummaryResponses];
 
 export type GetHealthData = {
     body?: never;

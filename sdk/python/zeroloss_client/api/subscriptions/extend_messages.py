@@ -4,6 +4,7 @@ from urllib.parse import quote
 
 import httpx
 
+from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.extend_request import ExtendRequest
 from ...models.problem import Problem
@@ -35,7 +36,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Problem | ReceiptResults:
+) -> Problem | ReceiptResults | None:
     if response.status_code == 200:
         response_200 = ReceiptResults.from_dict(response.json())
 
@@ -66,9 +67,10 @@ def _parse_response(
 
         return response_409
 
-    response_default = Problem.from_dict(response.json())
-
-    return response_default
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
 
 
 def _build_response(
