@@ -29,6 +29,7 @@ import (
 	"github.com/zeroloss/zeroloss/internal/broker"
 	"github.com/zeroloss/zeroloss/internal/idempotency"
 	"github.com/zeroloss/zeroloss/internal/push"
+	"github.com/zeroloss/zeroloss/internal/send"
 	"github.com/zeroloss/zeroloss/internal/subscription"
 	"github.com/zeroloss/zeroloss/internal/telemetry"
 	"github.com/zeroloss/zeroloss/internal/webhook"
@@ -175,10 +176,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	prop := telemetry.Propagator()
-	msgs := handlers.NewMessages(prod, handlers.MessagesConfig{
+	sendSvc, err := send.New(prod, send.Config{
 		MaxMessageBytes: cfg.MaxMessageBytes,
 		SendBudget:      cfg.SendTimeout*time.Duration(cfg.SendRetries+1) + time.Second,
 	}, prop)
+	if err != nil {
+		return err
+	}
+	msgs := handlers.NewMessages(sendSvc)
 	health := handlers.NewHealth(map[string]handlers.Check{
 		"rocketmq":     prod.Check,
 		"transactions": txProd.Check,
