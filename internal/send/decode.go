@@ -1,10 +1,8 @@
 package send
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
+	"unicode/utf8"
 
 	"github.com/zeroloss/zeroloss/api"
 )
@@ -13,88 +11,189 @@ import (
 // pass into the typed request and reports whether the contract's schema
 // (PublishMessageRequest in api/openapi.yaml) certainly accepts it. It
 // never answers true for a body the contract refuses; it answers false for
-// any body it is not sure of (a refused one, and a few rare forms it leaves
-// to the generic validator: a null, a repeated member, a deliverAt, a
-// number written with a fraction or exponent, non-ASCII text near a length
-// limit, trailing bytes). A false means: validate against the contract, the
-// slow and exact way, which also words the problem.
+// any body it is not sure of: a refused one, and rare forms it leaves to
+// the generic validator (a null, a repeated or escaped member name, a
+// deliverAt, a number with a fraction or exponent, invalid UTF-8, non-ASCII
+// text near a length limit, bytes after the object). A false means:
+// validate against the contract the slow, exact way, which also words the
+// problem.
 func DecodeMessage(b []byte) (*api.PublishMessageRequest, bool) {
+	d := decoder{b: b}
 	var req api.PublishMessageRequest
-	ok := decodeObject(b, func(dec *json.Decoder, name string) bool {
+	var m message
+	ok := d.object(func(name string) bool {
 		switch name {
-		case "body", "encoding", "tag", "keys", "properties":
-			return decodeMember(dec, name, &req.Body, &req.Encoding, &req.Tag, &req.Keys, &req.Properties)
 		case "shardingKey":
-			return decodePtr(dec, &req.ShardingKey) && validText(*req.ShardingKey, 1, 128, isShardingKeyByte)
+			s, ok := d.text(1, 128, isShardingKeyByte)
+			req.ShardingKey = &s
+			return ok
 		case "delaySeconds":
-			if !decodePtr(dec, &req.DelaySeconds) {
-				return false
-			}
-			d := *req.DelaySeconds
-			return d >= 1 && d <= 86400
+			n, ok := d.integer()
+			req.DelaySeconds = &n
+			return ok && n >= 1 && n <= 86400
 		}
-		return false // deliverAt (format date-time) and unknown members
-	})
-	if !ok || !validMessage(req.Body, req.Encoding) {
+		return d.member(name, &m) // deliverAt (format date-time) and unknown names: false
+	}) && d.end()
+	if !ok || !m.valid() {
 		return nil, false
 	}
+	req.Body, req.Encoding, req.Tag, req.Keys, req.Properties = m.body, m.enc, m.tag, m.keys, m.props
 	return &req, true
 }
 
 // DecodeBatch is DecodeMessage for POST /v1/topics/{topic}/message-batches
 // (PublishBatchRequest).
 func DecodeBatch(b []byte) (*api.PublishBatchRequest, bool) {
+	d := decoder{b: b}
 	var req api.PublishBatchRequest
-	seen := false
-	ok := decodeObject(b, func(dec *json.Decoder, name string) bool {
-		if name != "messages" {
+	ok := d.object(func(name string) bool {
+		if name != "messages" || !d.consume('[') {
 			return false
 		}
-		seen = true
-		return decodeArray(dec, 100, func() bool {
-			var m api.BatchMessage
-			ok := decodeObject(nil, func(_ *json.Decoder, name string) bool {
-				switch name {
-				case "body", "encoding", "tag", "keys", "properties":
-					return decodeMember(dec, name, &m.Body, &m.Encoding, &m.Tag, &m.Keys, &m.Properties)
-				}
-				return false
-			}, dec)
-			if !ok || !validMessage(m.Body, m.Encoding) {
+		req.Messages = make([]api.BatchMessage, 0, 8)
+		for first := true; ; first = false {
+			if d.consume(']') {
+				return !first && len(req.Messages) <= 100
+			}
+			if !first && !d.consume(',') {
 				return false
 			}
-			req.Messages = append(req.Messages, m)
-			return true
-		})
-	})
-	if !ok || !seen || len(req.Messages) == 0 {
+			var m message
+			if !d.object(func(name string) bool { return d.member(name, &m) }) || !m.valid() {
+				return false
+			}
+			req.Messages = append(req.Messages, api.BatchMessage{Body: m.body, Encoding: m.enc, Tag: m.tag, Keys: m.keys, Properties: m.props})
+		}
+	}) && d.end()
+	if !ok || req.Messages == nil {
 		return nil, false
 	}
 	return &req, true
 }
 
-// decodeObject reads one JSON object, from b (then nothing but white space
-// may follow) or, with b nil, from the decoder given, calling member for
-// each member name once: a repeated name, or member answering false,
-// answers false.
-func decodeObject(b []byte, member func(dec *json.Decoder, name string) bool, decs ...*json.Decoder) bool {
-	var dec *json.Decoder
-	if b != nil {
-		dec = json.NewDecoder(bytes.NewReader(b))
-	} else {
-		dec = decs[0]
+// message holds the members a single message and a batch member share.
+type message struct {
+	body  string
+	enc   *api.Encoding
+	tag   *string
+	keys  *api.Keys
+	props *api.Properties
+}
+
+// valid checks what the schema says about a message as a whole: a body is
+// required, and with encoding base64 it matches
+// '^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$'.
+func (m *message) valid() bool {
+	if m.body == "" {
+		return false
 	}
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+	return m.enc == nil || *m.enc != api.Base64 || paddedBase64(m.body)
+}
+
+// member decodes one of the members a single message and a batch member
+// share, with the schema's checks.
+func (d *decoder) member(name string, m *message) bool {
+	switch name {
+	case "body":
+		s, ok := d.text(1, -1, anyByte)
+		m.body = s
+		return ok
+	case "encoding":
+		s, ok := d.text(1, 8, anyByte)
+		e := api.Encoding(s)
+		m.enc = &e
+		return ok && (e == api.Utf8 || e == api.Base64)
+	case "tag":
+		s, ok := d.text(1, 128, isTagByte)
+		m.tag = &s
+		return ok
+	case "keys":
+		if !d.consume('[') {
+			return false
+		}
+		ks := api.Keys{}
+		for first := true; ; first = false {
+			if d.consume(']') {
+				m.keys = &ks
+				return len(ks) <= 32
+			}
+			if !first && !d.consume(',') {
+				return false
+			}
+			k, ok := d.text(1, 128, isKeyByte)
+			if !ok {
+				return false
+			}
+			ks = append(ks, k)
+		}
+	case "properties":
+		ps := api.Properties{}
+		ok := d.object(func(name string) bool {
+			// Names are free as far as the schema goes (the contract writes
+			// their rule as patternProperties, which the generic validator
+			// does not apply either): the Service checks them.
+			v, ok := d.text(0, 4096, isValueByte)
+			ps[name] = v
+			return ok
+		})
+		m.props = &ps
+		return ok && len(ps) <= 64
+	}
+	return false
+}
+
+// decoder reads the subset of JSON the send requests are made of, exactly
+// as encoding/json would, and declines everything else.
+type decoder struct {
+	b []byte
+	i int
+}
+
+func (d *decoder) space() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+// consume skips white space and then c, if c is next.
+func (d *decoder) consume(c byte) bool {
+	d.space()
+	if d.i < len(d.b) && d.b[d.i] == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
+// end reports whether only white space is left.
+func (d *decoder) end() bool {
+	d.space()
+	return d.i == len(d.b)
+}
+
+// object reads an object, calling member with each member's name once its
+// colon is read (member reads the value). A repeated name declines (the
+// generic decoder keeps the last; the contract is silent).
+func (d *decoder) object(member func(name string) bool) bool {
+	if !d.consume('{') {
 		return false
 	}
 	var seen []string
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
+	for first := true; ; first = false {
+		if d.consume('}') {
+			return true
+		}
+		if !first && !d.consume(',') {
 			return false
 		}
-		name, ok := t.(string)
-		if !ok {
+		d.space()
+		name, ok := d.plainString()
+		if !ok || !d.consume(':') {
 			return false
 		}
 		for _, s := range seen {
@@ -103,108 +202,116 @@ func decodeObject(b []byte, member func(dec *json.Decoder, name string) bool, de
 			}
 		}
 		seen = append(seen, name)
-		if !member(dec, name) {
+		if !member(name) {
 			return false
 		}
 	}
-	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
-		return false
-	}
-	if b != nil {
-		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-			return false
-		}
-	}
-	return true
 }
 
-// decodeArray reads a JSON array of at most max elements, calling elem for
-// each (elem reads it from the same decoder).
-func decodeArray(dec *json.Decoder, max int, elem func() bool) bool {
-	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
-		return false
+// text reads a string value of min to max bytes (max < 0: no limit) whose
+// every byte ok accepts. Lengths are counted in bytes: a string of at most
+// max bytes has at most max characters however they are counted, so this
+// never accepts a string the schema refuses (a longer non-ASCII one is
+// left to the generic validator).
+func (d *decoder) text(min, max int, ok func(byte) bool) (string, bool) {
+	d.space()
+	s, good := d.plainString()
+	if !good {
+		s, good = d.escapedString()
 	}
-	n := 0
-	for dec.More() {
-		if n++; n > max || !elem() {
-			return false
-		}
-	}
-	t, err := dec.Token()
-	return err == nil && t == json.Delim(']')
-}
-
-// decodeMember decodes one of the members a single message and a batch
-// member share, with the schema's checks.
-func decodeMember(dec *json.Decoder, name string, body *string, enc **api.Encoding, tag **string, keys **api.Keys, props **api.Properties) bool {
-	switch name {
-	case "body":
-		// A null leaves body empty, which minLength refuses.
-		return dec.Decode(body) == nil && len(*body) >= 1
-	case "encoding":
-		return decodePtr(dec, enc) && (**enc == api.Utf8 || **enc == api.Base64)
-	case "tag":
-		return decodePtr(dec, tag) && validText(**tag, 1, 128, isTagByte)
-	case "keys":
-		ks := api.Keys{}
-		// A null array leaves ks nil; a null key "", which minLength refuses.
-		if dec.Decode(&ks) != nil || ks == nil || len(ks) > 32 {
-			return false
-		}
-		for _, k := range ks {
-			if !validText(k, 1, 128, isKeyByte) {
-				return false
-			}
-		}
-		*keys = &ks
-		return true
-	case "properties":
-		raw := map[string]*string{}
-		if dec.Decode(&raw) != nil || raw == nil || len(raw) > 64 {
-			return false
-		}
-		// Names are free as far as the schema goes (the contract writes
-		// their rule as patternProperties, which the generic validator does
-		// not apply either): the Service checks them.
-		ps := make(api.Properties, len(raw))
-		for k, v := range raw {
-			if v == nil || !validText(*v, 0, 4096, isValueByte) {
-				return false
-			}
-			ps[k] = *v
-		}
-		*props = &ps
-		return true
-	}
-	return false
-}
-
-// decodePtr decodes a value that must not be null into *p.
-func decodePtr[T any](dec *json.Decoder, p **T) bool {
-	v := new(T)
-	*p = v
-	// Decoding null into the pointer sets it to nil.
-	if dec.Decode(p) != nil || *p == nil {
-		return false
-	}
-	return true
-}
-
-// validText checks a string's length against the schema's minLength and
-// maxLength and every byte against the pattern's class. Lengths are counted
-// in bytes: a string of at most max bytes has at most max characters
-// however they are counted, so this never accepts a string the schema
-// refuses (a longer non-ASCII one is left to the generic validator).
-func validText(s string, min, max int, ok func(byte) bool) bool {
-	if len(s) < min || len(s) > max {
-		return false
+	if !good || len(s) < min || (max >= 0 && len(s) > max) {
+		return "", false
 	}
 	for i := 0; i < len(s); i++ {
 		if !ok(s[i]) {
-			return false
+			return "", false
 		}
 	}
-	return true
+	return s, true
+}
+
+// plainString reads a string without escapes: valid UTF-8 and no control
+// character (which JSON forbids raw). It leaves the position alone when it
+// declines.
+func (d *decoder) plainString() (string, bool) {
+	if d.i >= len(d.b) || d.b[d.i] != '"' {
+		return "", false
+	}
+	start := d.i + 1
+	for j := start; j < len(d.b); j++ {
+		c := d.b[j]
+		switch {
+		case c == '"':
+			raw := d.b[start:j]
+			if !utf8.Valid(raw) {
+				return "", false
+			}
+			d.i = j + 1
+			return string(raw), true
+		case c == '\\' || c < 0x20:
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// escapedString reads a string with escapes through encoding/json (rare:
+// text holding quotes, e.g. a JSON body). Invalid UTF-8 (which the generic
+// decoder would replace) declines.
+func (d *decoder) escapedString() (string, bool) {
+	if d.i >= len(d.b) || d.b[d.i] != '"' {
+		return "", false
+	}
+	end := -1
+	for j := d.i + 1; j < len(d.b); j++ {
+		if d.b[j] == '\\' {
+			j++
+			continue
+		}
+		if d.b[j] == '"' {
+			end = j + 1
+			break
+		}
+	}
+	if end < 0 || !utf8.Valid(d.b[d.i:end]) {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal(d.b[d.i:end], &s) != nil {
+		return "", false
+	}
+	d.i = end
+	return s, true
+}
+
+// integer reads an integer written plainly: an optional minus, then 0 or
+// digits without a leading zero, at most 18 of them (no fraction, exponent
+// or overflow to think about).
+func (d *decoder) integer() (int64, bool) {
+	d.space()
+	neg := false
+	if d.i < len(d.b) && d.b[d.i] == '-' {
+		neg = true
+		d.i++
+	}
+	start := d.i
+	var n int64
+	for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
+		n = n*10 + int64(d.b[d.i]-'0')
+		d.i++
+	}
+	digits := d.i - start
+	if digits == 0 || digits > 18 || (digits > 1 && d.b[start] == '0') {
+		return 0, false
+	}
+	// A fraction or exponent follows: not ours.
+	if d.i < len(d.b) && (d.b[d.i] == '.' || d.b[d.i] == 'e' || d.b[d.i] == 'E') {
+		return 0, false
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // The patterns' character classes, byte by byte (bytes of multi-byte UTF-8
@@ -215,19 +322,7 @@ func isTagByte(c byte) bool         { return c > 0x20 && c != 0x7F && c != '|' }
 func isKeyByte(c byte) bool         { return c > 0x20 && c != 0x7F }
 func isShardingKeyByte(c byte) bool { return c >= 0x20 && c != 0x7F }
 func isValueByte(c byte) bool       { return c >= 0x20 && c != 0x7F }
-
-// validMessage checks what the schema says about a message as a whole: a
-// body is required, and with encoding base64 it matches
-// '^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$'.
-func validMessage(body string, enc *api.Encoding) bool {
-	if body == "" {
-		return false
-	}
-	if enc == nil || *enc != api.Base64 {
-		return true
-	}
-	return paddedBase64(body)
-}
+func anyByte(byte) bool             { return true }
 
 // paddedBase64 matches the contract's base64 pattern exactly.
 func paddedBase64(s string) bool {
