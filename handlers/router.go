@@ -22,7 +22,7 @@ import (
 type RouterDeps struct {
 	Log            *slog.Logger
 	Keys           middleware.KeyLookup
-	Idempotency    middleware.IdempotencyStore
+	Idempotency    send.KeyStore
 	API            api.StrictServerInterface
 	Health         *Health
 	Metrics        *telemetry.Metrics

@@ -73,6 +73,9 @@ type Config struct {
 	Lease time.Duration
 	// Prefix starts every Redis key; default "zl:idem:".
 	Prefix string
+	// MaxPipeline is the most scripts of concurrent requests sent in one
+	// round trip; default 64.
+	MaxPipeline int
 }
 
 // Validate checks the configuration.
@@ -86,10 +89,13 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Store keeps records in Redis. It is safe for concurrent use.
+// Store keeps records in Redis: one script, one atomic step, per phase;
+// the scripts of concurrent requests share round trips (pipeliner). It is
+// safe for concurrent use.
 type Store struct {
-	rdb redis.UniversalClient
-	cfg Config
+	rdb  redis.UniversalClient
+	cfg  Config
+	pipe *pipeliner
 }
 
 // NewStore returns a Store on rdb.
@@ -97,10 +103,13 @@ func NewStore(rdb redis.UniversalClient, cfg Config) (*Store, error) {
 	if cfg.Prefix == "" {
 		cfg.Prefix = "zl:idem:"
 	}
+	if cfg.MaxPipeline == 0 {
+		cfg.MaxPipeline = 64
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Store{rdb: rdb, cfg: cfg}, nil
+	return &Store{rdb: rdb, cfg: cfg, pipe: &pipeliner{rdb: rdb, max: cfg.MaxPipeline}}, nil
 }
 
 // beginScript claims a record. It reads the clock with TIME so replicas with
@@ -153,7 +162,7 @@ func (s *Store) Begin(ctx context.Context, scope, key, fp string) (Claim, error)
 	token := newToken()
 	rk := s.redisKey(scope, key)
 	seed := msgid.New(time.Now())
-	res, err := beginScript.Run(ctx, s.rdb, []string{rk}, fp, seed.String(), token,
+	res, err := s.pipe.eval(ctx, beginScript, []string{rk}, fp, seed.String(), token,
 		s.cfg.Lease.Milliseconds(), s.cfg.TTL.Milliseconds()).StringSlice()
 	if err != nil {
 		return Claim{}, fmt.Errorf("idempotency: begin: %w", err)
@@ -182,7 +191,7 @@ func (s *Store) Begin(ctx context.Context, scope, key, fp string) (Claim, error)
 
 // Complete stores resp as the key's answer.
 func (s *Store) Complete(ctx context.Context, c Claim, resp Response) error {
-	n, err := completeScript.Run(ctx, s.rdb, []string{c.key}, c.token, resp.Status, resp.ContentType,
+	n, err := s.pipe.eval(ctx, completeScript, []string{c.key}, c.token, resp.Status, resp.ContentType,
 		resp.Body, s.cfg.TTL.Milliseconds()).Int()
 	if err != nil {
 		return fmt.Errorf("idempotency: complete: %w", err)
@@ -195,7 +204,7 @@ func (s *Store) Complete(ctx context.Context, c Claim, resp Response) error {
 
 // Release reopens the key so a retry may run again with the same seed.
 func (s *Store) Release(ctx context.Context, c Claim) error {
-	n, err := releaseScript.Run(ctx, s.rdb, []string{c.key}, c.token).Int()
+	n, err := s.pipe.eval(ctx, releaseScript, []string{c.key}, c.token).Int()
 	if err != nil {
 		return fmt.Errorf("idempotency: release: %w", err)
 	}

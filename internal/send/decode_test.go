@@ -83,6 +83,7 @@ func TestDecodeAgreesWithTheContract(t *testing.T) {
 		want             string // "accept", "refuse" (both refuse), "decline" (contract accepts, decoder declines)
 	}{
 		{"minimal", messagesPath, `{"body":"x"}`, "accept"},
+		{"HTML characters", messagesPath, `{"body":"<a href=\"x\">&amp;</a>","tag":"a<b>&","properties":{"z":"\u2028","a":"<"}}`, "accept"},
 		{"everything", messagesPath, `{"body":"{\"orderId\":42}","encoding":"utf8","tag":"created","keys":["order-42","k2"],"properties":{"region":"eu","a.b-c_d":""},"shardingKey":"customer 7","delaySeconds":30}`, "accept"},
 		{"white space everywhere", messagesPath, " \n{ \"body\" :\t\"x\" , \"keys\" : [ \"a\" , \"b\" ] , \"properties\" : { } }\r\n", "accept"},
 		{"base64", messagesPath, `{"body":"aGk=","encoding":"base64"}`, "accept"},
@@ -196,6 +197,9 @@ func TestDecodeAgreesWithTheContract(t *testing.T) {
 				if want := bound(t, tc.path, body); !reflect.DeepEqual(got, want) {
 					t.Fatalf("decoded %+v, the generated handler binds %+v", got, want)
 				}
+				if a, b := send.FingerprintDecoded("POST", tc.path, body, got), send.Fingerprint("POST", tc.path, body); a != b {
+					t.Fatalf("fingerprint from the typed request %s, from the body %s", a, b)
+				}
 			case "refuse":
 				if kin || fast {
 					t.Fatalf("contract accepts: %v, decoder accepts: %v; want both to refuse", kin, fast)
@@ -235,6 +239,9 @@ func FuzzDecodeNeverAcceptsWhatTheContractRefuses(f *testing.F) {
 		}
 		if want := bound(t, path, body); !reflect.DeepEqual(got, want) {
 			t.Fatalf("%q: decoded %+v, the generated handler binds %+v", body, got, want)
+		}
+		if a, b := send.FingerprintDecoded("POST", path, body, got), send.Fingerprint("POST", path, body); a != b {
+			t.Fatalf("%q: fingerprint from the typed request %s, from the body %s", body, a, b)
 		}
 	})
 }
