@@ -397,14 +397,21 @@ func startGateway(ctx context.Context, bin, namesrv, redisURL, keys string, env 
 	g := &gateway{cmd: cmd}
 	addr := make(chan string, 1)
 	go func() {
+		// Look for the listening line only: parsing the access log would
+		// spend this process's CPU (the native client's, in native rows).
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
+			if !bytes.Contains(sc.Bytes(), []byte(`"listening"`)) {
+				continue
+			}
 			var rec struct{ Msg, Addr string }
 			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "listening" {
 				addr <- rec.Addr
+				break
 			}
 		}
 		// Keep draining the access log so the gateway never blocks on it.
+		_, _ = io.Copy(io.Discard, out)
 	}()
 	select {
 	case a := <-addr:

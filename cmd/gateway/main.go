@@ -59,7 +59,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	log := telemetry.NewLogger(stdout, cfg.LogLevel)
+	// Log lines are written by a goroutine of their own, batched under
+	// load: a request never waits for stdout (a terminal, a pipe).
+	logOut := telemetry.NewBatchWriter(stdout, 4<<20)
+	defer logOut.Close()
+	log := telemetry.NewLogger(logOut, cfg.LogLevel)
 	rlog.SetLogger(telemetry.RocketMQLogger{Log: log, Min: slog.LevelWarn})
 
 	tp, shutdownTracing, err := telemetry.Tracing(ctx, cfg.OTLPEndpoint, "zeroloss-gateway", version)
