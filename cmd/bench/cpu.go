@@ -125,3 +125,16 @@ func profileGateway(ctx context.Context, pprofAddr, dir, name string, d time.Dur
 	}
 	return f.Close()
 }
+
+// loadAverage is the first three fields of /proc/loadavg (1, 5, 15 min).
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

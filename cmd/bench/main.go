@@ -29,6 +29,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -286,6 +287,8 @@ func benchSend(ctx context.Context, s settings, gw *gateway, key string) error {
 			}
 		}
 	}
+	fmt.Printf("\ngateway logLevel %s; load generator GOMAXPROCS %d of %d CPUs; load average %s\n",
+		s.gwLogLevel, runtime.GOMAXPROCS(0), runtime.NumCPU(), loadAverage())
 	report(os.Stdout, results, s.size, s.dur)
 	return nil
 }
