@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/zeroloss/zeroloss/internal/rscript"
 )
 
 // Batcher gives concurrent callers of ClaimFor and Delivered one Redis round
@@ -114,7 +116,7 @@ func (b *Batcher) claimBatch(ctx context.Context, reqs []*claimReq) {
 	if len(live) == 0 {
 		return
 	}
-	for i, cmd := range runMany(ctx, b.s.rdb, claimScript, keys, args) {
+	for i, cmd := range rscript.RunMany(ctx, b.s.rdb, claimScript, keys, args) {
 		r := live[i]
 		res, err := cmd.Int64Slice()
 		if err == nil {

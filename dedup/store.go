@@ -49,7 +49,6 @@ package dedup
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -59,6 +58,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/zeroloss/zeroloss/internal/lease"
+	"github.com/zeroloss/zeroloss/internal/rscript"
 )
 
 // Defaults for the zero fields of Config.
@@ -171,7 +173,7 @@ var ErrNotClaimed = errors.New("dedup: not a claim of this message")
 var ErrAlreadyDelivered = errors.New("dedup: message already delivered")
 
 // deliveredValue marks a delivered record; an in-flight record holds its
-// owner's token (rand.Text, never "d").
+// owner's lease token (lease.NewToken, never "d").
 const deliveredValue = "d"
 
 // claimScript claims a record: absent -> in flight for ARGV[1] with a lease
@@ -185,15 +187,6 @@ if not v then
 end
 if v == 'd' then return {2, 0} end
 return {3, redis.call('PTTL', KEYS[1])}
-`)
-
-// releaseScript drops an in-flight record if ARGV[1] still owns it.
-var releaseScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1])
-  return 1
-end
-return 0
 `)
 
 // forgetScript drops a record unless it is delivered.
@@ -236,7 +229,7 @@ func (s *Store) newClaim(subscription, id string) (Claim, error) {
 	if subscription == "" || id == "" {
 		return Claim{}, errors.New("dedup: empty subscription or id")
 	}
-	return Claim{key: s.key(subscription, id), token: rand.Text()}, nil
+	return Claim{key: s.key(subscription, id), token: lease.NewToken()}, nil
 }
 
 // Claim marks the message with dedup id in subscription in flight for the
@@ -285,7 +278,7 @@ func (s *Store) ClaimMany(ctx context.Context, subscription string, ids []string
 		}
 		claims[i], keys[i], args[i] = c, c.key, []any{c.token, s.leaseMS}
 	}
-	cmds := runMany(ctx, s.rdb, claimScript, keys, args)
+	cmds := rscript.RunMany(ctx, s.rdb, claimScript, keys, args)
 	var (
 		firstErr error
 		failed   int
@@ -400,24 +393,25 @@ func (s *Store) Release(ctx context.Context, c Claim) error {
 	if c.Status != Claimed || c.key == "" {
 		return ErrNotClaimed
 	}
-	n, err := releaseScript.Run(ctx, s.rdb, []string{c.key}, c.token).Int()
+	// An in-flight record is an owner-token lease (the key holds the
+	// token); a delivered one holds "d", which no token equals.
+	err := lease.Release(ctx, s.rdb, lease.Lease{Key: c.key, Token: c.token})
+	if errors.Is(err, lease.ErrNotHeld) {
+		return ErrNotOwner
+	}
 	if err != nil {
 		return fmt.Errorf("dedup: release: %w", err)
-	}
-	if n == 0 {
-		return ErrNotOwner
 	}
 	return nil
 }
 
 // releaseMany releases held claims in one round trip, ignoring failures.
 func (s *Store) releaseMany(ctx context.Context, held []Claim) {
-	keys := make([]string, len(held))
-	args := make([][]any, len(held))
+	ls := make([]lease.Lease, len(held))
 	for i, c := range held {
-		keys[i], args[i] = c.key, []any{c.token}
+		ls[i] = lease.Lease{Key: c.key, Token: c.token}
 	}
-	runMany(ctx, s.rdb, releaseScript, keys, args)
+	lease.ReleaseMany(ctx, s.rdb, ls)
 }
 
 // Forget drops the record of the message with dedup id in subscription
@@ -437,35 +431,6 @@ func (s *Store) Forget(ctx context.Context, subscription, id string) error {
 		return ErrAlreadyDelivered
 	}
 	return nil
-}
-
-// runMany runs script once per key (with args[i]) in one pipeline of
-// EVALSHA calls: one round trip, or one per shard in parallel on a cluster.
-// Calls a node answered NOSCRIPT (its script cache is empty: a restart, a
-// failover, SCRIPT FLUSH) did not run; they are sent again with EVAL, which
-// also loads the script there. Errors are in the returned commands.
-func runMany(ctx context.Context, rdb redis.UniversalClient, script *redis.Script, keys []string, args [][]any) []*redis.Cmd {
-	cmds := make([]*redis.Cmd, len(keys))
-	p := rdb.Pipeline()
-	for i := range keys {
-		cmds[i] = script.EvalSha(ctx, p, keys[i:i+1], args[i]...)
-	}
-	_, _ = p.Exec(ctx)
-	var retry []int
-	for i, cmd := range cmds {
-		if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
-			retry = append(retry, i)
-		}
-	}
-	if len(retry) == 0 {
-		return cmds
-	}
-	p = rdb.Pipeline()
-	for _, i := range retry {
-		cmds[i] = script.Eval(ctx, p, keys[i:i+1], args[i]...)
-	}
-	_, _ = p.Exec(ctx)
-	return cmds
 }
 
 // firstOf keeps the first error.

@@ -13,8 +13,9 @@ import (
 	"github.com/zeroloss/zeroloss/internal/problem"
 )
 
-// Publisher sends what a send request asks for (send.Service): errors are
-// problems (a wrong request: nothing was sent; or the send's outcome).
+// Publisher sends what a send request asks for (send.Service): a wrong
+// request is a *problem.Error (nothing was sent); a failed send wraps the
+// broker's errors (mapped by the one error table, sendProblem).
 type Publisher interface {
 	Publish(ctx context.Context, topic string, req *api.PublishMessageRequest) (api.PublishedMessage, error)
 	PublishBatch(ctx context.Context, topic string, req *api.PublishBatchRequest) (api.PublishedBatch, error)
@@ -38,7 +39,7 @@ func (h *Messages) PublishMessage(ctx context.Context, req api.PublishMessageReq
 	}
 	out, err := h.svc.Publish(ctx, req.Topic, req.Body)
 	if err != nil {
-		return nil, err
+		return nil, sendProblem(err)
 	}
 	return api.PublishMessage201JSONResponse{Body: out}, nil
 }
@@ -50,7 +51,7 @@ func (h *Messages) PublishBatch(ctx context.Context, req api.PublishBatchRequest
 	}
 	out, err := h.svc.PublishBatch(ctx, req.Topic, req.Body)
 	if err != nil {
-		return nil, err
+		return nil, sendProblem(err)
 	}
 	return api.PublishBatch201JSONResponse{Body: out}, nil
 }

@@ -13,16 +13,32 @@ import (
 	"github.com/zeroloss/zeroloss/internal/subscription"
 )
 
-// SubService manages subscriptions (subscription.Service).
+// SubService manages subscriptions (subscription.Service): what the
+// endpoints read, write and switch, each a small interface of its own.
 type SubService interface {
-	Create(ctx context.Context, tenant string, in subscription.Input) (subscription.Subscription, error)
+	SubReader
+	SubWriter
+	SubSwitch
+}
+
+// SubReader reads a tenant's subscriptions.
+type SubReader interface {
 	Get(ctx context.Context, tenant, id string) (subscription.Subscription, error)
 	List(ctx context.Context, tenant, cursor string, limit int) ([]subscription.Subscription, string, error)
+}
+
+// SubWriter creates, changes and deletes subscriptions.
+type SubWriter interface {
+	Create(ctx context.Context, tenant string, in subscription.Input) (subscription.Subscription, error)
 	Update(ctx context.Context, tenant, id string, in subscription.Input) (subscription.Subscription, error)
+	Delete(ctx context.Context, tenant, id string) error
+}
+
+// SubSwitch pauses and resumes a subscription and rotates its secret.
+type SubSwitch interface {
 	Pause(ctx context.Context, tenant, id string) (subscription.Subscription, error)
 	Resume(ctx context.Context, tenant, id string) (subscription.Subscription, error)
 	RotateSecret(ctx context.Context, tenant, id string) (subscription.Subscription, error)
-	Delete(ctx context.Context, tenant, id string) error
 }
 
 // DeadLetterQueues lists, redrives and purges dead letters (push.DeadLetters).
@@ -244,8 +260,8 @@ func (h *Subscriptions) RedriveDeadLetters(ctx context.Context, req api.RedriveD
 			"%d dead letters were sent back; dead letter %s cannot be sent again (%s): redrive the others by id, or purge",
 			n, nr.MessageID, nr.Reason), err)
 	}
-	if pe, ok := textProblem(err); ok {
-		return nil, pe
+	if row, ok := problemRowFor(err); ok && row.retry == 0 {
+		return nil, toProblem(err, problem.SendUnconfirmed, "")
 	}
 	if err != nil {
 		return nil, problem.Wrap(problem.SendUnconfirmed, fmt.Sprintf("%d dead letters were sent back before an error; retry to send the rest", n), err).WithRetryAfter(1)
@@ -264,26 +280,6 @@ func (h *Subscriptions) PurgeDeadLetters(ctx context.Context, req api.PurgeDeadL
 		return nil, subProblem(err)
 	}
 	return api.PurgeDeadLetters200JSONResponse{Count: n}, nil
-}
-
-// subNotFound is the one answer for a subscription that is missing, of
-// another tenant, or on a topic the key may not subscribe to.
-const subNotFound = "no such subscription for this API key's tenant"
-
-func subProblem(err error) error {
-	var pe *problem.Error
-	var ie *subscription.InvalidError
-	switch {
-	case errors.As(err, &pe):
-		return pe
-	case errors.As(err, &ie):
-		return problem.Wrap(problem.Validation, ie.Reason, err)
-	case errors.Is(err, subscription.ErrNotFound):
-		return problem.New(problem.SubscriptionNotFound, subNotFound)
-	case errors.Is(err, subscription.ErrInvalidEndpoint):
-		return problem.Wrap(problem.InvalidWebhookURL, "the endpoint must be absolute http(s) without credentials, and not name a loopback, private, link-local or other non-global address", err)
-	}
-	return problem.Wrap(problem.DependencyUnavailable, "Redis or the brokers could not be reached; retry later", err).WithRetryAfter(1)
 }
 
 func subView(s subscription.Subscription) api.Subscription {

@@ -11,8 +11,8 @@ import (
 	"github.com/zeroloss/zeroloss/internal/send"
 )
 
-// The transaction and subscription endpoints check message text and map
-// broker refusals with the send path's rules (package send).
+// The transaction endpoints check message text with the send path's rules
+// (package send).
 
 func decodeBody(field, body string, enc *api.Encoding) ([]byte, []problem.FieldError) {
 	return send.DecodeBody(field, body, enc)
@@ -29,8 +29,6 @@ func sizeProblem(fields ...problem.FieldError) error { return send.SizeProblem(f
 func injectTrace(ctx context.Context, prop propagation.TextMapPropagator, props *api.Properties) map[string]string {
 	return send.InjectTrace(ctx, prop, props)
 }
-
-func textProblem(err error) (error, bool) { return send.TextProblem(err) }
 
 func deref(s *string) string {
 	if s == nil {

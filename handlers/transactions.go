@@ -16,18 +16,44 @@ import (
 	"github.com/zeroloss/zeroloss/txcallback"
 )
 
-// TxService runs transactions and their producers (txcallback.Service).
+// TxService runs transactions and their producers (txcallback.Service),
+// as the small interfaces the endpoints use.
 type TxService interface {
+	TxRunner
+	TxReader
+	ProducerWriter
+	ProducerReader
+	SecretRotator
+}
+
+// TxRunner begins transactions and decides them.
+type TxRunner interface {
 	Begin(ctx context.Context, in txcallback.BeginInput) (txcallback.Transaction, error)
-	Get(ctx context.Context, tenant, id string) (txcallback.Transaction, error)
 	Decide(ctx context.Context, tenant, id string, d broker.Decision, authorize func(topic string) error) (txcallback.Transaction, error)
+}
+
+// TxReader reads a tenant's transactions.
+type TxReader interface {
+	Get(ctx context.Context, tenant, id string) (txcallback.Transaction, error)
 	List(ctx context.Context, tenant, producer string, state txcallback.State, cursor string, limit int) ([]txcallback.Transaction, string, error)
+}
+
+// ProducerWriter registers, changes and deletes producers.
+type ProducerWriter interface {
 	CreateProducer(ctx context.Context, tenant string, in txcallback.ProducerInput) (txcallback.Producer, error)
-	GetProducer(ctx context.Context, tenant, id string) (txcallback.Producer, error)
 	UpdateProducer(ctx context.Context, tenant, id string, in txcallback.ProducerInput) (txcallback.Producer, error)
-	RotateSecret(ctx context.Context, tenant, id string) (txcallback.Producer, error)
 	DeleteProducer(ctx context.Context, tenant, id string) error
+}
+
+// ProducerReader reads a tenant's producers.
+type ProducerReader interface {
+	GetProducer(ctx context.Context, tenant, id string) (txcallback.Producer, error)
 	ListProducers(ctx context.Context, tenant, cursor string, limit int) ([]txcallback.Producer, string, error)
+}
+
+// SecretRotator replaces a producer's signing secret.
+type SecretRotator interface {
+	RotateSecret(ctx context.Context, tenant, id string) (txcallback.Producer, error)
 }
 
 // Transactions implements the transaction and producer endpoints.
@@ -273,37 +299,6 @@ func (h *Transactions) RotateProducerSecret(ctx context.Context, req api.RotateP
 		return nil, txProblem(err)
 	}
 	return api.RotateProducerSecret200JSONResponse(withSecret(prd)), nil
-}
-
-// txNotFound is the one answer for a transaction that is missing, of
-// another tenant, or on a topic the key may not run transactions on.
-const txNotFound = "no such transaction for this API key's tenant"
-
-func txProblem(err error) error {
-	var pe *problem.Error
-	if errors.As(err, &pe) {
-		return pe
-	}
-	if pe, ok := textProblem(err); ok {
-		return pe
-	}
-	switch {
-	case errors.Is(err, txcallback.ErrProducerNotFound):
-		return problem.New(problem.ProducerNotFound, "no such producer for this API key's tenant")
-	case errors.Is(err, txcallback.ErrTxNotFound):
-		return problem.New(problem.TransactionNotFound, txNotFound)
-	case errors.Is(err, txcallback.ErrInvalidURL):
-		return problem.Wrap(problem.InvalidWebhookURL, "the URL must be absolute http(s) without credentials, and not name a loopback, private, link-local or other non-global address", err)
-	case errors.Is(err, broker.ErrUnconfirmed), errors.Is(err, broker.ErrNotStarted):
-		return problem.Wrap(problem.SendUnconfirmed,
-			"the broker did not confirm the half message; the transaction was not begun; retry with the same Idempotency-Key", err).WithRetryAfter(1)
-	case errors.Is(err, txcallback.ErrBeginInProgress):
-		return problem.New(problem.IdempotencyKeyInUse,
-			"a begin with this Idempotency-Key is still sending its half message; retry later").WithRetryAfter(1)
-	case errors.Is(err, broker.ErrTopicNotFound):
-		return problem.Wrap(problem.TopicNotFound, "the topic does not exist on the cluster", err)
-	}
-	return problem.Wrap(problem.DependencyUnavailable, "the transaction store is unavailable; retry later", err).WithRetryAfter(1)
 }
 
 func apiState(s txcallback.State) api.TransactionState {

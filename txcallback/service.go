@@ -491,11 +491,11 @@ func (s *Service) callCheck(tx Transaction, checkTimes int) (broker.Decision, bo
 	}
 	ctx, cancel := context.WithTimeout(s.bg, p.Timeout+2*time.Second+s.cfg.EndTimeout)
 	defer cancel()
-	ok, err := s.store.LockCheck(ctx, tx.ID, p.Timeout+2*time.Second)
+	held, ok, err := s.store.LockCheck(ctx, tx.ID, p.Timeout+2*time.Second)
 	if err != nil || !ok {
 		return broker.Unknown, false // another replica is asking
 	}
-	defer func() { _ = s.store.UnlockCheck(context.WithoutCancel(ctx), tx.ID) }()
+	defer func() { _ = s.store.UnlockCheck(context.WithoutCancel(ctx), held) }()
 
 	body, _ := json.Marshal(checkBody{TransactionID: tx.ID, MessageID: tx.MessageID, Producer: tx.ProducerID,
 		Topic: tx.Topic, Tag: tx.Tag, Keys: tx.Keys, Properties: tx.Properties, CheckCount: checkTimes})

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/zeroloss/zeroloss/internal/broker"
+	"github.com/zeroloss/zeroloss/internal/lease"
 )
 
 // State is a transaction's state.
@@ -372,15 +373,21 @@ func (s *Store) RecordCheck(ctx context.Context, id string, count int, outcome s
 	return err
 }
 
-// LockCheck takes the right to call the check webhook for id for ttl, so
-// one replica calls it while the broker's check-backs reach several.
-func (s *Store) LockCheck(ctx context.Context, id string, ttl time.Duration) (bool, error) {
-	return s.rdb.SetNX(ctx, txLockKey(id), 1, ttl).Result()
+// LockCheck takes the right to call the check webhook for id for ttl (an
+// owner-token lease), so one replica calls it while the broker's check-backs
+// reach several. ok is false when another caller holds it.
+func (s *Store) LockCheck(ctx context.Context, id string, ttl time.Duration) (l lease.Lease, ok bool, err error) {
+	return lease.Acquire(ctx, s.rdb, txLockKey(id), ttl)
 }
 
-// UnlockCheck gives the right back.
-func (s *Store) UnlockCheck(ctx context.Context, id string) error {
-	return s.rdb.Del(ctx, txLockKey(id)).Err()
+// UnlockCheck gives the right back if l still holds it: a caller whose
+// lease ran out never frees the next caller's.
+func (s *Store) UnlockCheck(ctx context.Context, l lease.Lease) error {
+	err := lease.Release(ctx, s.rdb, l)
+	if errors.Is(err, lease.ErrNotHeld) {
+		return nil
+	}
+	return err
 }
 
 // GetTx reads one transaction.

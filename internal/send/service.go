@@ -50,9 +50,10 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Service turns send requests into broker messages and sends them. Its
-// errors are *problem.Error (the request is wrong: nothing was sent) or
-// the outcome of the send mapped to a problem (SendProblem).
+// Service turns send requests into broker messages and sends them. A
+// request it refuses is a *problem.Error (nothing was sent); a failed send
+// wraps the Sender's error (broker.ErrUnconfirmed, ErrTopicNotFound,
+// ErrRejected, brokertext's refusals), for the caller's error table.
 type Service struct {
 	sender Sender
 	cfg    Config
@@ -116,7 +117,7 @@ func (s *Service) Publish(ctx context.Context, topic string, b *api.PublishMessa
 	defer cancel()
 	rc, err := s.sender.Send(sctx, m)
 	if err != nil {
-		return api.PublishedMessage{}, SendProblem(err)
+		return api.PublishedMessage{}, fmt.Errorf("send: %w", err)
 	}
 	return api.PublishedMessage{MessageId: rc.MessageID, Topic: rc.Topic, BrokerName: rc.BrokerName,
 		QueueId: int32(rc.QueueID), QueueOffset: rc.QueueOffset}, nil
@@ -159,7 +160,7 @@ func (s *Service) PublishBatch(ctx context.Context, topic string, b *api.Publish
 	defer cancel()
 	rcs, err := s.sender.SendBatch(sctx, topic, ms)
 	if err != nil {
-		return api.PublishedBatch{}, SendProblem(err)
+		return api.PublishedBatch{}, fmt.Errorf("send batch: %w", err)
 	}
 	out := api.PublishedBatch{Topic: topic, Items: make([]api.PublishedBatchItem, len(rcs))}
 	for i, rc := range rcs {
@@ -239,37 +240,6 @@ func InjectTrace(ctx context.Context, prop propagation.TextMapPropagator, props 
 	}
 	prop.Inject(ctx, propagation.MapCarrier(out))
 	return out
-}
-
-// TextProblem maps the broker package's refusals of a message for what it
-// is; ok is false for any other error.
-func TextProblem(err error) (_ error, ok bool) {
-	switch {
-	case errors.Is(err, brokertext.ErrSeparator):
-		return problem.Wrap(problem.Validation, "a tag, key, sharding key or property holds a control character; nothing was sent", err), true
-	case errors.Is(err, brokertext.ErrTooLarge):
-		return problem.Wrap(problem.PropertiesTooLarge, "the encoded properties are over the broker's limit; nothing was sent", err), true
-	case errors.Is(err, broker.ErrRejected):
-		return problem.Wrap(problem.MessageRejected, "the broker refused this message for what it is; nothing was stored and sending it again cannot succeed", err), true
-	}
-	return nil, false
-}
-
-// SendProblem maps a send's failure: the message refused for what it is,
-// the topic missing, or else unconfirmed (503, retry with the same
-// Idempotency-Key).
-func SendProblem(err error) error {
-	if pe, ok := TextProblem(err); ok {
-		return pe
-	}
-	switch {
-	case errors.Is(err, broker.ErrTopicNotFound):
-		return problem.Wrap(problem.TopicNotFound, "the topic does not exist on the cluster; nothing was stored", err)
-	default:
-		return problem.Wrap(problem.SendUnconfirmed,
-			"the broker did not confirm the send: the message may or may not be stored; retry with the same Idempotency-Key", err).
-			WithRetryAfter(1)
-	}
 }
 
 // batchOverhead estimates a batch member's encoded size beyond body and
