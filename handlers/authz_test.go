@@ -24,6 +24,7 @@ import (
 	"github.com/zeroloss/zeroloss/internal/idempotency"
 	"github.com/zeroloss/zeroloss/internal/problem"
 	"github.com/zeroloss/zeroloss/internal/push"
+	"github.com/zeroloss/zeroloss/internal/send"
 	"github.com/zeroloss/zeroloss/internal/subscription"
 	"github.com/zeroloss/zeroloss/internal/telemetry"
 	"github.com/zeroloss/zeroloss/internal/testenv"
@@ -113,7 +114,7 @@ func newAuthzEnv(t *testing.T) *authzEnv {
 	e.h, err = handlers.NewRouter(handlers.RouterDeps{
 		Log: log, Keys: keys, Idempotency: idem,
 		API: handlers.API{
-			Messages:      handlers.NewMessages(prod, handlers.MessagesConfig{MaxMessageBytes: 4096, SendBudget: 10 * time.Second}, prop),
+			Messages:      handlers.NewMessages(mustService(t, prod, send.Config{MaxMessageBytes: 4096, SendBudget: 10 * time.Second}, prop)),
 			Transactions:  handlers.NewTransactions(txSvc, 4096, prop),
 			Subscriptions: handlers.NewSubscriptions(e.subs, push.NewDeadLetters(rdb, broker.NewAdmin([]string{st.NameServer}), prod, broker.NewAdmin([]string{st.NameServer}), "DefaultCluster", time.Hour)),
 		},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/zeroloss/zeroloss/api"
 	"github.com/zeroloss/zeroloss/internal/problem"
+	"github.com/zeroloss/zeroloss/internal/send"
 	"github.com/zeroloss/zeroloss/internal/telemetry"
 	"github.com/zeroloss/zeroloss/middleware"
 )
@@ -21,7 +22,7 @@ import (
 type RouterDeps struct {
 	Log            *slog.Logger
 	Keys           middleware.KeyLookup
-	Idempotency    middleware.IdempotencyStore
+	Idempotency    send.KeyStore
 	API            api.StrictServerInterface
 	Health         *Health
 	Metrics        *telemetry.Metrics
@@ -45,6 +46,10 @@ func NewRouter(d RouterDeps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The send endpoints decode, validate and bind their body in one pass
+	// (send.DecodeMessage); a body it is unsure of takes the generic way.
+	validator.WithBodyDecoder("POST /v1/topics/{topic}/messages", func(b []byte) (any, bool) { return send.DecodeMessage(b) })
+	validator.WithBodyDecoder("POST /v1/topics/{topic}/message-batches", func(b []byte) (any, bool) { return send.DecodeBatch(b) })
 
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, middleware.Recover(pw.Write), middleware.AccessLog(d.Log),
@@ -80,7 +85,7 @@ func NewRouter(d RouterDeps) (http.Handler, error) {
 		},
 		ResponseErrorHandlerFunc: pw.Write,
 	})
-	api.HandlerWithOptions(strict, api.ChiServerOptions{
+	api.HandlerWithOptions(decodedSends{ServerInterface: strict, ssi: d.API, writeErr: pw.Write}, api.ChiServerOptions{
 		BaseRouter: v1,
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			var pe *problem.Error
@@ -109,4 +114,44 @@ func allowedMethods(rt chi.Routes, path string) []string {
 		}
 	}
 	return out
+}
+
+// decodedSends serves the send operations whose body the validator already
+// decoded (middleware.Decoded) without decoding it again; every other
+// request goes to the generated strict handler, as do sends whose body took
+// the generic way.
+type decodedSends struct {
+	api.ServerInterface
+	ssi      api.StrictServerInterface
+	writeErr func(http.ResponseWriter, *http.Request, error)
+}
+
+func (d decodedSends) PublishMessage(w http.ResponseWriter, r *http.Request, topic api.Topic, params api.PublishMessageParams) {
+	body, ok := middleware.Decoded(r.Context()).(*api.PublishMessageRequest)
+	if !ok {
+		d.ServerInterface.PublishMessage(w, r, topic, params)
+		return
+	}
+	resp, err := d.ssi.PublishMessage(r.Context(), api.PublishMessageRequestObject{Topic: topic, Params: params, Body: body})
+	if err == nil {
+		err = resp.VisitPublishMessageResponse(w)
+	}
+	if err != nil {
+		d.writeErr(w, r, err)
+	}
+}
+
+func (d decodedSends) PublishBatch(w http.ResponseWriter, r *http.Request, topic api.Topic, params api.PublishBatchParams) {
+	body, ok := middleware.Decoded(r.Context()).(*api.PublishBatchRequest)
+	if !ok {
+		d.ServerInterface.PublishBatch(w, r, topic, params)
+		return
+	}
+	resp, err := d.ssi.PublishBatch(r.Context(), api.PublishBatchRequestObject{Topic: topic, Params: params, Body: body})
+	if err == nil {
+		err = resp.VisitPublishBatchResponse(w)
+	}
+	if err != nil {
+		d.writeErr(w, r, err)
+	}
 }

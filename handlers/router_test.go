@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/zeroloss/zeroloss/config"
@@ -25,6 +26,7 @@ import (
 	"github.com/zeroloss/zeroloss/internal/brokertext"
 	"github.com/zeroloss/zeroloss/internal/idempotency"
 	"github.com/zeroloss/zeroloss/internal/problem"
+	"github.com/zeroloss/zeroloss/internal/send"
 	"github.com/zeroloss/zeroloss/internal/telemetry"
 )
 
@@ -83,6 +85,20 @@ const (
 	ordersKey = "orders-secret-key"
 )
 
+// newService is the send service over s as the router tests use it.
+func newService(t testing.TB, s send.Sender) *send.Service {
+	return mustService(t, s, send.Config{MaxMessageBytes: 1024, SendBudget: time.Second}, telemetry.Propagator())
+}
+
+func mustService(t testing.TB, s send.Sender, cfg send.Config, prop propagation.TextMapPropagator) *send.Service {
+	t.Helper()
+	svc, err := send.New(s, cfg, prop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
 func newRouter(t *testing.T, s *recordingSender) http.Handler {
 	t.Helper()
 	return newRouterBody(t, s, 4096)
@@ -101,7 +117,7 @@ func newRouterBody(t *testing.T, s *recordingSender, maxBody int64) http.Handler
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h, err := handlers.NewRouter(handlers.RouterDeps{
 		Log: log, Keys: keys, Idempotency: unusedStore{t},
-		API:     handlers.API{Messages: handlers.NewMessages(s, handlers.MessagesConfig{MaxMessageBytes: 1024, SendBudget: time.Second}, telemetry.Propagator())},
+		API:     handlers.API{Messages: handlers.NewMessages(newService(t, s))},
 		Health:  handlers.NewHealth(map[string]handlers.Check{}, time.Second, func(*http.Request) string { return "" }),
 		Metrics: telemetry.NewMetrics(), TracerProvider: noop.NewTracerProvider(), Propagator: telemetry.Propagator(),
 		MaxBodyBytes: maxBody,

@@ -26,7 +26,7 @@ func ReadBody(max int64, writeErr ErrorWriter) func(http.Handler) http.Handler {
 				writeErr(w, r, problem.New(problem.PayloadTooLarge, fmt.Sprintf("the body is %d bytes; the limit is %d", r.ContentLength, max)))
 				return
 			}
-			data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+			data, err := readAll(http.MaxBytesReader(w, r.Body, max), r.ContentLength)
 			if err != nil {
 				var mbe *http.MaxBytesError
 				if errors.As(err, &mbe) {
@@ -43,14 +43,42 @@ func ReadBody(max int64, writeErr ErrorWriter) func(http.Handler) http.Handler {
 					return
 				}
 			}
-			r.Body = io.NopCloser(bytes.NewReader(data))
-			r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+			r.Body = newBodyReader(data)
+			r.GetBody = func() (io.ReadCloser, error) { return newBodyReader(data), nil }
 			next.ServeHTTP(w, r)
 		})
 	}
 }
 
-// bufferedBody returns the body buffered by ReadBody.
+// readAll reads r to its end into one buffer of the announced size (n < 0:
+// unknown).
+func readAll(r io.Reader, n int64) ([]byte, error) {
+	if n < 0 || n > 1<<20 {
+		return io.ReadAll(r)
+	}
+	var buf bytes.Buffer
+	buf.Grow(int(n) + bytes.MinRead)
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
+}
+
+// bodyReader reads a body ReadBody buffered, and hands the buffer itself
+// to later readers in the chain (bufferedBody), without a copy.
+type bodyReader struct {
+	bytes.Reader
+	data []byte
+}
+
+func newBodyReader(data []byte) *bodyReader {
+	b := &bodyReader{data: data}
+	b.Reset(data)
+	return b
+}
+
+func (*bodyReader) Close() error { return nil }
+
+// bufferedBody returns the body buffered by ReadBody (read-only: it is the
+// request's own buffer).
 func bufferedBody(r *http.Request) ([]byte, error) {
 	if r.GetBody == nil {
 		return nil, nil
@@ -60,5 +88,8 @@ func bufferedBody(r *http.Request) ([]byte, error) {
 		return nil, err
 	}
 	defer rc.Close()
+	if b, ok := rc.(*bodyReader); ok {
+		return b.data, nil
+	}
 	return io.ReadAll(rc)
 }

@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -20,6 +21,33 @@ import (
 type Validator struct {
 	router   routers.Router
 	writeErr ErrorWriter
+	fast     map[string]BodyDecoder
+}
+
+// BodyDecoder decodes an operation's request body in one pass and reports
+// whether the contract's schema certainly accepts it (send.DecodeMessage).
+// It must never accept a body the schema refuses; it may decline any body
+// it is unsure of, which is then validated against the contract as usual.
+type BodyDecoder func(body []byte) (any, bool)
+
+// Decoded returns the request body a BodyDecoder accepted, or nil when the
+// body went through the generic validation (the handler decodes it then).
+func Decoded(ctx context.Context) any {
+	return ctx.Value(decodedKey{})
+}
+
+type decodedKey struct{}
+
+// WithBodyDecoder lets requests for the operation method + " " + path
+// template (as in the contract: "POST /v1/topics/{topic}/messages") skip
+// the generic body validation when dec accepts the body: their parameters
+// are still validated against the contract, and dec's result is handed on
+// (Decoded), so the body is decoded once.
+func (v *Validator) WithBodyDecoder(operation string, dec BodyDecoder) {
+	if v.fast == nil {
+		v.fast = map[string]BodyDecoder{}
+	}
+	v.fast[operation] = dec
 }
 
 // NewValidator builds a Validator for doc. Authentication is checked by
@@ -48,18 +76,32 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		opts := &openapi3filter.Options{
+			MultiError:          true,
+			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
+			SkipSettingDefaults: true,
+		}
+		var decoded any
+		if dec := v.fast[route.Method+" "+route.Path]; dec != nil {
+			if body, err := bufferedBody(r); err == nil && len(body) > 0 {
+				if d, ok := dec(body); ok {
+					decoded = d
+					opts.ExcludeRequestBody = true
+				}
+			}
+		}
 		in := &openapi3filter.RequestValidationInput{
 			Request:    r,
 			PathParams: params,
 			Route:      route,
-			Options: &openapi3filter.Options{
-				MultiError:          true,
-				AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
-				SkipSettingDefaults: true,
-			},
+			Options:    opts,
 		}
 		if err := openapi3filter.ValidateRequest(r.Context(), in); err != nil {
 			v.writeErr(w, r, ValidationProblem(err))
+			return
+		}
+		if decoded != nil {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), decodedKey{}, decoded)))
 			return
 		}
 		// ValidateRequest consumed the body; hand the buffered copy on.

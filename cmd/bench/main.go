@@ -33,6 +33,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,6 +68,7 @@ type result struct {
 	elapsed    time.Duration
 	lat        []time.Duration
 	throughput float64
+	cpu        cpuSample // CPU used during the row (see cpuSample)
 }
 
 func (r *result) finish() {
@@ -106,8 +108,11 @@ type settings struct {
 	deliver bool
 	dl      deliverSettings
 
-	fleet bool
-	fl    fleetSettings
+	fleet       bool
+	fl          fleetSettings
+	profileDir  string
+	gwLogLevel  string
+	gwPprofAddr string
 }
 
 func run(ctx context.Context) error {
@@ -124,6 +129,8 @@ func run(ctx context.Context) error {
 	flag.IntVar(&s.txCount, "txn", 0, "transactions per mode and concurrency; 0 measures each for -d instead")
 	flag.DurationVar(&s.txWait, "txwait", 30*time.Second, "how long a committed transaction's message may take to be consumed before it counts as an error")
 	flag.BoolVar(&s.deliver, "deliver", false, "measure push deliveries: RocketMQ → gateway → a local webhook, dedup on and off")
+	flag.StringVar(&s.profileDir, "profile", "", "write a CPU profile of the gateway for each gateway row into this directory (<mode>-c<in flight>.pprof)")
+	flag.StringVar(&s.gwLogLevel, "gateway-log-level", "info", "the gateway's logLevel (info logs one access line per request, as in production)")
 	s.dl.register(flag.CommandLine)
 	flag.BoolVar(&s.fleet, "fleet", false, "measure many subscriptions: a backlog on each of -fsubs, -fidle idle ones, and what deleting them leaves (RSS, goroutines); run with -send=false")
 	s.fl.register(flag.CommandLine)
@@ -155,7 +162,17 @@ func run(ctx context.Context) error {
 	rlog.SetLogLevel("error")
 
 	const key = "bench-secret-key"
-	gw, err := startGateway(ctx, s.gwBin, s.namesrv, s.redisURL, "bench:"+key+":admin")
+	env := []string{"ZEROLOSS_LOG_LEVEL=" + s.gwLogLevel}
+	if s.profileDir != "" {
+		if err := os.MkdirAll(s.profileDir, 0o755); err != nil {
+			return fmt.Errorf("-profile: %w", err)
+		}
+		if s.gwPprofAddr, err = freeAddr(); err != nil {
+			return fmt.Errorf("pprof address: %w", err)
+		}
+		env = append(env, "ZEROLOSS_PPROF_LISTEN="+s.gwPprofAddr)
+	}
+	gw, err := startGateway(ctx, s.gwBin, s.namesrv, s.redisURL, "bench:"+key+":admin", env...)
 	if err != nil {
 		return err
 	}
@@ -267,14 +284,29 @@ func benchSend(ctx context.Context, s settings, gw *gateway, key string) error {
 		for _, m := range modes {
 			fmt.Fprintf(os.Stderr, "bench: %s c=%d …\n", m.name, c)
 			load(ctx, c, s.warm, m.f) // warm-up, discarded
+			var prof chan error
+			if s.profileDir != "" && m.name != "native" {
+				prof = make(chan error, 1)
+				name := fmt.Sprintf("%s-c%d", m.name, c)
+				go func() { prof <- profileGateway(ctx, s.gwPprofAddr, s.profileDir, name, s.dur) }()
+			}
+			before := sampleCPU(gw.pid())
 			r := load(ctx, c, s.dur, m.f)
+			r.cpu = sampleCPU(gw.pid()).sub(before)
 			r.mode, r.conc = m.name, c
+			if prof != nil {
+				if err := <-prof; err != nil {
+					fmt.Fprintln(os.Stderr, "bench:", err)
+				}
+			}
 			results = append(results, r)
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 		}
 	}
+	fmt.Printf("\ngateway logLevel %s; load generator GOMAXPROCS %d of %d CPUs; load average %s\n",
+		s.gwLogLevel, runtime.GOMAXPROCS(0), runtime.NumCPU(), loadAverage())
 	report(os.Stdout, results, s.size, s.dur)
 	return nil
 }
@@ -314,24 +346,46 @@ func load(ctx context.Context, c int, d time.Duration, f func(context.Context) e
 	return r
 }
 
+// report prints one row per mode and in-flight level: throughput, latency,
+// the gateway's ratio to native at the same level (and with an
+// Idempotency-Key, to the plain gateway), what it adds to p50 and p99, and
+// the CPU each message cost the gateway and this process (load generator;
+// in native rows also the native client), with how busy the whole machine
+// was: on a shared machine compare CPU per message and the ratios of one
+// run, not msg/s across runs.
 func report(w io.Writer, rs []*result, size int, d time.Duration) {
 	fmt.Fprintf(w, "\nbody %d B, %s per row, same broker, same run\n", size, d)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\tin flight\tsends\terrors\tmsg/s\tp50\tp99\tvs native msg/s\tadded p50\t")
-	native := map[int]*result{}
+	fmt.Fprintln(tw, "mode\tin flight\tsends\terrors\tmsg/s\tp50\tp99\tvs native\tvs gateway\tadded p50\tadded p99\tgateway cpu/msg\tbench cpu/msg\tmachine busy\t")
+	byMode := map[string]map[int]*result{}
 	for _, r := range rs {
-		if r.mode == "native" {
-			native[r.conc] = r
+		if byMode[r.mode] == nil {
+			byMode[r.mode] = map[int]*result{}
 		}
+		byMode[r.mode][r.conc] = r
 	}
 	for _, r := range rs {
-		ratio, added := "", ""
-		if n := native[r.conc]; n != nil && r.mode != "native" {
+		ratio, vsGW, added, added99 := "", "", "", ""
+		if n := byMode["native"][r.conc]; n != nil && r.mode != "native" {
 			ratio = fmt.Sprintf("%.2fx", r.throughput/n.throughput)
 			added = fmtDur(r.pct(.5) - n.pct(.5))
+			added99 = fmtDur(r.pct(.99) - n.pct(.99))
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t\n", r.mode, r.conc, r.n, r.errs, r.throughput,
-			fmtDur(r.pct(.5)), fmtDur(r.pct(.99)), ratio, added)
+		if g := byMode["gateway"][r.conc]; g != nil && r.mode == "gateway+idem" {
+			vsGW = fmt.Sprintf("%.2fx", r.throughput/g.throughput)
+		}
+		gwCPU, selfCPU, busy := "", "", ""
+		if r.n > 0 {
+			if r.mode != "native" {
+				gwCPU = fmtMicros(r.cpu.gateway / time.Duration(r.n))
+			}
+			selfCPU = fmtMicros(r.cpu.self / time.Duration(r.n))
+		}
+		if r.cpu.machineAll > 0 {
+			busy = fmt.Sprintf("%.0f%%", 100*float64(r.cpu.machineBusy)/float64(r.cpu.machineAll))
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.mode, r.conc, r.n, r.errs, r.throughput,
+			fmtDur(r.pct(.5)), fmtDur(r.pct(.99)), ratio, vsGW, added, added99, gwCPU, selfCPU, busy)
 	}
 	tw.Flush()
 }
@@ -345,9 +399,10 @@ type gateway struct {
 	cmd *exec.Cmd
 }
 
-func startGateway(ctx context.Context, bin, namesrv, redisURL, keys string) (*gateway, error) {
+// startGateway starts bin with env added to this process's environment.
+func startGateway(ctx context.Context, bin, namesrv, redisURL, keys string, env ...string) (*gateway, error) {
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "ZEROLOSS_LISTEN=127.0.0.1:0", "ZEROLOSS_NAMESRV="+namesrv,
+	cmd.Env = append(append(os.Environ(), env...), "ZEROLOSS_LISTEN=127.0.0.1:0", "ZEROLOSS_NAMESRV="+namesrv,
 		"ZEROLOSS_REDIS_URL="+redisURL, "ZEROLOSS_API_KEYS="+keys,
 		// The transaction benchmark's check webhook and the delivery
 		// benchmark's endpoint listen on loopback.
@@ -363,14 +418,21 @@ func startGateway(ctx context.Context, bin, namesrv, redisURL, keys string) (*ga
 	g := &gateway{cmd: cmd}
 	addr := make(chan string, 1)
 	go func() {
+		// Look for the listening line only: parsing the access log would
+		// spend this process's CPU (the native client's, in native rows).
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
+			if !bytes.Contains(sc.Bytes(), []byte(`"listening"`)) {
+				continue
+			}
 			var rec struct{ Msg, Addr string }
 			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "listening" {
 				addr <- rec.Addr
+				break
 			}
 		}
 		// Keep draining the access log so the gateway never blocks on it.
+		_, _ = io.Copy(io.Discard, out)
 	}()
 	select {
 	case a := <-addr:
@@ -397,6 +459,13 @@ func startGateway(ctx context.Context, bin, namesrv, redisURL, keys string) (*ga
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+func (g *gateway) pid() int {
+	if g.cmd.Process == nil {
+		return 0
+	}
+	return g.cmd.Process.Pid
 }
 
 func (g *gateway) stop() {

@@ -28,12 +28,13 @@ import (
 	"github.com/zeroloss/zeroloss/internal/auth"
 	"github.com/zeroloss/zeroloss/internal/broker"
 	"github.com/zeroloss/zeroloss/internal/broker/pop"
-	"github.com/zeroloss/zeroloss/internal/durable"
 	"github.com/zeroloss/zeroloss/internal/console"
+	"github.com/zeroloss/zeroloss/internal/durable"
 	"github.com/zeroloss/zeroloss/internal/idempotency"
 	"github.com/zeroloss/zeroloss/internal/pull"
 	"github.com/zeroloss/zeroloss/internal/push"
 	"github.com/zeroloss/zeroloss/internal/rates"
+	"github.com/zeroloss/zeroloss/internal/send"
 	"github.com/zeroloss/zeroloss/internal/subscription"
 	"github.com/zeroloss/zeroloss/internal/telemetry"
 	"github.com/zeroloss/zeroloss/internal/webhook"
@@ -63,7 +64,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	log := telemetry.NewLogger(stdout, cfg.LogLevel)
+	// Log lines are written by a goroutine of their own, batched under
+	// load: a request never waits for stdout (a terminal, a pipe).
+	logOut := telemetry.NewBatchWriter(stdout, 4<<20)
+	defer logOut.Close()
+	log := telemetry.NewLogger(logOut, cfg.LogLevel)
 	rlog.SetLogger(telemetry.RocketMQLogger{Log: log, Min: slog.LevelWarn})
 
 	tp, shutdownTracing, err := telemetry.Tracing(ctx, cfg.OTLPEndpoint, "zeroloss-gateway", version)
@@ -209,10 +214,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	prop := telemetry.Propagator()
-	msgs := handlers.NewMessages(prod, handlers.MessagesConfig{
+	sendSvc, err := send.New(prod, send.Config{
 		MaxMessageBytes: cfg.MaxMessageBytes,
 		SendBudget:      cfg.SendTimeout*time.Duration(cfg.SendRetries+1) + time.Second,
 	}, prop)
+	if err != nil {
+		return err
+	}
+	msgs := handlers.NewMessages(sendSvc)
 	health := handlers.NewHealth(map[string]handlers.Check{
 		"rocketmq":     prod.Check,
 		"transactions": txProd.Check,

@@ -17,28 +17,36 @@ func (p *Producer) SendUnchecked(ctx context.Context, m Message, extra map[strin
 		msg.WithProperty(k, v)
 	}
 	if coalesce {
-		return p.coalesced(ctx, m, msg)
+		return p.co.Send(ctx, m.ID, msg)
 	}
 	res, err := p.send(ctx, m.Topic, msg)
 	if err != nil {
 		return Receipt{}, err
 	}
-	return Receipt{MessageID: m.ID, Topic: m.Topic, BrokerName: res.MessageQueue.BrokerName,
-		QueueID: res.MessageQueue.QueueId, QueueOffset: res.QueueOffset}, nil
+	return receipt(m.ID, m.Topic, res, 0), nil
 }
 
 // HeldQueue keeps a topic's coalescing queue busy so that sends to it queue.
 type HeldQueue struct {
-	p *Producer
+	c *Coalescer
 	q *sendQueue
 }
 
 // HoldQueue marks topic busy: coalesced sends to it queue until Release.
-func (p *Producer) HoldQueue(topic string) HeldQueue {
+func (p *Producer) HoldQueue(topic string) HeldQueue { return p.co.HoldQueue(topic) }
+
+// HoldQueue marks topic busy: sends to it queue until Release.
+func (c *Coalescer) HoldQueue(topic string) HeldQueue {
 	q := &sendQueue{busy: true}
-	p.queues.Store(topic, q)
-	return HeldQueue{p: p, q: q}
+	c.queues.Store(topic, q)
+	return HeldQueue{c: c, q: q}
 }
+
+// SendFunc is sendFunc for the external tests.
+type SendFunc = sendFunc
+
+// NewCoalescer is newCoalescer for the external tests.
+var NewCoalescer = newCoalescer
 
 // Queued returns how many sends wait.
 func (h HeldQueue) Queued() int {
@@ -51,10 +59,10 @@ func (h HeldQueue) Queued() int {
 // its end, and returns how many sends the batch took.
 func (h HeldQueue) Release() int {
 	h.q.mu.Lock()
-	batch := h.p.takeBatch(h.q)
+	batch := h.c.takeBatch(h.q)
 	h.q.mu.Unlock()
 	if len(batch) > 0 {
-		h.p.sendQueued(h.q, batch)
+		h.c.sendQueued(h.q, batch)
 	}
 	return len(batch)
 }

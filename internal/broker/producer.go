@@ -114,7 +114,7 @@ type Producer struct {
 	p      rocketmq.Producer
 	rm     *remoting
 	topics *topicGuard
-	queues sync.Map // topic → *sendQueue (Config.Coalesce)
+	co     *Coalescer // Config.Coalesce
 }
 
 // NewProducer builds a producer; Start connects it.
@@ -137,8 +137,10 @@ func NewProducer(cfg Config) (*Producer, error) {
 		return nil, fmt.Errorf("broker: new producer: %w", err)
 	}
 	rm := &remoting{timeout: 3 * time.Second}
-	return &Producer{lifecycle: lifecycle{client: p, what: "producer"}, cfg: cfg, p: p, rm: rm,
-		topics: &topicGuard{rm: rm, nameServers: cfg.NameServers, known: cfg.Known}}, nil
+	pr := &Producer{lifecycle: lifecycle{client: p, what: "producer"}, cfg: cfg, p: p, rm: rm,
+		topics: &topicGuard{rm: rm, nameServers: cfg.NameServers, known: cfg.Known}}
+	pr.co = newCoalescer(pr.send, cfg.CoalesceMax, cfg.MaxBytes)
+	return pr, nil
 }
 
 // client is what both RocketMQ producers have in common for their lifecycle.
@@ -188,14 +190,13 @@ func (p *Producer) Send(ctx context.Context, m Message) (Receipt, error) {
 	}
 	// Brokers refuse batches to retry and dead-letter topics.
 	if p.cfg.Coalesce && m.DeliverAt.IsZero() && m.ShardingKey == "" && !strings.HasPrefix(m.Topic, "%") {
-		return p.coalesced(ctx, m, msg)
+		return p.co.Send(ctx, m.ID, msg)
 	}
 	res, err := p.send(ctx, m.Topic, msg)
 	if err != nil {
 		return Receipt{}, err
 	}
-	return Receipt{MessageID: m.ID, Topic: m.Topic, BrokerName: res.MessageQueue.BrokerName,
-		QueueID: res.MessageQueue.QueueId, QueueOffset: res.QueueOffset}, nil
+	return receipt(m.ID, m.Topic, res, 0), nil
 }
 
 // SendBatch sends messages of one topic in one broker request; they land in
@@ -228,8 +229,7 @@ func (p *Producer) SendBatch(ctx context.Context, topic string, ms []Message) ([
 	}
 	out := make([]Receipt, len(ms))
 	for i, m := range ms {
-		out[i] = Receipt{MessageID: m.ID, Topic: topic, BrokerName: res.MessageQueue.BrokerName,
-			QueueID: res.MessageQueue.QueueId, QueueOffset: res.QueueOffset + int64(i)}
+		out[i] = receipt(m.ID, topic, res, i)
 	}
 	return out, nil
 }

@@ -78,6 +78,9 @@ type Config struct {
 	// each with WAIT, so a Redis failover cannot lose a record a client
 	// relies on. Nil runs them plainly.
 	Writer Writer
+	// MaxPipeline is the most scripts of concurrent requests sent in one
+	// round trip; default 64.
+	MaxPipeline int
 }
 
 // Writer runs a script whose write must reach Redis's replicas before it
@@ -98,19 +101,24 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Store keeps records in Redis. It is safe for concurrent use.
+// Store keeps records in Redis: one script, one atomic step, per phase;
+// the scripts of concurrent requests share round trips (pipeliner). It is
+// safe for concurrent use.
 type Store struct {
 	rdb   redis.UniversalClient
 	cfg   Config
+	pipe  *pipeliner
 	touch string // "1": a replay writes, so the WAIT after it covers the answer
 }
 
-// run runs a script through the Writer, if any.
+// run runs a script: through the Writer when it waits for replicas (each
+// script then carries its own WAIT), else in the pipeline concurrent
+// requests share.
 func (s *Store) run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
-	if s.cfg.Writer != nil {
+	if s.cfg.Writer != nil && s.cfg.Writer.Waits() {
 		return s.cfg.Writer.Run(ctx, script, keys, args...)
 	}
-	return script.Run(ctx, s.rdb, keys, args...)
+	return s.pipe.eval(ctx, script, keys, args...)
 }
 
 // NewStore returns a Store on rdb.
@@ -118,10 +126,13 @@ func NewStore(rdb redis.UniversalClient, cfg Config) (*Store, error) {
 	if cfg.Prefix == "" {
 		cfg.Prefix = "zl:idem:"
 	}
+	if cfg.MaxPipeline == 0 {
+		cfg.MaxPipeline = 64
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	st := &Store{rdb: rdb, cfg: cfg, touch: "0"}
+	st := &Store{rdb: rdb, cfg: cfg, pipe: &pipeliner{rdb: rdb, max: cfg.MaxPipeline}, touch: "0"}
 	if cfg.Writer != nil && cfg.Writer.Waits() {
 		st.touch = "1"
 	}
@@ -233,7 +244,7 @@ func (s *Store) Complete(ctx context.Context, c Claim, resp Response) error {
 
 // Release reopens the key so a retry may run again with the same seed.
 func (s *Store) Release(ctx context.Context, c Claim) error {
-	n, err := releaseScript.Run(ctx, s.rdb, []string{c.key}, c.token).Int()
+	n, err := s.pipe.eval(ctx, releaseScript, []string{c.key}, c.token).Int()
 	if err != nil {
 		return fmt.Errorf("idempotency: release: %w", err)
 	}

@@ -3,6 +3,8 @@ package idempotency_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -158,5 +160,88 @@ func TestConfigValidate(t *testing.T) {
 				t.Fatalf("Validate() = %v, want ok=%v", err, tc.ok)
 			}
 		})
+	}
+}
+
+// TestConcurrentRequestsShareRoundTrips: many requests with their own keys
+// at once each get their own outcome through every phase, in fewer round
+// trips to Redis than scripts.
+func TestConcurrentRequestsShareRoundTrips(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, idempotency.Config{TTL: time.Hour, Lease: time.Minute})
+	const n = 64
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = "k" + strconv.Itoa(i)
+	}
+	// each runs fn for every key at once and waits for all.
+	each := func(fn func(i int) error) {
+		t.Helper()
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		start := make(chan struct{})
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				if err := fn(i); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+	}
+	before := s.RoundTrips()
+	claims := make([]idempotency.Claim, n)
+	each(func(i int) error {
+		c, err := s.Begin(ctx, "alice", keys[i], "fp"+keys[i])
+		if err == nil && c.Outcome != idempotency.Acquired {
+			err = fmt.Errorf("%s: outcome %v, want acquired", keys[i], c.Outcome)
+		}
+		claims[i] = c
+		return err
+	})
+	each(func(i int) error {
+		if i%2 == 1 {
+			return s.Release(ctx, claims[i])
+		}
+		return s.Complete(ctx, claims[i], idempotency.Response{Status: 201, ContentType: "application/json", Body: []byte(keys[i])})
+	})
+	each(func(i int) error {
+		c, err := s.Begin(ctx, "alice", keys[i], "fp"+keys[i])
+		switch {
+		case err != nil:
+			return err
+		case i%2 == 0 && (c.Outcome != idempotency.Replayed || string(c.Response.Body) != keys[i]):
+			return fmt.Errorf("%s: %+v, want its own answer replayed", keys[i], c)
+		case i%2 == 1 && (c.Outcome != idempotency.Acquired || c.Seed != claims[i].Seed):
+			return fmt.Errorf("%s: %+v, want acquired again with the same seed", keys[i], c)
+		}
+		return nil
+	})
+	trips := s.RoundTrips() - before
+	if trips >= 3*n {
+		t.Fatalf("%d round trips for %d scripts: not pipelined", trips, 3*n)
+	}
+	t.Logf("%d scripts in %d round trips", 3*n, trips)
+}
+
+func TestQueuedScriptLeavesAtItsDeadline(t *testing.T) {
+	s := newStore(t, idempotency.Config{TTL: time.Hour, Lease: time.Minute})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	// A cancelled request never reaches Redis and says why.
+	if _, err := s.Begin(ctx, "alice", "late", "fp"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("begin with a cancelled context: %v", err)
+	}
+	c, err := s.Begin(context.Background(), "alice", "late", "fp")
+	if err != nil || c.Outcome != idempotency.Acquired {
+		t.Fatalf("the key after a cancelled begin: %+v, %v; want acquired", c, err)
 	}
 }

@@ -1,11 +1,9 @@
-package middleware
+package send
 
 import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"net/http"
-	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -13,7 +11,7 @@ import (
 )
 
 func fp(method, path string, body []byte) string {
-	return fingerprint(&http.Request{Method: method, URL: &url.URL{Path: path}}, body)
+	return Fingerprint(method, path, body)
 }
 
 // decodeJSON decodes one JSON value the way the handlers see it.

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// cpuSample is the CPU time used so far by the gateway process, by this
+// process (load generator, and the native client in native rows) and by the
+// whole machine, read before and after each row so every row reports CPU
+// per message: the figure that stays meaningful on a loaded machine.
+type cpuSample struct {
+	gateway, self, machineBusy, machineAll time.Duration
+}
+
+// clockTick is USER_HZ, the unit of /proc's CPU times (100 on Linux).
+const clockTick = 10 * time.Millisecond
+
+func sampleCPU(gatewayPID int) cpuSample {
+	var s cpuSample
+	s.gateway = procCPU(gatewayPID)
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		s.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	s.machineBusy, s.machineAll = machineCPU()
+	return s
+}
+
+func (s cpuSample) sub(o cpuSample) cpuSample {
+	return cpuSample{gateway: s.gateway - o.gateway, self: s.self - o.self,
+		machineBusy: s.machineBusy - o.machineBusy, machineAll: s.machineAll - o.machineAll}
+}
+
+// procCPU returns utime+stime of pid from /proc/<pid>/stat, 0 if unreadable.
+func procCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name may hold spaces: fields start after the last ')'.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * clockTick
+}
+
+// machineCPU returns the busy and total CPU time of all cores (/proc/stat).
+func machineCPU() (busy, all time.Duration) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 5 || f[0] != "cpu" {
+		return 0, 0
+	}
+	var sum, idle int64
+	for i, v := range f[1:] {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		if i < 8 { // user nice system idle iowait irq softirq steal (guest is in user)
+			sum += n
+		}
+		if i == 3 || i == 4 {
+			idle += n
+		}
+	}
+	return time.Duration(sum-idle) * clockTick, time.Duration(sum) * clockTick
+}
+
+// freeAddr asks the kernel for a free loopback port.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// profileGateway writes a CPU profile of the gateway over d to dir/name.pprof
+// (the gateway's pprof listener, see pprofListen).
+func profileGateway(ctx context.Context, pprofAddr, dir, name string, d time.Duration) error {
+	secs := max(1, int(d.Seconds()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
+		fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprofAddr, secs), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("profile %s: %w", name, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile %s: status %d", name, resp.StatusCode)
+	}
+	f, err := os.Create(filepath.Join(dir, name+".pprof"))
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// loadAverage is the first three fields of /proc/loadavg (1, 5, 15 min).
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
