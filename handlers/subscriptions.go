@@ -113,7 +113,7 @@ func (h *Subscriptions) ListSubscriptions(ctx context.Context, req api.ListSubsc
 	if err := requireSubscribe(ctx, ""); err != nil {
 		return nil, err
 	}
-	ss, next, err := h.svc.List(ctx, principal(ctx).Tenant, deref(req.Params.Cursor), limitOf(req.Params.Limit))
+	ss, next, err := h.svc.List(ctx, principal(ctx).Tenant, api.Value(req.Params.Cursor), limitOf(req.Params.Limit))
 	if err != nil {
 		return nil, subProblem(err)
 	}

@@ -29,17 +29,3 @@ func sizeProblem(fields ...problem.FieldError) error { return send.SizeProblem(f
 func injectTrace(ctx context.Context, prop propagation.TextMapPropagator, props *api.Properties) map[string]string {
 	return send.InjectTrace(ctx, prop, props)
 }
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
-func derefKeys(k *api.Keys) []string {
-	if k == nil {
-		return nil
-	}
-	return *k
-}

@@ -110,7 +110,7 @@ func (h *Transactions) BeginTransaction(ctx context.Context, req api.BeginTransa
 	seed := msgid.FromContext(ctx)
 	in := txcallback.BeginInput{
 		ID: txcallback.IDFromSeed(seed), Tenant: principal(ctx).Tenant, ProducerID: b.Producer, MessageID: seed.ID(0),
-		Topic: b.Topic, Body: body, Tag: deref(b.Tag), Keys: derefKeys(b.Keys), Properties: injectTrace(ctx, h.prop, b.Properties),
+		Topic: b.Topic, Body: body, Tag: api.Value(b.Tag), Keys: api.Value(b.Keys), Properties: injectTrace(ctx, h.prop, b.Properties),
 	}
 	// The transaction's own properties (ZL_TX, CHECK_IMMUNITY_TIME_IN_SECONDS)
 	// fit in brokertext.Reserve.
@@ -197,7 +197,7 @@ func (h *Transactions) ListTransactions(ctx context.Context, req api.ListTransac
 	if p.State != nil {
 		state = txcallback.State(*p.State)
 	}
-	txs, next, err := h.svc.List(ctx, principal(ctx).Tenant, deref(p.Producer), state, deref(p.Cursor), limitOf(p.Limit))
+	txs, next, err := h.svc.List(ctx, principal(ctx).Tenant, api.Value(p.Producer), state, api.Value(p.Cursor), limitOf(p.Limit))
 	if err != nil {
 		return nil, txProblem(err)
 	}
@@ -235,7 +235,7 @@ func (h *Transactions) ListProducers(ctx context.Context, req api.ListProducersR
 	if err != nil {
 		return nil, err
 	}
-	ps, next, err := h.svc.ListProducers(ctx, p.Tenant, deref(req.Params.Cursor), limitOf(req.Params.Limit))
+	ps, next, err := h.svc.ListProducers(ctx, p.Tenant, api.Value(req.Params.Cursor), limitOf(req.Params.Limit))
 	if err != nil {
 		return nil, txProblem(err)
 	}

@@ -104,10 +104,10 @@ func (s *Service) Publish(ctx context.Context, topic string, b *api.PublishMessa
 		ID:          msgid.FromContext(ctx).ID(0),
 		Topic:       topic,
 		Body:        body,
-		Tag:         deref(b.Tag),
-		Keys:        derefKeys(b.Keys),
+		Tag:         api.Value(b.Tag),
+		Keys:        api.Value(b.Keys),
 		Properties:  InjectTrace(ctx, s.prop, b.Properties),
-		ShardingKey: deref(b.ShardingKey),
+		ShardingKey: api.Value(b.ShardingKey),
 		DeliverAt:   deliverAt,
 	}
 	if fe := CheckSize("", m); fe != nil {
@@ -136,8 +136,8 @@ func (s *Service) PublishBatch(ctx context.Context, topic string, b *api.Publish
 		fields = append(fields, fe...)
 		fields = append(fields, CheckText(at, bm.Tag, bm.Keys, nil, bm.Properties)...)
 		ms[i] = broker.Message{
-			ID: seed.ID(uint16(i)), Topic: topic, Body: body, Tag: deref(bm.Tag),
-			Keys: derefKeys(bm.Keys), Properties: InjectTrace(ctx, s.prop, bm.Properties),
+			ID: seed.ID(uint16(i)), Topic: topic, Body: body, Tag: api.Value(bm.Tag),
+			Keys: api.Value(bm.Keys), Properties: InjectTrace(ctx, s.prop, bm.Properties),
 		}
 		if fe := CheckSize(at, ms[i]); fe != nil {
 			tooLarge = append(tooLarge, *fe)
@@ -190,8 +190,8 @@ func DecodeBody(field, body string, enc *api.Encoding) ([]byte, []problem.FieldE
 // (see package brokertext); at prefixes the field pointers. A tag or
 // sharding key given empty is refused, not taken as absent.
 func CheckText(at string, tag *string, keys *api.Keys, shardingKey *string, props *api.Properties) []problem.FieldError {
-	vs := brokertext.Check(at, brokertext.Message{Tag: deref(tag), Keys: derefKeys(keys),
-		ShardingKey: deref(shardingKey), Properties: derefProps(props)})
+	vs := brokertext.Check(at, brokertext.Message{Tag: api.Value(tag), Keys: api.Value(keys),
+		ShardingKey: api.Value(shardingKey), Properties: api.Value(props)})
 	if tag != nil && *tag == "" {
 		vs = append(vs, brokertext.CheckTag(at+"/tag", "")...)
 	}
@@ -246,23 +246,3 @@ func InjectTrace(ctx context.Context, prop propagation.TextMapPropagator, props 
 // properties (fixed fields, tag, keys, ids, trace context).
 const batchOverhead = 256
 
-func derefProps(p *api.Properties) map[string]string {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
-func derefKeys(k *api.Keys) []string {
-	if k == nil {
-		return nil
-	}
-	return *k
-}
