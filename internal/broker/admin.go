@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/zeroloss/zeroloss/internal/broker/wire"
 )
 
 // Admin creates topics on every master broker of a cluster. The gateway
@@ -17,7 +19,7 @@ type Admin struct {
 
 // NewAdmin returns an Admin for the name servers.
 func NewAdmin(nameServers []string) *Admin {
-	return &Admin{nameServers: nameServers, rm: &remoting{timeout: 5 * time.Second}}
+	return &Admin{nameServers: nameServers, rm: &remoting{timeout: 5 * time.Second, pool: wire.Pool{MaxIdle: 64}}}
 }
 
 // CreateTopic creates or updates topic with queues read and write queues on

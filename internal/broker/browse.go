@@ -64,7 +64,7 @@ func (a *Admin) Positions(ctx context.Context, topic string) ([]Position, error)
 	return out, nil
 }
 
-func (a *Admin) offset(ctx context.Context, addr string, code int16, ext map[string]string) (int64, error) {
+func (a *Admin) offset(ctx context.Context, addr string, code int, ext map[string]string) (int64, error) {
 	resp, err := a.rm.invoke(ctx, addr, code, ext, nil)
 	if err != nil {
 		return 0, err

@@ -18,6 +18,7 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 	"github.com/apache/rocketmq-client-go/v2/producer"
 
+	"github.com/zeroloss/zeroloss/internal/broker/wire"
 	"github.com/zeroloss/zeroloss/internal/brokertext"
 )
 
@@ -136,7 +137,7 @@ func NewProducer(cfg Config) (*Producer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("broker: new producer: %w", err)
 	}
-	rm := &remoting{timeout: 3 * time.Second}
+	rm := &remoting{timeout: 3 * time.Second, pool: wire.Pool{MaxIdle: 64}}
 	pr := &Producer{lifecycle: lifecycle{client: p, what: "producer"}, cfg: cfg, p: p, rm: rm,
 		topics: &topicGuard{rm: rm, nameServers: cfg.NameServers, known: cfg.Known}}
 	pr.co = newCoalescer(pr.send, cfg.CoalesceMax, cfg.MaxBytes)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/apache/rocketmq-client-go/v2/primitive"
+
+	"github.com/zeroloss/zeroloss/internal/broker/wire"
 )
 
 // codeEndTransaction is RequestCode.END_TRANSACTION.
@@ -162,7 +164,7 @@ func NewTxProducer(cfg TxConfig, check Checker) (*TxProducer, error) {
 	if cfg.Retries < 0 {
 		cfg.Retries = 0
 	}
-	rm := &remoting{timeout: 3 * time.Second}
+	rm := &remoting{timeout: 3 * time.Second, pool: wire.Pool{MaxIdle: 64}}
 	mux := &muxConns{}
 	tp := &TxProducer{lifecycle: lifecycle{client: noClient{}, what: "transactional producer"}, cfg: cfg, rm: rm, mux: mux,
 		half:   &halfSender{rm: rm, mux: mux, nameServers: cfg.NameServers, group: cfg.Group, retries: cfg.Retries, timeout: cfg.SendTimeout},
@@ -235,7 +237,7 @@ func (p *TxProducer) onCheck(l *link, cmd *remotingCommand) {
 // checkRequest decodes a CHECK_TRANSACTION_STATE request; ok is false for
 // a malformed one or another group's message.
 func checkRequest(l *link, cmd *remotingCommand, group string) (CheckRequest, bool) {
-	msgs := primitive.DecodeMessage(cmd.body)
+	msgs := primitive.DecodeMessage(cmd.Body)
 	if len(msgs) == 0 {
 		return CheckRequest{}, false
 	}

@@ -2,17 +2,17 @@ package broker
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/zeroloss/zeroloss/internal/broker/wire"
 )
 
 // Remoting request codes of the check-back path (RequestCode.java).
@@ -21,11 +21,9 @@ const (
 	codeCheckTransactionState = 39
 )
 
-// Remoting frame flags: bit 0 marks a response, bit 1 a one-way request.
-const (
-	flagResponse = 1 << 0
-	flagOneway   = 1 << 1
-)
+// flagOneway marks a one-way request (bit 1 of a remoting frame's flag;
+// bit 0, wire.FlagResponse, marks an answer).
+const flagOneway = 1 << 1
 
 // NotRegisteredError lists the master brokers the transactional producer
 // group is not yet registered with: their check-backs of half messages
@@ -291,12 +289,12 @@ func (l *link) close(err error) {
 // read dispatches responses to their callers and check-backs to onCheck.
 func (l *link) read() {
 	for {
-		cmd, err := readFrame(l.conn)
+		cmd, err := wire.ReadFrame(l.conn)
 		if err != nil {
 			l.close(fmt.Errorf("broker: read from %s: %w", l.addr, err))
 			return
 		}
-		if cmd.Flag&flagResponse != 0 {
+		if cmd.Flag&wire.FlagResponse != 0 {
 			l.mu.Lock()
 			ch := l.pending[cmd.Opaque]
 			delete(l.pending, cmd.Opaque)
@@ -316,7 +314,7 @@ func (l *link) read() {
 // call sends a request on the link and waits for its response (requests
 // of several goroutines are in flight together). An error wraps errNotSent
 // when nothing was written.
-func (l *link) call(ctx context.Context, code int16, ext map[string]string, body []byte) (*remotingCommand, error) {
+func (l *link) call(ctx context.Context, code int, ext map[string]string, body []byte) (*remotingCommand, error) {
 	op := l.opaque.Add(1)
 	ch := make(chan *remotingCommand, 1)
 	l.mu.Lock()
@@ -335,7 +333,7 @@ func (l *link) call(ctx context.Context, code int16, ext map[string]string, body
 	l.wmu.Lock()
 	dl, _ := ctx.Deadline() // none: no deadline (a caller before may have set one)
 	_ = l.conn.SetWriteDeadline(dl)
-	err := writeFrame(l.conn, remotingCommand{Code: code, Language: "GO", Version: 317, Opaque: op, ExtFields: ext}, body)
+	err := wire.WriteFrame(l.conn, wire.Request(code, op, ext), body)
 	l.wmu.Unlock()
 	if err != nil {
 		l.close(err)
@@ -373,42 +371,4 @@ func (l *link) heartbeat(ctx context.Context, clientID, group string) error {
 	}
 	l.lastBeat.Store(time.Now().UnixNano())
 	return nil
-}
-
-// writeFrame writes one remoting frame: total length, header length
-// (serialisation type 0, JSON), header, body.
-func writeFrame(w io.Writer, cmd remotingCommand, body []byte) error {
-	header, err := json.Marshal(cmd)
-	if err != nil {
-		return fmt.Errorf("broker: encode request: %w", err)
-	}
-	frame := make([]byte, 8, 8+len(header)+len(body))
-	binary.BigEndian.PutUint32(frame[0:4], uint32(4+len(header)+len(body)))
-	binary.BigEndian.PutUint32(frame[4:8], uint32(len(header)))
-	frame = append(append(frame, header...), body...)
-	_, err = w.Write(frame)
-	return err
-}
-
-// readFrame reads one remoting frame; the body is in cmd.body.
-func readFrame(r io.Reader) (*remotingCommand, error) {
-	var lens [8]byte
-	if _, err := io.ReadFull(r, lens[:]); err != nil {
-		return nil, err
-	}
-	total := binary.BigEndian.Uint32(lens[0:4])
-	hlen := binary.BigEndian.Uint32(lens[4:8]) & 0xFFFFFF
-	if total < 4+hlen || total > 64<<20 {
-		return nil, fmt.Errorf("bad frame (length %d, header %d)", total, hlen)
-	}
-	rest := make([]byte, total-4)
-	if _, err := io.ReadFull(r, rest); err != nil {
-		return nil, err
-	}
-	var cmd remotingCommand
-	if err := json.Unmarshal(rest[:hlen], &cmd); err != nil {
-		return nil, fmt.Errorf("decode header: %w", err)
-	}
-	cmd.body = rest[hlen:]
-	return &cmd, nil
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/apache/rocketmq-client-go/v2/primitive"
+
+	"github.com/zeroloss/zeroloss/internal/broker/wire"
 )
 
 // Config configures a Client.
@@ -52,7 +54,7 @@ func (c Config) Validate() error {
 // flight holds a connection of its own (a long poll holds it for the poll).
 type Client struct {
 	cfg  Config
-	wire wire
+	pool wire.Pool
 
 	mu    sync.Mutex
 	addrs map[string]string // brokerName -> master address, from the last routes seen
@@ -68,14 +70,14 @@ func New(cfg Config) (*Client, error) {
 }
 
 // Close closes the idle connections. Calls in flight finish on their own.
-func (c *Client) Close() { c.wire.close() }
+func (c *Client) Close() { c.pool.Close() }
 
 // Brokers returns the masters serving topic's readable queues, from the
 // name servers. A POP on one broker only sees that broker's queues: pop
 // every broker returned here. It returns ErrTopicNotFound for an unknown
 // topic.
 func (c *Client) Brokers(ctx context.Context, topic string) ([]Broker, error) {
-	bs, err := c.wire.masters(ctx, c.cfg.NameServers, c.cfg.Timeout, topic)
+	bs, err := masters(ctx, &c.pool, c.cfg.NameServers, c.cfg.Timeout, topic)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +119,7 @@ func (c *Client) EnsureGroup(ctx context.Context, group string, brokers []Broker
 		return fmt.Errorf("pop: encode group %s: %w", group, err)
 	}
 	for _, b := range brokers {
-		resp, err := c.wire.invoke(ctx, b.Addr, c.cfg.Timeout, codeUpdateAndCreateSubsGroup, nil, body)
+		resp, err := c.pool.Invoke(ctx, b.Addr, c.cfg.Timeout, codeUpdateAndCreateSubsGroup, nil, body)
 		if err != nil {
 			return fmt.Errorf("pop: create group %s on %s: %w", group, b.Name, err)
 		}
@@ -243,7 +245,7 @@ func (c *Client) Pop(ctx context.Context, b Broker, r Request) (Result, error) {
 	if r.AttemptID != "" {
 		ext["attemptId"] = r.AttemptID
 	}
-	resp, err := c.wire.invoke(ctx, b.Addr, r.PollTime+c.cfg.PollSlack, codePopMessage, ext, nil)
+	resp, err := c.pool.Invoke(ctx, b.Addr, r.PollTime+c.cfg.PollSlack, codePopMessage, ext, nil)
 	if err != nil {
 		return Result{}, fmt.Errorf("pop: pop %s from %s: %w", r.Topic, b.Name, err)
 	}
@@ -290,7 +292,7 @@ func decodePopped(brokerName string, r Request, resp *command) ([]Message, error
 			return nil, err
 		}
 	}
-	exts, err := splitMessages(resp.body)
+	exts, err := splitMessages(resp.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -425,13 +427,13 @@ func (c *Client) toBroker(ctx context.Context, topic, brokerName string, code in
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.wire.invoke(ctx, addr, c.cfg.Timeout, code, ext, nil)
-	var dialErr *dialError
+	resp, err := c.pool.Invoke(ctx, addr, c.cfg.Timeout, code, ext, nil)
+	var dialErr *wire.DialError
 	if errors.As(err, &dialErr) {
 		if addr, err = c.addr(ctx, topic, brokerName, true); err != nil {
 			return nil, err
 		}
-		resp, err = c.wire.invoke(ctx, addr, c.cfg.Timeout, code, ext, nil)
+		resp, err = c.pool.Invoke(ctx, addr, c.cfg.Timeout, code, ext, nil)
 	}
 	if err != nil {
 		return nil, err

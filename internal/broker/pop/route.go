@@ -2,12 +2,12 @@ package pop
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"time"
+
+	"github.com/zeroloss/zeroloss/internal/broker/wire"
 )
 
 // Broker is a master broker serving a topic.
@@ -34,20 +34,16 @@ type topicRoute struct {
 	} `json:"queueDatas"`
 }
 
-// numericKeys matches the unquoted integer map keys fastjson writes
-// (brokerAddrs {0:"host:port"}), which encoding/json rejects.
-var numericKeys = regexp.MustCompile(`([{,])(-?\d+):`)
-
 // permRead is PermName.PERM_READ: a queue data without it is not popped.
 const permRead = 1 << 2
 
 // masters asks the name servers, in order, for topic's route and returns
 // the master of every broker that has readable queues of it, sorted by
 // name. A broker whose master is down (no id 0 in the route) is left out.
-func (w *wire) masters(ctx context.Context, nameServers []string, timeout time.Duration, topic string) ([]Broker, error) {
+func masters(ctx context.Context, pool *wire.Pool, nameServers []string, timeout time.Duration, topic string) ([]Broker, error) {
 	var errs []error
 	for _, ns := range nameServers {
-		resp, err := w.invoke(ctx, ns, timeout, codeGetRouteInfoByTopic, map[string]string{"topic": topic}, nil)
+		resp, err := pool.Invoke(ctx, ns, timeout, codeGetRouteInfoByTopic, map[string]string{"topic": topic}, nil)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -61,7 +57,7 @@ func (w *wire) masters(ctx context.Context, nameServers []string, timeout time.D
 			continue
 		}
 		var tr topicRoute
-		if err := json.Unmarshal(numericKeys.ReplaceAll(resp.body, []byte(`$1"$2":`)), &tr); err != nil {
+		if err := wire.DecodeFastJSON(resp.Body, &tr); err != nil {
 			return nil, fmt.Errorf("pop: decode route of %s from %s: %w", topic, ns, err)
 		}
 		readable := map[string]bool{}
