@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/zeroloss/zeroloss/internal/broker"
+	"github.com/zeroloss/zeroloss/internal/testenv"
 )
 
 const apiKey = "ledger-key"
@@ -566,23 +567,6 @@ func (l *faultLog) String() string {
 	return strings.Join(l.lines, "; ")
 }
 
-// processAt names the stack process listening on addr, from the stack's
-// ports file (HA_<name>=<port>).
-func (s *stack) processAt(addr string) (string, error) {
-	_, port, _ := strings.Cut(addr, ":")
-	b, err := os.ReadFile(filepath.Join(s.dir, "ports"))
-	if err != nil {
-		return "", err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, _ := strings.Cut(line, "=")
-		if strings.HasPrefix(k, "HA_") && v == port {
-			return strings.TrimPrefix(k, "HA_"), nil
-		}
-	}
-	return "", fmt.Errorf("no process of %s listens on %s", s.dir, addr)
-}
-
 // inject runs one fault and logs what it measured; restarts of killed
 // brokers and Redis nodes go on in the background (restarts).
 func inject(ctx context.Context, kind string, round int, st *stack, reps []*replica, ep *endpoint, b *book,
@@ -625,7 +609,7 @@ func inject(ctx context.Context, kind string, round int, st *stack, reps []*repl
 			return err
 		}
 		old := m[g]
-		name, err := st.processAt(old)
+		name, err := testenv.ProcessAt(st.dir, old)
 		if err != nil {
 			return err
 		}

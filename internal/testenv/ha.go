@@ -139,11 +139,15 @@ func (h HA) KillMaster(t testing.TB, group string) (string, time.Time) {
 	return name, at
 }
 
-// processAt returns the name of the stack's process listening on addr
-// (host:port), from the stack's ports file (HA_<name>=<port> lines).
-func (h HA) processAt(addr string) (string, error) {
+// processAt returns the name of the stack's process listening on addr.
+func (h HA) processAt(addr string) (string, error) { return ProcessAt(h.Dir, addr) }
+
+// ProcessAt returns the name of the process of the HA stack in dir that
+// listens on addr (host:port), from the stack's ports file (HA_<name>=<port>
+// lines, written by stack.sh up --ha).
+func ProcessAt(dir, addr string) (string, error) {
 	_, port, _ := strings.Cut(addr, ":")
-	b, err := os.ReadFile(filepath.Join(h.Dir, "ports"))
+	b, err := os.ReadFile(filepath.Join(dir, "ports"))
 	if err != nil {
 		return "", err
 	}
@@ -153,7 +157,7 @@ func (h HA) processAt(addr string) (string, error) {
 			return strings.TrimPrefix(k, "HA_"), nil
 		}
 	}
-	return "", fmt.Errorf("testenv: no process of %s listens on %s", h.Dir, addr)
+	return "", fmt.Errorf("testenv: no process of %s listens on %s", dir, addr)
 }
 
 // Kill kills (-9) one process of the stack by name.
