@@ -94,31 +94,36 @@ func (c *Consumer) markDelivered(ctx context.Context, sub, id string) error {
 // Nack gives each message back: it becomes visible again after delay and
 // is received again with its attempt + 1. The receipts are dead after.
 func (c *Consumer) Nack(ctx context.Context, s subscription.Subscription, receipts []string, delay time.Duration) []Result {
-	out := make([]Result, len(receipts))
-	now := time.Now()
-	for i, rs := range receipts {
-		out[i].Receipt = rs
-		r, err := c.parse(ctx, s, rs, now)
-		if err != nil {
-			out[i].Err = err
-			continue
-		}
-		h, err := c.settle.ChangeInvisibleTime(ctx, s.Group(), s.Topic, r.Handle, delay)
-		if err != nil {
-			out[i].Err = fmt.Errorf("%w: %w", ErrUnavailable, err)
-			continue
-		}
-		out[i].InvisibleUntil = h.VisibleAt()
-		c.markReplaced(ctx, s, r.Handle)
+	return c.rehide(ctx, s, receipts, delay, func(r Receipt, h pop.Handle, out *Result) {
+		out.InvisibleUntil = h.VisibleAt()
 		// The redelivery must be claimable: drop this receipt's claim.
 		c.forget(ctx, s, r.DedupID, c.cfg.Log.With(slog.String("subscription", s.ID)))
-	}
-	return out
+	})
 }
 
 // Extend keeps each message hidden for d from now and gives it a new
 // receipt; the old one is dead.
 func (c *Consumer) Extend(ctx context.Context, s subscription.Subscription, receipts []string, d time.Duration) []Result {
+	return c.rehide(ctx, s, receipts, d, func(r Receipt, h pop.Handle, out *Result) {
+		r.Handle = h
+		out.NewReceipt, out.InvisibleUntil = r.String(), h.VisibleAt()
+		if r.DedupID != "" {
+			// The claim's lease follows the invisibility (best effort: a
+			// duplicate copy could slip in between the two steps).
+			c.forget(ctx, s, r.DedupID, c.cfg.Log.With(slog.String("subscription", s.ID)))
+			if _, err := c.dd.ClaimFor(ctx, s.ID, r.DedupID, d); err != nil {
+				c.cfg.Log.Warn("pull: renew dedup claim", slog.String("subscription", s.ID), slog.Any("error", err))
+			}
+		}
+	})
+}
+
+// rehide hides each receipt's message for d from now (CHANGE_INVISIBLETIME),
+// marks the old handle dead, and lets then finish the result with the new
+// handle. A receipt that does not parse or a broker that does not answer
+// is that receipt's error; the others go on.
+func (c *Consumer) rehide(ctx context.Context, s subscription.Subscription, receipts []string, d time.Duration,
+	then func(r Receipt, h pop.Handle, out *Result)) []Result {
 	out := make([]Result, len(receipts))
 	now := time.Now()
 	for i, rs := range receipts {
@@ -134,16 +139,7 @@ func (c *Consumer) Extend(ctx context.Context, s subscription.Subscription, rece
 			continue
 		}
 		c.markReplaced(ctx, s, r.Handle)
-		r.Handle = h
-		out[i].NewReceipt, out[i].InvisibleUntil = r.String(), h.VisibleAt()
-		if r.DedupID != "" {
-			// The claim's lease follows the invisibility (best effort: a
-			// duplicate copy could slip in between the two steps).
-			c.forget(ctx, s, r.DedupID, c.cfg.Log.With(slog.String("subscription", s.ID)))
-			if _, err := c.dd.ClaimFor(ctx, s.ID, r.DedupID, d); err != nil {
-				c.cfg.Log.Warn("pull: renew dedup claim", slog.String("subscription", s.ID), slog.Any("error", err))
-			}
-		}
+		then(r, h, &out[i])
 	}
 	return out
 }
