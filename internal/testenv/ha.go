@@ -65,9 +65,7 @@ func parseHAEnv(out string) (HA, error) {
 }
 
 var sharedHA = sync.OnceValues(func() (HA, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	out, err := runStack(ctx, []string{"ZL_STACK_DIR=" + HADir()}, "up", "--ha")
+	out, err := upStack([]string{"ZL_STACK_DIR=" + HADir()}, "up", "--ha")
 	if err != nil {
 		return HA{}, err
 	}

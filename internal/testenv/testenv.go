@@ -89,14 +89,20 @@ func parseEnv(out string) (Stack, error) {
 // shared is the process-wide shared stack: started (or found running, e.g.
 // by `make test`) once, left running for other test packages.
 var shared = sync.OnceValues(func() (Stack, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	out, err := runStack(ctx, nil, "up")
+	out, err := upStack(nil, "up")
 	if err != nil {
 		return Stack{}, err
 	}
 	return parseEnv(out)
 })
+
+// upStack runs stack.sh up (args) with env, allowing a slow machine ten
+// minutes, and returns what it printed: the stack's env file.
+func upStack(env []string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	return runStack(ctx, env, args...)
+}
 
 // Shared returns the shared stack (ZL_STACK_DIR, default .stack/default),
 // starting it if it is not running. It is not stopped by the test: `make
