@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -373,9 +374,15 @@ func TestPullRefusesHostileInput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var p struct {
+			Type string `json:"type"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&p)
 		resp.Body.Close()
-		if resp.StatusCode != 400 {
-			t.Errorf("PATCH endpoint of a pull subscription: %d", resp.StatusCode)
+		// A valid request the subscription's mode refuses: a conflict
+		// with the resource, not a malformed request.
+		if resp.StatusCode != http.StatusConflict || p.Type != "https://zeroloss.dev/problems/subscription-state-conflict" {
+			t.Errorf("PATCH endpoint of a pull subscription: %d %s", resp.StatusCode, p.Type)
 		}
 	})
 

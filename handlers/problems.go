@@ -51,6 +51,7 @@ var problemTable = []problemRow{
 	// Subscriptions.
 	{subscription.ErrNotFound, problem.SubscriptionNotFound, subNotFound, 0},
 	{subscription.ErrInvalidEndpoint, problem.InvalidWebhookURL, detailWebhookURL, 0},
+	{subscription.ErrModeConflict, problem.SubscriptionConflict, "a pull subscription has no endpoint: create a push subscription to have messages POSTed", 0},
 }
 
 // toProblem maps err to the problem a client sees: a *problem.Error passes

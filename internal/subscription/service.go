@@ -14,6 +14,11 @@ type InvalidError struct{ Reason string }
 
 func (e *InvalidError) Error() string { return "subscription: invalid: " + e.Reason }
 
+// ErrModeConflict is a change the subscription's mode does not allow (an
+// endpoint for a pull subscription): the request is valid, the resource's
+// state refuses it.
+var ErrModeConflict = errors.New("subscription: not possible in this mode")
+
 // ErrInvalidEndpoint wraps why an endpoint URL was refused.
 var ErrInvalidEndpoint = errors.New("subscription: invalid endpoint")
 
@@ -165,7 +170,12 @@ func (sv *Service) List(ctx context.Context, tenant, cursor string, limit int) (
 
 // Update changes a subscription; replicas pick it up within seconds.
 func (sv *Service) Update(ctx context.Context, tenant, id string, in Input) (Subscription, error) {
-	return sv.change(ctx, tenant, id, func(s *Subscription) error { return sv.apply(s, in) })
+	return sv.change(ctx, tenant, id, func(s *Subscription) error {
+		if s.Pull() && in.Mode == nil && in.Endpoint != nil {
+			return fmt.Errorf("%w: a pull subscription has no endpoint", ErrModeConflict)
+		}
+		return sv.apply(s, in)
+	})
 }
 
 // Pause stops delivery on every replica, keeping the position.

@@ -298,8 +298,8 @@ export const getSubscription = <ThrowOnError extends boolean = false>(options: O
  *
  * Changes the fields sent; the others keep their value. An `endpoint`
  * pointing at a non-public address is 400 `invalid-webhook-url` (see
- * `WebhookURL`), an `endpoint` for a pull subscription 400
- * `validation`; an unknown id is 404 `subscription-not-found`.
+ * `WebhookURL`), an `endpoint` for a pull subscription 409
+ * `subscription-state-conflict`; an unknown id is 404 `subscription-not-found`.
  *
  */
 export const updateSubscription = <ThrowOnError extends boolean = false>(options: Options<UpdateSubscriptionData, ThrowOnError>) => (options.client ?? client).patch<UpdateSubscriptionResponses, UpdateSubscriptionErrors, ThrowOnError>({

@@ -1503,6 +1503,10 @@ export type UpdateSubscriptionErrors = {
      */
     404: Problem;
     /**
+     * The operation does not apply to this subscription's mode or state (`subscription-state-conflict`).
+     */
+    409: Problem;
+    /**
      * Any other error (`internal`; `method-not-allowed`, whose `Allow` header lists the methods the resource supports).
      */
     default: Problem;

@@ -56,6 +56,11 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
     response_default = Problem.from_dict(response.json())
 
     return response_default
@@ -82,8 +87,8 @@ def sync_detailed(
 
      Changes the fields sent; the others keep their value. An `endpoint`
     pointing at a non-public address is 400 `invalid-webhook-url` (see
-    `WebhookURL`), an `endpoint` for a pull subscription 400
-    `validation`; an unknown id is 404 `subscription-not-found`.
+    `WebhookURL`), an `endpoint` for a pull subscription 409
+    `subscription-state-conflict`; an unknown id is 404 `subscription-not-found`.
 
     Args:
         id (str):
@@ -119,8 +124,8 @@ def sync(
 
      Changes the fields sent; the others keep their value. An `endpoint`
     pointing at a non-public address is 400 `invalid-webhook-url` (see
-    `WebhookURL`), an `endpoint` for a pull subscription 400
-    `validation`; an unknown id is 404 `subscription-not-found`.
+    `WebhookURL`), an `endpoint` for a pull subscription 409
+    `subscription-state-conflict`; an unknown id is 404 `subscription-not-found`.
 
     Args:
         id (str):
@@ -151,8 +156,8 @@ async def asyncio_detailed(
 
      Changes the fields sent; the others keep their value. An `endpoint`
     pointing at a non-public address is 400 `invalid-webhook-url` (see
-    `WebhookURL`), an `endpoint` for a pull subscription 400
-    `validation`; an unknown id is 404 `subscription-not-found`.
+    `WebhookURL`), an `endpoint` for a pull subscription 409
+    `subscription-state-conflict`; an unknown id is 404 `subscription-not-found`.
 
     Args:
         id (str):
@@ -186,8 +191,8 @@ async def asyncio(
 
      Changes the fields sent; the others keep their value. An `endpoint`
     pointing at a non-public address is 400 `invalid-webhook-url` (see
-    `WebhookURL`), an `endpoint` for a pull subscription 400
-    `validation`; an unknown id is 404 `subscription-not-found`.
+    `WebhookURL`), an `endpoint` for a pull subscription 409
+    `subscription-state-conflict`; an unknown id is 404 `subscription-not-found`.
 
     Args:
         id (str):
