@@ -245,4 +245,3 @@ func InjectTrace(ctx context.Context, prop propagation.TextMapPropagator, props 
 // batchOverhead estimates a batch member's encoded size beyond body and
 // properties (fixed fields, tag, keys, ids, trace context).
 const batchOverhead = 256
-
