@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -38,25 +37,15 @@ func HADir() string {
 }
 
 func parseHAEnv(out string) (HA, error) {
-	h := HA{Groups: [2]string{"broker-a", "broker-b"}}
-	sc := bufio.NewScanner(strings.NewReader(out))
-	for sc.Scan() {
-		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
-		if !ok {
-			continue
-		}
-		switch k {
-		case "ZEROLOSS_NAMESRV":
-			h.NameServer = v
-		case "ZEROLOSS_REDIS_ADDRS":
-			h.SentinelAddrs = strings.Split(v, ",")
-		case "ZEROLOSS_REDIS_MASTER_NAME":
-			h.MasterName = v
-		case "ZL_CONTROLLER":
-			h.Controller = v
-		case "ZL_STACK_DIR":
-			h.Dir = v
-		}
+	env := envLines(out)
+	h := HA{
+		Stack:      Stack{NameServer: env["ZEROLOSS_NAMESRV"], Dir: env["ZL_STACK_DIR"]},
+		Groups:     [2]string{"broker-a", "broker-b"},
+		MasterName: env["ZEROLOSS_REDIS_MASTER_NAME"],
+		Controller: env["ZL_CONTROLLER"],
+	}
+	if addrs := env["ZEROLOSS_REDIS_ADDRS"]; addrs != "" {
+		h.SentinelAddrs = strings.Split(addrs, ",")
 	}
 	if h.NameServer == "" || len(h.SentinelAddrs) == 0 || h.MasterName == "" || h.Dir == "" {
 		return h, fmt.Errorf("testenv: stack.sh up --ha printed no addresses:\n%s", out)

@@ -62,28 +62,29 @@ func tail(s string, n int) string {
 }
 
 func parseEnv(out string) (Stack, error) {
-	var s Stack
-	sc := bufio.NewScanner(strings.NewReader(out))
-	for sc.Scan() {
-		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
-		if !ok {
-			continue
-		}
-		switch k {
-		case "ZEROLOSS_NAMESRV":
-			s.NameServer = v
-		case "ZEROLOSS_REDIS_URL":
-			s.RedisURL = v
-		case "ZEROLOSS_BROKER_ADDR":
-			s.BrokerAddr = v
-		case "ZL_STACK_DIR":
-			s.Dir = v
-		}
+	env := envLines(out)
+	s := Stack{
+		NameServer: env["ZEROLOSS_NAMESRV"],
+		RedisURL:   env["ZEROLOSS_REDIS_URL"],
+		BrokerAddr: env["ZEROLOSS_BROKER_ADDR"],
+		Dir:        env["ZL_STACK_DIR"],
 	}
 	if s.NameServer == "" || s.RedisURL == "" || s.BrokerAddr == "" {
 		return s, fmt.Errorf("testenv: stack.sh printed no addresses:\n%s", out)
 	}
 	return s, nil
+}
+
+// envLines reads the KEY=value lines stack.sh prints; other lines are skipped.
+func envLines(out string) map[string]string {
+	env := make(map[string]string)
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "="); ok {
+			env[k] = v
+		}
+	}
+	return env
 }
 
 // shared is the process-wide shared stack: started (or found running, e.g.
