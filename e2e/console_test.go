@@ -311,6 +311,9 @@ func TestConsole(t *testing.T) {
 	// the lag goes back to 0.
 	lag, state := "#lag-"+sub.ID, "#state-"+sub.ID
 	p.view("subscriptions", "#sub-"+sub.ID)
+	// Earlier tests' subscriptions share the key: bring the row on screen,
+	// as a user would (only rows on screen are polled).
+	eval[bool](p, fmt.Sprintf(`(document.getElementById(%q).scrollIntoView({block: "center"}), true)`, "sub-"+sub.ID))
 	p.waitText(lag, "0", func(s string) bool { return s == "0" }, nil)
 	p.click("#pause-" + sub.ID)
 	p.waitText(state, "paused", func(s string) bool { return strings.HasPrefix(s, "paused") }, nil)
@@ -454,4 +457,92 @@ func TestConsole(t *testing.T) {
 		t.Errorf("the key survived sign-out")
 	}
 	t.Logf("screenshots in %s", p.out)
+}
+
+// TestConsolePollsOnlyRowsOnScreen: with many subscriptions the console
+// asks for the stats of the rows on screen only, at most four at a time,
+// and fills a row scrolled into view without waiting for the next tick.
+func TestConsolePollsOnlyRowsOnScreen(t *testing.T) {
+	s := stack(t)
+	p := openBrowser(t)
+	g := testenv.StartGateway(t, s)
+	topic := s.Topic(t, "console-many", 1)
+
+	// Another tenant's key sees only the subscriptions made here.
+	const n = 60
+	key := testenv.OtherKey
+	ids := make([]string, 0, n)
+	t.Cleanup(func() {
+		for _, id := range ids {
+			if res := deleteAuth(t, g.URL+"/v1/subscriptions/"+id, key); res.Status != http.StatusNoContent {
+				t.Errorf("delete %s: %d %s", id, res.Status, res.Body)
+			}
+		}
+	})
+	hook := newReceiver(t).srv.URL + "/hook"
+	for i := range n {
+		res := post(t, g.URL+"/v1/subscriptions", key, map[string]any{
+			"name": fmt.Sprintf("many-%02d", i), "topic": topic, "endpoint": hook})
+		if res.Status != http.StatusCreated {
+			t.Fatalf("create subscription %d: %d %s", i, res.Status, res.Body)
+		}
+		var sv subView
+		res.json(t, &sv)
+		ids = append(ids, sv.ID)
+	}
+
+	p.do("open the console", chromedp.Navigate(g.URL+"/console"))
+	p.do("sign in", chromedp.SendKeys(chromedp.CSS("#apikey"), key), chromedp.Click(chromedp.CSS("#signin")))
+	p.waitText("#replica-count", "at least one replica", func(s string) bool { return s != "" && s != "0" }, nil)
+	// Count the stats requests and the most in flight at once.
+	eval[bool](p, `(() => {
+		const seen = window.__stats = { cur: 0, max: 0, ids: [] };
+		const f = window.fetch;
+		window.fetch = async (...args) => {
+			const m = String(args[0]).match(/subscriptions\/([^/]+)\/stats/);
+			if (!m) return f(...args);
+			seen.ids.push(m[1]);
+			seen.max = Math.max(seen.max, ++seen.cur);
+			try { return await f(...args); } finally { seen.cur--; }
+		};
+		return true;
+	})()`)
+	p.view("subscriptions", "#sub-"+ids[n-1])
+
+	// Rows on screen now; two rounds of polling ask for those only.
+	onScreen := eval[[]string](p, `[...document.querySelectorAll("tr[id^=sub-]")].filter((tr) => {
+		const r = tr.getBoundingClientRect(); return r.bottom >= 0 && r.top <= window.innerHeight;
+	}).map((tr) => tr.id.slice(4))`)
+	if len(onScreen) == 0 || len(onScreen) >= n {
+		t.Fatalf("%d of %d rows on screen at %dx%d: the test needs some rows off screen", len(onScreen), n, laptopW, laptopH)
+	}
+	visible := map[string]bool{}
+	for _, id := range onScreen {
+		visible[id] = true
+	}
+	testenv.Eventually(t, 60*time.Second, func() error {
+		if got := eval[int](p, `window.__stats.ids.length`); got < 2*len(onScreen) {
+			return fmt.Errorf("%d stats requests, want two rounds of %d", got, len(onScreen))
+		}
+		return nil
+	})
+	asked := eval[[]string](p, `window.__stats.ids`)
+	for _, id := range asked {
+		if !visible[id] {
+			t.Errorf("stats asked for %s, a row off screen", id)
+		}
+	}
+	if got := eval[int](p, `window.__stats.max`); got > 4 {
+		t.Errorf("%d stats requests in flight at once, want at most 4", got)
+	}
+	// The last row, off screen so far, is filled once scrolled into view.
+	last := ids[n-1]
+	if visible[last] {
+		t.Fatalf("the last row is on screen already")
+	}
+	if got := p.text("#lag-" + last); got != "…" {
+		t.Errorf("the last row's lag before it was on screen: %q, want …", got)
+	}
+	eval[bool](p, fmt.Sprintf(`(document.getElementById(%q).scrollIntoView({block: "end"}), true)`, "sub-"+last))
+	p.waitText("#lag-"+last, "a lag", func(s string) bool { return s != "…" && s != "" }, nil)
 }

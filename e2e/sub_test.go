@@ -405,11 +405,22 @@ func TestEndpointURLsAreGuarded(t *testing.T) {
 
 func getAuth(t *testing.T, url, key string) reply {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	return doAuth(t, http.MethodGet, url, key)
+}
+
+func deleteAuth(t *testing.T, url, key string) reply {
+	t.Helper()
+	return doAuth(t, http.MethodDelete, url, key)
+}
+
+// doAuth makes a bodiless request with key.
+func doAuth(t *testing.T, method, url, key string) reply {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
 	req.Header.Set("Authorization", "Bearer "+key)
 	resp, err := httpClient.Do(req)
 	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
+		t.Fatalf("%s %s: %v", method, url, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)

@@ -6,6 +6,14 @@ import { h, replace, badge, table, row, say, alertError, clearError, confirmActi
 import { chart, legend } from './chart.js';
 
 const every = 3000;
+const statsConcurrency = 4;
+
+// onScreen says whether el overlaps the viewport (rows scrolled away are not polled).
+const onScreen = (el) => {
+  if (!el) return false;
+  const r = el.getBoundingClientRect();
+  return r.bottom >= 0 && r.top <= (window.innerHeight || document.documentElement.clientHeight);
+};
 
 export async function subscriptions(main) {
   const list = h('div', {});
@@ -53,19 +61,48 @@ export async function subscriptions(main) {
     await stats();
   };
 
+  // One round at a time, at most statsConcurrency requests in flight, only
+  // for the rows on screen and only while the page is visible: with
+  // hundreds of subscriptions a round would otherwise ask the broker for
+  // every lag at once, and rounds would pile up behind a slow broker.
+  let running = false;
   const stats = async () => {
-    await Promise.all(subs.map(async (s) => {
-      const st = await get(`/v1/subscriptions/${s.id}/stats`);
-      const lag = document.getElementById(`lag-${s.id}`);
-      const cell = document.getElementById(`rate-${s.id}`);
-      if (!lag || !cell) return;
-      lag.textContent = st.lag === undefined ? 'unknown' : String(st.lag);
-      replace(cell, chart(st.deliveries, { what: `Deliveries of ${s.name}`, okName: 'acknowledged', failName: 'failed' }),
-        legend(st.deliveries, 'ok', 'failed'));
-    }));
+    if (running || document.hidden) return;
+    running = true;
+    try {
+      const queue = subs.filter((s) => onScreen(document.getElementById(`sub-${s.id}`)));
+      await Promise.all(Array.from({ length: statsConcurrency }, async () => {
+        for (let s = queue.shift(); s; s = queue.shift()) await stat(s);
+      }));
+    } finally {
+      running = false;
+    }
+  };
+
+  const stat = async (s) => {
+    const st = await get(`/v1/subscriptions/${s.id}/stats`);
+    const lag = document.getElementById(`lag-${s.id}`);
+    const cell = document.getElementById(`rate-${s.id}`);
+    if (!lag || !cell) return;
+    lag.textContent = st.lag === undefined ? 'unknown' : String(st.lag);
+    replace(cell, chart(st.deliveries, { what: `Deliveries of ${s.name}`, okName: 'acknowledged', failName: 'failed' }),
+      legend(st.deliveries, 'ok', 'failed'));
   };
 
   await load();
   const timer = setInterval(() => stats().catch(alertError), every);
-  return { stop: () => clearInterval(timer) };
+  // Rows scrolled into view get their figures without waiting for the next tick.
+  let settle;
+  const onScroll = () => {
+    clearTimeout(settle);
+    settle = setTimeout(() => stats().catch(alertError), 250);
+  };
+  window.addEventListener('scroll', onScroll, { passive: true });
+  return {
+    stop: () => {
+      clearInterval(timer);
+      clearTimeout(settle);
+      window.removeEventListener('scroll', onScroll);
+    },
+  };
 }
