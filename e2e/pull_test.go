@@ -463,3 +463,43 @@ func TestPullSameBusinessKeyIsReceivedOnce(t *testing.T) {
 	}
 	expectNothing(t, g, sub, 10)
 }
+
+// TestPullLongPollOfAKilledReplica: a replica killed (-9) while it holds a
+// receive's long poll at the broker loses nothing: a message published
+// after the kill, which the broker may hand to the dead poll, is received
+// through the other replica (at once, or after the poll's invisibility).
+func TestPullLongPollOfAKilledReplica(t *testing.T) {
+	s := stack(t)
+	g1 := testenv.StartGateway(t, s)
+	doomed := testenv.StartGateway(t, s)
+	topic := s.Topic(t, "pull-kill", 1)
+	sub := createPullSub(t, g1, topic, nil)
+
+	polled := make(chan error, 1)
+	go func() {
+		b := strings.NewReader(`{"maxMessages": 8, "waitSeconds": 20, "invisibleSeconds": 5}`)
+		req, _ := http.NewRequest(http.MethodPost, doomed.URL+"/v1/subscriptions/"+sub+"/messages/receive", b)
+		req.Header.Set("Authorization", "Bearer "+testenv.AdminKey)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := httpClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			err = fmt.Errorf("the long poll answered %d before the kill", resp.StatusCode)
+		}
+		polled <- err
+	}()
+	time.Sleep(2 * time.Second) // the poll is at the broker
+	doomed.Kill()
+	if err := <-polled; err == nil || strings.Contains(err.Error(), "answered") {
+		t.Fatalf("the killed replica's receive: %v", err)
+	}
+	sent := publish(t, g1, topic, map[string]any{"body": "after the kill"})
+	got := receiveN(t, g1, sub, 1, 30, 60*time.Second)[0]
+	if got.MessageID != sent.MessageID {
+		t.Fatalf("received %+v, want %s", got, sent.MessageID)
+	}
+	if r := settle(t, g1, sub, "ack", map[string]any{"receiptHandles": handles(got)})[0]; !r.OK {
+		t.Fatalf("ack %+v", r)
+	}
+	expectNothing(t, g1, sub, 8)
+}
