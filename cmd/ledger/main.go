@@ -66,20 +66,25 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	f, b, err := run(ctx, cfg, log)
-	if err != nil {
-		if f.Kills > 0 {
-			fmt.Println(f)
-		}
+	if err != nil && f.Kills == 0 {
 		fmt.Fprintln(os.Stderr, "ledger:", err)
 		os.Exit(2)
 	}
 	fmt.Println(f)
+	// A run whose fault failed (a group that elected no master in time)
+	// still verified what it could: its losses are explained too.
 	if f.failed() {
 		fmt.Fprintf(os.Stderr, "ledger: lost %s; leaked %s; duplicates outside a kill %s; other webhook-id %s\n",
 			sample(f.Lost), sample(f.Leaked), sample(f.DupOutsideKill), sample(f.DupOtherWebhookID))
 		for _, line := range b.explain(append(append(f.Lost[:min(len(f.Lost), 20):min(len(f.Lost), 20)], f.Leaked[:min(len(f.Leaked), 10)]...), f.DupOutsideKill[:min(len(f.DupOutsideKill), 10)]...)) {
 			fmt.Fprintln(os.Stderr, "ledger:   "+line)
 		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ledger:", err)
+		os.Exit(2)
+	}
+	if f.failed() {
 		os.Exit(1)
 	}
 }

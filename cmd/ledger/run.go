@@ -334,8 +334,13 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (figures, *book, err
 		ID string `json:"id"`
 	}
 	_ = json.Unmarshal(body, &prd)
+	// Retries seconds apart: the default schedule waits 5 min before a
+	// third attempt and 30 min before a fourth, so a message the endpoint
+	// refused a few times (random failures, an outage, a kill) would still
+	// be waiting at the end of the settle window and read as lost.
 	status, body, err = cl.call(ctx, "/v1/subscriptions", "", map[string]any{"name": "ledger", "topic": topic,
-		"endpoint": hookURL + "/hook", "timeoutMs": 5000, "maxAttempts": 17}, time.Minute)
+		"endpoint": hookURL + "/hook", "timeoutMs": 5000, "maxAttempts": 17,
+		"retry": map[string]any{"delaysSeconds": []int{1, 2, 5}}}, time.Minute)
 	if err != nil || status != http.StatusCreated {
 		return figures{}, b, fmt.Errorf("create subscription: %d %s %v", status, body, err)
 	}
@@ -625,6 +630,9 @@ func inject(ctx context.Context, kind string, round int, st *stack, reps []*repl
 				break
 			}
 			if time.Since(t0) > 3*time.Minute {
+				// As an operator would: bring the killed broker back, so the
+				// group serves again and the run can still verify.
+				restart(name, t0)
 				return fmt.Errorf("no new master for %s within 3m", g)
 			}
 			time.Sleep(100 * time.Millisecond)
