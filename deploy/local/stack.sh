@@ -995,6 +995,31 @@ ha_master() {
 	return 1
 }
 
+# ha_handshake_stuck NAME: NAME's HA client last logged "change state to
+# HANDSHAKE" and nothing after. On a loaded machine a restarted 5.3.3 slave
+# was seen to stay there for good (the master accepted the connection and
+# never answered the handshake), so its group never got its second replica
+# back: ha_wait_brokers restarts such a broker.
+ha_handshake_stuck() {
+	local last
+	last="$(grep -h 'AutoSwitchHAClient' "${HOME_DIR}/$1/logs/rocketmqlogs/store.log" 2>/dev/null | tail -1)"
+	[[ $last == *'change state to HANDSHAKE'* ]]
+}
+
+# ha_boot_wait NAME DEADLINE: wait for NAME's "boot success".
+ha_boot_wait() {
+	local n=$1 deadline=$2
+	until grep -q 'boot success' "${LOG_DIR}/${n}.out" 2>/dev/null; do
+		ha_running "$n" || { log "${n} exited"; tail_logs "${LOG_DIR}/${n}.out" "${HOME_DIR}/${n}/logs/rocketmqlogs/broker.log"; exit 1; }
+		(($(now) < deadline)) || { log "TIMEOUT: ${n} did not boot"; tail_logs "${LOG_DIR}/${n}.out" "${HOME_DIR}/${n}/logs/rocketmqlogs/broker.log"; exit 1; }
+		sleep 0.5
+	done
+}
+
+# HA_HANDSHAKE_GRACE is how long a slave may sit in its HA handshake before
+# ha_wait_brokers restarts it (at most HA_HANDSHAKE_RESTARTS times).
+readonly HA_HANDSHAKE_GRACE="${ZL_HA_HANDSHAKE_GRACE:-60}" HA_HANDSHAKE_RESTARTS=3
+
 # ha_wait_brokers DEADLINE [NAME...]: every named broker (default all) is
 # registered with the name server, and every group has a master whose
 # SyncStateSet holds both replicas.
@@ -1004,15 +1029,14 @@ ha_wait_brokers() {
 	local want=("$@")
 	((${#want[@]})) || want=("${HA_BROKERS[@]}")
 	for n in "${want[@]}"; do
-		until grep -q 'boot success' "${LOG_DIR}/${n}.out" 2>/dev/null; do
-			ha_running "$n" || { log "${n} exited"; tail_logs "${LOG_DIR}/${n}.out" "${HOME_DIR}/${n}/logs/rocketmqlogs/broker.log"; exit 1; }
-			(($(now) < deadline)) || { log "TIMEOUT: ${n} did not boot"; tail_logs "${LOG_DIR}/${n}.out" "${HOME_DIR}/${n}/logs/rocketmqlogs/broker.log"; exit 1; }
-			sleep 0.5
-		done
+		ha_boot_wait "$n" "$deadline"
 	done
 	# A group counts as full once its SyncStateSet was seen with both
 	# replicas (it can flap under load; the latest master is what counts).
-	local -A full=()
+	local -A full=() since=() restarts=()
+	for n in "${want[@]}"; do
+		since[$n]=$(now) restarts[$n]=0
+	done
 	while :; do
 		out="$(ha_cluster)"
 		ok=1
@@ -1045,6 +1069,16 @@ ha_wait_brokers() {
 			printf '%s\n' "----- clusterList -----" "$(ha_cluster)" "----- syncStateSet -----" "$out" >&2
 			die "TIMEOUT: brokers not registered with a master and a full SyncStateSet"
 		}
+		for n in "${want[@]}"; do
+			[[ -n ${full[${n%-*}]:-} ]] && continue
+			(($(now) - since[$n] >= HA_HANDSHAKE_GRACE && restarts[$n] < HA_HANDSHAKE_RESTARTS)) || continue
+			ha_handshake_stuck "$n" || continue
+			log "${n}: HA handshake with its master stuck for ${HA_HANDSHAKE_GRACE}s: restarting it"
+			kill_ha "$n"
+			start_ha_proc "$n"
+			ha_boot_wait "$n" "$deadline"
+			since[$n]=$(now) restarts[$n]=$((restarts[$n] + 1))
+		done
 		sleep 1
 	done
 	log "brokers ready: $(ha_cluster | tr '\n' ';')"
