@@ -28,6 +28,8 @@
 #   ZL_REDIS_PORT     /  persists them in $ZL_STACK_DIR/ports)
 #   ZL_JAVA           java binary for the servers; default JDK 17
 #   ZL_READY_TIMEOUT  readiness deadline in seconds; default 180 (a JVM starts slowly on a busy 2-core machine)
+#   ZL_BROKER_DIRECT_MEMORY  a broker's -XX:MaxDirectMemorySize; default 2g (reserved only as used)
+#   ZL_HA_HANDSHAKE_GRACE    seconds a restarted HA slave may hang in its HA handshake before it is restarted; default 60
 #
 # stdout carries only command results (the env file for `up`/`env`, the
 # mqadmin output, the status lines); progress messages go to stderr.
@@ -60,6 +62,7 @@ readonly STACK_DIR CACHE_DIR
 readonly LIB_DIR="${CACHE_DIR}/lib"
 readonly LIB_MARKER="${LIB_DIR}/.complete-${RMQ_VERSION}"
 readonly READY_TIMEOUT="${ZL_READY_TIMEOUT:-180}"
+readonly BROKER_DIRECT_MEMORY="${ZL_BROKER_DIRECT_MEMORY:-2g}"
 
 # Layout of the stack dir.
 readonly PORTS_FILE="${STACK_DIR}/ports"
@@ -483,12 +486,19 @@ stop_proc() {
 # the common JVM command line for a RocketMQ process.
 JAVA_CMD=()
 java_cmd() {
-	local name=$1 xms=$2 xmx=$3 logback=$4 java
+	local name=$1 xms=$2 xmx=$3 logback=$4 java direct=()
 	java="$(pick_java)" || die "no java found"
 	mkdir -p "${HOME_DIR}/${name}" "$RMQ_HOME"
+	# A broker's direct memory (Netty buffers, POP revive reads of up to
+	# maxMessageSize each) must not be capped by its small heap: at the
+	# JVM's default cap a loaded HA broker ran out ("Cannot reserve …
+	# bytes of direct buffer memory"), and its revive service stopped
+	# bringing back un-acknowledged POP messages. RocketMQ's own
+	# runbroker.sh sets 15g; it is reserved only as used.
+	[[ $name == broker* ]] && direct=("-XX:MaxDirectMemorySize=${BROKER_DIRECT_MEMORY}")
 	JAVA_CMD=(
 		env "ROCKETMQ_HOME=${RMQ_HOME}"
-		"$java" -server -XX:+UseG1GC "-Xms${xms}" "-Xmx${xmx}"
+		"$java" -server -XX:+UseG1GC "-Xms${xms}" "-Xmx${xmx}" "${direct[@]}"
 		"${JVM_OPENS[@]}"
 		"-Duser.home=${HOME_DIR}/${name}"
 		"-Drmq.logback.configurationFile=${logback}"
