@@ -913,7 +913,6 @@ start_ha_proc() {
 		write_ha_broker_conf "$name"
 		require_free "$name" "$p" $((p - 2)) $((p + 1))
 		java_cmd "$name" 128m 384m rmq.broker.logback.xml
-		JAVA_CMD+=(-XX:MaxDirectMemorySize=256m)
 		log "starting ${name} on 127.0.0.1:${p}"
 		spawn "$name" "${JAVA_CMD[@]}" "$BROKER_MAIN" -c "${CONF_DIR}/${name}.conf"
 		;;
