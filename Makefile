@@ -55,7 +55,8 @@ down:
 	ZL_STACK_DIR=$(CURDIR)/.stack/ha-default bash $(STACK) down
 
 ## test: every test (unit, integration, e2e) and the contract fuzzing (e2e/contract/run.sh:
-## schemathesis against a gateway it starts) against a real stack started here and stopped after.
+## schemathesis against a gateway it starts) against a real stack started here and stopped after,
+## then the broker-tier tests and the short ledger run on the HA stack (test-ha).
 test:
 	@ZL_STACK_DIR=$(TEST_STACK_DIR) bash $(STACK) up >/dev/null
 	@rm -rf $(COVER_DIR) && mkdir -p $(COVER_DIR)/unit $(COVER_DIR)/e2e
@@ -64,6 +65,7 @@ test:
 			-args -test.gocoverdir=$(COVER_DIR)/unit || status=$$?; \
 		ZL_STACK_DIR=$(TEST_STACK_DIR) GO=$(GO) bash $(CONTRACT) || status=$$?; \
 		ZL_STACK_DIR=$(TEST_STACK_DIR) bash $(STACK) down >/dev/null 2>&1 || true; \
+		$(MAKE) --no-print-directory test-ha ZL_COVER_DIR=$(COVER_DIR)/e2e || status=$$?; \
 		$(MAKE) --no-print-directory fuzz || status=$$?; \
 		$(MAKE) --no-print-directory deploy-lint || status=$$?; \
 		$(MAKE) -s cover || true; \
@@ -97,7 +99,7 @@ contract:
 		ZL_STACK_DIR=$(TEST_STACK_DIR) bash $(STACK) down >/dev/null 2>&1 || true; exit $$status
 
 ## test-ha: the broker-tier tests on the HA stack (controller mode, Redis under Sentinel): the
-## failover e2e tests (build tag ha) and the short ledger run. Not part of `make test` yet: see the README.
+## failover e2e tests (build tag ha) and the short ledger run; part of `make test`, after the single-broker tests.
 test-ha:
 	@set -o pipefail; status=0; \
 		ZL_HA_STACK_DIR=$(TEST_HA_STACK_DIR) ZL_COVER_DIR=$(ZL_COVER_DIR) $(GO) test -tags ha -count=1 -timeout 40m -run '^TestHA' ./e2e/ || status=$$?; \
