@@ -297,6 +297,15 @@ func deliverMode(ctx context.Context, s settings, gw *gateway, key string, p roc
 		}
 	}
 
+	var prof chan error
+	if s.profileDir != "" {
+		// The gateway's CPU over the first seconds of the window (the
+		// profile's length cannot follow the window's end).
+		prof = make(chan error, 1)
+		name := fmt.Sprintf("deliver-%s-r%d", strings.ReplaceAll(m.name, " ", "-"), round)
+		go func() { prof <- profileGateway(ctx, s.gwPprofAddr, s.profileDir, name, 4*time.Second) }()
+	}
+
 	timer := time.NewTimer(d.timeout)
 	defer timer.Stop()
 	select {
@@ -308,6 +317,11 @@ func deliverMode(ctx context.Context, s settings, gw *gateway, key string, p roc
 	}
 	// Late duplicates, and the gateway's counters (counted after the answer).
 	time.Sleep(500 * time.Millisecond)
+	if prof != nil {
+		if err := <-prof; err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		}
+	}
 
 	var first, last int64
 	for i := range e.recvAt {
