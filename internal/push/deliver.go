@@ -163,14 +163,25 @@ func (e *Engine) deliver(r *subRun, m pop.Message, size int64) {
 	case <-r.done:
 		return
 	}
-	defer func() { <-r.slots }()
+	// The slot bounds the endpoint calls in progress (with their dedup
+	// claims): it is freed once the endpoint answered, so that the next
+	// attempt does not wait for this one's dedup mark and ack.
+	slot := true
+	freeSlot := func() {
+		if slot {
+			slot = false
+			<-r.slots
+		}
+	}
+	defer freeSlot()
 	if l := r.rateLimiter(); l != nil {
 		if err := l.Wait(r.ctx); err != nil {
 			return
 		}
 	}
 	s = *r.sub.Load()
-	res := e.handle(e.deliverCtx, &Delivery{Sub: s, Msg: m.MessageExt, Stop: r.done})
+	res := e.handle(e.deliverCtx, &Delivery{Sub: s, Msg: m.MessageExt, Stop: r.done, Posted: freeSlot})
+	freeSlot()
 	if res.Err != nil {
 		return // stopping: nothing was sent
 	}
@@ -216,7 +227,14 @@ func (e *Engine) settle(r *subRun, s subscription.Subscription, h *heldMsg, m po
 	if d.Ack {
 		var err error
 		for i := 0; i < 3; i++ {
-			if err = e.settler.Ack(ctx, h.group, h.topic, h.handle); err == nil {
+			if h.handle.Orderly() {
+				// Alone: an orderly ack's answer says whether the broker
+				// took it (a batch's does not), and it unlocks the queue.
+				err = e.settler.Ack(ctx, h.group, h.topic, h.handle)
+			} else {
+				err = e.acks.ack(ctx, pop.AckRequest{Group: h.group, Topic: h.topic, Handle: h.handle})
+			}
+			if err == nil {
 				return
 			}
 		}

@@ -27,9 +27,11 @@ type Source interface {
 
 // Settler acknowledges popped messages or hides them for a while
 // (pop.Client). A handle whose invisible time was changed is dead: use
-// the new one.
+// the new one. AckBatch acknowledges messages of one broker (non-orderly
+// handles) in one request.
 type Settler interface {
 	Ack(ctx context.Context, group, topic string, h pop.Handle) error
+	AckBatch(ctx context.Context, brokerName string, acks []pop.AckRequest) error
 	ChangeInvisibleTime(ctx context.Context, group, topic string, h pop.Handle, d time.Duration) (pop.Handle, error)
 }
 
@@ -145,6 +147,7 @@ type Engine struct {
 	budget *budget
 	sched  *scheduler
 	held   heldSet
+	acks   *acker
 
 	// deliverCtx is the context of endpoint calls and settling; it ends
 	// only when a shutdown's drain times out.
@@ -188,7 +191,7 @@ func NewEngine(cfg Config, subs Subscriptions, src Source, settler Settler, dls 
 	return &Engine{
 		cfg: cfg, src: src, settler: settler, subs: subs, dls: dls, lag: lag, handle: handle, metrics: m, log: log,
 		budget: newBudget(cfg.MaxInFlight, cfg.MaxInFlightBytes), sched: newScheduler(),
-		held: heldSet{m: map[*heldMsg]struct{}{}}, deliverCtx: dctx, cancelDeliver: cancel,
+		held: heldSet{m: map[*heldMsg]struct{}{}}, acks: newAcker(settler, maxAckBatch), deliverCtx: dctx, cancelDeliver: cancel,
 		runs: map[string]*subRun{}, routes: map[string]route{},
 	}, nil
 }

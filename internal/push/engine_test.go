@@ -82,6 +82,15 @@ func (b *memBroker) Ack(_ context.Context, _, _ string, h pop.Handle) error {
 	return nil
 }
 
+func (b *memBroker) AckBatch(ctx context.Context, _ string, acks []pop.AckRequest) error {
+	for _, a := range acks {
+		if err := b.Ack(ctx, a.Group, a.Topic, a.Handle); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (b *memBroker) ChangeInvisibleTime(_ context.Context, _, _ string, h pop.Handle, d time.Duration) (pop.Handle, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -157,7 +166,7 @@ func testEngine(t *testing.T, cfg Config, b *memBroker, subs *memSubs, handle Ha
 		cfg: cfg, src: b, settler: b, subs: subs, dls: noDeadLetters{}, handle: handle,
 		metrics: NewMetrics(prometheus.NewRegistry()), log: slog.New(slog.DiscardHandler),
 		budget: newBudget(cfg.MaxInFlight, cfg.MaxInFlightBytes), sched: newScheduler(),
-		held: heldSet{m: map[*heldMsg]struct{}{}}, deliverCtx: context.Background(), cancelDeliver: func() {},
+		held: heldSet{m: map[*heldMsg]struct{}{}}, acks: newAcker(b, maxAckBatch), deliverCtx: context.Background(), cancelDeliver: func() {},
 		runs: map[string]*subRun{}, routes: map[string]route{},
 	}
 }

@@ -47,9 +47,11 @@ func newSubRun(e *Engine, s subscription.Subscription) *subRun {
 	conc := max(s.Concurrency, 1)
 	r := &subRun{e: e, id: s.ID, key: runKey(s), ctx: ctx, cancel: cancel, done: make(chan struct{}),
 		slots: make(chan struct{}, conc),
-		// Messages waiting for a slot are popped ahead (at most one batch
-		// more than the slots), so that a delivery never waits for a pop.
-		room: 2 * conc}
+		// Messages waiting for a slot are popped ahead, so that a delivery
+		// never waits for a pop; and messages whose endpoint call is over
+		// still count until settled (dedup mark, ack): one batch more
+		// covers them.
+		room: 2*conc + maxBatch}
 	// Pop in batches: waking for every single ack would make a pop per
 	// message. An ordered subscription pops one message at a time anyway.
 	r.minPop = max(1, min(maxBatch, r.room/4))
