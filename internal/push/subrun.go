@@ -116,6 +116,46 @@ func (r *subRun) addTasks(brokers []pop.Broker) {
 	}
 }
 
+// maxPopsPerBroker bounds the pops in flight for one subscription on one
+// broker: its task and the helpers a backlog adds.
+const maxPopsPerBroker = 4
+
+// addHelper gives r one more task for b when b has a backlog for it,
+// unless it already has maxPopsPerBroker. It reports whether it did.
+func (r *subRun) addHelper(b pop.Broker) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ctx.Err() != nil || r.room-r.held < r.minPop {
+		return false
+	}
+	n := 0
+	for _, t := range r.tasks {
+		if t.broker.Name == b.Name {
+			n++
+		}
+	}
+	if n >= maxPopsPerBroker {
+		return false
+	}
+	t := &task{run: r, broker: b, idx: -1, helper: true}
+	r.tasks = append(r.tasks, t)
+	r.e.sched.put(t, time.Now())
+	return true
+}
+
+// retire removes helper t: its broker has no backlog left.
+func (r *subRun) retire(t *task) {
+	r.mu.Lock()
+	for i, x := range r.tasks {
+		if x == t {
+			r.tasks = append(r.tasks[:i:i], r.tasks[i+1:]...)
+			break
+		}
+	}
+	r.mu.Unlock()
+	r.e.sched.kill(t)
+}
+
 func (r *subRun) taskCount() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
