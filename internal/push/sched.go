@@ -17,12 +17,12 @@ import (
 // never run by two pollers at once; a wake-up meant for a running task is
 // remembered (rewake) and applied when its poller is done with it.
 type task struct {
-	run    *subRun
-	broker pop.Broker
-	due    time.Time
-	idx    int           // index in the heap; -1 when not in it
-	idle   time.Duration // current wait between empty pops
-	errs   time.Duration // current wait after failed pops
+	run     *subRun
+	broker  pop.Broker
+	due     time.Time
+	idx     int           // index in the heap; -1 when not in it
+	idle    time.Duration // current wait between empty pops
+	errs    time.Duration // current wait after failed pops
 	parked  bool
 	running bool // a poller has it
 	rewake  bool // woken while running: due at once when its poller is done
