@@ -217,10 +217,8 @@ func benchDeliver(ctx context.Context, s settings, gw *gateway, key string) erro
 func deliverMode(ctx context.Context, s settings, gw *gateway, key string, p rocketmq.Producer, m dedupMode, round int) (*deliverResult, error) {
 	d := s.dl
 	topic := "bench-dl-" + randHex(4)
-	actx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := broker.NewAdmin([]string{s.namesrv}).CreateTopic(actx, "DefaultCluster", topic, d.queues); err != nil {
-		return nil, fmt.Errorf("create topic %s: %w", topic, err)
+	if err := createTopic(ctx, broker.NewAdmin([]string{s.namesrv}), topic, d.queues); err != nil {
+		return nil, err
 	}
 
 	// Ids in the format of the client's own (32 hex digits), unique per run.

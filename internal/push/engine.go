@@ -35,6 +35,13 @@ type Settler interface {
 	ChangeInvisibleTime(ctx context.Context, group, topic string, h pop.Handle, d time.Duration) (pop.Handle, error)
 }
 
+// IdleCloser closes the webhook client's idle keep-alive connections
+// (webhook.Client): the engine does so when subscriptions stop, so that
+// what they held (connections, and their goroutines) goes with them.
+type IdleCloser interface {
+	CloseIdleConnections()
+}
+
 // DeadLetterStore keeps a copy of a message that will not be delivered
 // (DeadLetters.Store); the message is acknowledged only after it answered.
 type DeadLetterStore interface {
@@ -141,6 +148,7 @@ type Engine struct {
 	dls     DeadLetterStore
 	lag     Lagger
 	handle  Handler
+	idle    IdleCloser // nil when the Caller has no idle connections to close
 	metrics *Metrics
 	log     *slog.Logger
 
@@ -188,8 +196,9 @@ func NewEngine(cfg Config, subs Subscriptions, src Source, settler Settler, dls 
 		Latency(m),
 	)
 	dctx, cancel := context.WithCancel(context.Background())
+	idle, _ := hooks.(IdleCloser)
 	return &Engine{
-		cfg: cfg, src: src, settler: settler, subs: subs, dls: dls, lag: lag, handle: handle, metrics: m, log: log,
+		cfg: cfg, src: src, settler: settler, subs: subs, dls: dls, lag: lag, handle: handle, idle: idle, metrics: m, log: log,
 		budget: newBudget(cfg.MaxInFlight, cfg.MaxInFlightBytes), sched: newScheduler(),
 		held: heldSet{m: map[*heldMsg]struct{}{}}, acks: newAcker(settler, maxAckBatch), deliverCtx: dctx, cancelDeliver: cancel,
 		runs: map[string]*subRun{}, routes: map[string]route{},
@@ -283,11 +292,13 @@ func (e *Engine) reconcile(ctx context.Context) {
 		return
 	}
 	var start []subscription.Subscription
+	stopped := 0
 	for id, r := range e.runs {
 		s, ok := want[id]
 		switch {
 		case !ok:
 			e.stopLocked(r)
+			stopped++
 			e.log.Info("delivery: stopped", slog.String("subscription", id))
 		case r.key != runKey(s):
 			e.stopLocked(r)
@@ -302,6 +313,12 @@ func (e *Engine) reconcile(ctx context.Context) {
 		}
 	}
 	e.mu.Unlock()
+	if stopped > 0 && e.idle != nil {
+		// Keep-alive connections to the stopped subscriptions' endpoints
+		// would stay open (two goroutines each) until their idle timeout;
+		// the running subscriptions' next calls open new ones if needed.
+		e.idle.CloseIdleConnections()
+	}
 	for _, s := range start {
 		brokers := e.brokersOf(ctx, s.Topic, false)
 		e.mu.Lock()
