@@ -385,3 +385,32 @@ func TestReconcileIgnoresOlderSnapshots(t *testing.T) {
 		t.Fatalf("an older snapshot restarted a deleted subscription: %d running", n)
 	}
 }
+
+// idleCounter counts CloseIdleConnections calls.
+type idleCounter struct{ n atomic.Int64 }
+
+func (c *idleCounter) CloseIdleConnections() { c.n.Add(1) }
+
+// TestStoppedSubscriptionsCloseIdleConnections: the webhook client's idle
+// keep-alive connections (two goroutines each) are closed when
+// subscriptions stop, not left to their idle timeout; a reconcile that
+// stops nothing leaves them.
+func TestStoppedSubscriptionsCloseIdleConnections(t *testing.T) {
+	b := newMemBroker()
+	s := subscription.Subscription{ID: "s", Topic: "t", Concurrency: 1, MaxAttempts: 3, CreatedAt: time.Now()}
+	subs := &memSubs{all: []subscription.Subscription{s}, version: 1, changed: make(chan struct{}, 1)}
+	e := testEngine(t, Config{}, b, subs, func(context.Context, *Delivery) Result { return Result{Outcome: Delivered} })
+	idle := &idleCounter{}
+	e.idle = idle
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); e.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	eventually(t, 10*time.Second, func() bool { return e.Stats().Subscriptions == 1 })
+	subs.set(s) // a new version, nothing stopped
+	subs.set()  // deleted
+	eventually(t, 10*time.Second, func() bool { return e.Stats().Subscriptions == 0 && idle.n.Load() > 0 })
+	if n := idle.n.Load(); n != 1 {
+		t.Fatalf("idle connections closed %d times, want once", n)
+	}
+}
