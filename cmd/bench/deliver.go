@@ -278,10 +278,21 @@ func deliverMode(ctx context.Context, s settings, gw *gateway, key string, p roc
 		}
 		r.sendTime = time.Since(start)
 	default: // prefill
+		before, err := metricValue(ctx, setup, gw.url, "zeroloss_delivery_subscriptions")
+		if err != nil {
+			return nil, err
+		}
 		if err := subscribe(); err != nil {
 			return nil, err
 		}
 		if err := post(ctx, setup, gw.url+"/v1/subscriptions/"+r.subID+"/pause", key, nil, http.StatusOK, nil); err != nil {
+			return nil, fmt.Errorf("pause subscription: %w", err)
+		}
+		// Send only once the gateway stopped delivering it: a pop in
+		// flight when the pause lands may take messages that then wait
+		// out their invisible time (30 s) before anyone gets them.
+		if _, err := waitMetric(ctx, setup, gw.url, "zeroloss_delivery_subscriptions", time.Minute,
+			func(v float64) bool { return v == before }); err != nil {
 			return nil, fmt.Errorf("pause subscription: %w", err)
 		}
 		t0 := time.Now()
