@@ -301,8 +301,11 @@ func (e *Engine) reconcile(ctx context.Context) {
 			stopped++
 			e.log.Info("delivery: stopped", slog.String("subscription", id))
 		case r.key != runKey(s):
+			// Restarted below, with the subscriptions not running: it
+			// is no longer in e.runs. (Appending it here too started it
+			// twice, and the first of the two was never stopped.)
 			e.stopLocked(r)
-			start = append(start, s)
+			stopped++
 		default:
 			r.update(s)
 		}

@@ -30,6 +30,7 @@ type memBroker struct {
 	acked    map[string]int           // body → acks
 	hidden   map[string]time.Duration // body → last retry delay
 	popped   int
+	pops     int // Pop calls
 	maxBatch int
 }
 
@@ -64,6 +65,7 @@ func (b *memBroker) Pop(ctx context.Context, _ pop.Broker, r pop.Request) (pop.R
 	out := q[:n]
 	b.queue[r.Group] = q[n:]
 	b.popped += n
+	b.pops++
 	b.mu.Unlock()
 	if n == 0 && r.PollTime > 0 {
 		select {
@@ -412,5 +414,46 @@ func TestStoppedSubscriptionsCloseIdleConnections(t *testing.T) {
 	eventually(t, 10*time.Second, func() bool { return e.Stats().Subscriptions == 0 && idle.n.Load() > 0 })
 	if n := idle.n.Load(); n != 1 {
 		t.Fatalf("idle connections closed %d times, want once", n)
+	}
+}
+
+// TestChangedSubscriptionRestartsOnce: a change that restarts a
+// subscription's run (here its concurrency) leaves exactly one run with
+// one task per broker, and deleting the subscription then leaves none: an
+// earlier reconcile started the new run twice and never stopped the first
+// (it kept popping after the delete and held the pollers at shutdown).
+func TestChangedSubscriptionRestartsOnce(t *testing.T) {
+	b := newMemBroker()
+	s := subscription.Subscription{ID: "s", Topic: "t", Concurrency: 1, MaxAttempts: 3, CreatedAt: time.Now()}
+	subs := &memSubs{all: []subscription.Subscription{s}, version: 1, changed: make(chan struct{}, 1)}
+	e := testEngine(t, Config{IdlePoll: 20 * time.Millisecond}, b, subs, func(context.Context, *Delivery) Result { return Result{Outcome: Delivered} })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); e.Run(ctx) }()
+	eventually(t, 10*time.Second, func() bool { return e.Stats().Subscriptions == 1 })
+	changed := s
+	changed.Concurrency = 4
+	subs.set(changed)
+	eventually(t, 10*time.Second, func() bool {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		r := e.runs["s"]
+		return r != nil && r.key == runKey(changed)
+	})
+	subs.set()
+	// Every task gone for good: none scheduled, none running or parked
+	// (a running one comes back to the heap unless it is dead).
+	eventually(t, 10*time.Second, func() bool { return e.Stats().Subscriptions == 0 && e.Stats().Tasks == 0 })
+	popped := func() int { b.mu.Lock(); defer b.mu.Unlock(); return b.pops }
+	before := popped()
+	time.Sleep(200 * time.Millisecond) // a negative check has to wait: 10 idle polls
+	if after := popped(); after != before {
+		t.Fatalf("%d pops after the subscription was deleted", after-before)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the engine did not stop")
 	}
 }

@@ -151,6 +151,10 @@ func (s *scheduler) take(ctx context.Context, maxPoll time.Duration) (*task, tim
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		if ctx.Err() != nil {
+			// Stopping: a task due now is not handed out either.
+			return nil, 0
+		}
 		s.mu.Lock()
 		var wait time.Duration = time.Hour
 		if len(s.h) > 0 {
