@@ -185,6 +185,13 @@ func benchDeliver(ctx context.Context, s settings, gw *gateway, key string) erro
 	}
 	defer func() { _ = p.Shutdown() }()
 
+	// The subscriptions the gateway delivers before any mode: each mode
+	// waits for the gauge to be back there (the previous mode's
+	// subscription gone, its own paused) before it relies on it.
+	base, err := metricValue(ctx, &http.Client{Timeout: 30 * time.Second}, gw.url, "zeroloss_delivery_subscriptions")
+	if err != nil {
+		return err
+	}
 	modes := []dedupMode{{"dedup on", "message_id"}, {"dedup off", "none"}}
 	var (
 		results    []*deliverResult
@@ -196,7 +203,7 @@ func benchDeliver(ctx context.Context, s settings, gw *gateway, key string) erro
 			order = []dedupMode{modes[1], modes[0]}
 		}
 		for _, m := range order {
-			r, err := deliverMode(ctx, s, gw, key, p, m, round)
+			r, err := deliverMode(ctx, s, gw, key, p, m, round, base)
 			if err != nil {
 				return fmt.Errorf("%s, round %d: %w", m.name, round, err)
 			}
@@ -214,7 +221,7 @@ func benchDeliver(ctx context.Context, s settings, gw *gateway, key string) erro
 // deliverMode runs one mode: a topic, an endpoint and a subscription of its
 // own. It returns an error when the setup failed, and a result whose err is
 // set when not every message arrived within -dtimeout.
-func deliverMode(ctx context.Context, s settings, gw *gateway, key string, p rocketmq.Producer, m dedupMode, round int) (*deliverResult, error) {
+func deliverMode(ctx context.Context, s settings, gw *gateway, key string, p rocketmq.Producer, m dedupMode, round int, base float64) (*deliverResult, error) {
 	d := s.dl
 	topic := "bench-dl-" + randHex(4)
 	if err := createTopic(ctx, broker.NewAdmin([]string{s.namesrv}), topic, d.queues); err != nil {
@@ -278,9 +285,11 @@ func deliverMode(ctx context.Context, s settings, gw *gateway, key string, p roc
 		}
 		r.sendTime = time.Since(start)
 	default: // prefill
-		before, err := metricValue(ctx, setup, gw.url, "zeroloss_delivery_subscriptions")
-		if err != nil {
-			return nil, err
+		// The previous mode's subscription gone first: else the gauge
+		// below could read "back to base" with this one running.
+		if _, err := waitMetric(ctx, setup, gw.url, "zeroloss_delivery_subscriptions", time.Minute,
+			func(v float64) bool { return v == base }); err != nil {
+			return nil, fmt.Errorf("previous subscription: %w", err)
 		}
 		if err := subscribe(); err != nil {
 			return nil, err
@@ -292,7 +301,14 @@ func deliverMode(ctx context.Context, s settings, gw *gateway, key string, p roc
 		// flight when the pause lands may take messages that then wait
 		// out their invisible time (30 s) before anyone gets them.
 		if _, err := waitMetric(ctx, setup, gw.url, "zeroloss_delivery_subscriptions", time.Minute,
-			func(v float64) bool { return v == before }); err != nil {
+			func(v float64) bool { return v == base }); err != nil {
+			return nil, fmt.Errorf("pause subscription: %w", err)
+		}
+		// The gauge is refreshed every second: read it again after two,
+		// in case the first reading came before the run even started.
+		time.Sleep(2 * time.Second)
+		if _, err := waitMetric(ctx, setup, gw.url, "zeroloss_delivery_subscriptions", time.Minute,
+			func(v float64) bool { return v == base }); err != nil {
 			return nil, fmt.Errorf("pause subscription: %w", err)
 		}
 		t0 := time.Now()
