@@ -516,3 +516,106 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		t.Fatalf("retried after %s despite Retry-After: 3", gap)
 	}
 }
+
+// TestRedriveByTimeWindow: redrive picks dead letters by when they died
+// ("since" inclusive, "until" exclusive), alone or together, and refuses a
+// window that ends before it starts or a time that is not RFC 3339 with a
+// 400 validation problem, sending nothing.
+func TestRedriveByTimeWindow(t *testing.T) {
+	s := stack(t)
+	g := testenv.StartGateway(t, s)
+	topic := s.Topic(t, "subs-window", 1)
+	r := newReceiver(t)
+	sub := createSub(t, g, r, topic, map[string]any{"maxAttempts": 1})
+	base := g.URL + "/v1/subscriptions/" + sub.ID + "/dead-letters"
+
+	type deadLetter struct {
+		MessageID string    `json:"messageId"`
+		DeadAt    time.Time `json:"deadAt"`
+	}
+	deadAt := func(id string) time.Time {
+		var at time.Time
+		testenv.Eventually(t, 60*time.Second, func() error {
+			var dls struct {
+				Items []deadLetter `json:"items"`
+			}
+			res := getAuth(t, base, testenv.AdminKey)
+			if res.Status != 200 {
+				return fmt.Errorf("dead letters: %d %s", res.Status, res.Body)
+			}
+			res.json(t, &dls)
+			for _, d := range dls.Items {
+				if d.MessageID == id {
+					at = d.DeadAt
+					return nil
+				}
+			}
+			return fmt.Errorf("%s not dead yet: %s", id, res.Body)
+		})
+		return at
+	}
+	// Three dead letters, one after the other: each is dead before the
+	// next is published, so their times are ordered.
+	var msgs []published
+	var died []time.Time
+	for _, body := range []string{"reject-400 first", "reject-400 second", "reject-400 third"} {
+		m := publish(t, g, topic, map[string]any{"body": body})
+		msgs = append(msgs, m)
+		died = append(died, deadAt(m.MessageID))
+	}
+	if !died[0].Before(died[1]) || !died[1].Before(died[2]) {
+		t.Fatalf("dead letters died at %v", died)
+	}
+
+	redrive := base + "/redrive"
+	stamp := func(at time.Time) string { return at.UTC().Format(time.RFC3339Nano) }
+	for name, body := range map[string]map[string]any{
+		"until before since": {"since": stamp(died[2]), "until": stamp(died[0])},
+		"until not a time":   {"until": "yesterday"},
+		"since not a time":   {"since": "2026-13-45T99:00:00Z"},
+		"until a number":     {"until": 1700000000},
+		"until without zone": {"until": "2026-01-02T03:04:05"},
+	} {
+		res := post(t, redrive, testenv.AdminKey, body)
+		if res.Status != http.StatusBadRequest || res.problemType() != "validation" {
+			t.Errorf("%s: %d %s, want 400 validation", name, res.Status, res.Body)
+		}
+	}
+
+	r.mu.Lock()
+	r.fixed = true
+	r.mu.Unlock()
+	count := func(body map[string]any, want int) {
+		t.Helper()
+		res := post(t, redrive, testenv.AdminKey, body)
+		if res.Status != 200 || !strings.Contains(string(res.Body), fmt.Sprintf(`"count":%d`, want)) {
+			t.Fatalf("redrive %v: %d %s, want count %d", body, res.Status, res.Body, want)
+		}
+	}
+	// Nothing was sent by the refused requests.
+	if l := r.ledger(); len(l) != 0 {
+		t.Fatalf("delivered after refused redrives: %+v", l)
+	}
+	// The window [died[1], died[2]) holds the second only; "until" alone
+	// the first; "since" alone the third.
+	count(map[string]any{"since": stamp(died[1]), "until": stamp(died[2])}, 1)
+	r.waitProcessed(t, 1, 60*time.Second)
+	count(map[string]any{"until": stamp(died[1])}, 1)
+	r.waitProcessed(t, 2, 60*time.Second)
+	count(map[string]any{"since": stamp(died[2]), "until": stamp(died[2].Add(time.Hour))}, 1)
+	r.waitProcessed(t, 3, 60*time.Second)
+	order := map[string]int{}
+	for i, d := range r.ledger() {
+		order[d.ID] = i + 1
+	}
+	if order[msgs[1].MessageID] != 1 || order[msgs[0].MessageID] != 2 || order[msgs[2].MessageID] != 3 {
+		t.Errorf("delivered in order %v; want second, first, third", order)
+	}
+	var left struct {
+		Items []deadLetter `json:"items"`
+	}
+	res := getAuth(t, base, testenv.AdminKey)
+	if res.json(t, &left); len(left.Items) != 0 {
+		t.Errorf("dead letters after the redrives: %s", res.Body)
+	}
+}

@@ -1,13 +1,12 @@
 package handlers
 
 import (
-	"context"
 	"encoding/base64"
-	"time"
 	"unicode/utf8"
 
 	"github.com/zeroloss/zeroloss/api"
-	"github.com/zeroloss/zeroloss/internal/subscription"
+	"github.com/zeroloss/zeroloss/internal/problem"
+	"github.com/zeroloss/zeroloss/internal/push"
 )
 
 // bodyPreviewBytes bounds the body a dead-letter listing shows.
@@ -31,22 +30,24 @@ func bodyPreview(body []byte) (*string, *api.Encoding, *int) {
 	return &text, &enc, &n
 }
 
-// diedSince returns the ids of the dead letters of s that died at or after
-// since and, when only is not empty, are among only.
-func (h *Subscriptions) diedSince(ctx context.Context, s subscription.Subscription, since time.Time, only []string) ([]string, error) {
-	dls, err := h.dlq.List(ctx, s, 10000)
-	if err != nil {
-		return nil, subProblem(err)
+// redriveFilter reads a redrive request: which dead letters it picks.
+func redriveFilter(b *api.RedriveRequest) (push.RedriveFilter, error) {
+	var f push.RedriveFilter
+	if b == nil {
+		return f, nil
 	}
-	want := map[string]bool{}
-	for _, id := range only {
-		want[id] = true
+	if b.MessageIds != nil {
+		f.IDs = *b.MessageIds
 	}
-	var ids []string
-	for _, dl := range dls {
-		if !dl.DeadAt.Before(since) && (len(only) == 0 || want[dl.MessageID]) {
-			ids = append(ids, dl.MessageID)
-		}
+	if b.Since != nil {
+		f.Since = *b.Since
 	}
-	return ids, nil
+	if b.Until != nil {
+		f.Until = *b.Until
+	}
+	if err := f.Validate(); err != nil {
+		return f, problem.Wrap(problem.Validation, "until is before since; see errors", err).
+			WithFields(problem.FieldError{Field: "/until", Reason: "must not be before since"})
+	}
+	return f, nil
 }

@@ -44,7 +44,7 @@ type SubSwitch interface {
 // DeadLetterQueues lists, redrives and purges dead letters (push.DeadLetters).
 type DeadLetterQueues interface {
 	List(ctx context.Context, s subscription.Subscription, limit int) ([]push.DeadLetter, error)
-	Redrive(ctx context.Context, s subscription.Subscription, ids []string) (int, error)
+	Redrive(ctx context.Context, s subscription.Subscription, f push.RedriveFilter) (int, error)
 	Purge(ctx context.Context, s subscription.Subscription) (int, error)
 }
 
@@ -260,21 +260,13 @@ func (h *Subscriptions) RedriveDeadLetters(ctx context.Context, req api.RedriveD
 		// never be received while the listing stopped showing them.
 		return nil, problem.New(problem.SubscriptionConflict, "redriving a pull subscription's dead letters is not supported yet: list them, publish them again, then purge")
 	}
-	var ids []string
-	if req.Body != nil && req.Body.MessageIds != nil {
-		ids = *req.Body.MessageIds
+	f, err := redriveFilter(req.Body)
+	if err != nil {
+		return nil, err
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	if req.Body != nil && req.Body.Since != nil {
-		if ids, err = h.diedSince(rctx, s, *req.Body.Since, ids); err != nil {
-			return nil, err
-		}
-		if len(ids) == 0 {
-			return api.RedriveDeadLetters200JSONResponse{Count: 0}, nil // none: an empty list would mean all
-		}
-	}
-	n, err := h.dlq.Redrive(rctx, s, ids)
+	n, err := h.dlq.Redrive(rctx, s, f)
 	var nr *push.NotRedrivableError
 	if errors.As(err, &nr) {
 		return nil, problem.Wrap(problem.MessageRejected, fmt.Sprintf(

@@ -185,6 +185,13 @@ func benchDeliver(ctx context.Context, s settings, gw *gateway, key string) erro
 	}
 	defer func() { _ = p.Shutdown() }()
 
+	// The subscriptions the gateway delivers before any mode: each mode
+	// waits for the gauge to be back there (the previous mode's
+	// subscription gone, its own paused) before it relies on it.
+	base, err := metricValue(ctx, &http.Client{Timeout: 30 * time.Second}, gw.url, "zeroloss_delivery_subscriptions")
+	if err != nil {
+		return err
+	}
 	modes := []dedupMode{{"dedup on", "message_id"}, {"dedup off", "none"}}
 	var (
 		results    []*deliverResult
@@ -196,7 +203,7 @@ func benchDeliver(ctx context.Context, s settings, gw *gateway, key string) erro
 			order = []dedupMode{modes[1], modes[0]}
 		}
 		for _, m := range order {
-			r, err := deliverMode(ctx, s, gw, key, p, m, round)
+			r, err := deliverMode(ctx, s, gw, key, p, m, round, base)
 			if err != nil {
 				return fmt.Errorf("%s, round %d: %w", m.name, round, err)
 			}
@@ -214,13 +221,11 @@ func benchDeliver(ctx context.Context, s settings, gw *gateway, key string) erro
 // deliverMode runs one mode: a topic, an endpoint and a subscription of its
 // own. It returns an error when the setup failed, and a result whose err is
 // set when not every message arrived within -dtimeout.
-func deliverMode(ctx context.Context, s settings, gw *gateway, key string, p rocketmq.Producer, m dedupMode, round int) (*deliverResult, error) {
+func deliverMode(ctx context.Context, s settings, gw *gateway, key string, p rocketmq.Producer, m dedupMode, round int, base float64) (*deliverResult, error) {
 	d := s.dl
 	topic := "bench-dl-" + randHex(4)
-	actx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := broker.NewAdmin([]string{s.namesrv}).CreateTopic(actx, "DefaultCluster", topic, d.queues); err != nil {
-		return nil, fmt.Errorf("create topic %s: %w", topic, err)
+	if err := createTopic(ctx, broker.NewAdmin([]string{s.namesrv}), topic, d.queues); err != nil {
+		return nil, err
 	}
 
 	// Ids in the format of the client's own (32 hex digits), unique per run.
@@ -280,10 +285,30 @@ func deliverMode(ctx context.Context, s settings, gw *gateway, key string, p roc
 		}
 		r.sendTime = time.Since(start)
 	default: // prefill
+		// The previous mode's subscription gone first: else the gauge
+		// below could read "back to base" with this one running.
+		if _, err := waitMetric(ctx, setup, gw.url, "zeroloss_delivery_subscriptions", time.Minute,
+			func(v float64) bool { return v == base }); err != nil {
+			return nil, fmt.Errorf("previous subscription: %w", err)
+		}
 		if err := subscribe(); err != nil {
 			return nil, err
 		}
 		if err := post(ctx, setup, gw.url+"/v1/subscriptions/"+r.subID+"/pause", key, nil, http.StatusOK, nil); err != nil {
+			return nil, fmt.Errorf("pause subscription: %w", err)
+		}
+		// Send only once the gateway stopped delivering it: a pop in
+		// flight when the pause lands may take messages that then wait
+		// out their invisible time (30 s) before anyone gets them.
+		if _, err := waitMetric(ctx, setup, gw.url, "zeroloss_delivery_subscriptions", time.Minute,
+			func(v float64) bool { return v == base }); err != nil {
+			return nil, fmt.Errorf("pause subscription: %w", err)
+		}
+		// The gauge is refreshed every second: read it again after two,
+		// in case the first reading came before the run even started.
+		time.Sleep(2 * time.Second)
+		if _, err := waitMetric(ctx, setup, gw.url, "zeroloss_delivery_subscriptions", time.Minute,
+			func(v float64) bool { return v == base }); err != nil {
 			return nil, fmt.Errorf("pause subscription: %w", err)
 		}
 		t0 := time.Now()
@@ -297,6 +322,15 @@ func deliverMode(ctx context.Context, s settings, gw *gateway, key string, p roc
 		}
 	}
 
+	var prof chan error
+	if s.profileDir != "" {
+		// The gateway's CPU over the first seconds of the window (the
+		// profile's length cannot follow the window's end).
+		prof = make(chan error, 1)
+		name := fmt.Sprintf("deliver-%s-r%d", strings.ReplaceAll(m.name, " ", "-"), round)
+		go func() { prof <- profileGateway(ctx, s.gwPprofAddr, s.profileDir, name, 4*time.Second) }()
+	}
+
 	timer := time.NewTimer(d.timeout)
 	defer timer.Stop()
 	select {
@@ -308,6 +342,11 @@ func deliverMode(ctx context.Context, s settings, gw *gateway, key string, p roc
 	}
 	// Late duplicates, and the gateway's counters (counted after the answer).
 	time.Sleep(500 * time.Millisecond)
+	if prof != nil {
+		if err := <-prof; err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		}
+	}
 
 	var first, last int64
 	for i := range e.recvAt {

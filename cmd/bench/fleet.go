@@ -32,6 +32,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -169,7 +170,7 @@ func benchFleet(ctx context.Context, s settings, gw *gateway, key string) error 
 	if err != nil {
 		return err
 	}
-	baseG, err := metricValue(ctx, c, gw.url, "go_goroutines")
+	baseG, err := goroutines(ctx, c, gw.url)
 	if err != nil {
 		return err
 	}
@@ -180,12 +181,12 @@ func benchFleet(ctx context.Context, s settings, gw *gateway, key string) error 
 	}
 	say("baseline: RSS %s, %v goroutines, %v subscriptions already there", mib(baseRSS), baseG, others)
 
+	dumpGoroutines(ctx, s, "fleet-goroutines-baseline")
+
 	// Phase 2: the backlog.
 	topic := "bench-fleet-" + randHex(4)
-	actx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := admin.CreateTopic(actx, "DefaultCluster", topic, 4); err != nil {
-		return fmt.Errorf("create topic %s: %w", topic, err)
+	if err := createTopic(ctx, admin, topic, 4); err != nil {
+		return err
 	}
 	e := &fleetEndpoint{per: make([]atomic.Int64, f.subs), want: int64(f.subs) * int64(f.n), done: make(chan struct{})}
 	e.srv = httptest.NewServer(http.HandlerFunc(e.serve))
@@ -264,8 +265,8 @@ func benchFleet(ctx context.Context, s settings, gw *gateway, key string) error 
 
 	// Phase 3: idle subscriptions.
 	idleTopic := "bench-idle-" + randHex(4)
-	if err := admin.CreateTopic(actx, "DefaultCluster", idleTopic, 4); err != nil {
-		return fmt.Errorf("create topic %s: %w", idleTopic, err)
+	if err := createTopic(ctx, admin, idleTopic, 4); err != nil {
+		return err
 	}
 	ids = ids[:0]
 	for i := 0; i < f.idle; i++ {
@@ -280,7 +281,7 @@ func benchFleet(ctx context.Context, s settings, gw *gateway, key string) error 
 	}
 	time.Sleep(10 * time.Second)
 	idleRSS, _, _ := procStatus(pid)
-	idleG, _ := metricValue(ctx, c, gw.url, "go_goroutines")
+	idleG, _ := goroutines(ctx, c, gw.url)
 	say("%d idle subscriptions: RSS %s, %v goroutines", f.idle, mib(idleRSS), idleG)
 
 	// Phase 4: all deleted.
@@ -294,7 +295,8 @@ func benchFleet(ctx context.Context, s settings, gw *gateway, key string) error 
 	}
 	time.Sleep(f.settle)
 	afterRSS, _, _ := procStatus(pid)
-	afterG, _ := metricValue(ctx, c, gw.url, "go_goroutines")
+	afterG, _ := goroutines(ctx, c, gw.url)
+	dumpGoroutines(ctx, s, "fleet-goroutines-after")
 	say("after deleting all: RSS %s (baseline %s, %+.1f MiB), %v goroutines (baseline %v)", mib(afterRSS), mib(baseRSS),
 		float64(afterRSS-baseRSS)/(1<<20), afterG, baseG)
 
@@ -338,4 +340,71 @@ func fleetSend(ctx context.Context, namesrv, topic string, n, size int) error {
 		}
 	}
 	return nil
+}
+
+// createTopic creates topic on the cluster's masters, trying again for up
+// to a minute: a name server or broker that is slow to answer (a loaded
+// machine, the gateway's own load) fails a request, not the run. Each try
+// has a deadline of its own.
+func createTopic(ctx context.Context, admin *broker.Admin, topic string, queues int) error {
+	deadline := time.Now().Add(time.Minute)
+	wait := 500 * time.Millisecond
+	for {
+		actx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		err := admin.CreateTopic(actx, "DefaultCluster", topic, queues)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			return fmt.Errorf("create topic %s: %w", topic, err)
+		}
+		fmt.Fprintf(os.Stderr, "bench: create topic %s: %v; again in %s\n", topic, err, wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 8*time.Second)
+	}
+}
+
+// dumpGoroutines writes the gateway's goroutines, grouped by stack
+// (pprof debug=1), to the -profile directory as name.txt; without
+// -profile the gateway serves no pprof and nothing is written.
+func dumpGoroutines(ctx context.Context, s settings, name string) {
+	if s.profileDir == "" {
+		return
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.gwPprofAddr+"/debug/pprof/goroutine?debug=1", nil)
+	if err != nil {
+		return
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: goroutine dump %s: %v\n", name, err)
+		return
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(s.profileDir, name+".txt"), b, 0o644)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: goroutine dump %s: %v\n", name, err)
+	}
+}
+
+// goroutines reads the gateway's go_goroutines with this process's idle
+// connections to it closed first: each would hold a server goroutine in
+// the gateway, and how many the client keeps differs from one reading to
+// the next. The gateway ends a closed connection's goroutine soon after.
+func goroutines(ctx context.Context, c *http.Client, base string) (float64, error) {
+	c.CloseIdleConnections()
+	select {
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-time.After(500 * time.Millisecond):
+	}
+	return metricValue(ctx, c, base, "go_goroutines")
 }

@@ -56,10 +56,32 @@ def _messages(body):
     return [body]
 
 
+def _instant(value):
+    """The aware date-time value names, or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        at = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None
+
+
+def _window_ends_before_it_starts(body):
+    """A redrive's until before its since (the operation text's 400)."""
+    if not isinstance(body, dict):
+        return False
+    since, until = _instant(body.get("since")), _instant(body.get("until"))
+    return since is not None and until is not None and until < since
+
+
 @schemathesis.hook
 def filter_body(context, body):
     """Drop bodies the operation text refuses: a deliverAt more than a day
-    ahead, properties over RocketMQ's size limit."""
+    ahead, properties over RocketMQ's size limit, a redrive window whose
+    until is before its since."""
+    if _window_ends_before_it_starts(body):
+        return False
     for m in _messages(body):
         if _too_far(m.get("deliverAt")):
             return False

@@ -208,22 +208,52 @@ func (d *DeadLetters) List(ctx context.Context, s subscription.Subscription, lim
 	return out, nil
 }
 
-// Redrive sends the dead letters with the given message ids (all when ids
-// is empty) back to the subscription's retry topic (RetryTopic), with their ids and
-// properties, so they are delivered again (through dedup) with a fresh
-// attempt count. It returns how many it sent.
-func (d *DeadLetters) Redrive(ctx context.Context, s subscription.Subscription, ids []string) (int, error) {
+// RedriveFilter picks the dead letters a redrive sends; its zero value
+// picks them all. A dead letter is picked when every field set holds.
+type RedriveFilter struct {
+	IDs   []string  // message ids
+	Since time.Time // died at or after
+	Until time.Time // died before
+}
+
+// ErrBadWindow is returned for a RedriveFilter whose Until is before its
+// Since.
+var ErrBadWindow = errors.New("delivery: redrive window ends before it starts")
+
+// Validate reports whether f can pick anything at all.
+func (f RedriveFilter) Validate() error {
+	if !f.Since.IsZero() && !f.Until.IsZero() && f.Until.Before(f.Since) {
+		return fmt.Errorf("%w (since %s, until %s)", ErrBadWindow, f.Since.Format(time.RFC3339Nano), f.Until.Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
+// picks reports whether dl passes f (want is f.IDs as a set).
+func (f RedriveFilter) picks(dl DeadLetter, want map[string]bool) bool {
+	return (len(want) == 0 || want[dl.MessageID]) &&
+		(f.Since.IsZero() || !dl.DeadAt.Before(f.Since)) &&
+		(f.Until.IsZero() || dl.DeadAt.Before(f.Until))
+}
+
+// Redrive sends the dead letters f picks back to the subscription's retry
+// topic (RetryTopic), with their ids and properties, so they are
+// delivered again (through dedup) with a fresh attempt count. It returns
+// how many it sent.
+func (d *DeadLetters) Redrive(ctx context.Context, s subscription.Subscription, f RedriveFilter) (int, error) {
+	if err := f.Validate(); err != nil {
+		return 0, err
+	}
 	dls, err := d.List(ctx, s, 10000)
 	if err != nil {
 		return 0, err
 	}
 	want := map[string]bool{}
-	for _, id := range ids {
+	for _, id := range f.IDs {
 		want[id] = true
 	}
 	n := 0
 	for _, dl := range dls {
-		if len(ids) > 0 && !want[dl.MessageID] {
+		if !f.picks(dl, want) {
 			continue
 		}
 		// Everything but RocketMQ's own properties goes along: the user's,

@@ -45,19 +45,19 @@ func (e *Engine) runTask(t *task, pollTime time.Duration) {
 		// that unlocks it expedites the task instead.
 		pollTime = 0
 	}
-	e.sched.park(t)
 	n := r.reserve(t, want)
 	if n == 0 {
-		return // r's release unparks t
+		e.sched.park(t) // r's release expedites t
+		return
 	}
 	k := e.budget.reserve(n, func() { e.sched.unpark(t) })
 	if k < n {
 		r.release(n - k)
 	}
 	if k == 0 {
-		return // the budget's release unparks t
+		e.sched.park(t) // the budget's release unparks t
+		return
 	}
-	e.sched.resume(t)
 	res, err := e.src.Pop(r.ctx, t.broker, pop.Request{
 		Group: s.Group(), Topic: s.Topic, MaxMessages: k, InvisibleTime: e.invisibleTime(s), PollTime: pollTime,
 		// A new group starts at the queues' first message; deliver skips
@@ -67,6 +67,10 @@ func (e *Engine) runTask(t *task, pollTime time.Duration) {
 	if unused := k - len(res.Messages); unused > 0 {
 		e.budget.release(unused, 0)
 		r.release(unused)
+	}
+	if t.helper && (err != nil || len(res.Messages) == 0) {
+		r.retire(t) // the backlog is over (or the broker fails: the task backs off alone)
+		return
 	}
 	if err != nil {
 		if r.ctx.Err() != nil {
@@ -88,6 +92,12 @@ func (e *Engine) runTask(t *task, pollTime time.Duration) {
 		e.budget.weigh(size)
 		e.deliveries.Add(1)
 		go e.deliver(r, m, size)
+	}
+	if !s.Ordered && len(res.Messages) == k && res.Rest > 0 {
+		// A backlog: one more pop in flight for it (up to
+		// maxPopsPerBroker), so that the broker's answer time does not
+		// bound the subscription's rate.
+		r.addHelper(t.broker)
 	}
 	switch {
 	case len(res.Messages) > 0 || pollTime >= e.cfg.IdlePoll:
@@ -163,14 +173,25 @@ func (e *Engine) deliver(r *subRun, m pop.Message, size int64) {
 	case <-r.done:
 		return
 	}
-	defer func() { <-r.slots }()
+	// The slot bounds the endpoint calls in progress (with their dedup
+	// claims): it is freed once the endpoint answered, so that the next
+	// attempt does not wait for this one's dedup mark and ack.
+	slot := true
+	freeSlot := func() {
+		if slot {
+			slot = false
+			<-r.slots
+		}
+	}
+	defer freeSlot()
 	if l := r.rateLimiter(); l != nil {
 		if err := l.Wait(r.ctx); err != nil {
 			return
 		}
 	}
 	s = *r.sub.Load()
-	res := e.handle(e.deliverCtx, &Delivery{Sub: s, Msg: m.MessageExt, Stop: r.done})
+	res := e.handle(e.deliverCtx, &Delivery{Sub: s, Msg: m.MessageExt, Stop: r.done, Posted: freeSlot})
+	freeSlot()
 	if res.Err != nil {
 		return // stopping: nothing was sent
 	}
@@ -216,7 +237,14 @@ func (e *Engine) settle(r *subRun, s subscription.Subscription, h *heldMsg, m po
 	if d.Ack {
 		var err error
 		for i := 0; i < 3; i++ {
-			if err = e.settler.Ack(ctx, h.group, h.topic, h.handle); err == nil {
+			if h.handle.Orderly() {
+				// Alone: an orderly ack's answer says whether the broker
+				// took it (a batch's does not), and it unlocks the queue.
+				err = e.settler.Ack(ctx, h.group, h.topic, h.handle)
+			} else {
+				err = e.acks.ack(ctx, pop.AckRequest{Group: h.group, Topic: h.topic, Handle: h.handle})
+			}
+			if err == nil {
 				return
 			}
 		}

@@ -58,6 +58,11 @@ type Delivery struct {
 	Stop <-chan struct{}
 	// Request is the webhook call: Encode builds it, Post sends it.
 	Request webhook.Request
+	// Posted, when set, is called by Post once the endpoint answered (or
+	// the call failed), in the attempt's goroutine: the engine frees the
+	// subscription's concurrency slot there, so that the units still to
+	// run (the dedup mark) do not hold the next attempt back.
+	Posted func()
 }
 
 // DedupID is the id that identifies "the same event" for the delivery.

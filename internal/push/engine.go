@@ -27,10 +27,19 @@ type Source interface {
 
 // Settler acknowledges popped messages or hides them for a while
 // (pop.Client). A handle whose invisible time was changed is dead: use
-// the new one.
+// the new one. AckBatch acknowledges messages of one broker (non-orderly
+// handles) in one request.
 type Settler interface {
 	Ack(ctx context.Context, group, topic string, h pop.Handle) error
+	AckBatch(ctx context.Context, brokerName string, acks []pop.AckRequest) error
 	ChangeInvisibleTime(ctx context.Context, group, topic string, h pop.Handle, d time.Duration) (pop.Handle, error)
+}
+
+// IdleCloser closes the webhook client's idle keep-alive connections
+// (webhook.Client): the engine does so when subscriptions stop, so that
+// what they held (connections, and their goroutines) goes with them.
+type IdleCloser interface {
+	CloseIdleConnections()
 }
 
 // DeadLetterStore keeps a copy of a message that will not be delivered
@@ -139,12 +148,14 @@ type Engine struct {
 	dls     DeadLetterStore
 	lag     Lagger
 	handle  Handler
+	idle    IdleCloser // nil when the Caller has no idle connections to close
 	metrics *Metrics
 	log     *slog.Logger
 
 	budget *budget
 	sched  *scheduler
 	held   heldSet
+	acks   *acker
 
 	// deliverCtx is the context of endpoint calls and settling; it ends
 	// only when a shutdown's drain times out.
@@ -185,10 +196,11 @@ func NewEngine(cfg Config, subs Subscriptions, src Source, settler Settler, dls 
 		Latency(m),
 	)
 	dctx, cancel := context.WithCancel(context.Background())
+	idle, _ := hooks.(IdleCloser)
 	return &Engine{
-		cfg: cfg, src: src, settler: settler, subs: subs, dls: dls, lag: lag, handle: handle, metrics: m, log: log,
+		cfg: cfg, src: src, settler: settler, subs: subs, dls: dls, lag: lag, handle: handle, idle: idle, metrics: m, log: log,
 		budget: newBudget(cfg.MaxInFlight, cfg.MaxInFlightBytes), sched: newScheduler(),
-		held: heldSet{m: map[*heldMsg]struct{}{}}, deliverCtx: dctx, cancelDeliver: cancel,
+		held: heldSet{m: map[*heldMsg]struct{}{}}, acks: newAcker(settler, maxAckBatch), deliverCtx: dctx, cancelDeliver: cancel,
 		runs: map[string]*subRun{}, routes: map[string]route{},
 	}, nil
 }
@@ -280,15 +292,20 @@ func (e *Engine) reconcile(ctx context.Context) {
 		return
 	}
 	var start []subscription.Subscription
+	stopped := 0
 	for id, r := range e.runs {
 		s, ok := want[id]
 		switch {
 		case !ok:
 			e.stopLocked(r)
+			stopped++
 			e.log.Info("delivery: stopped", slog.String("subscription", id))
 		case r.key != runKey(s):
+			// Restarted below, with the subscriptions not running: it
+			// is no longer in e.runs. (Appending it here too started it
+			// twice, and the first of the two was never stopped.)
 			e.stopLocked(r)
-			start = append(start, s)
+			stopped++
 		default:
 			r.update(s)
 		}
@@ -299,6 +316,12 @@ func (e *Engine) reconcile(ctx context.Context) {
 		}
 	}
 	e.mu.Unlock()
+	if stopped > 0 && e.idle != nil {
+		// Keep-alive connections to the stopped subscriptions' endpoints
+		// would stay open (two goroutines each) until their idle timeout;
+		// the running subscriptions' next calls open new ones if needed.
+		e.idle.CloseIdleConnections()
+	}
 	for _, s := range start {
 		brokers := e.brokersOf(ctx, s.Topic, false)
 		e.mu.Lock()

@@ -15,11 +15,15 @@ type Caller interface {
 
 // Post is the chain's last handler: it sends d.Request (built by Encode)
 // within the subscription's timeout and classifies the answer (Classify).
+// Once the call is over it calls d.Posted, if set.
 func Post(c Caller) Handler {
 	return func(ctx context.Context, d *Delivery) Result {
 		ctx, cancel := context.WithTimeout(ctx, d.Sub.Timeout)
 		defer cancel()
 		resp, err := c.Do(ctx, d.Request)
+		if d.Posted != nil {
+			d.Posted()
+		}
 		return Classify(resp, err)
 	}
 }

@@ -10,18 +10,27 @@ import (
 )
 
 // task is one subscription's pops from one broker. It is in the
-// scheduler's heap while it waits for its due time, out of it while a
-// poller pops for it, and parked (out of the heap) while its subscription
-// or the global budget has no room; a release puts it back.
+// scheduler's heap while it waits for its due time, running (out of it)
+// while a poller has it, and parked (out of the heap) while its
+// subscription or the global budget has no room; a release puts it back.
+// Only the poller running a task puts it back or parks it, so a task is
+// never run by two pollers at once; a wake-up meant for a running task is
+// remembered (rewake) and applied when its poller is done with it.
 type task struct {
-	run    *subRun
-	broker pop.Broker
-	due    time.Time
-	idx    int           // index in the heap; -1 when not in it
-	idle   time.Duration // current wait between empty pops
-	errs   time.Duration // current wait after failed pops
-	parked bool
-	dead   bool // its subscription stopped: never scheduled again
+	run     *subRun
+	broker  pop.Broker
+	due     time.Time
+	idx     int           // index in the heap; -1 when not in it
+	idle    time.Duration // current wait between empty pops
+	errs    time.Duration // current wait after failed pops
+	parked  bool
+	running bool // a poller has it
+	rewake  bool // woken while running: due at once when its poller is done
+	dead    bool // its subscription stopped: never scheduled again
+	// helper marks a task added while the broker has a backlog for the
+	// subscription, so that more than one pop is in flight; it retires
+	// at its first pop that finds nothing.
+	helper bool
 }
 
 // taskHeap orders tasks by due time.
@@ -56,10 +65,16 @@ type scheduler struct {
 
 func newScheduler() *scheduler { return &scheduler{wake: make(chan struct{}, 1)} }
 
-// put schedules t at due (again). A dead task is dropped.
+// put schedules t at due (again), or at once when it was woken while its
+// poller ran it. A dead task is dropped.
 func (s *scheduler) put(t *task, due time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	t.running = false
+	if t.rewake {
+		t.rewake = false
+		due = time.Now()
+	}
 	s.putLocked(t, due)
 }
 
@@ -82,35 +97,33 @@ func (s *scheduler) putLocked(t *task, due time.Time) {
 	}
 }
 
-// park takes t out of the schedule until unpark.
+// park is called by the poller running t when there is no room for a
+// pop: t waits out of the schedule until unpark or expedite, unless one
+// of them came while it ran (then it is scheduled now).
 func (s *scheduler) park(t *task) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t.idx >= 0 {
-		heap.Remove(&s.h, t.idx)
+	t.running = false
+	if t.rewake {
+		t.rewake = false
+		s.putLocked(t, time.Now())
+		return
 	}
 	t.parked = true
 }
 
-// unpark schedules a parked t now; a task not parked is left alone.
+// unpark schedules a parked t now; a running t is scheduled now when its
+// poller is done with it; a task waiting in the heap is left alone.
 func (s *scheduler) unpark(t *task) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t.parked && !t.dead {
+	switch {
+	case t.dead:
+	case t.running:
+		t.rewake = true
+	case t.parked:
 		s.putLocked(t, time.Now())
 	}
-}
-
-// resume is called by the poller running t when, after parking it, it
-// got room after all: t is taken out of the heap again if a release put
-// it there meanwhile, so that it never runs twice at once.
-func (s *scheduler) resume(t *task) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if t.idx >= 0 {
-		heap.Remove(&s.h, t.idx)
-	}
-	t.parked = false
 }
 
 // kill removes t for good.
@@ -138,12 +151,17 @@ func (s *scheduler) take(ctx context.Context, maxPoll time.Duration) (*task, tim
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		if ctx.Err() != nil {
+			// Stopping: a task due now is not handed out either.
+			return nil, 0
+		}
 		s.mu.Lock()
 		var wait time.Duration = time.Hour
 		if len(s.h) > 0 {
 			now := time.Now()
 			if t := s.h[0]; !t.due.After(now) {
 				heap.Pop(&s.h)
+				t.running, t.rewake = true, false
 				poll := maxPoll
 				if len(s.h) > 0 {
 					poll = min(poll, s.h[0].due.Sub(now))
@@ -176,13 +194,17 @@ func (s *scheduler) take(ctx context.Context, maxPoll time.Duration) (*task, tim
 }
 
 // expedite makes t due now: a parked task is scheduled again, a task
-// waiting in the heap for later moves to the front; a task being run is
-// left alone.
+// waiting in the heap for later moves to the front, a running task is due
+// again as soon as its poller is done with it.
 func (s *scheduler) expedite(t *task) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
-	if !t.dead && (t.parked || (t.idx >= 0 && t.due.After(now))) {
+	switch {
+	case t.dead:
+	case t.running:
+		t.rewake = true
+	case t.parked || (t.idx >= 0 && t.due.After(now)):
 		s.putLocked(t, now)
 	}
 }

@@ -47,9 +47,11 @@ func newSubRun(e *Engine, s subscription.Subscription) *subRun {
 	conc := max(s.Concurrency, 1)
 	r := &subRun{e: e, id: s.ID, key: runKey(s), ctx: ctx, cancel: cancel, done: make(chan struct{}),
 		slots: make(chan struct{}, conc),
-		// Messages waiting for a slot are popped ahead (at most one batch
-		// more than the slots), so that a delivery never waits for a pop.
-		room: 2 * conc}
+		// Messages waiting for a slot are popped ahead, so that a delivery
+		// never waits for a pop; and messages whose endpoint call is over
+		// still count until settled (dedup mark, ack): one batch more
+		// covers them.
+		room: 2*conc + maxBatch}
 	// Pop in batches: waking for every single ack would make a pop per
 	// message. An ordered subscription pops one message at a time anyway.
 	r.minPop = max(1, min(maxBatch, r.room/4))
@@ -112,6 +114,46 @@ func (r *subRun) addTasks(brokers []pop.Broker) {
 		r.tasks = append(r.tasks, t)
 		r.e.sched.put(t, time.Now())
 	}
+}
+
+// maxPopsPerBroker bounds the pops in flight for one subscription on one
+// broker: its task and the helpers a backlog adds.
+const maxPopsPerBroker = 4
+
+// addHelper gives r one more task for b when b has a backlog for it,
+// unless it already has maxPopsPerBroker. It reports whether it did.
+func (r *subRun) addHelper(b pop.Broker) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ctx.Err() != nil || r.room-r.held < r.minPop {
+		return false
+	}
+	n := 0
+	for _, t := range r.tasks {
+		if t.broker.Name == b.Name {
+			n++
+		}
+	}
+	if n >= maxPopsPerBroker {
+		return false
+	}
+	t := &task{run: r, broker: b, idx: -1, helper: true}
+	r.tasks = append(r.tasks, t)
+	r.e.sched.put(t, time.Now())
+	return true
+}
+
+// retire removes helper t: its broker has no backlog left.
+func (r *subRun) retire(t *task) {
+	r.mu.Lock()
+	for i, x := range r.tasks {
+		if x == t {
+			r.tasks = append(r.tasks[:i:i], r.tasks[i+1:]...)
+			break
+		}
+	}
+	r.mu.Unlock()
+	r.e.sched.kill(t)
 }
 
 func (r *subRun) taskCount() int {

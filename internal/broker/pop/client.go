@@ -380,7 +380,7 @@ func (c *Client) Ack(ctx context.Context, group, topic string, h Handle) error {
 		"extraInfo":     h.String(),
 		"offset":        strconv.FormatInt(h.Offset, 10),
 	}
-	if _, err := c.toBroker(ctx, topic, h.BrokerName, codeAckMessage, ext); err != nil {
+	if _, err := c.toBroker(ctx, topic, h.BrokerName, codeAckMessage, ext, nil); err != nil {
 		return fmt.Errorf("pop: ack %s %s/%d@%d: %w", stored, h.BrokerName, h.QueueID, h.Offset, err)
 	}
 	return nil
@@ -398,7 +398,7 @@ func (c *Client) ChangeInvisibleTime(ctx context.Context, group, topic string, h
 		"offset":        strconv.FormatInt(h.Offset, 10),
 		"invisibleTime": strconv.FormatInt(d.Milliseconds(), 10),
 	}
-	resp, err := c.toBroker(ctx, topic, h.BrokerName, codeChangeInvisibleTime, ext)
+	resp, err := c.toBroker(ctx, topic, h.BrokerName, codeChangeInvisibleTime, ext, nil)
 	if err != nil {
 		return Handle{}, fmt.Errorf("pop: change invisible time of %s %s/%d@%d: %w", stored, h.BrokerName, h.QueueID, h.Offset, err)
 	}
@@ -422,18 +422,18 @@ func (c *Client) ChangeInvisibleTime(ctx context.Context, group, topic string, h
 // checks the answer. A connection failure to a cached address refreshes
 // the route once: the request did not reach a broker, so it is safe to
 // send again.
-func (c *Client) toBroker(ctx context.Context, topic, brokerName string, code int, ext map[string]string) (*command, error) {
+func (c *Client) toBroker(ctx context.Context, topic, brokerName string, code int, ext map[string]string, body []byte) (*command, error) {
 	addr, err := c.addr(ctx, topic, brokerName, false)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.pool.Invoke(ctx, addr, c.cfg.Timeout, code, ext, nil)
+	resp, err := c.pool.Invoke(ctx, addr, c.cfg.Timeout, code, ext, body)
 	var dialErr *wire.DialError
 	if errors.As(err, &dialErr) {
 		if addr, err = c.addr(ctx, topic, brokerName, true); err != nil {
 			return nil, err
 		}
-		resp, err = c.pool.Invoke(ctx, addr, c.cfg.Timeout, code, ext, nil)
+		resp, err = c.pool.Invoke(ctx, addr, c.cfg.Timeout, code, ext, body)
 	}
 	if err != nil {
 		return nil, err

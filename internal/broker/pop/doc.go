@@ -1,6 +1,6 @@
 // Package pop is a RocketMQ 5 POP consumption client over the remoting
 // protocol (RIP-19), which rocketmq-client-go/v2 lacks: PopMessage,
-// AckMessage and ChangeInvisibleTime against the master brokers of a
+// AckMessage (alone and batched) and ChangeInvisibleTime against the master brokers of a
 // topic. It is the foundation of a delivery engine whose memory is bounded
 // by the messages in flight: the broker keeps the offsets, the
 // invisibility timers, the retry topic and the redelivery; a popper keeps
@@ -38,6 +38,15 @@
 //     and acks the old one: the new handle is "offset popTime'
 //     invisibleTime' reviveQid' kind broker queue offset"; the old handle
 //     is dead.
+//   - BATCH_ACK_MESSAGE 200151 (AckBatch) has no header; its body is
+//     BatchAckMessageRequestBody as JSON: {"brokerName", "acks": [{"c"
+//     group, "t" subscribed topic, "r" kind as "0"/"1"/"2", "so" check
+//     point offset, "q" queue, "rq" revive queue, "pt" pop time, "it"
+//     invisible time, "b" java.util.BitSet.toByteArray of offset − so, as
+//     base64}]}, one entry per check point (AckMessageProcessor,
+//     BitSetSerializerDeserializer). The broker answers success whatever
+//     it made of each entry (offsets outside the queue are skipped), and
+//     writes one ack record per entry, not per message.
 //   - No heartbeat: the broker registers the consumer and its subscription
 //     from the POP header. It needs the subscription group: brokers with
 //     autoCreateSubscriptionGroup=true (the default, and the local stack)

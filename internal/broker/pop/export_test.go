@@ -5,3 +5,6 @@ var (
 	SplitMessages   = splitMessages
 	ParseOffsetInfo = parseOffsetInfo
 )
+
+// EncodeBatchAck is the body of a BATCH_ACK_MESSAGE request.
+var EncodeBatchAck = encodeBatchAck

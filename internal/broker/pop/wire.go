@@ -14,6 +14,7 @@ const (
 	codePopMessage               = 200050
 	codeAckMessage               = 200051
 	codeChangeInvisibleTime      = 200053
+	codeBatchAckMessage          = 200151
 )
 
 // RocketMQ response codes (ResponseCode.java).

@@ -19,12 +19,16 @@ class RedriveRequest:
 
     Attributes:
         message_ids (list[str] | Unset): The dead letters to redrive; all when absent.
-        since (datetime.datetime | Unset): Only dead letters that died at or after this time (with `messageIds`, both
-            must hold).
+        since (datetime.datetime | Unset): Only dead letters that died at or after this time (with `messageIds` or
+            `until`, all must hold).
+        until (datetime.datetime | Unset): Only dead letters that died before this time (with `messageIds` or `since`,
+            all must hold).
+            An `until` before `since` is 400 `validation` (field `/until`).
     """
 
     message_ids: list[str] | Unset = UNSET
     since: datetime.datetime | Unset = UNSET
+    until: datetime.datetime | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         message_ids: list[str] | Unset = UNSET
@@ -35,6 +39,10 @@ class RedriveRequest:
         if not isinstance(self.since, Unset):
             since = self.since.isoformat()
 
+        until: str | Unset = UNSET
+        if not isinstance(self.until, Unset):
+            until = self.until.isoformat()
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update({})
@@ -42,6 +50,8 @@ class RedriveRequest:
             field_dict["messageIds"] = message_ids
         if since is not UNSET:
             field_dict["since"] = since
+        if until is not UNSET:
+            field_dict["until"] = until
 
         return field_dict
 
@@ -57,9 +67,17 @@ class RedriveRequest:
         else:
             since = datetime.datetime.fromisoformat(_since)
 
+        _until = d.pop("until", UNSET)
+        until: datetime.datetime | Unset
+        if isinstance(_until, Unset):
+            until = UNSET
+        else:
+            until = datetime.datetime.fromisoformat(_until)
+
         redrive_request = cls(
             message_ids=message_ids,
             since=since,
+            until=until,
         )
 
         return redrive_request

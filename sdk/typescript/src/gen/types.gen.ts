@@ -205,9 +205,15 @@ export type RedriveRequest = {
      */
     messageIds?: Array<string>;
     /**
-     * Only dead letters that died at or after this time (with `messageIds`, both must hold).
+     * Only dead letters that died at or after this time (with `messageIds` or `until`, all must hold).
      */
     since?: string;
+    /**
+     * Only dead letters that died before this time (with `messageIds` or `since`, all must hold).
+     * An `until` before `since` is 400 `validation` (field `/until`).
+     *
+     */
+    until?: string;
 };
 
 export type RatePoint = {
@@ -1675,6 +1681,10 @@ export type RedriveDeadLettersData = {
 };
 
 export type RedriveDeadLettersErrors = {
+    /**
+     * The request breaks the contract (`validation`, `invalid-json`, `invalid-topic`) or names a webhook URL the gateway may not call (`invalid-webhook-url`).
+     */
+    400: Problem;
     /**
      * No valid API key (`unauthorized`).
      */
