@@ -2,6 +2,7 @@ package send
 
 import (
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/zeroloss/zeroloss/api"
@@ -69,6 +70,70 @@ func DecodeBatch(b []byte) (*api.PublishBatchRequest, bool) {
 		return nil, false
 	}
 	return &req, true
+}
+
+// DecodeBegin is DecodeMessage for POST /v1/transactions
+// (BeginTransactionRequest): a transaction begins with the send of a half
+// message, and shares the message members with the send requests.
+func DecodeBegin(b []byte) (*api.BeginTransactionRequest, bool) {
+	d := decoder{b: b}
+	var req api.BeginTransactionRequest
+	var m message
+	var producer, topic bool
+	ok := d.object(func(name string) bool {
+		switch name {
+		case "producer":
+			s, ok := d.text(len(producerPrefix)+26, len(producerPrefix)+26, isIDByte)
+			req.Producer, producer = s, true
+			return ok && producerID(s)
+		case "topic":
+			s, ok := d.text(1, 127, isTopicByte)
+			req.Topic, topic = s, true
+			return ok && !reservedTopic(s)
+		case "checkAfterSeconds":
+			n, ok := d.integer()
+			c := int(n)
+			req.CheckAfterSeconds = &c
+			return ok && n >= 1 && n <= 86400
+		}
+		return d.member(name, &m)
+	}) && d.end()
+	if !ok || !producer || !topic || !m.valid() {
+		return nil, false
+	}
+	req.Body, req.Encoding, req.Tag, req.Keys, req.Properties = m.body, m.enc, m.tag, m.keys, m.props
+	return &req, true
+}
+
+// producerPrefix starts a producer id.
+const producerPrefix = "prd_"
+
+// producerID matches '^prd_[0-9A-Za-z]{26}$' (s holds only isIDByte bytes).
+func producerID(s string) bool {
+	return len(s) == len(producerPrefix)+26 && strings.HasPrefix(s, producerPrefix) &&
+		!strings.Contains(s[len(producerPrefix):], "_")
+}
+
+// isIDByte is [0-9A-Za-z_].
+func isIDByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '_'
+}
+
+// isTopicByte is TopicName's '^[A-Za-z0-9_-]+$'.
+func isTopicByte(c byte) bool { return isIDByte(c) || c == '-' }
+
+// ReservedTopic reports whether name is one of RocketMQ's own topics,
+// which TopicName excludes: the listed names, and any starting with
+// RMQ_SYS_ in any case.
+func ReservedTopic(name string) bool { return reservedTopic(name) }
+
+func reservedTopic(name string) bool {
+	switch name {
+	case "TBW102", "SCHEDULE_TOPIC_XXXX", "BenchmarkTest", "OFFSET_MOVED_EVENT", "SELF_TEST_TOPIC",
+		"TRANS_CHECK_MAX_TIME_TOPIC", "DefaultCluster":
+		return true
+	}
+	return strings.HasPrefix(strings.ToUpper(name), "RMQ_SYS_")
 }
 
 // message holds the members a single message and a batch member share.
