@@ -160,11 +160,11 @@ func (m *message) valid() bool {
 func (d *decoder) member(name string, m *message) bool {
 	switch name {
 	case "body":
-		s, ok := d.text(1, -1, anyByte)
+		s, ok := d.text(1, -1, nil)
 		m.body = s
 		return ok
 	case "encoding":
-		s, ok := d.text(1, 8, anyByte)
+		s, ok := d.text(1, 8, nil)
 		e := api.Encoding(s)
 		m.enc = &e
 		return ok && (e == api.Utf8 || e == api.Base64)
@@ -274,7 +274,7 @@ func (d *decoder) object(member func(name string) bool) bool {
 }
 
 // text reads a string value of min to max bytes (max < 0: no limit) whose
-// every byte ok accepts. Lengths are counted in bytes: a string of at most
+// every byte ok accepts (nil: any byte). Lengths are counted in bytes: a string of at most
 // max bytes has at most max characters however they are counted, so this
 // never accepts a string the schema refuses (a longer non-ASCII one is
 // left to the generic validator).
@@ -286,6 +286,9 @@ func (d *decoder) text(min, max int, ok func(byte) bool) (string, bool) {
 	}
 	if !good || len(s) < min || (max >= 0 && len(s) > max) {
 		return "", false
+	}
+	if ok == nil {
+		return s, true
 	}
 	for i := 0; i < len(s); i++ {
 		if !ok(s[i]) {
@@ -387,7 +390,6 @@ func isTagByte(c byte) bool         { return c > 0x20 && c != 0x7F && c != '|' }
 func isKeyByte(c byte) bool         { return c > 0x20 && c != 0x7F }
 func isShardingKeyByte(c byte) bool { return c >= 0x20 && c != 0x7F }
 func isValueByte(c byte) bool       { return c >= 0x20 && c != 0x7F }
-func anyByte(byte) bool             { return true }
 
 // paddedBase64 matches the contract's base64 pattern exactly.
 func paddedBase64(s string) bool {
