@@ -80,9 +80,7 @@ type Config struct {
 	// relies on. Nil runs them plainly.
 	Writer Writer
 	// MaxPipeline is the most scripts of concurrent requests sent in one
-	// round trip; default 64. Two such round trips may be in flight at
-	// once: a request's Begin need not wait behind the Completes of the
-	// requests before it, nor they behind it.
+	// round trip; default 64.
 	MaxPipeline int
 }
 
@@ -131,7 +129,7 @@ func NewStore(rdb redis.UniversalClient, cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	st := &Store{rdb: rdb, cfg: cfg, pipe: rscript.NewBatcher(rdb, rscript.Config{MaxBatch: cfg.MaxPipeline, MaxInFlight: 2}), touch: "0"}
+	st := &Store{rdb: rdb, cfg: cfg, pipe: rscript.NewBatcher(rdb, rscript.Config{MaxBatch: cfg.MaxPipeline}), touch: "0"}
 	if cfg.Writer != nil && cfg.Writer.Waits() {
 		st.touch = "1"
 	}
