@@ -48,6 +48,11 @@ func NewRouter(d RouterDeps) (http.Handler, error) {
 	}
 	// The send endpoints decode, validate and bind their body in one pass
 	// (send.DecodeMessage); a body it is unsure of takes the generic way.
+	// Their parameters are checked by the same rules typed out
+	// (send.TopicParam, send.KeyParam), so such a request skips
+	// kin-openapi altogether.
+	validator.WithParamCheck("path", "topic", send.TopicParam)
+	validator.WithParamCheck("header", "Idempotency-Key", send.KeyParam)
 	validator.WithBodyDecoder("POST /v1/topics/{topic}/messages", func(b []byte) (any, bool) { return send.DecodeMessage(b) })
 	validator.WithBodyDecoder("POST /v1/topics/{topic}/message-batches", func(b []byte) (any, bool) { return send.DecodeBatch(b) })
 	validator.WithBodyDecoder("POST /v1/transactions", func(b []byte) (any, bool) { return send.DecodeBegin(b) })

@@ -122,6 +122,35 @@ func isIDByte(c byte) bool {
 // isTopicByte is TopicName's '^[A-Za-z0-9_-]+$'.
 func isTopicByte(c byte) bool { return isIDByte(c) || c == '-' }
 
+// TopicParam reports whether s matches the path parameter topic's schema
+// (Topic in api/openapi.yaml: 1 to 127 characters of A-Z a-z 0-9 _ -);
+// the reserved names pass it, for the handlers to refuse.
+func TopicParam(s string) bool {
+	if len(s) < 1 || len(s) > 127 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isTopicByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// KeyParam reports whether s matches the Idempotency-Key header's schema:
+// 1 to 255 characters of \x21-\x7E.
+func KeyParam(s string) bool {
+	if len(s) < 1 || len(s) > 255 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7E {
+			return false
+		}
+	}
+	return true
+}
+
 // ReservedTopic reports whether name is one of RocketMQ's own topics,
 // which TopicName excludes: the listed names, and any starting with
 // RMQ_SYS_ in any case.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -22,8 +23,8 @@ const (
 
 // contract answers whether the generic validator (kin-openapi against
 // api/openapi.yaml, as the router runs it without body decoders) accepts a
-// body for path.
-func contract(t testing.TB) func(path string, body []byte) bool {
+// body for path, with the header name/value pairs given.
+func contract(t testing.TB) func(path string, body []byte, header ...string) bool {
 	t.Helper()
 	doc, err := api.GetSwagger()
 	if err != nil {
@@ -36,13 +37,89 @@ func contract(t testing.TB) func(path string, body []byte) bool {
 		t.Fatal(err)
 	}
 	h := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
-	return func(path string, body []byte) bool {
+	return func(path string, body []byte, header ...string) bool {
 		r := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
+		for i := 0; i+1 < len(header); i += 2 {
+			r.Header.Add(header[i], header[i+1])
+		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
 		return rec.Code == http.StatusNoContent
 	}
+}
+
+// TestParamChecksAgreeWithTheContract: the typed checks of the send
+// operations' parameters (the path's topic, the Idempotency-Key header)
+// accept exactly what the contract accepts.
+func TestParamChecksAgreeWithTheContract(t *testing.T) {
+	accepts := contract(t)
+	body := []byte(`{"body":"x"}`)
+	for _, tc := range []struct {
+		name, topic string
+		want        bool
+	}{
+		{"plain", "orders", true},
+		{"all classes", "Or-d_3", true},
+		{"one character", "a", true},
+		{"127 characters", strings.Repeat("t", 127), true},
+		{"reserved (the handler refuses it)", "TBW102", true},
+		{"128 characters", strings.Repeat("t", 128), false},
+		{"a dot", "a.b", false},
+		{"a space", "a%20b", false},
+		{"a percent sign", "a%25b", false},
+		{"non-ASCII", "%C3%A9", false},
+		{"a plus", "a+b", false},
+	} {
+		t.Run("topic "+tc.name, func(t *testing.T) {
+			raw, err := url.PathUnescape(tc.topic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kin := accepts("/v1/topics/"+tc.topic+"/messages", body)
+			if got := send.TopicParam(raw); got != tc.want || kin != tc.want {
+				t.Fatalf("TopicParam(%q) = %v, the contract accepts: %v; want %v", raw, got, kin, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name, key string
+		want      bool
+	}{
+		{"plain", "order-42-created", true},
+		{"every printable character", "!\"#$%&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~", true},
+		{"255 characters", strings.Repeat("k", 255), true},
+		{"256 characters", strings.Repeat("k", 256), false},
+		{"a space inside", "a b", false},
+		{"a tab inside", "a\tb", false},
+		{"DEL", "a\x7f", false},
+		{"non-ASCII", "cl\u00e9", false},
+	} {
+		t.Run("key "+tc.name, func(t *testing.T) {
+			kin := accepts(messagesPath, body, "Idempotency-Key", tc.key)
+			if got := send.KeyParam(tc.key); got != tc.want || kin != tc.want {
+				t.Fatalf("KeyParam(%q) = %v, the contract accepts: %v; want %v", tc.key, got, kin, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzParamChecksNeverAcceptWhatTheContractRefuses: a topic or an
+// Idempotency-Key the typed checks accept, the contract accepts.
+func FuzzParamChecksNeverAcceptWhatTheContractRefuses(f *testing.F) {
+	for _, s := range []string{"orders", "a.b", "TBW102", "k-1", "a b", "\x7f", "é"} {
+		f.Add(s)
+	}
+	accepts := contract(f)
+	body := []byte(`{"body":"x"}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		if send.TopicParam(s) && !accepts("/v1/topics/"+url.PathEscape(s)+"/messages", body) {
+			t.Fatalf("TopicParam accepts %q, the contract refuses it", s)
+		}
+		if send.KeyParam(s) && !accepts(messagesPath, body, "Idempotency-Key", s) {
+			t.Fatalf("KeyParam accepts %q, the contract refuses it", s)
+		}
+	})
 }
 
 // decoded runs the fast path for path.
