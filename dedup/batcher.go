@@ -15,8 +15,10 @@ import (
 // trip per batch instead of one per call (rscript.Batcher): a caller's
 // command joins those that arrived while the previous pipeline was in
 // flight, so at low load nothing waits and under load batches grow by
-// themselves (up to MaxBatch). Each caller gets its own answer and error
-// and never waits past its own deadline. Calls after Run returned fail.
+// themselves (up to MaxBatch). Each caller gets its own answer and error.
+// A call runs to its answer within callTimeout whatever its context (as a
+// claim or mark once asked for must be known); calls after Run returned
+// fail.
 type Batcher struct {
 	s       *Store
 	pipe    *rscript.Batcher
@@ -52,11 +54,24 @@ func (b *Batcher) stop() error {
 	}
 }
 
+// callTimeout bounds a batched call, which runs to its answer whatever
+// its caller's context says: a claim a delivery asked for is then known
+// (claimed, busy or delivered) and a mark is written, even when the
+// delivery is being cancelled (a stop), as the batches always did.
+const callTimeout = 5 * time.Second
+
+// detached is ctx without its cancellation, within callTimeout.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), callTimeout)
+}
+
 // ClaimFor is Store.ClaimFor through the batch pipeline.
 func (b *Batcher) ClaimFor(ctx context.Context, subscription, id string, lease time.Duration) (Claim, error) {
 	if err := b.stop(); err != nil {
 		return Claim{}, fmt.Errorf("dedup: claim: %w", err)
 	}
+	ctx, cancel := detached(ctx)
+	defer cancel()
 	return b.s.claimWith(ctx, subscription, id, lease, b.pipe.Eval)
 }
 
@@ -65,6 +80,8 @@ func (b *Batcher) Delivered(ctx context.Context, c Claim) error {
 	if err := b.stop(); err != nil {
 		return fmt.Errorf("dedup: mark delivered: %w", err)
 	}
+	ctx, cancel := detached(ctx)
+	defer cancel()
 	return b.s.markWith(ctx, c, func(ctx context.Context, key string) error {
 		var set *redis.StatusCmd
 		if err := b.pipe.Do(ctx, func(p rscript.Pipe) { set = p.Set(ctx, key, deliveredValue, b.s.cfg.Window) }); err != nil {
