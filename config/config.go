@@ -62,7 +62,7 @@ type RocketMQ struct {
 type Send struct {
 	ProducerGroup   string        `koanf:"producerGroup" help:"RocketMQ producer group of the send path"`
 	SendTimeout     time.Duration `koanf:"sendTimeout" help:"one broker send attempt"`
-	SendRetries     int           `koanf:"sendRetries" help:"client retries of a failed send; every attempt carries the same message id"`
+	SendRetries     int           `koanf:"sendRetries" help:"more requests for a send after an answer proving nothing was stored (delayed and ordered sends: the RocketMQ client retries any failed attempt); every attempt carries the same message id"`
 	SendCoalesce    bool          `koanf:"sendCoalesce" help:"concurrent sends to one topic share broker requests (own id, receipt, outcome each)"`
 	MaxMessageBytes int           `koanf:"maxMessageBytes" help:"decoded message body or whole batch (the broker's maxMessageSize)"`
 }

@@ -91,3 +91,25 @@ func TestBatcherStopsAnswering(t *testing.T) {
 		t.Fatal("a stopped batcher claimed")
 	}
 }
+
+// TestBatcherAnswersACancelledCaller: a claim asked for with a context
+// already cancelled (a delivery being stopped) still gets its answer, so
+// the caller knows what it holds.
+func TestBatcherAnswersACancelledCaller(t *testing.T) {
+	s := newStore(t, redisFor(t), dedup.Config{Window: time.Hour, Lease: time.Minute})
+	b := dedup.NewBatcher(s, 8)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); b.Run(ctx) }()
+	t.Cleanup(func() { stop(); <-done })
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	c, err := b.ClaimFor(cancelled, "sub", "cancelled", time.Minute)
+	if err != nil || c.Status != dedup.Claimed {
+		t.Fatalf("claim with a cancelled context: %+v, %v; want claimed", c, err)
+	}
+	if err := b.Delivered(cancelled, c); err != nil {
+		t.Fatalf("mark with a cancelled context: %v", err)
+	}
+	claim(t, s, "sub", "cancelled", dedup.Delivered)
+}

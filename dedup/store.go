@@ -244,6 +244,19 @@ func (s *Store) Claim(ctx context.Context, subscription, id string) (Claim, erro
 // for callers whose attempts are bounded more tightly than the longest one:
 // a replica that dies then blocks the message for less time.
 func (s *Store) ClaimFor(ctx context.Context, subscription, id string, lease time.Duration) (Claim, error) {
+	return s.claimWith(ctx, subscription, id, lease, s.eval)
+}
+
+// evalFunc runs a script: alone (Store.eval) or in a shared pipeline
+// (rscript.Batcher.Eval).
+type evalFunc func(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd
+
+func (s *Store) eval(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
+	return script.Run(ctx, s.rdb, keys, args...)
+}
+
+// claimWith is ClaimFor with the script run by eval.
+func (s *Store) claimWith(ctx context.Context, subscription, id string, lease time.Duration, eval evalFunc) (Claim, error) {
 	c, err := s.newClaim(subscription, id)
 	if err != nil {
 		return Claim{}, err
@@ -252,7 +265,7 @@ func (s *Store) ClaimFor(ctx context.Context, subscription, id string, lease tim
 	if lease > 0 {
 		ms = max(lease.Milliseconds(), 1)
 	}
-	res, err := claimScript.Run(ctx, s.rdb, []string{c.key}, c.token, ms).Int64Slice()
+	res, err := eval(ctx, claimScript, []string{c.key}, c.token, ms).Int64Slice()
 	if err != nil {
 		return Claim{}, fmt.Errorf("dedup: claim: %w", err)
 	}
@@ -336,13 +349,20 @@ func (c Claim) answer(res []int64) (Claim, error) {
 // accept it — and for a Busy claim the caller delivered anyway. For a
 // claim that found the message Delivered it does nothing.
 func (s *Store) Delivered(ctx context.Context, c Claim) error {
+	return s.markWith(ctx, c, func(ctx context.Context, key string) error {
+		return s.rdb.Set(ctx, key, deliveredValue, s.cfg.Window).Err()
+	})
+}
+
+// markWith is Delivered with the key's mark written by set.
+func (s *Store) markWith(ctx context.Context, c Claim, set func(ctx context.Context, key string) error) error {
 	if c.key == "" {
 		return ErrNotClaimed
 	}
 	if c.Status == Delivered {
 		return nil
 	}
-	if err := s.rdb.Set(ctx, c.key, deliveredValue, s.cfg.Window).Err(); err != nil {
+	if err := set(ctx, c.key); err != nil {
 		return fmt.Errorf("dedup: mark delivered: %w", err)
 	}
 	return nil

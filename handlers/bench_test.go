@@ -1,11 +1,23 @@
 package handlers_test
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/zeroloss/zeroloss/config"
+	"github.com/zeroloss/zeroloss/handlers"
+	"github.com/zeroloss/zeroloss/internal/auth"
+	"github.com/zeroloss/zeroloss/internal/telemetry"
+	"github.com/zeroloss/zeroloss/txcallback"
 )
 
 // The gateway's own per-request budget for a send (middleware, validation,
@@ -14,7 +26,7 @@ import (
 // BenchmarkPublishOverhead, whose ns/op the README keeps against
 // publishNanosBudget on a quiet machine (a test never asserts a time).
 const (
-	publishAllocsBudget = 100
+	publishAllocsBudget = 75
 	publishNanosBudget  = 15000
 )
 
@@ -32,19 +44,22 @@ var publishBody = `{"body":"` + strings.Repeat("x", 1024) + `","tag":"T","keys":
 // by a recorder: the part of the latency the gateway adds. Budget:
 // publishNanosBudget ns/op, publishAllocsBudget allocs/op.
 func BenchmarkPublishOverhead(b *testing.B) {
-	t := &testing.T{}
-	h := newRouter(t, &recordingSender{})
+	benchOverhead(b, newRouter(&testing.T{}, &recordingSender{}), func() *http.Request { return publishRequest(publishBody) })
+}
+
+// benchOverhead serves requests made by req through h, each answered 201.
+func benchOverhead(b *testing.B, h http.Handler, req func() *http.Request) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := processCPU()
 	for i := 0; i < b.N; i++ {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, publishRequest(publishBody))
+		h.ServeHTTP(rec, req())
 		if rec.Code != http.StatusCreated {
-			b.Fatalf("status %d", rec.Code)
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
 	}
-	// CPU time per send: unlike ns/op, it holds on a loaded machine.
+	// CPU time per request: unlike ns/op, it holds on a loaded machine.
 	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
 }
 
@@ -58,14 +73,20 @@ func processCPU() int64 {
 // TestPublishAllocationBudget keeps the allocations of a send through the
 // HTTP stack (request construction excluded) within publishAllocsBudget.
 func TestPublishAllocationBudget(t *testing.T) {
+	allocationBudget(t, "send", newRouter(t, &recordingSender{}), func() *http.Request { return publishRequest(publishBody) }, publishAllocsBudget)
+}
+
+// allocationBudget fails t when a request made by req, served by h (and
+// answered 201), allocates more than budget times.
+func allocationBudget(t *testing.T, what string, h http.Handler, req func() *http.Request, budget int) {
+	t.Helper()
 	if raceEnabled {
 		t.Skip("the race detector allocates on its own account")
 	}
-	h := newRouter(t, &recordingSender{})
 	const runs = 50
 	reqs := make([]*http.Request, runs+1)
 	for i := range reqs {
-		reqs[i] = publishRequest(publishBody)
+		reqs[i] = req()
 	}
 	i := 0
 	allocs := testing.AllocsPerRun(runs, func() {
@@ -76,8 +97,69 @@ func TestPublishAllocationBudget(t *testing.T) {
 			t.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
 	})
-	t.Logf("%.0f allocations per send (budget %d)", allocs, publishAllocsBudget)
-	if allocs > publishAllocsBudget {
-		t.Fatalf("%.0f allocations per send, over the budget of %d", allocs, publishAllocsBudget)
+	t.Logf("%.0f allocations per %s (budget %d)", allocs, what, budget)
+	if allocs > float64(budget) {
+		t.Fatalf("%.0f allocations per %s, over the budget of %d", allocs, what, budget)
 	}
+}
+
+// The gateway's own per-request budget for a transaction begin, measured
+// like a send's (the transaction service replaced by a recorder).
+const (
+	beginAllocsBudget = 85
+	beginNanosBudget  = 20000
+)
+
+// recordingTx is the transaction service boundary for the begin budget: it
+// answers a begin with a pending transaction (nothing reaches Redis or the
+// broker); the other operations are not used.
+type recordingTx struct {
+	handlers.TxService
+}
+
+func (recordingTx) Begin(_ context.Context, in txcallback.BeginInput) (txcallback.Transaction, error) {
+	return txcallback.Transaction{ID: in.ID, Tenant: in.Tenant, ProducerID: in.ProducerID, Topic: in.Topic,
+		MessageID: in.MessageID, State: txcallback.Pending, CreatedAt: time.Unix(1700000000, 0).UTC()}, nil
+}
+
+func newTxRouter(t testing.TB) http.Handler {
+	keys, err := auth.NewKeyring([]config.APIKey{{Name: "admin", Key: adminKey, Scopes: []string{"admin"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := handlers.NewRouter(handlers.RouterDeps{
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Keys: keys, Idempotency: unusedStore{},
+		API:     handlers.API{Transactions: handlers.NewTransactions(recordingTx{}, 4096, telemetry.Propagator())},
+		Health:  handlers.NewHealth(map[string]handlers.Check{}, time.Second, func(*http.Request) string { return "" }),
+		Metrics: telemetry.NewMetrics(), TracerProvider: noop.NewTracerProvider(), Propagator: telemetry.Propagator(),
+		MaxBodyBytes: 4096,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+var beginBody = `{"producer":"prd_01JD2X3Y4Z5A6B7C8D9E0F1G2H","topic":"orders-eu","body":"` + strings.Repeat("x", 1024) + `","tag":"T","keys":["k1"]}`
+
+func beginRequest() *http.Request {
+	req := httptest.NewRequest("POST", "/v1/transactions", strings.NewReader(beginBody))
+	req.Header.Set("Authorization", "Bearer "+adminKey)
+	req.Header.Set("Content-Type", "application/json")
+	return req
+}
+
+// BenchmarkBeginOverhead measures the gateway's own per-request cost of a
+// transaction begin (middleware, validation, handler) with the transaction
+// service replaced by a recorder. Budget: beginNanosBudget ns/op,
+// beginAllocsBudget allocs/op.
+func BenchmarkBeginOverhead(b *testing.B) {
+	benchOverhead(b, newTxRouter(b), beginRequest)
+}
+
+// TestBeginAllocationBudget keeps the allocations of a transaction begin
+// through the HTTP stack (request construction excluded) within
+// beginAllocsBudget.
+func TestBeginAllocationBudget(t *testing.T) {
+	allocationBudget(t, "begin", newTxRouter(t), beginRequest, beginAllocsBudget)
 }

@@ -6,11 +6,11 @@ package handlers
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/zeroloss/zeroloss/api"
 	"github.com/zeroloss/zeroloss/internal/auth"
 	"github.com/zeroloss/zeroloss/internal/problem"
+	"github.com/zeroloss/zeroloss/internal/send"
 )
 
 // Publisher sends what a send request asks for (send.Service): a wrong
@@ -56,16 +56,10 @@ func (h *Messages) PublishBatch(ctx context.Context, req api.PublishBatchRequest
 	return api.PublishBatch201JSONResponse{Body: out}, nil
 }
 
-// reservedTopics are RocketMQ's own topics.
-var reservedTopics = map[string]bool{
-	"TBW102": true, "SCHEDULE_TOPIC_XXXX": true, "BenchmarkTest": true, "OFFSET_MOVED_EVENT": true,
-	"SELF_TEST_TOPIC": true, "TRANS_CHECK_MAX_TIME_TOPIC": true, "DefaultCluster": true,
-}
-
 // checkTopicName refuses RocketMQ's own topic names (the contract's
 // pattern already enforced the characters and length).
 func checkTopicName(topic, field string) error {
-	if reservedTopics[topic] || strings.HasPrefix(strings.ToUpper(topic), "RMQ_SYS_") {
+	if send.ReservedTopic(topic) {
 		return problem.New(problem.InvalidTopic, fmt.Sprintf("%q is reserved by RocketMQ", topic)).
 			WithFields(problem.FieldError{Field: field, Reason: "reserved topic name"})
 	}

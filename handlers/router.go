@@ -48,8 +48,14 @@ func NewRouter(d RouterDeps) (http.Handler, error) {
 	}
 	// The send endpoints decode, validate and bind their body in one pass
 	// (send.DecodeMessage); a body it is unsure of takes the generic way.
+	// Their parameters are checked by the same rules typed out
+	// (send.TopicParam, send.KeyParam), so such a request skips
+	// kin-openapi altogether.
+	validator.WithParamCheck("path", "topic", send.TopicParam)
+	validator.WithParamCheck("header", "Idempotency-Key", send.KeyParam)
 	validator.WithBodyDecoder("POST /v1/topics/{topic}/messages", func(b []byte) (any, bool) { return send.DecodeMessage(b) })
 	validator.WithBodyDecoder("POST /v1/topics/{topic}/message-batches", func(b []byte) (any, bool) { return send.DecodeBatch(b) })
+	validator.WithBodyDecoder("POST /v1/transactions", func(b []byte) (any, bool) { return send.DecodeBegin(b) })
 
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, middleware.Recover(pw.Write), middleware.AccessLog(d.Log),
@@ -116,7 +122,8 @@ func allowedMethods(rt chi.Routes, path string) []string {
 	return out
 }
 
-// decodedSends serves the send operations whose body the validator already
+// decodedSends serves the send operations (and the transaction begin,
+// which sends a half message) whose body the validator already
 // decoded (middleware.Decoded) without decoding it again; every other
 // request goes to the generated strict handler, as do sends whose body took
 // the generic way.
@@ -150,6 +157,21 @@ func (d decodedSends) PublishBatch(w http.ResponseWriter, r *http.Request, topic
 	resp, err := d.ssi.PublishBatch(r.Context(), api.PublishBatchRequestObject{Topic: topic, Params: params, Body: body})
 	if err == nil {
 		err = resp.VisitPublishBatchResponse(w)
+	}
+	if err != nil {
+		d.writeErr(w, r, err)
+	}
+}
+
+func (d decodedSends) BeginTransaction(w http.ResponseWriter, r *http.Request, params api.BeginTransactionParams) {
+	body, ok := middleware.Decoded(r.Context()).(*api.BeginTransactionRequest)
+	if !ok {
+		d.ServerInterface.BeginTransaction(w, r, params)
+		return
+	}
+	resp, err := d.ssi.BeginTransaction(r.Context(), api.BeginTransactionRequestObject{Params: params, Body: body})
+	if err == nil {
+		err = resp.VisitBeginTransactionResponse(w)
 	}
 	if err != nil {
 		d.writeErr(w, r, err)

@@ -14,7 +14,7 @@ func AccessLog(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			rec := &statusRecorder{ResponseWriter: w}
+			rec := recorderFor(w)
 			next.ServeHTTP(rec, r)
 			level := slog.LevelInfo
 			if rec.code() >= 500 {

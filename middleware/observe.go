@@ -21,11 +21,20 @@ func Trace(tp trace.TracerProvider, prop propagation.TextMapPropagator) func(htt
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-			ctx, span := tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
-				trace.WithAttributes(attribute.String("http.request.method", r.Method),
-					attribute.String("url.path", r.URL.Path)))
+			ctx, span := tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer))
 			defer span.End()
-			rec := &statusRecorder{ResponseWriter: w}
+			if !span.IsRecording() {
+				// Nothing is recorded (no exporter, or not sampled): the
+				// span only carries the caller's trace context on to the
+				// messages sent, and without one there is nothing to carry.
+				if span.SpanContext().IsValid() {
+					r = r.WithContext(ctx)
+				}
+				next.ServeHTTP(w, r)
+				return
+			}
+			span.SetAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path))
+			rec := recorderFor(w)
 			next.ServeHTTP(rec, r.WithContext(ctx))
 			if route := routePattern(r); route != "" {
 				span.SetName(r.Method + " " + route)
@@ -45,7 +54,7 @@ func Metrics(requests *prometheus.CounterVec, seconds *prometheus.HistogramVec) 
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			rec := &statusRecorder{ResponseWriter: w}
+			rec := recorderFor(w)
 			next.ServeHTTP(rec, r)
 			route := routePattern(r)
 			if route == "" {

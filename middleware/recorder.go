@@ -33,3 +33,14 @@ func (s *statusRecorder) code() int {
 	}
 	return s.status
 }
+
+// recorderFor returns w itself when an outer middleware already wraps the
+// response in a statusRecorder (the status and size it records are this
+// response's), else a new one around w: one wrapper per request, not one
+// per middleware.
+func recorderFor(w http.ResponseWriter) *statusRecorder {
+	if rec, ok := w.(*statusRecorder); ok {
+		return rec
+	}
+	return &statusRecorder{ResponseWriter: w}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/go-chi/chi/v5"
 
 	"github.com/zeroloss/zeroloss/internal/problem"
 )
@@ -21,7 +22,26 @@ import (
 type Validator struct {
 	router   routers.Router
 	writeErr ErrorWriter
+	doc      *openapi3.T
 	fast     map[string]BodyDecoder
+	// checks are the typed parameter checks (WithParamCheck), by "in name".
+	checks map[string]func(string) bool
+	// direct are the operations, by method and route pattern, whose
+	// parameters all have a typed check: a request whose body their
+	// decoder accepts and whose parameters pass skips kin-openapi.
+	direct map[string]directOp
+}
+
+// directOp is an operation validated without kin-openapi when it can be.
+type directOp struct {
+	decode BodyDecoder
+	params []directParam
+}
+
+type directParam struct {
+	in, name string
+	required bool
+	ok       func(string) bool
 }
 
 // BodyDecoder decodes an operation's request body in one pass and reports
@@ -43,11 +63,89 @@ type decodedKey struct{}
 // the generic body validation when dec accepts the body: their parameters
 // are still validated against the contract, and dec's result is handed on
 // (Decoded), so the body is decoded once.
+//
+// When every parameter of the operation (path and header ones only) has a
+// check registered with WithParamCheck before, such a request skips
+// kin-openapi altogether: the parameters are read from the router's match
+// (chi) and the headers, and checked by those checks. A request any check
+// declines, or with a parameter of another kind, takes the generic way.
 func (v *Validator) WithBodyDecoder(operation string, dec BodyDecoder) {
 	if v.fast == nil {
 		v.fast = map[string]BodyDecoder{}
 	}
 	v.fast[operation] = dec
+	method, path, _ := strings.Cut(operation, " ")
+	item := v.doc.Paths.Find(path)
+	if item == nil || item.GetOperation(method) == nil {
+		return
+	}
+	op := directOp{decode: dec}
+	for _, refs := range []openapi3.Parameters{item.Parameters, item.GetOperation(method).Parameters} {
+		for _, ref := range refs {
+			p := ref.Value
+			ok := v.checks[p.In+" "+p.Name]
+			if ok == nil || (p.In != openapi3.ParameterInPath && p.In != openapi3.ParameterInHeader) {
+				return
+			}
+			op.params = append(op.params, directParam{in: p.In, name: p.Name, required: p.Required, ok: ok})
+		}
+	}
+	if v.direct == nil {
+		v.direct = map[string]directOp{}
+	}
+	v.direct[operation] = op
+}
+
+// WithParamCheck registers the typed check of the parameter name in in
+// ("path", "header"), for the operations given a BodyDecoder after it. ok
+// must never accept a value the parameter's schema refuses; it may decline
+// any it is unsure of (the request is then validated the generic way).
+func (v *Validator) WithParamCheck(in, name string, ok func(string) bool) {
+	if v.checks == nil {
+		v.checks = map[string]func(string) bool{}
+	}
+	v.checks[in+" "+name] = ok
+}
+
+// validDirect validates r without kin-openapi when its operation allows
+// it; it returns the decoded body, or ok false (the generic way then
+// decides).
+func (v *Validator) validDirect(r *http.Request) (any, bool) {
+	rc := chi.RouteContext(r.Context())
+	if rc == nil || len(v.direct) == 0 {
+		return nil, false
+	}
+	op, found := v.direct[r.Method+" "+rc.RoutePattern()]
+	if !found {
+		return nil, false
+	}
+	for _, p := range op.params {
+		var val string
+		switch p.in {
+		case openapi3.ParameterInPath:
+			val = rc.URLParam(p.name)
+		default:
+			vals, present := r.Header[http.CanonicalHeaderKey(p.name)]
+			if !present {
+				if p.required {
+					return nil, false
+				}
+				continue
+			}
+			if len(vals) != 1 {
+				return nil, false
+			}
+			val = vals[0]
+		}
+		if !p.ok(val) {
+			return nil, false
+		}
+	}
+	body, err := bufferedBody(r)
+	if err != nil || len(body) == 0 {
+		return nil, false
+	}
+	return op.decode(body)
 }
 
 // NewValidator builds a Validator for doc. Authentication is checked by
@@ -60,17 +158,30 @@ func (v *Validator) WithBodyDecoder(operation string, dec BodyDecoder) {
 // that rule.
 func NewValidator(doc *openapi3.T, writeErr ErrorWriter) (*Validator, error) {
 	doc.Servers = nil // match on paths only, whatever host the gateway serves
+	// Authenticate checks the API key; the contract's security
+	// requirements would only be run through a no-op here, at a cost per
+	// request.
+	doc.Security = nil
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			op.Security = nil
+		}
+	}
 	rt, err := legacy.NewRouter(doc, openapi3.AllowExtraSiblingFields("patternProperties"))
 	if err != nil {
 		return nil, fmt.Errorf("middleware: contract router: %w", err)
 	}
-	return &Validator{router: rt, writeErr: writeErr}, nil
+	return &Validator{router: rt, writeErr: writeErr, doc: doc}, nil
 }
 
 // Middleware validates each request; a request that breaks the contract is
 // answered with a 400 problem listing every offending field.
 func (v *Validator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if decoded, ok := v.validDirect(r); ok {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), decodedKey{}, decoded)))
+			return
+		}
 		route, params, err := v.router.FindRoute(r)
 		if err != nil {
 			next.ServeHTTP(w, r)

@@ -17,7 +17,7 @@ type Metrics struct {
 	// EndFailures counts END_TRANSACTION calls the broker did not acknowledge.
 	EndFailures prometheus.Counter
 	// RedisBatch is how many state changes shared each Redis round trip
-	// of the transaction store (see sharedPipeline).
+	// of the transaction store (see rscript.Batcher).
 	RedisBatch prometheus.Histogram
 }
 

@@ -141,8 +141,8 @@ func New(store *Store, mq Broker, hooks Caller, cfg Config, log *slog.Logger, m 
 	if cfg.SendBudget <= 0 {
 		cfg.SendBudget = 15 * time.Second
 	}
-	if m != nil && store.pipe.observe == nil {
-		store.pipe.observe = func(n int) { m.RedisBatch.Observe(float64(n)) }
+	if m != nil && store.observeBatch == nil {
+		store.observeBatch = func(n int) { m.RedisBatch.Observe(float64(n)) }
 	}
 	bg, stop := context.WithCancel(context.Background())
 	return &Service{store: store, mq: mq, hooks: hooks, cfg: cfg, log: log, metrics: m,

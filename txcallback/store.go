@@ -12,6 +12,7 @@ import (
 
 	"github.com/zeroloss/zeroloss/internal/broker"
 	"github.com/zeroloss/zeroloss/internal/lease"
+	"github.com/zeroloss/zeroloss/internal/rscript"
 )
 
 // State is a transaction's state.
@@ -72,9 +73,12 @@ type Transaction struct {
 type Store struct {
 	rdb    redis.UniversalClient
 	ttl    time.Duration
-	pipe   *sharedPipeline // the state changes of concurrent transactions
+	pipe   *rscript.Batcher // the state changes of concurrent transactions
 	writer Writer
 	touch  string // "1": scripts write even when they change nothing, so WAIT covers what they report
+	// observeBatch, when set (before the first call), gets the number of
+	// state changes sharing each Redis round trip.
+	observeBatch func(changes int)
 }
 
 // Writer runs a script whose write must reach Redis's replicas before it
@@ -87,7 +91,16 @@ type Writer interface {
 // NewStore returns a store whose transaction records expire ttl after they
 // were created (keep it longer than the broker's whole check window).
 func NewStore(rdb redis.UniversalClient, ttl time.Duration) *Store {
-	return &Store{rdb: rdb, ttl: ttl, pipe: &sharedPipeline{rdb: rdb, maxInFlight: 2, maxBatch: 128}, touch: "0"}
+	s := &Store{rdb: rdb, ttl: ttl, touch: "0"}
+	// Two pipelines in flight: a begin's CreateTx and SetHalf, and a
+	// commit's Decide and MarkEnded, alternate with broker calls, so a
+	// second pipeline keeps Redis busy while the first one's answer is read.
+	s.pipe = rscript.NewBatcher(rdb, rscript.Config{MaxInFlight: 2, MaxBatch: 128, Observe: func(n int) {
+		if s.observeBatch != nil {
+			s.observeBatch(n)
+		}
+	}})
+	return s
 }
 
 // WithWriter makes the writes that back an answer run through w: the half
@@ -108,10 +121,7 @@ func (s *Store) WithWriter(w Writer) *Store {
 // (each change then carries its own WAIT), else in the pipeline concurrent
 // transactions share.
 func (s *Store) run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
-	if s.writer != nil && s.writer.Waits() {
-		return s.writer.Run(ctx, script, keys, args...)
-	}
-	return s.pipe.eval(ctx, script, keys, args...)
+	return s.pipe.Write(ctx, s.writer, script, keys, args...)
 }
 
 // confirmScript writes the record's confirmedAt (when ARGV[1] is "1"), so
@@ -206,31 +216,17 @@ func (s *Store) CreateTx(ctx context.Context, tx Transaction, stuck, resolveIn t
 	keys := []string{txKey(tx.ID)}
 	args := []any{static, s.ttl.Milliseconds(), stuck.Milliseconds()}
 	var (
-		res          *redis.Cmd
-		index, sched redis.Cmder
+		res, sched *redis.Cmd
+		index      redis.Cmder
 	)
-	if err := s.pipe.run(ctx, func(pipe redis.Pipeliner) {
-		res = createScript.EvalSha(ctx, pipe, keys, args...)
-		index = pipe.ZAdd(ctx, txIndexKey(tx.Tenant), redis.Z{Member: tx.ID})
-		sched = scheduleScript.EvalSha(ctx, pipe, []string{pendingKey}, tx.ID, resolveIn.Milliseconds(), "")
+	if err := s.pipe.Do(ctx, func(p rscript.Pipe) {
+		res = p.Eval(createScript, keys, args...)
+		index = p.ZAdd(ctx, txIndexKey(tx.Tenant), redis.Z{Member: tx.ID})
+		sched = p.Eval(scheduleScript, []string{pendingKey}, tx.ID, resolveIn.Milliseconds(), "")
 	}); err != nil {
 		return "", "", fmt.Errorf("txcallback: create transaction: %w", err)
 	}
-	err = errors.Join(res.Err(), index.Err(), sched.Err())
-	if err != nil && (redis.HasErrorPrefix(res.Err(), "NOSCRIPT") || redis.HasErrorPrefix(sched.Err(), "NOSCRIPT")) {
-		// A Redis that lost its script cache: load both, once, then
-		// the same round trip again.
-		if lerr := errors.Join(createScript.Load(ctx, s.rdb).Err(), scheduleScript.Load(ctx, s.rdb).Err()); lerr != nil {
-			return "", "", fmt.Errorf("txcallback: create transaction: load scripts: %w", lerr)
-		}
-		_, err = s.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-			res = createScript.EvalSha(ctx, pipe, keys, args...)
-			pipe.ZAdd(ctx, txIndexKey(tx.Tenant), redis.Z{Member: tx.ID})
-			scheduleScript.EvalSha(ctx, pipe, []string{pendingKey}, tx.ID, resolveIn.Milliseconds(), "")
-			return nil
-		})
-	}
-	if err != nil {
+	if err := errors.Join(res.Err(), index.Err(), sched.Err()); err != nil {
 		return "", "", fmt.Errorf("txcallback: create transaction: %w", err)
 	}
 	out, err := res.StringSlice()
@@ -482,20 +478,17 @@ return 1
 // MarkEnded records that the broker acknowledged END_TRANSACTION, and
 // settles the transaction (the resolver has nothing left to do for it).
 func (s *Store) MarkEnded(ctx context.Context, id string) error {
-	var ended, zrem redis.Cmder
-	if err := s.pipe.run(ctx, func(pipe redis.Pipeliner) {
-		ended = endedScript.EvalSha(ctx, pipe, []string{txKey(id)})
-		zrem = pipe.ZRem(ctx, pendingKey, id)
+	var (
+		ended *redis.Cmd
+		zrem  redis.Cmder
+	)
+	if err := s.pipe.Do(ctx, func(p rscript.Pipe) {
+		ended = p.Eval(endedScript, []string{txKey(id)})
+		zrem = p.ZRem(ctx, pendingKey, id)
 	}); err != nil {
 		return fmt.Errorf("txcallback: mark %s ended: %w", id, err)
 	}
-	err := errors.Join(ended.Err(), zrem.Err())
-	if redis.HasErrorPrefix(ended.Err(), "NOSCRIPT") {
-		if err = endedScript.Run(ctx, s.rdb, []string{txKey(id)}).Err(); err == nil {
-			err = s.rdb.ZRem(ctx, pendingKey, id).Err()
-		}
-	}
-	if err != nil {
+	if err := errors.Join(ended.Err(), zrem.Err()); err != nil {
 		return fmt.Errorf("txcallback: mark %s ended: %w", id, err)
 	}
 	return nil
@@ -505,7 +498,7 @@ func (s *Store) MarkEnded(ctx context.Context, id string) error {
 // broker's answer proved that END_TRANSACTION did not take effect: the
 // next check-back or resolver pass sends it again at once.
 func (s *Store) EndRefused(ctx context.Context, id, token string) error {
-	if err := releaseScript.Run(ctx, s.rdb, []string{txKey(id)}, token).Err(); err != nil {
+	if err := s.pipe.Eval(ctx, releaseScript, []string{txKey(id)}, token).Err(); err != nil {
 		return fmt.Errorf("txcallback: release the end claim of %s: %w", id, err)
 	}
 	return nil
@@ -526,7 +519,7 @@ return 1
 
 // RecordCheck stores a check-back's count and the check webhook's outcome.
 func (s *Store) RecordCheck(ctx context.Context, id string, count int, outcome string) error {
-	if err := recordCheckScript.Run(ctx, s.rdb, []string{txKey(id)}, count, outcome).Err(); err != nil {
+	if err := s.pipe.Eval(ctx, recordCheckScript, []string{txKey(id)}, count, outcome).Err(); err != nil {
 		return fmt.Errorf("txcallback: record a check of %s: %w", id, err)
 	}
 	return nil

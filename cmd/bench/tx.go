@@ -51,6 +51,8 @@ type txResult struct {
 	firstErr   error
 	elapsed    time.Duration
 	throughput float64
+	// gatewayCPU is the gateway process's CPU time over the row.
+	gatewayCPU time.Duration
 	// Sorted latencies of the transactions that were consumed.
 	commit, visible, total []time.Duration
 }
@@ -255,8 +257,21 @@ func benchTx(ctx context.Context, s settings, gw *gateway, key string) error {
 			if s.warm > 0 {
 				txLoad(ctx, conc, s.warm, 0, m.f) // warm-up, discarded
 			}
+			var prof chan error
+			if s.profileDir != "" && m.name != "native" && s.txCount == 0 {
+				prof = make(chan error, 1)
+				name := fmt.Sprintf("tx-%s-c%d", m.name, conc)
+				go func() { prof <- profileGateway(ctx, s.gwPprofAddr, s.profileDir, name, s.dur) }()
+			}
+			before := sampleCPU(gw.pid())
 			r := txLoad(ctx, conc, s.dur, s.txCount, m.f)
+			r.gatewayCPU = sampleCPU(gw.pid()).sub(before).gateway
 			r.mode, r.conc = m.name, conc
+			if prof != nil {
+				if err := <-prof; err != nil {
+					fmt.Fprintln(os.Stderr, "bench:", err)
+				}
+			}
 			if r.errs > 0 {
 				fmt.Fprintf(os.Stderr, "bench: transactions %s c=%d: %d errors, first: %v\n", m.name, conc, r.errs, r.firstErr)
 			}
@@ -404,7 +419,7 @@ func txReport(w io.Writer, rs []*txResult, s settings) {
 	}
 	fmt.Fprintf(w, "\ntransactions: body %d B, %s, same broker, same topic, same run; in flight = begun, not yet consumed\n", s.size, per)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\tin flight\ttx\terrors\ttx/s\tbegin→commit p50\tp99\tcommit→consumed p50\tp99\tbegin→consumed p50\tp99\tvs native tx/s\tbegin→consumed p50\tp99\t")
+	fmt.Fprintln(tw, "mode\tin flight\ttx\terrors\ttx/s\tbegin→commit p50\tp99\tcommit→consumed p50\tp99\tbegin→consumed p50\tp99\tvs native tx/s\tbegin→consumed p50\tp99\tgateway cpu/tx\t")
 	native := map[int]*txResult{}
 	for _, r := range rs {
 		if r.mode == "native" {
@@ -424,11 +439,15 @@ func txReport(w io.Writer, rs []*txResult, s settings) {
 			vs50 = ratio(float64(pct(r.total, .5)), float64(pct(n.total, .5)))
 			vs99 = ratio(float64(pct(r.total, .99)), float64(pct(n.total, .99)))
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.mode, r.conc, r.n, r.errs, r.throughput,
+		cpu := ""
+		if r.mode != "native" && r.n > 0 {
+			cpu = fmt.Sprintf("%.1fµs", float64(r.gatewayCPU.Microseconds())/float64(r.n))
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.mode, r.conc, r.n, r.errs, r.throughput,
 			fmtDur(pct(r.commit, .5)), fmtDur(pct(r.commit, .99)),
 			fmtDur(pct(r.visible, .5)), fmtDur(pct(r.visible, .99)),
 			fmtDur(pct(r.total, .5)), fmtDur(pct(r.total, .99)),
-			vsTx, vs50, vs99)
+			vsTx, vs50, vs99, cpu)
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "native: END_TRANSACTION is one-way, so its commit is when SendMessageInTransaction returned, not a broker answer")

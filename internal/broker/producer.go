@@ -5,6 +5,7 @@ package broker
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -116,6 +117,9 @@ type Producer struct {
 	rm     *remoting
 	topics *topicGuard
 	co     *Coalescer // Config.Coalesce
+	// remote sends what the coalescer sends (no delay, no sharding key)
+	// over the project's own remoting; the client sends the rest.
+	remote *remoteSender
 }
 
 // NewProducer builds a producer; Start connects it.
@@ -140,8 +144,17 @@ func NewProducer(cfg Config) (*Producer, error) {
 	rm := &remoting{timeout: 3 * time.Second, pool: wire.Pool{MaxIdle: 64}}
 	pr := &Producer{lifecycle: lifecycle{client: p, what: "producer"}, cfg: cfg, p: p, rm: rm,
 		topics: &topicGuard{rm: rm, nameServers: cfg.NameServers, known: cfg.Known}}
-	pr.co = newCoalescer(pr.send, cfg.CoalesceMax, cfg.MaxBytes)
+	pr.remote = &remoteSender{rm: rm, mux: &muxConns{}, nameServers: cfg.NameServers, group: cfg.Group,
+		retries: cfg.Retries, timeout: cfg.SendTimeout}
+	pr.co = newCoalescer(pr.sendRemote, cfg.CoalesceMax, cfg.MaxBytes)
 	return pr, nil
+}
+
+// Shutdown stops the producer and closes its own connections; sends in
+// flight should be drained first.
+func (p *Producer) Shutdown() error {
+	p.remote.mux.close()
+	return p.lifecycle.Shutdown()
 }
 
 // client is what both RocketMQ producers have in common for their lifecycle.
@@ -238,14 +251,113 @@ func (p *Producer) SendBatch(ctx context.Context, topic string, ms []Message) ([
 func (p *Producer) send(ctx context.Context, topic string, msgs ...*primitive.Message) (*primitive.SendResult, error) {
 	start := time.Now()
 	res, err := p.p.SendSync(ctx, msgs...)
+	return p.outcome(ctx, topic, len(msgs), start, res, err)
+}
+
+// Remoting codes of a plain send.
+const codeSendBatchMessage = 320
+
+// sendRemote is send over the project's own remoting (remoteSender): msgs
+// (one topic, no delay, no sharding key) as one SEND_MESSAGE, or as one
+// SEND_BATCH_MESSAGE when there are several.
+func (p *Producer) sendRemote(ctx context.Context, topic string, msgs ...*primitive.Message) (*primitive.SendResult, error) {
+	start := time.Now()
+	born := strconv.FormatInt(start.UnixMilli(), 10)
+	var req sendRequest
+	if len(msgs) == 1 {
+		req = sendRequest{code: codeSendMessage, queueKey: "queueId", brokerKey: "bname", body: msgs[0].Body,
+			ext: map[string]string{
+				"producerGroup": p.cfg.Group, "topic": topic, "sysFlag": "0", "bornTimestamp": born, "flag": "0",
+				"reconsumeTimes": "0", "unitMode": "false", "maxReconsumeTimes": "0", "batch": "false",
+				"defaultTopic": "TBW102", "defaultTopicQueueNums": "4", "properties": msgs[0].MarshallProperties(),
+			}}
+	} else {
+		// The batch header (SendMessageRequestHeaderV2's one-letter
+		// names) carries no properties of its own: each member's are in
+		// its encoding (MessageDecoder.encodeMessage).
+		req = sendRequest{code: codeSendBatchMessage, queueKey: "e", brokerKey: "n", body: encodeBatch(msgs),
+			ext: map[string]string{
+				"a": p.cfg.Group, "b": topic, "c": "TBW102", "d": "4", "f": "0", "g": born, "h": "0",
+				"i": "", "j": "0", "k": "false", "l": "0", "m": "true",
+			}}
+	}
+	a := p.remote.send(ctx, "send", topic, req)
+	var res *primitive.SendResult
+	if a.err == nil {
+		qid, err := strconv.Atoi(a.resp.ExtFields["queueId"])
+		if err != nil {
+			qid = a.q.id
+		}
+		off, err := strconv.ParseInt(a.resp.ExtFields["queueOffset"], 10, 64)
+		if err != nil && a.resp.Code == respSuccess {
+			a.err = fmt.Errorf("%w: send to %s: bad queue offset %q in the answer", ErrUnconfirmed, topic, a.resp.ExtFields["queueOffset"])
+		}
+		res = &primitive.SendResult{Status: sendStatus(a.resp.Code), OffsetMsgID: a.resp.ExtFields["msgId"],
+			MessageQueue: &primitive.MessageQueue{Topic: topic, BrokerName: a.q.broker, QueueId: qid}, QueueOffset: off}
+	}
+	return p.outcome(ctx, topic, len(msgs), start, res, a.err)
+}
+
+// sendStatus is the send status of a broker's answer that stored the
+// message (success, or a flush or replica timeout).
+func sendStatus(code int) primitive.SendStatus {
+	switch code {
+	case respFlushDiskTimeout:
+		return primitive.SendFlushDiskTimeout
+	case respFlushSlaveTimeout:
+		return primitive.SendFlushSlaveTimeout
+	case respSlaveNotAvailable:
+		return primitive.SendSlaveNotAvailable
+	}
+	return primitive.SendOK
+}
+
+// encodeBatch writes msgs as a SEND_BATCH_MESSAGE body: each message as
+// MessageDecoder.encodeMessage does (total size, magic code 0, body CRC 0,
+// flag, body length, body, properties length, properties), in one buffer.
+func encodeBatch(msgs []*primitive.Message) []byte {
+	props := make([]string, len(msgs))
+	size := 0
+	for i, m := range msgs {
+		props[i] = m.MarshallProperties()
+		size += 4*5 + len(m.Body) + 2 + len(props[i])
+	}
+	buf := make([]byte, 0, size)
+	for i, m := range msgs {
+		n := 4*5 + len(m.Body) + 2 + len(props[i])
+		buf = binary.BigEndian.AppendUint32(buf, uint32(n))
+		buf = binary.BigEndian.AppendUint32(buf, 0) // magic code
+		buf = binary.BigEndian.AppendUint32(buf, 0) // body CRC
+		buf = binary.BigEndian.AppendUint32(buf, uint32(m.Flag))
+		buf = binary.BigEndian.AppendUint32(buf, uint32(len(m.Body)))
+		buf = append(buf, m.Body...)
+		buf = binary.BigEndian.AppendUint16(buf, uint16(len(props[i])))
+		buf = append(buf, props[i]...)
+	}
+	return buf
+}
+
+// outcome classifies a send's result (SEND_OK or why not), remembers a
+// topic sent to and reports the request to Config.Observe.
+func (p *Producer) outcome(ctx context.Context, topic string, msgs int, start time.Time, res *primitive.SendResult, err error) (*primitive.SendResult, error) {
 	outcome := "ok"
 	switch {
-	case err != nil && rejected(err):
+	case err != nil && (errors.Is(err, ErrRejected) || rejected(err)):
 		outcome = "rejected"
-		err = fmt.Errorf("%w: send to %s: %w", ErrRejected, topic, err)
+		if !errors.Is(err, ErrRejected) {
+			err = fmt.Errorf("%w: send to %s: %w", ErrRejected, topic, err)
+		}
 	case err != nil:
 		outcome = "error"
-		err = fmt.Errorf("%w: send to %s: %w", ErrUnconfirmed, topic, err)
+		switch {
+		case errors.Is(err, ErrTopicNotFound):
+			// The route lookup's verdict alone; unless the guard below
+			// agrees, the send is only unconfirmed, and the error must
+			// not read as "not found" (a client drops a message on it).
+			err = fmt.Errorf("%w: send to %s: no route (%v)", ErrUnconfirmed, topic, err)
+		case !errors.Is(err, ErrUnconfirmed):
+			err = fmt.Errorf("%w: send to %s: %w", ErrUnconfirmed, topic, err)
+		}
 		if p.topics.missing(ctx, topic) {
 			outcome = "topic_not_found"
 			err = fmt.Errorf("%w: %s", ErrTopicNotFound, topic)
@@ -261,7 +373,7 @@ func (p *Producer) send(ctx context.Context, topic string, msgs ...*primitive.Me
 		p.topics.seen(ctx, topic)
 	}
 	if p.cfg.Observe != nil {
-		p.cfg.Observe(topic, outcome, len(msgs), time.Since(start))
+		p.cfg.Observe(topic, outcome, msgs, time.Since(start))
 	}
 	return res, err
 }

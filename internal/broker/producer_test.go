@@ -104,7 +104,8 @@ func TestCoalescedSendsKeepTheirOwnReceipts(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			rc, err := p.Send(context.Background(), broker.Message{ID: seed.ID(uint16(i)), Topic: topic, Body: []byte(fmt.Sprintf("m%d", i))})
+			rc, err := p.Send(context.Background(), broker.Message{ID: seed.ID(uint16(i)), Topic: topic, Body: []byte(fmt.Sprintf("m%d", i)),
+				Tag: fmt.Sprintf("t%d", i%3), Keys: []string{fmt.Sprintf("k%d", i), "all"}, Properties: map[string]string{"n": fmt.Sprint(i)}})
 			if err != nil {
 				t.Error(err)
 			}
@@ -121,6 +122,9 @@ func TestCoalescedSendsKeepTheirOwnReceipts(t *testing.T) {
 		m := recv.WaitForID(t, rc.MessageID, time.Second)
 		if string(m.Body) != fmt.Sprintf("m%d", i) || m.Queue.QueueId != rc.QueueID || m.QueueOffset != rc.QueueOffset {
 			t.Fatalf("message %d: stored %q at %d/%d, receipt says %d/%d", i, m.Body, m.Queue.QueueId, m.QueueOffset, rc.QueueID, rc.QueueOffset)
+		}
+		if m.GetTags() != fmt.Sprintf("t%d", i%3) || m.GetKeys() != fmt.Sprintf("k%d all", i) || m.GetProperty("n") != fmt.Sprint(i) {
+			t.Fatalf("message %d: tag %q, keys %q, property n %q", i, m.GetTags(), m.GetKeys(), m.GetProperty("n"))
 		}
 	}
 	if messages.Load() != n || requests.Load() >= n {

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -43,11 +44,14 @@ func memberFault(err error) bool {
 	return ok && (code == codeMessageIllegal || code == codeInvalidParameter || code == codeSystemError)
 }
 
-// responseCode finds the broker's response code in a client error or any
-// error it wraps.
+// responseCode finds the broker's response code in a remoteError (the
+// project's own remoting) or a client error, or any error they wrap.
 func responseCode(err error) (int, bool) {
 	if err == nil {
 		return 0, false
+	}
+	if re := (*remoteError)(nil); errors.As(err, &re) {
+		return re.Code, true
 	}
 	if rest, ok := strings.CutPrefix(err.Error(), "CODE: "); ok {
 		if num, _, ok := strings.Cut(rest, ","); ok {

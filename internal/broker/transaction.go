@@ -167,7 +167,7 @@ func NewTxProducer(cfg TxConfig, check Checker) (*TxProducer, error) {
 	rm := &remoting{timeout: 3 * time.Second, pool: wire.Pool{MaxIdle: 64}}
 	mux := &muxConns{}
 	tp := &TxProducer{lifecycle: lifecycle{client: noClient{}, what: "transactional producer"}, cfg: cfg, rm: rm, mux: mux,
-		half:   &halfSender{rm: rm, mux: mux, nameServers: cfg.NameServers, group: cfg.Group, retries: cfg.Retries, timeout: cfg.SendTimeout},
+		half:   &halfSender{&remoteSender{rm: rm, mux: mux, nameServers: cfg.NameServers, group: cfg.Group, retries: cfg.Retries, timeout: cfg.SendTimeout}},
 		topics: &topicGuard{rm: rm, nameServers: cfg.NameServers, known: cfg.Known},
 		check:  check, sem: make(chan struct{}, cfg.MaxConcurrentChecks)}
 	tp.links = newCheckLinks(rm, cfg.NameServers, cfg.Group, cfg.InstanceName+"@checks", tp.onCheck)
@@ -308,7 +308,9 @@ func (p *TxProducer) SendHalf(ctx context.Context, m Message) (Half, error) {
 		// memory agree (topicGuard): a client drops a message on it.
 		return Half{}, fmt.Errorf("%w: %s", ErrTopicNotFound, m.Topic)
 	case errors.Is(err, ErrTopicNotFound):
-		return Half{}, fmt.Errorf("%w: half message to %s: %w", ErrUnconfirmed, m.Topic, err)
+		// Not wrapped: the guard disagrees, so this must not read as
+		// "not found".
+		return Half{}, fmt.Errorf("%w: half message to %s: no route (%v)", ErrUnconfirmed, m.Topic, err)
 	case err != nil:
 		return Half{}, err
 	}

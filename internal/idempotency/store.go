@@ -26,6 +26,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/zeroloss/zeroloss/internal/msgid"
+	"github.com/zeroloss/zeroloss/internal/rscript"
 )
 
 // Outcome says what Begin found.
@@ -102,23 +103,19 @@ func (c Config) Validate() error {
 }
 
 // Store keeps records in Redis: one script, one atomic step, per phase;
-// the scripts of concurrent requests share round trips (pipeliner). It is
-// safe for concurrent use.
+// the scripts of concurrent requests share round trips (rscript.Batcher).
+// It is safe for concurrent use.
 type Store struct {
 	rdb   redis.UniversalClient
 	cfg   Config
-	pipe  *pipeliner
+	pipe  *rscript.Batcher
 	touch string // "1": a replay writes, so the WAIT after it covers the answer
 }
 
-// run runs a script: through the Writer when it waits for replicas (each
-// script then carries its own WAIT), else in the pipeline concurrent
-// requests share.
+// run runs a script that backs an answer: through the Writer when it
+// waits for replicas, else in the pipeline concurrent requests share.
 func (s *Store) run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
-	if s.cfg.Writer != nil && s.cfg.Writer.Waits() {
-		return s.cfg.Writer.Run(ctx, script, keys, args...)
-	}
-	return s.pipe.eval(ctx, script, keys, args...)
+	return s.pipe.Write(ctx, s.cfg.Writer, script, keys, args...)
 }
 
 // NewStore returns a Store on rdb.
@@ -132,7 +129,7 @@ func NewStore(rdb redis.UniversalClient, cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	st := &Store{rdb: rdb, cfg: cfg, pipe: &pipeliner{rdb: rdb, max: cfg.MaxPipeline}, touch: "0"}
+	st := &Store{rdb: rdb, cfg: cfg, pipe: rscript.NewBatcher(rdb, rscript.Config{MaxBatch: cfg.MaxPipeline}), touch: "0"}
 	if cfg.Writer != nil && cfg.Writer.Waits() {
 		st.touch = "1"
 	}
@@ -244,7 +241,7 @@ func (s *Store) Complete(ctx context.Context, c Claim, resp Response) error {
 
 // Release reopens the key so a retry may run again with the same seed.
 func (s *Store) Release(ctx context.Context, c Claim) error {
-	n, err := s.pipe.eval(ctx, releaseScript, []string{c.key}, c.token).Int()
+	n, err := s.pipe.Eval(ctx, releaseScript, []string{c.key}, c.token).Int()
 	if err != nil {
 		return fmt.Errorf("idempotency: release: %w", err)
 	}

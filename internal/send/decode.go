@@ -2,6 +2,7 @@ package send
 
 import (
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/zeroloss/zeroloss/api"
@@ -71,6 +72,99 @@ func DecodeBatch(b []byte) (*api.PublishBatchRequest, bool) {
 	return &req, true
 }
 
+// DecodeBegin is DecodeMessage for POST /v1/transactions
+// (BeginTransactionRequest): a transaction begins with the send of a half
+// message, and shares the message members with the send requests.
+func DecodeBegin(b []byte) (*api.BeginTransactionRequest, bool) {
+	d := decoder{b: b}
+	var req api.BeginTransactionRequest
+	var m message
+	var producer, topic bool
+	ok := d.object(func(name string) bool {
+		switch name {
+		case "producer":
+			s, ok := d.text(len(producerPrefix)+26, len(producerPrefix)+26, isIDByte)
+			req.Producer, producer = s, true
+			return ok && producerID(s)
+		case "topic":
+			s, ok := d.text(1, 127, isTopicByte)
+			req.Topic, topic = s, true
+			return ok && !reservedTopic(s)
+		case "checkAfterSeconds":
+			n, ok := d.integer()
+			c := int(n)
+			req.CheckAfterSeconds = &c
+			return ok && n >= 1 && n <= 86400
+		}
+		return d.member(name, &m)
+	}) && d.end()
+	if !ok || !producer || !topic || !m.valid() {
+		return nil, false
+	}
+	req.Body, req.Encoding, req.Tag, req.Keys, req.Properties = m.body, m.enc, m.tag, m.keys, m.props
+	return &req, true
+}
+
+// producerPrefix starts a producer id.
+const producerPrefix = "prd_"
+
+// producerID matches '^prd_[0-9A-Za-z]{26}$' (s holds only isIDByte bytes).
+func producerID(s string) bool {
+	return len(s) == len(producerPrefix)+26 && strings.HasPrefix(s, producerPrefix) &&
+		!strings.Contains(s[len(producerPrefix):], "_")
+}
+
+// isIDByte is [0-9A-Za-z_].
+func isIDByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '_'
+}
+
+// isTopicByte is TopicName's '^[A-Za-z0-9_-]+$'.
+func isTopicByte(c byte) bool { return isIDByte(c) || c == '-' }
+
+// TopicParam reports whether s matches the path parameter topic's schema
+// (Topic in api/openapi.yaml: 1 to 127 characters of A-Z a-z 0-9 _ -);
+// the reserved names pass it, for the handlers to refuse.
+func TopicParam(s string) bool {
+	if len(s) < 1 || len(s) > 127 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isTopicByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// KeyParam reports whether s matches the Idempotency-Key header's schema:
+// 1 to 255 characters of \x21-\x7E.
+func KeyParam(s string) bool {
+	if len(s) < 1 || len(s) > 255 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7E {
+			return false
+		}
+	}
+	return true
+}
+
+// ReservedTopic reports whether name is one of RocketMQ's own topics,
+// which TopicName excludes: the listed names, and any starting with
+// RMQ_SYS_ in any case.
+func ReservedTopic(name string) bool { return reservedTopic(name) }
+
+func reservedTopic(name string) bool {
+	switch name {
+	case "TBW102", "SCHEDULE_TOPIC_XXXX", "BenchmarkTest", "OFFSET_MOVED_EVENT", "SELF_TEST_TOPIC",
+		"TRANS_CHECK_MAX_TIME_TOPIC", "DefaultCluster":
+		return true
+	}
+	return strings.HasPrefix(strings.ToUpper(name), "RMQ_SYS_")
+}
+
 // message holds the members a single message and a batch member share.
 type message struct {
 	body  string
@@ -95,11 +189,11 @@ func (m *message) valid() bool {
 func (d *decoder) member(name string, m *message) bool {
 	switch name {
 	case "body":
-		s, ok := d.text(1, -1, anyByte)
+		s, ok := d.text(1, -1, nil)
 		m.body = s
 		return ok
 	case "encoding":
-		s, ok := d.text(1, 8, anyByte)
+		s, ok := d.text(1, 8, nil)
 		e := api.Encoding(s)
 		m.enc = &e
 		return ok && (e == api.Utf8 || e == api.Base64)
@@ -209,7 +303,7 @@ func (d *decoder) object(member func(name string) bool) bool {
 }
 
 // text reads a string value of min to max bytes (max < 0: no limit) whose
-// every byte ok accepts. Lengths are counted in bytes: a string of at most
+// every byte ok accepts (nil: any byte). Lengths are counted in bytes: a string of at most
 // max bytes has at most max characters however they are counted, so this
 // never accepts a string the schema refuses (a longer non-ASCII one is
 // left to the generic validator).
@@ -221,6 +315,9 @@ func (d *decoder) text(min, max int, ok func(byte) bool) (string, bool) {
 	}
 	if !good || len(s) < min || (max >= 0 && len(s) > max) {
 		return "", false
+	}
+	if ok == nil {
+		return s, true
 	}
 	for i := 0; i < len(s); i++ {
 		if !ok(s[i]) {
@@ -322,7 +419,6 @@ func isTagByte(c byte) bool         { return c > 0x20 && c != 0x7F && c != '|' }
 func isKeyByte(c byte) bool         { return c > 0x20 && c != 0x7F }
 func isShardingKeyByte(c byte) bool { return c >= 0x20 && c != 0x7F }
 func isValueByte(c byte) bool       { return c >= 0x20 && c != 0x7F }
-func anyByte(byte) bool             { return true }
 
 // paddedBase64 matches the contract's base64 pattern exactly.
 func paddedBase64(s string) bool {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -17,12 +18,13 @@ import (
 const (
 	messagesPath = "/v1/topics/orders/messages"
 	batchesPath  = "/v1/topics/orders/message-batches"
+	beginPath    = "/v1/transactions"
 )
 
 // contract answers whether the generic validator (kin-openapi against
 // api/openapi.yaml, as the router runs it without body decoders) accepts a
-// body for path.
-func contract(t testing.TB) func(path string, body []byte) bool {
+// body for path, with the header name/value pairs given.
+func contract(t testing.TB) func(path string, body []byte, header ...string) bool {
 	t.Helper()
 	doc, err := api.GetSwagger()
 	if err != nil {
@@ -35,19 +37,98 @@ func contract(t testing.TB) func(path string, body []byte) bool {
 		t.Fatal(err)
 	}
 	h := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
-	return func(path string, body []byte) bool {
+	return func(path string, body []byte, header ...string) bool {
 		r := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
+		for i := 0; i+1 < len(header); i += 2 {
+			r.Header.Add(header[i], header[i+1])
+		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
 		return rec.Code == http.StatusNoContent
 	}
 }
 
+// TestParamChecksAgreeWithTheContract: the typed checks of the send
+// operations' parameters (the path's topic, the Idempotency-Key header)
+// accept exactly what the contract accepts.
+func TestParamChecksAgreeWithTheContract(t *testing.T) {
+	accepts := contract(t)
+	body := []byte(`{"body":"x"}`)
+	for _, tc := range []struct {
+		name, topic string
+		want        bool
+	}{
+		{"plain", "orders", true},
+		{"all classes", "Or-d_3", true},
+		{"one character", "a", true},
+		{"127 characters", strings.Repeat("t", 127), true},
+		{"reserved (the handler refuses it)", "TBW102", true},
+		{"128 characters", strings.Repeat("t", 128), false},
+		{"a dot", "a.b", false},
+		{"a space", "a%20b", false},
+		{"a percent sign", "a%25b", false},
+		{"non-ASCII", "%C3%A9", false},
+		{"a plus", "a+b", false},
+	} {
+		t.Run("topic "+tc.name, func(t *testing.T) {
+			raw, err := url.PathUnescape(tc.topic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kin := accepts("/v1/topics/"+tc.topic+"/messages", body)
+			if got := send.TopicParam(raw); got != tc.want || kin != tc.want {
+				t.Fatalf("TopicParam(%q) = %v, the contract accepts: %v; want %v", raw, got, kin, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name, key string
+		want      bool
+	}{
+		{"plain", "order-42-created", true},
+		{"every printable character", "!\"#$%&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~", true},
+		{"255 characters", strings.Repeat("k", 255), true},
+		{"256 characters", strings.Repeat("k", 256), false},
+		{"a space inside", "a b", false},
+		{"a tab inside", "a\tb", false},
+		{"DEL", "a\x7f", false},
+		{"non-ASCII", "cl\u00e9", false},
+	} {
+		t.Run("key "+tc.name, func(t *testing.T) {
+			kin := accepts(messagesPath, body, "Idempotency-Key", tc.key)
+			if got := send.KeyParam(tc.key); got != tc.want || kin != tc.want {
+				t.Fatalf("KeyParam(%q) = %v, the contract accepts: %v; want %v", tc.key, got, kin, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzParamChecksNeverAcceptWhatTheContractRefuses: a topic or an
+// Idempotency-Key the typed checks accept, the contract accepts.
+func FuzzParamChecksNeverAcceptWhatTheContractRefuses(f *testing.F) {
+	for _, s := range []string{"orders", "a.b", "TBW102", "k-1", "a b", "\x7f", "é"} {
+		f.Add(s)
+	}
+	accepts := contract(f)
+	body := []byte(`{"body":"x"}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		if send.TopicParam(s) && !accepts("/v1/topics/"+url.PathEscape(s)+"/messages", body) {
+			t.Fatalf("TopicParam accepts %q, the contract refuses it", s)
+		}
+		if send.KeyParam(s) && !accepts(messagesPath, body, "Idempotency-Key", s) {
+			t.Fatalf("KeyParam accepts %q, the contract refuses it", s)
+		}
+	})
+}
+
 // decoded runs the fast path for path.
 func decoded(path string, body []byte) (any, bool) {
-	if path == batchesPath {
+	switch path {
+	case batchesPath:
 		return send.DecodeBatch(body)
+	case beginPath:
+		return send.DecodeBegin(body)
 	}
 	return send.DecodeMessage(body)
 }
@@ -56,6 +137,13 @@ func decoded(path string, body []byte) (any, bool) {
 // accepted (encoding/json into the request type).
 func bound(t testing.TB, path string, body []byte) any {
 	t.Helper()
+	if path == beginPath {
+		var r api.BeginTransactionRequest
+		if err := json.Unmarshal(body, &r); err != nil {
+			t.Fatalf("bind %s: %v", body, err)
+		}
+		return &r
+	}
 	if path == batchesPath {
 		var r api.PublishBatchRequest
 		if err := json.Unmarshal(body, &r); err != nil {
@@ -78,6 +166,7 @@ func bound(t testing.TB, path string, body []byte) any {
 // to the generic way (declined).
 func TestDecodeAgreesWithTheContract(t *testing.T) {
 	long := func(n int, c string) string { return strings.Repeat(c, n) }
+	const prd = "prd_01JD2X3Y4Z5A6B7C8D9E0F1G2H"
 	tests := []struct {
 		name, path, body string
 		want             string // "accept", "refuse" (both refuse), "decline" (contract accepts, decoder declines)
@@ -176,6 +265,45 @@ func TestDecodeAgreesWithTheContract(t *testing.T) {
 		{"batch member without body", batchesPath, `{"messages":[{"tag":"t"}]}`, "refuse"},
 		{"batch unknown member", batchesPath, `{"messages":[{"body":"a"}],"x":1}`, "refuse"},
 
+		{"begin", beginPath, `{"producer":"` + prd + `","topic":"orders","body":"x"}`, "accept"},
+		{"begin with everything", beginPath, `{"producer":"` + prd + `","topic":"Or-d_3","body":"aGk=","encoding":"base64","tag":"paid","keys":["o-1"],"properties":{"a":"b"},"checkAfterSeconds":30}`, "accept"},
+		{"begin members in another order", beginPath, ` { "body" : "x" , "topic":"t", "checkAfterSeconds":86400, "producer":"` + prd + `"}`, "accept"},
+		{"begin 127-byte topic", beginPath, `{"producer":"` + prd + `","topic":"` + long(127, "t") + `","body":"x"}`, "accept"},
+		{"begin topic rmq_sys as a word inside", beginPath, `{"producer":"` + prd + `","topic":"a_RMQ_SYS_b","body":"x"}`, "accept"},
+		{"begin reserved property name (the handler refuses it)", beginPath, `{"producer":"` + prd + `","topic":"t","body":"x","properties":{"TRAN_MSG":"1"}}`, "accept"},
+
+		{"begin without producer", beginPath, `{"topic":"t","body":"x"}`, "refuse"},
+		{"begin without topic", beginPath, `{"producer":"` + prd + `","body":"x"}`, "refuse"},
+		{"begin without body", beginPath, `{"producer":"` + prd + `","topic":"t"}`, "refuse"},
+		{"begin empty body", beginPath, `{"producer":"` + prd + `","topic":"t","body":""}`, "refuse"},
+		{"begin producer without prefix", beginPath, `{"producer":"` + prd[4:] + `xxxx","topic":"t","body":"x"}`, "refuse"},
+		{"begin producer in capitals", beginPath, `{"producer":"PRD_` + prd[4:] + `","topic":"t","body":"x"}`, "refuse"},
+		{"begin producer with an underscore", beginPath, `{"producer":"prd_` + prd[5:] + `_","topic":"t","body":"x"}`, "refuse"},
+		{"begin producer too short", beginPath, `{"producer":"` + prd[:29] + `","topic":"t","body":"x"}`, "refuse"},
+		{"begin producer too long", beginPath, `{"producer":"` + prd + `A","topic":"t","body":"x"}`, "refuse"},
+		{"begin producer null", beginPath, `{"producer":null,"topic":"t","body":"x"}`, "refuse"},
+		{"begin topic empty", beginPath, `{"producer":"` + prd + `","topic":"","body":"x"}`, "refuse"},
+		{"begin topic too long", beginPath, `{"producer":"` + prd + `","topic":"` + long(128, "t") + `","body":"x"}`, "refuse"},
+		{"begin topic with a dot", beginPath, `{"producer":"` + prd + `","topic":"a.b","body":"x"}`, "refuse"},
+		{"begin topic with a percent", beginPath, `{"producer":"` + prd + `","topic":"%RETRY%x","body":"x"}`, "refuse"},
+		{"begin topic TBW102", beginPath, `{"producer":"` + prd + `","topic":"TBW102","body":"x"}`, "refuse"},
+		{"begin topic DefaultCluster", beginPath, `{"producer":"` + prd + `","topic":"DefaultCluster","body":"x"}`, "refuse"},
+		{"begin topic rmq_sys_ in any case", beginPath, `{"producer":"` + prd + `","topic":"rMq_SyS_trace","body":"x"}`, "refuse"},
+		{"begin topic a number", beginPath, `{"producer":"` + prd + `","topic":7,"body":"x"}`, "refuse"},
+		{"begin check after 0", beginPath, `{"producer":"` + prd + `","topic":"t","body":"x","checkAfterSeconds":0}`, "refuse"},
+		{"begin check after too long", beginPath, `{"producer":"` + prd + `","topic":"t","body":"x","checkAfterSeconds":86401}`, "refuse"},
+		{"begin check after a string", beginPath, `{"producer":"` + prd + `","topic":"t","body":"x","checkAfterSeconds":"5"}`, "refuse"},
+		{"begin check after a fraction", beginPath, `{"producer":"` + prd + `","topic":"t","body":"x","checkAfterSeconds":1.5}`, "refuse"},
+		{"begin bad base64", beginPath, `{"producer":"` + prd + `","topic":"t","body":"a","encoding":"base64"}`, "refuse"},
+		{"begin tag with a bar", beginPath, `{"producer":"` + prd + `","topic":"t","body":"x","tag":"a|b"}`, "refuse"},
+		{"begin unknown member", beginPath, `{"producer":"` + prd + `","topic":"t","body":"x","delaySeconds":5}`, "refuse"},
+		{"begin sharding key", beginPath, `{"producer":"` + prd + `","topic":"t","body":"x","shardingKey":"s"}`, "refuse"},
+		{"begin array", beginPath, `[]`, "refuse"},
+
+		{"begin repeated member", beginPath, `{"producer":"` + prd + `","topic":"t","topic":"u","body":"x"}`, "decline"},
+		{"begin escaped topic", beginPath, `{"producer":"` + prd + `","topic":"\u0074","body":"x"}`, "accept"},
+		{"begin check after with an exponent", beginPath, `{"producer":"` + prd + `","topic":"t","body":"x","checkAfterSeconds":1e1}`, "decline"},
+
 		{"deliverAt", messagesPath, `{"body":"x","deliverAt":"2030-01-01T00:00:00Z"}`, "decline"},
 		{"repeated member", messagesPath, `{"body":"x","body":"y"}`, "decline"},
 		{"escaped member name", messagesPath, `{"bod\u0079":"x"}`, "decline"},
@@ -213,23 +341,23 @@ func TestDecodeAgreesWithTheContract(t *testing.T) {
 	}
 }
 
-// FuzzDecodeNeverAcceptsWhatTheContractRefuses: whatever the body, a body
-// the decoder accepts is one the contract accepts, bound the same way.
+// FuzzDecodeNeverAcceptsWhatTheContractRefuses: whatever the body (of a
+// send, a batch or a transaction begin), a body the decoder accepts is one
+// the contract accepts, bound the same way.
 func FuzzDecodeNeverAcceptsWhatTheContractRefuses(f *testing.F) {
 	for _, s := range []string{
 		`{"body":"x"}`, `{"body":"x","tag":"t","keys":["k"],"properties":{"a":"b"},"shardingKey":"s","delaySeconds":3}`,
 		`{"body":"aGk=","encoding":"base64"}`, `{"body":"\u00e9\"","keys":[]}`, `{"body":"x","properties":{}}`,
 		`{"messages":[{"body":"a"},{"body":"Yg==","encoding":"base64"}]}`,
+		`{"producer":"prd_01JD2X3Y4Z5A6B7C8D9E0F1G2H","topic":"orders","body":"x","checkAfterSeconds":5,"tag":"t"}`,
 	} {
-		f.Add(false, []byte(s))
-		f.Add(true, []byte(s))
+		for _, path := range []uint8{0, 1, 2} {
+			f.Add(path, []byte(s))
+		}
 	}
 	accepts := contract(f)
-	f.Fuzz(func(t *testing.T, batch bool, body []byte) {
-		path := messagesPath
-		if batch {
-			path = batchesPath
-		}
+	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
+		path := []string{messagesPath, batchesPath, beginPath}[which%3]
 		got, ok := decoded(path, body)
 		if !ok {
 			return

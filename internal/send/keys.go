@@ -128,7 +128,7 @@ func canonicalJSON(b []byte) ([]byte, bool) {
 	return c, true
 }
 
-// canonicalMessage and canonicalMember are the send requests with their
+// canonicalMessage, canonicalItem and canonicalBegin are the send requests with their
 // members in name order, as canonicalJSON writes them (the decoder takes
 // only integers written plainly, which encoding/json writes back alike).
 type canonicalMessage struct {
@@ -149,6 +149,17 @@ type canonicalItem struct {
 	Tag        *string         `json:"tag,omitempty"`
 }
 
+type canonicalBegin struct {
+	Body              string          `json:"body"`
+	CheckAfterSeconds *int            `json:"checkAfterSeconds,omitempty"`
+	Encoding          *api.Encoding   `json:"encoding,omitempty"`
+	Keys              *api.Keys       `json:"keys,omitempty"`
+	Producer          string          `json:"producer"`
+	Properties        *api.Properties `json:"properties,omitempty"`
+	Tag               *string         `json:"tag,omitempty"`
+	Topic             string          `json:"topic"`
+}
+
 func canonicalDecoded(decoded any) ([]byte, bool) {
 	var v any
 	switch r := decoded.(type) {
@@ -166,6 +177,9 @@ func canonicalDecoded(decoded any) ([]byte, bool) {
 		v = struct {
 			Messages []canonicalItem `json:"messages"`
 		}{items}
+	case *api.BeginTransactionRequest:
+		v = canonicalBegin{Body: r.Body, CheckAfterSeconds: r.CheckAfterSeconds, Encoding: r.Encoding, Keys: r.Keys,
+			Producer: r.Producer, Properties: r.Properties, Tag: r.Tag, Topic: r.Topic}
 	default:
 		return nil, false
 	}
