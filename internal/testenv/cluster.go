@@ -22,6 +22,7 @@ import (
 // nodes are killed when the test ends.
 func RedisCluster(t testing.TB) *redis.ClusterClient {
 	t.Helper()
+	skipShort(t)
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatalf("testenv: Redis Cluster needs redis-server: %v", err)
 	}

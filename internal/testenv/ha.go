@@ -66,6 +66,7 @@ var sharedHA = sync.OnceValues(func() (HA, error) {
 // SyncStateSet (a previous test may have killed some). It is left running.
 func SharedHA(t testing.TB) HA {
 	t.Helper()
+	skipShort(t)
 	h, err := sharedHA()
 	if err != nil {
 		t.Fatalf("testenv: HA stack: %v", err)

@@ -105,11 +105,21 @@ func upStack(env []string, args ...string) (string, error) {
 	return runStack(ctx, env, args...)
 }
 
+// skipShort skips a test that needs real services under `go test -short`
+// (`make test-short`: unit tests only).
+func skipShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("testenv: needs RocketMQ and Redis; skipped with -short")
+	}
+}
+
 // Shared returns the shared stack (ZL_STACK_DIR, default .stack/default),
 // starting it if it is not running. It is not stopped by the test: `make
 // test` stops it at the end.
 func Shared(t testing.TB) Stack {
 	t.Helper()
+	skipShort(t)
 	s, err := shared()
 	if err != nil {
 		t.Fatalf("testenv: shared RocketMQ + Redis stack: %v", err)
@@ -121,6 +131,7 @@ func Shared(t testing.TB) Stack {
 // and stops it when the test ends.
 func Private(t testing.TB) Stack {
 	t.Helper()
+	skipShort(t)
 	dir := filepath.Join(RepoRoot(), ".stack", "private-"+randomHex(4))
 	env := []string{"ZL_STACK_DIR=" + dir}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
