@@ -331,6 +331,14 @@ func (l *link) call(ctx context.Context, code int, ext map[string]string, body [
 		l.mu.Unlock()
 	}()
 	l.wmu.Lock()
+	if err := ctx.Err(); err != nil {
+		// Out of time before a byte was written (a coalesced batch runs to
+		// its earliest member's deadline): nothing was sent, and the link,
+		// which other requests are waiting on, stays open — a write that
+		// failed on its deadline would have closed it under all of them.
+		l.wmu.Unlock()
+		return nil, errors.Join(errNotSent, fmt.Errorf("broker: not sent to %s: %w", l.addr, err))
+	}
 	dl, _ := ctx.Deadline() // none: no deadline (a caller before may have set one)
 	_ = l.conn.SetWriteDeadline(dl)
 	err := wire.WriteFrame(l.conn, wire.Request(code, op, ext), body)

@@ -1,9 +1,14 @@
 package broker
 
 import (
+	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/zeroloss/zeroloss/internal/broker/wire"
 )
 
 func TestMissingNamesUnregisteredMasters(t *testing.T) {
@@ -36,5 +41,49 @@ func TestMissingNamesUnregisteredMasters(t *testing.T) {
 				t.Error("internal error text in the reason")
 			}
 		})
+	}
+}
+
+// TestExpiredRequestLeavesTheLinkOpen: a request out of time before it is
+// written is not sent (errNotSent, so it may be retried) and does not close
+// the connection other requests are waiting on.
+func TestExpiredRequestLeavesTheLinkOpen(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	l, err := dialLink(context.Background(), "broker-a", ln.Addr().String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.close(errors.New("test done"))
+	peer := <-accepted
+	defer peer.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := l.call(ctx, codeEndTransaction, nil, nil); !errors.Is(err, errNotSent) {
+		t.Fatalf("call with an expired context: %v, want errNotSent", err)
+	}
+	if l.dead() {
+		t.Fatal("the link was closed by a request that was never written")
+	}
+	// The link still carries a request: it reaches the peer.
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_, _ = l.call(ctx, codeEndTransaction, map[string]string{"k": "v"}, nil)
+	}()
+	_ = peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := wire.ReadFrame(peer); err != nil {
+		t.Fatalf("the next request did not arrive: %v", err)
 	}
 }
