@@ -162,6 +162,11 @@ func (s *remoteSender) attempt(ctx context.Context, what, topic string, q halfQu
 	case errors.Is(err, errNotSent):
 		return sendAttempt{q: q, err: fmt.Errorf("%w: %s to %s on %s: %w", ErrUnconfirmed, what, topic, q.broker, err), retry: true}
 	case err != nil:
+		// No answer: not retried (it may be stored), but the next send
+		// looks the route up again — a master that crashed without
+		// resetting its connections answers nothing, and a failover may
+		// already have named another.
+		s.forget(topic)
 		return sendAttempt{q: q, err: fmt.Errorf("%w: %s to %s on %s, no answer: %w", ErrUnconfirmed, what, topic, q.broker, err)}
 	}
 	rerr := &remoteError{resp.Code, resp.Remark}
