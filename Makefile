@@ -89,7 +89,11 @@ fuzz:
 	[ -n "$$targets" ] || { echo "fuzz: no Fuzz targets found" >&2; exit 1; }; \
 	while read -r pkg target; do \
 		echo "fuzz: $$pkg $$target for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) "$$pkg" || exit 1; \
+		out=$$($(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) "$$pkg" 2>&1); rc=$$?; echo "$$out"; \
+		if [ $$rc -ne 0 ] && grep -q 'context deadline exceeded' <<<"$$out" && ! grep -q 'Failing input written' <<<"$$out"; then \
+			echo "fuzz: $$target: a bare 'context deadline exceeded' with no failing input is Go's -fuzztime shutdown race (golang/go#75804, fixed in Go 1.27): once more"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) "$$pkg" || exit 1; \
+		elif [ $$rc -ne 0 ]; then exit 1; fi; \
 	done <<< "$$targets"
 
 ## contract: only the contract fuzzing (schemathesis, all phases and checks) against a real gateway.
