@@ -20,14 +20,40 @@ import (
 // per message: the figure that stays meaningful on a loaded machine.
 type cpuSample struct {
 	gateway, self, machineBusy, machineAll time.Duration
+	// broker and redis are the stack's broker and Redis processes (0 when
+	// their pids are unknown).
+	broker, redis time.Duration
+}
+
+// stackPIDs are the processes of the stack the bench runs on, read from
+// the pid files of stack.sh ($ZL_STACK_DIR/run); 0 when unknown.
+type stackPIDs struct {
+	broker, redis int
+}
+
+// readStackPIDs reads the broker's and Redis's pids from dir/run.
+func readStackPIDs(dir string) stackPIDs {
+	read := func(name string) int {
+		if dir == "" {
+			return 0
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "run", name+".pid"))
+		if err != nil {
+			return 0
+		}
+		n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		return n
+	}
+	return stackPIDs{broker: read("broker"), redis: read("redis")}
 }
 
 // clockTick is USER_HZ, the unit of /proc's CPU times (100 on Linux).
 const clockTick = 10 * time.Millisecond
 
-func sampleCPU(gatewayPID int) cpuSample {
+func sampleCPU(gatewayPID int, stack stackPIDs) cpuSample {
 	var s cpuSample
 	s.gateway = procCPU(gatewayPID)
+	s.broker, s.redis = procCPU(stack.broker), procCPU(stack.redis)
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		s.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
@@ -38,7 +64,8 @@ func sampleCPU(gatewayPID int) cpuSample {
 
 func (s cpuSample) sub(o cpuSample) cpuSample {
 	return cpuSample{gateway: s.gateway - o.gateway, self: s.self - o.self,
-		machineBusy: s.machineBusy - o.machineBusy, machineAll: s.machineAll - o.machineAll}
+		machineBusy: s.machineBusy - o.machineBusy, machineAll: s.machineAll - o.machineAll,
+		broker: s.broker - o.broker, redis: s.redis - o.redis}
 }
 
 // procCPU returns utime+stime of pid from /proc/<pid>/stat, 0 if unreadable.

@@ -54,6 +54,7 @@ import (
 // deliverSettings are the delivery benchmark's flags.
 type deliverSettings struct {
 	n, size, conc, queues, batch, senders, rate, rounds int
+	warm                                                int
 	method                                              string
 	timeout                                             time.Duration
 }
@@ -67,6 +68,7 @@ func (d *deliverSettings) register(fs *flag.FlagSet) {
 	fs.IntVar(&d.batch, "dbatch", 64, "deliveries: messages per native batch send")
 	fs.IntVar(&d.senders, "dsenders", 4, "deliveries: goroutines sending batches")
 	fs.IntVar(&d.rate, "drate", 0, "deliveries: messages per second to send; 0 sends as fast as possible")
+	fs.IntVar(&d.warm, "dwarm", 20000, "deliveries: messages delivered (dedup on, not reported) before the measured rounds, so that the broker's JIT has compiled its POP and ack paths; 0 skips it")
 	fs.IntVar(&d.rounds, "drounds", 1, "deliveries: rounds of (dedup on, dedup off); even rounds run them the other way round")
 	fs.StringVar(&d.method, "dmethod", "live", "deliveries: live (subscribe, warm up, send; first send → last receipt) or prefill (send, subscribe; first → last receipt)")
 	fs.DurationVar(&d.timeout, "dtimeout", 2*time.Minute, "deliveries: how long a mode may take until every message arrived")
@@ -88,6 +90,7 @@ func (d *deliverSettings) validate() error {
 	check(d.senders >= 1, "-dsenders must be at least 1")
 	check(d.rate >= 0, "-drate must not be negative")
 	check(d.rounds >= 1, "-drounds must be at least 1")
+	check(d.warm >= 0, "-dwarm must be at least 0")
 	check(d.method == "live" || d.method == "prefill", "-dmethod must be live or prefill")
 	check(d.timeout > 0, "-dtimeout must be positive")
 	if len(bad) > 0 {
@@ -117,6 +120,36 @@ type deliverResult struct {
 	throughput float64
 	counts     map[string]float64 // zeroloss_deliveries_total by outcome
 	err        error              // why the mode did not complete
+	// cpu is what each process used from the window's start until every
+	// message arrived: where the machine's cores went.
+	cpu cpuSample
+	// engine is what the gateway's delivery engine did over the window.
+	engine engineCounts
+}
+
+// engineCounts are the delivery engine's broker requests (its counters on
+// /metrics): how many messages each POP and each ack request carried.
+type engineCounts struct {
+	pops, popped, ackRequests, acks float64
+}
+
+// readEngineCounts reads the delivery engine's counters; a counter not
+// yet on /metrics (nothing counted) reads 0.
+func readEngineCounts(ctx context.Context, c *http.Client, base string) engineCounts {
+	v := func(name string) float64 {
+		f, _ := metricValue(ctx, c, base, name)
+		return f
+	}
+	return engineCounts{
+		pops: v(`zeroloss_delivery_pops_total{result="messages"}`) + v(`zeroloss_delivery_pops_total{result="empty"}`) +
+			v(`zeroloss_delivery_pops_total{result="error"}`),
+		popped: v("zeroloss_delivery_popped_messages_total"), ackRequests: v("zeroloss_delivery_ack_requests_total"),
+		acks: v("zeroloss_delivery_acks_total"),
+	}
+}
+
+func (a engineCounts) sub(b engineCounts) engineCounts {
+	return engineCounts{pops: a.pops - b.pops, popped: a.popped - b.popped, ackRequests: a.ackRequests - b.ackRequests, acks: a.acks - b.acks}
 }
 
 // endpoint is one mode's webhook: it answers 200 at once and records each
@@ -193,6 +226,20 @@ func benchDeliver(ctx context.Context, s settings, gw *gateway, key string) erro
 		return err
 	}
 	modes := []dedupMode{{"dedup on", "message_id"}, {"dedup off", "none"}}
+	if s.dl.warm > 0 {
+		// A broker started for the bench spends its first tens of
+		// seconds compiling (the C2 compiler took ~40% of a core in the
+		// first rounds measured without this): warm it up unmeasured.
+		ws := s
+		ws.dl.n, ws.profileDir = s.dl.warm, ""
+		r, err := deliverMode(ctx, ws, gw, key, p, dedupMode{"warm-up", "message_id"}, 0, base)
+		if err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
+		if r.err != nil {
+			return fmt.Errorf("warm-up: %w", r.err)
+		}
+	}
 	var (
 		results    []*deliverResult
 		incomplete []error
@@ -268,7 +315,11 @@ func deliverMode(ctx context.Context, s settings, gw *gateway, key string, p roc
 	}()
 
 	fmt.Fprintf(os.Stderr, "bench: deliveries %s round %d (%s, %d messages) …\n", m.name, round, d.method, d.n)
-	var start time.Time
+	var (
+		start time.Time
+		cpu0  cpuSample
+		eng0  engineCounts
+	)
 	switch d.method {
 	case "live":
 		if err := subscribe(); err != nil {
@@ -279,6 +330,8 @@ func deliverMode(ctx context.Context, s settings, gw *gateway, key string, p roc
 		if err != nil {
 			return nil, err
 		}
+		eng0 = readEngineCounts(ctx, setup, gw.url)
+		cpu0 = sampleCPU(gw.pid(), s.stack)
 		start = time.Now()
 		if err := sendAll(ctx, p, topic, ids, body, d, sentAt); err != nil {
 			return nil, err
@@ -316,6 +369,8 @@ func deliverMode(ctx context.Context, s settings, gw *gateway, key string, p roc
 			return nil, err
 		}
 		r.sendTime = time.Since(t0)
+		eng0 = readEngineCounts(ctx, setup, gw.url)
+		cpu0 = sampleCPU(gw.pid(), s.stack)
 		start = time.Now()
 		if err := post(ctx, setup, gw.url+"/v1/subscriptions/"+r.subID+"/resume", key, nil, http.StatusOK, nil); err != nil {
 			return nil, fmt.Errorf("resume subscription: %w", err)
@@ -335,6 +390,8 @@ func deliverMode(ctx context.Context, s settings, gw *gateway, key string, p roc
 	defer timer.Stop()
 	select {
 	case <-e.all:
+		r.cpu = sampleCPU(gw.pid(), s.stack).sub(cpu0)
+		r.engine = readEngineCounts(ctx, setup, gw.url).sub(eng0)
 	case <-timer.C:
 		r.err = fmt.Errorf("%d of %d messages arrived within %s", e.got.Load(), d.n, d.timeout)
 	case <-ctx.Done():
@@ -599,6 +656,26 @@ func deliverReport(w io.Writer, rs []*deliverResult, d deliverSettings) {
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\t%.0f\t%s\t%s\t%s\t\n", r.mode, r.round, r.sent, r.got, r.dups,
 			fmtDur(r.sendTime), fmtDur(r.elapsed), r.throughput, fmtMicros(r.perMessage()), fmtDur(pct(r.lat, .5)), fmtDur(pct(r.lat, .99)))
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w, "CPU per message received, over the window (bench = this process: the native sender and the endpoint; machine = all cores, whatever runs):")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "mode\tround\tgateway\tbroker\tredis\tbench\tmachine busy\tmachine busy %\tpops\tmessages/pop\tack requests\tacks/request\t")
+	for _, r := range rs {
+		if r.got == 0 || r.cpu.machineAll == 0 {
+			continue
+		}
+		per := func(d time.Duration) string { return fmtMicros(d / time.Duration(r.got)) }
+		ratio := func(a, b float64) string {
+			if b == 0 {
+				return "-"
+			}
+			return fmt.Sprintf("%.1f", a/b)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%.0f%%\t%.0f\t%s\t%.0f\t%s\t\n", r.mode, r.round, per(r.cpu.gateway), per(r.cpu.broker),
+			per(r.cpu.redis), per(r.cpu.self), per(r.cpu.machineBusy), 100*float64(r.cpu.machineBusy)/float64(r.cpu.machineAll),
+			r.engine.pops, ratio(r.engine.popped, r.engine.pops), r.engine.ackRequests, ratio(r.engine.acks, r.engine.ackRequests))
 	}
 	tw.Flush()
 

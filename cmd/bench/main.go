@@ -113,6 +113,7 @@ type settings struct {
 	profileDir  string
 	gwLogLevel  string
 	gwPprofAddr string
+	stack       stackPIDs // the broker's and Redis's processes
 }
 
 func run(ctx context.Context) error {
@@ -136,6 +137,7 @@ func run(ctx context.Context) error {
 	s.fl.register(flag.CommandLine)
 	flag.Parse()
 	s.namesrv, s.redisURL = os.Getenv("ZEROLOSS_NAMESRV"), os.Getenv("ZEROLOSS_REDIS_URL")
+	s.stack = readStackPIDs(os.Getenv("ZL_STACK_DIR"))
 	if s.namesrv == "" || s.redisURL == "" {
 		return errors.New("set ZEROLOSS_NAMESRV and ZEROLOSS_REDIS_URL (make bench does)")
 	}
@@ -290,9 +292,9 @@ func benchSend(ctx context.Context, s settings, gw *gateway, key string) error {
 				name := fmt.Sprintf("%s-c%d", m.name, c)
 				go func() { prof <- profileGateway(ctx, s.gwPprofAddr, s.profileDir, name, s.dur) }()
 			}
-			before := sampleCPU(gw.pid())
+			before := sampleCPU(gw.pid(), s.stack)
 			r := load(ctx, c, s.dur, m.f)
-			r.cpu = sampleCPU(gw.pid()).sub(before)
+			r.cpu = sampleCPU(gw.pid(), s.stack).sub(before)
 			r.mode, r.conc = m.name, c
 			if prof != nil {
 				if err := <-prof; err != nil {

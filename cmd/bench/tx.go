@@ -266,9 +266,9 @@ func benchTx(ctx context.Context, s settings, gw *gateway, key string) error {
 				name := fmt.Sprintf("tx-%s-c%d", m.name, conc)
 				go func() { prof <- profileGateway(ctx, s.gwPprofAddr, s.profileDir, name, s.dur) }()
 			}
-			before := sampleCPU(gw.pid())
+			before := sampleCPU(gw.pid(), s.stack)
 			r := txLoad(ctx, conc, s.dur, s.txCount, m.f)
-			r.gatewayCPU = sampleCPU(gw.pid()).sub(before).gateway
+			r.gatewayCPU = sampleCPU(gw.pid(), s.stack).sub(before).gateway
 			r.mode, r.conc = m.name, conc
 			if prof != nil {
 				if err := <-prof; err != nil {

@@ -24,6 +24,8 @@ const maxAckBatch = 256
 type acker struct {
 	settler Settler
 	max     int
+	// sent, when set, is told the size of each request sent (a metric).
+	sent func(acks int)
 
 	mu     sync.Mutex
 	queues map[string]*ackQueue // broker name → acks waiting for it
@@ -80,6 +82,9 @@ func (a *acker) ack(ctx context.Context, req pop.AckRequest) error {
 	q.pending = append(q.pending[:0:0], q.pending[n:]...)
 	a.mu.Unlock()
 
+	if a.sent != nil {
+		a.sent(len(batch))
+	}
 	var err error
 	if len(batch) == 1 {
 		err = a.settler.Ack(ctx, req.Group, req.Topic, req.Handle)

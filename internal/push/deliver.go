@@ -64,6 +64,15 @@ func (e *Engine) runTask(t *task, pollTime time.Duration) {
 		// what was stored before the subscription was created.
 		InitMode: pop.FromMin, Filter: s.TagFilter, Orderly: s.Ordered,
 	})
+	switch {
+	case err != nil:
+		e.metrics.Pops.WithLabelValues("error").Inc()
+	case len(res.Messages) == 0:
+		e.metrics.Pops.WithLabelValues("empty").Inc()
+	default:
+		e.metrics.Pops.WithLabelValues("messages").Inc()
+		e.metrics.Popped.Add(float64(len(res.Messages)))
+	}
 	if unused := k - len(res.Messages); unused > 0 {
 		e.budget.release(unused, 0)
 		r.release(unused)
@@ -155,13 +164,16 @@ func (e *Engine) deliver(r *subRun, m pop.Message, size int64) {
 	s := *r.sub.Load()
 	h := &heldMsg{handle: m.Handle, group: s.Group(), topic: s.Topic, invisible: e.invisibleTime(s)}
 	e.held.add(h)
+	roomHeld := true
 	defer func() {
 		if p := recover(); p != nil {
 			e.log.Error("delivery: panic", slog.String("subscription", r.id), slog.Any("panic", p))
 		}
 		e.held.remove(h)
 		e.budget.release(1, size)
-		r.release(1)
+		if roomHeld {
+			r.release(1)
+		}
 		e.deliveries.Done()
 	}()
 	if stale(s, m) {
@@ -195,6 +207,16 @@ func (e *Engine) deliver(r *subRun, m pop.Message, size int64) {
 	if res.Err != nil {
 		return // stopping: nothing was sent
 	}
+	if !s.Ordered {
+		// The endpoint answered (and the dedup mark is written): what is
+		// left is one ack or hide, batched per broker. It no longer holds
+		// the subscription's room, so that the next pop does not wait
+		// for the broker's ack answers; the global budget still counts
+		// the message until it is settled. An orderly queue is unlocked
+		// only by the ack itself: its room waits for it.
+		roomHeld = false
+		r.release(1)
+	}
 	attempt := int(m.ReconsumeTimes) + 1
 	d := Decide(s, ScheduleOf(s, e.cfg.RetryAfterMax), attempt, res)
 	if d.Pause {
@@ -220,12 +242,16 @@ func stale(s subscription.Subscription, m pop.Message) bool {
 func (e *Engine) settle(r *subRun, s subscription.Subscription, h *heldMsg, m pop.Message, d Decision) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(e.deliverCtx), 30*time.Second)
 	defer cancel()
-	log := e.log.With(slog.String("subscription", s.ID), slog.String("messageId", MessageID(m.MessageExt)))
+	// Built only when something is logged: With costs allocations on
+	// every message otherwise.
+	log := func() *slog.Logger {
+		return e.log.With(slog.String("subscription", s.ID), slog.String("messageId", MessageID(m.MessageExt)))
+	}
 	if d.DeadLetter {
 		e.metrics.DeadLetters.WithLabelValues(s.ID).Inc()
 		if err := e.dls.Store(ctx, s, m.MessageExt); err != nil {
 			// Not acknowledged: it comes back and is dead-lettered again.
-			log.Error("delivery: store dead letter; the message is kept", slog.Any("error", err))
+			log().Error("delivery: store dead letter; the message is kept", slog.Any("error", err))
 			d = Decision{Delay: 5 * time.Second}
 		} else {
 			d = Decision{Ack: true}
@@ -249,12 +275,12 @@ func (e *Engine) settle(r *subRun, s subscription.Subscription, h *heldMsg, m po
 			}
 		}
 		// It comes back after its invisible time; dedup suppresses it.
-		log.Warn("delivery: ack", slog.Any("error", err))
+		log().Warn("delivery: ack", slog.Any("error", err))
 		return
 	}
 	if _, err := e.settler.ChangeInvisibleTime(ctx, h.group, h.topic, h.handle, d.Delay); err != nil {
 		// It comes back after its current invisible time instead.
-		log.Warn("delivery: hide for retry", slog.Duration("delay", d.Delay), slog.Any("error", err))
+		log().Warn("delivery: hide for retry", slog.Duration("delay", d.Delay), slog.Any("error", err))
 	}
 }
 

@@ -197,10 +197,15 @@ func NewEngine(cfg Config, subs Subscriptions, src Source, settler Settler, dls 
 	)
 	dctx, cancel := context.WithCancel(context.Background())
 	idle, _ := hooks.(IdleCloser)
+	acks := newAcker(settler, maxAckBatch)
+	acks.sent = func(n int) {
+		m.AckRequests.Inc()
+		m.Acks.Add(float64(n))
+	}
 	return &Engine{
 		cfg: cfg, src: src, settler: settler, subs: subs, dls: dls, lag: lag, handle: handle, idle: idle, metrics: m, log: log,
 		budget: newBudget(cfg.MaxInFlight, cfg.MaxInFlightBytes), sched: newScheduler(),
-		held: heldSet{m: map[*heldMsg]struct{}{}}, acks: newAcker(settler, maxAckBatch), deliverCtx: dctx, cancelDeliver: cancel,
+		held: heldSet{m: map[*heldMsg]struct{}{}}, acks: acks, deliverCtx: dctx, cancelDeliver: cancel,
 		runs: map[string]*subRun{}, routes: map[string]route{},
 	}, nil
 }

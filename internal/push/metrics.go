@@ -24,6 +24,14 @@ type Metrics struct {
 	InFlight, InFlightBytes, Running prometheus.Gauge
 	// Tasks are the (subscription, broker) pop tasks scheduled.
 	Tasks prometheus.Gauge
+	// Pops counts POP requests by result (messages, empty, error);
+	// Popped the messages they returned. Popped/Pops is the batch size the
+	// broker's per-pop cost (a check point per queue read) is spread over.
+	Pops   *prometheus.CounterVec
+	Popped prometheus.Counter
+	// AckRequests counts ack requests to the brokers (an ACK_MESSAGE or a
+	// BATCH_ACK_MESSAGE), Acks the messages they acknowledged.
+	AckRequests, Acks prometheus.Counter
 }
 
 // NewMetrics registers the metrics with reg.
@@ -50,7 +58,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Name: "zeroloss_delivery_subscriptions", Help: "Push subscriptions this replica delivers."})
 	m.Tasks = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "zeroloss_delivery_tasks", Help: "Pop tasks (subscription, broker) waiting for a poller on this replica."})
-	reg.MustRegister(m.Deliveries, m.Seconds, m.DeadLetters, m.DedupErrors, m.Lag, m.InFlight, m.InFlightBytes, m.Running, m.Tasks)
+	m.Pops = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "zeroloss_delivery_pops_total", Help: "POP requests to the brokers by result (messages, empty, error)."}, []string{"result"})
+	m.Popped = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "zeroloss_delivery_popped_messages_total", Help: "Messages returned by POP requests."})
+	m.AckRequests = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "zeroloss_delivery_ack_requests_total", Help: "Ack requests to the brokers (one ack, or a batch of them)."})
+	m.Acks = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "zeroloss_delivery_acks_total", Help: "Messages acknowledged to the brokers."})
+	reg.MustRegister(m.Deliveries, m.Seconds, m.DeadLetters, m.DedupErrors, m.Lag, m.InFlight, m.InFlightBytes, m.Running, m.Tasks,
+		m.Pops, m.Popped, m.AckRequests, m.Acks)
 	return m
 }
 

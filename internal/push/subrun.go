@@ -48,9 +48,10 @@ func newSubRun(e *Engine, s subscription.Subscription) *subRun {
 	r := &subRun{e: e, id: s.ID, key: runKey(s), ctx: ctx, cancel: cancel, done: make(chan struct{}),
 		slots: make(chan struct{}, conc),
 		// Messages waiting for a slot are popped ahead, so that a delivery
-		// never waits for a pop; and messages whose endpoint call is over
-		// still count until settled (dedup mark, ack): one batch more
-		// covers them.
+		// never waits for a pop, with one batch more for those of an
+		// ordered subscription whose endpoint call is over: they count
+		// until acked (the ack unlocks their queue). Other messages give
+		// their room back once the endpoint answered (deliver).
 		room: 2*conc + maxBatch}
 	// Pop in batches: waking for every single ack would make a pop per
 	// message. An ordered subscription pops one message at a time anyway.
