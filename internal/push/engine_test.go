@@ -457,3 +457,72 @@ func TestChangedSubscriptionRestartsOnce(t *testing.T) {
 		t.Fatal("the engine did not stop")
 	}
 }
+
+// blockedAcks is a memBroker whose acks wait until release is closed.
+type blockedAcks struct {
+	*memBroker
+	release chan struct{}
+}
+
+func (b blockedAcks) Ack(ctx context.Context, g, t string, h pop.Handle) error {
+	<-b.release
+	return b.memBroker.Ack(ctx, g, t, h)
+}
+
+func (b blockedAcks) AckBatch(ctx context.Context, name string, acks []pop.AckRequest) error {
+	<-b.release
+	return b.memBroker.AckBatch(ctx, name, acks)
+}
+
+// TestPendingAcksDoNotHoldTheRoom: a message whose endpoint answered no
+// longer holds its subscription's room while its ack waits for the broker,
+// so slow ack answers do not stop the pops; an ordered subscription's
+// message does (its ack unlocks its queue), and only the global budget
+// counts the others until they are settled.
+func TestPendingAcksDoNotHoldTheRoom(t *testing.T) {
+	const msgs = 200
+	tests := []struct {
+		name    string
+		ordered bool
+		want    func(delivered, room int) bool
+	}{
+		{"unordered goes past its room", false, func(d, room int) bool { return d == msgs }},
+		{"ordered stops at its room", true, func(d, room int) bool { return d <= room }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := blockedAcks{memBroker: newMemBroker(), release: make(chan struct{})}
+			s := subscription.Subscription{ID: "s", Topic: "t", Concurrency: 1, MaxAttempts: 3, Ordered: tc.ordered,
+				CreatedAt: time.Now().Add(-time.Hour)}
+			b.add(s.Group(), msgs)
+			subs := &memSubs{all: []subscription.Subscription{s}, version: 1, changed: make(chan struct{}, 1)}
+			var delivered atomic.Int64
+			e := testEngine(t, Config{IdlePoll: 20 * time.Millisecond}, b.memBroker, subs, func(context.Context, *Delivery) Result {
+				delivered.Add(1)
+				return Result{Outcome: Delivered}
+			})
+			e.settler, e.acks = b, newAcker(b, maxAckBatch)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { defer close(done); e.Run(ctx) }()
+			room := newSubRun(e, s).room
+			if tc.ordered {
+				// Nothing acked: the run can only fill its room.
+				eventually(t, 10*time.Second, func() bool { return delivered.Load() >= 1 })
+				time.Sleep(300 * time.Millisecond)
+			} else {
+				eventually(t, 10*time.Second, func() bool { return delivered.Load() == msgs })
+			}
+			if d := int(delivered.Load()); !tc.want(d, room) {
+				t.Errorf("%d delivered with every ack pending (room %d)", d, room)
+			}
+			if acked := b.acks(); acked != 0 {
+				t.Errorf("%d acked before the broker answered", acked)
+			}
+			close(b.release)
+			eventually(t, 10*time.Second, func() bool { return b.acks() == int(delivered.Load()) })
+			cancel()
+			<-done
+		})
+	}
+}
