@@ -395,7 +395,7 @@ type OpsSummary struct {
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -647,7 +647,7 @@ type ReceiptResult struct {
 	// | `subscription-not-found` | 404 | no such subscription for this tenant |
 	// | `transaction-not-found` | 404 | no such transaction for this tenant |
 	// | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-	// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+	// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
 	// | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 	// | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 	// | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1145,7 +1145,7 @@ type TransactionID = string
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1179,7 +1179,7 @@ type BadRequest = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1213,7 +1213,7 @@ type Conflict = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1247,7 +1247,7 @@ type Error = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1281,7 +1281,7 @@ type Forbidden = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1315,7 +1315,7 @@ type NotFound = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1349,7 +1349,7 @@ type PayloadTooLarge = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1383,7 +1383,7 @@ type ServiceUnavailable = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1417,7 +1417,7 @@ type SubscriptionConflict = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1451,7 +1451,7 @@ type TooManyReceives = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1485,7 +1485,7 @@ type Unauthorized = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1519,7 +1519,7 @@ type UnprocessableEntity = Problem
 // | `subscription-not-found` | 404 | no such subscription for this tenant |
 // | `transaction-not-found` | 404 | no such transaction for this tenant |
 // | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
-// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+// | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
 // | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
 // | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
 // | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -4291,22 +4291,6 @@ func (response RedriveDeadLetters404ApplicationProblemPlusJSONResponse) VisitRed
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type RedriveDeadLetters409ApplicationProblemPlusJSONResponse struct {
-	SubscriptionConflictApplicationProblemPlusJSONResponse
-}
-
-func (response RedriveDeadLetters409ApplicationProblemPlusJSONResponse) VisitRedriveDeadLettersResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7140,7 +7124,7 @@ func (sh *strictHandler) RollbackTransaction(w http.ResponseWriter, r *http.Requ
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
 	"7H35dtu4+eir4OrXnkgzlCzLziafnrmKLWfc8TayPUtD14REWGJNASpBxdZEvqfvcN+hD9YnuQffB5Dg",
-	"osVOnDRz54+ZyBIIgMC3rx8qAzGeCM54LCvtD5URoz6L4OOBz8YTETMe99gkpDPmq299JgdRMIkDwSvt",
+	"osVOnEx654+ZyBIIgMC3rx8qAzGeCM54LCvtD5URoz6L4OOBz8YTETMe99gkpDPmq299JgdRMIkDwSvt",
 	"ihdHU+aR2xHjJB4FklAub1lEAkniESMyFhHzzZfimlBOGI3CgEUkYv+cMhmT2yAe4WA6ZiRZdDCr/8Bm",
 	"jYpTkYMRG1O1NuPTcaX9rqIWrVw6lXg2YZV2RcZRwIeV+3uncigGFLeW3+n5iJFBxGjMfBIxKabRgGVn",
 	"L87WY3E061zHLCrOd8YGgvuSxILc0iAmfXYtIkYi9UjAh6VTBzxmQxZV7tXkExrRMYv1Ye9OIymi8m17",
@@ -7202,190 +7186,190 @@ var swaggerSpec = []string{
 	"VTfJXImy2uuJvJWTKb/h4pYDEOCTaWQKPLalN7solOUa/BaBJDq2AydJgzdgkm1cG6JNML4Dh+UjTpLB",
 	"6bEnYMDuAhkTwfHowqlUZBenKQkbgpmeG5CCJWEC6VhBQ+nkOE9JiEth+4nJLHnxmHHKzRQLAmAK02Tc",
 	"POVTlcfIFGayA2tWT5SLSIDZXpsDt2bC2DTjZNbBDawxbJBIhCFYSJHxDcR4HMRKXULS4hFJlWwyCgaj",
-	"sjNZtoE09oIz5ktCyWQahtmzMrYvtc/3TGlwEJrgEDq4cYAFO4SBKqFgRc0gR4AyFLBEcFbTciX+wmEO",
-	"P1KTiWuzpODsmQQ/IUE/oawlIJuPiVCv0MJXACKwXnjFjo6Gx1P0rEAKT6+keXl9BMy8rslJSkKqExYR",
-	"/FHJoGoOeKDH5DSMG5o8ezWMYSF6Ov0EUvxcOEv5wuxuovgWLLyZW7gGPlKtRwRhEM+Uwgtx/5ZuO6Yz",
-	"0mfmEHwtQmkqWR7jmMAFzeelBLIskFLGQRiaEMrVZ1uM3YK3M8Tu+/PzU2QUACna4ZZx7wHnzIaEJURE",
-	"S1SLZtfTPJPoyGE+SZ8h1ZgOHa1YyBGNwM8DBDsdBNF0A4ymZXdxjbC7AWN+Yol4JslWy3n54mVd6eF6",
-	"d6FiDla87LOEYZHq1qbzcnsLtXZNRBJGjB7KkdrGLZVEsoSu6PeoR0zJIRpCWi3DZ1FfMewJLs4coFoC",
-	"ohHQDV496p6ddd52rw4OD7tvO4cOOTj+qXN4sHd12ul1jrrn3Z5BWgsliQ4s7zPcFEBVcbNt4gsduqZg",
-	"AjzwxqlueGVpOArc2fMSqcGz42S0gFEKy0kEjnUwJeC7PLBH09B84B6Zk+cJc9Zn7Qc+RkDjKHLWPd67",
-	"OvmhiIwiSqKl+yYpbKc0PSe/V9zNgijBZE8YUhhIMuVgC1O/OkQKJXHkZ0xvcSS4mMJOFgBcGnSYrJSI",
-	"z+SaBqF6NicZgpmQBqGabkKjWCbSmQ47hqmaQGn60yGa6UIxBLkLQ1ZAYiZT7rMMYpAALqdS1CrVA+Xu",
-	"Ddja2gqFZXopVa5kTHmZSfU8u8kqDZOMDeL9Utcaef3AT8KpTeBKShtCMSz3HqF0X67KxUGMGvwCF4zl",
-	"IppGQWWVARN+NbMmKy9QgBI3Z85vooTsi6j8PnT+4UO8V4H/wLSpwgyY91F2RsGYiWl8tOBwpxP/YZvN",
-	"u2F8k3TipKdir2qfh73csgM/4JPpg2w76X1UjFaJIQ8NPagxEONE0dyA4WmyDA6tSwyxzuy+/bzZbBZM",
-	"PPb10zA8ua603y1Hup9RXbvoHVbuL/N2oF0ahswn1dOTs3OHyGDIDdk+MwEX+nmpUUvWjM/WkGmX23EG",
-	"oIP5bBAoOcCSwHeQ5Xi7aqzGWG9HO+Zd3rq7w3XNAMz48Rqkw2dIPFkolYgwBU1RKjYHqp7XcHmHE9qX",
-	"IlRqkboFxRDgNkADrYLPJz0Hr7ZDQiEmar+OyydR8J7GzCFhwG/qoRjQEOgHsi0ueH0y7YfBwGikTNpZ",
-	"Zy4vpp1lNOQpz0sqBJQ6+GrccLmNQ8sNmssxzEqhbNpJlFvNZtYw32w6q7yuebRahjKfwvua0LsSvpAm",
-	"J682gS92zZoVTpUA8xAEt854s4koOQ64/czmMiRdFzU/DQw8+NIXntPPQTw6Y4OIxeuTGusW8+Agk6mK",
-	"rF2RHYXgOIZUvduRZIMrj3yrA0BqDXI2QqtOOFNqMNJ1TNoWSgFvrOQWegNF0LjEl7YjX0ohI3Mx283X",
-	"LxY5GDb30cHwzZ/Ko0Xs17+wvNmgCJnwyBfbJo1W0Rrws7zYzmbeujyXetsgdQ/ORMmfglvu5ueNrcYW",
-	"qXo6XHZXcBlDAI7Lbbqk9SfZNgZBJo2YFVIZg2dLvbDlPne5/g4Wphz90kTGNIpB4gWafnXlOcQ7Pzjq",
-	"9uDTwfExfHK5d3pyCl9tnp1fnZ6cqo9/O7zywK/2W1j3SHVApZLy0WrRID/RcKqPhcYux2DS5usXZT6o",
-	"gutJkurFtwo1/vOv/6s+bO47LlcfXu7XGi7HsgE8OfdU2YvEdDgqOwBSBaPrGaCAy6FGAdl2tMHoZMJ4",
-	"5/SAbDWaJBYilGjjUmoAPBCPmAQjC/Uh2trl6RObNcWR+YBlZlFiPBdKg74VkQ+aZyYkQO64HFdCy9KQ",
-	"i4gpLREtCkMWp8oQ2HrBmWtBQVvxMpdn7NnaNuxtpKC64U6bza2BWhI+MQ/OrxOGtvYPFiijqVXBJO+Q",
-	"SThFfmiZBtKwAZeD8G4bBLLM0/cl5n0bawOVLgeog6vd1OEg8EcLwBKCSK+Vbs61IQFNA45lYXA5mBV2",
-	"rP2COQQ1+mKGQOKB0AinRBSXB6jf5ZK9P1QiNkSEZ1PtZbRJy4vthJZkKc67v2eiUdKQVkXd/v6n3N/V",
-	"H7q/ns3PO2/P5j93Ds7ne93Dzq9zyJzH9Pp5r9s5tD/+eLA3P+91jq+Ozt7OT9/2Ti5O50cHx1cn+/tn",
-	"3fP5UecX8/HNxa/d3tXB3vykd/D24PgqsXDgBGf73d7V/mHn7Xz3pNfr7p4fnBzj30c/tvBDr7t7cnx2",
-	"cdSFKNP50dnbq1737cHJsZpgt3t1cjy/OD748eqH7q/z7i/nStWHvw+O909gJ9kJzubmr7PzTu8cJ927",
-	"OMXxy+Na8Z1Pe93TTq+7d/XjRfeia14U3qaDL4Cz4GoHx2fnneNdeGN4x8MOjDnYm/e6p4fqhK92Dw+6",
-	"x+fz8/PDeafXO/hJv+rpxdn3V3qQ+nv38OLsvNuDIzj/9bQ7P+2dnHZ7579e7Z/0fu70zI5g6r0DdZz6",
-	"jHZPjs+7v5zP35z0jnFf552j0/ne4Y9X+l7wcq0vrIs6+77T2zs4fgtH3FcYgyCijkV/OjqbA+ZNaMR4",
-	"jJ/Bwj3v0+GQDlmtAHRXV3Mk7HOk6nNF0eeanM//dng1/y2s13JPNT68eH5vf1cqiiixW44g0eMRXneT",
-	"pgJiy6Jw+Pskbl3riiC76NH07U+y//bVXyp2IKeJ+TGBmlZwQqtyeV/0yqf7WFMYzmS2ZGISNrVMZ/5c",
-	"4ZZNVr5cfLp6nSfLMNDHikkGhRODcI58XlqGVBqbMURVVgZTGYsxi+ovS+7NRDBSPtPCar6iUkw8O0YC",
-	"pQztrezEnoMWRBGPGpXsSWYiKxL3NdoS0pjG9GsFRH8kOvizSgk+PFW6kfNxuUXF4Bl7e3t4tdrsr+Rc",
-	"qetzpfEy2mqta5LZNuqqUtKSxLmdZKNKSPfprNYgx0I7hCxwVJtO7GIBj4HoPCwdI4XIhW8EGYCBJGqL",
-	"pNrb3yVbW1uvC3skdMSon99pikqZzS61OP63JnFlKE2hKFmS81io9jUUJhsUvtIJllJAqB+XU3XzkqHp",
-	"fqxEUAnOXEUC1WmWKCk66OrBoW1G8ywPbfvUSWqagTD/jTGp5PAc0OF4kXU4YYW5hF+uBPs4mpFJijHg",
-	"DzYeADy5irOmZSmzS8U4y2xMcGmYIWFj3FarNEMkydBZYe436TfpQaQrOctsVcU9F053eVYHrHJyfS1Z",
-	"nH8noCIrzH92voc91dLNWrm4ywBhYbbaMBLTCWqtRRJa6rrJnMFCdvJMgtMoMYYYLaPmkCkP/jllhA4i",
-	"IaVlBsFotsSLJE2cLtPh8IlfURHHkoqSqTulufm6tb+9u9V59ab5cm+z29rf6my/eb77Yu9lt9lsNste",
-	"62HA+NCrXht8bSBYAcqrYKRHY5YUBMwRVsVjrOD7CVBLxVPgowk/qV5H6EeQRIdE1XZIE3zoffCognMW",
-	"VHjmN8heOiHti/dgALmlSr3n6squwQOqbjSIMxGuYOEtD3Hl03Efzy+NiyxJmisp5BnTKDapcCYkcn12",
-	"iX7gU5PxWVYoVIkh3K6T42Si8JJ6B4BbOB+p6goATrZ6gEO2N5u17O7EtB9aW0sPQtys3Bb6d5hvfPf2",
-	"zuB2Bjdc3IbMH6o9te7uMCzCpKUwP81VWW9XOSCmcSW7z+KBlgKsHcObS0+iUVm2VQTkZfxPz8kEqGkd",
-	"I2J+gDJSWXQ/ysP6l74QIaO8mNep1jXDy/ecD7wui5N/tfm6tVIWXl/jTJbFKK2ML/lDRdwkiuPEDunF",
-	"gIJKeazVzupYq9R53t7ebCZ+eh0okIkL09Fe6ckvj/0tjxUrxLVX2o8I2F+cfXPBY4ywyHkHoLRG4m61",
-	"6n4kTxIubkkVAwQxXLC2Pmnh7LaXfasyNqoPEogHlMgdMAj606uWR1Womy+CdAYM1qq7Uzj3JTvUwTWr",
-	"fUHZKWGzSxAKIbuEEkTpD0UZFplXBhTV5hzjUAGZ4mGibBbTVsfk4+4Wvtl79smS08b07iixcimEVLw2",
-	"GfF8zbQz7b7eapal7IW6OE5KCZIyNDKmMwsjYqFd90mQqnbBSxbHobYFPChrLfN61k43CzsFaSbZWCw0",
-	"/8ssudVatV7m9Jal8aQHo4uEY13qbBop0A8QezBFM2KkCg9NRBiCFGWqI9AYjCaZ3bZWJPzcLwavxRqB",
-	"lkiKmKNeCKwrimTJbJDliErSZ4wnEOBYhouAD8JpauhZcriLzU9gh9NEJDU/wfGhF8iqTZBYpRyMS1m3",
-	"UkHEy2wxPxsSn0Tjo0wbr0/LrSoEJcnl5Qm/kHUnOObj5eoAer7OZfdqO0bGzuSOQzZx41MZeB7ACnkO",
-	"v8mQxVlQQaMgHdwkSYzcSRx5thyx/vE+vCjDRyqnO2WaZyLSa23CUo4/TuWcrBUAsSKYwaTnP5OZAHCu",
-	"E7KsaG4dkZ1GZ4pbbmNMSkpWcP8zIOn69pPTqXr/+de/N+jgRgnj6iO3PqPU4tUgnYIn2r6uY+ZlAbEc",
-	"wMtrZnycYq2okoU6SZ2NilMQV3K4crmaAsuF9qOHpBVmifr9xzifepih8niv3oEPjqSVsL7QHXewqHaS",
-	"nSSj+KpOptkhNNQECKlhRmxbokE9tyKv0kTMoDTQ+YSHs9wGgHrrSn2KuWtvQ2KwR1N8+lKobwIwew7s",
-	"GTxLIxH6D9AMpuVUeNn+dH+SlVuDVy9uDYI49b7NXHqsotsQX2mHpFQxO9LbwEd0BcE1w4hL4BFzZoth",
-	"jOX21ZDK+Iwx/pBIa4iJelhw9nsWyWCd1H+IhTaj7aUyWy3HxDianenyjw+sWwPl/ajS4vssvlWimTE1",
-	"taEEy5061CCG4uZQizmkM2kcRg6WurR72yie0FJ67Fbkk//8699muh3IyoIQNHQNRGzCaCwhicbl7A5p",
-	"VUCxTn6gPu1l/LxoLUKTop6UTCckFi73xvQuM9jB7FvYmB/RW/VWJKLcF+PkPUc0vMaItzB0OZTW1C6f",
-	"/lTJ3uIa7GzTSKknk4hRXxIxjbX7rC/i0U7JyoSGWky3XwkCtDaJxHKcOgIJjjSIXT6gE6lztmT8DGty",
-	"ygbZQ52hjYcMo5+rKZ6TccAdstXEf1tkpL4bOWSzaf7fIJ1cjpnaAUYKmuovpCo42W6+csh267VDnt/d",
-	"1cgY+vZA5CDIzer8lJ4B5dhAhnY5lTdodx2r+64O6GSSFppIxQEvSoorH9E7zyGb0K7H5aacToN0MBdu",
-	"TO86Gua8vJEkY9gshGRloLHSfvfc2Wo2nc1XzabzsqU/NZ2tF8n/LxfVMMwBduI2yFwidhthd6CmIISB",
-	"FFsaaSDTUIMScC4EHVgPlNeEkJY2aRsFH+BJThna69crLIJlW37Meh8zQRmRt8uxl+ikxfrEy8ShfDnj",
-	"e6cyEHwwjSLGB7PyjJdHpOf4VkWx5eXL9DjQvxBJF8k3VnJ+FZKGi8WVy9XXfK7Qyv5FZWJRZ2ldwbHw",
-	"2ap3te/xSI1floQksID0AmskJFH3kvo6ec15prVGnWxd9egkwDI+XkIJEw/H9maTvFVKcfnhRcYHtsRn",
-	"srfKD5aq4oqipg6vMu8M0NDVUr3N/nU6XKasGyamV8xhlda6iulwPwg11jw0D2yR1vRpM8QAsFJ9K91x",
-	"NmPMBlBzhFnMTkHKKdAMC1/NST4kCS3TK+yhiWgp1icujn4QhgEflmai5d61/TzJSdNPZQ4pCbMj8zlZ",
-	"VeF3Ufxdp6T8gQ5nN5svRrgZgpBUGZyGYTECTd9ucgYZDjlGGlG2nRzxQ0uYFjKgFUbNlG7gmT0W3jQb",
-	"Dmd2UcyDecDrYCxp/jWKCu0nZ1yJvfmVs5g+BZxMIjGEEi1ZRz0WYhElhfsdDI6ya+Brk3O20vCL7dVx",
-	"bR/HFj9B6qTpd4KyXBLph5mUu6GY+t33ajbSDziNZgBNTpJW6fIkr1IGQ07jacRqDdIz9Ruv05Ie2RNM",
-	"0g7NCKzu0SCrcyBdvigJkizNgXT5qiRIsjwH0uVrJUHmhIPFYGhGQUmXMLTVx7WaNOxg2ow63LigwkKU",
-	"nno3VEI8bcewCYPpluCQV2lwhZxQdQNiGpPWy8YLMqrtmPsxm0qMz2kUKfo5TL6SmmFws6LDRMBlrBs6",
-	"UHI9jWxbeD6YZaWU/ZHi1gNzFS1hLLndUsuCCU4F3DKvjTTFztDpM2wwh70soFeETLtcgCTrmBJLGLVl",
-	"rs6SmCx5sFxGW1UjDSObHi1xZYSnFdGZeuDC1N/NZjb398U6aaAfXXJci1g4yyrB5lOkC2c0uSdLGS4A",
-	"fqa4rCIfheKynvpWV+o1hE5xhByXiEWqQHgN4ikqoZ9KQoYT73XiToZ8NCjlgw4O88OGHuphG2MrpArJ",
-	"605ewkqFD3gFlEFK0NU+gAfnTWeEis0Xa6RNf3JB5gEChS0crJ+yneNYD6G8j6SgX4ZClaaYv3hsirkN",
-	"VmcxLQut+SKFO0M6XBL4r13KabTijMVZdbykclEa/rFGXK4t6JXGdedT2rPjy+ptrqizad/EYxL+c3T4",
-	"60r6Py+77hM7bT6mQyiX7s1NXr2uaqzUxBmRbEIVPqpxIItmVEl2Z+IsZM1RjxbyPLJue5PH5nxMVeP5",
-	"gtyPc1vGWNTmmw6tTbeJ901av97RAQgxHUIeFrwx1lU5p0OvBmWcdTn6+dxzdHT8BBmFLupMaCSm3IcR",
-	"pe9uGRfsM2i2tjOvXXXdb+Zl7/5h09lsvbqvkm9cd+66c/LNklG1b2rlR5WIOe2ixeCxPdEdU5MBnEV2",
-	"JAR0KX1QP3QScJcr3WFAJXPIf/7171qDdHR5UfTHLq0xCt7UbZcXqpUubFG+vNt4wRZixAt8q4pTKXmp",
-	"ilN5w/hgNKbRzTmTccWpYAL21dHJT929q+5P3eNz9Wj3cP/qvHt2js9WnAokaOvU7KPOL5jbbX7Ubq9d",
-	"fFVtgLEQphddvjsaX7778Z+XV+/O5OW7X2eX6t+rEgXflILIlMLtp/0RGmhBXr/VeqbT+oLKXkm3lGJc",
-	"nLiOs0wGHtBpMnat076u2/2JHBBQyukRj7yZlQa6gbpKdZ3VjaT6KnQ5x/r4SY8mYupIBRmxlU4CU5uo",
-	"VGwNqYyhitRDNp08dDKNB2JRqhL4oLHOsTZwPAPHrnqCVPGdnKSkrGPKEYPL4BbdCVDBCqpWmF9rq5Ob",
-	"ygK2kgJxpSXtVqr1FiyewfhHBDY5FQvuDnLeofjuQc6hfPJcZmInEzRV0uKqzNhuIVSZ8GMdwKfQSW3c",
-	"fjKVtHBpJW1/GPcDPvTaOovOSeuxNYiHIArFTTeIpwCV+VcKVr22wbaGyz3ah/KhWieFaIcknJjmko10",
-	"Owc2DDhisfGIufx5c6u2A1F2AzHJdJOAjqeKsMIOsHSckvES3Fe70PhxBYrh1ZjeXWGlOd3Ehg0CCGOl",
-	"UQRWNcsMiKtAVZcEY5GkVC3AAnw/onc62DKR3eWARroDv3r1pI0shHigRxAbr6KyTvshyzYw1XcAniN9",
-	"3hWnYp12xanoI644lUWvWUrcLAW0KJ9YJmCocY8RV2AF9sAMXLRLxKJNKBkJie1IHCVakIPT99tJAXYg",
-	"yv2IKq7HfPXbC/ObA5Z+I+VNRBQ7hEJJqBGaIgi0PwFTpU4nb203M8JSRLw/e4TJAZ1oW7rLMQv99Su7",
-	"ppMD40AXoOiOgUegAAA2hQr4tVBylsuvIzocMx43yOEyC7cDnX4CFtWHEfWZy4875w4ZT8M4GCioWVEE",
-	"sBoGMYvUNKb6L9V1iCImRfgebbiJZmiOfSA4Z4NY1zDKG9Bdvm4VwWeSeGBDP8U3M/4Ez+WSxVB8K2di",
-	"t2U74yKER5Y4CI2c12puL9NEYLrv2hsbVo2JS+tz/fJD03mxeW/9Wvuu6rqNBwyvfWg6L+/nrvuuWsVO",
-	"jfu0fq3E+e37du3Dy/v8l/OyYZvOy/v2gl9e3LfXnOP5fbUwVH3fWvTA9oIHthY9sLXggYVbai144Pn9",
-	"vDC+fOSL+3m7Wv7Ty/t5uzZvt6vv9q8vP6gVv6u2nr9r1p9fzlvvmvXtS/XU5XwT/sHP7zbrry+/g881",
-	"ddUPeqD2YWvxUbaffu2a617W8Cwu4RBr31Vt4G5c/Z//9Sd32my2Xjyr1r751tn5S/t/b9Qv53+299y6",
-	"V0Db2m7eA7R/t3KC75bN8KdSoUmywTQKYjDYjXXCPaMRizrTeFTKI0zri3zlt2cSmfpwil0LlFgK0g14",
-	"SWDObBoltsVXdLe4jiEj0NuAo9nakMCAq7U5hEl2JnRgd8bD/H+dO+y7vGgGB1Kppk9EEkjjhOpzWFvD",
-	"5DNBOjFwjHyNlnxaMpSZNd7ORJ7Xg6HKtUOuQ916wbi6tVkUjDs4IST3BWNWg7cG+aek1Pl69cudtJX8",
-	"IAwYj7WfK1+CxMvVH/AapJPpF4AVB8FmAHuM2FSyfLM+k1GCqWPaqZmvYqLuxuXge8dsIsgeSiO8vaTO",
-	"SVpDjw8YXE0X7EdwlBokkl4+mfrzOkH0W6xD74vBdIwGViGZy8u6/Ng9fiAKlvm6uLmXiukNLaY3dGap",
-	"NnaEwYBxCWK0jn5BeKy3Gk2rAHjFYopJTHal2djEUWLCuFJK25WtRrOxhQ0lR4CKGyNGw3j0W6X94d6p",
-	"bIzVFQ6k/ks/15jRcai/gvRuM/r95oaYyA2ZtrcasnhBhpfxHQlo4i/es+h9wG6JHIlbCclsfz07OW4Q",
-	"zxS38ED8APAyaDmJxABFG2yrOWI0ivuMxqYz5LWaEG3LkMcKZfEVrCOa8nhHza8z5z1MN0xbiDyTBLYE",
-	"0dKSJDX3A6aQF9BE78oUUgIqYAXCaUMW6Hwy08VnTGcun2AlEhKLnaSMEpToVHOmqVOI3dmJr/EksM3M",
-	"M5mLiFQr6VUUhO9AADdR18J89MrB+ahTgDd1ADoxPFCt4uUM855DROgzKEoZSV0tMmkWo/ToylsWW43N",
-	"lHqIBbEBqFrNpvawxUzHs+Q6OID1HSB+ldpqrQLUvMRSjz+DuWu7ublowmSHGxdWrya0B2mf6aoHdWsA",
-	"cIVokDeZGVIdPIS/aPByDKn3rT6liiRh3BpkB2nAxvgqhU3GcCAtXMqe+2Eg49NklELkiI5ZDI8scIak",
-	"QzaMn23lQG0JuL98wpvN1OcuudsOmQCFvk6yTuXj73i7ubX6oX3TiuujoUK9E9ICg7ET69LM/dt1ODAT",
-	"TMi4zKyfpN2mPTaQ59Zl4DMibjmLgEhYEyZh/lqvTunogIahLLgE1ymS38ACxDnfGJDQeBpx6PcUzgjk",
-	"cFMkiOAKw0dd/oap/UrURrGnmYIFaGHlkGyp52uQAijxTLVyT/N3uxlbUfEl1YVhXtBcORdkpstCJ4Ta",
-	"RDolNVI83Xetut3ccrnVra1WRhZ3wbx3mtr/HoaflqgEQYGXaHdjMn6js8I/KeZhDO991rwXR1N2X0D7",
-	"zU++uOXPLUF+PEgIHNd9HdS8hwKXXLSGHrqRjFMThwG/gaffsGHAcy6OXKNZMBLSjLdCIVeSAsTZbYKM",
-	"jcLt9/MLFK4vNYur/eMJN/rCn/3PRuDDbvdYyCwIKjAAP/t7FsIwH3DR1G9ZvHjeofXjQybtgavbPJo6",
-	"6LOzR2WjHrLMBQSmL97+NPv7+lPfA3Noribzb2jSLPsrYUI9NgzAo5oBaBqm7EQRPyXrZjxGixlUXkrZ",
-	"+BD49zochpUZ+0/RzpzlSxAXik/41lYipvRUnZBnXIc6m1DvDMzgM6ynok3YOi0+MWM7WYt9Yi3Pt4su",
-	"Iu9eHrFyFHC7NB2GAZF6PEBsr37oWMT7Yso/XlTF7RJKbP/UIlGkVPp8myESTy4ZLpL4Uwr8dRz8Wxav",
-	"eeoPExcSPr4HosLEhEDmWCk039Od2TDNU4IuDC1A4xGLJLlhbKL+DiLsTgA5tongpWUuMNkvkLpMCnyp",
-	"c6A0uN9qhhv4OuijtCVsmZx1kSf3TykmYWjpWmLS58MBnamVx4XPxcg+J/ogAFsY9EyiL1DzLaXgiMiY",
-	"Ox/IvjZQNKmnsYAfh4OlGlwP1COZiJC4WIPsi4i0tslITCPDhFE5G9AomqWZN9qmCmYdM4dR70Tom/kK",
-	"aNIrF7ueHGiXy/Y2CccXUzKIdS5fCVz2sNggKrIZlXglDGbsd0uNPWeZkV+1waeQZbHU6JM5oi9k3Cua",
-	"cWTuOsw1Z79fasspJnV6Y+Ezj2ByhmOnctXaOrBV20USE65xekirdbup3JgtlKYYrPFeuTzxlWA166oO",
-	"ulSgi+mkiqyUZoS4PE0J2cmmggiorEyo/57yAZNJRDQlrbu7BrFMRi5/sM2oLCvXOrEwhOBVK1+l1k76",
-	"2QbS5eplTNHWZMdpnQ/bawftvs7OSQFDkVMU8llgv1KX+MKiLDhLWXkvCCWxCnw5uQJfSuQqwAZ2bwSD",
-	"VPJ+STt1zKw0FNQpK0P0WKsbt9ZzOfg8P4/ZTb98nxm7m7okjAT2XF7dbm6R9WxwmdD//1I7XDGf/jPb",
-	"4hbkV3wmexzqo/mqJ2XmriWXudLktXz+YW7AQyZX3CHN75LFycPcgIdMfkqncsXZTApDHrTANBqypduf",
-	"5Ec8yC6IZemWLhAVxzxsCUXMl59RVBzzcOtmJiFsqYWzZOTDrZzL32haHPN7sXZ+ZrVS52sh14WE+5yc",
-	"sUS+K5PjS8yhZSbG3NX9fs2MWZHN9CZB8VXGYpLU2TCNWKH3EEQg1JaK1otsk8tP9mkUmcVRCemYr8tO",
-	"uSYGPFSmygg7T2GwzMqsn9xi6WSlYmLVN8kA+nbztcs9+6s6JH/UB4Jfh8EAu8qX2T4zz6xj/yzA+9OK",
-	"qF/EDroOrhlbaAnO/ZfaQ7ebr1c/YL/6rgaeT2VMzRTLFBGBQm3yMQxvw6oAs9yUtVjOW9uQ9ZTmqXR7",
-	"i4xTe1Zl4VyI3FdC4ZNqAaDSs7sRnUI8KlLSpFaQiMgts7I/tOs0KULxhFxhPTjbAN3k4db6Miak7XRZ",
-	"eD0t6j6fAfAwGbAE8pK+E3AtfiQmk69IIIzERJsxsfpJbNfo/mias6HVyE8KDbk4hvIqpCADcHHbLhUE",
-	"TJT/aoGAVHW5ZJkpXu6QJGJ4xMYuh5YQYLDjBOC/1PzVK1Oqn0I0yNXIv9eCwX8LkkDdE4gCubaazf2O",
-	"xYLtVmudLeooetoPWZfHQQzZv8/X0dXPWPQ+GLALTt/TIFQTfApdEeqoZWr2A5yTajyKxHQ4IpDPUXsU",
-	"mUgs9nRw84Tk4YRDTuU0jEvaapX0hiUd03JLp41kmsxFlBMxBReJV97urZih4/JCDzpMe1bwH0gi4yAM",
-	"1QABoVCIEf50ghk0Lo9Y2o0RknIwi1gzGpPdmfbcgc1xLCZMOi63e7AF0hQTwbyFQOZcUuDAUD9DDf4Y",
-	"uw27nEJ7ONPCzXfKDkAra6U6UWdwk7QTeRqK1xncWNTuc2pBuVZvJcQvB4N4Xp+Z2j25ve/LqU2dtLJW",
-	"SYc3rLeEIYyxXT1WIeJHki7EkCekXl3bzytjOrPbN3r5VnjYbUFJPeDYVaQDgA5T1SWhEMjhZXoCeaRK",
-	"uV/oXVRrk6lk0HfBzEkECjgQ1aJ7TSje0CAa9AlFv23iYi2jBF04sicmBrjIH/TgK6UHGez+gbFJCVqn",
-	"aIBhyR+HyPxphZAMGvcZ5hDiO0H6KQoF2AskbQWStGtyOdRGqU7CqUJiK5XSpLGamiXEEhbkgPKaY8Ie",
-	"tP3AI9+STQz7QLCTOsOR+rjgLY18mUdpK2yiDKeP6ZOzd7XEH/j8/yd/fxu8L2PsWJslFsUWzxp1IJOB",
-	"zj6OMuiZn5A4dLQtAnpKQVcig0te+rJUEikEx/o1s6QbK8YbcZcr3J5hZyd8ec9qBOs1yFJBIhYuL7S9",
-	"LetouKMjqkim7xbXNCaIZUG4yMZRtVPZAHMcTdq4b0djuTwWZESx8z7mPNr3me3FqM4MHE5JxyhQesyr",
-	"ps08dXmFYiNPXXAyQyF3XOg8mQzM9YqCwutY1dNMb9Vdd3mx8DpWXbZNY15teTV2l7t8z9DyAIK7QkYl",
-	"9jxoW4XMcX31rVHvFAFSX01jbZjCOvQBz1XsAJWR3AbcF7eOMSRn9UGXW81cHdKfovKISf6lqrGGCwUM",
-	"6upAAaYh1CZQmIpZQ1lwixrkDSOBCeyKoRSoVRmiChxId6mFwDIMPSw0OEC3HzbcEZzpsLtVJj6NHcb9",
-	"PRKhr9hsX1E+5hPsigPFNxP00K0ndgjtC4TT7dZr4sVC1MeUz+pmoGfYr90TrdwyCA88MRfN9e5+YrNg",
-	"oZHoAhdhQuQSdKtOhFRkZwa9p2t/sNKMKXGNh8+FOKJ8ZvqMfEkzot6DVYr+utQkb/UVfxTHBrR/Sq9T",
-	"SUTfF/Osw2a+GifTWSwmVjyRAww70D35J0IGjw3o2sAQwie89V5ZjOIXu3bczdcUbQYeBJRBwI50C7kE",
-	"QQxBZhMoYfmIW/+4tLD1L39x3OhnAYHVqVoZCvq7TNdCV4kxOdJQChiAlkaTn/c4jiFN/4jSylheSIce",
-	"agvUT+vd6YosgmNSCRpmbN6W5Pxg19tcxk8ux2dEi80hajvo4XH5eg0iivWqtA6yuGiVUyxAlUZ/Qq0k",
-	"KDe/dhUqUr3N1RGD6quxrC2oT1Vs4/GZUAoXWwObnkkS0iF2jKAxk18LJh3SIRjri8Wt8LJjU4l8HPBp",
-	"tuTVU8ULYc21jQ/wb2JaqfdpPBjhbZcbRs6wkmPaBC01d6pHlbataILu13VtUpGgsxuRAR+GzOUaZ7Q2",
-	"hZZPfBxcryJivtJmQ0YgXiSGmNQwbJNWcxMDSRT6IS4vKABpOlZwKIao0CWpjZj3Lrv8DaydvNCAcl25",
-	"EWwbDKuSYYoxF0SOaASlNG7Y7JH5YlVMhOO+dLnOvau1lXoLGwGY2CZHwRu0IPhsIHzmO1hqHmJ0sS3d",
-	"8xekP4uZBD1YPTVSZNF+2er25hbxJnQWCurXlSoc0mjIoJ5AWgEcneppsXTC7gaM+XZfi62W8/LFS8I4",
-	"bAWXJdXtuzuTrZZ2gsLJkw4LetoZ9l5QHOJkwnjn9IBsNZokFiKUulBVMOQiYlDTAJ44pmNFPav5JD0s",
-	"hpBLhXO5p6N/SjLhSCERTm0Rs0DHgVRwSYQGKNNWowoxxvmeGrh2oUanDhgIuMunEopfvYa+KmktaGNe",
-	"0XdBqtutViklPsW3AJh8cNgnNDtZJ3/5c1XOsl7mQa6CzU+9Bea/ScOxi2zGlKhE4oPcN6l5ahO4qiYw",
-	"tVxqX3KgcR0EpxnzV2X5pY8kT/zeEo7WsqpkLCmba+zpFHHoXIhDRc3wuefrHICcTiZQpv+I+QE9n03Y",
-	"1xoJphixdk9sNpu2DxaYnmGx0KApjoKJJVOYsakgXi4NrBQD1EJ2C0RNbKldstnm2JbAbKoX2yWbjzIV",
-	"odOCyIbhAqEdCtNJVf3ocpA0HJPLDxw9Uxh6MGATHbE9buTdudqGDRJZJ/ZIFfi+iEc1MqY3jGBN6ISd",
-	"fmJub688Rr8Nxdvz6YxQYOYlzM/llPSFP1skJyxj+imPdzk8vjaLJ3kOD5EsD2PxBDm8YtWPYfEk4fAu",
-	"fySLtxtnQXr8I1g8sTk88PtHsngN778XJq9f50uzeXOqazF6Oyz0D87+B2f/r+HsFmtdzrntcknLksnO",
-	"7YFPXhbJ+VAJFMZBu6CK6Y5rN/pKsbrQAqP8WdMRbD1yUOyG9qS5cPneY0srNdl39lndqJ+4tpP9Hg7h",
-	"7DaxPT68ZveZoseS0LRxSKZJWalIme8CUpQpd/K9FCEabyAiH6MvMg8PhFBiJpjlOGNQyhv6bJMghgYg",
-	"pkOC3ZjM2HshtDcxMSUd1XQ3sXzV1QbZg2LhOsoFv9fiqGk2mMTppOIkQOcOCa5L2qVp2TN5mUx1cj8j",
-	"l0Ixp9gqKvdMWsUrP7WQaxbxMLUBoSdtaQoxRVVsYFpSzHKlFGeeLZPiVovJatHlcjJZLia7fJWcvIYl",
-	"zOWlcvIDLWFW7at8MfZVcjJ3+Zry7mKLlhKnF8i7b4p1vv8r60vl9/mFRNlM58lyKTZDHBOj+dMIrs5H",
-	"lq3aBeqWqyOfBZBBYchaJXqyPUV1/aqlCw3Zp1ilp0n00qWikkGPWu8PxeGRisPXKvvTLHpX+8UuC7WV",
-	"FVPtb5NCS4sKAeV7MDy9lLyIsNnNU76qKkBZIdMoK5+ocLl1cBknbv6ON5CQPjz8Jr/AIjE95Q9tI82C",
-	"PzIVbTO9QFKRvYkBR7ohTiK7pv7excK1rhrK4ySU29h2MeCXVJWwD23kO7vnByfHxkCsh0FUxzOZ1FIY",
-	"UyU31nZcHlxnGvokbt+I0cFIW4f09lJpW7+StZFnSl+4s7sSQ/9+6xwClORRXgLYSKOgrXGFIOiyap0l",
-	"rPJLIexuos/8rhjOlyL+eJykCq4H2zKZKpKPoPtJS/7PQRVIGNwwTQx2FICTZfCd5JDgA2X12MtkqC8F",
-	"7r20U8ofAP9JwtBFGBLdxd3uXlpsx74M7q2euQDUdrfcd5cKakH/1iA/jcJKu7IB0KxnLHNupg7VWFjN",
-	"bMFP2kiNkolB9t7Jz3KeaSFUVSJdzcod0zaZpLmCTt/JdBaShgOmnMVePHMQxQ1AER61TiGuH004QVLl",
-	"JdAbsquKWOtkY9BK3jSTwGQaklq9HdOIPQfLAKauvUKQYqHZac3aiWkAWdzD99CWNdNPUvdm1UcdQJxn",
-	"HNFB3CDHgiisZDzWhMJaI6FAUgla/y8AAP//",
+	"sjNZtoE09oIz5ktCyWQahtmzMrYvtc/3TGlwEJrgEDq4cYAFO4SBKqFgRc0gR4AyFLBEcFZLgC8f3aA2",
+	"08LNADqvFyixo+Pa8Tw8KyTC0ytprlwfAVuua8KQEoPqhEUEf1TSpJoDHugxOQ3jhia0Xg2jUYieTj+B",
+	"tDsXmFK+MLubKA4EC2/mFq6Bt1NrBEEYxDOlukIEv6WljumM9Jk5BF8LQ5relUcrJjdM8xkmgSwLiZRx",
+	"EIYmGHL12RajsODtDNn6/vz8FEk+6BLadZZx1AEPzAZ3JeRAy0aLZtfTPJPokmE+SZ8h1ZgOHa0iyBGN",
+	"wGMDpDcdBHFxA4yLZXdxjbC7AWN+YlN4JslWy3n54mVdadR6d6Ei81bk67OE9ZDq1qbzcnsL9W9NDhKW",
+	"ir7GkdrGLZVEsoRC6PeoR0xJFBpCWi3DMVHzMIwGLs4coFoC4grQoV096p6ddd52rw4OD7tvO4cOOTj+",
+	"qXN4sHd12ul1jrrn3V7NMVdBfaJDAXSIeJ/hpgCqipttE1/oIDQFE+BLN+5xw/VKA0vgzp6X8H/PjnjR",
+	"okIpLCexNNbBlIDv8hAdTQ3zIXhkTp4nbFaftR/4GMuMo8hZ93jv6uSHIjKKKIl77pv0rp3SRJv8XnE3",
+	"C+L9kj1hcGAgyZSDVUv96hAplOyQnzG9xZHgYgo7WQBwafhgslIiCJNrGoTq2ZyMBwY/GoRqugmNYpnI",
+	"WTqAGKZqAqXpT4docAvFECQoDD4B2ZdMuc8yiEECuJxKUT9UD5Q7KmBra6sGlhGlVE2SMeVlxtHz7Car",
+	"NExyL4j3S13r1vUDPwmMNiEoKW0IxbDcD4RyerlSFgcx6uILnCmWs2caBZVVpkj41cyarLxAlUkcljkP",
+	"iBKXL6Ly+9CZhA/xQwX+AxOgCjNgBkfZGQVjJqbx0YLDnU78h20271DxTfqIk56Kvap9HvZyyw78gE+m",
+	"D7LSpPdRMfohBi809KDGQIwTlXEDhqdpLzi0LjFYOrP79vNms1kw1tjXT8Pw5LrSfrcc6X5Gxeuid1i5",
+	"v8xbdHZpGDKfVE9Pzs4dIoMhN2T7zIRO6OelRi1ZM95XQ6ZdbkcMgDbls0Gg5ABLlt5BluPtqrEaY70d",
+	"7WJ3eevuDtc1AzB3x2uQDp8h8WShVCLCFHQ+qdgcKG1ew+UdTmhfilApOOoWFEOA2wBdsgrem/QcvNoO",
+	"CYWYqP06Lp9EwXsaM4eEAb+ph2JAQ6AfyLa44PXJtB8GA6NbMmnnj7m8mECW0XWnPC+pEFDP4Ktxw+U2",
+	"Di03TS7HMCsZsmmnQ241m1kTe7PprPKf5tFqGcp8Cj9qQu9K+EKaZrzamL3YyWpWOFUCzEMQ3DrjzSai",
+	"5Djg9jOby5B0XdT8NDDw4EtfeE4/B/HojA0iFq9PaqxbzIODTKYqsnZFdhSC4xhS9W5Hkg2uPPKtDuWo",
+	"NcjZCO0z4UwptEjXMf1aKFW6sZJb6A0UQeMSX9qOYSmFjMzFbDdfv1jkKtjcR1fBN38qj/uwX//C8kuD",
+	"ImQCHV9sm4RYRWvAY/JiO5tD6/JcEm2D1D04EyV/Cm45jp83thpbpOrpwNddwWUMoTQut+mS1p9k25j2",
+	"mDRiVkhlDD4q9cKWI9zl+jtYmHL0MBMZ0ygGiRdo+tWV5xDv/OCo24NPB8fH8Mnl3unJKXy1eXZ+dXpy",
+	"qj7+7fDKAw/Zb2HdI9UBlUrKV6vIWoP8RMOpPhYauxzDQpuvX5R5kwpOJEmqF98q1PjPv/6v+rC577hc",
+	"fXi5X2u4HAsA8OTcU2UvEtPhqOwASBXMp2eAAi6HagNk29Gmn5MJ453TA7LVaJJYiFCitUqpAfBAPGIS",
+	"jCzUh7hpl6dPbNYUR+YDlplFifFcKA36VkQ+aJ4Z577ccTmuhDaiIRcRU1oiWhSGLE6VIbDaglvWgoK2",
+	"4mUuz1imtZXX20hBdcOdNptbA7UkfGIenF8nDG3tX1wTmmhqVTCuO2QSTpEfWqaBNADA5SC82waBLPP0",
+	"fYkZ3MbaQKXLAergajd1YAf80QKwhHDQa6Wbc21IQNOAY1kYXA5mhR1rv2AOQY2+GOuf+BI0wikRxeUB",
+	"6ne5tO0PlYgNEeHZVPsLbdLyYjuhJVmK8+7vmbiSNDhVUbe//yn3d/WH7q9n8/PO27P5z52D8/le97Dz",
+	"6xxy4DFRft7rdg7tjz8e7M3Pe53jq6Ozt/PTt72Ti9P50cHx1cn+/ln3fH7U+cV8fHPxa7d3dbA3P+kd",
+	"vD04vkosHDjB2X63d7V/2Hk73z3p9bq75wcnx/j30Y8t/NDr7p4cn10cdSFedH509vaq1317cHKsJtjt",
+	"Xp0czy+OD368+qH767z7y7lS9eHvg+P9E9hJdoKzufnr7LzTO8dJ9y5OcfzyCFV859Ne97TT6+5d/XjR",
+	"veiaF4W36eAL4Cy42sHx2XnneBfeGN7xsANjDvbmve7poTrhq93Dg+7x+fz8/HDe6fUOftKvenpx9v2V",
+	"HqT+3j28ODvv9uAIzn897c5Peyen3d75r1f7J72fOz2zI5h670Adpz6j3ZPj8+4v5/M3J71j3Nd55+h0",
+	"vnf445W+F7xc6wvros6+7/T2Do7fwhH3FcYgiKhj0Z+OzuaAeRMaMR7jZ7BVz/t0OKRDVisA3dXVHAn7",
+	"HKn6XFH0uSbn878dXs1/C+u13FONDy+e39vflYoiSuyWI0jZeIT/3CScgNiyKLD9PolA17oiyC56NH37",
+	"k+y/ffWXih2SaaJ3TMilFWbQqlzeF/3r6T7WFIYzOSqZ6IJNLdOZP1c4WJOVLxefrl7nyXIF9LFiukDh",
+	"xCAwI59hliGVxmYM8ZGVwVTGYsyi+suSezOxiJTPtLCar40UE8+OdkApQ/sdO7HnoAVRxKNGJXuSmRiJ",
+	"xBGNtoQ0OjH9WgHRHykL/qxSgg9PlTjkfFyWUDEMxt7eHl6tNvsrOVfqSltp5Iu2WuvqYraNuqqUtCQF",
+	"bifZqBLSfTqrNcix0A4hCxzVphO7WMBjIDoPS6xIIXLhG0EuXyCJ2iKp9vZ3ydbW1uvCHgkdMernd5qi",
+	"UmazSy2Ov9d0rAylKZQXS7IXC3W7hsLkdcJXOlVSCgja43Kqbl4yNN2PlQgqwS2rSKA6zRIlRYdPPThI",
+	"zWie5UFqnzrdTDMQ5r8xJpUcngM6HC+yDiesMJe6y5VgH0czMkkxBvzBxgOAJ1dx1rQsZXapGGeZjQku",
+	"DXMdbIzbapXmeiS5NivM/SaRJj2IdCVnma2quOfC6S7Pz4BVTq6vJYvz7wRUZIX5z87csKdaulkrq3YZ",
+	"ICzMOxtGYjpBrbVIQktdN5kzWMhOnklwGiXGEKNl1Bwy5cE/p4zQQSSktMwgGJeWeJGkibhlOrA98Ssq",
+	"4lhSGzJ1pzQ3X7f2t3e3Oq/eNF/ubXZb+1ud7TfPd1/svew2m81m2Ws9DBgfetVrg68NBCtAeRWM9GjM",
+	"ktJ+OcKqeIwVRj8Baql4Cnw04SfV6wj9CJLo4KbaDmmCD70PHlVwzoIKz/wG2UsnpH3xHgwgt1Sp91xd",
+	"2TV4QNWNBnEmVhUsvOXBqnw67uP5pRGOJelvJSU5YxrFJqnNBDeuzy7RD3xqcjfLSn4qMYTbFW+cTDxd",
+	"UrkAcAvnI1Wdy+9k6wA4ZHuzWcvuTkz7obW19CDEzcptoX+H+cZ3b+8Mbmdww8VtyPyh2lPr7g7DIkyC",
+	"CfPTrJP1dpUDYhpXsvssHmgpwNrRuLlEIxqV5U1FQF7G//ScTKiZ1jEi5gcoI5XF6aM8rH/pCxEyyosZ",
+	"mmpdM7x8z/kQ6rKI91ebr1srZeH1Nc5kWYzSyviSP1TETaI4TuzgXAwoqJTHWu2sjrVKneft7c1m4qfX",
+	"gQKZuDAd7ZWe/PIo3vJYsUKEeqX9iND7xXk0FzzGCIucdwCKZCTuVquCR/Ik4eKWVDHUDwP/auuTFs5u",
+	"e9m3KmOj+iCBeECx2wGDoD+9anlUhbr5IkhnwGCtCjqFc1+yQx1cs9oXlJ0SNrsEoRCySyhBlP5QlGGR",
+	"eWVAUW3OMQ4VkCkeJspmMW11dD3ubuGbvWefLM1sTO+OEiuXQkjFa5MRz9dMINPu661mWfJdqMvcpJQg",
+	"KSgjYzqzMCIW2nWfBKlqF7xkcRxqW8CD8s8yr2ftdLOwU5Bmko3FQvO/zJJbrVXrZU5vWUJOejC63DdW",
+	"mM4mhAL9ALEHky0jRqrw0ESEIUhRps4BjcFoktlta0Xqzv1i8FqsEWiJpIg56oXAuqJIlswGWY6oJH3G",
+	"eAIBjmW4CPggnKaGniWHu9j8BHY4TURS8xMcH3qBrCoDiVXKwbiUdWsORLzMFvOzIfFJXD3KtPH6tNyq",
+	"J1CSJl6eugv5c4JjZl2uop/n66x0r7ZjZOxMFjjkBTc+lYHnAayQ5/CbDFmcBRU0CtLBTZKOyJ3EkWfL",
+	"Eesf78PLK3ykcrpTpnkmIr3WJizl+ONUzslaARArghlMov0zmQkA5zq1yorm1hHZaXSmuOU2xqSkZAX3",
+	"PwOSrm8/OZ2q959//XuDDm6UMK4+cuszSi1eDRIjeKLt64pkXhYQywG8vPrFxynWiipZqJNUzKg4BXEl",
+	"hyuXqymwXGg/ekiCYJao33+M86nH/OhxAkhyeOBIWgnrC91xB4uqIFkR+cDBI9zqDqGhJkBIDTNi2xIN",
+	"6rkVeZWmVAalgc4nPJzlNgDUW9fcU8xdexsSgz2a4tOXQn0TgNlzYM/gWRqJ0H+AZjAtp8LL9qc7jazc",
+	"Grx6cWsQxKn3bebSYxXdhvhKOySlinmO3gY+omsBrhlGXAKPmP1aDGMst6+GVMZnjPGHRFpDTNTDgrPf",
+	"s0gG6yTxQyy0GW0vldlqOSbG0exMF3J8YAUaKNRHlRbfZ/GtEs2MqakNxVTu1KEGMZQph6rKIZ1J4zBy",
+	"sGil3aVG8YSW0mO3Ip/851//NtPtQFYWhKChayBiE0ZjCUk0Lmd3SKsCihXvA/VpL+PnRWsRmhT1pGQ6",
+	"IbFwuTemd5nBDubRwsb8iN6qtyIR5b4YJ+85ouE1RryFocuhSKZ2+fSnSvYW12Bnm0ZKPZlEjPqSiGms",
+	"3Wd9EY92SlYmNNRiuv1KEKC1SSQW1tQRSHCkQezyAZ1InbMl42dYXVM2yB7qDG08ZBj9XE3xnIwD7pCt",
+	"Jv7bIiP13cghm03z/wbp5HLM1A4wUtDUcSFVwcl285VDtluvHfL87q5GxtCBByIHQW5W56f0DCisBjK0",
+	"y6m8QbvrWN13dUAnk7RkRCoOeFFSJvmI3nkO2YTGOy43hXEapIO5cGN619Ew5+WNJBnDZiEkKwONlfa7",
+	"585Ws+lsvmo2nZct/anpbL1I/n+5qBphDrATt0HmErFvCLsDNQUhDKTY0kgDmYYalIBzIejAeqC8uoO0",
+	"tEnbKPgAT3LK0F6/XmERLNvyY9b7mAnKiLxdWL1EJy1WGl4mDuULE987lYHgg2kUMT6YlWe8PCI9x7dq",
+	"gy0vRKbHgf6FSLpIvrHS7KuQGFwsk1yuvuZzhVZ2IioTizpLKwSOhc9Wvat9j0dq/LIkJIGloBdYIyEd",
+	"updUyslrzjOtNeq06apHJwEW5PESSph4OLY3m+StUorLDy8yPrAlPpO9VX6wVBVXFDV1eJV5Z4CGrpbq",
+	"bfav0+EyBdowxbxiDqu0alVMh/tBqLHmoXlgi7SmT5shBoCV6lvpjrMZYzaAmiPMYnYKUk6BZlj4ak7y",
+	"IUloma5fD01ES7E+cXH0gzAM+LA0Ey33ru3nSU6afipzSEmYHZnPyapavYvi7zolhQx0OLvZfDHCzRCE",
+	"pF7gNAyLEWj6dpMzyHDIMdKIsu3kiB9awrSQAU0taqYIA8/ssfCm2XA4s4tiHswDXgdjSfOvUVRoPznj",
+	"SuzNr5zF9CngZBKJIRRbyTrqsaSKKCnB72BwlF3NXpucszWDX2yvjmv7OLb4CVInTecSlOWSSD/MpNwN",
+	"xdTvvlezkX7AaTQDaHKStEqXJ3mVMhhyGk8jVmuQnqnEiIb8AoA6adqhGRGGRHDWIKtzIF2+KAmSLM2B",
+	"dPmqJEiyPAfS5WslQeaEg8VgaEZBcZYwtNXHtdot7GDajDrcuKDCQpSeejdUQjxtx7AJg+l74JBXaXCF",
+	"nFB1A2Iak9bLxgsyqu2Y+zGbSozPaRQp+jlMvpKaYXCzoldEwGWsWzNQcj2NbFt4PphlpZT9keLWA3MV",
+	"LWEsud1Sy4IJTgXcMq+NNMXO0OkzbBWHXSmg64NM+1WAJOuYYkkYtWWuzpKYLHmwXEZbVe0MI5seLXFl",
+	"hKcV0Zl64MLU381mNvf3xTppoB9dPFyLWDjLKsHmU6QLZzS5J0sZLgB+pkysIh+FMrGe+lbX3DWETnGE",
+	"HJeIRapAeA3iKSqhn0pChhPvdeJOhnw0KOWDDg7zw4Ye6mFDYiukCsnrTl7CSoUPeAWUQUrQ1T6AB+dN",
+	"Z4SKzRdrpE1/ckHmAQKFLRysn7Kd41gPobyPpKBfhkKVppi/eGyKuQ1WZzEtC635IiU4QzpcEvivXcpp",
+	"tOKMxVl1vKRyURr+sUZcri3olcZ151Pas+PLKmeuqJhp38RjEv5zdPjrSvo/L7vuEzttPqZDKHzuzU1e",
+	"va5PrNTEGZFsQhU+qnEgi2ZUSXZn4ixkzVGPFvI8sm57k8fmfEx94vmC3I9zW8ZY1LCbDq1Nt4n3TVqJ",
+	"3tEBCDEdQh4WvDHWVTmnQ68GBZl1Yfn53HN0dPwEGYUuz0xoJKbchxGl724ZF+wzaLa2M69ddd1v5mXv",
+	"/mHT2Wy9uq+Sb1x37rpz8s2SUbVvauVHlYg57aLF4LHdzR1TkwGcRXYkBPQbfVBncxJwlyvdYUAlc8h/",
+	"/vXvWoN0dKFQ9McurRYK3tRtlxfqji5sNr68b3jBFmLEC3yrilMpeamKU3nD+GA0ptHNOZNxxalgAvbV",
+	"0clP3b2r7k/d43P1aPdw/+q8e3aOz1acCiRo69Tso84vmNttftRur118VW2AsRCmF12+Oxpfvvvxn5dX",
+	"787k5btfZ5fq36sSBd+UgsgUte2nnQ4aaEFev2l6pmf6gspeSd+TYlycuI6zTAYe0GkydtXSvq7A/Ykc",
+	"EFDK6RGPvJmVBrqBukp1xdSNpI4q9CvHSvdJtyVi6kgFGbGVTgJTm6hUbA2pjKGK1EM2nTx0Mo0HYlGq",
+	"EvigsWKxNnA8A8eueoJU8Z2cpDisYwoLg8vgFt0JUMEKqlaYX2urk5vKAraSAnGlJe1WqvUWLJ7B+EcE",
+	"NjkVC+4Oct6h+O5BzqF88lxmYicTNFXSrKrM2G4hVJnwYx3Ap9BJbdx+MpW0cGklDXwY9wM+9No6i85J",
+	"67E1iIcgCsVNN4inAJX5VwpWvbbBtobLPdqH8qFaJ4VohyScmOaSjXRjBjYMOGKx8Yi5/Hlzq7YDUXYD",
+	"Mcn0hYDepYqwwg6wdJyS8RLcV7vQ+HEFiuHVmN5dYaU53Y6GDQIIY6VRBFY1ywyIq0BVlwRjkaRULcAC",
+	"fD+idzrYMpHd5YBGupe+evWkISyEeKBHEFuoorJO+yHLtiLVdwCeI33eFadinXbFqegjrjiVRa9ZStws",
+	"BbQon1gmYKhWjxFXYAX2wAxctEvEok0oGQmJjUUcJVqQg9P320kpdSDK/Ygqrsd89dsL85sDln4j5U1E",
+	"FDuEQkmoEZoiCDQyAVOlTidvbTczwlJEvD97hMkBnWhbussxC/31K7umkwPjQBeg6I6BR6AAALZ3Cvi1",
+	"UHKWy68jOhwzHjfI4TILtwM9ewIW1YcR9ZnLjzvnDhlPwzgYKKhZUQSwGgYxi9Q0pvov1XWIIiZF+B5t",
+	"uIlmaI59IDhng1jXMMob0F2+bhXBZ5J4YEM/xTcz/gTP5ZLFUHwrZ2K3ZTvjIoRHljgIjZzXam4v00Rg",
+	"uu/aGxtWjYlL63P98kPTebF5b/1a+67quo0HDK99aDov7+eu+65axZ6L+7R+rcT57ft27cPL+/yX87Jh",
+	"m87L+/aCX17ct9ec4/l9tTBUfd9a9MD2gge2Fj2wteCBhVtqLXjg+f28ML585Iv7ebta/tPL+3m7Nm+3",
+	"q+/2ry8/qBW/q7aev2vWn1/OW++a9e1L9dTlfBP+wc/vNuuvL7+DzzV11Q96oPZha/FRtp9+7ZrrXtbw",
+	"LC7hEGvfVW3gblz9n//1J3fabLZePKvWvvnW2flL+39v1C/nf7b33LpXQNvabt4DtH+3coLvls3wp1Kh",
+	"SbLBNApiMNiNdcI9oxGLOtN4VMojTBOLfOW3ZxKZ+nCK/QeUWArSDXhJYM5sGiU2uFd0t7iOISPQpYCj",
+	"2dqQwICrtTmESXYmdGD3uMP8f5077Lu8aAYHUqmmT0QSSOOE6nNYW8PkM0E6MXCMfI2WfFoylJk13s5E",
+	"nteDocq1Q65D3UTBuLq1WRSMOzghJPcFY1aDtwb5p6TU+Xr1y520KfwgDBiPtZ8rX4LEy9Uf8Bqkk+kX",
+	"gBUHwWYAe4zYVLJ82z2TUYKpY9qpma9iou7G5eB7x2wiyB5KI7y9pM5JWkOPDxhcTRfsR3CUGiSSrjyZ",
+	"+vM6QfRbrEPvi8F0jAZWIZnLy/r12N16IAqW+bq4uZeK6Q0tpjd0Zqk2doTBgHEJYrSOfkF4rLcaTasA",
+	"eMViiklMdqXZ2MRRYsK4Ukrbla1Gs7GFrSFHgIobI0bDePRbpf3h3qlsjNUVDqT+Sz/XmNFxqL+C9G4z",
+	"+v3mhpjIDZk2qhqyeEGGl/EdCWjHL96z6H3AbokciVsJyWx/PTs5bhDPFLfwQPwA8DJoOYnEAEUbbJA5",
+	"YjSK+4zGpsfjtZoQbcuQxwpl8RWsI5ryeEfNrzPnPUw3TFuIPJMEtgTR0pIkNfcDppAX0ETvyhRSAipg",
+	"BcJpQxbofDLTj2dMZy6fYCUSEoudpIwSlOhUc6apU4jd2Ymv8SSwYcwzmYuIVCvpVRSE70AAN1HXwnz0",
+	"ysH5qFOAN3UAOjE8UK3i5QzznkNE6DMoShlJXS0yafui9OjKWxZbLcqUeogFsQGoWs2m9rDFTMez5Do4",
+	"gPUdIH6V2mqtAtS8xFKPP4O5a7u5uWjCZIcbF1bXJbQHaZ/pqgd1awBwhWiQN5kZUh08hL9o8HIMqfet",
+	"jqOKJGHcGmQHacDG+CqFTcZwIC1cyp77YSDj02SUQuSIjlkMjyxwhqRDNoyfbeVAbQm4v3zCm83U5y65",
+	"2w6ZAIW+TrJO5ePveLu5tfqhfdNU66OhQr0T0gKDsRPr0sz923U4MBNMyLjMrJ+k3aY9NpDn1mXgMyJu",
+	"OYuASFgTJmH+Wq9O6eiAhqEsuATXKZLfwALEOd8YkNB4GnHo3BTOCORwUySI4ArDR13+hqn9StRGsTuZ",
+	"ggVoRuWQbKnna5ACKPFMtXJP83e7rVpR8SXVhWFe0CY5F2Smy0InhNpEOiU1UjzdQa263dxyudV3rVZG",
+	"FnfBvHea2v8ehp+WqARBgZdod2MyfqOzwj8p5mEM733WvBdHU3ZfQPvNT7645c8tQX48SAgc130d1LyH",
+	"ApdctIYeupGMUxOHAb+Bp9+wYcBzLo5cy1gwEtKMt0IhV5ICxNltgoyNwu338wsUri81i6v94wk3+sKf",
+	"/c9G4MNu91jILAgqMAA/+3sWwjAfcNHUb1m8eN6h9eNDJu2Bq9s8mjros7NHZaMesswFBKYv3v40+/v6",
+	"U98Dc2iuJvNvaNL2+ithQj02DMCjmgFoGqbsRBE/JetmPEaLGVReStn4EPj3OhyGlRn7T9HOnOVLEBeK",
+	"T/jWViKm9FSdkGdchzqbUO8MzOAzrKeiTdg6LT4xYztZi31iLc83fi4i714esXIUcLs0HYYBkXo8QGyv",
+	"fuhYxPtiyj9eVMXtEkps/9QiUaRU+nybIRJPLhkukvhTCvx1HPxbFq956g8TFxI+vgeiwsSEQOZYKTTf",
+	"053ZMM1Tgi4MzTzjEYskuWFsov4OIuxOADm2ieClZS4w2S+QukwKfKlzoDS432prG/g66KO0uWuZnHWR",
+	"J/dPKSZhaOlaYtLnwwGdqZXHhc/FyD4n+iAAWxj0TKIvUPMtpeCIyJg7H8i+NlA0qaexgB+Hg6UaXA/U",
+	"I5mIkLhYg+yLiLS2yUhMI8OEUTkb0CiapZk32qYKZh0zh1HvROib+Qpo0isXu54caJfL9jYJxxdTMoh1",
+	"Ll8JXPaw2CAqshmVeCUMZux3S409Z5mRX7XBp5BlsdTokzmiL2TcK5pxZO46zDVnv19qyykmdXpj4TOP",
+	"YHKGY6dy1do6sFXbRRITrnF6SKsJu6ncmC2Uphis8V65PPGVYDXrqg66VKCL6aSKrJRmhLg8TQnZyaaC",
+	"CKisTKj/nvIBk0lENCWtu7sGsUxGLn+wzagsK9c6sTCE4FUrX6XWTvrZBtLl6mVM0dZkx2mdD9trB+2+",
+	"zs5JAUORUxTyWWC/Upf4wqIsOEtZeS8IJbEKfDm5Al9K5CrABnZvBINU8n66M7PJrDQU1CkrQ/RYqxu3",
+	"1nM5+Dw/j9lNv3yfGbubuiSMBPZcXt1ubpH1bHCZ0P/fqR2umE//mW1xC/IrPpM9DvXRfNWTMnPXkstc",
+	"afJaPv8wN+AhkyvukOZ3yeLkYW7AQyY/pVO54mwmhSEPWmAaDdnS7U/yIx5kF8SydEsXiIpjHraEIubL",
+	"zygqjnm4dTOTELbUwlky8uFWzuVvNC2O+W+xdn5mtVLnayHXhYT7nJyxRL4rk+NLzKFlJsbc1f33mhmz",
+	"IpvpTYLiq4zFJKmzYRqxQu8hiECoLRWtF9kml5/s0ygyi6MS0jFfl51yTQx4qEyVEXaewmCZlVk/ucXS",
+	"yUrFxKpvkgH07eZrl3v2V3VI/qgPBL8OgwF2lS+zfWaeWcf+WYD3pxVRv4gddB1cM7bQEpz7ndpDt5uv",
+	"Vz9gv/quBp5PZUzNFMsUEYFCbfIxDG/DqgCz3JS1WM5b25D1lOapdHuLjFN7VmXhXIjcV0Lhk2oBoNKz",
+	"uxGdQjwqUtKkVpCIyC2zsj+06zQpQvGEXGE9ONsA3eTh1voyJqTtdFl4PS3qPp8B8DAZsATykr4TcC1+",
+	"JCaTr0ggjMREmzGx+kls1+j+aJqzodXITwoNRSYzEJOASbubZtbOiiHtaInVYQvXEZMjg1Uuh8zadlnZ",
+	"NCMI6x6c0PvB0dKFy3MLQfXiJO0AraiYQ0W6dDCyz5bofu8uh2azVWoCivWRpZn4WLGaBHFth0AAve7H",
+	"D1ANAdBF51KZ9v4UMkiuGP+9lkB+L9gIBVYg3OTa6mr3O5c/Wq11VtER97Qfsi6PgxgyhZ+vo9efseh9",
+	"MGAXnL6nQagm+BR6JdRcy9T3B1Qh1XgUielwhKBbexRJSaz7dHDzhKTkhEP+5TSMS1pwlfSRJR3Tnkun",
+	"mGQa0kWUEzEFd4pX3hqumM3j8kK/OkyRViCsCAYgfsQGAsKmEKj96QSzbVwesbRzIyTwYMaxZkomEzTt",
+	"zwOb41h4mHRcbvdrC6QpPII5DoHMkVVwdqifoV5/jJ2JXU6hlZxp9+Y7ZQegFbtS/akzuElajzwN0eoM",
+	"biyC9Tk1plxbuBL6lYNBPK/PTLCe3Db45VSsTlqFq6QbHNZmwnDH2K40qxDxI0kXYsgTUq+u7ROWMZ3Z",
+	"rR69fNs87MxAuLgFJ7AiHQB0mNYuCYWgDy/TP8gjVcr9Qp+jWptMJYMeDWZOIriTRMDovhSKNzSIBn1C",
+	"0cebuGPLKEEXjuyJiQEu8gc9+ErpQQa7f2BsUoLWKRpgCPPHITJ/WiEkg8Z9hvmG+E6QqopCAfYNSduG",
+	"JK2dXA51VKqTcKqQ2Eq7NCmvpr4JsYQFOaC85pgQCa0VeeRbsokhIgh2UmdDUh8XvKWRL/MobYVYlOH0",
+	"MX1y9q6W+AOf///k72+V5lykAFjHJRbFdtAadSDrgc4+jjLomZ+QOHR0dQLoPwUdjAwueenLUkmkEBxr",
+	"3cySzq0Ym8RdrnB7hl2g8OU9q2mspy0ViwSJWLi80CK3rPvhjo6+IpkeXVzTmCCWBeEiG3PVTmUDzIc0",
+	"Kea+Hbnl8liQEcUu/Zgfad9ntm+jOjNwTiXdpUDpMa+aNv7UpRiKTT91ccoMhdxxoUtlMjDXVwqKtGMF",
+	"UDO9VaPd5cUi7Vih2TajebXlldtd7vI9Q8sDCAQLGZXYH6FtFT3H9cHgpNU7RYDUV9PY5Vrf1O7ebHUP",
+	"NDzdBtwXt44xOmf1QZdbjV8d0p+i8ogFAUpVYw0XChjU1YECTEOoY6AwFU11WXCLGuQNI4EJAouhbKhV",
+	"RaIKHEh3tIUgNAxTLDRDQBchNucRnOkQvVX+QY0dxlU+EqGv2GxfUT7mE+ygA4U6E/TQbSp2CO0LhNPt",
+	"1mvixULUx5TP6magZ9iv3T+t3LgHDzwxF831+X5iy16h6egCd2JC5BJ0q06EVGRnBn2qa3+wUouVbrfW",
+	"ePhciCPKZ6YnyZc0I+o9WGXrr0v9+FYP8kdxbED7p/RQlUT/fTEvPGzmq3FIncViYsUeOcCwA92/fyJk",
+	"8Njgrw0MN3zCW++VxTN+sWvH3XxNkWngQUAZBOxIt5B3EMQQkDaBcpePuPWPSyFb//IXx5h+FhBYndaV",
+	"oaD/lald6CoxJkcaSgED0NJocvkexzGk6TVRWkXLC+nQQ22B+mltPF29RXBMQEHDjM3bkvwg7JCbcybn",
+	"8oFGtNhIoraDHh6Xr9dMoljbSusgiwtcOcViVWmkKNRVgtL0a1esItXbXM0xqNQay9qCWlbFlh+fCaVw",
+	"sTWw6ZkkIR1idwkaM/m1YNIhHYKxvlgICy87NlXLxwGfZstjPVVsEdZn2/gA/yamlXqfxoMR3na5YeQM",
+	"qz6mDdNSc6d6VGnbiibo3l7XJm0JusARGfBhyFyucUZrU2j5xMfB9Soi5ittNmRKeQSsitWSbdJqbmKm",
+	"nEI/xOUFxSJNdwsOhRMVuiR1FPPeZZe/gbWTFxpQrqs8gm2DYQUzTEfmgsgRjaDsxg2bPTK3rIpJc9yX",
+	"Ltd5erW2Um9hIwAT2+QoeIMWBJ8NhM98B8vSQzwvtrB7/oL0ZzGToAerp0aKLNovW93e3CLehM5CQf26",
+	"UoVDGg0Z1B5Iq4WjUz0trE7Y3YAx3+6BsdVyXr54SRiHreCypLp9d2cy29KuUTh50o1BTzvDPg2KQ5xM",
+	"GO+cHpCtRpPEQoRSF7UKhlxEDOofwBPHdKyoZzWf0IeFE3Jpcy73dG3Bkqw5UkiaU1vEOKVxIBVcEqEB",
+	"yrTgqEI8cr7/Bq5dqOepAwYC7vKphEJZr6EHS1o32phX9F2Q6narVUqJT/EtACYfHCIKjVHWyXX+XFW2",
+	"rJd5kKtg81Nvgflv0tDtIpsx5SyR+CD3Teqj2gSuqglMLZcGmBxoXAfBacb8VRmB6SPJE/9tyUlrWVUy",
+	"lpTNNfZ0ijh0LsShomb43PN1DkBOJxMo6X/E/ICezybsa40EU4xYuyc2m03bBwtMz7BYaOYUR8HEkinM",
+	"2FQQL5cGVooBaiG7XaImttQu72xzbEtgNpWO7fLOR5nq0WnxZMNwgdBasad0zFwOkoZj8v6Bo2eKSA8G",
+	"bKKju8eNvDtX27BBIuvEHqkC3xfxqEbG9IYRrB+dsNNPzO3tlcfot6F4ez6dEQrMvIT5uZySvvBni+SE",
+	"ZUw/5fEuh8fXZvEkz+EhkuVhLJ4gh1es+jEsniQc3uWPZPF2ky1IpX8Eiyc2hwd+/0gWr+H9v4XJ69f5",
+	"0mzenOpajN4OC/2Ds//B2X83nN1ircs5t11aaVni2bk98MlLKDkfKoHCOGgtVDGddO2mYClWF9pllD9r",
+	"uoetRw6KndOeNG8u36dsaVUn+84+qxv1E9eBst/DIZzdJrbHh9f3PlP0WBKaNhnJNDQrFSnzHUOKMuVO",
+	"vu8iROMNRORj9EXm4YEQSswEsxxnDMp+Q09uEsTQLMR0U7CbmBl7L4T2JiampPua7jyWr9DaIHtQWFxH",
+	"ueD3Whw1jQmTOJ1UnATo3CHBdUlrNS17Ji+TqWTuZ+RSKPwUWwXonkmr0OWnFnLNIh6mNiD0pElXEFNU",
+	"xWanJYUvV0px5tkyKW61mKwWXS4nk+VisstXyclrWMJcXionP9ASZtXJyhduXyUnc5evKe8utmgpcXqB",
+	"vPumWBP8d1mLKr/PLyTKZrpUlkuxGeKYGM2fRnB1PrLE1S5Qt1zN+SyADApD1irnk+0/qmtdLV1oyD7F",
+	"Kj1NopcuFZUMetR6fygOj1QcvlbZn2bRu9ovdmSorayuan+bFGVaVDQo36/h6aXkRYTNbrTyVVUMygqZ",
+	"Rln5REXOrYPLOHHzd7yBhPTh4Tf5BRaJ6Sl/aBtpFvyRqWib6RuSiuxNDDjSzXMS2TX19y4WrnWFUR4n",
+	"odzGtosBv6SqhH1oOd/ZPT84OTYGYj0MojqeyaTuwpgqubG24/LgOtP8J3H7RowORto6pLeXStv6layN",
+	"mHoEVmNk0smcQ4CSPMpLABtpFLQ1rhAEXVbZs4RVfimE3U30mf8qhvOliD8eJ6mC68G2TKaK5CPoftK+",
+	"/3NQBRIGN0wTgx0F4GQZfCc5JPhAWe32MhnqS4F7L+2q8gfAf5IwdBGGRHd8tzudFlu3L4N7q78uALXd",
+	"WffdpYJa0L81yE+jsNKubAA06xnLnJupQzUWVuNb8JM2UqNkYpC9dwr1cjLthqpKpKtZuWPaJpM0YtDp",
+	"O5kuRNJwwJSz2ItnDqK4gdOpxA7vhbh+NOEESaGWQG/IripirZONQSt500wCk2leavWBTCP2HCwZmLr2",
+	"CkGKhcaoNWsnpllkcQ/fQwvXTO9J3cdVH3UAcZ5xRAdxgxwLorCS8VgTCmuNhAJJJWj9vwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -310,13 +310,36 @@ func TestPullMaxAttemptsThenDeadLetter(t *testing.T) {
 		t.Errorf("dead letters %+v", dls.Items)
 	}
 	expectNothing(t, g, sub, 2)
-	// Redrive would send to the push retry topic: refused, nothing hidden.
-	if res := post(t, g.URL+"/v1/subscriptions/"+sub+"/dead-letters/redrive", testenv.AdminKey, map[string]any{}); res.Status != 409 || res.problemType() != "subscription-state-conflict" {
-		t.Errorf("redrive of a pull subscription: %d %s", res.Status, res.Body)
+
+	// Redrive (on another replica): the copy comes back on a receive with
+	// a fresh attempt count, and leaves the listing.
+	g2 := testenv.StartGateway(t, s)
+	var count struct {
+		Count int `json:"count"`
 	}
-	if res := getAuth(t, g.URL+"/v1/subscriptions/"+sub+"/dead-letters", testenv.AdminKey); !strings.Contains(string(res.Body), sent.MessageID) {
-		t.Errorf("dead letters after a refused redrive: %s", res.Body)
+	res := post(t, g2.URL+"/v1/subscriptions/"+sub+"/dead-letters/redrive", testenv.AdminKey, map[string]any{})
+	if res.Status != 200 {
+		t.Fatalf("redrive of a pull subscription: %d %s", res.Status, res.Body)
 	}
+	if res.json(t, &count); count.Count != 1 {
+		t.Fatalf("redrove %d, want 1", count.Count)
+	}
+	m := receiveN(t, g, sub, 1, 30, 60*time.Second)[0]
+	if m.MessageID != sent.MessageID || m.Attempt != 1 || m.Body != "poison" {
+		t.Fatalf("redriven message %+v", m)
+	}
+	if r := settle(t, g2, sub, "ack", map[string]any{"receiptHandles": handles(m)})[0]; !r.OK {
+		t.Fatalf("ack of the redriven message %+v", r)
+	}
+	if res := getAuth(t, g.URL+"/v1/subscriptions/"+sub+"/dead-letters", testenv.AdminKey); res.Status != 200 || strings.Contains(string(res.Body), sent.MessageID) {
+		t.Errorf("dead letters after the redrive: %d %s", res.Status, res.Body)
+	}
+	// Sent once: a second redrive finds nothing, and nothing comes back.
+	res = post(t, g.URL+"/v1/subscriptions/"+sub+"/dead-letters/redrive", testenv.AdminKey, map[string]any{})
+	if res.json(t, &count); res.Status != 200 || count.Count != 0 {
+		t.Errorf("second redrive: %d %s", res.Status, res.Body)
+	}
+	expectNothing(t, g, sub, 2)
 }
 
 func TestPullRefusesHostileInput(t *testing.T) {

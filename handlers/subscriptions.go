@@ -254,12 +254,9 @@ func (h *Subscriptions) RedriveDeadLetters(ctx context.Context, req api.RedriveD
 	if err != nil {
 		return nil, err
 	}
-	if s.Pull() {
-		// Redrive sends to the push retry topic (%RETRY%<group>); a pull
-		// subscription reads its POP retry topic only, so the copies would
-		// never be received while the listing stopped showing them.
-		return nil, problem.New(problem.SubscriptionConflict, "redriving a pull subscription's dead letters is not supported yet: list them, publish them again, then purge")
-	}
+	// Push and pull subscriptions alike pop their group's POP retry topic,
+	// where redrive sends the copies: a pull subscription's come back on
+	// its next receive.
 	f, err := redriveFilter(req.Body)
 	if err != nil {
 		return nil, err

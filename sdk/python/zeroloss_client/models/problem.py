@@ -38,7 +38,7 @@ class Problem:
     | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail`
     says which |
     | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack,
-    extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+    extend on a push or paused one) |
     | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
     | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this
     subscription |

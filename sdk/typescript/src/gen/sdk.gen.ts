@@ -351,9 +351,10 @@ export const listDeadLetters = <ThrowOnError extends boolean = false>(options: O
 /**
  * Deliver dead letters again (through dedup)
  *
- * Push subscriptions only for now: a pull subscription answers 409
- * `subscription-state-conflict` (list its dead letters, publish them
- * again, then purge).
+ * The copies go to the subscription's retry topic with a fresh attempt
+ * count: a push subscription delivers them again, a pull
+ * subscription's next receives return them. Each dead letter is sent
+ * once (a second redrive does not repeat it); dedup still applies.
  *
  */
 export const redriveDeadLetters = <ThrowOnError extends boolean = false>(options: Options<RedriveDeadLettersData, ThrowOnError>) => (options.client ?? client).post<RedriveDeadLettersResponses, RedriveDeadLettersErrors, ThrowOnError>({

@@ -627,7 +627,7 @@ export type Health = {
  * | `subscription-not-found` | 404 | no such subscription for this tenant |
  * | `transaction-not-found` | 404 | no such transaction for this tenant |
  * | `transaction-state-conflict` | 409 | the transaction is in another state (e.g. rollback after commit); `detail` says which |
- * | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one), or a push one (redrive of a pull one's dead letters) |
+ * | `subscription-state-conflict` | 409 | the operation needs a pull subscription that is active (receive, ack, nack, extend on a push or paused one) |
  * | `too-many-receives` | 429 | this replica holds as many receives as it may; retry after `Retry-After` |
  * | `receipt-handle-invalid` | 400 | (per handle, in `ReceiptResult.problem`) not a receipt handle of this subscription |
  * | `receipt-handle-expired` | 410 | (per handle) its invisibility ended: the message may be received again |
@@ -1693,10 +1693,6 @@ export type RedriveDeadLettersErrors = {
      * No such topic (`topic-not-found`), producer (`producer-not-found`), subscription (`subscription-not-found`), transaction (`transaction-not-found`) or route (`not-found`).
      */
     404: Problem;
-    /**
-     * The operation does not apply to this subscription's mode or state (`subscription-state-conflict`).
-     */
-    409: Problem;
     /**
      * The Idempotency-Key was used with another payload (`idempotency-key-mismatch`).
      */

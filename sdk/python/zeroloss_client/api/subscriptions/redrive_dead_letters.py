@@ -57,11 +57,6 @@ def _parse_response(
 
         return response_404
 
-    if response.status_code == 409:
-        response_409 = Problem.from_dict(response.json())
-
-        return response_409
-
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
@@ -96,9 +91,10 @@ def sync_detailed(
 ) -> Response[DeadLetterCount | Problem]:
     """Deliver dead letters again (through dedup)
 
-     Push subscriptions only for now: a pull subscription answers 409
-    `subscription-state-conflict` (list its dead letters, publish them
-    again, then purge).
+     The copies go to the subscription's retry topic with a fresh attempt
+    count: a push subscription delivers them again, a pull
+    subscription's next receives return them. Each dead letter is sent
+    once (a second redrive does not repeat it); dedup still applies.
 
     Args:
         id (str):
@@ -133,9 +129,10 @@ def sync(
 ) -> DeadLetterCount | Problem | None:
     """Deliver dead letters again (through dedup)
 
-     Push subscriptions only for now: a pull subscription answers 409
-    `subscription-state-conflict` (list its dead letters, publish them
-    again, then purge).
+     The copies go to the subscription's retry topic with a fresh attempt
+    count: a push subscription delivers them again, a pull
+    subscription's next receives return them. Each dead letter is sent
+    once (a second redrive does not repeat it); dedup still applies.
 
     Args:
         id (str):
@@ -165,9 +162,10 @@ async def asyncio_detailed(
 ) -> Response[DeadLetterCount | Problem]:
     """Deliver dead letters again (through dedup)
 
-     Push subscriptions only for now: a pull subscription answers 409
-    `subscription-state-conflict` (list its dead letters, publish them
-    again, then purge).
+     The copies go to the subscription's retry topic with a fresh attempt
+    count: a push subscription delivers them again, a pull
+    subscription's next receives return them. Each dead letter is sent
+    once (a second redrive does not repeat it); dedup still applies.
 
     Args:
         id (str):
@@ -200,9 +198,10 @@ async def asyncio(
 ) -> DeadLetterCount | Problem | None:
     """Deliver dead letters again (through dedup)
 
-     Push subscriptions only for now: a pull subscription answers 409
-    `subscription-state-conflict` (list its dead letters, publish them
-    again, then purge).
+     The copies go to the subscription's retry topic with a fresh attempt
+    count: a push subscription delivers them again, a pull
+    subscription's next receives return them. Each dead letter is sent
+    once (a second redrive does not repeat it); dedup still applies.
 
     Args:
         id (str):
