@@ -147,7 +147,9 @@ run_tests() {
 	[[ -n $url ]] || { tail -50 "$gwlog" >&2; log "the gateway did not become ready"; return 1; }
 	log "gateway ${url} (pid ${GW_PID}), topic ${topic}"
 	export ZL_GATEWAY_URL="$url" ZL_API_KEY="$key" ZL_TOPIC="$topic"
-	warm_up || { log "the broker never checked a transaction back"; return 1; }
+	# No warm-up: the examples start as soon as the gateway is ready, so
+	# the seed scenario's check-back runs against a gateway seconds old
+	# (it registers its transaction group with every master before ready).
 	run_examples "$url" "$key" "$topic" || status=1
 	(cd "${ROOT}/sdk/python" && "${CACHE}/venv/bin/python" -m pytest -q -p no:cacheprovider ${ZL_SDK_PYTEST_ARGS:-tests}) || status=1
 	(cd "${ROOT}/sdk/typescript" && node --test --test-reporter=spec build-test/test/*.test.js) || status=1
@@ -162,38 +164,8 @@ run_tests() {
 	return "$status"
 }
 
-# warm_up: wait until the broker can check transactions back to the
-# gateway. Until the RocketMQ client's first heartbeat (up to 30 s after
-# the start) the broker finds no channel for the gateway's transaction
-# group; with the test broker's transactionCheckMax=5 at 1 s it discards a
-# half message begun then, and its record stays pending. So: begin
-# throw-away transactions until one is checked back, and roll them back.
-warm_up() {
-	log "waiting until the broker checks transactions back (the client's first heartbeat)"
-	"${CACHE}/venv/bin/python" - <<-'PY'
-		import os, sys, time
-		import zeroloss
-		from zeroloss_client.api.transactions import begin_transaction, create_producer, delete_producer, get_transaction, rollback_transaction
-		from zeroloss_client.models import BeginTransactionRequest, ProducerInput
-		url, topic = os.environ["ZL_GATEWAY_URL"], os.environ["ZL_TOPIC"]
-		c = zeroloss.connect(url, os.environ["ZL_API_KEY"])
-		# The check URL answers 405: the gateway counts that as unknown.
-		p = create_producer.sync_detailed(client=c, body=ProducerInput(name="warm-up", check_url=url + "/healthz", timeout_ms=1000)).parsed
-		deadline, ok = time.monotonic() + 120, False
-		while not ok and time.monotonic() < deadline:
-		    tx = begin_transaction.sync_detailed(client=c, body=BeginTransactionRequest(producer=p.id, topic=topic, body="warm-up", tag="WARMUP")).parsed
-		    until = time.monotonic() + 8
-		    while not ok and time.monotonic() < until:
-		        ok = get_transaction.sync_detailed(tx.transaction_id, client=c).parsed.check_count > 0
-		        time.sleep(0.25)
-		    rollback_transaction.sync_detailed(tx.transaction_id, client=c)
-		delete_producer.sync_detailed(p.id, client=c)
-		sys.exit(0 if ok else 1)
-	PY
-}
-
 # run_examples URL KEY TOPIC: the README's examples, first, on the fresh
-# topic: both subscribers and the pull consumer, then both transaction
+# topic: both subscribers and both pull consumers, then both transaction
 # scripts; each consumer must print TAGA and TAGC of both runs (4 messages)
 # and never TAGB.
 run_examples() {
@@ -207,23 +179,25 @@ run_examples() {
 	pids+=($!)
 	timeout 150 "${CACHE}/venv/bin/python" -u "${ROOT}/examples/python/pull.py" 4 >"${out}/pull-py.log" 2>&1 &
 	pids+=($!)
+	timeout 150 node "${ROOT}/examples/node/pull.mjs" 4 >"${out}/pull-node.log" 2>&1 &
+	pids+=($!)
 	for _ in $(seq 1 300); do
 		grep -qs '^subscription ' "${out}/sub-py.log" && grep -qs '^subscription ' "${out}/sub-node.log" &&
-			grep -qs '^subscription ' "${out}/pull-py.log" && break
+			grep -qs '^subscription ' "${out}/pull-py.log" && grep -qs '^subscription ' "${out}/pull-node.log" && break
 		sleep 0.1
 	done
 	"${CACHE}/venv/bin/python" -u "${ROOT}/examples/python/transactions.py" >"${out}/tx-py.log" 2>&1 || status=1
 	node "${ROOT}/examples/node/transactions.mjs" >"${out}/tx-node.log" 2>&1 || status=1
 	for pid in "${pids[@]}"; do wait "$pid" || status=1; done
-	for f in sub-py sub-node pull-py; do
+	for f in sub-py sub-node pull-py pull-node; do
 		[[ $(grep -c '^TAGA: ' "${out}/${f}.log") == 2 && $(grep -c '^TAGC: ' "${out}/${f}.log") == 2 ]] || status=1
 		! grep -q '^TAGB' "${out}/${f}.log" || status=1
 	done
-	for f in tx-py tx-node sub-py sub-node pull-py; do
+	for f in tx-py tx-node sub-py sub-node pull-py pull-node; do
 		printf -- '--- examples: %s\n' "$f"
 		cat "${out}/${f}.log"
 	done
-	if ((status)); then log "examples: FAILED"; else log "examples: ok (both transaction scripts, both subscribers, the pull consumer)"; fi
+	if ((status)); then log "examples: FAILED"; else log "examples: ok (both transaction scripts, both subscribers, both pull consumers)"; fi
 	return "$status"
 }
 
