@@ -187,12 +187,21 @@ func (e *Engine) deliver(r *subRun, m pop.Message, size int64) {
 	}
 	// The slot bounds the endpoint calls in progress (with their dedup
 	// claims): it is freed once the endpoint answered, so that the next
-	// attempt does not wait for this one's dedup mark and ack.
+	// attempt does not wait for this one's dedup mark and ack. So is the
+	// room of an unordered subscription: what is left (the dedup mark, one
+	// ack or hide, each batched) must not hold the next pop back; the
+	// global budget still counts the message until it is settled. An
+	// orderly queue is unlocked only by the ack itself: its room waits
+	// for it.
 	slot := true
 	freeSlot := func() {
 		if slot {
 			slot = false
 			<-r.slots
+		}
+		if roomHeld && !s.Ordered {
+			roomHeld = false
+			r.release(1)
 		}
 	}
 	defer freeSlot()
@@ -206,16 +215,6 @@ func (e *Engine) deliver(r *subRun, m pop.Message, size int64) {
 	freeSlot()
 	if res.Err != nil {
 		return // stopping: nothing was sent
-	}
-	if !s.Ordered {
-		// The endpoint answered (and the dedup mark is written): what is
-		// left is one ack or hide, batched per broker. It no longer holds
-		// the subscription's room, so that the next pop does not wait
-		// for the broker's ack answers; the global budget still counts
-		// the message until it is settled. An orderly queue is unlocked
-		// only by the ack itself: its room waits for it.
-		roomHeld = false
-		r.release(1)
 	}
 	attempt := int(m.ReconsumeTimes) + 1
 	d := Decide(s, ScheduleOf(s, e.cfg.RetryAfterMax), attempt, res)
