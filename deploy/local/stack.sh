@@ -30,6 +30,7 @@
 #   ZL_READY_TIMEOUT  readiness deadline in seconds; default 180 (a JVM starts slowly on a busy 2-core machine)
 #   ZL_BROKER_DIRECT_MEMORY  a broker's -XX:MaxDirectMemorySize; default 2g (reserved only as used)
 #   ZL_HA_HANDSHAKE_GRACE    seconds a restarted HA slave may hang in its HA handshake before it is restarted; default 60
+#   ZL_BROKER_EXTRA_CONF     broker.conf lines (key=value, newline-separated) appended to every broker's config when it is written
 #
 # stdout carries only command results (the env file for `up`/`env`, the
 # mqadmin output, the status lines); progress messages go to stderr.
@@ -564,6 +565,7 @@ transactionOpBatchInterval=500
 # Short retry delays (levels 1-18) so delivery retries take seconds in tests;
 # the gateway is told the same table (ZEROLOSS_DELAY_LEVELS) for Retry-After.
 messageDelayLevel=${ZL_DELAY_LEVELS}
+${ZL_BROKER_EXTRA_CONF:-}
 EOF
 }
 
@@ -895,6 +897,7 @@ transactionCheckInterval=1000
 transactionCheckMax=60
 transactionOpBatchInterval=500
 messageDelayLevel=${ZL_DELAY_LEVELS}
+${ZL_BROKER_EXTRA_CONF:-}
 CONF
 }
 

@@ -115,3 +115,47 @@ func TestAckerCoalesces(t *testing.T) {
 		})
 	}
 }
+
+// TestAckerLingersUnderLoad: the ack that gets the turn after a request
+// in flight waits (linger) for more, and the acks made meanwhile leave
+// with it in one batch; an ack with nothing in flight leaves at once.
+func TestAckerLingersUnderLoad(t *testing.T) {
+	g := &gateSettler{release: make(chan struct{})}
+	a := newAcker(g, maxAckBatch)
+	lingering := make(chan struct{})
+	a.sleep = func(d time.Duration) {
+		if d != a.linger {
+			t.Errorf("slept %v, linger %v", d, a.linger)
+		}
+		close(lingering)
+		// The acks below queue meanwhile (the batch check below fails
+		// if they did not).
+		for deadline := time.Now().Add(5 * time.Second); !waiting(a, "b", 5) && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	handle := func(off int64) pop.AckRequest {
+		return pop.AckRequest{Group: "g", Topic: "t", Handle: pop.Handle{BrokerName: "b", Offset: off}}
+	}
+	errs := make(chan error, 6)
+	go func() { errs <- a.ack(context.Background(), handle(0)) }()
+	eventually(t, 5*time.Second, func() bool { return waiting(a, "b", 0) })
+	go func() { errs <- a.ack(context.Background(), handle(1)) }()
+	eventually(t, 5*time.Second, func() bool { return waiting(a, "b", 1) })
+	close(g.release)
+	// Ack 1 has the turn now and lingers: the next ones join its batch.
+	<-lingering
+	for i := int64(2); i <= 5; i++ {
+		go func() { errs <- a.ack(context.Background(), handle(i)) }()
+	}
+	for range 6 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.singles != 1 || len(g.batches) != 1 || len(g.batches[0]) != 5 {
+		t.Fatalf("%d single acks and batches %v; want 1 single and one batch of 5", g.singles, g.batches)
+	}
+}
