@@ -552,6 +552,10 @@ namesrvAddr=127.0.0.1:${NAMESRV_PORT}
 storePathRootDir=${STORE_DIR}
 autoCreateTopicEnable=false
 autoCreateSubscriptionGroup=true
+# POP: enablePopBufferMerge off (the default; apache/rocketmq#9318 reports
+# skipped messages with it), stated so ZL_BROKER_EXTRA_CONF can turn it on
+# to measure it.
+enablePopBufferMerge=false
 timerWheelEnable=true
 mappedFileSizeCommitLog=67108864
 maxHashSlotNum=10000
@@ -880,6 +884,10 @@ syncControllerMetadataPeriod=1000
 haMaxTimeSlaveNotCatchup=15000
 autoCreateTopicEnable=false
 autoCreateSubscriptionGroup=true
+# POP: enablePopBufferMerge off (the default; apache/rocketmq#9318 reports
+# skipped messages with it), stated so ZL_BROKER_EXTRA_CONF can turn it on
+# to measure it.
+enablePopBufferMerge=false
 timerWheelEnable=true
 mappedFileSizeCommitLog=67108864
 maxHashSlotNum=10000
