@@ -68,7 +68,7 @@ func (d *deliverSettings) register(fs *flag.FlagSet) {
 	fs.IntVar(&d.batch, "dbatch", 64, "deliveries: messages per native batch send")
 	fs.IntVar(&d.senders, "dsenders", 4, "deliveries: goroutines sending batches")
 	fs.IntVar(&d.rate, "drate", 0, "deliveries: messages per second to send; 0 sends as fast as possible")
-	fs.IntVar(&d.warm, "dwarm", 20000, "deliveries: messages delivered (dedup on, not reported) before the measured rounds, so that the broker's JIT has compiled its POP and ack paths; 0 skips it")
+	fs.IntVar(&d.warm, "dwarm", 50000, "deliveries: messages delivered (dedup on, not reported) before the measured rounds, so that the broker's JIT has compiled its POP and ack paths; 0 skips it")
 	fs.IntVar(&d.rounds, "drounds", 1, "deliveries: rounds of (dedup on, dedup off); even rounds run them the other way round")
 	fs.StringVar(&d.method, "dmethod", "live", "deliveries: live (subscribe, warm up, send; first send → last receipt) or prefill (send, subscribe; first → last receipt)")
 	fs.DurationVar(&d.timeout, "dtimeout", 2*time.Minute, "deliveries: how long a mode may take until every message arrived")
