@@ -238,7 +238,7 @@ func (s *Store) CreateTx(ctx context.Context, tx Transaction, stuck, resolveIn t
 
 // createSentScript writes the record of a transaction whose half message
 // was sent before any record existed (a begin without Idempotency-Key):
-// pending with its coordinates (ARGV[3]), or aborted when ARGV[3] is ''
+// pending with its coordinates (ARGV[3]), or aborted when ARGV[3] is empty
 // (the send failed or went unconfirmed). An existing record is left alone
 // (answer 0). Redis's clock stamps it.
 var createSentScript = redis.NewScript(`
