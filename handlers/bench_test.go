@@ -183,7 +183,7 @@ func TestBeginAllocationBudget(t *testing.T) {
 // The gateway's own per-request budget for a commit, measured like a
 // begin's (the transaction service replaced by a recorder).
 const (
-	commitAllocsBudget = 60
+	commitAllocsBudget = 55
 	commitNanosBudget  = 15000
 )
 
