@@ -45,15 +45,16 @@ func Request(code int, opaque int32, ext map[string]string) Command {
 
 // WriteFrame writes cmd's header and body as one frame in one write.
 func WriteFrame(w io.Writer, cmd Command, body []byte) error {
-	header, err := json.Marshal(cmd)
-	if err != nil {
-		return fmt.Errorf("wire: encode header: %w", err)
+	size := 8 + 96 + len(body)
+	for k, v := range cmd.ExtFields {
+		size += len(k) + len(v) + 6
 	}
-	frame := make([]byte, 8, 8+len(header)+len(body))
-	binary.BigEndian.PutUint32(frame[0:4], uint32(4+len(header)+len(body)))
-	binary.BigEndian.PutUint32(frame[4:8], uint32(len(header)))
-	frame = append(append(frame, header...), body...)
-	_, err = w.Write(frame)
+	frame := appendHeader(make([]byte, 8, size+len(cmd.Remark)), &cmd)
+	hlen := len(frame) - 8
+	binary.BigEndian.PutUint32(frame[0:4], uint32(4+hlen+len(body)))
+	binary.BigEndian.PutUint32(frame[4:8], uint32(hlen))
+	frame = append(frame, body...)
+	_, err := w.Write(frame)
 	return err
 }
 
@@ -72,12 +73,15 @@ func ReadFrame(r io.Reader) (*Command, error) {
 	if _, err := io.ReadFull(r, rest); err != nil {
 		return nil, err
 	}
-	var cmd Command
-	if err := json.Unmarshal(rest[:hlen], &cmd); err != nil {
-		return nil, fmt.Errorf("wire: decode header: %w", err)
+	cmd := new(Command)
+	if !parseHeader(rest[:hlen], cmd) {
+		*cmd = Command{}
+		if err := json.Unmarshal(rest[:hlen], cmd); err != nil {
+			return nil, fmt.Errorf("wire: decode header: %w", err)
+		}
 	}
 	cmd.Body = rest[hlen:]
-	return &cmd, nil
+	return cmd, nil
 }
 
 // numericKeys matches the unquoted integer map keys fastjson writes
