@@ -306,18 +306,25 @@ func (s *Service) Begin(ctx context.Context, in BeginInput) (Transaction, error)
 // beginFresh begins a transaction no retry can name (no Idempotency-Key,
 // so its id is new): the half message is sent first and the record written
 // after, pending with the half's coordinates, in one Redis round trip
-// (CreateSent) instead of two (CreateTx before the send, SetHalf after).
+// (CreateSent) instead of two (CreateTx before the send, SetHalf after);
+// a begin the broker refused or whose topic does not exist (nothing
+// stored) leaves no record at all.
 // Nothing needs the record earlier: no other request knows the id, and a
 // check-back that comes before it (a broker checks a half message seconds
 // after it was stored, never before transactionTimeOut) finds no record
-// and answers unknown, so the broker asks again. A failed send leaves an
-// aborted record (a copy the broker kept is rolled back on check-back).
+// and answers unknown, so the broker asks again. A send that may have
+// stored the half message (unconfirmed) leaves an aborted record (a copy the broker kept is rolled back on check-back).
 // A replica dying between the send and the record, or a record that
 // cannot be written, leaves a half message whose check-backs find no
 // record (unknown) until the broker discards it: never delivered, and no
 // client was answered 201 for it.
 func (s *Service) beginFresh(ctx context.Context, in BeginInput, tx Transaction) (Transaction, error) {
 	half, err := s.sendHalf(ctx, in, tx.ID)
+	if errors.Is(err, broker.ErrRejected) || errors.Is(err, broker.ErrTopicNotFound) {
+		// Nothing stored: no check-back will ask, no record is needed.
+		s.metrics.Transactions.WithLabelValues(string(Aborted)).Inc()
+		return Transaction{}, err
+	}
 	if err != nil {
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 		defer cancel()
