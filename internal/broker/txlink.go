@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"sort"
 	"strings"
@@ -380,22 +381,31 @@ func (l *link) write(ctx context.Context, frame []byte) error {
 	}
 	l.writing = true
 	l.wmu.Unlock()
-	l.flush()
+	l.flush(maxFlushRounds)
 	return f.err
 }
 
+// maxFlushRounds bounds the writes a caller makes for others before it
+// hands the writer's role to a goroutine and goes on with its own request.
+const maxFlushRounds = 8
+
 // flush writes the queue until it is empty, then gives up the writer's
-// role.
-func (l *link) flush() {
-	for {
+// role; after rounds writes with more queued, a goroutine takes it over.
+func (l *link) flush(rounds int) {
+	for round := 0; ; round++ {
 		l.wmu.Lock()
 		batch := l.queue
-		l.queue = nil
 		if len(batch) == 0 {
 			l.writing = false
 			l.wmu.Unlock()
 			return
 		}
+		if round == rounds { // still the writer: the goroutine takes the queue as it is
+			l.wmu.Unlock()
+			go l.flush(math.MaxInt)
+			return
+		}
+		l.queue = nil
 		l.wmu.Unlock()
 		var (
 			bufs = make(net.Buffers, 0, len(batch))

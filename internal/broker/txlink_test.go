@@ -150,3 +150,52 @@ func TestConcurrentRequestsShareTheLink(t *testing.T) {
 		t.Fatalf("call on a closed link: %v, want errNotSent", err)
 	}
 }
+
+// TestWriterHandsOverItsRole: a caller that has written for others long
+// enough hands the queue, untouched, to a goroutine that writes it.
+func TestWriterHandsOverItsRole(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan int32, 3)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			req, err := wire.ReadFrame(c)
+			if err != nil {
+				return
+			}
+			got <- req.Opaque
+		}
+	}()
+	l, err := dialLink(context.Background(), "broker-a", ln.Addr().String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.close(errors.New("test done"))
+	var frames []*outFrame
+	l.wmu.Lock()
+	l.writing = true
+	for op := range int32(3) {
+		f := &outFrame{ctx: context.Background(), frame: wire.AppendFrame(nil, wire.Request(codeHeartbeat, op, nil), nil), done: make(chan struct{})}
+		frames = append(frames, f)
+		l.queue = append(l.queue, f)
+	}
+	l.wmu.Unlock()
+	l.flush(0) // no round left: hands over at once
+	for i, f := range frames {
+		<-f.done
+		if f.err != nil {
+			t.Fatalf("frame %d: %v", i, f.err)
+		}
+		if op := <-got; op != int32(i) {
+			t.Fatalf("frame %d arrived as %d", i, op)
+		}
+	}
+}
