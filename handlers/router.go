@@ -16,6 +16,7 @@ import (
 	"github.com/zeroloss/zeroloss/internal/send"
 	"github.com/zeroloss/zeroloss/internal/telemetry"
 	"github.com/zeroloss/zeroloss/middleware"
+	"github.com/zeroloss/zeroloss/txcallback"
 )
 
 // RouterDeps is what the router is built from.
@@ -56,6 +57,12 @@ func NewRouter(d RouterDeps) (http.Handler, error) {
 	validator.WithBodyDecoder("POST /v1/topics/{topic}/messages", func(b []byte) (any, bool) { return send.DecodeMessage(b) })
 	validator.WithBodyDecoder("POST /v1/topics/{topic}/message-batches", func(b []byte) (any, bool) { return send.DecodeBatch(b) })
 	validator.WithBodyDecoder("POST /v1/transactions", func(b []byte) (any, bool) { return send.DecodeBegin(b) })
+	// A commit or rollback has no body and one parameter, the transaction
+	// id, checked typed out (txcallback.IsID): half of a transaction's
+	// requests skip kin-openapi too.
+	txID := map[string]func(string) bool{"path id": txcallback.IsID}
+	validator.WithoutBody("POST /v1/transactions/{id}/commit", txID)
+	validator.WithoutBody("POST /v1/transactions/{id}/rollback", txID)
 
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, middleware.Recover(pw.Write), middleware.AccessLog(d.Log),

@@ -106,11 +106,15 @@ func (h *Transactions) BeginTransaction(ctx context.Context, req api.BeginTransa
 		return nil, problem.New(problem.Validation, "the message is invalid; see errors").WithFields(fields...)
 	}
 	// With an Idempotency-Key the seed is the key's, so a retry names the
-	// same transaction and message.
+	// same transaction and message. Without one no retry can name it: the
+	// service draws the id (and writes the record once, after the send).
 	seed := msgid.FromContext(ctx)
 	in := txcallback.BeginInput{
-		ID: txcallback.IDFromSeed(seed), Tenant: principal(ctx).Tenant, ProducerID: b.Producer, MessageID: seed.ID(0),
+		Tenant: principal(ctx).Tenant, ProducerID: b.Producer, MessageID: seed.ID(0),
 		Topic: b.Topic, Body: body, Tag: api.Value(b.Tag), Keys: api.Value(b.Keys), Properties: injectTrace(ctx, h.prop, b.Properties),
+	}
+	if req.Params.IdempotencyKey != nil {
+		in.ID = txcallback.IDFromSeed(seed)
 	}
 	// The transaction's own properties (ZL_TX, CHECK_IMMUNITY_TIME_IN_SECONDS)
 	// fit in brokertext.Reserve.

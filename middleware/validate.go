@@ -96,6 +96,37 @@ func (v *Validator) WithBodyDecoder(operation string, dec BodyDecoder) {
 	v.direct[operation] = op
 }
 
+// WithoutBody lets requests for operation (method + " " + path template,
+// as in the contract), which takes no request body, skip kin-openapi when
+// they carry no body and each parameter passes its check in checks (by
+// "in name", e.g. "path id"; the checks are this operation's alone, since
+// a name like id means another schema elsewhere). Each check must never
+// accept a value the parameter's schema refuses. An operation with a
+// request body, or with a parameter that has no check or is not a path or
+// header one, is left to kin-openapi, as is a request with a body.
+func (v *Validator) WithoutBody(operation string, checks map[string]func(string) bool) {
+	method, path, _ := strings.Cut(operation, " ")
+	item := v.doc.Paths.Find(path)
+	if item == nil || item.GetOperation(method) == nil || item.GetOperation(method).RequestBody != nil {
+		return
+	}
+	var op directOp
+	for _, refs := range []openapi3.Parameters{item.Parameters, item.GetOperation(method).Parameters} {
+		for _, ref := range refs {
+			p := ref.Value
+			ok := checks[p.In+" "+p.Name]
+			if ok == nil || (p.In != openapi3.ParameterInPath && p.In != openapi3.ParameterInHeader) {
+				return
+			}
+			op.params = append(op.params, directParam{in: p.In, name: p.Name, required: p.Required, ok: ok})
+		}
+	}
+	if v.direct == nil {
+		v.direct = map[string]directOp{}
+	}
+	v.direct[operation] = op
+}
+
 // WithParamCheck registers the typed check of the parameter name in in
 // ("path", "header"), for the operations given a BodyDecoder after it. ok
 // must never accept a value the parameter's schema refuses; it may decline
@@ -142,6 +173,9 @@ func (v *Validator) validDirect(r *http.Request) (any, bool) {
 		}
 	}
 	body, err := bufferedBody(r)
+	if op.decode == nil { // WithoutBody
+		return nil, err == nil && len(body) == 0
+	}
 	if err != nil || len(body) == 0 {
 		return nil, false
 	}
@@ -179,7 +213,10 @@ func NewValidator(doc *openapi3.T, writeErr ErrorWriter) (*Validator, error) {
 func (v *Validator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if decoded, ok := v.validDirect(r); ok {
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), decodedKey{}, decoded)))
+			if decoded != nil {
+				r = r.WithContext(context.WithValue(r.Context(), decodedKey{}, decoded))
+			}
+			next.ServeHTTP(w, r)
 			return
 		}
 		route, params, err := v.router.FindRoute(r)

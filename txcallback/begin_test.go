@@ -3,6 +3,7 @@ package txcallback
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,4 +122,44 @@ func TestBeginRetriesReuseTheTransaction(t *testing.T) {
 		}
 	}
 	e.settle(t, []string{warm.MessageID, tx1.MessageID, tx2.MessageID}, []string{seed3.ID(0)})
+}
+
+// TestBeginWithoutKeyWritesOneRecordAfterTheSend: a begin without
+// Idempotency-Key is pending with its half message's coordinates once it
+// returns, and commits like any other; one on a topic that does not exist
+// (nothing stored) leaves no record behind.
+func TestBeginWithoutKeyWritesOneRecordAfterTheSend(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs RocketMQ and Redis (run without -short)")
+	}
+	s := testenv.Shared(t)
+	ctx := context.Background()
+	e := newRaceEnv(t, s, Config{}, nil)
+	rdb := s.RedisDB(t, 2)
+
+	mid := msgid.New(time.Now()).ID(0)
+	var tx Transaction
+	testenv.Eventually(t, 30*time.Second, func() error { // a new topic may not be routed yet
+		var err error
+		tx, err = e.a.Begin(ctx, BeginInput{Tenant: "t", ProducerID: e.producer, MessageID: mid, Topic: e.topic, Body: []byte("fresh")})
+		return err
+	})
+	got, err := e.b.Get(ctx, "t", tx.ID)
+	if err != nil || got.State != Pending || got.Half.CommitLogOffset == 0 && got.Half.QueueOffset == 0 || got.Half.MessageID != mid {
+		t.Fatalf("record after begin = %s %+v (%v); want pending with the half's coordinates", got.State, got.Half, err)
+	}
+	if _, err := e.b.Decide(ctx, "t", tx.ID, broker.Commit, allowAll); err != nil {
+		t.Fatal(err)
+	}
+
+	before := rdb.ZCard(ctx, txIndexKey("t")).Val()
+	_, err = e.a.Begin(ctx, BeginInput{Tenant: "t", ProducerID: e.producer, MessageID: msgid.New(time.Now()).ID(0),
+		Topic: "no-such-topic-" + strings.ToLower(msgid.New(time.Now()).String()[:12]), Body: []byte("x")})
+	if !errors.Is(err, broker.ErrTopicNotFound) {
+		t.Fatalf("begin on a missing topic: %v, want ErrTopicNotFound", err)
+	}
+	if after := rdb.ZCard(ctx, txIndexKey("t")).Val(); after != before {
+		t.Fatalf("a begin that stored nothing left %d index entries", after-before)
+	}
+	e.settle(t, []string{mid}, nil)
 }

@@ -15,7 +15,8 @@ import (
 
 // TestStoreWritesBehindAnswersWaitForReplicas runs the store with a writer
 // that waits for one replica on the test Redis, a lone master: the half
-// coordinates, the decision and a repeated decision are applied on the
+// coordinates (also written with the record, CreateSent), the decision and
+// a repeated decision are applied on the
 // master but each reports durable.ErrNotReplicated, so the service never
 // answers 201/200 nor sends END_TRANSACTION on them.
 func TestStoreWritesBehindAnswersWaitForReplicas(t *testing.T) {
@@ -49,6 +50,14 @@ func TestStoreWritesBehindAnswersWaitForReplicas(t *testing.T) {
 	if err != nil || got.State != Committed || got.Half.BrokerName != "broker-a" {
 		t.Fatalf("on the master: %+v %v; want committed with its half", got, err)
 	}
+
+	// A begin without Idempotency-Key writes its record once, after the send.
+	sent := tx
+	sent.ID += "S"
+	if err := st.CreateSent(ctx, sent, &broker.Half{MessageID: tx.MessageID, BrokerName: "broker-a"}, time.Minute); !errors.Is(err, durable.ErrNotReplicated) {
+		t.Fatalf("create sent: %v, want ErrNotReplicated", err)
+	}
+	_ = st.Settled(ctx, sent.ID)
 
 	plain := NewStore(rdb, time.Hour).WithWriter(nil)
 	if err := plain.Confirm(ctx, tx.ID); err != nil {

@@ -32,3 +32,19 @@ func IDFromSeed(seed msgid.Seed) string {
 	copy(id[:], seed[:]) // 48 bits of milliseconds, then 64 random bits; the last 16 stay zero
 	return idPrefix + id.String()
 }
+
+// IsID reports whether s has the form of a transaction id as the contract
+// states it (TransactionID: ^tx_[0-9A-Za-z]{26}$), typed out so that a
+// commit or rollback is checked without the generic validator.
+func IsID(s string) bool {
+	if len(s) != len(idPrefix)+ulid.EncodedSize || s[:len(idPrefix)] != idPrefix {
+		return false
+	}
+	for i := len(idPrefix); i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}

@@ -56,6 +56,7 @@ type raceEnv struct {
 	answer   atomic.Value // string: the check webhook's body
 	calls    atomic.Int64
 	gate     *endGate
+	begins   atomic.Int64
 }
 
 func newRaceEnv(t *testing.T, s testenv.Stack, cfg Config, hook http.Handler) *raceEnv {
@@ -122,11 +123,21 @@ func (e *raceEnv) begin(t *testing.T, body string) Transaction {
 		tx  Transaction
 		err error
 	)
+	// Every other begin has an Idempotency-Key (the record is written
+	// before the send and completed after it); the others have none (the
+	// record is written once, after the send).
+	keyed := e.begins.Add(1)%2 == 0
 	// A client retries an unconfirmed begin with the same Idempotency-Key
-	// (the same seed): a new topic may not be routed yet.
+	// (the same seed), or anew without one: a new topic may not be routed
+	// yet.
 	for attempt := 0; attempt < 10; attempt++ {
-		tx, err = e.a.Begin(ctx, BeginInput{ID: IDFromSeed(seed), Tenant: "t", ProducerID: e.producer,
-			MessageID: seed.ID(0), Topic: e.topic, Body: []byte(body)})
+		in := BeginInput{Tenant: "t", ProducerID: e.producer, MessageID: seed.ID(0), Topic: e.topic, Body: []byte(body)}
+		if keyed {
+			in.ID = IDFromSeed(seed)
+		} else {
+			in.MessageID = msgid.New(time.Now()).ID(0)
+		}
+		tx, err = e.a.Begin(ctx, in)
 		if !errors.Is(err, broker.ErrUnconfirmed) {
 			break
 		}

@@ -259,6 +259,9 @@ func (s *Service) Begin(ctx context.Context, in BeginInput) (Transaction, error)
 		Keys: in.Keys, Properties: in.Properties, MessageID: in.MessageID, CreatedAt: now, State: Sending,
 		CheckAfter: in.CheckAfter,
 	}
+	if in.ID == "" {
+		return s.beginFresh(ctx, in, tx)
+	}
 	out, prev, err := s.store.CreateTx(ctx, tx, s.cfg.SendBudget, s.firstLook(tx))
 	if err != nil {
 		return Transaction{}, err
@@ -281,22 +284,7 @@ func (s *Service) Begin(ctx context.Context, in BeginInput) (Transaction, error)
 		}
 		return got, nil
 	}
-	props := make(map[string]string, len(in.Properties)+2)
-	for k, v := range in.Properties {
-		props[k] = v
-	}
-	props[TxPropertyKey] = tx.ID
-	if in.CheckAfter > 0 {
-		props["CHECK_IMMUNITY_TIME_IN_SECONDS"] = strconv.Itoa(int(in.CheckAfter.Seconds()))
-	}
-	half, err := s.mq.SendHalf(ctx, broker.Message{ID: in.MessageID, Topic: in.Topic, Body: in.Body, Tag: in.Tag, Keys: in.Keys, Properties: props})
-	if errors.Is(err, broker.ErrNotRegistered) {
-		// Stored; the broker's check-back may not reach this group yet,
-		// the resolver covers the transaction meanwhile.
-		s.log.Warn("txcallback: half message stored on a broker not yet registered for check-backs",
-			slog.String("transaction", tx.ID), slog.Any("error", err))
-		err = nil
-	}
+	half, err := s.sendHalf(ctx, in, tx.ID)
 	if err != nil {
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 		defer cancel()
@@ -312,6 +300,74 @@ func (s *Service) Begin(ctx context.Context, in BeginInput) (Transaction, error)
 	if err := s.store.SetHalf(ctx, tx.ID, half); err != nil {
 		return Transaction{}, fmt.Errorf("txcallback: record half message of %s: %w", tx.ID, err)
 	}
+	return s.begun(ctx, tx, half), nil
+}
+
+// beginFresh begins a transaction no retry can name (no Idempotency-Key,
+// so its id is new): the half message is sent first and the record written
+// after, pending with the half's coordinates, in one Redis round trip
+// (CreateSent) instead of two (CreateTx before the send, SetHalf after);
+// a begin the broker refused or whose topic does not exist (nothing
+// stored) leaves no record at all.
+// Nothing needs the record earlier: no other request knows the id, and a
+// check-back that comes before it (a broker checks a half message seconds
+// after it was stored, never before transactionTimeOut) finds no record
+// and answers unknown, so the broker asks again. A send that may have
+// stored the half message (unconfirmed) leaves an aborted record (a copy the broker kept is rolled back on check-back).
+// A replica dying between the send and the record, or a record that
+// cannot be written, leaves a half message whose check-backs find no
+// record (unknown) until the broker discards it: never delivered, and no
+// client was answered 201 for it.
+func (s *Service) beginFresh(ctx context.Context, in BeginInput, tx Transaction) (Transaction, error) {
+	half, err := s.sendHalf(ctx, in, tx.ID)
+	if errors.Is(err, broker.ErrRejected) || errors.Is(err, broker.ErrTopicNotFound) {
+		// Nothing stored: no check-back will ask, no record is needed.
+		s.metrics.Transactions.WithLabelValues(string(Aborted)).Inc()
+		return Transaction{}, err
+	}
+	if err != nil {
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+		defer cancel()
+		if cerr := s.store.CreateSent(actx, tx, nil, 0); cerr != nil {
+			s.log.Warn("txcallback: record an aborted begin; a copy the broker kept is checked back as unknown until it discards it",
+				slog.String("transaction", tx.ID), slog.Any("error", cerr))
+		}
+		s.metrics.Transactions.WithLabelValues(string(Aborted)).Inc()
+		return Transaction{}, err
+	}
+	if err := s.store.CreateSent(ctx, tx, &half, s.firstLook(tx)); err != nil {
+		// Not rolled back here: the record may exist all the same (an
+		// answer lost, or written but not confirmed by the replicas), and
+		// a decision stored on it later would then meet a half message
+		// already ended. As when SetHalf fails after a keyed begin's send.
+		return Transaction{}, fmt.Errorf("txcallback: record half message of %s: %w", tx.ID, err)
+	}
+	return s.begun(ctx, tx, half), nil
+}
+
+// sendHalf sends in's message as the half message of transaction id.
+func (s *Service) sendHalf(ctx context.Context, in BeginInput, id string) (broker.Half, error) {
+	props := make(map[string]string, len(in.Properties)+2)
+	for k, v := range in.Properties {
+		props[k] = v
+	}
+	props[TxPropertyKey] = id
+	if in.CheckAfter > 0 {
+		props["CHECK_IMMUNITY_TIME_IN_SECONDS"] = strconv.Itoa(int(in.CheckAfter.Seconds()))
+	}
+	half, err := s.mq.SendHalf(ctx, broker.Message{ID: in.MessageID, Topic: in.Topic, Body: in.Body, Tag: in.Tag, Keys: in.Keys, Properties: props})
+	if errors.Is(err, broker.ErrNotRegistered) {
+		// Stored; the broker's check-back may not reach this group yet,
+		// the resolver covers the transaction meanwhile.
+		s.log.Warn("txcallback: half message stored on a broker not yet registered for check-backs",
+			slog.String("transaction", id), slog.Any("error", err))
+		err = nil
+	}
+	return half, err
+}
+
+// begun finishes a begin whose record is pending with half.
+func (s *Service) begun(ctx context.Context, tx Transaction, half broker.Half) Transaction {
 	s.metrics.Transactions.WithLabelValues(string(Pending)).Inc()
 	tx.State, tx.Half = Pending, half
 	s.recent.put(tx)
@@ -320,7 +376,7 @@ func (s *Service) Begin(ctx context.Context, in BeginInput) (Transaction, error)
 			s.log.Warn("txcallback: trim the transaction index", slog.Any("error", err))
 		}
 	}
-	return tx, nil
+	return tx
 }
 
 // Get returns a tenant's transaction.

@@ -236,6 +236,83 @@ func (s *Store) CreateTx(ctx context.Context, tx Transaction, stuck, resolveIn t
 	return CreateOutcome(out[0]), State(out[1]), nil
 }
 
+// createSentScript writes the record of a transaction whose half message
+// was sent before any record existed (a begin without Idempotency-Key):
+// pending with its coordinates (ARGV[3]), or aborted when ARGV[3] is empty
+// (the send failed or went unconfirmed). An existing record is left alone
+// (answer 0). Redis's clock stamps it.
+var createSentScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if ARGV[3] == '' then
+  redis.call('HSET', KEYS[1], 'static', ARGV[1], 'state', 'aborted', 'checks', 0, 'sendingAt', now, 'bornAt', now, 'decidedAt', now)
+else
+  redis.call('HSET', KEYS[1], 'static', ARGV[1], 'state', 'pending', 'checks', 0, 'sendingAt', now, 'bornAt', now, 'half', ARGV[3])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`)
+
+// CreateSent writes, in one round trip, the record of a transaction whose
+// half message was sent before it had one: pending with the half's
+// coordinates, its index entry and its resolver schedule (resolveIn from
+// now, Redis's clock); or, with half nil (the send failed), aborted and
+// indexed, so a copy the broker kept is rolled back on check-back. It is
+// for transactions no retry can name (no Idempotency-Key): a record of
+// the same id is an error (ErrConflict), never overwritten. The record
+// goes through the writer when it waits for replicas (behind a begin's
+// 201, like SetHalf).
+func (s *Store) CreateSent(ctx context.Context, tx Transaction, half *broker.Half, resolveIn time.Duration) error {
+	static, err := json.Marshal(tx)
+	if err != nil {
+		return fmt.Errorf("txcallback: encode transaction: %w", err)
+	}
+	hv := ""
+	if half != nil {
+		b, err := json.Marshal(half)
+		if err != nil {
+			return fmt.Errorf("txcallback: encode half: %w", err)
+		}
+		hv = string(b)
+	}
+	keys := []string{txKey(tx.ID)}
+	args := []any{static, s.ttl.Milliseconds(), hv}
+	var (
+		res, sched *redis.Cmd
+		index      redis.Cmder
+	)
+	waits := s.writer != nil && s.writer.Waits()
+	if waits {
+		res = s.writer.Run(ctx, createSentScript, keys, args...)
+		if res.Err() != nil {
+			return fmt.Errorf("txcallback: create transaction %s: %w", tx.ID, res.Err())
+		}
+	}
+	if err := s.pipe.Do(ctx, func(p rscript.Pipe) {
+		if !waits {
+			res = p.Eval(createSentScript, keys, args...)
+		}
+		index = p.ZAdd(ctx, txIndexKey(tx.Tenant), redis.Z{Member: tx.ID})
+		if half != nil {
+			sched = p.Eval(scheduleScript, []string{pendingKey}, tx.ID, resolveIn.Milliseconds(), "")
+		}
+	}); err != nil {
+		return fmt.Errorf("txcallback: create transaction %s: %w", tx.ID, err)
+	}
+	errs := []error{res.Err(), index.Err()}
+	if sched != nil {
+		errs = append(errs, sched.Err())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("txcallback: create transaction %s: %w", tx.ID, err)
+	}
+	if n, err := res.Int(); err != nil || n != 1 {
+		return fmt.Errorf("%w: transaction %s exists (%v)", ErrConflict, tx.ID, err)
+	}
+	return nil
+}
+
 // TrimIndex drops index entries older than the record TTL.
 func (s *Store) TrimIndex(ctx context.Context, tenant string) error {
 	return s.rdb.ZRemRangeByLex(ctx, txIndexKey(tenant), "-", "("+idPrefix+ulidAt(time.Now().Add(-s.ttl))).Err()

@@ -141,3 +141,59 @@ func TestResolverMeasuresAgesOnRedisClock(t *testing.T) {
 	}
 	_ = st.Settled(ctx, id)
 }
+
+// TestCreateSentWritesTheWholeBeginInOneStep: the record of a begin whose
+// half message was sent first is written pending with its coordinates, with
+// a TTL, indexed and scheduled for the resolver; a failed send's record is
+// aborted and not scheduled; an existing record is never overwritten.
+func TestCreateSentWritesTheWholeBeginInOneStep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs Redis (run without -short)")
+	}
+	ctx := context.Background()
+	rdb := testenv.Shared(t).RedisDB(t, 2)
+	st := NewStore(rdb, time.Hour)
+	half := broker.Half{MessageID: "m", Topic: "orders", BrokerName: "broker-a", QueueOffset: 7, CommitLogOffset: 42}
+
+	tests := []struct {
+		name      string
+		half      *broker.Half
+		state     State
+		scheduled bool
+	}{
+		{"sent", &half, Pending, true},
+		{"send failed", nil, Aborted, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			id := newTestID("SENT")
+			tx := Transaction{ID: id, Tenant: "t-sent", ProducerID: "prd_x", Topic: "orders", MessageID: "m", CreatedAt: time.Now().UTC()}
+			if err := st.CreateSent(ctx, tx, tc.half, time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = st.Settled(ctx, id) })
+			got, err := st.GetTx(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.State != tc.state || got.BornAt.IsZero() || tc.half != nil && got.Half != half {
+				t.Fatalf("record = %s born %s half %+v; want %s with the half", got.State, got.BornAt, got.Half, tc.state)
+			}
+			if ttl := rdb.PTTL(ctx, txKey(id)).Val(); ttl <= 0 {
+				t.Fatalf("record TTL %s", ttl)
+			}
+			if err := rdb.ZScore(ctx, txIndexKey(tx.Tenant), id).Err(); err != nil {
+				t.Fatalf("not indexed: %v", err)
+			}
+			if err := rdb.ZScore(ctx, pendingKey, id).Err(); (err == nil) != tc.scheduled {
+				t.Fatalf("scheduled for the resolver: %v, want %v", err == nil, tc.scheduled)
+			}
+			if err := st.CreateSent(ctx, tx, &broker.Half{MessageID: "other"}, time.Hour); !errors.Is(err, ErrConflict) {
+				t.Fatalf("second create: %v, want ErrConflict", err)
+			}
+			if again, _ := st.GetTx(ctx, id); again.State != tc.state || again.Half != got.Half {
+				t.Fatalf("the second create changed the record: %s %+v", again.State, again.Half)
+			}
+		})
+	}
+}

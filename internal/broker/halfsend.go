@@ -48,8 +48,8 @@ const halfRouteTTL = 30 * time.Second
 //     dead master for up to 30 s, and every send answered 503 meanwhile);
 //   - concurrent requests share one connection per broker, each request
 //     in flight with the others, each written in one system call (the
-//     client wrote a frame in four), instead of one client round trip
-//     each.
+//     client wrote a frame in four), or several in one when they queue
+//     behind a write (see link), instead of one client round trip each.
 type remoteSender struct {
 	rm          *remoting
 	mux         *muxConns

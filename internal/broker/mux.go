@@ -12,8 +12,9 @@ var errNotSent = errors.New("broker: request not sent")
 
 // muxConns keeps one connection per broker address for the requests many
 // goroutines make at once (END_TRANSACTION, half messages): each request
-// is written as it comes and waits for its own answer, matched by its
-// opaque, so none waits behind another's round trip. A connection that
+// is written as it comes (or with the others that queued during a write)
+// and waits for its own answer, matched by its opaque, so none waits
+// behind another's round trip. A connection that
 // fails is replaced on the next request; a request is never retried here.
 type muxConns struct {
 	mu     sync.Mutex

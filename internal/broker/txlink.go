@@ -1,10 +1,12 @@
 package broker
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"sort"
 	"strings"
@@ -228,16 +230,27 @@ func (c *checkLinks) missing() error {
 	return &NotRegisteredError{Brokers: out}
 }
 
-// link is one connection to a master broker: it carries the group's
-// heartbeats and receives the broker's check-back requests.
+// link is one connection to a broker: requests of many goroutines in
+// flight together (half messages, END_TRANSACTION, sends, heartbeats),
+// and, on a check-back link, the broker's check-back requests.
+//
+// Writes are grouped: a caller finding no write in progress writes its
+// frame at once; frames queued while a write is in progress go out
+// together in the next one (one writev), written by the caller that
+// started writing. Under load that is fewer system calls, each waking the
+// broker once; idle, nothing waits. Reads are buffered: a frame is one
+// read (or less) instead of two.
 type link struct {
 	brokerName string
 	addr       string
 	conn       net.Conn
 	opaque     atomic.Int32
-	wmu        sync.Mutex // one frame at a time
 	lastBeat   atomic.Int64
 	onCheck    func(*link, *remotingCommand)
+
+	wmu     sync.Mutex
+	writing bool        // a caller is writing the queue
+	queue   []*outFrame // frames waiting for the next write
 
 	mu      sync.Mutex
 	pending map[int32]chan *remotingCommand
@@ -288,8 +301,9 @@ func (l *link) close(err error) {
 
 // read dispatches responses to their callers and check-backs to onCheck.
 func (l *link) read() {
+	r := bufio.NewReaderSize(l.conn, 64<<10)
 	for {
-		cmd, err := wire.ReadFrame(l.conn)
+		cmd, err := wire.ReadFrame(r)
 		if err != nil {
 			l.close(fmt.Errorf("broker: read from %s: %w", l.addr, err))
 			return
@@ -330,22 +344,8 @@ func (l *link) call(ctx context.Context, code int, ext map[string]string, body [
 		delete(l.pending, op)
 		l.mu.Unlock()
 	}()
-	l.wmu.Lock()
-	if err := ctx.Err(); err != nil {
-		// Out of time before a byte was written (a coalesced batch runs to
-		// its earliest member's deadline): nothing was sent, and the link,
-		// which other requests are waiting on, stays open — a write that
-		// failed on its deadline would have closed it under all of them.
-		l.wmu.Unlock()
-		return nil, errors.Join(errNotSent, fmt.Errorf("broker: not sent to %s: %w", l.addr, err))
-	}
-	dl, _ := ctx.Deadline() // none: no deadline (a caller before may have set one)
-	_ = l.conn.SetWriteDeadline(dl)
-	err := wire.WriteFrame(l.conn, wire.Request(code, op, ext), body)
-	l.wmu.Unlock()
-	if err != nil {
-		l.close(err)
-		return nil, fmt.Errorf("broker: write to %s: %w", l.addr, err)
+	if err := l.write(ctx, wire.AppendFrame(nil, wire.Request(code, op, ext), body)); err != nil {
+		return nil, err
 	}
 	select {
 	case resp, ok := <-ch:
@@ -355,6 +355,100 @@ func (l *link) call(ctx context.Context, code int, ext map[string]string, body [
 		return resp, nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("broker: no answer from %s: %w", l.addr, ctx.Err())
+	}
+}
+
+// outFrame is a frame waiting to be written, and what became of it.
+type outFrame struct {
+	ctx   context.Context
+	frame []byte
+	err   error
+	done  chan struct{} // closed once err is final
+}
+
+// write writes frame, together with the frames other callers queue while
+// a write is in progress (see link). An error wraps errNotSent when
+// nothing of frame was written (its ctx ended before its turn); any other
+// error closed the link, and the frame may have been sent.
+func (l *link) write(ctx context.Context, frame []byte) error {
+	f := &outFrame{ctx: ctx, frame: frame, done: make(chan struct{})}
+	l.wmu.Lock()
+	l.queue = append(l.queue, f)
+	if l.writing {
+		l.wmu.Unlock()
+		<-f.done // the writer's deadline bounds the wait
+		return f.err
+	}
+	l.writing = true
+	l.wmu.Unlock()
+	l.flush(maxFlushRounds)
+	return f.err
+}
+
+// maxFlushRounds bounds the writes a caller makes for others before it
+// hands the writer's role to a goroutine and goes on with its own request.
+const maxFlushRounds = 8
+
+// flush writes the queue until it is empty, then gives up the writer's
+// role; after rounds writes with more queued, a goroutine takes it over.
+func (l *link) flush(rounds int) {
+	for round := 0; ; round++ {
+		l.wmu.Lock()
+		batch := l.queue
+		if len(batch) == 0 {
+			l.writing = false
+			l.wmu.Unlock()
+			return
+		}
+		if round == rounds { // still the writer: the goroutine takes the queue as it is
+			l.wmu.Unlock()
+			go l.flush(math.MaxInt)
+			return
+		}
+		l.queue = nil
+		l.wmu.Unlock()
+		var (
+			bufs = make(net.Buffers, 0, len(batch))
+			live = make([]*outFrame, 0, len(batch))
+			dl   time.Time // the earliest deadline of the frames written
+		)
+		for _, f := range batch {
+			if err := f.ctx.Err(); err != nil {
+				// Out of time before a byte was written (a coalesced batch
+				// runs to its earliest member's deadline): nothing was
+				// sent, and the link, which other requests are waiting
+				// on, stays open — a write that failed on its deadline
+				// would have closed it under all of them.
+				f.err = errors.Join(errNotSent, fmt.Errorf("broker: not sent to %s: %w", l.addr, err))
+				close(f.done)
+				continue
+			}
+			if d, ok := f.ctx.Deadline(); ok && (dl.IsZero() || d.Before(dl)) {
+				dl = d
+			}
+			bufs = append(bufs, f.frame)
+			live = append(live, f)
+		}
+		if len(live) == 0 {
+			continue
+		}
+		if l.dead() { // closed under the queue (a failed write): nothing can go out
+			for _, f := range live {
+				f.err = errors.Join(errNotSent, fmt.Errorf("broker: link to %s closed", l.addr))
+				close(f.done)
+			}
+			continue
+		}
+		_ = l.conn.SetWriteDeadline(dl) // zero: none (a write before may have set one)
+		_, err := bufs.WriteTo(l.conn)
+		if err != nil {
+			l.close(err)
+			err = fmt.Errorf("broker: write to %s: %w", l.addr, err)
+		}
+		for _, f := range live {
+			f.err = err
+			close(f.done)
+		}
 	}
 }
 

@@ -87,3 +87,115 @@ func TestExpiredRequestLeavesTheLinkOpen(t *testing.T) {
 		t.Fatalf("the next request did not arrive: %v", err)
 	}
 }
+
+// TestConcurrentRequestsShareTheLink: requests of many goroutines at once
+// (their frames grouped into shared writes) each arrive whole and get
+// their own answer; once the link is closed a request is not sent.
+func TestConcurrentRequestsShareTheLink(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		// The peer answers each request with its own ext field k, after
+		// reading a few, so answers and writes interleave.
+		for {
+			req, err := wire.ReadFrame(c)
+			if err != nil {
+				return
+			}
+			resp := wire.Command{Code: respSuccess, Flag: wire.FlagResponse, Opaque: req.Opaque,
+				ExtFields: map[string]string{"k": req.ExtFields["k"], "body": string(req.Body)}}
+			if err := wire.WriteFrame(c, resp, nil); err != nil {
+				return
+			}
+		}
+	}()
+	l, err := dialLink(context.Background(), "broker-a", ln.Addr().String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 500
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			k := strings.Repeat("k", i%7) + string(rune('a'+i%26)) + "\x01" + time.Duration(i).String()
+			body := strings.Repeat("b", i)
+			resp, err := l.call(ctx, codeSendMessage, map[string]string{"k": k}, []byte(body))
+			switch {
+			case err != nil:
+				errs <- err
+			case resp.ExtFields["k"] != k || resp.ExtFields["body"] != body:
+				errs <- errors.New("an answer to another request: " + resp.ExtFields["k"] + " for " + k)
+			default:
+				errs <- nil
+			}
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.close(errors.New("test: closed"))
+	if _, err := l.call(context.Background(), codeSendMessage, nil, nil); !errors.Is(err, errNotSent) {
+		t.Fatalf("call on a closed link: %v, want errNotSent", err)
+	}
+}
+
+// TestWriterHandsOverItsRole: a caller that has written for others long
+// enough hands the queue, untouched, to a goroutine that writes it.
+func TestWriterHandsOverItsRole(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan int32, 3)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			req, err := wire.ReadFrame(c)
+			if err != nil {
+				return
+			}
+			got <- req.Opaque
+		}
+	}()
+	l, err := dialLink(context.Background(), "broker-a", ln.Addr().String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.close(errors.New("test done"))
+	var frames []*outFrame
+	l.wmu.Lock()
+	l.writing = true
+	for op := range int32(3) {
+		f := &outFrame{ctx: context.Background(), frame: wire.AppendFrame(nil, wire.Request(codeHeartbeat, op, nil), nil), done: make(chan struct{})}
+		frames = append(frames, f)
+		l.queue = append(l.queue, f)
+	}
+	l.wmu.Unlock()
+	l.flush(0) // no round left: hands over at once
+	for i, f := range frames {
+		<-f.done
+		if f.err != nil {
+			t.Fatalf("frame %d: %v", i, f.err)
+		}
+		if op := <-got; op != int32(i) {
+			t.Fatalf("frame %d arrived as %d", i, op)
+		}
+	}
+}

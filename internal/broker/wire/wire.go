@@ -45,16 +45,25 @@ func Request(code int, opaque int32, ext map[string]string) Command {
 
 // WriteFrame writes cmd's header and body as one frame in one write.
 func WriteFrame(w io.Writer, cmd Command, body []byte) error {
-	header, err := json.Marshal(cmd)
-	if err != nil {
-		return fmt.Errorf("wire: encode header: %w", err)
-	}
-	frame := make([]byte, 8, 8+len(header)+len(body))
-	binary.BigEndian.PutUint32(frame[0:4], uint32(4+len(header)+len(body)))
-	binary.BigEndian.PutUint32(frame[4:8], uint32(len(header)))
-	frame = append(append(frame, header...), body...)
-	_, err = w.Write(frame)
+	_, err := w.Write(AppendFrame(nil, cmd, body))
 	return err
+}
+
+// AppendFrame appends the frame of cmd's header and body to dst.
+func AppendFrame(dst []byte, cmd Command, body []byte) []byte {
+	size := 8 + 96 + len(cmd.Remark) + len(body)
+	for k, v := range cmd.ExtFields {
+		size += len(k) + len(v) + 6
+	}
+	if cap(dst)-len(dst) < size {
+		dst = append(make([]byte, 0, len(dst)+size), dst...)
+	}
+	at := len(dst)
+	frame := appendHeader(append(dst, 0, 0, 0, 0, 0, 0, 0, 0), &cmd)
+	hlen := len(frame) - at - 8
+	binary.BigEndian.PutUint32(frame[at:at+4], uint32(4+hlen+len(body)))
+	binary.BigEndian.PutUint32(frame[at+4:at+8], uint32(hlen))
+	return append(frame, body...)
 }
 
 // ReadFrame reads one frame; its body is in Body.
@@ -72,12 +81,15 @@ func ReadFrame(r io.Reader) (*Command, error) {
 	if _, err := io.ReadFull(r, rest); err != nil {
 		return nil, err
 	}
-	var cmd Command
-	if err := json.Unmarshal(rest[:hlen], &cmd); err != nil {
-		return nil, fmt.Errorf("wire: decode header: %w", err)
+	cmd := new(Command)
+	if !parseHeader(rest[:hlen], cmd) {
+		*cmd = Command{}
+		if err := json.Unmarshal(rest[:hlen], cmd); err != nil {
+			return nil, fmt.Errorf("wire: decode header: %w", err)
+		}
 	}
 	cmd.Body = rest[hlen:]
-	return &cmd, nil
+	return cmd, nil
 }
 
 // numericKeys matches the unquoted integer map keys fastjson writes
