@@ -283,12 +283,12 @@ func (s *Store) CreateSent(ctx context.Context, tx Transaction, half *broker.Hal
 		index      redis.Cmder
 	)
 	waits := s.writer != nil && s.writer.Waits()
-	if waits {
-		res = s.writer.Run(ctx, createSentScript, keys, args...)
-		if res.Err() != nil {
-			return fmt.Errorf("txcallback: create transaction %s: %w", tx.ID, res.Err())
-		}
-	}
+	// With a waiting writer the index entry and the schedule are written
+	// first and the record last: its WAIT then covers all three (a
+	// replica that has the record has what the master wrote before it),
+	// so a failover after the 201 cannot keep the record and lose the
+	// schedule that has the resolver look at it. A schedule whose record
+	// never came is settled by the resolver (no record: dropped).
 	if err := s.pipe.Do(ctx, func(p rscript.Pipe) {
 		if !waits {
 			res = p.Eval(createSentScript, keys, args...)
@@ -300,11 +300,17 @@ func (s *Store) CreateSent(ctx context.Context, tx Transaction, half *broker.Hal
 	}); err != nil {
 		return fmt.Errorf("txcallback: create transaction %s: %w", tx.ID, err)
 	}
-	errs := []error{res.Err(), index.Err()}
+	errs := []error{index.Err()}
 	if sched != nil {
 		errs = append(errs, sched.Err())
 	}
 	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("txcallback: create transaction %s: %w", tx.ID, err)
+	}
+	if waits {
+		res = s.writer.Run(ctx, createSentScript, keys, args...)
+	}
+	if err := res.Err(); err != nil {
 		return fmt.Errorf("txcallback: create transaction %s: %w", tx.ID, err)
 	}
 	if n, err := res.Int(); err != nil || n != 1 {

@@ -410,7 +410,10 @@ func (l *link) flush(rounds int) {
 		var (
 			bufs = make(net.Buffers, 0, len(batch))
 			live = make([]*outFrame, 0, len(batch))
-			dl   time.Time // the earliest deadline of the frames written
+			// The latest deadline of the frames written: one frame about
+			// to expire must not cut the others' write short (a failed
+			// write closes the link under every request on it).
+			dl time.Time
 		)
 		for _, f := range batch {
 			if err := f.ctx.Err(); err != nil {
@@ -423,7 +426,7 @@ func (l *link) flush(rounds int) {
 				close(f.done)
 				continue
 			}
-			if d, ok := f.ctx.Deadline(); ok && (dl.IsZero() || d.Before(dl)) {
+			if d, ok := f.ctx.Deadline(); ok && d.After(dl) {
 				dl = d
 			}
 			bufs = append(bufs, f.frame)
@@ -440,13 +443,23 @@ func (l *link) flush(rounds int) {
 			continue
 		}
 		_ = l.conn.SetWriteDeadline(dl) // zero: none (a write before may have set one)
-		_, err := bufs.WriteTo(l.conn)
+		n, err := bufs.WriteTo(l.conn)
 		if err != nil {
 			l.close(err)
 			err = fmt.Errorf("broker: write to %s: %w", l.addr, err)
 		}
+		var off int64 // where each frame starts in what was to be written
 		for _, f := range live {
-			f.err = err
+			switch {
+			case err != nil && off >= n:
+				// Not a byte of it left: another link may send it.
+				f.err = errors.Join(errNotSent, err)
+			default:
+				// Written (its answer comes, or the link's close ends its
+				// wait), or cut by the failed write: it may have been sent.
+				f.err = err
+			}
+			off += int64(len(f.frame))
 			close(f.done)
 		}
 	}
