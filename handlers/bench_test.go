@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -145,6 +146,44 @@ func keyedRequests() func() *http.Request {
 // keyedPublishAllocsBudget allocs/op.
 func BenchmarkKeyedPublishOverhead(b *testing.B) {
 	benchOverhead(b, newKeyedRouter(b), keyedRequests())
+}
+
+// BenchmarkKeyedPublishParallel is BenchmarkKeyedPublishOverhead with 8
+// and 32 requests in flight per CPU (16 and 64 on 2): the scripts of
+// concurrent requests share Redis round trips, as in the gateway under load.
+func BenchmarkKeyedPublishParallel(b *testing.B) {
+	for _, par := range []int{8, 32} {
+		b.Run(fmt.Sprintf("c%d", 2*par), func(b *testing.B) {
+			benchParallel(b, par, newKeyedRouter(b), keyedRequests())
+		})
+	}
+}
+
+// BenchmarkPublishParallel is BenchmarkPublishOverhead with 16 requests in
+// flight (8 per CPU on 2), the plain counterpart of
+// BenchmarkKeyedPublishParallel.
+func BenchmarkPublishParallel(b *testing.B) {
+	benchParallel(b, 8, newRouterStore(b, &recordingSender{}, 4096, unusedStore{}), func() *http.Request { return publishRequest(publishBody) })
+}
+
+// benchParallel serves requests made by req through h from par goroutines
+// per CPU, each answered 201.
+func benchParallel(b *testing.B, par int, h http.Handler, req func() *http.Request) {
+	b.ReportAllocs()
+	b.SetParallelism(par)
+	b.ResetTimer()
+	cpu := processCPU()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req())
+			if rec.Code != http.StatusCreated {
+				b.Errorf("status %d: %s", rec.Code, rec.Body)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
 }
 
 // TestKeyedPublishAllocationBudget keeps the allocations of a send with an

@@ -84,14 +84,17 @@ func (b *Batcher) Do(ctx context.Context, fill func(Pipe)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c := &batchCall{ctx: ctx, fill: fill, done: make(chan struct{})}
 	b.mu.Lock()
 	if b.inFlight < b.cfg.MaxInFlight {
 		b.inFlight++
 		b.mu.Unlock()
-		b.flush([]*batchCall{c})
+		b.runAlone(ctx, fill)
+		if next := b.next(); len(next) > 0 {
+			go b.drain(next)
+		}
 		return nil
 	}
+	c := &batchCall{ctx: ctx, fill: fill, done: make(chan struct{})}
 	b.queue = append(b.queue, c)
 	b.mu.Unlock()
 	select {
@@ -141,12 +144,21 @@ func (b *Batcher) Write(ctx context.Context, w Writer, script *redis.Script, key
 	return b.Eval(ctx, script, keys, args...)
 }
 
-// flush runs batch, answers its callers, then hands what queued meanwhile
-// to a goroutine (so the caller returns at once) or frees its slot.
-func (b *Batcher) flush(batch []*batchCall) {
-	b.run(batch)
-	if next := b.next(); len(next) > 0 {
-		go b.drain(next)
+// runAlone runs one caller's commands, found the batcher idle, on the
+// caller's goroutine, within the caller's deadline (and Timeout),
+// cancelled by none of it. What queued meanwhile then goes to a goroutine
+// (so the caller returns at once).
+func (b *Batcher) runAlone(ctx context.Context, fill func(Pipe)) {
+	b.trips.Add(1)
+	deadline := time.Now().Add(b.cfg.Timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	pctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	execute(pctx, b.rdb, fill)
+	cancel()
+	if b.cfg.Observe != nil {
+		b.cfg.Observe(1)
 	}
 }
 
