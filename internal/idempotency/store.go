@@ -103,7 +103,9 @@ func (c Config) Validate() error {
 }
 
 // Store keeps records in Redis: one script, one atomic step, per phase;
-// the scripts of concurrent requests share round trips (rscript.Batcher).
+// the scripts of concurrent requests, begins and completions alike, share
+// round trips (one rscript.Batcher, yielding: requests woken together by
+// one broker answer complete in one pipeline).
 // It is safe for concurrent use.
 type Store struct {
 	rdb  redis.UniversalClient
@@ -131,7 +133,7 @@ func NewStore(rdb redis.UniversalClient, cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	st := &Store{rdb: rdb, cfg: cfg, pipe: rscript.NewBatcher(rdb, rscript.Config{MaxBatch: cfg.MaxPipeline}),
+	st := &Store{rdb: rdb, cfg: cfg, pipe: rscript.NewBatcher(rdb, rscript.Config{MaxBatch: cfg.MaxPipeline, Yield: true}),
 		leaseMs: strconv.FormatInt(cfg.Lease.Milliseconds(), 10), ttlMs: strconv.FormatInt(cfg.TTL.Milliseconds(), 10), touch: "0"}
 	if cfg.Writer != nil && cfg.Writer.Waits() {
 		st.touch = "1"

@@ -2,6 +2,7 @@ package rscript
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,10 @@ type Config struct {
 	Timeout time.Duration
 	// Observe, when set, gets the number of callers of each pipeline.
 	Observe func(callers int)
+	// Yield makes a caller that finds a pipeline slot free yield the
+	// processor once before sending, so that callers already runnable
+	// join its pipeline (see Do).
+	Yield bool
 }
 
 func (c Config) withDefaults() Config {
@@ -42,6 +47,11 @@ func (c Config) withDefaults() Config {
 // connection, for Redis as for the gateway), when one ends. At 16 or 64
 // requests in flight this turns one round trip per script into one per
 // batch of them.
+//
+// With Yield, a caller that finds a slot free first yields the processor
+// once: callers already runnable (woken together, as the members of one
+// broker batch are by its answer) then queue behind it and share its
+// pipeline, instead of the first going alone and the rest after it.
 //
 // Each caller reads its own commands' results and never waits past its
 // own deadline: a call whose context ends while queued leaves the queue
@@ -87,8 +97,24 @@ func (b *Batcher) Do(ctx context.Context, fill func(Pipe)) error {
 	b.mu.Lock()
 	if b.inFlight < b.cfg.MaxInFlight {
 		b.inFlight++
-		b.mu.Unlock()
-		b.runAlone(ctx, fill)
+		if b.cfg.Yield {
+			// Requests woken together (the members of one broker batch,
+			// a burst of HTTP requests) reach here one after another:
+			// those already runnable queue behind this call and share
+			// its pipeline. Nothing runnable: Gosched returns at once.
+			b.mu.Unlock()
+			runtime.Gosched()
+			b.mu.Lock()
+		}
+		if len(b.queue) > 0 {
+			c := &batchCall{ctx: ctx, fill: fill, done: make(chan struct{})}
+			batch := append([]*batchCall{c}, b.take()...)
+			b.mu.Unlock()
+			b.run(batch)
+		} else {
+			b.mu.Unlock()
+			b.runAlone(ctx, fill)
+		}
 		if next := b.next(); len(next) > 0 {
 			go b.drain(next)
 		}
