@@ -307,6 +307,8 @@ func TestSectionValidate(t *testing.T) {
 		{"key without scope", func(c *config.Config) { c.APIKeys[0].Scopes = nil }, "at least one scope"},
 		{"key without name", func(c *config.Config) { c.APIKeys[0].Name = "" }, "name is required"},
 		{"log level", func(c *config.Config) { c.LogLevel = "loud" }, `logLevel "loud"`},
+		{"gc percent", func(c *config.Config) { c.GCPercent = 10 }, "gcPercent: must be 0"},
+		{"memory limit", func(c *config.Config) { c.MemoryLimitMiB = -1 }, "memoryLimitMiB: must not be negative"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

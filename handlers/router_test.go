@@ -107,6 +107,12 @@ func newRouter(t *testing.T, s *recordingSender) http.Handler {
 // newRouterBody is newRouter with an HTTP body limit of maxBody bytes.
 func newRouterBody(t *testing.T, s *recordingSender, maxBody int64) http.Handler {
 	t.Helper()
+	return newRouterStore(t, s, maxBody, unusedStore{t})
+}
+
+// newRouterStore is newRouterBody with idem as the Idempotency-Key store.
+func newRouterStore(t testing.TB, s *recordingSender, maxBody int64, idem send.KeyStore) http.Handler {
+	t.Helper()
 	keys, err := auth.NewKeyring([]config.APIKey{
 		{Name: "admin", Key: adminKey, Scopes: []string{"admin"}},
 		{Name: "orders", Key: ordersKey, Scopes: []string{"publish:orders-*"}},
@@ -116,7 +122,7 @@ func newRouterBody(t *testing.T, s *recordingSender, maxBody int64) http.Handler
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h, err := handlers.NewRouter(handlers.RouterDeps{
-		Log: log, Keys: keys, Idempotency: unusedStore{t},
+		Log: log, Keys: keys, Idempotency: idem,
 		API:     handlers.API{Messages: handlers.NewMessages(newService(t, s))},
 		Health:  handlers.NewHealth(map[string]handlers.Check{}, time.Second, func(*http.Request) string { return "" }),
 		Metrics: telemetry.NewMetrics(), TracerProvider: noop.NewTracerProvider(), Propagator: telemetry.Propagator(),

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"sync"
 
 	"github.com/zeroloss/zeroloss/internal/auth"
 	"github.com/zeroloss/zeroloss/internal/durable"
@@ -29,6 +30,9 @@ const (
 // nothing is sent: 503 dependency-unavailable.
 func Idempotency(store send.KeyStore, log *slog.Logger, writeErr ErrorWriter) func(http.Handler) http.Handler {
 	keys := send.NewKeys(store)
+	// Answers are held in writers reused across requests: a writer goes
+	// back once its answer is stored and copied out.
+	writers := sync.Pool{New: func() any { return &bufferedWriter{header: http.Header{}} }}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			key := r.Header.Get(IdempotencyKeyHeader)
@@ -67,7 +71,7 @@ func Idempotency(store send.KeyStore, log *slog.Logger, writeErr ErrorWriter) fu
 				return
 			}
 
-			rec := &bufferedWriter{header: http.Header{}}
+			rec := writers.Get().(*bufferedWriter)
 			done := false
 			defer func() {
 				if !done { // the handler panicked: reopen the key, then let Recover answer
@@ -96,6 +100,8 @@ func Idempotency(store send.KeyStore, log *slog.Logger, writeErr ErrorWriter) fu
 				log.Warn("idempotency: finish", slog.String("request_id", GetRequestID(r.Context())), slog.Any("error", err))
 			}
 			rec.copyTo(w)
+			rec.reset()
+			writers.Put(rec)
 		})
 	}
 }
@@ -121,6 +127,14 @@ func (b *bufferedWriter) Write(p []byte) (int, error) {
 		b.status = http.StatusOK
 	}
 	return b.body.Write(p)
+}
+
+// reset empties b for another request. The header's values were handed
+// to the real writer's header by copyTo and are left untouched.
+func (b *bufferedWriter) reset() {
+	clear(b.header)
+	b.status = 0
+	b.body.Reset()
 }
 
 func (b *bufferedWriter) copyTo(w http.ResponseWriter) {

@@ -16,6 +16,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -64,6 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	applyRuntime(cfg.Runtime)
 	// Log lines are written by a goroutine of their own, batched under
 	// load: a request never waits for stdout (a terminal, a pipe).
 	logOut := telemetry.NewBatchWriter(stdout, 4<<20)
@@ -286,6 +288,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// applyRuntime sets the garbage collector's target and the memory limit
+// (config.Runtime says why); a zero setting leaves the runtime's own.
+func applyRuntime(r config.Runtime) {
+	if r.GCPercent > 0 {
+		debug.SetGCPercent(r.GCPercent)
+	}
+	if r.MemoryLimitMiB > 0 {
+		debug.SetMemoryLimit(int64(r.MemoryLimitMiB) << 20)
+	}
 }
 
 func shutdownWithin(log *slog.Logger, what string, d time.Duration, f func(context.Context) error) {

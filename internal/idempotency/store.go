@@ -15,12 +15,12 @@ package idempotency
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -103,13 +103,17 @@ func (c Config) Validate() error {
 }
 
 // Store keeps records in Redis: one script, one atomic step, per phase;
-// the scripts of concurrent requests share round trips (rscript.Batcher).
+// the scripts of concurrent requests, begins and completions alike, share
+// round trips (one rscript.Batcher, yielding: requests woken together by
+// one broker answer complete in one pipeline).
 // It is safe for concurrent use.
 type Store struct {
-	rdb   redis.UniversalClient
-	cfg   Config
-	pipe  *rscript.Batcher
-	touch string // "1": a replay writes, so the WAIT after it covers the answer
+	rdb  redis.UniversalClient
+	cfg  Config
+	pipe *rscript.Batcher
+	// The scripts' fixed arguments, boxed once (an argument is an any).
+	leaseMs, ttlMs any
+	touch          any // "1": a replay writes, so the WAIT after it covers the answer
 }
 
 // run runs a script that backs an answer: through the Writer when it
@@ -129,7 +133,8 @@ func NewStore(rdb redis.UniversalClient, cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	st := &Store{rdb: rdb, cfg: cfg, pipe: rscript.NewBatcher(rdb, rscript.Config{MaxBatch: cfg.MaxPipeline}), touch: "0"}
+	st := &Store{rdb: rdb, cfg: cfg, pipe: rscript.NewBatcher(rdb, rscript.Config{MaxBatch: cfg.MaxPipeline, Yield: true}),
+		leaseMs: strconv.FormatInt(cfg.Lease.Milliseconds(), 10), ttlMs: strconv.FormatInt(cfg.TTL.Milliseconds(), 10), touch: "0"}
 	if cfg.Writer != nil && cfg.Writer.Waits() {
 		st.touch = "1"
 	}
@@ -159,20 +164,20 @@ redis.call('HSET', KEYS[1], 'state', 'running', 'owner', ARGV[3], 'lease', now +
 return {'acquired', r[3], '1'}
 `)
 
-// completeScript stores the answer if the caller still owns the record.
+// completeScript stores the answer if the caller still owns the record. The
+// lease field stays: beginScript reads it only in the running state.
 var completeScript = redis.NewScript(`
 if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'done', 'status', ARGV[2], 'ctype', ARGV[3], 'body', ARGV[4])
-redis.call('HDEL', KEYS[1], 'lease')
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1
 `)
 
-// releaseScript reopens the record (keeping its seed) if the caller owns it.
+// releaseScript reopens the record (keeping its seed) if the caller owns it
+// (the lease field stays, read only in the running state).
 var releaseScript = redis.NewScript(`
 if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'open')
-redis.call('HDEL', KEYS[1], 'lease')
 return 1
 `)
 
@@ -180,19 +185,30 @@ return 1
 // another request took the key over.
 var ErrNotOwner = errors.New("idempotency: record is owned by another request")
 
+// redisKey is the record's key: the prefix, then the first half of the
+// SHA-256 of scope NUL key in hex as the hash tag (one record, one slot).
 func (s *Store) redisKey(scope, key string) string {
-	h := sha256.Sum256([]byte(scope + "\x00" + key))
-	// The whole digest is the hash tag: one record, one slot.
-	return s.cfg.Prefix + "{" + hex.EncodeToString(h[:16]) + "}"
+	var in [256]byte
+	h := sha256.Sum256(append(append(append(in[:0], scope...), 0), key...))
+	var tag [2 + 2*16]byte
+	tag[0], tag[len(tag)-1] = '{', '}'
+	hex.Encode(tag[1:], h[:16])
+	var b strings.Builder
+	b.Grow(len(s.cfg.Prefix) + len(tag))
+	b.WriteString(s.cfg.Prefix)
+	b.Write(tag[:])
+	return b.String()
 }
 
 // Begin claims key in scope for a request whose payload has fingerprint fp.
+//
+// The seed it proposes (a fresh one: 48 bits of milliseconds and 64 random
+// bits) is also the attempt's owner token: unique per attempt, whether the
+// record then keeps this seed (a first attempt) or an earlier one.
 func (s *Store) Begin(ctx context.Context, scope, key, fp string) (Claim, error) {
-	token := newToken()
+	var token any = msgid.New(time.Now()).String()
 	rk := s.redisKey(scope, key)
-	seed := msgid.New(time.Now())
-	cmd := s.run(ctx, beginScript, []string{rk}, fp, seed.String(), token,
-		s.cfg.Lease.Milliseconds(), s.cfg.TTL.Milliseconds(), s.touch)
+	cmd := s.run(ctx, beginScript, []string{rk}, fp, token, token, s.leaseMs, s.ttlMs, s.touch)
 	res, err := cmd.StringSlice()
 	if err != nil {
 		if v, ok := cmd.Val().([]any); ok && len(v) > 0 && v[0] == "acquired" {
@@ -208,7 +224,7 @@ func (s *Store) Begin(ctx context.Context, scope, key, fp string) (Claim, error)
 		if err != nil {
 			return Claim{}, fmt.Errorf("idempotency: begin: %w", err)
 		}
-		return Claim{Outcome: Acquired, Seed: seed, TakeOver: res[2] == "1", key: rk, token: token}, nil
+		return Claim{Outcome: Acquired, Seed: seed, TakeOver: res[2] == "1", key: rk, token: token.(string)}, nil
 	case "mismatch":
 		return Claim{Outcome: Mismatch}, nil
 	case "running":
@@ -229,7 +245,7 @@ func (s *Store) Begin(ctx context.Context, scope, key, fp string) (Claim, error)
 // master only: tell the client nothing was confirmed (its retry replays it).
 func (s *Store) Complete(ctx context.Context, c Claim, resp Response) error {
 	n, err := s.run(ctx, completeScript, []string{c.key}, c.token, resp.Status, resp.ContentType,
-		resp.Body, s.cfg.TTL.Milliseconds()).Int()
+		resp.Body, s.ttlMs).Int()
 	if err != nil {
 		return fmt.Errorf("idempotency: complete: %w", err)
 	}
@@ -249,10 +265,4 @@ func (s *Store) Release(ctx context.Context, c Claim) error {
 		return ErrNotOwner
 	}
 	return nil
-}
-
-func newToken() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

@@ -2,6 +2,7 @@ package rscript
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,10 @@ type Config struct {
 	Timeout time.Duration
 	// Observe, when set, gets the number of callers of each pipeline.
 	Observe func(callers int)
+	// Yield makes a caller that finds a pipeline slot free yield the
+	// processor once before sending, so that callers already runnable
+	// join its pipeline (see Do).
+	Yield bool
 }
 
 func (c Config) withDefaults() Config {
@@ -42,6 +47,11 @@ func (c Config) withDefaults() Config {
 // connection, for Redis as for the gateway), when one ends. At 16 or 64
 // requests in flight this turns one round trip per script into one per
 // batch of them.
+//
+// With Yield, a caller that finds a slot free first yields the processor
+// once: callers already runnable (woken together, as the members of one
+// broker batch are by its answer) then queue behind it and share its
+// pipeline, instead of the first going alone and the rest after it.
 //
 // Each caller reads its own commands' results and never waits past its
 // own deadline: a call whose context ends while queued leaves the queue
@@ -84,14 +94,33 @@ func (b *Batcher) Do(ctx context.Context, fill func(Pipe)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c := &batchCall{ctx: ctx, fill: fill, done: make(chan struct{})}
 	b.mu.Lock()
 	if b.inFlight < b.cfg.MaxInFlight {
 		b.inFlight++
-		b.mu.Unlock()
-		b.flush([]*batchCall{c})
+		if b.cfg.Yield {
+			// Requests woken together (the members of one broker batch,
+			// a burst of HTTP requests) reach here one after another:
+			// those already runnable queue behind this call and share
+			// its pipeline. Nothing runnable: Gosched returns at once.
+			b.mu.Unlock()
+			runtime.Gosched()
+			b.mu.Lock()
+		}
+		if len(b.queue) > 0 {
+			c := &batchCall{ctx: ctx, fill: fill, done: make(chan struct{})}
+			batch := append([]*batchCall{c}, b.take()...)
+			b.mu.Unlock()
+			b.run(batch)
+		} else {
+			b.mu.Unlock()
+			b.runAlone(ctx, fill)
+		}
+		if next := b.next(); len(next) > 0 {
+			go b.drain(next)
+		}
 		return nil
 	}
+	c := &batchCall{ctx: ctx, fill: fill, done: make(chan struct{})}
 	b.queue = append(b.queue, c)
 	b.mu.Unlock()
 	select {
@@ -141,12 +170,21 @@ func (b *Batcher) Write(ctx context.Context, w Writer, script *redis.Script, key
 	return b.Eval(ctx, script, keys, args...)
 }
 
-// flush runs batch, answers its callers, then hands what queued meanwhile
-// to a goroutine (so the caller returns at once) or frees its slot.
-func (b *Batcher) flush(batch []*batchCall) {
-	b.run(batch)
-	if next := b.next(); len(next) > 0 {
-		go b.drain(next)
+// runAlone runs one caller's commands, found the batcher idle, on the
+// caller's goroutine, within the caller's deadline (and Timeout),
+// cancelled by none of it. What queued meanwhile then goes to a goroutine
+// (so the caller returns at once).
+func (b *Batcher) runAlone(ctx context.Context, fill func(Pipe)) {
+	b.trips.Add(1)
+	deadline := time.Now().Add(b.cfg.Timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	pctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	execute(pctx, b.rdb, fill)
+	cancel()
+	if b.cfg.Observe != nil {
+		b.cfg.Observe(1)
 	}
 }
 

@@ -41,11 +41,14 @@ func TestBatcherAnswersEachCallerItsOwn(t *testing.T) {
 		t.Skip("needs Redis (run without -short)")
 	}
 	for _, tc := range []struct {
-		name string
-		rdb  func(t *testing.T) redis.UniversalClient
+		name  string
+		rdb   func(t *testing.T) redis.UniversalClient
+		yield bool
 	}{
-		{"single node", redisFor},
-		{"cluster", func(t *testing.T) redis.UniversalClient { return testenv.RedisCluster(t) }},
+		{"single node", redisFor, false},
+		{"single node, yielding", redisFor, true},
+		{"cluster", func(t *testing.T) redis.UniversalClient { return testenv.RedisCluster(t) }, false},
+		{"cluster, yielding", func(t *testing.T) redis.UniversalClient { return testenv.RedisCluster(t) }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rdb := tc.rdb(t)
@@ -53,7 +56,7 @@ func TestBatcherAnswersEachCallerItsOwn(t *testing.T) {
 				mu      sync.Mutex
 				callers int
 			)
-			b := rscript.NewBatcher(rdb, rscript.Config{MaxBatch: 16, Observe: func(n int) {
+			b := rscript.NewBatcher(rdb, rscript.Config{MaxBatch: 16, Yield: tc.yield, Observe: func(n int) {
 				mu.Lock()
 				callers += n
 				mu.Unlock()

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/zeroloss/zeroloss/api"
@@ -87,26 +89,43 @@ func Fingerprint(method, path string, body []byte) string {
 
 // fingerprint is Fingerprint; the canonical form of a body the one-pass
 // decoder bound is written from the typed request (the same bytes as
-// canonicalJSON of the body, without decoding it again).
+// canonicalJSON of the body, without decoding it again). The parts are
+// framed into one buffer, on the stack for a body of a few KiB, and hashed
+// at once.
 func fingerprint(method, path string, body []byte, decoded any) string {
-	h := sha256.New()
-	part := func(tag byte, b []byte) {
-		var hdr [9]byte
-		hdr[0] = tag
-		binary.BigEndian.PutUint64(hdr[1:], uint64(len(b)))
-		h.Write(hdr[:])
-		h.Write(b)
-	}
-	part('m', []byte(method))
-	part('p', []byte(path))
-	if c, ok := canonicalDecoded(decoded); ok {
-		part('j', c)
+	var buf [4096]byte
+	b := framePart(buf[:0], 'm', []byte(method))
+	b = framePart(b, 'p', []byte(path))
+	n := len(b)
+	b = append(b, make([]byte, partHeader)...) // the header, once the part's length is known
+	if c, ok := appendCanonicalDecoded(b, decoded); ok {
+		putPartHeader(c[n:n+partHeader], 'j', len(c)-n-partHeader)
+		b = c
 	} else if c, ok := canonicalJSON(body); ok {
-		part('j', c)
+		b = framePart(b[:n], 'j', c)
 	} else {
-		part('b', body)
+		b = framePart(b[:n], 'b', body)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(b)
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], sum[:])
+	return string(out[:])
+}
+
+// partHeader is the size of a part's header: its tag, then its length as
+// 8 bytes, big-endian.
+const partHeader = 9
+
+// framePart appends one tagged, length-prefixed part.
+func framePart(b []byte, tag byte, part []byte) []byte {
+	var hdr [partHeader]byte
+	putPartHeader(hdr[:], tag, len(part))
+	return append(append(b, hdr[:]...), part...)
+}
+
+func putPartHeader(hdr []byte, tag byte, n int) {
+	hdr[0] = tag
+	binary.BigEndian.PutUint64(hdr[1:], uint64(n))
 }
 
 // canonicalJSON re-encodes a body that is exactly one JSON value: object
@@ -128,61 +147,155 @@ func canonicalJSON(b []byte) ([]byte, bool) {
 	return c, true
 }
 
-// canonicalMessage, canonicalItem and canonicalBegin are the send requests with their
-// members in name order, as canonicalJSON writes them (the decoder takes
-// only integers written plainly, which encoding/json writes back alike).
-type canonicalMessage struct {
-	Body         string          `json:"body"`
-	DelaySeconds *int64          `json:"delaySeconds,omitempty"`
-	Encoding     *api.Encoding   `json:"encoding,omitempty"`
-	Keys         *api.Keys       `json:"keys,omitempty"`
-	Properties   *api.Properties `json:"properties,omitempty"`
-	ShardingKey  *string         `json:"shardingKey,omitempty"`
-	Tag          *string         `json:"tag,omitempty"`
-}
-
-type canonicalItem struct {
-	Body       string          `json:"body"`
-	Encoding   *api.Encoding   `json:"encoding,omitempty"`
-	Keys       *api.Keys       `json:"keys,omitempty"`
-	Properties *api.Properties `json:"properties,omitempty"`
-	Tag        *string         `json:"tag,omitempty"`
-}
-
-type canonicalBegin struct {
-	Body              string          `json:"body"`
-	CheckAfterSeconds *int            `json:"checkAfterSeconds,omitempty"`
-	Encoding          *api.Encoding   `json:"encoding,omitempty"`
-	Keys              *api.Keys       `json:"keys,omitempty"`
-	Producer          string          `json:"producer"`
-	Properties        *api.Properties `json:"properties,omitempty"`
-	Tag               *string         `json:"tag,omitempty"`
-	Topic             string          `json:"topic"`
-}
-
-func canonicalDecoded(decoded any) ([]byte, bool) {
-	var v any
+// appendCanonicalDecoded appends the canonical form (canonicalJSON's
+// bytes) of a send request the one-pass decoder bound: its members in name
+// order, as encoding/json writes them (the decoder takes only integers
+// written plainly, which encoding/json writes back alike). ok is false for
+// any other value.
+func appendCanonicalDecoded(b []byte, decoded any) ([]byte, bool) {
 	switch r := decoded.(type) {
 	case *api.PublishMessageRequest:
 		if r.DeliverAt != nil { // never decoded in one pass
 			return nil, false
 		}
-		v = canonicalMessage{Body: r.Body, DelaySeconds: r.DelaySeconds, Encoding: r.Encoding, Keys: r.Keys,
-			Properties: r.Properties, ShardingKey: r.ShardingKey, Tag: r.Tag}
-	case *api.PublishBatchRequest:
-		items := make([]canonicalItem, len(r.Messages))
-		for i, m := range r.Messages {
-			items[i] = canonicalItem{Body: m.Body, Encoding: m.Encoding, Keys: m.Keys, Properties: m.Properties, Tag: m.Tag}
+		b = append(b, `{"body":`...)
+		b = appendJSONString(b, r.Body)
+		if r.DelaySeconds != nil {
+			b = append(b, `,"delaySeconds":`...)
+			b = strconv.AppendInt(b, *r.DelaySeconds, 10)
 		}
-		v = struct {
-			Messages []canonicalItem `json:"messages"`
-		}{items}
+		b = appendCommon(b, r.Encoding, r.Keys, r.Properties)
+		if r.ShardingKey != nil {
+			b = append(b, `,"shardingKey":`...)
+			b = appendJSONString(b, *r.ShardingKey)
+		}
+		return appendTag(b, r.Tag), true
+	case *api.PublishBatchRequest:
+		if r.Messages == nil {
+			return append(b, `{"messages":null}`...), true
+		}
+		b = append(b, `{"messages":[`...)
+		for i, m := range r.Messages {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"body":`...)
+			b = appendJSONString(b, m.Body)
+			b = appendCommon(b, m.Encoding, m.Keys, m.Properties)
+			b = appendTag(b, m.Tag)
+		}
+		return append(b, "]}"...), true
 	case *api.BeginTransactionRequest:
-		v = canonicalBegin{Body: r.Body, CheckAfterSeconds: r.CheckAfterSeconds, Encoding: r.Encoding, Keys: r.Keys,
-			Producer: r.Producer, Properties: r.Properties, Tag: r.Tag, Topic: r.Topic}
-	default:
-		return nil, false
+		b = append(b, `{"body":`...)
+		b = appendJSONString(b, r.Body)
+		if r.CheckAfterSeconds != nil {
+			b = append(b, `,"checkAfterSeconds":`...)
+			b = strconv.AppendInt(b, int64(*r.CheckAfterSeconds), 10)
+		}
+		if r.Encoding != nil {
+			b = append(b, `,"encoding":`...)
+			b = appendJSONString(b, string(*r.Encoding))
+		}
+		if r.Keys != nil {
+			b = append(b, `,"keys":`...)
+			b = appendStrings(b, *r.Keys)
+		}
+		b = append(b, `,"producer":`...)
+		b = appendJSONString(b, r.Producer)
+		if r.Properties != nil {
+			b = append(b, `,"properties":`...)
+			b = appendProperties(b, *r.Properties)
+		}
+		if r.Tag != nil {
+			b = append(b, `,"tag":`...)
+			b = appendJSONString(b, *r.Tag)
+		}
+		b = append(b, `,"topic":`...)
+		return append(appendJSONString(b, r.Topic), '}'), true
 	}
-	c, err := json.Marshal(v)
-	return c, err == nil
+	return nil, false
+}
+
+// appendCommon appends the encoding, keys and properties members, each when set.
+func appendCommon(b []byte, enc *api.Encoding, keys *api.Keys, props *api.Properties) []byte {
+	if enc != nil {
+		b = append(b, `,"encoding":`...)
+		b = appendJSONString(b, string(*enc))
+	}
+	if keys != nil {
+		b = append(b, `,"keys":`...)
+		b = appendStrings(b, *keys)
+	}
+	if props != nil {
+		b = append(b, `,"properties":`...)
+		b = appendProperties(b, *props)
+	}
+	return b
+}
+
+// appendTag appends the tag member when set, and closes the object.
+func appendTag(b []byte, tag *string) []byte {
+	if tag != nil {
+		b = append(b, `,"tag":`...)
+		b = appendJSONString(b, *tag)
+	}
+	return append(b, '}')
+}
+
+// appendStrings appends a list of strings as encoding/json does (nil: null).
+func appendStrings(b []byte, ss []string) []byte {
+	if ss == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, s)
+	}
+	return append(b, ']')
+}
+
+// appendProperties appends a string map as encoding/json does: members in
+// name order (nil: null).
+func appendProperties(b []byte, m map[string]string) []byte {
+	if m == nil {
+		return append(b, "null"...)
+	}
+	var stack [16]string
+	names := stack[:0]
+	for k := range m {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	b = append(b, '{')
+	for i, k := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		b = appendJSONString(b, m[k])
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string exactly as encoding/json
+// writes it: a string of printable ASCII that needs no escape (the usual
+// case) as it is, any other by encoding/json itself (HTML-safe escapes,
+// U+2028 and U+2029, invalid UTF-8 as U+FFFD).
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, err := json.Marshal(s)
+			if err != nil { // a string always encodes
+				panic("send: encode a string: " + err.Error())
+			}
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
