@@ -31,7 +31,7 @@ func NewBatcher(s *Store, maxBatch int) *Batcher {
 		maxBatch = 64
 	}
 	// Two pipelines in flight, as claims and marks had one each.
-	pipe := rscript.NewBatcher(s.rdb, rscript.Config{MaxBatch: maxBatch, MaxInFlight: 2})
+	pipe := rscript.NewBatcher(s.rdb, rscript.Config{MaxBatch: maxBatch, MaxInFlight: 2, Yield: true})
 	return &Batcher{s: s, pipe: pipe, stopped: make(chan struct{})}
 }
 
