@@ -86,27 +86,7 @@ func TestPublishAllocationBudget(t *testing.T) {
 // answered 201), allocates more than budget times.
 func allocationBudget(t *testing.T, what string, h http.Handler, req func() *http.Request, budget int) {
 	t.Helper()
-	if raceEnabled {
-		t.Skip("the race detector allocates on its own account")
-	}
-	const runs = 50
-	reqs := make([]*http.Request, runs+1)
-	for i := range reqs {
-		reqs[i] = req()
-	}
-	i := 0
-	allocs := testing.AllocsPerRun(runs, func() {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, reqs[i])
-		i++
-		if rec.Code != http.StatusCreated {
-			t.Fatalf("status %d: %s", rec.Code, rec.Body)
-		}
-	})
-	t.Logf("%.0f allocations per %s (budget %d)", allocs, what, budget)
-	if allocs > float64(budget) {
-		t.Fatalf("%.0f allocations per %s, over the budget of %d", allocs, what, budget)
-	}
+	allocationBudgetStatus(t, what, h, req, budget, http.StatusCreated)
 }
 
 // The gateway's own per-request budget for a send with an Idempotency-Key:

@@ -79,17 +79,32 @@ func (v *Validator) WithBodyDecoder(operation string, dec BodyDecoder) {
 	if item == nil || item.GetOperation(method) == nil {
 		return
 	}
-	op := directOp{decode: dec}
+	params, ok := directParams(item, method, v.checks)
+	if !ok {
+		return
+	}
+	v.setDirect(operation, directOp{decode: dec, params: params})
+}
+
+// directParams returns the checks of every parameter of the operation
+// method on item, from checks (by "in name"); false when one has none or
+// is not a path or header parameter.
+func directParams(item *openapi3.PathItem, method string, checks map[string]func(string) bool) ([]directParam, bool) {
+	var params []directParam
 	for _, refs := range []openapi3.Parameters{item.Parameters, item.GetOperation(method).Parameters} {
 		for _, ref := range refs {
 			p := ref.Value
-			ok := v.checks[p.In+" "+p.Name]
+			ok := checks[p.In+" "+p.Name]
 			if ok == nil || (p.In != openapi3.ParameterInPath && p.In != openapi3.ParameterInHeader) {
-				return
+				return nil, false
 			}
-			op.params = append(op.params, directParam{in: p.In, name: p.Name, required: p.Required, ok: ok})
+			params = append(params, directParam{in: p.In, name: p.Name, required: p.Required, ok: ok})
 		}
 	}
+	return params, true
+}
+
+func (v *Validator) setDirect(operation string, op directOp) {
 	if v.direct == nil {
 		v.direct = map[string]directOp{}
 	}
@@ -110,21 +125,11 @@ func (v *Validator) WithoutBody(operation string, checks map[string]func(string)
 	if item == nil || item.GetOperation(method) == nil || item.GetOperation(method).RequestBody != nil {
 		return
 	}
-	var op directOp
-	for _, refs := range []openapi3.Parameters{item.Parameters, item.GetOperation(method).Parameters} {
-		for _, ref := range refs {
-			p := ref.Value
-			ok := checks[p.In+" "+p.Name]
-			if ok == nil || (p.In != openapi3.ParameterInPath && p.In != openapi3.ParameterInHeader) {
-				return
-			}
-			op.params = append(op.params, directParam{in: p.In, name: p.Name, required: p.Required, ok: ok})
-		}
+	params, ok := directParams(item, method, checks)
+	if !ok {
+		return
 	}
-	if v.direct == nil {
-		v.direct = map[string]directOp{}
-	}
-	v.direct[operation] = op
+	v.setDirect(operation, directOp{params: params})
 }
 
 // WithParamCheck registers the typed check of the parameter name in in
