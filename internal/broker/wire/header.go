@@ -126,21 +126,7 @@ func parseHeader(b []byte, cmd *Command) (ok bool) {
 	if !p.byte('{') {
 		return false
 	}
-	p.ws()
-	if p.byte('}') {
-		return p.end()
-	}
-	for {
-		p.ws()
-		key, ok := p.str()
-		if !ok {
-			return false
-		}
-		p.ws()
-		if !p.byte(':') {
-			return false
-		}
-		p.ws()
+	return p.object(func(key string) bool {
 		switch key {
 		case "code":
 			n, ok := p.int(-1<<63, 1<<63-1)
@@ -193,19 +179,10 @@ func parseHeader(b []byte, cmd *Command) (ok bool) {
 					return false // encoding/json matches names in any case
 				}
 			}
-			if !p.skip(0) {
-				return false
-			}
+			return p.skip(0)
 		}
-		p.ws()
-		if p.byte(',') {
-			continue
-		}
-		if p.byte('}') {
-			return p.end()
-		}
-		return false
-	}
+		return true
+	}) && p.end()
 }
 
 type parser struct {
@@ -309,13 +286,25 @@ func (p *parser) extFields(cmd *Command) bool {
 	if cmd.ExtFields == nil {
 		cmd.ExtFields = make(map[string]string, 8)
 	}
+	return p.object(func(k string) bool {
+		v, ok := p.str()
+		if ok {
+			cmd.ExtFields[k] = v
+		}
+		return ok
+	})
+}
+
+// object reads the members of an object whose '{' was just read, through
+// its '}': for each, the key, then member with the parser at its value.
+func (p *parser) object(member func(key string) bool) bool {
 	p.ws()
 	if p.byte('}') {
 		return true
 	}
 	for {
 		p.ws()
-		k, ok := p.str()
+		key, ok := p.str()
 		if !ok {
 			return false
 		}
@@ -324,11 +313,9 @@ func (p *parser) extFields(cmd *Command) bool {
 			return false
 		}
 		p.ws()
-		v, ok := p.str()
-		if !ok {
+		if !member(key) {
 			return false
 		}
-		cmd.ExtFields[k] = v
 		p.ws()
 		if p.byte(',') {
 			continue
@@ -358,28 +345,17 @@ func (p *parser) skip(depth int) bool {
 			}
 		}
 		return false
-	case c == '{' || c == '[':
-		closing := byte('}')
-		if c == '[' {
-			closing = ']'
-		}
+	case c == '{':
+		p.i++
+		return p.object(func(string) bool { return p.skip(depth + 1) })
+	case c == '[':
 		p.i++
 		p.ws()
-		if p.byte(closing) {
+		if p.byte(']') {
 			return true
 		}
 		for {
 			p.ws()
-			if c == '{' {
-				if _, ok := p.str(); !ok {
-					return false
-				}
-				p.ws()
-				if !p.byte(':') {
-					return false
-				}
-				p.ws()
-			}
 			if !p.skip(depth + 1) {
 				return false
 			}
@@ -387,7 +363,7 @@ func (p *parser) skip(depth int) bool {
 			if p.byte(',') {
 				continue
 			}
-			return p.byte(closing)
+			return p.byte(']')
 		}
 	}
 	return false
