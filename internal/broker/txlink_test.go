@@ -48,25 +48,7 @@ func TestMissingNamesUnregisteredMasters(t *testing.T) {
 // written is not sent (errNotSent, so it may be retried) and does not close
 // the connection other requests are waiting on.
 func TestExpiredRequestLeavesTheLinkOpen(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err == nil {
-			accepted <- c
-		}
-	}()
-	l, err := dialLink(context.Background(), "broker-a", ln.Addr().String(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.close(errors.New("test done"))
-	peer := <-accepted
-	defer peer.Close()
+	l, peer := linkToPeer(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -92,35 +74,22 @@ func TestExpiredRequestLeavesTheLinkOpen(t *testing.T) {
 // (their frames grouped into shared writes) each arrive whole and get
 // their own answer; once the link is closed a request is not sent.
 func TestConcurrentRequestsShareTheLink(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	l, peer := linkToPeer(t)
 	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
 		// The peer answers each request with its own ext field k, after
 		// reading a few, so answers and writes interleave.
 		for {
-			req, err := wire.ReadFrame(c)
+			req, err := wire.ReadFrame(peer)
 			if err != nil {
 				return
 			}
 			resp := wire.Command{Code: respSuccess, Flag: wire.FlagResponse, Opaque: req.Opaque,
 				ExtFields: map[string]string{"k": req.ExtFields["k"], "body": string(req.Body)}}
-			if err := wire.WriteFrame(c, resp, nil); err != nil {
+			if err := wire.WriteFrame(peer, resp, nil); err != nil {
 				return
 			}
 		}
 	}()
-	l, err := dialLink(context.Background(), "broker-a", ln.Addr().String(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 500
 	errs := make(chan error, n)
 	for i := range n {
@@ -154,31 +123,17 @@ func TestConcurrentRequestsShareTheLink(t *testing.T) {
 // TestWriterHandsOverItsRole: a caller that has written for others long
 // enough hands the queue, untouched, to a goroutine that writes it.
 func TestWriterHandsOverItsRole(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	l, peer := linkToPeer(t)
 	got := make(chan int32, 3)
 	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
 		for {
-			req, err := wire.ReadFrame(c)
+			req, err := wire.ReadFrame(peer)
 			if err != nil {
 				return
 			}
 			got <- req.Opaque
 		}
 	}()
-	l, err := dialLink(context.Background(), "broker-a", ln.Addr().String(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.close(errors.New("test done"))
 	var frames []*outFrame
 	l.wmu.Lock()
 	l.writing = true
@@ -198,4 +153,35 @@ func TestWriterHandsOverItsRole(t *testing.T) {
 			t.Fatalf("frame %d arrived as %d", i, op)
 		}
 	}
+}
+
+// linkToPeer dials a link to a listener of the test's own and returns it
+// with the peer's end of the connection; both close when the test ends.
+func linkToPeer(t *testing.T) (*link, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			close(accepted)
+			return
+		}
+		accepted <- c
+	}()
+	l, err := dialLink(context.Background(), "broker-a", ln.Addr().String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.close(errors.New("test done")) })
+	peer, ok := <-accepted
+	if !ok {
+		t.Fatal("the listener accepted no connection")
+	}
+	t.Cleanup(func() { peer.Close() })
+	return l, peer
 }
