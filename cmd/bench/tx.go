@@ -54,8 +54,10 @@ type txResult struct {
 	firstErr   error
 	elapsed    time.Duration
 	throughput float64
-	// gatewayCPU is the gateway process's CPU time over the row.
-	gatewayCPU time.Duration
+	// cpu is the CPU time of the gateway, broker, Redis, this process
+	// (the load generator and, in native rows, the native client) and the
+	// machine over the row.
+	cpu cpuSample
 	// Sorted latencies of the transactions that were consumed.
 	commit, visible, total []time.Duration
 }
@@ -268,7 +270,7 @@ func benchTx(ctx context.Context, s settings, gw *gateway, key string) error {
 			}
 			before := sampleCPU(gw.pid(), s.stack)
 			r := txLoad(ctx, conc, s.dur, s.txCount, m.f)
-			r.gatewayCPU = sampleCPU(gw.pid(), s.stack).sub(before).gateway
+			r.cpu = sampleCPU(gw.pid(), s.stack).sub(before)
 			r.mode, r.conc = m.name, conc
 			if prof != nil {
 				if err := <-prof; err != nil {
@@ -444,7 +446,7 @@ func txReport(w io.Writer, rs []*txResult, s settings) {
 		}
 		cpu := ""
 		if r.mode != "native" && r.n > 0 {
-			cpu = fmt.Sprintf("%.1fµs", float64(r.gatewayCPU.Microseconds())/float64(r.n))
+			cpu = fmtMicros(r.cpu.gateway / time.Duration(r.n))
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.mode, r.conc, r.n, r.errs, r.throughput,
 			fmtDur(pct(r.commit, .5)), fmtDur(pct(r.commit, .99)),
@@ -454,6 +456,19 @@ func txReport(w io.Writer, rs []*txResult, s settings) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "native: END_TRANSACTION is one-way, so its commit is when SendMessageInTransaction returned, not a broker answer")
+
+	fmt.Fprintln(w, "CPU per transaction consumed, over the row (bench = this process: the load generator, the consumer and, in native rows, the native producer; machine = all cores, whatever runs):")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "mode\tin flight\tgateway\tbroker\tredis\tbench\tmachine busy\tmachine busy %\t")
+	for _, r := range rs {
+		if r.n == 0 || r.cpu.machineAll == 0 {
+			continue
+		}
+		per := func(d time.Duration) string { return fmtMicros(d / time.Duration(r.n)) }
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%.0f%%\t\n", r.mode, r.conc, per(r.cpu.gateway), per(r.cpu.broker),
+			per(r.cpu.redis), per(r.cpu.self), per(r.cpu.machineBusy), 100*float64(r.cpu.machineBusy)/float64(r.cpu.machineAll))
+	}
+	tw.Flush()
 	for _, r := range rs {
 		if r.mode == "native" || r.n == 0 {
 			continue

@@ -52,7 +52,10 @@ func Sign(secret, id string, ts int64, body []byte) (string, error) {
 
 // Client sends signed webhooks.
 type Client struct {
-	http      *http.Client
+	// transport makes the calls directly: a redirect is an answer, not
+	// something to follow, and http.Client would only add a copy of the
+	// headers per call (kept for redirects) and its own timers.
+	transport *http.Transport
 	userAgent string
 }
 
@@ -74,18 +77,13 @@ func newClient(allowPrivate bool, userAgent string, resolver *net.Resolver) *Cli
 		DialContext: d.DialContext, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second,
 		TLSHandshakeTimeout: 5 * time.Second, ResponseHeaderTimeout: 60 * time.Second,
 	}
-	return &Client{
-		http: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse // a redirect is an answer, not something to follow
-		}},
-		userAgent: userAgent,
-	}
+	return &Client{transport: tr, userAgent: userAgent}
 }
 
 // CloseIdleConnections closes the keep-alive connections no call is
 // using (each holds two goroutines until its idle timeout, 90 s); calls in
 // flight keep theirs, and the next call to a host opens a new one.
-func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+func (c *Client) CloseIdleConnections() { c.transport.CloseIdleConnections() }
 
 // Request is one webhook call.
 type Request struct {
@@ -131,7 +129,7 @@ func (c *Client) Do(ctx context.Context, req Request) (Response, error) {
 	hr.Header.Set("webhook-id", req.ID)
 	hr.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
 	hr.Header.Set("webhook-signature", strings.Join(sigs, " "))
-	resp, err := c.http.Do(hr)
+	resp, err := c.transport.RoundTrip(hr)
 	if err != nil {
 		return Response{}, fmt.Errorf("webhook: call %s: %w", redact(req.URL), err)
 	}

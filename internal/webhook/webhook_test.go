@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -88,6 +89,32 @@ func TestClientSignsAndRefusesPrivateAddresses(t *testing.T) {
 	_, err = webhook.NewClient(false, "zeroloss/test").Do(context.Background(), webhook.Request{URL: srv.URL, ID: "x", Secrets: []string{secret}})
 	if !errors.Is(err, webhook.ErrForbiddenAddress) {
 		t.Fatalf("call to loopback without allowPrivate: %v, want ErrForbiddenAddress", err)
+	}
+}
+
+// A redirect is the endpoint's answer: the client reports it and never
+// sends the message to the address it names (which may be anywhere).
+func TestClientDoesNotFollowRedirects(t *testing.T) {
+	var followed atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { followed.Add(1) }))
+	defer target.Close()
+	for _, status := range []int{301, 302, 303, 307, 308} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, target.URL+"/elsewhere", status)
+		}))
+		resp, err := webhook.NewClient(true, "zeroloss/test").Do(context.Background(), webhook.Request{
+			URL: srv.URL, ID: "evt_1", Body: []byte(`{}`), Secrets: []string{webhook.NewSecret()},
+		})
+		srv.Close()
+		if err != nil || resp.Status != status {
+			t.Errorf("redirect %d: Do = %+v, %v; want the %d itself", status, resp, err, status)
+		}
+		if loc := resp.Header.Get("Location"); !strings.HasSuffix(loc, "/elsewhere") {
+			t.Errorf("redirect %d: Location %q not reported", status, loc)
+		}
+	}
+	if n := followed.Load(); n != 0 {
+		t.Fatalf("the redirect target was called %d times", n)
 	}
 }
 
