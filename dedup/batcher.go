@@ -72,7 +72,10 @@ func (b *Batcher) ClaimFor(ctx context.Context, subscription, id string, lease t
 	}
 	ctx, cancel := detached(ctx)
 	defer cancel()
-	return b.s.claimWith(ctx, subscription, id, lease, b.pipe.Eval)
+	do := func(ctx context.Context, fill func(redis.Cmdable)) error {
+		return b.pipe.Do(ctx, func(p rscript.Pipe) { fill(p.Pipeliner) })
+	}
+	return b.s.claimWith(ctx, subscription, id, lease, do, b.pipe.Eval)
 }
 
 // Delivered is Store.Delivered through the batch pipeline.

@@ -55,7 +55,7 @@ func newSubRun(e *Engine, s subscription.Subscription) *subRun {
 		room: 2*conc + maxBatch}
 	// Pop in batches: waking for every single ack would make a pop per
 	// message. An ordered subscription pops one message at a time anyway.
-	r.minPop = max(1, min(maxBatch, r.room/4))
+	r.minPop = max(1, min(maxBatch, r.room/3))
 	if s.Ordered {
 		r.minPop = 1
 	}
