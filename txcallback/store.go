@@ -95,7 +95,7 @@ func NewStore(rdb redis.UniversalClient, ttl time.Duration) *Store {
 	// Two pipelines in flight: a begin's CreateTx and SetHalf, and a
 	// commit's Decide and MarkEnded, alternate with broker calls, so a
 	// second pipeline keeps Redis busy while the first one's answer is read.
-	s.pipe = rscript.NewBatcher(rdb, rscript.Config{MaxInFlight: 2, MaxBatch: 128, Observe: func(n int) {
+	s.pipe = rscript.NewBatcher(rdb, rscript.Config{MaxInFlight: 2, MaxBatch: 128, Yield: true, Observe: func(n int) {
 		if s.observeBatch != nil {
 			s.observeBatch(n)
 		}
