@@ -35,6 +35,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zeroloss/zeroloss/internal/broker"
@@ -98,12 +99,16 @@ type Config struct {
 
 // Service runs transactions. It is safe for concurrent use.
 type Service struct {
-	store   *Store
-	mq      Broker
-	hooks   Caller
-	cfg     Config
-	log     *slog.Logger
-	metrics *Metrics
+	// recordFirst: keyless begins write their record before the half
+	// message, as keyed ones do (set by storeFailed, cleared by the next
+	// record written).
+	recordFirst atomic.Bool
+	store       *Store
+	mq          Broker
+	hooks       Caller
+	cfg         Config
+	log         *slog.Logger
+	metrics     *Metrics
 
 	sem       chan struct{}
 	producers sync.Map // tenant + "\x00" + id → time.Time it was seen (producerExists)
@@ -259,12 +264,15 @@ func (s *Service) Begin(ctx context.Context, in BeginInput) (Transaction, error)
 		Keys: in.Keys, Properties: in.Properties, MessageID: in.MessageID, CreatedAt: now, State: Sending,
 		CheckAfter: in.CheckAfter,
 	}
-	if in.ID == "" {
+	if in.ID == "" && !s.recordFirst.Load() {
 		return s.beginFresh(ctx, in, tx)
 	}
 	out, prev, err := s.store.CreateTx(ctx, tx, s.cfg.SendBudget, s.firstLook(tx))
 	if err != nil {
 		return Transaction{}, err
+	}
+	if s.recordFirst.CompareAndSwap(true, false) {
+		s.log.Info("txcallback: transaction records are written again; begins without Idempotency-Key send first again")
 	}
 	if out == Exists {
 		if prev == Sending {
@@ -317,18 +325,21 @@ func (s *Service) Begin(ctx context.Context, in BeginInput) (Transaction, error)
 // A replica dying between the send and the record, or a record that
 // cannot be written, leaves a half message whose check-backs find no
 // record (unknown) until the broker discards it: never delivered, and no
-// client was answered 201 for it.
+// client was answered 201 for it. After a record could not be written,
+// keyless begins take the keyed order until one is (storeFailed), so an
+// outage of Redis leaves one such half message, not one per begin.
 func (s *Service) beginFresh(ctx context.Context, in BeginInput, tx Transaction) (Transaction, error) {
 	half, err := s.sendHalf(ctx, in, tx.ID)
 	if errors.Is(err, broker.ErrRejected) || errors.Is(err, broker.ErrTopicNotFound) {
-		// Nothing stored: no check-back will ask, no record is needed.
-		s.metrics.Transactions.WithLabelValues(string(Aborted)).Inc()
+		// Nothing stored: no check-back will ask, no record is needed, and
+		// no transaction was begun (none is counted).
 		return Transaction{}, err
 	}
 	if err != nil {
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 		defer cancel()
 		if cerr := s.store.CreateSent(actx, tx, nil, 0); cerr != nil {
+			s.storeFailed(tx.ID, cerr)
 			s.log.Warn("txcallback: record an aborted begin; a copy the broker kept is checked back as unknown until it discards it",
 				slog.String("transaction", tx.ID), slog.Any("error", cerr))
 		}
@@ -340,9 +351,28 @@ func (s *Service) beginFresh(ctx context.Context, in BeginInput, tx Transaction)
 		// answer lost, or written but not confirmed by the replicas), and
 		// a decision stored on it later would then meet a half message
 		// already ended. As when SetHalf fails after a keyed begin's send.
+		s.storeFailed(tx.ID, err)
 		return Transaction{}, fmt.Errorf("txcallback: record half message of %s: %w", tx.ID, err)
 	}
 	return s.begun(ctx, tx, half), nil
+}
+
+// storeFailed notes that a begin without Idempotency-Key sent its half
+// message and then could not write its record (err): Redis is unreachable
+// or not confirming writes. Until a record is written again, such begins
+// write their record first, as keyed ones do, so that while Redis is down
+// they fail before sending and leave no half message behind for the
+// broker to check back (each of those is asked about transactionCheckMax
+// times, finds no record, and is discarded). A conflict is not Redis
+// failing.
+func (s *Service) storeFailed(id string, err error) {
+	if errors.Is(err, ErrConflict) {
+		return
+	}
+	if !s.recordFirst.Swap(true) {
+		s.log.Warn("txcallback: a transaction record could not be written after its half message was sent; until one is, begins without Idempotency-Key write their record first",
+			slog.String("transaction", id), slog.Any("error", err))
+	}
 }
 
 // sendHalf sends in's message as the half message of transaction id.
