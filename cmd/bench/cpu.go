@@ -68,12 +68,38 @@ func (s cpuSample) sub(o cpuSample) cpuSample {
 		broker: s.broker - o.broker, redis: s.redis - o.redis}
 }
 
+// jitCPU returns the CPU time the JVM pid's JIT compiler threads (C1 and
+// C2) used so far, 0 if unreadable.
+func jitCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0
+	}
+	var sum time.Duration
+	for _, t := range tasks {
+		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/comm", pid, t.Name()))
+		if err != nil || !strings.HasPrefix(string(comm), "C1 CompilerThre") && !strings.HasPrefix(string(comm), "C2 CompilerThre") {
+			continue
+		}
+		sum += statCPU(fmt.Sprintf("/proc/%d/task/%s/stat", pid, t.Name()))
+	}
+	return sum
+}
+
 // procCPU returns utime+stime of pid from /proc/<pid>/stat, 0 if unreadable.
 func procCPU(pid int) time.Duration {
 	if pid <= 0 {
 		return 0
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	return statCPU(fmt.Sprintf("/proc/%d/stat", pid))
+}
+
+// statCPU returns utime+stime from a /proc stat file, 0 if unreadable.
+func statCPU(path string) time.Duration {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}
