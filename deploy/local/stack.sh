@@ -557,6 +557,14 @@ autoCreateSubscriptionGroup=true
 # to measure it.
 enablePopBufferMerge=false
 timerWheelEnable=true
+# The timer wheel is flushed every 10 s, not every second (the default):
+# each flush compares the whole wheel (16.6 MB for timerMaxDelaySec's 3
+# days) byte by byte, 8% of a core on a 2-core machine whatever the load.
+# Timer messages stay safe: they are in the commit log, and recovery
+# replays the timer log from before its last flush; one that came due in
+# the last 10 s before a broker crash may be delivered again (the dedup
+# store and idempotent consumers absorb that).
+timerFlushIntervalMs=10000
 mappedFileSizeCommitLog=67108864
 maxHashSlotNum=10000
 maxIndexNum=40000
@@ -889,6 +897,14 @@ autoCreateSubscriptionGroup=true
 # to measure it.
 enablePopBufferMerge=false
 timerWheelEnable=true
+# The timer wheel is flushed every 10 s, not every second (the default):
+# each flush compares the whole wheel (16.6 MB for timerMaxDelaySec's 3
+# days) byte by byte, 8% of a core on a 2-core machine whatever the load.
+# Timer messages stay safe: they are in the commit log, and recovery
+# replays the timer log from before its last flush; one that came due in
+# the last 10 s before a broker crash may be delivered again (the dedup
+# store and idempotent consumers absorb that).
+timerFlushIntervalMs=10000
 mappedFileSizeCommitLog=67108864
 maxHashSlotNum=10000
 maxIndexNum=40000
