@@ -102,6 +102,8 @@ type settings struct {
 
 	tx      bool
 	txConcs []int
+	// txWarm bounds the transactions' warm-up (warmUpTx).
+	txWarm  time.Duration
 	txCount int
 	txWait  time.Duration
 
@@ -126,6 +128,7 @@ func run(ctx context.Context) error {
 	flag.BoolVar(&s.idem, "idempotency", true, "also measure the gateway with an Idempotency-Key per request")
 	flag.BoolVar(&s.send, "send", true, "measure sends: native SendSync vs the gateway's POST /v1/topics/{topic}/messages")
 	flag.BoolVar(&s.tx, "tx", false, "measure transactions: native transaction producer vs the gateway's begin + commit, each until consumed")
+	flag.DurationVar(&s.txWarm, "txwarm", 90*time.Second, "transactions: at most this long warming up both ways before the measured rows, until the broker's JIT compiler threads use under 20% of its CPU over a round; 0 skips it")
 	txConcs := flag.String("txc", "1,16", "comma-separated in-flight transactions (begun, not yet consumed)")
 	flag.IntVar(&s.txCount, "txn", 0, "transactions per mode and concurrency; 0 measures each for -d instead")
 	flag.DurationVar(&s.txWait, "txwait", 30*time.Second, "how long a committed transaction's message may take to be consumed before it counts as an error")
