@@ -100,7 +100,7 @@ func (e *Engine) runTask(t *task, pollTime time.Duration) {
 		size := int64(len(m.Body))
 		e.budget.weigh(size)
 		e.deliveries.Add(1)
-		go e.deliver(r, m, size)
+		e.workers.start(delivery{r: r, m: m, size: size})
 	}
 	if !s.Ordered && len(res.Messages) == k && res.Rest > 0 {
 		// A backlog: one more pop in flight for it (up to

@@ -162,6 +162,7 @@ type Engine struct {
 	deliverCtx    context.Context
 	cancelDeliver context.CancelFunc
 	deliveries    sync.WaitGroup
+	workers       *workers // run deliver
 
 	recMu    sync.Mutex // one reconcile at a time
 	mu       sync.Mutex
@@ -202,12 +203,14 @@ func NewEngine(cfg Config, subs Subscriptions, src Source, settler Settler, dls 
 		m.AckRequests.Inc()
 		m.Acks.Add(float64(n))
 	}
-	return &Engine{
+	e := &Engine{
 		cfg: cfg, src: src, settler: settler, subs: subs, dls: dls, lag: lag, handle: handle, idle: idle, metrics: m, log: log,
 		budget: newBudget(cfg.MaxInFlight, cfg.MaxInFlightBytes), sched: newScheduler(),
 		held: heldSet{m: map[*heldMsg]struct{}{}}, acks: acks, deliverCtx: dctx, cancelDeliver: cancel,
 		runs: map[string]*subRun{}, routes: map[string]route{},
-	}, nil
+	}
+	e.workers = newWorkers(func(d delivery) { e.deliver(d.r, d.m, d.size) }, workerIdle)
+	return e, nil
 }
 
 // Stats are the engine's own counts, for tests and the metrics.
