@@ -164,13 +164,15 @@ func (noDeadLetters) Store(context.Context, subscription.Subscription, *primitiv
 func testEngine(t *testing.T, cfg Config, b *memBroker, subs *memSubs, handle Handler) *Engine {
 	t.Helper()
 	cfg = cfg.withDefaults()
-	return &Engine{
+	e := &Engine{
 		cfg: cfg, src: b, settler: b, subs: subs, dls: noDeadLetters{}, handle: handle,
 		metrics: NewMetrics(prometheus.NewRegistry()), log: slog.New(slog.DiscardHandler),
 		budget: newBudget(cfg.MaxInFlight, cfg.MaxInFlightBytes), sched: newScheduler(),
 		held: heldSet{m: map[*heldMsg]struct{}{}}, acks: newAcker(b, maxAckBatch), deliverCtx: context.Background(), cancelDeliver: func() {},
 		runs: map[string]*subRun{}, routes: map[string]route{},
 	}
+	e.workers = newWorkers(func(d delivery) { e.deliver(d.r, d.m, d.size) }, workerIdle)
+	return e
 }
 
 func eventually(t *testing.T, within time.Duration, cond func() bool) {
