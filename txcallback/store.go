@@ -71,11 +71,9 @@ type Transaction struct {
 // Redis Cluster; the tenant's transaction index is a separate key written
 // after the record it points to.
 type Store struct {
-	rdb  redis.UniversalClient
-	ttl  time.Duration
-	pipe *rscript.Batcher // the state changes of concurrent transactions
-	// ended batches MarkEnded, which nobody waits for, over 2 ms.
-	ended  *rscript.Batcher
+	rdb    redis.UniversalClient
+	ttl    time.Duration
+	pipe   *rscript.Batcher // the state changes of concurrent transactions
 	writer Writer
 	touch  string // "1": scripts write even when they change nothing, so WAIT covers what they report
 	// observeBatch, when set (before the first call), gets the number of
@@ -102,15 +100,8 @@ func NewStore(rdb redis.UniversalClient, ttl time.Duration) *Store {
 			s.observeBatch(n)
 		}
 	}})
-	s.ended = rscript.NewBatcher(rdb, rscript.Config{MaxBatch: 256, Linger: endedLinger})
 	return s
 }
-
-// endedLinger is how long MarkEnded waits for others to share its round
-// trip: it runs after a commit was answered, and the END it records is
-// already acknowledged (until it is recorded, the END claim keeps another
-// END from being sent).
-const endedLinger = 2 * time.Millisecond
 
 // WithWriter makes the writes that back an answer run through w: the half
 // message's coordinates (SetHalf, behind a begin's 201), decisions and
@@ -574,7 +565,7 @@ func (s *Store) MarkEnded(ctx context.Context, id string) error {
 		ended *redis.Cmd
 		zrem  redis.Cmder
 	)
-	if err := s.ended.Do(ctx, func(p rscript.Pipe) {
+	if err := s.pipe.Do(ctx, func(p rscript.Pipe) {
 		ended = p.Eval(endedScript, []string{txKey(id)})
 		zrem = p.ZRem(ctx, pendingKey, id)
 	}); err != nil {

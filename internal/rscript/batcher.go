@@ -25,11 +25,6 @@ type Config struct {
 	// processor once before sending, so that callers already runnable
 	// join its pipeline (see Do).
 	Yield bool
-	// Linger makes a caller that finds a pipeline slot free wait this long
-	// before sending, so that the callers arriving meanwhile join its
-	// pipeline: one round trip for many writes nobody waits for (work done
-	// after an answer, in the background). Zero sends at once.
-	Linger time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -111,13 +106,6 @@ func (b *Batcher) Do(ctx context.Context, fill func(Pipe)) error {
 			runtime.Gosched()
 			b.mu.Lock()
 		}
-		if b.cfg.Linger > 0 {
-			// Holding the slot, so that the calls of the next Linger
-			// queue behind this one (up to its own deadline).
-			b.mu.Unlock()
-			linger(ctx, b.cfg.Linger)
-			b.mu.Lock()
-		}
 		if len(b.queue) > 0 {
 			c := &batchCall{ctx: ctx, fill: fill, done: make(chan struct{})}
 			batch := append([]*batchCall{c}, b.take()...)
@@ -151,16 +139,6 @@ func (b *Batcher) Do(ctx context.Context, fill func(Pipe)) error {
 	b.mu.Unlock()
 	<-c.done // taken into a pipeline, which ends by this call's deadline
 	return c.err
-}
-
-// linger waits d, or less when ctx ends first.
-func linger(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
 }
 
 // Eval runs script in the next pipeline, like script.Run (EVALSHA, then

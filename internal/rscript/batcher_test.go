@@ -213,38 +213,3 @@ func TestBatcherWriteGoesThroughAWaitingWriter(t *testing.T) {
 		})
 	}
 }
-
-// TestBatcherLingerGathersCallersArrivingApart: with Linger, calls that
-// arrive one after another within it share one pipeline; each still gets
-// its own answer.
-func TestBatcherLingerGathersCallersArrivingApart(t *testing.T) {
-	rdb := redisFor(t)
-	b := rscript.NewBatcher(rdb, rscript.Config{Linger: 500 * time.Millisecond})
-	ctx := context.Background()
-	run := strconv.FormatInt(time.Now().UnixNano(), 10)
-	const n = 10
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			key := "zl:test:linger:{" + run + ":" + strconv.Itoa(i) + "}"
-			var incr *redis.IntCmd
-			if err := b.Do(ctx, func(p rscript.Pipe) {
-				incr = p.IncrBy(ctx, key, int64(i))
-				p.Expire(ctx, key, time.Minute)
-			}); err != nil {
-				t.Error(err)
-				return
-			}
-			if v, err := incr.Result(); err != nil || v != int64(i) {
-				t.Errorf("caller %d read %d (%v)", i, v, err)
-			}
-		}()
-		time.Sleep(5 * time.Millisecond) // arriving apart, well within the linger
-	}
-	wg.Wait()
-	if trips := b.RoundTrips(); trips > 2 {
-		t.Fatalf("%d round trips for %d calls arriving within the linger, want 1 (2 on a very slow machine)", trips, n)
-	}
-}
