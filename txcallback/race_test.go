@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/zeroloss/zeroloss/internal/broker"
 	"github.com/zeroloss/zeroloss/internal/msgid"
@@ -82,26 +83,9 @@ func newRaceEnv(t *testing.T, s testenv.Stack, cfg Config, hook http.Handler) *r
 	}
 	cfg.AllowPrivateWebhooks = true
 	replica := func(name string) *Service {
-		var svc *Service
-		p, err := broker.NewTxProducer(broker.TxConfig{
-			NameServers: []string{s.NameServer}, Group: group, InstanceName: group + "-" + name,
-			SendTimeout: 3 * time.Second, Retries: 1, MaxConcurrentChecks: cfg.MaxConcurrentChecks,
-		}, func(ctx context.Context, req broker.CheckRequest) { svc.Check(ctx, req) })
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc = New(NewStore(rdb, time.Hour), countingBroker{TxProducer: p, mu: &e.mu, ends: e.ends, gate: e.gate},
-			webhook.NewClient(true, "zeroloss-test-"+name), cfg, log, NewMetrics(prometheus.NewRegistry()))
-		if err := p.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			svc.Close(ctx)
-			_ = p.Shutdown()
+		return startReplica(t, s, group, name, rdb, cfg, log, func(p *broker.TxProducer) Broker {
+			return countingBroker{TxProducer: p, mu: &e.mu, ends: e.ends, gate: e.gate}
 		})
-		return svc
 	}
 	e.a, e.b = replica("a"), replica("b")
 	name, u := "race", srv.URL+"/check"
@@ -112,6 +96,33 @@ func newRaceEnv(t *testing.T, s testenv.Stack, cfg Config, hook http.Handler) *r
 	}
 	e.producer = prd.ID
 	return e
+}
+
+// startReplica starts one gateway replica on s: a Service with a
+// transactional producer of its own in group, its store on rdb and its
+// broker calls going through wrap; both stop when the test ends.
+func startReplica(t *testing.T, s testenv.Stack, group, name string, rdb redis.UniversalClient, cfg Config, log *slog.Logger,
+	wrap func(*broker.TxProducer) Broker) *Service {
+	t.Helper()
+	var svc *Service
+	p, err := broker.NewTxProducer(broker.TxConfig{
+		NameServers: []string{s.NameServer}, Group: group, InstanceName: group + "-" + name,
+		SendTimeout: 3 * time.Second, Retries: 1, MaxConcurrentChecks: cfg.MaxConcurrentChecks,
+	}, func(ctx context.Context, req broker.CheckRequest) { svc.Check(ctx, req) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc = New(NewStore(rdb, time.Hour), wrap(p), webhook.NewClient(true, "zeroloss-test-"+name), cfg, log, NewMetrics(prometheus.NewRegistry()))
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		svc.Close(ctx)
+		_ = p.Shutdown()
+	})
+	return svc
 }
 
 func (e *raceEnv) begin(t *testing.T, body string) Transaction {

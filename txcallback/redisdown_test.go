@@ -10,13 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/zeroloss/zeroloss/internal/broker"
 	"github.com/zeroloss/zeroloss/internal/msgid"
 	"github.com/zeroloss/zeroloss/internal/testenv"
-	"github.com/zeroloss/zeroloss/internal/webhook"
 )
 
 var errRedisDown = errors.New("dial tcp: connection refused (test: Redis is down)")
@@ -95,24 +93,11 @@ func TestBeginsWithoutKeyStopSendingWhileRedisIsDown(t *testing.T) {
 	rdb.AddHook(redisOutage{down: &down})
 
 	group := "test-redisdown-" + msgid.New(time.Now()).String()[:16]
-	var svc *Service
-	p, err := broker.NewTxProducer(broker.TxConfig{NameServers: []string{s.NameServer}, Group: group, InstanceName: group,
-		SendTimeout: 3 * time.Second, Retries: 1}, func(ctx context.Context, req broker.CheckRequest) { svc.Check(ctx, req) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	mq := &orderBroker{TxProducer: p, rdb: base}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc = New(NewStore(rdb, time.Hour), mq, webhook.NewClient(true, "zeroloss-test-c"), Config{CheckMax: 5, AllowPrivateWebhooks: true},
-		log, NewMetrics(prometheus.NewRegistry()))
-	if err := p.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		svc.Close(ctx)
-		_ = p.Shutdown()
+	var mq *orderBroker
+	svc := startReplica(t, s, group, "c", rdb, Config{CheckMax: 5, AllowPrivateWebhooks: true}, log, func(p *broker.TxProducer) Broker {
+		mq = &orderBroker{TxProducer: p, rdb: base}
+		return mq
 	})
 
 	ctx := context.Background()

@@ -25,6 +25,17 @@ type cpuSample struct {
 	broker, redis time.Duration
 }
 
+// cpuColumns heads the cells cpuCells writes.
+const cpuColumns = "gateway\tbroker\tredis\tbench\tmachine busy\tmachine busy %\t"
+
+// cpuCells writes c shared over n units (messages, transactions) as
+// tab-terminated cells under cpuColumns.
+func cpuCells(c cpuSample, n int) string {
+	per := func(d time.Duration) string { return fmtMicros(d / time.Duration(n)) }
+	return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%.0f%%\t", per(c.gateway), per(c.broker), per(c.redis), per(c.self),
+		per(c.machineBusy), 100*float64(c.machineBusy)/float64(c.machineAll))
+}
+
 // stackPIDs are the processes of the stack the bench runs on, read from
 // the pid files of stack.sh ($ZL_STACK_DIR/run); 0 when unknown.
 type stackPIDs struct {

@@ -693,20 +693,18 @@ func deliverReport(w io.Writer, rs []*deliverResult, d deliverSettings) {
 
 	fmt.Fprintln(w, "CPU per message received, over the window (bench = this process: the native sender and the endpoint; machine = all cores, whatever runs):")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\tround\tgateway\tbroker\tredis\tbench\tmachine busy\tmachine busy %\tpops\tmessages/pop\tack requests\tacks/request\t")
+	fmt.Fprintln(tw, "mode\tround\t"+cpuColumns+"pops\tmessages/pop\tack requests\tacks/request\t")
 	for _, r := range rs {
 		if r.got == 0 || r.cpu.machineAll == 0 {
 			continue
 		}
-		per := func(d time.Duration) string { return fmtMicros(d / time.Duration(r.got)) }
 		ratio := func(a, b float64) string {
 			if b == 0 {
 				return "-"
 			}
 			return fmt.Sprintf("%.1f", a/b)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%.0f%%\t%.0f\t%s\t%.0f\t%s\t\n", r.mode, r.round, per(r.cpu.gateway), per(r.cpu.broker),
-			per(r.cpu.redis), per(r.cpu.self), per(r.cpu.machineBusy), 100*float64(r.cpu.machineBusy)/float64(r.cpu.machineAll),
+		fmt.Fprintf(tw, "%s\t%d\t%s%.0f\t%s\t%.0f\t%s\t\n", r.mode, r.round, cpuCells(r.cpu, r.got),
 			r.engine.pops, ratio(r.engine.popped, r.engine.pops), r.engine.ackRequests, ratio(r.engine.acks, r.engine.ackRequests))
 	}
 	tw.Flush()

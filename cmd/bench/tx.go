@@ -497,14 +497,12 @@ func txReport(w io.Writer, rs []*txResult, s settings) {
 
 	fmt.Fprintln(w, "CPU per transaction consumed, over the row (bench = this process: the load generator, the consumer and, in native rows, the native producer; machine = all cores, whatever runs):")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\tin flight\tgateway\tbroker\tredis\tbench\tmachine busy\tmachine busy %\t")
+	fmt.Fprintln(tw, "mode\tin flight\t"+cpuColumns)
 	for _, r := range rs {
 		if r.n == 0 || r.cpu.machineAll == 0 {
 			continue
 		}
-		per := func(d time.Duration) string { return fmtMicros(d / time.Duration(r.n)) }
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%.0f%%\t\n", r.mode, r.conc, per(r.cpu.gateway), per(r.cpu.broker),
-			per(r.cpu.redis), per(r.cpu.self), per(r.cpu.machineBusy), 100*float64(r.cpu.machineBusy)/float64(r.cpu.machineAll))
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", r.mode, r.conc, cpuCells(r.cpu, r.n))
 	}
 	tw.Flush()
 	for _, r := range rs {
