@@ -308,6 +308,11 @@ func (s *Store) claimWith(ctx context.Context, subscription, id string, lease ti
 		case err == nil && set.Val() == deliveredValue:
 			c.Status, c.token = Delivered, ""
 			return c, nil
+		case err == nil && set.Val() == c.token:
+			// This claim's own SET, applied once already (a retry of
+			// the command after a lost answer): it holds the record.
+			c.Status = Claimed
+			return c, nil
 		case err == nil:
 			return s.busy(ctx, c, do)
 		case !redis.HasErrorPrefix(err, "syntax error"):

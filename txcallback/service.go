@@ -327,7 +327,8 @@ func (s *Service) Begin(ctx context.Context, in BeginInput) (Transaction, error)
 // record (unknown) until the broker discards it: never delivered, and no
 // client was answered 201 for it. After a record could not be written,
 // keyless begins take the keyed order until one is (storeFailed), so an
-// outage of Redis leaves one such half message, not one per begin.
+// outage of Redis leaves such half messages only for the begins already
+// past that check, not one per begin for as long as it lasts.
 func (s *Service) beginFresh(ctx context.Context, in BeginInput, tx Transaction) (Transaction, error) {
 	half, err := s.sendHalf(ctx, in, tx.ID)
 	if errors.Is(err, broker.ErrRejected) || errors.Is(err, broker.ErrTopicNotFound) {
@@ -351,7 +352,9 @@ func (s *Service) beginFresh(ctx context.Context, in BeginInput, tx Transaction)
 		// answer lost, or written but not confirmed by the replicas), and
 		// a decision stored on it later would then meet a half message
 		// already ended. As when SetHalf fails after a keyed begin's send.
-		s.storeFailed(tx.ID, err)
+		if ctx.Err() == nil { // not a client that went away
+			s.storeFailed(tx.ID, err)
+		}
 		return Transaction{}, fmt.Errorf("txcallback: record half message of %s: %w", tx.ID, err)
 	}
 	return s.begun(ctx, tx, half), nil

@@ -80,7 +80,10 @@ func (s cpuSample) sub(o cpuSample) cpuSample {
 }
 
 // jitCPU returns the CPU time the JVM pid's JIT compiler threads (C1 and
-// C2) used so far, 0 if unreadable.
+// C2) that are alive used so far, 0 if unreadable. The JVM may end idle
+// compiler threads (UseDynamicNumberOfCompilerThreads), taking their time
+// with them: with more than the 2 cores here, where it keeps one of each,
+// a round's share can read low.
 func jitCPU(pid int) time.Duration {
 	if pid <= 0 {
 		return 0

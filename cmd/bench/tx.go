@@ -314,8 +314,12 @@ func warmUpTx(ctx context.Context, s settings, native func(context.Context) (txT
 	var trail []string
 	for deadline := time.Now().Add(s.txWarm); time.Now().Before(deadline) && ctx.Err() == nil; {
 		jit, broker := jitCPU(s.stack.broker), procCPU(s.stack.broker)
-		txLoad(ctx, conc, 2*time.Second, 0, native)
-		txLoad(ctx, conc, 2*time.Second, 0, viaGateway(client))
+		for _, r := range []*txResult{txLoad(ctx, conc, 2*time.Second, 0, native), txLoad(ctx, conc, 2*time.Second, 0, viaGateway(client))} {
+			if r.n == 0 && r.errs > 0 {
+				fmt.Fprintf(os.Stderr, "bench: transactions warm-up: all %d failed, first: %v\n", r.errs, r.firstErr)
+				return
+			}
+		}
 		jit, broker = jitCPU(s.stack.broker)-jit, procCPU(s.stack.broker)-broker
 		if broker <= 0 {
 			break // the broker's CPU is not readable: nothing to wait for

@@ -557,13 +557,15 @@ autoCreateSubscriptionGroup=true
 # to measure it.
 enablePopBufferMerge=false
 timerWheelEnable=true
-# The timer wheel is flushed every 10 s, not every second (the default):
-# each flush compares the whole wheel (16.6 MB for timerMaxDelaySec's 3
-# days) byte by byte, 8% of a core on a 2-core machine whatever the load.
-# Timer messages stay safe: they are in the commit log, and recovery
-# replays the timer log from before its last flush; one that came due in
-# the last 10 s before a broker crash may be delivered again (the dedup
-# store and idempotent consumers absorb that).
+# This single-broker stack (dev, tests, bench; not --ha) flushes the timer
+# wheel every 10 s, not every second (the default): each flush compares the
+# whole wheel (16.6 MB for timerMaxDelaySec's 3 days) byte by byte, 8% of a
+# core on a 2-core machine whatever the load. The price, after a kill -9 of
+# the broker: the timer messages sent in the last 10 s before it (not 1 s)
+# may be put into the wheel again from the commit log and delivered twice when
+# due (push subscriptions with dedup deliver them once; pull and native
+# consumers see both copies). They are not lost: they are in the commit log
+# (ASYNC_FLUSH here: as far as it was flushed, after an OS crash).
 timerFlushIntervalMs=10000
 mappedFileSizeCommitLog=67108864
 maxHashSlotNum=10000
@@ -897,14 +899,6 @@ autoCreateSubscriptionGroup=true
 # to measure it.
 enablePopBufferMerge=false
 timerWheelEnable=true
-# The timer wheel is flushed every 10 s, not every second (the default):
-# each flush compares the whole wheel (16.6 MB for timerMaxDelaySec's 3
-# days) byte by byte, 8% of a core on a 2-core machine whatever the load.
-# Timer messages stay safe: they are in the commit log, and recovery
-# replays the timer log from before its last flush; one that came due in
-# the last 10 s before a broker crash may be delivered again (the dedup
-# store and idempotent consumers absorb that).
-timerFlushIntervalMs=10000
 mappedFileSizeCommitLog=67108864
 maxHashSlotNum=10000
 maxIndexNum=40000

@@ -209,8 +209,13 @@ func NewEngine(cfg Config, subs Subscriptions, src Source, settler Settler, dls 
 		held: heldSet{m: map[*heldMsg]struct{}{}}, acks: acks, deliverCtx: dctx, cancelDeliver: cancel,
 		runs: map[string]*subRun{}, routes: map[string]route{},
 	}
-	e.workers = newWorkers(func(d delivery) { e.deliver(d.r, d.m, d.size) }, workerIdle)
+	e.initWorkers()
 	return e, nil
+}
+
+// initWorkers gives e its delivery goroutines.
+func (e *Engine) initWorkers() {
+	e.workers = newWorkers(func(d delivery) { e.deliver(d.r, d.m, d.size) }, workerIdle)
 }
 
 // Stats are the engine's own counts, for tests and the metrics.
@@ -264,6 +269,7 @@ func (e *Engine) Run(ctx context.Context) {
 	e.cancelDeliver()
 	stopPollers()
 	workers.Wait()
+	e.workers.stop() // nothing is popped any more: the idle delivery goroutines end
 }
 
 // reconcile runs the active push subscriptions and stops the others.

@@ -171,7 +171,7 @@ func testEngine(t *testing.T, cfg Config, b *memBroker, subs *memSubs, handle Ha
 		held: heldSet{m: map[*heldMsg]struct{}{}}, acks: newAcker(b, maxAckBatch), deliverCtx: context.Background(), cancelDeliver: func() {},
 		runs: map[string]*subRun{}, routes: map[string]route{},
 	}
-	e.workers = newWorkers(func(d delivery) { e.deliver(d.r, d.m, d.size) }, workerIdle)
+	e.initWorkers()
 	return e
 }
 

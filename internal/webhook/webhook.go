@@ -54,7 +54,7 @@ func Sign(secret, id string, ts int64, body []byte) (string, error) {
 type Client struct {
 	// transport makes the calls directly: a redirect is an answer, not
 	// something to follow, and http.Client would only add a copy of the
-	// headers per call (kept for redirects) and its own timers.
+	// headers per call (kept for redirects).
 	transport *http.Transport
 	userAgent string
 }
