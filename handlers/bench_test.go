@@ -55,13 +55,18 @@ func BenchmarkPublishOverhead(b *testing.B) {
 
 // benchOverhead serves requests made by req through h, each answered 201.
 func benchOverhead(b *testing.B, h http.Handler, req func() *http.Request) {
+	benchOverheadStatus(b, h, req, http.StatusCreated)
+}
+
+// benchOverheadStatus is benchOverhead for requests answered want.
+func benchOverheadStatus(b *testing.B, h http.Handler, req func() *http.Request, want int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := processCPU()
 	for i := 0; i < b.N; i++ {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req())
-		if rec.Code != http.StatusCreated {
+		if rec.Code != want {
 			b.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
 	}
@@ -101,9 +106,6 @@ const keyedPublishAllocsBudget = 160
 // store, with a key prefix of its own.
 func newKeyedRouter(t testing.TB) http.Handler {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs Redis (run without -short)")
-	}
 	store, err := idempotency.NewStore(testenv.Shared(t).Redis(t), idempotency.Config{
 		TTL: time.Hour, Lease: time.Minute, Prefix: "zl:test:keyed:" + msgid.New(time.Now()).String() + ":"})
 	if err != nil {

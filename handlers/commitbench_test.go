@@ -52,21 +52,6 @@ func TestCommitAllocationBudget(t *testing.T) {
 	allocationBudgetStatus(t, "commit", newTxRouter(t), commitRequest, commitAllocsBudget, http.StatusOK)
 }
 
-// benchOverheadStatus is benchOverhead for requests answered want.
-func benchOverheadStatus(b *testing.B, h http.Handler, req func() *http.Request, want int) {
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu := processCPU()
-	for i := 0; i < b.N; i++ {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req())
-		if rec.Code != want {
-			b.Fatalf("status %d: %s", rec.Code, rec.Body)
-		}
-	}
-	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
-}
-
 // allocationBudgetStatus is allocationBudget for requests answered want.
 func allocationBudgetStatus(t *testing.T, what string, h http.Handler, req func() *http.Request, budget, want int) {
 	t.Helper()

@@ -3,42 +3,13 @@ package handlers_test
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/zeroloss/zeroloss/api"
+	"github.com/zeroloss/zeroloss/internal/contracttest"
 	"github.com/zeroloss/zeroloss/internal/problem"
-	"github.com/zeroloss/zeroloss/middleware"
 	"github.com/zeroloss/zeroloss/txcallback"
 )
-
-// kinAccepts answers whether the generic validator (kin-openapi against
-// api/openapi.yaml, without typed checks) accepts a POST to path with body
-// (JSON when not empty).
-func kinAccepts(t *testing.T) func(path, body string) bool {
-	t.Helper()
-	doc, err := api.GetSwagger()
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := middleware.NewValidator(doc, func(w http.ResponseWriter, _ *http.Request, _ error) {
-		w.WriteHeader(http.StatusBadRequest)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
-	return func(path, body string) bool {
-		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		return rec.Code == http.StatusNoContent
-	}
-}
 
 // TestTransactionIDCheckAgreesWithTheContract: the typed check that lets a
 // commit or rollback skip kin-openapi (txcallback.IsID) accepts exactly
@@ -46,7 +17,7 @@ func kinAccepts(t *testing.T) func(path, body string) bool {
 // refuses, or that carries a body, still meets the contract: 400
 // validation naming the id, or the operation's own answer.
 func TestTransactionIDCheckAgreesWithTheContract(t *testing.T) {
-	accepts := kinAccepts(t)
+	accepts := contracttest.Accepts(t)
 	h := newTxRouter(t)
 	for _, tc := range []struct {
 		name, id string
@@ -65,7 +36,7 @@ func TestTransactionIDCheckAgreesWithTheContract(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, op := range []string{"commit", "rollback"} {
 				path := "/v1/transactions/" + tc.id + "/" + op
-				kin := accepts(path, "")
+				kin := accepts(path, nil)
 				if got := txcallback.IsID(tc.id); got != tc.want || kin != tc.want {
 					t.Fatalf("IsID(%q) = %v, the contract accepts: %v; want %v", tc.id, got, kin, tc.want)
 				}
@@ -93,7 +64,7 @@ func TestTransactionIDCheckAgreesWithTheContract(t *testing.T) {
 	// as before the typed check.
 	path := "/v1/transactions/tx_01JD2X3Y4Z5A6B7C8D9E0F1G2H/commit"
 	rec := do(h, http.MethodPost, path, adminKey, "application/json", `{"x":1}`)
-	if kin := accepts(path, `{"x":1}`); kin != (rec.Code == http.StatusOK) {
+	if kin := accepts(path, []byte(`{"x":1}`)); kin != (rec.Code == http.StatusOK) {
 		t.Fatalf("commit with a body: %d through the router; the contract accepts it: %v", rec.Code, kin)
 	}
 }

@@ -1,18 +1,15 @@
 package send_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/zeroloss/zeroloss/api"
+	"github.com/zeroloss/zeroloss/internal/contracttest"
 	"github.com/zeroloss/zeroloss/internal/send"
-	"github.com/zeroloss/zeroloss/middleware"
 )
 
 const (
@@ -21,39 +18,11 @@ const (
 	beginPath    = "/v1/transactions"
 )
 
-// contract answers whether the generic validator (kin-openapi against
-// api/openapi.yaml, as the router runs it without body decoders) accepts a
-// body for path, with the header name/value pairs given.
-func contract(t testing.TB) func(path string, body []byte, header ...string) bool {
-	t.Helper()
-	doc, err := api.GetSwagger()
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := middleware.NewValidator(doc, func(w http.ResponseWriter, _ *http.Request, _ error) {
-		w.WriteHeader(http.StatusBadRequest)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
-	return func(path string, body []byte, header ...string) bool {
-		r := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
-		r.Header.Set("Content-Type", "application/json")
-		for i := 0; i+1 < len(header); i += 2 {
-			r.Header.Add(header[i], header[i+1])
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		return rec.Code == http.StatusNoContent
-	}
-}
-
 // TestParamChecksAgreeWithTheContract: the typed checks of the send
 // operations' parameters (the path's topic, the Idempotency-Key header)
 // accept exactly what the contract accepts.
 func TestParamChecksAgreeWithTheContract(t *testing.T) {
-	accepts := contract(t)
+	accepts := contracttest.Accepts(t)
 	body := []byte(`{"body":"x"}`)
 	for _, tc := range []struct {
 		name, topic string
@@ -110,7 +79,7 @@ func FuzzParamChecksNeverAcceptWhatTheContractRefuses(f *testing.F) {
 	for _, s := range []string{"orders", "a.b", "TBW102", "k-1", "a b", "\x7f", "é"} {
 		f.Add(s)
 	}
-	accepts := contract(f)
+	accepts := contracttest.Accepts(f)
 	body := []byte(`{"body":"x"}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		if send.TopicParam(s) && !accepts("/v1/topics/"+url.PathEscape(s)+"/messages", body) {
@@ -311,7 +280,7 @@ func TestDecodeAgreesWithTheContract(t *testing.T) {
 		{"long non-ASCII tag", messagesPath, `{"body":"x","tag":"` + long(100, "é") + `"}`, "decline"},
 		{"invalid UTF-8", messagesPath, "{\"body\":\"\xff\"}", "decline"},
 	}
-	accepts := contract(t)
+	accepts := contracttest.Accepts(t)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			body := []byte(tc.body)
@@ -355,7 +324,7 @@ func FuzzDecodeNeverAcceptsWhatTheContractRefuses(f *testing.F) {
 			f.Add(path, []byte(s))
 		}
 	}
-	accepts := contract(f)
+	accepts := contracttest.Accepts(f)
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
 		path := []string{messagesPath, batchesPath, beginPath}[which%3]
 		got, ok := decoded(path, body)
