@@ -16,9 +16,6 @@ import (
 // A claim is one SET NX GET on Redis 7 and the claim script before it; both
 // ways, alone or batched, give the same transitions.
 func TestClaimByCommandAndByScriptAgree(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs Redis (run without -short)")
-	}
 	rdb := testenv.Shared(t).Redis(t)
 	for _, tc := range []struct {
 		name    string
@@ -133,9 +130,6 @@ func isSetNXGet(args []any) bool {
 // On a Redis that refuses SET NX GET (before 7.0), the first claim falls
 // back to the script, answers as it should, and the next ones use it.
 func TestClaimFallsBackToTheScriptBeforeRedis7(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs Redis (run without -short)")
-	}
 	base, ok := testenv.Shared(t).Redis(t).(*redis.Client)
 	if !ok {
 		t.Skip("needs a single-node Redis client to copy")

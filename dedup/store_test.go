@@ -22,9 +22,6 @@ import (
 // -short. A missing stack fails the test (testenv).
 func redisFor(tb testing.TB) redis.UniversalClient {
 	tb.Helper()
-	if testing.Short() {
-		tb.Skip("needs Redis (run without -short)")
-	}
 	return testenv.Shared(tb).Redis(tb)
 }
 

@@ -15,9 +15,6 @@ import (
 // gateway process sends again, and the retry of the unconfirmed send (same
 // Idempotency-Key) stores the message under the first attempt's id.
 func TestBrokerDownThenBack(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs RocketMQ and Redis (run without -short)")
-	}
 	s := testenv.Private(t)
 	g := testenv.StartGateway(t, s, "ZEROLOSS_SEND_TIMEOUT=1s", "ZEROLOSS_SEND_RETRIES=1")
 	topic := s.Topic(t, "fault", 2)

@@ -17,9 +17,6 @@ import (
 
 func stack(t *testing.T) testenv.Stack {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs RocketMQ and Redis (run without -short)")
-	}
 	return testenv.Shared(t)
 }
 

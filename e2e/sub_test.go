@@ -458,9 +458,6 @@ func TestOrderedSubscriptionKeepsOrderThroughRetries(t *testing.T) {
 // delivered once. (A private stack: pausing the shared Redis would stall
 // other packages' tests.)
 func TestDeliveryWaitsForRedis(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs RocketMQ and Redis (run without -short)")
-	}
 	s := testenv.Private(t)
 	g := testenv.StartGateway(t, s)
 	topic := s.Topic(t, "subs-redis", 1)

@@ -24,9 +24,6 @@ import (
 
 // TestIdempotencyMiddleware runs the middleware over the real Redis store.
 func TestIdempotencyMiddleware(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs Redis (run without -short)")
-	}
 	store, err := idempotency.NewStore(testenv.Shared(t).Redis(t), idempotency.Config{
 		TTL: time.Hour, Lease: time.Minute, Prefix: "zl:test:mw:" + msgid.New(time.Now()).String() + ":"})
 	if err != nil {
@@ -120,9 +117,6 @@ func (u *unreplicated) Complete(ctx context.Context, c idempotency.Claim, resp i
 // TestIdempotencyAnswerNotReplicatedIs503 checks that a 2xx whose record no
 // Redis replica confirmed is not given: 503, and the retry replays it.
 func TestIdempotencyAnswerNotReplicatedIs503(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs Redis (run without -short)")
-	}
 	base, err := idempotency.NewStore(testenv.Shared(t).Redis(t), idempotency.Config{
 		TTL: time.Hour, Lease: time.Minute, Prefix: "zl:test:mwrep:" + msgid.New(time.Now()).String() + ":"})
 	if err != nil {

@@ -18,9 +18,6 @@ import (
 // transaction and message; a record left sending with no retry is aborted
 // by the resolver, not listed as pending.
 func TestBeginRetriesReuseTheTransaction(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs RocketMQ and Redis (run without -short)")
-	}
 	s := testenv.Shared(t)
 	ctx := context.Background()
 	e := newRaceEnv(t, s, Config{SendBudget: time.Second, ResolveAfter: time.Second}, nil)
@@ -129,9 +126,6 @@ func TestBeginRetriesReuseTheTransaction(t *testing.T) {
 // returns, and commits like any other; one on a topic that does not exist
 // (nothing stored) leaves no record behind.
 func TestBeginWithoutKeyWritesOneRecordAfterTheSend(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs RocketMQ and Redis (run without -short)")
-	}
 	s := testenv.Shared(t)
 	ctx := context.Background()
 	e := newRaceEnv(t, s, Config{}, nil)

@@ -18,9 +18,6 @@ import (
 // resolver and the broker's check-backs together) never exceed
 // MaxConcurrentChecks, and every transaction is still resolved.
 func TestCheckCallsStayBoundedWithASlowCheckURL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs RocketMQ and Redis (run without -short)")
-	}
 	s := testenv.Shared(t)
 	const limit, total = 3, 40
 	var (

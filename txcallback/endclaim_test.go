@@ -72,9 +72,6 @@ func (g *endGate) end(ctx context.Context, h broker.Half, d broker.Decision, sen
 // proves it did not land, the next retry sends it. Each message is consumed
 // exactly once.
 func TestEndClaimHeldUntilTheOutcomeIsKnown(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs RocketMQ and Redis (run without -short)")
-	}
 	s := testenv.Shared(t)
 	ctx := context.Background()
 	e := newRaceEnv(t, s, Config{EndTimeout: 100 * time.Millisecond, EndWait: time.Minute}, nil)

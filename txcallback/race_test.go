@@ -241,9 +241,6 @@ func together(fs ...func()) {
 const raceIterations, raceParallel = 500, 24
 
 func TestRacingDecisionsEndOnceAndDeliverOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs RocketMQ and Redis (run without -short)")
-	}
 	s := testenv.Shared(t)
 	ctx := context.Background()
 

@@ -80,9 +80,6 @@ func (b *orderBroker) sends() []bool {
 // answered 201 for is lost, and the half message of the failed begin is
 // never delivered.
 func TestBeginsWithoutKeyStopSendingWhileRedisIsDown(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs RocketMQ and Redis (run without -short)")
-	}
 	s := testenv.Shared(t)
 	e := newRaceEnv(t, s, Config{}, nil)
 	base := s.RedisDB(t, 2)

@@ -16,9 +16,6 @@ import (
 // check window from the half message the retry sends, not from the first
 // attempt (which would expire the new half message at once).
 func TestRetakenBeginStartsItsCheckWindowAnew(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs Redis (run without -short)")
-	}
 	s := testenv.Shared(t)
 	ctx := context.Background()
 	st := NewStore(s.RedisDB(t, 2), time.Hour)

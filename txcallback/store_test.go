@@ -23,9 +23,6 @@ func newTestID(prefix string) string {
 // record keeps its TTL, and none recreates a record that expired (it would
 // then never expire).
 func TestStoreWritesNeverLeaveARecordWithoutTTL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs Redis (run without -short)")
-	}
 	s := testenv.Shared(t)
 	ctx := context.Background()
 	rdb := s.RedisDB(t, 2)
@@ -93,9 +90,6 @@ func ignore(target, err error) error {
 // look past its check window, and a resolver whose clock is ahead does not
 // find transactions due early.
 func TestResolverMeasuresAgesOnRedisClock(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs Redis (run without -short)")
-	}
 	s := testenv.Shared(t)
 	ctx := context.Background()
 	st := NewStore(s.RedisDB(t, 2), time.Hour)

@@ -17,9 +17,6 @@ import (
 // exceed MaxConcurrentChecks; the others are dropped at once (the broker
 // asks again), so nothing piles up.
 func TestCheckBacksAreBounded(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs RocketMQ (run without -short)")
-	}
 	s := testenv.Shared(t)
 	topic := s.Topic(t, "txbound", 2)
 	const limit, halves = 2, 30

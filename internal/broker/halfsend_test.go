@@ -49,9 +49,6 @@ func deadAddr(t *testing.T) string {
 // and stores the half message on the current master at once, instead of
 // failing until its periodic route refresh.
 func TestHalfSendFollowsAFailover(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs RocketMQ (run without -short)")
-	}
 	s := testenv.Shared(t)
 	topic := s.Topic(t, "halfover", 1)
 	recv := s.Consume(t, topic)
@@ -132,9 +129,6 @@ func swallowAnswers(t *testing.T, to string) *answerSwallower {
 // after exactly one request: no hidden retry stores a second copy, and the
 // verdict rests on the one attempt made.
 func TestUnansweredHalfSendIsNotRetried(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs RocketMQ (run without -short)")
-	}
 	s := testenv.Shared(t)
 	topic := s.Topic(t, "halfnoanswer", 1)
 	p := newHalfProducer(t, s, time.Second)

@@ -15,9 +15,6 @@ import (
 )
 
 func TestSendBrowseAndLag(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs RocketMQ (run without -short)")
-	}
 	s := testenv.Shared(t)
 	topic := s.Topic(t, "browse", 2)
 	ctx := context.Background()
@@ -71,9 +68,6 @@ func TestSendBrowseAndLag(t *testing.T) {
 // TestCoalescedSendsKeepTheirOwnReceipts: concurrent single sends share
 // broker requests, and each receipt still names where its own message is.
 func TestCoalescedSendsKeepTheirOwnReceipts(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs RocketMQ (run without -short)")
-	}
 	s := testenv.Shared(t)
 	topic := s.Topic(t, "coalesce", 2)
 	recv := s.Consume(t, topic)

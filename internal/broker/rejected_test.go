@@ -39,9 +39,6 @@ func fortyKiB() map[string]string {
 }
 
 func TestSendRefusesUnencodableProperties(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs RocketMQ (run without -short)")
-	}
 	s := testenv.Shared(t)
 	topic := s.Topic(t, "unencodable", 1)
 	recv := s.Consume(t, topic)
@@ -86,9 +83,6 @@ func TestSendRefusesUnencodableProperties(t *testing.T) {
 }
 
 func TestCoalescedBatchWithARejectedMemberAnswersEachOnItsOwn(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs RocketMQ (run without -short)")
-	}
 	s := testenv.Shared(t)
 	topic := s.Topic(t, "coalesce-reject", 1)
 	recv := s.Consume(t, topic)

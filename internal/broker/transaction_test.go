@@ -12,9 +12,6 @@ import (
 )
 
 func TestHalfMessagesEndFromAnotherClientAndByCheckBack(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs RocketMQ (run without -short)")
-	}
 	s := testenv.Shared(t)
 	topic := s.Topic(t, "tx", 2)
 	recv := s.Consume(t, topic)

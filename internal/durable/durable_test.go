@@ -15,9 +15,6 @@ import (
 
 func client(t *testing.T) redis.UniversalClient {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs Redis (run without -short)")
-	}
 	return testenv.Shared(t).Redis(t)
 }
 
@@ -111,9 +108,6 @@ func TestConfigValidate(t *testing.T) {
 // On Redis Cluster the script and WAIT go to the master of the key's slot
 // (WAIT has no key, and a cluster client would send it to any node).
 func TestWriterOnRedisClusterWaitsOnTheKeysMaster(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs redis-server (run without -short)")
-	}
 	rdb := testenv.RedisCluster(t)
 	ctx := context.Background()
 	w, err := durable.New(rdb, durable.Config{Replicas: 1, Timeout: 50 * time.Millisecond})

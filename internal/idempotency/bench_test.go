@@ -14,9 +14,6 @@ import (
 // process: a PING, one at a time. BenchmarkKeyLifecycle's two round trips
 // compare with twice this.
 func BenchmarkRoundTrip(b *testing.B) {
-	if testing.Short() {
-		b.Skip("needs Redis (run without -short)")
-	}
 	rdb := testenv.Shared(b).Redis(b)
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -31,9 +28,6 @@ func BenchmarkRoundTrip(b *testing.B) {
 // in the store, one request at a time: Begin (acquired), then Complete
 // with a send's answer: two round trips.
 func BenchmarkKeyLifecycle(b *testing.B) {
-	if testing.Short() {
-		b.Skip("needs Redis (run without -short)")
-	}
 	s, err := idempotency.NewStore(testenv.Shared(b).Redis(b), idempotency.Config{TTL: time.Hour, Lease: time.Minute,
 		Prefix: "zl:test:bench:" + time.Now().Format("150405.000000000") + ":"})
 	if err != nil {

@@ -15,9 +15,6 @@ import (
 
 func newStore(t *testing.T, cfg idempotency.Config) *idempotency.Store {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs Redis (run without -short)")
-	}
 	rdb := testenv.Shared(t).Redis(t)
 	if cfg.Prefix == "" {
 		cfg.Prefix = "zl:test:" + t.Name() + ":" + time.Now().Format("150405.000000000") + ":"

@@ -11,9 +11,6 @@ import (
 )
 
 func TestLease(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs Redis (run without -short)")
-	}
 	rdb := testenv.Shared(t).Redis(t)
 	ctx := context.Background()
 	key := "zl:test:lease:{" + lease.NewToken() + "}"
@@ -60,9 +57,6 @@ func TestLease(t *testing.T) {
 }
 
 func TestReleaseMany(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs Redis (run without -short)")
-	}
 	rdb := testenv.Shared(t).Redis(t)
 	ctx := context.Background()
 	var held []lease.Lease

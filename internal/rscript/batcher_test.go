@@ -17,9 +17,6 @@ import (
 
 func redisFor(t *testing.T) redis.UniversalClient {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs Redis (run without -short)")
-	}
 	return testenv.Shared(t).RedisDB(t, 2)
 }
 

@@ -15,9 +15,6 @@ import (
 
 func newStore(t *testing.T) *subscription.Store {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs Redis (run without -short)")
-	}
 	s := testenv.Shared(t)
 	return subscription.NewStore(s.Redis(t), "zl:test:"+subscription.NewID()+":")
 }
