@@ -14,6 +14,10 @@ import (
 	"github.com/zeroloss/zeroloss/internal/broker/wire"
 )
 
+// propCheckImmunity is MessageConst.PROPERTY_CHECK_IMMUNITY_TIME_IN_SECONDS:
+// the broker checks a half message that has it back no earlier than that.
+const propCheckImmunity = "CHECK_IMMUNITY_TIME_IN_SECONDS"
+
 // codeEndTransaction is RequestCode.END_TRANSACTION.
 const codeEndTransaction = 37
 
@@ -50,6 +54,14 @@ type Half struct {
 	QueueOffset     int64 // tranStateTableOffset
 	CommitLogOffset int64
 	TransactionID   string // the broker's transaction id
+	// DirectEnd: the half message has no check-immunity window
+	// (CHECK_IMMUNITY_TIME_IN_SECONDS), so its END_TRANSACTION goes as a
+	// producer's own (fromTransactionCheck false), which a broker never
+	// refuses for coming late and does not log. False (a window, a copy
+	// being checked back, a record written before the field existed)
+	// sends it as the answer to a check, which a broker accepts at any
+	// time but logs as a warning, one line per END.
+	DirectEnd bool `json:",omitempty"`
 }
 
 // CheckRequest is a broker's check-back of one half message.
@@ -315,6 +327,7 @@ func (p *TxProducer) SendHalf(ctx context.Context, m Message) (Half, error) {
 		return Half{}, err
 	}
 	p.topics.seen(ctx, m.Topic)
+	h.DirectEnd = msg.GetProperty(propCheckImmunity) == ""
 	if err := p.links.ensureBroker(ctx, h.BrokerName, h.BrokerAddr); err != nil {
 		// The half message is stored; its transaction is still ended by
 		// the caller or resolved by the gateway, and the next lookup
@@ -359,11 +372,11 @@ func (p *TxProducer) End(ctx context.Context, h Half, d Decision) error {
 		"tranStateTableOffset": strconv.FormatInt(h.QueueOffset, 10),
 		"commitLogOffset":      strconv.FormatInt(h.CommitLogOffset, 10),
 		"commitOrRollback":     strconv.Itoa(flag),
-		// "true": a broker refuses a direct END for a half message whose
-		// check-immunity window (CHECK_IMMUNITY_TIME_IN_SECONDS) has passed
-		// unless it comes as the answer to a check; the flag changes
-		// nothing else but the broker's log.
-		"fromTransactionCheck": "true",
+		// "true" for a half message with a check-immunity window: a broker
+		// refuses a direct END for it once the window has passed unless it
+		// comes as the answer to a check. The flag changes nothing else but
+		// the broker's log, which gets a warning line per flagged commit.
+		"fromTransactionCheck": strconv.FormatBool(!h.DirectEnd),
 		"msgId":                h.MessageID,
 		"transactionId":        h.TransactionID,
 		"bname":                h.BrokerName,

@@ -2,6 +2,7 @@ package broker_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -88,5 +89,66 @@ func TestHalfMessagesEndFromAnotherClientAndByCheckBack(t *testing.T) {
 	defer mu.Unlock()
 	if checked[a.MessageID] != 0 || checked[b.MessageID] != 0 {
 		t.Errorf("ended transactions were checked back: %v", checked)
+	}
+}
+
+// TestEndOutlivesTheCheckImmunityWindow: a half message with a
+// check-immunity window (CHECK_IMMUNITY_TIME_IN_SECONDS) is still ended by
+// a direct END after the window passed, because its END goes flagged as a
+// check's answer; the control shows the broker refusing a producer's own
+// END then. A half message without a window is ended by the producer's own
+// END (DirectEnd), which the broker accepts at any time and does not log.
+func TestEndOutlivesTheCheckImmunityWindow(t *testing.T) {
+	s := testenv.Shared(t)
+	topic := s.Topic(t, "tx-immune", 2)
+	recv := s.Consume(t, topic)
+	ctx := context.Background()
+	group := "test-tx-" + msgid.New(time.Now()).String()[:12]
+	p, err := broker.NewTxProducer(broker.TxConfig{
+		NameServers: []string{s.NameServer}, Group: group, InstanceName: group,
+		SendTimeout: 3 * time.Second, Retries: 1,
+	}, func(context.Context, broker.CheckRequest) {}) // check-backs stay unanswered
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Shutdown() })
+
+	seed := msgid.New(time.Now())
+	send := func(i uint16, props map[string]string) broker.Half {
+		h, err := p.SendHalf(ctx, broker.Message{ID: seed.ID(i), Topic: topic, Body: []byte("immunity"), Properties: props})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	window := map[string]string{"CHECK_IMMUNITY_TIME_IN_SECONDS": "1"}
+	plain, immune, control := send(0, nil), send(1, window), send(2, window)
+	if !plain.DirectEnd || immune.DirectEnd || control.DirectEnd {
+		t.Fatalf("DirectEnd: without a window %v, with one %v and %v; want true, false, false", plain.DirectEnd, immune.DirectEnd, control.DirectEnd)
+	}
+	// The broker's window is at least its transactionTimeOut (2 s in the
+	// test stack).
+	time.Sleep(3 * time.Second)
+
+	control.DirectEnd = true // a producer's own END, past the window
+	if err := p.End(ctx, control, broker.Commit); !errors.Is(err, broker.ErrEndRefused) {
+		t.Fatalf("a producer's own commit past the check-immunity window: %v, want refused", err)
+	}
+	for _, h := range []broker.Half{plain, immune} {
+		if err := p.End(ctx, h, broker.Commit); err != nil {
+			t.Fatalf("commit %s past the window: %v", h.MessageID, err)
+		}
+	}
+	recv.WaitForID(t, plain.MessageID, 30*time.Second)
+	recv.WaitForID(t, immune.MessageID, 30*time.Second)
+	control.DirectEnd = false
+	if err := p.End(ctx, control, broker.Rollback); err != nil {
+		t.Fatalf("roll the control back: %v", err)
+	}
+	if n := recv.Count(control.MessageID); n != 0 {
+		t.Fatalf("the refused commit delivered the message %d times", n)
 	}
 }
