@@ -27,7 +27,7 @@ func TestCheckBacksAreBounded(t *testing.T) {
 		dropped        atomic.Int64
 	)
 	group := "test-txbound-" + msgid.New(time.Now()).String()[:12]
-	p, err := broker.NewTxProducer(broker.TxConfig{
+	p := startTxProducer(t, broker.TxConfig{
 		NameServers: []string{s.NameServer}, Group: group, SendTimeout: 3 * time.Second, Retries: 1,
 		MaxConcurrentChecks: limit, CheckTimeout: 2 * time.Second, OnCheckDropped: func() { dropped.Add(1) },
 	}, func(ctx context.Context, _ broker.CheckRequest) {
@@ -41,13 +41,6 @@ func TestCheckBacksAreBounded(t *testing.T) {
 		inFlight--
 		mu.Unlock()
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Shutdown() })
 	seed := msgid.New(time.Now())
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

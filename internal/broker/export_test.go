@@ -1,6 +1,9 @@
 package broker
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // Hooks for the external tests: the public Send refuses oversized
 // properties before they reach the broker (brokertext.Encodable), so only a
@@ -72,3 +75,12 @@ var (
 	Rejected    = rejected
 	MemberFault = memberFault
 )
+
+// RemoteCode is the broker's response code err carries, or 0.
+func RemoteCode(err error) int {
+	var re *remoteError
+	if errors.As(err, &re) {
+		return re.Code
+	}
+	return 0
+}

@@ -18,18 +18,10 @@ import (
 func newHalfProducer(t *testing.T, s testenv.Stack, sendTimeout time.Duration) *broker.TxProducer {
 	t.Helper()
 	group := "test-half-" + msgid.New(time.Now()).String()[:12]
-	p, err := broker.NewTxProducer(broker.TxConfig{
+	return startTxProducer(t, broker.TxConfig{
 		NameServers: []string{s.NameServer}, Group: group, InstanceName: group,
 		SendTimeout: sendTimeout, Retries: 1,
 	}, func(context.Context, broker.CheckRequest) {}) // unknown: the broker asks again
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Shutdown() })
-	return p
 }
 
 // deadAddr returns an address nothing listens on.

@@ -19,13 +19,7 @@ func TestSendBrowseAndLag(t *testing.T) {
 	topic := s.Topic(t, "browse", 2)
 	ctx := context.Background()
 	p, err := broker.NewProducer(broker.Config{NameServers: []string{s.NameServer}, Group: "test-browse", SendTimeout: 3 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Shutdown() })
+	p = started(t, p, err)
 	if err := p.Check(ctx); err != nil {
 		t.Fatalf("readiness with a running broker: %v", err)
 	}
@@ -80,13 +74,7 @@ func TestCoalescedSendsKeepTheirOwnReceipts(t *testing.T) {
 				messages.Add(int64(n))
 			}
 		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Shutdown() })
+	p = started(t, p, err)
 
 	const n = 64
 	seed := msgid.New(time.Now())

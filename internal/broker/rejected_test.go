@@ -19,14 +19,7 @@ func startProducer(t *testing.T, s testenv.Stack, group string) *broker.Producer
 	t.Helper()
 	p, err := broker.NewProducer(broker.Config{NameServers: []string{s.NameServer}, Group: group,
 		SendTimeout: 3 * time.Second, Retries: 2, Coalesce: true, CoalesceMax: 64, MaxBytes: 4 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Shutdown() })
-	return p
+	return started(t, p, err)
 }
 
 // fortyKiB is 10 properties of 4 KiB: over the broker's 32,767 bytes.

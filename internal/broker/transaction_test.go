@@ -26,7 +26,7 @@ func TestHalfMessagesEndFromAnotherClientAndByCheckBack(t *testing.T) {
 	group := "test-tx-" + msgid.New(time.Now()).String()[:12]
 	newProducer := func(instance string) *broker.TxProducer {
 		var p *broker.TxProducer
-		p, err := broker.NewTxProducer(broker.TxConfig{
+		p = startTxProducer(t, broker.TxConfig{
 			NameServers: []string{s.NameServer}, Group: group, InstanceName: instance,
 			SendTimeout: 3 * time.Second, Retries: 1,
 		}, func(ctx context.Context, req broker.CheckRequest) {
@@ -40,13 +40,6 @@ func TestHalfMessagesEndFromAnotherClientAndByCheckBack(t *testing.T) {
 				}
 			}
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := p.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = p.Shutdown() })
 		return p
 	}
 	sender, ender := newProducer(group+"-a"), newProducer(group+"-b")
@@ -99,22 +92,14 @@ func TestHalfMessagesEndFromAnotherClientAndByCheckBack(t *testing.T) {
 // END then. A half message without a window is ended by the producer's own
 // END (DirectEnd), which the broker accepts at any time and does not log.
 func TestEndOutlivesTheCheckImmunityWindow(t *testing.T) {
+	const illegalOperation = 604 // ResponseCode.ILLEGAL_OPERATION
 	s := testenv.Shared(t)
-	topic := s.Topic(t, "tx-immune", 2)
+	// One queue: a message the refused commit wrote would come before
+	// the marker committed last.
+	topic := s.Topic(t, "tx-immune", 1)
 	recv := s.Consume(t, topic)
 	ctx := context.Background()
-	group := "test-tx-" + msgid.New(time.Now()).String()[:12]
-	p, err := broker.NewTxProducer(broker.TxConfig{
-		NameServers: []string{s.NameServer}, Group: group, InstanceName: group,
-		SendTimeout: 3 * time.Second, Retries: 1,
-	}, func(context.Context, broker.CheckRequest) {}) // check-backs stay unanswered
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Shutdown() })
+	p := newHalfProducer(t, s, 3*time.Second) // check-backs stay unanswered
 
 	seed := msgid.New(time.Now())
 	send := func(i uint16, props map[string]string) broker.Half {
@@ -134,8 +119,8 @@ func TestEndOutlivesTheCheckImmunityWindow(t *testing.T) {
 	time.Sleep(3 * time.Second)
 
 	control.DirectEnd = true // a producer's own END, past the window
-	if err := p.End(ctx, control, broker.Commit); !errors.Is(err, broker.ErrEndRefused) {
-		t.Fatalf("a producer's own commit past the check-immunity window: %v, want refused", err)
+	if err := p.End(ctx, control, broker.Commit); !errors.Is(err, broker.ErrEndRefused) || broker.RemoteCode(err) != illegalOperation {
+		t.Fatalf("a producer's own commit past the check-immunity window: %v, want refused with ILLEGAL_OPERATION", err)
 	}
 	for _, h := range []broker.Half{plain, immune} {
 		if err := p.End(ctx, h, broker.Commit); err != nil {
@@ -148,7 +133,36 @@ func TestEndOutlivesTheCheckImmunityWindow(t *testing.T) {
 	if err := p.End(ctx, control, broker.Rollback); err != nil {
 		t.Fatalf("roll the control back: %v", err)
 	}
+	marker := send(3, nil)
+	if err := p.End(ctx, marker, broker.Commit); err != nil {
+		t.Fatalf("commit the marker: %v", err)
+	}
+	recv.WaitForID(t, marker.MessageID, 30*time.Second)
 	if n := recv.Count(control.MessageID); n != 0 {
 		t.Fatalf("the refused commit delivered the message %d times", n)
 	}
+}
+
+// startTxProducer starts a transaction producer with cfg whose check-backs
+// go to check, and shuts it down when the test ends.
+func startTxProducer(t *testing.T, cfg broker.TxConfig, check func(context.Context, broker.CheckRequest)) *broker.TxProducer {
+	t.Helper()
+	p, err := broker.NewTxProducer(cfg, check)
+	return started(t, p, err)
+}
+
+// started starts p, made with err, and shuts it down when the test ends.
+func started[P interface {
+	Start() error
+	Shutdown() error
+}](t *testing.T, p P, err error) P {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Shutdown() })
+	return p
 }
