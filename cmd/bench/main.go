@@ -106,6 +106,9 @@ type settings struct {
 	txWarm  time.Duration
 	txCount int
 	txWait  time.Duration
+	// txRounds is how many times each concurrency's native and gateway
+	// rows run, interleaved, their order alternating.
+	txRounds int
 
 	deliver bool
 	dl      deliverSettings
@@ -130,6 +133,7 @@ func run(ctx context.Context) error {
 	flag.BoolVar(&s.tx, "tx", false, "measure transactions: native transaction producer vs the gateway's begin + commit, each until consumed")
 	flag.DurationVar(&s.txWarm, "txwarm", 90*time.Second, "transactions: at most this long warming up both ways before the measured rows, until the broker's JIT compiler threads use under 20% of its CPU over a round; 0 skips it")
 	txConcs := flag.String("txc", "1,16", "comma-separated in-flight transactions (begun, not yet consumed)")
+	flag.IntVar(&s.txRounds, "txrounds", 3, "transactions: rounds per concurrency, each a native and a gateway row, their order alternating (ratios drift between runs on a shared machine; the summary gives each round's and the median)")
 	flag.IntVar(&s.txCount, "txn", 0, "transactions per mode and concurrency; 0 measures each for -d instead")
 	flag.DurationVar(&s.txWait, "txwait", 30*time.Second, "how long a committed transaction's message may take to be consumed before it counts as an error")
 	flag.BoolVar(&s.deliver, "deliver", false, "measure push deliveries: RocketMQ → gateway → a local webhook, dedup on and off")

@@ -37,6 +37,8 @@ import (
 const (
 	commitToConsumedGoal = 10 * time.Millisecond
 	beginToCommitGoal    = 5 * time.Millisecond
+	// vsNativeGoal is the gateway's tx/s over native's at 16-64 in flight.
+	vsNativeGoal = 0.7
 )
 
 // txTiming is one transaction's timeline.
@@ -47,10 +49,11 @@ type txTiming struct {
 	total   time.Duration // begin → received by the consumer
 }
 
-// txResult is one mode at one concurrency.
+// txResult is one mode at one concurrency in one round.
 type txResult struct {
 	mode       string
 	conc       int
+	round      int
 	n          int
 	errs       int
 	firstErr   error
@@ -265,42 +268,54 @@ func benchTx(ctx context.Context, s settings, gw *gateway, key string) error {
 	var results []*txResult
 	for _, conc := range s.txConcs {
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}}
-		modes := []struct {
+		type mode struct {
 			name string
 			f    func(context.Context) (txTiming, error)
-		}{{"native", native}, {"gateway", viaGateway(client)}}
-		for _, m := range modes {
-			fmt.Fprintf(os.Stderr, "bench: transactions %s c=%d …\n", m.name, conc)
-			if s.warm > 0 {
-				txLoad(ctx, conc, s.warm, 0, m.f) // warm-up, discarded
+		}
+		for round := 1; round <= max(1, s.txRounds); round++ {
+			modes := []mode{{"native", native}, {"gateway", viaGateway(client)}}
+			if round%2 == 0 { // the mode measured second runs on a busier broker
+				modes[0], modes[1] = modes[1], modes[0]
 			}
-			var prof chan error
-			if s.profileDir != "" && m.name != "native" && s.txCount == 0 {
-				prof = make(chan error, 1)
-				name := fmt.Sprintf("tx-%s-c%d", m.name, conc)
-				go func() { prof <- profileGateway(ctx, s.gwPprofAddr, s.profileDir, name, s.dur) }()
-			}
-			before := sampleCPU(gw.pid(), s.stack)
-			r := txLoad(ctx, conc, s.dur, s.txCount, m.f)
-			r.cpu = sampleCPU(gw.pid(), s.stack).sub(before)
-			r.mode, r.conc = m.name, conc
-			if prof != nil {
-				if err := <-prof; err != nil {
-					fmt.Fprintln(os.Stderr, "bench:", err)
+			for _, m := range modes {
+				results = append(results, txRow(ctx, s, gw, m.name, m.f, conc, round))
+				if ctx.Err() != nil {
+					return ctx.Err()
 				}
-			}
-			if r.errs > 0 {
-				fmt.Fprintf(os.Stderr, "bench: transactions %s c=%d: %d errors, first: %v\n", m.name, conc, r.errs, r.firstErr)
-			}
-			results = append(results, r)
-			if ctx.Err() != nil {
-				return ctx.Err()
 			}
 		}
 		client.CloseIdleConnections()
 	}
 	txReport(os.Stdout, results, s)
 	return nil
+}
+
+// txRow measures one mode's row: a warm-up of -warm, discarded, then -d
+// (or -txn transactions) with f at conc in flight.
+func txRow(ctx context.Context, s settings, gw *gateway, mode string, f func(context.Context) (txTiming, error), conc, round int) *txResult {
+	fmt.Fprintf(os.Stderr, "bench: transactions %s c=%d round %d …\n", mode, conc, round)
+	if s.warm > 0 {
+		txLoad(ctx, conc, s.warm, 0, f) // warm-up, discarded
+	}
+	var prof chan error
+	if s.profileDir != "" && mode != "native" && s.txCount == 0 {
+		prof = make(chan error, 1)
+		name := fmt.Sprintf("tx-%s-c%d-r%d", mode, conc, round)
+		go func() { prof <- profileGateway(ctx, s.gwPprofAddr, s.profileDir, name, s.dur) }()
+	}
+	before := sampleCPU(gw.pid(), s.stack)
+	r := txLoad(ctx, conc, s.dur, s.txCount, f)
+	r.cpu = sampleCPU(gw.pid(), s.stack).sub(before)
+	r.mode, r.conc, r.round = mode, conc, round
+	if prof != nil {
+		if err := <-prof; err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+		}
+	}
+	if r.errs > 0 {
+		fmt.Fprintf(os.Stderr, "bench: transactions %s c=%d: %d errors, first: %v\n", mode, conc, r.errs, r.firstErr)
+	}
+	return r
 }
 
 // warmUpTx runs native and gateway transactions, 2 s each way at the
@@ -470,11 +485,12 @@ func txReport(w io.Writer, rs []*txResult, s settings) {
 	}
 	fmt.Fprintf(w, "\ntransactions: body %d B, %s, same broker, same topic, same run; in flight = begun, not yet consumed\n", s.size, per)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\tin flight\ttx\terrors\ttx/s\tbegin p50\tbegin→commit p50\tp99\tcommit→consumed p50\tp99\tbegin→consumed p50\tp99\tvs native tx/s\tbegin→consumed p50\tp99\tgateway cpu/tx\t")
-	native := map[int]*txResult{}
+	fmt.Fprintln(tw, "mode\tin flight\tround\ttx\terrors\ttx/s\tbegin p50\tbegin→commit p50\tp99\tcommit→consumed p50\tp99\tbegin→consumed p50\tp99\tvs native tx/s\tbegin→consumed p50\tp99\tgateway cpu/tx\t")
+	type row struct{ conc, round int }
+	native := map[row]*txResult{}
 	for _, r := range rs {
 		if r.mode == "native" {
-			native[r.conc] = r
+			native[row{r.conc, r.round}] = r
 		}
 	}
 	ratio := func(a, b float64) string {
@@ -485,7 +501,7 @@ func txReport(w io.Writer, rs []*txResult, s settings) {
 	}
 	for _, r := range rs {
 		vsTx, vs50, vs99 := "", "", ""
-		if n := native[r.conc]; n != nil && r.mode != "native" {
+		if n := native[row{r.conc, r.round}]; n != nil && r.mode != "native" {
 			vsTx = ratio(r.throughput, n.throughput)
 			vs50 = ratio(float64(pct(r.total, .5)), float64(pct(n.total, .5)))
 			vs99 = ratio(float64(pct(r.total, .99)), float64(pct(n.total, .99)))
@@ -494,7 +510,7 @@ func txReport(w io.Writer, rs []*txResult, s settings) {
 		if r.mode != "native" && r.n > 0 {
 			cpu = fmtMicros(r.cpu.gateway / time.Duration(r.n))
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.mode, r.conc, r.n, r.errs, r.throughput,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.mode, r.conc, r.round, r.n, r.errs, r.throughput,
 			fmtDur(pct(r.begin, .5)), fmtDur(pct(r.commit, .5)), fmtDur(pct(r.commit, .99)),
 			fmtDur(pct(r.visible, .5)), fmtDur(pct(r.visible, .99)),
 			fmtDur(pct(r.total, .5)), fmtDur(pct(r.total, .99)),
@@ -505,12 +521,12 @@ func txReport(w io.Writer, rs []*txResult, s settings) {
 
 	fmt.Fprintln(w, "CPU per transaction consumed, over the row (bench = this process: the load generator, the consumer and, in native rows, the native producer; machine = all cores, whatever runs):")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\tin flight\t"+cpuColumns)
+	fmt.Fprintln(tw, "mode\tin flight\tround\t"+cpuColumns)
 	for _, r := range rs {
 		if r.n == 0 || r.cpu.machineAll == 0 {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\n", r.mode, r.conc, cpuCells(r.cpu, r.n))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", r.mode, r.conc, r.round, cpuCells(r.cpu, r.n))
 	}
 	tw.Flush()
 	for _, r := range rs {
@@ -523,8 +539,64 @@ func txReport(w io.Writer, rs []*txResult, s settings) {
 			}
 			return "met"
 		}
-		fmt.Fprintf(w, "%s, %d in flight: commit→consumed p99 %s, goal ≤ %s: %s; begin→commit p50 %s, goal ≤ %s: %s\n", r.mode, r.conc,
+		fmt.Fprintf(w, "%s, %d in flight, round %d: commit→consumed p99 %s, goal ≤ %s: %s; begin→commit p50 %s, goal ≤ %s: %s\n", r.mode, r.conc, r.round,
 			fmtDur(pct(r.visible, .99)), commitToConsumedGoal, verdict(pct(r.visible, .99), commitToConsumedGoal),
 			fmtDur(pct(r.commit, .5)), beginToCommitGoal, verdict(pct(r.commit, .5), beginToCommitGoal))
 	}
+	txRatios(w, rs)
+}
+
+// txRatios prints, per concurrency, the gateway's tx/s over native's in
+// each round, their median and the ratio of those rounds pooled (all their
+// transactions over all their row time), against vsNativeGoal.
+func txRatios(w io.Writer, rs []*txResult) {
+	type row struct{ conc, round int }
+	native := map[row]*txResult{}
+	var concs []int
+	for _, r := range rs {
+		if !slices.Contains(concs, r.conc) {
+			concs = append(concs, r.conc)
+		}
+		if r.mode == "native" {
+			native[row{r.conc, r.round}] = r
+		}
+	}
+	for _, conc := range concs {
+		var (
+			ratios []float64
+			cells  []string
+			n      [2]int           // transactions: native, gateway
+			t      [2]time.Duration // row time: native, gateway
+		)
+		for _, g := range rs {
+			nr := native[row{conc, g.round}]
+			if g.conc != conc || g.mode == "native" || nr == nil || nr.throughput == 0 {
+				continue
+			}
+			ratios = append(ratios, g.throughput/nr.throughput)
+			cells = append(cells, fmt.Sprintf("%.2fx", g.throughput/nr.throughput))
+			n[0], n[1] = n[0]+nr.n, n[1]+g.n
+			t[0], t[1] = t[0]+nr.elapsed, t[1]+g.elapsed
+		}
+		if len(ratios) == 0 || n[0] == 0 {
+			continue
+		}
+		med := median(ratios)
+		pooled := (float64(n[1]) / t[1].Seconds()) / (float64(n[0]) / t[0].Seconds())
+		verdict := "met"
+		if med < vsNativeGoal {
+			verdict = "missed"
+		}
+		fmt.Fprintf(w, "gateway vs native tx/s, %d in flight, by round: %s; median %.2fx, rounds pooled %.2fx; goal ≥ %.1fx (median): %s\n",
+			conc, strings.Join(cells, " "), med, pooled, vsNativeGoal, verdict)
+	}
+}
+
+// median returns the median of xs (not empty); xs is sorted in place.
+func median(xs []float64) float64 {
+	slices.Sort(xs)
+	if n := len(xs); n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
 }
