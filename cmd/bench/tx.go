@@ -587,7 +587,7 @@ func txRatios(w io.Writer, rs []*txResult) {
 		if med < vsNativeGoal {
 			verdict = "missed"
 		}
-		fmt.Fprintf(w, "gateway vs native tx/s, %d in flight, by round: %s; median %.2fx, rounds pooled %.2fx; goal ≥ %.1fx (median): %s\n",
+		fmt.Fprintf(w, "gateway vs native tx/s, %d in flight, by round: %s; median %.3fx, rounds pooled %.3fx; goal ≥ %.1fx (median): %s\n",
 			conc, strings.Join(cells, " "), med, pooled, vsNativeGoal, verdict)
 	}
 }

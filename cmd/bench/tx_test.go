@@ -19,19 +19,19 @@ func TestTxRatiosPairRoundsAndTakeTheMedian(t *testing.T) {
 			row("native", 16, 1, 1000), row("gateway", 16, 1, 600),
 			row("gateway", 16, 2, 800), row("native", 16, 2, 1000),
 			row("native", 16, 3, 2000), row("gateway", 16, 3, 1500),
-		}, []string{"16 in flight, by round: 0.60x 0.80x 0.75x; median 0.75x, rounds pooled 0.72x; goal ≥ 0.7x (median): met"}},
+		}, []string{"16 in flight, by round: 0.60x 0.80x 0.75x; median 0.750x, rounds pooled 0.725x; goal ≥ 0.7x (median): met"}},
 		{"two concurrencies, an even count of rounds", []*txResult{
 			row("native", 16, 1, 1000), row("gateway", 16, 1, 600),
 			row("gateway", 16, 2, 600), row("native", 16, 2, 1000),
 			row("native", 64, 1, 1000), row("gateway", 64, 1, 700),
 			row("gateway", 64, 2, 900), row("native", 64, 2, 1000),
 		}, []string{
-			"16 in flight, by round: 0.60x 0.60x; median 0.60x, rounds pooled 0.60x; goal ≥ 0.7x (median): missed",
-			"64 in flight, by round: 0.70x 0.90x; median 0.80x, rounds pooled 0.80x; goal ≥ 0.7x (median): met",
+			"16 in flight, by round: 0.60x 0.60x; median 0.600x, rounds pooled 0.600x; goal ≥ 0.7x (median): missed",
+			"64 in flight, by round: 0.70x 0.90x; median 0.800x, rounds pooled 0.800x; goal ≥ 0.7x (median): met",
 		}},
 		{"a round without its native row is left out", []*txResult{
 			row("native", 16, 1, 1000), row("gateway", 16, 1, 700), row("gateway", 16, 2, 100),
-		}, []string{"16 in flight, by round: 0.70x; median 0.70x, rounds pooled 0.70x"}},
+		}, []string{"16 in flight, by round: 0.70x; median 0.700x, rounds pooled 0.700x"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
