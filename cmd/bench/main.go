@@ -137,7 +137,7 @@ func run(ctx context.Context) error {
 	flag.IntVar(&s.txCount, "txn", 0, "transactions per mode and concurrency; 0 measures each for -d instead")
 	flag.DurationVar(&s.txWait, "txwait", 30*time.Second, "how long a committed transaction's message may take to be consumed before it counts as an error")
 	flag.BoolVar(&s.deliver, "deliver", false, "measure push deliveries: RocketMQ → gateway → a local webhook, dedup on and off")
-	flag.StringVar(&s.profileDir, "profile", "", "write a CPU profile of the gateway for each gateway row into this directory (<mode>-c<in flight>.pprof)")
+	flag.StringVar(&s.profileDir, "profile", "", "write a CPU profile of the gateway for each gateway row into this directory (<mode>-c<in flight>.pprof; transactions: tx-gateway-c<in flight>-r<round>.pprof)")
 	flag.StringVar(&s.gwLogLevel, "gateway-log-level", "info", "the gateway's logLevel (info logs one access line per request, as in production)")
 	s.dl.register(flag.CommandLine)
 	flag.BoolVar(&s.fleet, "fleet", false, "measure many subscriptions: a backlog on each of -fsubs, -fidle idle ones, and what deleting them leaves (RSS, goroutines); run with -send=false")

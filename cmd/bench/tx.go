@@ -274,7 +274,7 @@ func benchTx(ctx context.Context, s settings, gw *gateway, key string) error {
 		}
 		for round := 1; round <= max(1, s.txRounds); round++ {
 			modes := []mode{{"native", native}, {"gateway", viaGateway(client)}}
-			if round%2 == 0 { // the mode measured second runs on a busier broker
+			if round%2 == 0 { // neither mode always runs right after the other loaded the broker
 				modes[0], modes[1] = modes[1], modes[0]
 			}
 			for _, m := range modes {
