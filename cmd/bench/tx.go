@@ -486,13 +486,7 @@ func txReport(w io.Writer, rs []*txResult, s settings) {
 	fmt.Fprintf(w, "\ntransactions: body %d B, %s, same broker, same topic, same run; in flight = begun, not yet consumed\n", s.size, per)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "mode\tin flight\tround\ttx\terrors\ttx/s\tbegin p50\tbegin→commit p50\tp99\tcommit→consumed p50\tp99\tbegin→consumed p50\tp99\tvs native tx/s\tbegin→consumed p50\tp99\tgateway cpu/tx\t")
-	type row struct{ conc, round int }
-	native := map[row]*txResult{}
-	for _, r := range rs {
-		if r.mode == "native" {
-			native[row{r.conc, r.round}] = r
-		}
-	}
+	native := nativeRows(rs)
 	ratio := func(a, b float64) string {
 		if b == 0 {
 			return "-"
@@ -501,7 +495,7 @@ func txReport(w io.Writer, rs []*txResult, s settings) {
 	}
 	for _, r := range rs {
 		vsTx, vs50, vs99 := "", "", ""
-		if n := native[row{r.conc, r.round}]; n != nil && r.mode != "native" {
+		if n := native[rowKey{r.conc, r.round}]; n != nil && r.mode != "native" {
 			vsTx = ratio(r.throughput, n.throughput)
 			vs50 = ratio(float64(pct(r.total, .5)), float64(pct(n.total, .5)))
 			vs99 = ratio(float64(pct(r.total, .99)), float64(pct(n.total, .99)))
@@ -550,15 +544,11 @@ func txReport(w io.Writer, rs []*txResult, s settings) {
 // each round, their median and the ratio of those rounds pooled (all their
 // transactions over all their row time), against vsNativeGoal.
 func txRatios(w io.Writer, rs []*txResult) {
-	type row struct{ conc, round int }
-	native := map[row]*txResult{}
+	native := nativeRows(rs)
 	var concs []int
 	for _, r := range rs {
 		if !slices.Contains(concs, r.conc) {
 			concs = append(concs, r.conc)
-		}
-		if r.mode == "native" {
-			native[row{r.conc, r.round}] = r
 		}
 	}
 	for _, conc := range concs {
@@ -569,7 +559,7 @@ func txRatios(w io.Writer, rs []*txResult) {
 			t      [2]time.Duration // row time: native, gateway
 		)
 		for _, g := range rs {
-			nr := native[row{conc, g.round}]
+			nr := native[rowKey{conc, g.round}]
 			if g.conc != conc || g.mode == "native" || nr == nil || nr.throughput == 0 {
 				continue
 			}
@@ -590,6 +580,21 @@ func txRatios(w io.Writer, rs []*txResult) {
 		fmt.Fprintf(w, "gateway vs native tx/s, %d in flight, by round: %s; median %.3fx, rounds pooled %.3fx; goal ≥ %.1fx (median): %s\n",
 			conc, strings.Join(cells, " "), med, pooled, vsNativeGoal, verdict)
 	}
+}
+
+// rowKey names a row's concurrency and round.
+type rowKey struct{ conc, round int }
+
+// nativeRows indexes the native rows of rs, the ones each gateway row of
+// the same concurrency and round is compared with.
+func nativeRows(rs []*txResult) map[rowKey]*txResult {
+	native := map[rowKey]*txResult{}
+	for _, r := range rs {
+		if r.mode == "native" {
+			native[rowKey{r.conc, r.round}] = r
+		}
+	}
+	return native
 }
 
 // median returns the median of xs (not empty); xs is sorted in place.
