@@ -72,10 +72,12 @@ func (b *Batcher) ClaimFor(ctx context.Context, subscription, id string, lease t
 	}
 	ctx, cancel := detached(ctx)
 	defer cancel()
-	do := func(ctx context.Context, fill func(redis.Cmdable)) error {
-		return b.pipe.Do(ctx, func(p rscript.Pipe) { fill(p.Pipeliner) })
-	}
-	return b.s.claimWith(ctx, subscription, id, lease, do, b.pipe.Eval)
+	return b.s.claimWith(ctx, subscription, id, lease, b.do, b.pipe.Eval)
+}
+
+// do is Store.do in the batch pipeline (a doFunc).
+func (b *Batcher) do(ctx context.Context, fill func(redis.Cmdable)) error {
+	return b.pipe.Do(ctx, func(p rscript.Pipe) { fill(p.Pipeliner) })
 }
 
 // Delivered is Store.Delivered through the batch pipeline.
